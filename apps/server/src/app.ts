@@ -1,0 +1,182 @@
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ErrorBodySchema } from '@vytis/contracts';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { auditRoutes } from './audit/audit.routes.ts';
+import { AuditService } from './audit/audit.service.ts';
+import type { Clock } from './clock.ts';
+import { AppError } from './errors.ts';
+import { ctxOf, makeAccessHook } from './http/access.ts';
+import { makeErrorHandler } from './http/error-handler.ts';
+import { requestIdOf } from './http/request-id.ts';
+import type { Services } from './http/services.ts';
+import { FrameworkService } from './modules/framework/framework.service.ts';
+import { healthRoutes } from './modules/health/health.routes.ts';
+import { identityRoutes } from './modules/identity/identity.routes.ts';
+import { IdentityService } from './modules/identity/identity.service.ts';
+import { partiesRoutes } from './modules/parties/parties.routes.ts';
+import { PartiesService } from './modules/parties/parties.service.ts';
+import type { DatabaseHandle } from './platform/db/database.ts';
+import type { NodeKey } from './platform/keys.ts';
+
+export interface AppOptions {
+  logLevel: string;
+  bodyLimit: number;
+  tokenTtlDays: number;
+  sessionTtlHours: number;
+  loginAttemptsPerMinute: number;
+  cookieSecure: boolean;
+}
+
+export const DEFAULT_APP_OPTIONS: AppOptions = {
+  logLevel: 'silent',
+  bodyLimit: 1_048_576,
+  tokenTtlDays: 90,
+  sessionTtlHours: 12,
+  loginAttemptsPerMinute: 5,
+  cookieSecure: false,
+};
+
+export interface AppDeps {
+  database: DatabaseHandle;
+  clock: Clock;
+  key: NodeKey;
+}
+
+export function buildServices(
+  deps: AppDeps,
+  options: Pick<AppOptions, 'tokenTtlDays' | 'sessionTtlHours'>,
+): Services {
+  const { db } = deps.database;
+  const audit = new AuditService({ db, clock: deps.clock, key: deps.key });
+  const framework = new FrameworkService({ db, clock: deps.clock, audit });
+  const parties = new PartiesService({ db, clock: deps.clock, audit, framework });
+  const identity = new IdentityService({
+    db,
+    clock: deps.clock,
+    audit,
+    tokenTtlDays: options.tokenTtlDays,
+    sessionTtlHours: options.sessionTtlHours,
+  });
+  return { ...deps, audit, framework, parties, identity };
+}
+
+/** The HTTP application. Tests build it over a fresh database; main.ts adds listening and timers. */
+export async function buildApp(
+  deps: AppDeps,
+  overrides: Partial<AppOptions> = {},
+): Promise<{ app: FastifyInstance; services: Services }> {
+  const options = { ...DEFAULT_APP_OPTIONS, ...overrides };
+  const services = buildServices(deps, options);
+  const app = Fastify({
+    logger: { level: options.logLevel },
+    bodyLimit: options.bodyLimit,
+    genReqId: requestIdOf,
+    ajv: {
+      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addSchema(ErrorBodySchema);
+  app.addHook('onRoute', requireDeclarations);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.setErrorHandler(
+    makeErrorHandler(async (request, response) => {
+      // Public routes (login) audit their own refusals; everything else is audited here, once.
+      if (request.denialAudited || request.routeOptions.config?.access?.kind === 'public') return;
+      request.denialAudited = true;
+      await services.audit.recordDenial(ctxOf(request), {
+        action: 'access.denied',
+        objectType: 'route',
+        objectId: `${request.method} ${request.routeOptions.url ?? request.url}`,
+        summary: { status: response.status, reason: response.body.error.message },
+      });
+    }),
+  );
+  app.setNotFoundHandler(async (request) => {
+    throw new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+  });
+
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(
+        new AppError('rate_limited', `too many attempts; try again in ${Math.ceil(context.ttl / 1000)} s`),
+        {
+          statusCode: 429,
+        },
+      ),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Vytis API',
+        version: '1',
+        description: 'Operations platform of a multinational cyber rapid-response force.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'an API token from `vytis token issue NAME`',
+          },
+          session: { type: 'apiKey', in: 'cookie', name: 'vytis_session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { config: { access: { kind: 'public' } }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+
+  app.addHook('onRequest', makeAccessHook(services.identity));
+
+  await app.register(healthRoutes, { services });
+  await app.register(
+    async (api) => {
+      await api.register(partiesRoutes, { services });
+      await api.register(identityRoutes, {
+        services,
+        cookieSecure: options.cookieSecure,
+        loginAttemptsPerMinute: options.loginAttemptsPerMinute,
+      });
+      await api.register(auditRoutes, { services });
+    },
+    { prefix: '/api/v1' },
+  );
+  return { app, services };
+}
+
+/**
+ * Every route states who may call it and what it returns; a route that does not is a bug caught
+ * at start-up, not in production. Error responses are documented for all of them here.
+ */
+function requireDeclarations(route: {
+  url: string;
+  method: string | string[];
+  config?: { access?: unknown };
+  schema?: { hide?: boolean; response?: Record<string, unknown> };
+}) {
+  const isDocs = route.url === '/docs' || route.url.startsWith('/docs/');
+  if (isDocs) {
+    route.config = { ...route.config, access: { kind: 'public' } };
+    return;
+  }
+  if (!route.config?.access)
+    throw new Error(`route ${route.method} ${route.url} does not declare its access`);
+  if (route.schema?.hide) return;
+  if (!route.schema?.response) throw new Error(`route ${route.method} ${route.url} has no response schema`);
+  route.schema.response['4xx'] ??= { $ref: 'Error#' };
+  route.schema.response['5xx'] ??= { $ref: 'Error#' };
+}

@@ -1,0 +1,47 @@
+import type { Role } from '@vytis/contracts';
+import type { Ctx } from '../context.ts';
+import type { Services } from '../http/services.ts';
+
+export const DEMO_PASSWORD = 'vytis-demo-2026';
+
+const MEMBERS = ['LT', 'EE', 'HR', 'PL', 'NL', 'RO'];
+
+/**
+ * A demo world on top of the seeded parties: the people who run the force. Idempotent: users that
+ * already exist are left as they are. Later features add their demo data here.
+ */
+export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
+  const people: Array<{ name: string; party: string; roles: Role[] }> = [
+    { name: 'admin', party: 'LT', roles: ['admin'] },
+    { name: 'duty.officer', party: 'LT', roles: ['coordinator'] },
+    { name: 'auditor', party: 'EU', roles: ['auditor'] },
+    { name: 'cert-eu.poc', party: 'EU', roles: ['poc'] },
+    { name: 'ua.poc', party: 'UA', roles: ['poc'] },
+    { name: 'fr.poc', party: 'FR', roles: ['poc'] },
+    ...MEMBERS.flatMap((code) => [
+      { name: `${code.toLowerCase()}.poc`, party: code, roles: ['poc'] as Role[] },
+      { name: `${code.toLowerCase()}.council`, party: code, roles: ['council'] as Role[] },
+      { name: `${code.toLowerCase()}.analyst`, party: code, roles: ['analyst', 'responder'] as Role[] },
+    ]),
+  ];
+  let created = 0;
+  for (const person of people) {
+    try {
+      await services.identity.createUser(ctx, { ...person, password: DEMO_PASSWORD });
+      created += 1;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'conflict') throw error;
+    }
+  }
+  const parties = await services.parties.list(ctx, {});
+  const byStatus = new Map<string, number>();
+  for (const p of parties.items)
+    byStatus.set(p.status ?? 'none', (byStatus.get(p.status ?? 'none') ?? 0) + 1);
+  return [
+    `demo world loaded`,
+    `  parties: ${parties.items.length} (${[...byStatus].map(([s, n]) => `${n} ${s}`).join(', ')})`,
+    `  users: ${created} created, ${people.length - created} already there`,
+    `  every demo user's password: ${DEMO_PASSWORD} (e.g. admin, duty.officer, lt.council, pl.poc, auditor)`,
+    '',
+  ].join('\n');
+}

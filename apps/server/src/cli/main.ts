@@ -1,0 +1,123 @@
+import { ROLES, type Role } from '@vytis/contracts';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfigOrExit } from '../config.ts';
+import { openServices } from '../node.ts';
+import { adminSocketPath, isNodeListening, sendAdminCommand } from './admin-socket.ts';
+import { type AdminCommand, type CommandResult, runCommand } from './commands.ts';
+import { describeError } from './describe-error.ts';
+
+/** Runs a command through the running node when there is one, else against the database directly. */
+async function execute(command: AdminCommand): Promise<never> {
+  const config = loadConfigOrExit();
+  let result: CommandResult;
+  try {
+    const socket = adminSocketPath(config.dataDir);
+    if (await isNodeListening(socket)) {
+      result = await sendAdminCommand(socket, command);
+    } else {
+      const { services, applied } = await openServices(config);
+      try {
+        result = await runCommand(services, command, { applied });
+      } finally {
+        await services.database.close();
+      }
+    }
+  } catch (error) {
+    result = { exitCode: 1, stdout: '', stderr: describeError(error) };
+  }
+  process.stdout.write(result.stdout);
+  if (result.stderr) process.stderr.write(result.stderr.replace(/^/gm, 'vytis: ').replace(/vytis: $/, ''));
+  process.exit(result.exitCode);
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('password: ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+};
+
+const program = new Command('vytis')
+  .description('Vytis: operations platform of a multinational cyber rapid-response force')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+program
+  .command('start')
+  .description('start a node (same as npm start)')
+  .action(async () => {
+    await import('../main.ts');
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations')
+  .action(() => execute({ name: 'migrate' }));
+
+program
+  .command('demo')
+  .description('load a demo world (users for every role; more with later features)')
+  .action(() => execute({ name: 'demo' }));
+
+const user = program.command('user').description('manage users');
+user
+  .command('add <name>')
+  .description('create a user; prints its id')
+  .requiredOption('--party <code>', 'party code (ISO 3166-1 alpha-2, or EU)')
+  .addOption(
+    new Option('--role <role>', 'a role (repeat for more)')
+      .choices(ROLES)
+      .argParser((value: string, previous: Role[] | undefined) => {
+        if (!(ROLES as readonly string[]).includes(value)) {
+          throw new InvalidArgumentError(`must be one of ${ROLES.join(', ')}`);
+        }
+        return [...(previous ?? []), value as Role];
+      })
+      .makeOptionMandatory(),
+  )
+  .option('--password-stdin', 'read a web-login password from standard input')
+  .action(async (name: string, opts: { party: string; role: Role[]; passwordStdin?: boolean }) => {
+    const password = opts.passwordStdin ? await readStdin() : undefined;
+    await execute({ name: 'user.add', userName: name, party: opts.party, roles: opts.role, password });
+  });
+
+const token = program.command('token').description('manage API tokens');
+token
+  .command('issue <name>')
+  .description('issue an API token for a user; prints the token alone (it is not stored, only its hash)')
+  .option('--expires-in-days <days>', 'lifetime in days (default VYTIS_TOKEN_TTL_DAYS)', positiveInt)
+  .option('--label <label>', 'a note saying what the token is for')
+  .action((name: string, opts: { expiresInDays?: number; label?: string }) =>
+    execute({ name: 'token.issue', userName: name, expiresInDays: opts.expiresInDays, label: opts.label }),
+  );
+token
+  .command('revoke <id>')
+  .description('revoke a token by its id')
+  .action((id: string) => execute({ name: 'token.revoke', tokenId: id }));
+
+const audit = program.command('audit').description('the tamper-evident audit log');
+audit
+  .command('verify')
+  .description(
+    'check the whole hash chain and every signed checkpoint; prints "ok N events" or the first bad event',
+  )
+  .option(
+    '--key <file>',
+    'also trust this key (PEM) for checkpoints; repeatable',
+    (v: string, p: string[] = []) => [...p, v],
+  )
+  .action((opts: { key?: string[] }) => execute({ name: 'audit.verify', keyFiles: opts.key }));
+audit
+  .command('checkpoint')
+  .description('sign a checkpoint of the chain now')
+  .action(() => execute({ name: 'audit.checkpoint' }));
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,79 @@
+import type { Role } from '@vytis/contracts';
+import type { FastifyRequest } from 'fastify';
+import { type Actor, ANONYMOUS, type Ctx, hasRole } from '../context.ts';
+import { AppError, forbidden, unauthenticated } from '../errors.ts';
+import type { IdentityService } from '../modules/identity/identity.service.ts';
+import { safeEqual } from '../platform/secrets.ts';
+
+/** Who may call a route. Every route declares one; the app refuses to start otherwise. */
+export type RouteAccess = { kind: 'public' } | { kind: 'user'; roles: readonly Role[] | 'any' };
+
+export const access = {
+  public: { kind: 'public' } as RouteAccess,
+  anyUser: { kind: 'user', roles: 'any' } as RouteAccess,
+  roles: (...roles: Role[]): RouteAccess => ({ kind: 'user', roles }),
+};
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    actor: Actor;
+    sessionId: string | null;
+    /** Set once a denial has been audited, so the error handler does not audit it twice. */
+    denialAudited: boolean;
+  }
+}
+
+export const SESSION_COOKIE = 'vytis_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export const ctxOf = (request: FastifyRequest): Ctx => ({ actor: request.actor, requestId: request.id });
+
+/**
+ * Identifies the caller (bearer token first, then the session cookie), then applies the route's
+ * declared access. Session callers must echo their CSRF token on unsafe methods; bearer callers
+ * cannot be driven by a foreign page, so they need none.
+ */
+export function makeAccessHook(identity: IdentityService) {
+  return async function accessHook(request: FastifyRequest) {
+    request.actor = ANONYMOUS;
+    request.sessionId = null;
+    request.denialAudited = false;
+    const routeAccess = request.routeOptions.config.access;
+    if (!routeAccess) return; // unknown route: the not-found handler answers
+    let csrfToken: string | null = null;
+
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined) {
+      const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+      const actor = match ? await identity.authenticateToken(match[1]!) : null;
+      if (!actor) {
+        if (routeAccess.kind === 'public') return;
+        throw unauthenticated('the API token is invalid, expired or revoked');
+      }
+      request.actor = actor;
+    } else {
+      const secret = request.cookies[SESSION_COOKIE];
+      const session = secret ? await identity.authenticateSession(secret) : null;
+      if (session) {
+        request.actor = session.actor;
+        request.sessionId = session.sessionId;
+        csrfToken = session.csrfToken;
+      }
+    }
+
+    if (routeAccess.kind === 'public') return;
+    if (request.actor === ANONYMOUS) throw unauthenticated();
+    if (csrfToken !== null && !SAFE_METHODS.has(request.method)) {
+      const sent = request.headers['x-csrf-token'];
+      if (typeof sent !== 'string' || !safeEqual(sent, csrfToken)) {
+        throw new AppError('forbidden', 'missing or wrong X-CSRF-Token header for this session');
+      }
+    }
+    if (routeAccess.roles !== 'any' && !hasRole(request.actor, ...routeAccess.roles)) {
+      throw forbidden(`this needs one of the roles: ${routeAccess.roles.join(', ')}`);
+    }
+  };
+}

@@ -1,0 +1,126 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type ErrorCode, type FieldProblem } from '../errors.ts';
+
+interface AjvIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'invalid_input',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'invalid_input',
+  406: 'invalid_input',
+  409: 'conflict',
+  412: 'precondition_failed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'unavailable',
+};
+
+/** `body/window/from` style names, so a client can point at the field to fix. */
+export function validationProblems(context: string, issues: readonly AjvIssue[]): FieldProblem[] {
+  const seen = new Set<string>();
+  const problems: FieldProblem[] = [];
+  for (const issue of issues) {
+    const base = `${context}${issue.instancePath}`;
+    let problem: FieldProblem;
+    if (issue.keyword === 'additionalProperties') {
+      problem = { field: `${base}/${String(issue.params.additionalProperty)}`, message: 'unknown field' };
+    } else if (issue.keyword === 'required') {
+      problem = { field: `${base}/${String(issue.params.missingProperty)}`, message: 'is required' };
+    } else if (issue.keyword === 'anyOf' || issue.keyword === 'const') {
+      // Unions of literals: ajv reports each branch; say once what is allowed.
+      problem = { field: base, message: 'is not one of the allowed values' };
+    } else {
+      problem = { field: base, message: issue.message ?? `fails ${issue.keyword}` };
+    }
+    const key = `${problem.field}:${problem.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      problems.push(problem);
+    }
+  }
+  // A failed union branch also yields that branch's own errors; keep the union's summary line.
+  const unionFields = new Set(
+    problems.filter((p) => p.message === 'is not one of the allowed values').map((p) => p.field),
+  );
+  return problems.filter(
+    (p) => p.message === 'is not one of the allowed values' || !unionFields.has(p.field),
+  );
+}
+
+export interface ErrorResponse {
+  status: number;
+  body: { error: { code: string; message: string; details?: unknown } };
+}
+
+/** Maps anything thrown while serving a request to the API's one error shape. */
+export function toErrorResponse(error: unknown, requestId: string): ErrorResponse {
+  if (error instanceof AppError) {
+    return {
+      status: error.status,
+      body: { error: { code: error.code, message: error.message, details: error.details } },
+    };
+  }
+  const fastifyError = error as FastifyError & { validation?: AjvIssue[]; validationContext?: string };
+  if (fastifyError.validation) {
+    const context = fastifyError.validationContext ?? 'request';
+    const details = validationProblems(context, fastifyError.validation);
+    const message = `invalid ${context}: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`;
+    return { status: 400, body: { error: { code: 'invalid_input', message, details } } };
+  }
+  if (
+    fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    (error instanceof SyntaxError && fastifyError.statusCode === 400)
+  ) {
+    return {
+      status: 400,
+      body: {
+        error: { code: 'invalid_input', message: `request body is not valid JSON: ${fastifyError.message}` },
+      },
+    };
+  }
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return {
+      status: 413,
+      body: { error: { code: 'payload_too_large', message: 'request body is too large' } },
+    };
+  }
+  const status = fastifyError.statusCode;
+  if (status && status >= 400 && status < 500) {
+    return {
+      status,
+      body: { error: { code: CODE_BY_STATUS[status] ?? 'invalid_input', message: fastifyError.message } },
+    };
+  }
+  return {
+    status: 500,
+    body: {
+      error: {
+        code: 'internal',
+        message: `internal error; the node's log has the details under request id ${requestId}`,
+      },
+    },
+  };
+}
+
+export function makeErrorHandler(onDenied: (request: FastifyRequest, error: ErrorResponse) => Promise<void>) {
+  return async function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+    const response = toErrorResponse(error, request.id);
+    if (response.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (response.status === 403 || response.status === 401) {
+      try {
+        await onDenied(request, response);
+      } catch (auditError) {
+        request.log.error({ err: auditError }, 'could not audit a denied access');
+      }
+    }
+    return reply.status(response.status).send(response.body);
+  };
+}

@@ -1,0 +1,75 @@
+import type { Server } from 'node:http';
+import { adminSocketPath, isNodeListening, startAdminSocket } from './cli/admin-socket.ts';
+import { describeError } from './cli/describe-error.ts';
+import { loadConfigOrExit } from './config.ts';
+import { startHttp } from './node.ts';
+
+/**
+ * Boots a node: config, storage, migrations, seed, HTTP, admin socket, checkpoint timer; and on
+ * SIGINT/SIGTERM stops taking requests, lets the ones in flight finish, signs a last checkpoint
+ * and closes the database, so no acknowledged write is lost.
+ */
+const config = loadConfigOrExit();
+const socketPath = adminSocketPath(config.dataDir);
+
+if (!config.databaseUrl && (await isNodeListening(socketPath))) {
+  process.stderr.write(`vytis: another node is already running on ${config.dataDir}\n`);
+  process.exit(1);
+}
+
+let started: Awaited<ReturnType<typeof startHttp>>;
+try {
+  started = await startHttp(config);
+} catch (error) {
+  process.stderr.write(`vytis: cannot start: ${describeError(error)}`);
+  process.exit(1);
+}
+const { app, services } = started;
+
+try {
+  await app.listen({ port: config.port, host: config.host });
+} catch (error) {
+  const err = error as NodeJS.ErrnoException;
+  const why =
+    err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is already in use` : err.message;
+  process.stderr.write(`vytis: cannot listen: ${why}\n`);
+  await services.database.close();
+  process.exit(1);
+}
+
+let adminServer: Server | undefined;
+try {
+  adminServer = await startAdminSocket(services, socketPath);
+} catch (error) {
+  app.log.warn({ err: error }, 'admin socket unavailable: the CLI will not reach this node');
+}
+
+const checkpointTimer = setInterval(() => {
+  services.audit.checkpoint().catch((error) => app.log.error({ err: error }, 'checkpoint failed'));
+}, config.checkpointSeconds * 1000);
+checkpointTimer.unref();
+
+app.log.info(
+  { database: services.database.kind, location: services.database.location, keyId: services.key.keyId },
+  `vytis node ready on http://${config.host}:${config.port} (API docs at /docs)`,
+);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  app.log.info({ signal }, 'shutting down: finishing requests in flight');
+  clearInterval(checkpointTimer);
+  adminServer?.close();
+  try {
+    await app.close();
+    await services.audit.checkpoint();
+  } catch (error) {
+    app.log.error({ err: error }, 'error while shutting down');
+  } finally {
+    await services.database.close();
+    process.exit(0);
+  }
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

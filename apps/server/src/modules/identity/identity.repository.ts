@@ -1,0 +1,128 @@
+import type { Executor } from '../../platform/db/transaction.ts';
+
+export async function findUserById(db: Executor, id: string) {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findUserByName(db: Executor, name: string) {
+  return db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+}
+
+export async function listUsers(
+  db: Executor,
+  opts: { party?: string | undefined; afterName?: string | undefined; limit: number },
+) {
+  let query = db.selectFrom('users').selectAll();
+  if (opts.party) query = query.where('party_code', '=', opts.party);
+  if (opts.afterName) query = query.where('name', '>', opts.afterName);
+  return query.orderBy('name').limit(opts.limit).execute();
+}
+
+export async function insertUser(
+  db: Executor,
+  row: {
+    id: string;
+    name: string;
+    party_code: string;
+    roles: string[];
+    password_hash: string | null;
+    created_at: Date;
+  },
+) {
+  return db
+    .insertInto('users')
+    .values({ ...row, version: 1 })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function insertToken(
+  db: Executor,
+  row: {
+    id: string;
+    user_id: string;
+    token_hash: string;
+    label: string | null;
+    created_at: Date;
+    expires_at: Date;
+  },
+) {
+  return db.insertInto('api_tokens').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findActiveTokenUser(db: Executor, tokenHash: string, now: Date) {
+  return db
+    .selectFrom('api_tokens')
+    .innerJoin('users', 'users.id', 'api_tokens.user_id')
+    .select(['api_tokens.id as token_id', 'users.id', 'users.name', 'users.party_code', 'users.roles'])
+    .where('api_tokens.token_hash', '=', tokenHash)
+    .where('api_tokens.revoked_at', 'is', null)
+    .where('api_tokens.expires_at', '>', now)
+    .where('users.disabled_at', 'is', null)
+    .executeTakeFirst();
+}
+
+export async function touchToken(db: Executor, tokenId: string, now: Date) {
+  await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', tokenId).execute();
+}
+
+export async function listTokens(db: Executor, userId: string) {
+  return db
+    .selectFrom('api_tokens')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('created_at', 'desc')
+    .execute();
+}
+
+export async function findToken(db: Executor, id: string) {
+  return db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function revokeToken(db: Executor, id: string, now: Date) {
+  return db
+    .updateTable('api_tokens')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function insertSession(
+  db: Executor,
+  row: {
+    id: string;
+    user_id: string;
+    token_hash: string;
+    csrf_token: string;
+    created_at: Date;
+    expires_at: Date;
+  },
+) {
+  return db.insertInto('sessions').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findActiveSessionUser(db: Executor, tokenHash: string, now: Date) {
+  return db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select([
+      'sessions.id as session_id',
+      'sessions.csrf_token',
+      'sessions.expires_at',
+      'users.id',
+      'users.name',
+      'users.party_code',
+      'users.roles',
+    ])
+    .where('sessions.token_hash', '=', tokenHash)
+    .where('sessions.revoked_at', 'is', null)
+    .where('sessions.expires_at', '>', now)
+    .where('users.disabled_at', 'is', null)
+    .executeTakeFirst();
+}
+
+export async function revokeSession(db: Executor, id: string, now: Date) {
+  await db.updateTable('sessions').set({ revoked_at: now }).where('id', '=', id).execute();
+}

@@ -1,0 +1,204 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  IssuedTokenSchema,
+  LoginSchema,
+  MeSchema,
+  NewTokenSchema,
+  NewUserSchema,
+  SessionSchema,
+  TokenListSchema,
+  TokenSchema,
+  UserListSchema,
+  UserSchema,
+} from '@vytis/contracts';
+import { Type } from 'typebox';
+import { notFound } from '../../errors.ts';
+import { access, ctxOf, SESSION_COOKIE } from '../../http/access.ts';
+import type { Services } from '../../http/services.ts';
+
+const IdParams = Type.Object({ id: Type.String() }, { additionalProperties: false });
+
+export const identityRoutes: FastifyPluginAsyncTypebox<{
+  services: Services;
+  cookieSecure: boolean;
+  loginAttemptsPerMinute: number;
+}> = async (app, { services, cookieSecure, loginAttemptsPerMinute }) => {
+  const { identity } = services;
+
+  app.get(
+    '/me',
+    {
+      config: { access: access.anyUser },
+      schema: { tags: ['identity'], summary: 'Who am I', response: { 200: MeSchema } },
+    },
+    async (request) => identity.me(ctxOf(request)),
+  );
+
+  app.get(
+    '/users',
+    {
+      config: { access: access.roles('admin', 'poc') },
+      schema: {
+        tags: ['identity'],
+        summary: "Users (admins: all; a party's PoC: its own party's)",
+        querystring: Type.Object(
+          {
+            party: Type.Optional(Type.String({ maxLength: 2 })),
+            limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+            cursor: Type.Optional(Type.String({ maxLength: 64 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: UserListSchema },
+      },
+    },
+    async (request) => identity.listUsers(ctxOf(request), request.query),
+  );
+
+  app.post(
+    '/users',
+    {
+      config: { access: access.roles('admin') },
+      schema: {
+        tags: ['identity'],
+        summary: 'Create a user',
+        body: NewUserSchema,
+        response: { 201: UserSchema },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await identity.createUser(ctxOf(request), request.body)),
+  );
+
+  app.get(
+    '/users/:id',
+    {
+      config: { access: access.anyUser },
+      schema: { tags: ['identity'], summary: 'One user', params: IdParams, response: { 200: UserSchema } },
+    },
+    async (request) => identity.getUser(ctxOf(request), request.params.id),
+  );
+
+  app.post(
+    '/users/:id/tokens',
+    {
+      config: { access: access.roles('admin') },
+      schema: {
+        tags: ['identity'],
+        summary: 'Issue an API token for a user (shown once)',
+        params: IdParams,
+        body: Type.Optional(NewTokenSchema),
+        response: { 201: IssuedTokenSchema },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(await identity.issueToken(ctxOf(request), request.params.id, request.body ?? {})),
+  );
+
+  app.get(
+    '/tokens',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags: ['identity'],
+        summary: 'My API tokens (never the secrets)',
+        response: { 200: TokenListSchema },
+      },
+    },
+    async (request) => identity.listTokens(ctxOf(request), request.actor.id!),
+  );
+
+  app.post(
+    '/tokens',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags: ['identity'],
+        summary: 'Issue myself an API token (shown once)',
+        body: Type.Optional(NewTokenSchema),
+        response: { 201: IssuedTokenSchema },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(await identity.issueToken(ctxOf(request), request.actor.id!, request.body ?? {})),
+  );
+
+  app.delete(
+    '/tokens/:id',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags: ['identity'],
+        summary: 'Revoke a token (mine; admins: any)',
+        params: IdParams,
+        response: { 200: TokenSchema },
+      },
+    },
+    async (request) => identity.revokeToken(ctxOf(request), request.params.id),
+  );
+
+  app.post(
+    '/session',
+    {
+      config: {
+        access: access.public,
+        rateLimit: { max: loginAttemptsPerMinute, timeWindow: 60_000 },
+      },
+      schema: {
+        tags: ['identity'],
+        summary: 'Log in to the web app: sets an HttpOnly, SameSite=Strict session cookie',
+        body: LoginSchema,
+        response: { 200: SessionSchema },
+      },
+    },
+    async (request, reply) => {
+      const { secret, session } = await identity.login(
+        ctxOf(request),
+        request.body.name,
+        request.body.password,
+      );
+      reply.setCookie(SESSION_COOKIE, secret, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: cookieSecure,
+        path: '/',
+        expires: new Date(session.expiresAt),
+      });
+      return session;
+    },
+  );
+
+  app.get(
+    '/session',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags: ['identity'],
+        summary: 'The current web session and its CSRF token',
+        response: { 200: SessionSchema },
+      },
+    },
+    async (request) => {
+      const secret = request.cookies[SESSION_COOKIE];
+      const current = request.sessionId && secret ? await identity.authenticateSession(secret) : null;
+      if (!current) throw notFound('session');
+      return current.session;
+    },
+  );
+
+  app.delete(
+    '/session',
+    {
+      config: { access: access.anyUser },
+      schema: { tags: ['identity'], summary: 'Log out', response: { 204: Type.Null() } },
+    },
+    async (request, reply) => {
+      if (request.sessionId) await identity.logout(ctxOf(request), request.sessionId);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.status(204).send(null);
+    },
+  );
+};

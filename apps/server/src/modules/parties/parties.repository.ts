@@ -1,0 +1,46 @@
+import type { Executor } from '../../platform/db/transaction.ts';
+
+export async function findParty(db: Executor, code: string) {
+  return db.selectFrom('parties').selectAll().where('code', '=', code).executeTakeFirst();
+}
+
+export async function listParties(db: Executor, code?: string) {
+  let query = db.selectFrom('parties').selectAll();
+  if (code) query = query.where('code', '=', code);
+  return query.orderBy('code').execute();
+}
+
+export async function statusRows(db: Executor, code?: string) {
+  let query = db.selectFrom('party_statuses').selectAll();
+  if (code) query = query.where('party_code', '=', code);
+  return query.orderBy('party_code').orderBy('effective_from').execute();
+}
+
+export async function insertParty(
+  db: Executor,
+  row: { code: string; name: string; kind: string; created_at: Date },
+) {
+  await db.insertInto('parties').values(row).execute();
+}
+
+export async function insertStatus(
+  db: Executor,
+  row: {
+    party_code: string;
+    status: string;
+    effective_from: string;
+    note: string | null;
+    recorded_at: Date;
+    recorded_by: string;
+  },
+) {
+  return db.insertInto('party_statuses').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function countParties(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('parties')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,143 @@
+import type { FrameworkRules, Party, PartyKind, PartyStatus, StatusChange } from '@vytis/contracts';
+import type { Kysely, Selectable } from 'kysely';
+import type { AuditService } from '../../audit/audit.service.ts';
+import type { Clock } from '../../clock.ts';
+import { type Ctx, hasRole } from '../../context.ts';
+import { conflict, forbidden, invalidInput, notFound } from '../../errors.ts';
+import type { Database, PartyStatusesTable } from '../../platform/db/schema.ts';
+import { type Executor, inTransaction } from '../../platform/db/transaction.ts';
+import type { FrameworkService } from '../framework/framework.service.ts';
+import * as repo from './parties.repository.ts';
+
+export interface PartiesDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  audit: AuditService;
+  framework: FrameworkService;
+}
+
+type StatusRow = Selectable<PartyStatusesTable>;
+
+/** 'YYYY-MM-DD' of the UTC day of a timestamp, or of a date given as such. */
+export function utcDay(value: Date | string): string {
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+  return new Date(value).toISOString().slice(0, 10);
+}
+
+export function parseAsOf(asOf: string | undefined, now: Date): string {
+  if (asOf === undefined) return utcDay(now);
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(asOf) ? new Date(`${asOf}T00:00:00Z`) : new Date(asOf);
+  if (Number.isNaN(day.getTime()) || (asOf.length === 10 && day.toISOString().slice(0, 10) !== asOf)) {
+    throw invalidInput('asOf must be a date (YYYY-MM-DD) or an ISO 8601 timestamp', [
+      { field: 'querystring/asOf', message: `not a valid date: ${asOf}` },
+    ]);
+  }
+  return utcDay(day);
+}
+
+/** The status in force on `day`: the latest change effective on or before it. */
+export function statusOn(history: readonly { status: string; effective_from: string }[], day: string) {
+  let current: string | null = null;
+  for (const row of history) if (row.effective_from <= day) current = row.status;
+  return current as PartyStatus | null;
+}
+
+function presentHistory(rows: readonly StatusRow[]) {
+  return rows.map((row, i) => ({
+    status: row.status as PartyStatus,
+    from: row.effective_from,
+    to: rows[i + 1]?.effective_from ?? null,
+    note: row.note,
+    recordedAt: row.recorded_at.toISOString(),
+    recordedBy: row.recorded_by,
+  }));
+}
+
+function mandateRoles(code: string, rules: FrameworkRules, day: string): Party['roles'] {
+  const roles: Party['roles'] = [];
+  if (rules.leadParticipant === code) roles.push('lead');
+  if (rules.rotatingParticipants[day.slice(0, 4)] === code) roles.push('rotating');
+  return roles;
+}
+
+/** Parties of the force and their status over time. Every user of the force may read them. */
+export class PartiesService {
+  constructor(private readonly deps: PartiesDeps) {}
+
+  async list(_ctx: Ctx, query: { asOf?: string | undefined; status?: PartyStatus | undefined }) {
+    const day = parseAsOf(query.asOf, this.deps.clock.now());
+    const items = await this.load(this.deps.db, day);
+    return { asOf: day, items: query.status ? items.filter((p) => p.status === query.status) : items };
+  }
+
+  async get(_ctx: Ctx, code: string, asOf?: string) {
+    const day = parseAsOf(asOf, this.deps.clock.now());
+    const [party] = await this.load(this.deps.db, day, code.toUpperCase());
+    if (!party) throw notFound(`party ${code}`);
+    return party;
+  }
+
+  /** The status of a party on a day, for other modules (eligibility, council). */
+  async statusOn(code: string, day: Date | string, db: Executor = this.deps.db): Promise<PartyStatus | null> {
+    return statusOn(await repo.statusRows(db, code), utcDay(day));
+  }
+
+  async changeStatus(ctx: Ctx, code: string, change: StatusChange): Promise<Party> {
+    if (!hasRole(ctx.actor, 'admin')) throw forbidden('only admins change a party status');
+    const partyCode = code.toUpperCase();
+    parseAsOf(change.effectiveFrom, this.deps.clock.now()); // rejects 2026-02-31 and the like
+    await inTransaction(this.deps.db, async (trx) => {
+      if (!(await repo.findParty(trx, partyCode))) throw notFound(`party ${partyCode}`);
+      const history = await repo.statusRows(trx, partyCode);
+      if (history.some((row) => row.effective_from === change.effectiveFrom)) {
+        throw conflict(`party ${partyCode} already has a status change effective ${change.effectiveFrom}`);
+      }
+      const before = statusOn(history, change.effectiveFrom);
+      if (before === change.status) {
+        throw conflict(`party ${partyCode} is already ${change.status} on ${change.effectiveFrom}`);
+      }
+      await repo.insertStatus(trx, {
+        party_code: partyCode,
+        status: change.status,
+        effective_from: change.effectiveFrom,
+        note: change.note ?? null,
+        recorded_at: this.deps.clock.now(),
+        recorded_by: ctx.actor.name,
+      });
+      await this.deps.audit.record(trx, ctx, {
+        action: 'party.status.change',
+        objectType: 'party',
+        objectId: partyCode,
+        summary: {
+          from: before,
+          to: change.status,
+          effectiveFrom: change.effectiveFrom,
+          note: change.note ?? null,
+        },
+      });
+    });
+    return this.get(ctx, partyCode, change.effectiveFrom);
+  }
+
+  private async load(db: Executor, day: string, code?: string): Promise<Party[]> {
+    const [rows, statuses, framework] = await Promise.all([
+      repo.listParties(db, code),
+      repo.statusRows(db, code),
+      this.deps.framework.inForce(new Date(`${day}T23:59:59.999Z`), db).catch(() => null),
+    ]);
+    const byParty = new Map<string, StatusRow[]>();
+    for (const s of statuses) byParty.set(s.party_code, [...(byParty.get(s.party_code) ?? []), s]);
+    return rows.map((row) => {
+      const history = byParty.get(row.code) ?? [];
+      return {
+        code: row.code,
+        name: row.name,
+        kind: row.kind as PartyKind,
+        status: statusOn(history, day),
+        asOf: day,
+        roles: framework ? mandateRoles(row.code, framework.rules, day) : [],
+        statusHistory: presentHistory(history),
+      };
+    });
+  }
+}

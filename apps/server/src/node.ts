@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, buildServices } from './app.ts';
+import { type Clock, systemClock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { Services } from './http/services.ts';
+import { seedIfEmpty } from './modules/seed.ts';
+import { type DatabaseHandle, migrateToLatest, openDatabase } from './platform/db/database.ts';
+import { loadOrCreateNodeKey } from './platform/keys.ts';
+
+/** Opens the node's storage the same way for the server and for the CLI's direct mode. */
+export async function openNodeStorage(config: Config, clock: Clock = systemClock) {
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const database: DatabaseHandle = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    pgliteDir: path.join(config.dataDir, 'db'),
+  });
+  try {
+    const applied = await migrateToLatest(database.db);
+    const key = loadOrCreateNodeKey(config.dataDir);
+    return { database, key, clock, applied };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+export async function openServices(
+  config: Config,
+  clock: Clock = systemClock,
+): Promise<{ services: Services; applied: string[] }> {
+  const storage = await openNodeStorage(config, clock);
+  const services = buildServices(storage, config);
+  await seedIfEmpty({ db: storage.database.db, clock, audit: services.audit });
+  return { services, applied: storage.applied };
+}
+
+export async function startHttp(
+  config: Config,
+  clock: Clock = systemClock,
+): Promise<{ app: FastifyInstance; services: Services }> {
+  const storage = await openNodeStorage(config, clock);
+  const { app, services } = await buildApp(storage, config);
+  await seedIfEmpty({ db: storage.database.db, clock, audit: services.audit });
+  return { app, services };
+}

@@ -1,0 +1,75 @@
+import { type Static, Type } from 'typebox';
+import { PartyCodeSchema, PartyStatusSchema, TimestampSchema } from './common.ts';
+
+const hours = (description: string) => Type.Integer({ minimum: 1, maximum: 24 * 365, description });
+
+/** The operational rules of the mandate, as data. A new version supersedes from its effective time. */
+export const FrameworkRulesSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    leadParticipant: PartyCodeSchema,
+    rotatingParticipants: Type.Record(Type.String({ pattern: '^\\d{4}$' }), PartyCodeSchema, {
+      description: 'calendar year → rotating participant (co-chair with the lead)',
+    }),
+    eligibility: Type.Object(
+      {
+        eligible: Type.Array(PartyStatusSchema),
+        unanimousCouncilRequired: Type.Array(PartyStatusSchema),
+        notEligible: Type.Array(PartyStatusSchema),
+      },
+      { additionalProperties: false },
+    ),
+    council: Type.Object(
+      {
+        voters: Type.Array(PartyStatusSchema, { description: 'statuses whose parties vote' }),
+        defaultRule: Type.Union([Type.Literal('majority'), Type.Literal('unanimity')]),
+        partnerRule: Type.Union([Type.Literal('majority'), Type.Literal('unanimity')]),
+      },
+      { additionalProperties: false },
+    ),
+    clocks: Type.Object(
+      {
+        decisionHours: hours('council decision after submission'),
+        answerHours: hours('answer to the requester after submission'),
+        responseHours: hours('team response after submission'),
+        postActionReportDays: Type.Integer({ minimum: 1, maximum: 365 }),
+        nis2EarlyWarningHours: hours('NIS2 early warning after awareness'),
+        nis2NotificationHours: hours('NIS2 incident notification after awareness'),
+        nis2FinalReportDays: Type.Integer({ minimum: 1, maximum: 365 }),
+      },
+      { additionalProperties: false },
+    ),
+    deployments: Type.Object(
+      {
+        minTeamSize: Type.Integer({ minimum: 1, maximum: 100 }),
+        maxTeamSize: Type.Integer({ minimum: 1, maximum: 100 }),
+        maxPerParty: Type.Integer({ minimum: 1, maximum: 100 }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type FrameworkRules = Static<typeof FrameworkRulesSchema>;
+
+export const FrameworkSchema = Type.Object({
+  version: Type.Integer(),
+  effectiveFrom: TimestampSchema,
+  note: Type.Union([Type.String(), Type.Null()]),
+  createdAt: TimestampSchema,
+  createdBy: Type.String(),
+  rules: FrameworkRulesSchema,
+});
+export type Framework = Static<typeof FrameworkSchema>;
+
+export const FrameworkListSchema = Type.Object({ items: Type.Array(FrameworkSchema) });
+
+export const NewFrameworkSchema = Type.Object(
+  {
+    effectiveFrom: TimestampSchema,
+    note: Type.Optional(Type.String({ maxLength: 2000 })),
+    rules: FrameworkRulesSchema,
+  },
+  { additionalProperties: false },
+);
+export type NewFramework = Static<typeof NewFrameworkSchema>;
