@@ -80,6 +80,8 @@ export async function buildApp(
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // The API speaks JSON only: anything else is a 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
   app.addSchema(ErrorBodySchema);
   app.addHook('onRoute', requireDeclarations);
   app.addHook('onSend', async (request, reply) => {
@@ -115,6 +117,7 @@ export async function buildApp(
       ),
   });
   await app.register(swagger, {
+    refResolver: { buildLocalReference: (schema, _base, _fragment, i) => String(schema.$id ?? `def-${i}`) },
     openapi: {
       openapi: '3.1.0',
       info: {

@@ -29,6 +29,8 @@ export interface OpenDatabaseOptions {
   databaseUrl?: string | undefined;
   /** Directory for PGlite; undefined means in memory. */
   pgliteDir?: string | undefined;
+  /** A PGlite data directory dump to start from (tests: an already migrated database). */
+  pgliteTemplate?: Blob | undefined;
   poolSize?: number;
 }
 
@@ -52,6 +54,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   if (options.pgliteDir) fs.mkdirSync(options.pgliteDir, { recursive: true });
   const client = await PGlite.create(options.pgliteDir ?? 'memory://', {
     parsers: { [OID_INT8]: parseInt8, [OID_DATE]: keepText },
+    ...(options.pgliteTemplate ? { loadDataDir: options.pgliteTemplate } : {}),
   });
   await client.exec(`SET TimeZone = 'UTC'`);
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite: client }) });

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import type { Ctx } from '../context.ts';
+import type { Tx } from '../platform/db/transaction.ts';
+import { inTransaction } from '../platform/db/transaction.ts';
+import { json, onPostgres, startTestNode, type TestNode, type TestUser } from '../test/harness.ts';
+import { hashEvent } from './audit.chain.ts';
+import { rowToChained, verifyChain } from './audit.verifier.ts';
+
+class Rollback extends Error {}
+
+describe('tamper-evident audit log', () => {
+  let node: TestNode;
+  let auditor: TestUser;
+  let analyst: TestUser;
+  const keys = () => new Map([[node.services.key.keyId, node.services.key.publicKey]]);
+  const ctx: Ctx = { actor: { type: 'system', id: null, name: 'test', party: null, roles: [] }, requestId: 'req-1' };
+
+  before(async () => {
+    node = await startTestNode();
+    auditor = await node.user('eu.auditor', 'EU', ['auditor']);
+    analyst = await node.user('lt.analyst', 'LT', ['analyst']);
+    for (let i = 0; i < 4; i++) {
+      await inTransaction(node.database.db, (trx) =>
+        node.services.audit.recordMany(
+          trx,
+          ctx,
+          Array.from({ length: 10 }, (_, j) => ({ action: 'test.event', objectType: 'thing', objectId: `${i}-${j}`, summary: { i, j, text: 'žąsis “quoted” \u0000' } })),
+        ),
+      );
+      node.clock.advance(1000);
+    }
+  });
+  after(() => node.close());
+
+  /** Tampers inside a transaction, verifies what the tampering left, then rolls it back. */
+  async function verifyAfter(tamper: (trx: Tx) => Promise<unknown>) {
+    let result: Awaited<ReturnType<typeof verifyChain>> | undefined;
+    await node.database.db
+      .transaction()
+      .execute(async (trx) => {
+        await tamper(trx);
+        result = await verifyChain(trx, { trustedKeys: keys(), pageSize: 7 });
+        throw new Rollback();
+      })
+      .catch((e) => {
+        if (!(e instanceof Rollback)) throw e;
+      });
+    return result!;
+  }
+
+  it('verifies an untouched chain', async () => {
+    const result = await node.services.audit.verify();
+    assert.equal(result.ok, true, result.reason ?? '');
+    assert.ok(result.events >= 44);
+  });
+
+  it('finds an edited event', async () => {
+    const r = await verifyAfter((trx) => sql`update audit_events set summary = '{"i":0}' where seq = 20`.execute(trx));
+    assert.equal(r.ok, false);
+    assert.equal(r.firstBadSeq, 20);
+    assert.match(r.reason!, /altered/);
+    const actor = await verifyAfter((trx) => sql`update audit_events set actor_name = 'someone else' where seq = 9`.execute(trx));
+    assert.equal(actor.firstBadSeq, 9);
+  });
+
+  it('finds a deleted event', async () => {
+    const r = await verifyAfter((trx) => sql`delete from audit_events where seq = 15`.execute(trx));
+    assert.equal(r.firstBadSeq, 15);
+    assert.match(r.reason!, /missing/);
+  });
+
+  it('finds an inserted event', async () => {
+    const r = await verifyAfter(async (trx) => {
+      await sql`update audit_events set seq = seq + 100000 where seq >= 12`.execute(trx);
+      await sql`update audit_events set seq = seq - 100000 + 1 where seq >= 100000`.execute(trx);
+      const prev = await trx.selectFrom('audit_events').selectAll().where('seq', '=', 11).executeTakeFirstOrThrow();
+      const forged = { ...prev, seq: 12, action: 'forged.event', prev_hash: prev.hash };
+      forged.hash = hashEvent(rowToChained(forged)); // even a correctly hashed insertion is caught
+      await trx.insertInto('audit_events').values(forged).execute();
+    });
+    assert.equal(r.ok, false);
+    assert.ok(r.firstBadSeq === 12 || r.firstBadSeq === 13, `blamed ${r.firstBadSeq}`);
+  });
+
+  it('finds reordered events', async () => {
+    const r = await verifyAfter(async (trx) => {
+      await sql`update audit_events set seq = -1 where seq = 30`.execute(trx);
+      await sql`update audit_events set seq = 30 where seq = 31`.execute(trx);
+      await sql`update audit_events set seq = 31 where seq = -1`.execute(trx);
+    });
+    assert.equal(r.firstBadSeq, 30);
+  });
+
+  it('signs checkpoints and catches a rewrite with recomputed hashes, or a cut tail', async () => {
+    const checkpoint = await node.request({ method: 'POST', url: '/api/v1/audit/checkpoints', headers: auditor.headers });
+    assert.equal(checkpoint.statusCode, 201, checkpoint.body);
+    const { size, keyId } = json(checkpoint);
+    assert.equal(keyId, node.services.key.keyId);
+
+    const rewritten = await verifyAfter(async (trx) => {
+      // A careful forger rewrites event 25 and recomputes every later hash: the chain alone holds.
+      const rows = await trx.selectFrom('audit_events').selectAll().where('seq', '>=', 25).orderBy('seq').execute();
+      let prev = (await trx.selectFrom('audit_events').select('hash').where('seq', '=', 24).executeTakeFirstOrThrow()).hash;
+      for (const row of rows) {
+        const changed = { ...row, prev_hash: prev, summary: row.seq === 25 ? '{"forged":true}' : row.summary };
+        changed.hash = hashEvent(rowToChained(changed));
+        await trx.updateTable('audit_events').set({ summary: changed.summary, prev_hash: changed.prev_hash, hash: changed.hash }).where('seq', '=', row.seq).execute();
+        prev = changed.hash;
+      }
+    });
+    assert.equal(rewritten.ok, false);
+    assert.equal(rewritten.firstBadSeq, 1, 'no earlier checkpoint holds, so nothing up to it is vouched for');
+    assert.match(rewritten.reason!, /rewritten/);
+
+    const cut = await verifyAfter((trx) => sql`delete from audit_events where seq > ${size - 3}`.execute(trx));
+    assert.equal(cut.ok, false);
+    assert.match(cut.reason!, /missing/);
+
+    const forgedSignature = await verifyAfter((trx) => sql`update audit_checkpoints set size = size - 1`.execute(trx));
+    assert.match(forgedSignature.reason!, /invalid signature/);
+
+    const stranger = await verifyChain(node.database.db, { trustedKeys: new Map() });
+    assert.match(stranger.reason!, /unknown key/);
+  });
+
+  it('pages the log for auditors only, with filters', async () => {
+    const first = await node.request({ method: 'GET', url: '/api/v1/audit?limit=5', headers: auditor.headers });
+    assert.equal(first.statusCode, 200);
+    const page1 = json(first);
+    assert.deepEqual(page1.items.map((e: any) => e.seq), [1, 2, 3, 4, 5]);
+    const second = json(await node.request({ method: 'GET', url: `/api/v1/audit?limit=5&cursor=${page1.nextCursor}`, headers: auditor.headers }));
+    assert.equal(second.items[0].seq, 6);
+    assert.equal(second.items[0].prevHash, page1.items[4].hash, 'pages join up along the chain');
+
+    const filtered = json(await node.request({ method: 'GET', url: '/api/v1/audit?action=test.event&objectId=2-3', headers: auditor.headers }));
+    assert.equal(filtered.items.length, 1);
+    assert.deepEqual(filtered.items[0].summary, { i: 2, j: 3, text: 'žąsis “quoted” \u0000' });
+    assert.equal(filtered.items[0].requestId, 'req-1');
+    const newest = json(await node.request({ method: 'GET', url: '/api/v1/audit?order=desc&limit=1', headers: auditor.headers }));
+    assert.ok(newest.items[0].seq > 40);
+
+    assert.equal((await node.request({ method: 'GET', url: '/api/v1/audit', headers: analyst.headers })).statusCode, 403);
+    assert.equal((await node.request({ method: 'GET', url: '/api/v1/audit' })).statusCode, 401);
+    const badCursor = await node.request({ method: 'GET', url: '/api/v1/audit?cursor=abc', headers: auditor.headers });
+    assert.equal(badCursor.statusCode, 400);
+    assert.equal(json(badCursor).error.details[0].field, 'querystring/cursor');
+    const verify = await node.request({ method: 'GET', url: '/api/v1/audit/verify', headers: auditor.headers });
+    assert.equal(json(verify).ok, true);
+  });
+
+  it('keeps one valid chain when two processes append to one PostgreSQL', { skip: !onPostgres() && 'needs DATABASE_URL (PostgreSQL)' }, async () => {
+    const before = (await node.services.audit.verify()).events;
+    const worker = path.join(import.meta.dirname, 'fixtures', 'append-worker.ts');
+    const run = (id: string) =>
+      new Promise<void>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', worker, node.databaseUrl!, node.dataDir, '150', id], { stdio: 'inherit' });
+        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${id} exited ${code}`))));
+      });
+    await Promise.all([run('a'), run('b')]);
+    const result = await node.services.audit.verify();
+    assert.equal(result.ok, true, result.reason ?? '');
+    assert.equal(result.events, before + 300);
+    const byWorker = await sql<{ actor_name: string; n: number }>`select actor_name, count(*)::int as n from audit_events where action = 'test.append' group by actor_name order by actor_name`.execute(node.database.db);
+    assert.deepEqual(byWorker.rows, [{ actor_name: 'worker-a', n: 150 }, { actor_name: 'worker-b', n: 150 }]);
+  });
+});

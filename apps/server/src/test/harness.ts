@@ -1,0 +1,109 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Role } from '@vytis/contracts';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
+import { type AppOptions, buildApp } from '../app.ts';
+import { ManualClock } from '../clock.ts';
+import { CLI_ACTOR, type Ctx } from '../context.ts';
+import type { Services } from '../http/services.ts';
+import { seedIfEmpty } from '../modules/seed.ts';
+import { type DatabaseHandle, migrateToLatest, openDatabase } from '../platform/db/database.ts';
+import { loadOrCreateNodeKey } from '../platform/keys.ts';
+
+/**
+ * A real node for one test file: a fresh migrated database (PGlite in memory, or a new database on
+ * the PostgreSQL server named by DATABASE_URL), a fresh key, a clock the test moves.
+ */
+export interface TestNode {
+  app: FastifyInstance;
+  services: Services;
+  database: DatabaseHandle;
+  clock: ManualClock;
+  dataDir: string;
+  /** Only for PostgreSQL runs: the URL of this file's own database. */
+  databaseUrl: string | undefined;
+  cli: Ctx;
+  user(name: string, party: string, roles: Role[], password?: string): Promise<TestUser>;
+  request(options: InjectOptions): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export interface TestUser {
+  id: string;
+  name: string;
+  token: string;
+  headers: { authorization: string };
+}
+
+export const onPostgres = () => Boolean(process.env.DATABASE_URL);
+
+/** A new empty database on the PostgreSQL server of DATABASE_URL; dropped by the returned function. */
+export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = new URL(process.env.DATABASE_URL!);
+  const name = `${base.pathname.slice(1) || 'vytis'}_t${crypto.randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base.toString() });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: base.toString() });
+      await client.connect();
+      await client.query(`drop database if exists "${name}" with (force)`);
+      await client.end();
+    },
+  };
+}
+
+export async function openTestDatabase(): Promise<{ database: DatabaseHandle; url: string | undefined; drop: () => Promise<void> }> {
+  if (onPostgres()) {
+    const created = await createPostgresDatabase();
+    const database = await openDatabase({ databaseUrl: created.url, poolSize: 5 });
+    await migrateToLatest(database.db);
+    return { database, url: created.url, drop: created.drop };
+  }
+  const templateFile = process.env.VYTIS_TEST_PGLITE_TEMPLATE;
+  const template = templateFile ? new Blob([fs.readFileSync(templateFile)]) : undefined;
+  const database = await openDatabase({ pgliteTemplate: template });
+  await migrateToLatest(database.db);
+  return { database, url: undefined, drop: async () => {} };
+}
+
+export async function startTestNode(options: Partial<AppOptions> & { now?: string } = {}): Promise<TestNode> {
+  const { database, url, drop } = await openTestDatabase();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-test-'));
+  const clock = new ManualClock(options.now ?? '2026-11-23T12:00:00Z');
+  const key = loadOrCreateNodeKey(dataDir);
+  const { app, services } = await buildApp({ database, clock, key }, options);
+  await seedIfEmpty({ db: database.db, clock, audit: services.audit });
+  const cli: Ctx = { actor: CLI_ACTOR, requestId: null };
+  return {
+    app,
+    services,
+    database,
+    clock,
+    dataDir,
+    databaseUrl: url,
+    cli,
+    async user(name, party, roles, password) {
+      const user = await services.identity.createUser(cli, { name, party, roles, ...(password ? { password } : {}) });
+      const { token } = await services.identity.issueToken(cli, name);
+      return { id: user.id, name, token, headers: { authorization: `Bearer ${token}` } };
+    },
+    request: (opts) => app.inject(opts),
+    async close() {
+      await app.close();
+      await database.close();
+      await drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const json = (response: LightMyRequestResponse) => response.json() as Record<string, any>;

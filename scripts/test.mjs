@@ -1,0 +1,38 @@
+// `npm test`: the whole suite on node's test runner. On the embedded database it first builds one
+// migrated PGlite template for all test files; with DATABASE_URL set, each file makes its own
+// database on that server instead. Extra arguments are passed to `node --test` (e.g. a file).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const roots = ['apps/server/src', 'packages/contracts/src', 'scripts'];
+const findTests = (dir) =>
+  fs.existsSync(dir)
+    ? fs.readdirSync(dir, { withFileTypes: true, recursive: true })
+        .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
+        .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
+    : [];
+
+const args = process.argv.slice(2);
+const files = args.some((a) => a.endsWith('.ts')) ? [] : roots.flatMap((d) => findTests(path.join(root, d))).sort();
+const env = { ...process.env };
+let tmp;
+if (!env.DATABASE_URL) {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-template-'));
+  env.VYTIS_TEST_PGLITE_TEMPLATE = path.join(tmp, 'migrated.tar');
+  const made = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/make-test-template.ts', env.VYTIS_TEST_PGLITE_TEMPLATE], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (made.status !== 0) process.exit(made.status ?? 1);
+}
+console.log(`vytis tests on ${env.DATABASE_URL ? 'PostgreSQL' : 'the embedded database (PGlite)'}`);
+const run = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...args, ...files],
+  { cwd: root, env, stdio: 'inherit' },
+);
+if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+process.exit(run.status ?? 1);
