@@ -10,22 +10,29 @@ const root = path.resolve(import.meta.dirname, '..');
 const roots = ['apps/server/src', 'packages/contracts/src', 'scripts'];
 const findTests = (dir) =>
   fs.existsSync(dir)
-    ? fs.readdirSync(dir, { withFileTypes: true, recursive: true })
+    ? fs
+        .readdirSync(dir, { withFileTypes: true, recursive: true })
         .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
         .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
     : [];
 
 const args = process.argv.slice(2);
-const files = args.some((a) => a.endsWith('.ts')) ? [] : roots.flatMap((d) => findTests(path.join(root, d))).sort();
+const files = args.some((a) => a.endsWith('.ts'))
+  ? []
+  : roots.flatMap((d) => findTests(path.join(root, d))).sort();
 const env = { ...process.env };
 let tmp;
 if (!env.DATABASE_URL) {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-template-'));
   env.VYTIS_TEST_PGLITE_TEMPLATE = path.join(tmp, 'migrated.tar');
-  const made = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/make-test-template.ts', env.VYTIS_TEST_PGLITE_TEMPLATE], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  const made = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/make-test-template.ts', env.VYTIS_TEST_PGLITE_TEMPLATE],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
   if (made.status !== 0) process.exit(made.status ?? 1);
 }
 console.log(`vytis tests on ${env.DATABASE_URL ? 'PostgreSQL' : 'the embedded database (PGlite)'}`);

@@ -51,7 +51,7 @@ export function buildServices(
   options: Pick<AppOptions, 'tokenTtlDays' | 'sessionTtlHours'>,
 ): Services {
   const { db } = deps.database;
-  const audit = new AuditService({ db, clock: deps.clock, key: deps.key });
+  const audit = new AuditService({ database: deps.database, clock: deps.clock, key: deps.key });
   const framework = new FrameworkService({ db, clock: deps.clock, audit });
   const parties = new PartiesService({ db, clock: deps.clock, audit, framework });
   const identity = new IdentityService({

@@ -1,10 +1,14 @@
 import crypto from 'node:crypto';
 
 /**
- * The hash chain. Each event's hash is SHA-256 over the RFC 8785 canonical JSON of the event and
- * the previous event's hash. The envelope's shape is fixed, so it is encoded by a fixed-order
- * writer that produces exactly what a generic RFC 8785 encoder would (a test holds the two equal);
- * that keeps verifying a million events cheap.
+ * The hash chain. An event is stored as its envelope: the RFC 8785 canonical JSON of what happened
+ * (action, actor, time, object, request id, summary) and of its place in the chain (`prev`, the
+ * previous event's hash, and `seq`). Its hash is SHA-256 over exactly those bytes.
+ *
+ * The envelope's shape is fixed, so it is written by a fixed-order writer that produces exactly
+ * what a generic RFC 8785 encoder would (a property test holds the two equal). It is written in
+ * parts around the chain position, so the database can complete and hash it inside the single
+ * statement that appends an event.
  */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -24,23 +28,45 @@ export interface ChainedEvent {
   prevHash: string;
 }
 
-const str = (value: string | null) => (value === null ? 'null' : JSON.stringify(value));
+export type UnplacedEvent = Omit<ChainedEvent, 'seq' | 'prevHash'>;
 
-/** Canonical JSON of the hashed envelope; keys in RFC 8785 order (UTF-16 code unit order). */
-export function canonicalEnvelope(e: ChainedEvent): string {
-  return (
-    `{"action":${str(e.action)}` +
-    `,"actor":{"id":${str(e.actorId)},"name":${str(e.actorName)},"party":${str(e.actorParty)},"type":${str(e.actorType)}}` +
-    `,"at":${str(e.at.toISOString())}` +
-    `,"object":{"id":${str(e.objectId)},"type":${str(e.objectType)}}` +
-    `,"prev":${str(e.prevHash)}` +
-    `,"requestId":${str(e.requestId)}` +
-    `,"seq":${e.seq}` +
-    `,"summary":${str(e.summary)}}`
-  );
+export interface EnvelopeParts {
+  head: string;
+  middle: string;
+  tail: string;
 }
 
-/** The same envelope as a plain object, for encoders and readers that want one. */
+const str = (value: string | null) => (value === null ? 'null' : JSON.stringify(value));
+
+/**
+ * A writer for the events of one actor, time and request (one batch): those parts are formatted
+ * once, the rest per event. The envelope is `head + prev + middle + seq + tail`; keys in RFC 8785
+ * order.
+ */
+export function envelopeWriter(
+  shared: Pick<UnplacedEvent, 'at' | 'actorType' | 'actorId' | 'actorName' | 'actorParty' | 'requestId'>,
+) {
+  const actorAndAt =
+    `,"actor":{"id":${str(shared.actorId)},"name":${str(shared.actorName)},"party":${str(shared.actorParty)},"type":${str(shared.actorType)}}` +
+    `,"at":${str(shared.at.toISOString())}`;
+  const middle = `","requestId":${str(shared.requestId)},"seq":`;
+  return (e: Pick<UnplacedEvent, 'action' | 'objectType' | 'objectId' | 'summary'>): EnvelopeParts => ({
+    head: `{"action":${str(e.action)}${actorAndAt},"object":{"id":${str(e.objectId)},"type":${str(e.objectType)}},"prev":"`,
+    middle,
+    tail: `,"summary":${str(e.summary)}}`,
+  });
+}
+
+export const envelopeParts = (e: UnplacedEvent): EnvelopeParts => envelopeWriter(e)(e);
+
+export const joinEnvelope = (parts: EnvelopeParts, prevHash: string, seq: number) =>
+  parts.head + prevHash + parts.middle + seq + parts.tail;
+
+export function canonicalEnvelope(e: ChainedEvent): string {
+  return joinEnvelope(envelopeParts(e), e.prevHash, e.seq);
+}
+
+/** The same envelope as a plain object, for generic encoders and readers. */
 export function envelopeObject(e: ChainedEvent) {
   return {
     action: e.action,
@@ -54,8 +80,26 @@ export function envelopeObject(e: ChainedEvent) {
   };
 }
 
+export type Envelope = ReturnType<typeof envelopeObject>;
+
+export const sha256Hex: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text).digest('hex');
+
 export function hashEvent(e: ChainedEvent): string {
-  return crypto.createHash('sha256').update(canonicalEnvelope(e)).digest('hex');
+  return sha256Hex(canonicalEnvelope(e));
+}
+
+/**
+ * Whether a stored envelope sits where it is stored: its `prev` and `seq` keys hold these values.
+ * In canonical JSON every quote inside a string is escaped, so `"prev":"` and `,"seq":` can only
+ * be the top-level keys; no parsing needed on the verifier's hot path.
+ */
+export function envelopeIsAt(envelope: string, seq: number, prevHash: string): boolean {
+  const prevAt = envelope.indexOf('"prev":"');
+  const seqText = `,"seq":${seq},"summary":`;
+  return prevAt > 0 && envelope.startsWith(prevHash, prevAt + 8) && envelope.includes(seqText, prevAt + 72);
 }
 
 /** What a checkpoint signs: the chain's size and head at that size. */

@@ -1,17 +1,22 @@
 import type { Selectable } from 'kysely';
 import type { AuditCheckpointsTable, AuditEventRow } from '../platform/db/schema.ts';
+import type { Envelope } from './audit.chain.ts';
 
-export const presentEvent = (row: AuditEventRow) => ({
-  seq: row.seq,
-  at: row.at.toISOString(),
-  actor: { type: row.actor_type, id: row.actor_id, name: row.actor_name, party: row.actor_party },
-  action: row.action,
-  object: { type: row.object_type, id: row.object_id },
-  summary: JSON.parse(row.summary) as unknown,
-  requestId: row.request_id,
-  prevHash: row.prev_hash,
-  hash: row.hash,
-});
+/** Events are shown from their envelope: the very bytes the chain vouches for. */
+export const presentEvent = (row: AuditEventRow) => {
+  const e = JSON.parse(row.envelope) as Envelope;
+  return {
+    seq: row.seq,
+    at: e.at,
+    actor: e.actor,
+    action: e.action,
+    object: e.object,
+    summary: JSON.parse(e.summary) as unknown,
+    requestId: e.requestId,
+    prevHash: e.prev,
+    hash: row.hash,
+  };
+};
 
 export const presentCheckpoint = (row: Selectable<AuditCheckpointsTable>) => ({
   id: row.id,

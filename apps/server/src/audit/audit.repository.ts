@@ -1,32 +1,59 @@
-import { LOCKS, lockForTransaction } from '../platform/db/locks.ts';
-import type { AuditEventRow, NewAuditEventRow } from '../platform/db/schema.ts';
+import { sql } from 'kysely';
+import type { DatabaseHandle } from '../platform/db/database.ts';
+import type { AuditEventRow } from '../platform/db/schema.ts';
 import type { Executor, Tx } from '../platform/db/transaction.ts';
+import type { EnvelopeParts } from './audit.chain.ts';
 
 /**
- * Serialises appends across processes sharing one PostgreSQL: held until the transaction ends, so
- * the head we read cannot move before our events commit.
+ * Appends one event in one statement: moving the head row takes the chain's turn (a waiter sees
+ * the head its predecessor committed) and the database completes the envelope JS wrote and hashes
+ * it. Returns the event's sequence number.
  */
-export async function lockChain(trx: Tx): Promise<void> {
-  await lockForTransaction(trx, LOCKS.auditChain);
+export async function appendOne(trx: Tx, parts: EnvelopeParts): Promise<number> {
+  const result = await sql<{ seq: number }>`
+    with moved as (
+      update audit_head
+      set seq = seq + 1,
+          prev_hash = hash,
+          hash = encode(sha256(convert_to(
+            ${parts.head}::text || hash || ${parts.middle}::text || (seq + 1)::text || ${parts.tail}::text,
+            'UTF8')), 'hex')
+      where id = 1
+      returning seq, prev_hash, hash
+    )
+    insert into audit_events (seq, envelope, hash)
+    select seq, ${parts.head}::text || prev_hash || ${parts.middle}::text || seq::text || ${parts.tail}::text, hash
+    from moved
+    returning seq`.execute(trx);
+  return result.rows[0]!.seq;
 }
 
-export async function head(db: Executor): Promise<{ seq: number; hash: string } | undefined> {
-  return db
-    .selectFrom('audit_events')
-    .select(['seq', 'hash'])
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+/** Takes the chain's turn for `count` events: returns the head they follow. Held until commit. */
+export async function claimHead(trx: Tx, count: number): Promise<{ seq: number; hash: string }> {
+  const result = await sql<{ seq: number; hash: string }>`
+    update audit_head set seq = seq + ${count}::int where id = 1 returning seq - ${count}::int as seq, hash`.execute(
+    trx,
+  );
+  return result.rows[0]!;
 }
 
-export async function insertEvents(db: Executor, rows: NewAuditEventRow[]): Promise<void> {
-  // Stay well below PostgreSQL's 65535 bind parameters per statement (13 columns a row).
-  for (let i = 0; i < rows.length; i += 2000) {
-    await db
+/** Writes events claimed with claimHead, and moves the head to the last of them. */
+export async function insertClaimed(trx: Tx, rows: AuditEventRow[], prevOfLast: string): Promise<void> {
+  for (let i = 0; i < rows.length; i += 5000) {
+    await trx
       .insertInto('audit_events')
-      .values(rows.slice(i, i + 2000))
+      .values(rows.slice(i, i + 5000))
       .execute();
   }
+  await trx
+    .updateTable('audit_head')
+    .set({ prev_hash: prevOfLast, hash: rows.at(-1)!.hash })
+    .where('id', '=', 1)
+    .execute();
+}
+
+export async function head(db: Executor): Promise<{ seq: number; hash: string }> {
+  return db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
 }
 
 export interface EventFilter {
@@ -40,6 +67,14 @@ export interface EventFilter {
   until?: Date | undefined;
 }
 
+// Expressions the migration indexes; keep them identical to use the indexes.
+const ACTION = sql<string>`(envelope::jsonb ->> 'action')`;
+const ACTOR_NAME = sql<string>`(envelope::jsonb -> 'actor' ->> 'name')`;
+const OBJECT_TYPE = sql<string>`(envelope::jsonb -> 'object' ->> 'type')`;
+const OBJECT_ID = sql<string>`(envelope::jsonb -> 'object' ->> 'id')`;
+// ISO 8601 UTC timestamps of one fixed format sort as text in time order.
+const AT = sql<string>`(envelope::jsonb ->> 'at')`;
+
 export async function pageEvents(
   db: Executor,
   filter: EventFilter,
@@ -49,37 +84,65 @@ export async function pageEvents(
   let query = db.selectFrom('audit_events').selectAll();
   if (filter.afterSeq !== undefined) query = query.where('seq', '>', filter.afterSeq);
   if (filter.beforeSeq !== undefined) query = query.where('seq', '<', filter.beforeSeq);
-  if (filter.action) query = query.where('action', '=', filter.action);
-  if (filter.actorName) query = query.where('actor_name', '=', filter.actorName);
-  if (filter.objectType) query = query.where('object_type', '=', filter.objectType);
-  if (filter.objectId) query = query.where('object_id', '=', filter.objectId);
-  if (filter.since) query = query.where('at', '>=', filter.since);
-  if (filter.until) query = query.where('at', '<', filter.until);
+  if (filter.action) query = query.where(ACTION, '=', filter.action);
+  if (filter.actorName) query = query.where(ACTOR_NAME, '=', filter.actorName);
+  if (filter.objectType) query = query.where(OBJECT_TYPE, '=', filter.objectType);
+  if (filter.objectId) query = query.where(OBJECT_ID, '=', filter.objectId);
+  if (filter.since) query = query.where(AT, '>=', filter.since.toISOString());
+  if (filter.until) query = query.where(AT, '<', filter.until.toISOString());
   return query.orderBy('seq', order).limit(limit).execute();
 }
 
-/** For the verifier: the next slice of the chain in order, only the columns that are hashed. */
-export async function chainSlice(db: Executor, afterSeq: number, limit: number): Promise<AuditEventRow[]> {
-  return db
-    .selectFrom('audit_events')
-    .selectAll()
-    .where('seq', '>', afterSeq)
-    .orderBy('seq', 'asc')
-    .limit(limit)
-    .execute();
-}
+export type ChainRow = [seq: number, envelope: string, hash: string];
 
-export async function countEvents(db: Executor): Promise<number> {
-  const row = await db
-    .selectFrom('audit_events')
-    .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
-export async function hashAt(db: Executor, seq: number): Promise<string | undefined> {
-  const row = await db.selectFrom('audit_events').select('hash').where('seq', '=', seq).executeTakeFirst();
-  return row?.hash;
+/**
+ * The chain in order, a page at a time, for the verifier. On a PostgreSQL server it reads through
+ * a raw pool connection, rows as arrays, fetching the next page while the caller checks this one;
+ * inside a transaction or on PGlite it goes through Kysely.
+ */
+export async function* chainPages(
+  source: Executor | DatabaseHandle,
+  pageSize: number,
+): AsyncGenerator<ChainRow[]> {
+  if ('kind' in source && source.pool) {
+    const pool = source.pool;
+    const page = (after: number) =>
+      pool.query<ChainRow>({
+        text: 'select seq, envelope, hash from audit_events where seq > $1 and seq <= $2 order by seq',
+        values: [after, after + pageSize],
+        rowMode: 'array',
+      });
+    const last = (await head(source.db)).seq;
+    let after = 0;
+    let next = page(after);
+    while (after < last) {
+      const rows = (await next).rows;
+      after += pageSize;
+      if (after < last) next = page(after);
+      if (rows.length > 0) yield rows;
+    }
+    // Events stored beyond the head (inserted by hand) are found by the caller's head check.
+    const beyond = await pool.query<ChainRow>({
+      text: 'select seq, envelope, hash from audit_events where seq > $1 order by seq limit $2',
+      values: [after, pageSize],
+      rowMode: 'array',
+    });
+    if (beyond.rows.length > 0) yield beyond.rows;
+    return;
+  }
+  const db = 'kind' in source ? source.db : source;
+  for (let after = 0; ; ) {
+    const rows = await db
+      .selectFrom('audit_events')
+      .select(['seq', 'envelope', 'hash'])
+      .where('seq', '>', after)
+      .orderBy('seq')
+      .limit(pageSize)
+      .execute();
+    if (rows.length === 0) return;
+    yield rows.map((r): ChainRow => [r.seq, r.envelope, r.hash]);
+    after = rows.at(-1)!.seq;
+  }
 }
 
 export async function insertCheckpoint(

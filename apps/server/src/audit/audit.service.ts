@@ -1,12 +1,17 @@
 import type { KeyObject } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Actor, Ctx } from '../context.ts';
 import { canonicalJson } from '../platform/canonical-json.ts';
-import type { Database, NewAuditEventRow } from '../platform/db/schema.ts';
+import type { DatabaseHandle } from '../platform/db/database.ts';
 import { inTransaction, type Tx } from '../platform/db/transaction.ts';
 import { type NodeKey, sign } from '../platform/keys.ts';
-import { type ChainedEvent, checkpointPayload, GENESIS_HASH, hashEvent } from './audit.chain.ts';
+import {
+  checkpointPayload,
+  envelopeWriter,
+  joinEnvelope,
+  sha256Hex,
+  type UnplacedEvent,
+} from './audit.chain.ts';
 import { presentCheckpoint, presentEvent } from './audit.presenters.ts';
 import * as repo from './audit.repository.ts';
 import { type VerifyResult, verifyChain } from './audit.verifier.ts';
@@ -21,7 +26,7 @@ export interface AuditEntry {
 }
 
 export interface AuditDeps {
-  db: Kysely<Database>;
+  database: DatabaseHandle;
   clock: Clock;
   key: NodeKey;
 }
@@ -40,31 +45,31 @@ export class AuditService {
 
   async recordMany(trx: Tx, ctx: Ctx, entries: readonly AuditEntry[]): Promise<number[]> {
     if (entries.length === 0) return [];
-    await repo.lockChain(trx);
-    const last = await repo.head(trx);
-    let prevHash = last?.hash ?? GENESIS_HASH;
-    let seq = last?.seq ?? 0;
-    const at = this.deps.clock.now();
-    const rows: NewAuditEventRow[] = [];
-    for (const entry of entries) {
-      seq += 1;
-      const event = toChained(seq, at, ctx, entry, prevHash);
-      const hash = hashEvent(event);
-      rows.push(toRow(event, hash));
+    const write = envelopeWriter(unplacedActor(this.deps.clock.now(), ctx));
+    if (entries.length === 1) return [await repo.appendOne(trx, write(unplacedEntry(entries[0]!)))];
+    const head = await repo.claimHead(trx, entries.length);
+    let prevHash = head.hash;
+    let prevOfLast = prevHash;
+    const rows = entries.map((entry, i) => {
+      const seq = head.seq + i + 1;
+      const envelope = joinEnvelope(write(unplacedEntry(entry)), prevHash, seq);
+      const hash = sha256Hex(envelope);
+      prevOfLast = prevHash;
       prevHash = hash;
-    }
-    await repo.insertEvents(trx, rows);
+      return { seq, envelope, hash };
+    });
+    await repo.insertClaimed(trx, rows, prevOfLast);
     return rows.map((r) => r.seq);
   }
 
   /** Records a denied access on its own: there is no mutation for it to ride with. */
   async recordDenial(ctx: Ctx, entry: AuditEntry): Promise<void> {
-    await inTransaction(this.deps.db, (trx) => this.record(trx, ctx, entry));
+    await inTransaction(this.deps.database.db, (trx) => this.record(trx, ctx, entry));
   }
 
   /** A page of events in sequence order; the cursor is the last sequence number seen. */
   async page(filter: repo.EventFilter, order: 'asc' | 'desc', limit: number) {
-    const rows = await repo.pageEvents(this.deps.db, filter, order, limit + 1);
+    const rows = await repo.pageEvents(this.deps.database.db, filter, order, limit + 1);
     const page = rows.slice(0, limit);
     return {
       items: page.map(presentEvent),
@@ -73,18 +78,18 @@ export class AuditService {
   }
 
   async checkpoints(limit?: number) {
-    return { items: (await repo.listCheckpoints(this.deps.db, limit)).map(presentCheckpoint) };
+    return { items: (await repo.listCheckpoints(this.deps.database.db, limit)).map(presentCheckpoint) };
   }
 
   /** Verifies against this node's own key; the CLI may add keys of other processes or files. */
   async verify(extraKeys: ReadonlyMap<string, KeyObject> = new Map()): Promise<VerifyResult> {
     const trustedKeys = new Map([[this.deps.key.keyId, this.deps.key.publicKey], ...extraKeys]);
-    return verifyChain(this.deps.db, { trustedKeys });
+    return verifyChain(this.deps.database, { trustedKeys });
   }
 
   /** An auditor's on-demand checkpoint: the request itself is audited, then covered by the signature. */
   async requestCheckpoint(ctx: Ctx) {
-    await inTransaction(this.deps.db, (trx) =>
+    await inTransaction(this.deps.database.db, (trx) =>
       this.record(trx, ctx, { action: 'audit.checkpoint.request', objectType: 'audit_log' }),
     );
     return presentCheckpoint((await this.checkpoint({ force: true })).checkpoint);
@@ -95,11 +100,8 @@ export class AuditService {
    * forced, so a quiet node does not grow its checkpoint table.
    */
   async checkpoint(options: { force?: boolean } = {}) {
-    return inTransaction(this.deps.db, async (trx) => {
-      await repo.lockChain(trx);
-      const last = await repo.head(trx);
-      const size = last?.seq ?? 0;
-      const headHash = last?.hash ?? GENESIS_HASH;
+    return inTransaction(this.deps.database.db, async (trx) => {
+      const { seq: size, hash: headHash } = await repo.claimHead(trx, 0);
       const previous = await repo.latestCheckpoint(trx);
       if (!options.force && previous && previous.size === size)
         return { created: false as const, checkpoint: previous };
@@ -118,44 +120,54 @@ export class AuditService {
   }
 }
 
-export function toChained(
-  seq: number,
-  at: Date,
-  ctx: Ctx,
-  entry: AuditEntry,
-  prevHash: string,
-): ChainedEvent {
+// PostgreSQL text holds neither NUL nor lone UTF-16 surrogates (JSON escapes NUL, but cannot
+// carry a lone surrogate either): store what can be stored, and hash that.
+const wellFormed = (text: string) => (text.isWellFormed() ? text : text.toWellFormed());
+const storable = <T extends string | null>(text: T): T => {
+  if (text === null || (text.isWellFormed() && !text.includes('\u0000'))) return text;
+  return wellFormed(text).replaceAll('\u0000', '\uFFFD') as T;
+};
+
+function canonicalSummary(summary: Record<string, unknown>): string {
+  try {
+    return canonicalJson(summary);
+  } catch {
+    // The encoder refuses lone surrogates: only then pay for a sanitised copy.
+    return canonicalJson(storableJson(summary));
+  }
+}
+
+/** Summaries often carry what a client sent: make every string in them storable, keys included. */
+function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return wellFormed(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [wellFormed(k), storableJson(v)]));
+  }
+  return value;
+}
+
+function unplacedActor(at: Date, ctx: Ctx) {
   const actor: Actor = ctx.actor;
   return {
-    seq,
     at,
     actorType: actor.type,
-    actorId: actor.id,
-    actorName: actor.name,
+    actorId: storable(actor.id),
+    actorName: storable(actor.name),
     actorParty: actor.party,
-    action: entry.action,
-    objectType: entry.objectType,
-    objectId: entry.objectId ?? null,
-    summary: canonicalJson(entry.summary ?? {}),
-    requestId: ctx.requestId,
-    prevHash,
+    requestId: storable(ctx.requestId),
   };
 }
 
-export function toRow(e: ChainedEvent, hash: string): NewAuditEventRow {
+function unplacedEntry(entry: AuditEntry) {
   return {
-    seq: e.seq,
-    at: e.at,
-    actor_type: e.actorType,
-    actor_id: e.actorId,
-    actor_name: e.actorName,
-    actor_party: e.actorParty,
-    action: e.action,
-    object_type: e.objectType,
-    object_id: e.objectId,
-    summary: e.summary,
-    request_id: e.requestId,
-    prev_hash: e.prevHash,
-    hash,
+    action: storable(entry.action),
+    objectType: storable(entry.objectType),
+    objectId: storable(entry.objectId ?? null),
+    summary: canonicalSummary(entry.summary ?? {}),
   };
+}
+
+export function unplaced(at: Date, ctx: Ctx, entry: AuditEntry): UnplacedEvent {
+  return { ...unplacedActor(at, ctx), ...unplacedEntry(entry) };
 }

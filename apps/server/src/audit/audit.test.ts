@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { sql } from 'kysely';
 import type { Ctx } from '../context.ts';
+import { canonicalJson } from '../platform/canonical-json.ts';
 import type { Tx } from '../platform/db/transaction.ts';
 import { inTransaction } from '../platform/db/transaction.ts';
 import { json, onPostgres, startTestNode, type TestNode, type TestUser } from '../test/harness.ts';
-import { hashEvent } from './audit.chain.ts';
-import { rowToChained, verifyChain } from './audit.verifier.ts';
+import { sha256Hex } from './audit.chain.ts';
+import { verifyChain } from './audit.verifier.ts';
 
 class Rollback extends Error {}
 
@@ -17,7 +19,10 @@ describe('tamper-evident audit log', () => {
   let auditor: TestUser;
   let analyst: TestUser;
   const keys = () => new Map([[node.services.key.keyId, node.services.key.publicKey]]);
-  const ctx: Ctx = { actor: { type: 'system', id: null, name: 'test', party: null, roles: [] }, requestId: 'req-1' };
+  const ctx: Ctx = {
+    actor: { type: 'system', id: null, name: 'test', party: null, roles: [] },
+    requestId: 'req-1',
+  };
 
   before(async () => {
     node = await startTestNode();
@@ -28,7 +33,12 @@ describe('tamper-evident audit log', () => {
         node.services.audit.recordMany(
           trx,
           ctx,
-          Array.from({ length: 10 }, (_, j) => ({ action: 'test.event', objectType: 'thing', objectId: `${i}-${j}`, summary: { i, j, text: 'žąsis “quoted” \u0000' } })),
+          Array.from({ length: 10 }, (_, j) => ({
+            action: 'test.event',
+            objectType: 'thing',
+            objectId: `${i}-${j}`,
+            summary: { i, j, text: 'žąsis “quoted” \u0000' },
+          })),
         ),
       );
       node.clock.advance(1000);
@@ -59,11 +69,19 @@ describe('tamper-evident audit log', () => {
   });
 
   it('finds an edited event', async () => {
-    const r = await verifyAfter((trx) => sql`update audit_events set summary = '{"i":0}' where seq = 20`.execute(trx));
+    const r = await verifyAfter((trx) =>
+      sql`update audit_events set envelope = replace(envelope, 'test.event', 'test.evil') where seq = 20`.execute(
+        trx,
+      ),
+    );
     assert.equal(r.ok, false);
     assert.equal(r.firstBadSeq, 20);
     assert.match(r.reason!, /altered/);
-    const actor = await verifyAfter((trx) => sql`update audit_events set actor_name = 'someone else' where seq = 9`.execute(trx));
+    const actor = await verifyAfter((trx) =>
+      sql`update audit_events set envelope = replace(envelope, '"name":"test"', '"name":"else"') where seq = 9`.execute(
+        trx,
+      ),
+    );
     assert.equal(actor.firstBadSeq, 9);
   });
 
@@ -77,10 +95,18 @@ describe('tamper-evident audit log', () => {
     const r = await verifyAfter(async (trx) => {
       await sql`update audit_events set seq = seq + 100000 where seq >= 12`.execute(trx);
       await sql`update audit_events set seq = seq - 100000 + 1 where seq >= 100000`.execute(trx);
-      const prev = await trx.selectFrom('audit_events').selectAll().where('seq', '=', 11).executeTakeFirstOrThrow();
-      const forged = { ...prev, seq: 12, action: 'forged.event', prev_hash: prev.hash };
-      forged.hash = hashEvent(rowToChained(forged)); // even a correctly hashed insertion is caught
-      await trx.insertInto('audit_events').values(forged).execute();
+      const prev = await trx
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('seq', '=', 11)
+        .executeTakeFirstOrThrow();
+      // Even a well-formed, correctly hashed insertion is caught.
+      const event = { ...JSON.parse(prev.envelope), seq: 12, prev: prev.hash, action: 'forged.event' };
+      const envelope = canonicalJson(event);
+      await trx
+        .insertInto('audit_events')
+        .values({ seq: 12, envelope, hash: sha256Hex(envelope) })
+        .execute();
     });
     assert.equal(r.ok, false);
     assert.ok(r.firstBadSeq === 12 || r.firstBadSeq === 13, `blamed ${r.firstBadSeq}`);
@@ -96,75 +122,195 @@ describe('tamper-evident audit log', () => {
   });
 
   it('signs checkpoints and catches a rewrite with recomputed hashes, or a cut tail', async () => {
-    const checkpoint = await node.request({ method: 'POST', url: '/api/v1/audit/checkpoints', headers: auditor.headers });
+    const checkpoint = await node.request({
+      method: 'POST',
+      url: '/api/v1/audit/checkpoints',
+      headers: auditor.headers,
+    });
     assert.equal(checkpoint.statusCode, 201, checkpoint.body);
     const { size, keyId } = json(checkpoint);
     assert.equal(keyId, node.services.key.keyId);
 
     const rewritten = await verifyAfter(async (trx) => {
-      // A careful forger rewrites event 25 and recomputes every later hash: the chain alone holds.
-      const rows = await trx.selectFrom('audit_events').selectAll().where('seq', '>=', 25).orderBy('seq').execute();
-      let prev = (await trx.selectFrom('audit_events').select('hash').where('seq', '=', 24).executeTakeFirstOrThrow()).hash;
+      // A careful forger rewrites event 25 and recomputes every later hash and the head: only a
+      // checkpoint can tell.
+      const rows = await trx
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('seq', '>=', 25)
+        .orderBy('seq')
+        .execute();
+      let prev = (
+        await trx.selectFrom('audit_events').select('hash').where('seq', '=', 24).executeTakeFirstOrThrow()
+      ).hash;
       for (const row of rows) {
-        const changed = { ...row, prev_hash: prev, summary: row.seq === 25 ? '{"forged":true}' : row.summary };
-        changed.hash = hashEvent(rowToChained(changed));
-        await trx.updateTable('audit_events').set({ summary: changed.summary, prev_hash: changed.prev_hash, hash: changed.hash }).where('seq', '=', row.seq).execute();
-        prev = changed.hash;
+        const event = JSON.parse(row.envelope);
+        const envelope = canonicalJson({
+          ...event,
+          prev,
+          summary: row.seq === 25 ? '{"forged":true}' : event.summary,
+        });
+        const hash = sha256Hex(envelope);
+        await trx.updateTable('audit_events').set({ envelope, hash }).where('seq', '=', row.seq).execute();
+        await trx.updateTable('audit_head').set({ prev_hash: prev, hash }).execute();
+        prev = hash;
       }
     });
     assert.equal(rewritten.ok, false);
     assert.equal(rewritten.firstBadSeq, 1, 'no earlier checkpoint holds, so nothing up to it is vouched for');
     assert.match(rewritten.reason!, /rewritten/);
 
-    const cut = await verifyAfter((trx) => sql`delete from audit_events where seq > ${size - 3}`.execute(trx));
+    const cut = await verifyAfter((trx) =>
+      sql`delete from audit_events where seq > ${size - 3}`.execute(trx),
+    );
     assert.equal(cut.ok, false);
     assert.match(cut.reason!, /missing/);
 
-    const forgedSignature = await verifyAfter((trx) => sql`update audit_checkpoints set size = size - 1`.execute(trx));
+    const forgedSignature = await verifyAfter((trx) =>
+      sql`update audit_checkpoints set size = size - 1`.execute(trx),
+    );
     assert.match(forgedSignature.reason!, /invalid signature/);
 
     const stranger = await verifyChain(node.database.db, { trustedKeys: new Map() });
     assert.match(stranger.reason!, /unknown key/);
   });
 
+  it('stores canonical JSON that hashes right, for any text, via both append paths', async () => {
+    const awkward = fc.constantFrom('\ud800', '\udfff', '\u0000', '\u001f', '"', '\\', '\u2028', 'ž', '😀');
+    const text = fc.string({
+      unit: fc.oneof(awkward, fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+      maxLength: 40,
+    });
+    const nullable = fc.option(text, { nil: null });
+    const anEntry = fc.record({
+      action: text,
+      objectType: text,
+      objectId: nullable,
+      summary: fc.dictionary(text, fc.jsonValue({ maxDepth: 2 })),
+    });
+    const anActor = fc.record({ name: text, id: nullable, requestId: nullable });
+    await fc.assert(
+      fc.asyncProperty(anActor, fc.array(anEntry, { minLength: 1, maxLength: 3 }), async (actor, entries) => {
+        const seqs = await inTransaction(node.database.db, (trx) =>
+          node.services.audit.recordMany(
+            trx,
+            {
+              actor: { type: 'user', id: actor.id, name: actor.name, party: 'LT', roles: [] },
+              requestId: actor.requestId,
+            },
+            entries,
+          ),
+        );
+        const rows = await node.database.db
+          .selectFrom('audit_events')
+          .selectAll()
+          .where('seq', 'in', seqs)
+          .orderBy('seq')
+          .execute();
+        for (const [i, row] of rows.entries()) {
+          const event = JSON.parse(row.envelope);
+          assert.equal(row.envelope, canonicalJson(event), 'stored as canonical JSON');
+          assert.equal(sha256Hex(row.envelope), row.hash);
+          assert.equal(event.seq, seqs[i]);
+          const storable = (t: string) => t.toWellFormed().replaceAll('\u0000', '\uFFFD');
+          assert.equal(event.actor.name, storable(actor.name));
+          assert.equal(event.action, storable(entries[i]!.action));
+          assert.equal(event.requestId, actor.requestId === null ? null : storable(actor.requestId));
+        }
+      }),
+      { numRuns: 60 },
+    );
+    assert.equal((await node.services.audit.verify()).ok, true);
+  });
+
   it('pages the log for auditors only, with filters', async () => {
-    const first = await node.request({ method: 'GET', url: '/api/v1/audit?limit=5', headers: auditor.headers });
+    const first = await node.request({
+      method: 'GET',
+      url: '/api/v1/audit?limit=5',
+      headers: auditor.headers,
+    });
     assert.equal(first.statusCode, 200);
     const page1 = json(first);
-    assert.deepEqual(page1.items.map((e: any) => e.seq), [1, 2, 3, 4, 5]);
-    const second = json(await node.request({ method: 'GET', url: `/api/v1/audit?limit=5&cursor=${page1.nextCursor}`, headers: auditor.headers }));
+    assert.deepEqual(
+      page1.items.map((e: any) => e.seq),
+      [1, 2, 3, 4, 5],
+    );
+    const second = json(
+      await node.request({
+        method: 'GET',
+        url: `/api/v1/audit?limit=5&cursor=${page1.nextCursor}`,
+        headers: auditor.headers,
+      }),
+    );
     assert.equal(second.items[0].seq, 6);
     assert.equal(second.items[0].prevHash, page1.items[4].hash, 'pages join up along the chain');
 
-    const filtered = json(await node.request({ method: 'GET', url: '/api/v1/audit?action=test.event&objectId=2-3', headers: auditor.headers }));
+    const filtered = json(
+      await node.request({
+        method: 'GET',
+        url: '/api/v1/audit?action=test.event&objectId=2-3',
+        headers: auditor.headers,
+      }),
+    );
     assert.equal(filtered.items.length, 1);
     assert.deepEqual(filtered.items[0].summary, { i: 2, j: 3, text: 'žąsis “quoted” \u0000' });
     assert.equal(filtered.items[0].requestId, 'req-1');
-    const newest = json(await node.request({ method: 'GET', url: '/api/v1/audit?order=desc&limit=1', headers: auditor.headers }));
+    const newest = json(
+      await node.request({
+        method: 'GET',
+        url: '/api/v1/audit?order=desc&limit=1',
+        headers: auditor.headers,
+      }),
+    );
     assert.ok(newest.items[0].seq > 40);
 
-    assert.equal((await node.request({ method: 'GET', url: '/api/v1/audit', headers: analyst.headers })).statusCode, 403);
+    assert.equal(
+      (await node.request({ method: 'GET', url: '/api/v1/audit', headers: analyst.headers })).statusCode,
+      403,
+    );
     assert.equal((await node.request({ method: 'GET', url: '/api/v1/audit' })).statusCode, 401);
-    const badCursor = await node.request({ method: 'GET', url: '/api/v1/audit?cursor=abc', headers: auditor.headers });
+    const badCursor = await node.request({
+      method: 'GET',
+      url: '/api/v1/audit?cursor=abc',
+      headers: auditor.headers,
+    });
     assert.equal(badCursor.statusCode, 400);
     assert.equal(json(badCursor).error.details[0].field, 'querystring/cursor');
-    const verify = await node.request({ method: 'GET', url: '/api/v1/audit/verify', headers: auditor.headers });
+    const verify = await node.request({
+      method: 'GET',
+      url: '/api/v1/audit/verify',
+      headers: auditor.headers,
+    });
     assert.equal(json(verify).ok, true);
   });
 
-  it('keeps one valid chain when two processes append to one PostgreSQL', { skip: !onPostgres() && 'needs DATABASE_URL (PostgreSQL)' }, async () => {
+  it('keeps one valid chain when two processes append to one PostgreSQL', {
+    skip: !onPostgres() && 'needs DATABASE_URL (PostgreSQL)',
+  }, async () => {
     const before = (await node.services.audit.verify()).events;
     const worker = path.join(import.meta.dirname, 'fixtures', 'append-worker.ts');
     const run = (id: string) =>
       new Promise<void>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', worker, node.databaseUrl!, node.dataDir, '150', id], { stdio: 'inherit' });
-        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${id} exited ${code}`))));
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', worker, node.databaseUrl!, node.dataDir, '150', id],
+          { stdio: 'inherit' },
+        );
+        child.on('exit', (code) =>
+          code === 0 ? resolve() : reject(new Error(`worker ${id} exited ${code}`)),
+        );
       });
     await Promise.all([run('a'), run('b')]);
     const result = await node.services.audit.verify();
     assert.equal(result.ok, true, result.reason ?? '');
     assert.equal(result.events, before + 300);
-    const byWorker = await sql<{ actor_name: string; n: number }>`select actor_name, count(*)::int as n from audit_events where action = 'test.append' group by actor_name order by actor_name`.execute(node.database.db);
-    assert.deepEqual(byWorker.rows, [{ actor_name: 'worker-a', n: 150 }, { actor_name: 'worker-b', n: 150 }]);
+    const appended = await node.services.audit.page({ action: 'test.append' }, 'asc', 500);
+    const counts = new Map<string, number>();
+    for (const e of appended.items) counts.set(e.actor.name, (counts.get(e.actor.name) ?? 0) + 1);
+    const byWorker = { rows: [...counts].sort().map(([actor_name, n]) => ({ actor_name, n })) };
+    assert.deepEqual(byWorker.rows, [
+      { actor_name: 'worker-a', n: 150 },
+      { actor_name: 'worker-b', n: 150 },
+    ]);
   });
 });

@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import type { AuditEventRow } from '../platform/db/schema.ts';
+import type { DatabaseHandle } from '../platform/db/database.ts';
 import type { Executor } from '../platform/db/transaction.ts';
 import { verifySignature } from '../platform/keys.ts';
-import { type ChainedEvent, checkpointPayload, GENESIS_HASH, hashEvent } from './audit.chain.ts';
+import { checkpointPayload, envelopeIsAt, GENESIS_HASH, sha256Hex } from './audit.chain.ts';
 import * as repo from './audit.repository.ts';
 
 export interface VerifyResult {
@@ -21,81 +21,81 @@ export interface VerifyOptions {
   onProgress?: (verified: number) => void;
 }
 
-export function rowToChained(row: AuditEventRow): ChainedEvent {
-  return {
-    seq: row.seq,
-    at: row.at,
-    actorType: row.actor_type,
-    actorId: row.actor_id,
-    actorName: row.actor_name,
-    actorParty: row.actor_party,
-    action: row.action,
-    objectType: row.object_type,
-    objectId: row.object_id,
-    summary: row.summary,
-    requestId: row.request_id,
-    prevHash: row.prev_hash,
-  };
+interface Failure {
+  seq: number;
+  reason: string;
 }
 
 /**
  * Walks the whole chain once, then checks every signed checkpoint against it.
- * - an edited event no longer hashes to its stored hash, or breaks the next event's link;
+ * - an edited event no longer hashes to its stored hash;
  * - a deleted event leaves a gap in the sequence;
- * - an inserted or reordered event breaks a link (sequence numbers are the primary key);
- * - a rewritten stretch with recomputed hashes, or a cut-off tail, disagrees with a checkpoint.
+ * - an inserted, moved or reordered event does not name its stored place (`seq`, `prev`);
+ * - a cut-off tail disagrees with the chain head;
+ * - a stretch rewritten with recomputed hashes disagrees with the first checkpoint after it.
  */
-export async function verifyChain(db: Executor, options: VerifyOptions): Promise<VerifyResult> {
-  const pageSize = options.pageSize ?? 20_000;
-  const headAt = new Map<number, string>();
+export async function verifyChain(
+  source: Executor | DatabaseHandle,
+  options: VerifyOptions,
+): Promise<VerifyResult> {
+  const db = 'kind' in source ? source.db : source;
   const checkpoints = await repo.listCheckpoints(db);
-  for (const c of checkpoints) headAt.set(c.size, '');
+  const headAt = new Map<number, string>(checkpoints.map((c) => [c.size, '']));
 
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
-  let chainFailure: { seq: number; reason: string } | null = null;
-  for (;;) {
-    const rows = await repo.chainSlice(db, expectedSeq - 1, pageSize);
-    if (rows.length === 0) break;
-    for (const row of rows) {
-      if (row.seq !== expectedSeq) {
+  let chainFailure: Failure | null = null;
+  walk: for await (const rows of repo.chainPages(source, options.pageSize ?? 50_000)) {
+    for (const [seq, envelope, hash] of rows) {
+      if (seq !== expectedSeq) {
         chainFailure = {
           seq: expectedSeq,
-          reason: `event ${expectedSeq} is missing (next stored event is ${row.seq})`,
+          reason: `event ${expectedSeq} is missing (next stored event is ${seq})`,
         };
-        break;
+        break walk;
       }
-      if (row.prev_hash !== prevHash) {
-        chainFailure = { seq: row.seq, reason: `event ${row.seq} does not link to event ${row.seq - 1}` };
-        break;
+      if (sha256Hex(envelope) !== hash) {
+        chainFailure = { seq, reason: `event ${seq} was altered: its content does not match its hash` };
+        break walk;
       }
-      if (hashEvent(rowToChained(row)) !== row.hash) {
+      if (!envelopeIsAt(envelope, seq, prevHash)) {
         chainFailure = {
-          seq: row.seq,
-          reason: `event ${row.seq} was altered: its content does not match its hash`,
+          seq,
+          reason: `event ${seq} does not belong here: it does not follow event ${seq - 1}`,
         };
-        break;
+        break walk;
       }
-      if (headAt.has(row.seq)) headAt.set(row.seq, row.hash);
-      prevHash = row.hash;
+      if (headAt.has(seq)) headAt.set(seq, hash);
+      prevHash = hash;
       expectedSeq += 1;
     }
-    if (chainFailure) break;
     options.onProgress?.(expectedSeq - 1);
   }
   const verified = expectedSeq - 1;
+  if (!chainFailure) {
+    const head = await repo.head(db);
+    if (head.seq > verified) {
+      chainFailure = {
+        seq: verified + 1,
+        reason: `events after ${verified} are missing: the chain head is at ${head.seq}`,
+      };
+    } else if (head.seq !== verified || head.hash !== prevHash) {
+      chainFailure = {
+        seq: head.seq + 1,
+        reason: `the chain head (event ${head.seq}) does not match the last event ${verified}`,
+      };
+    }
+  }
 
   // Oldest first, so a rewrite is blamed on the first event after the last checkpoint that holds.
   let lastGoodSize = 0;
-  let checkpointFailure: { seq: number; reason: string } | null = null;
+  let checkpointFailure: Failure | null = null;
   for (const c of [...checkpoints].reverse()) {
     const key = options.trustedKeys.get(c.key_id);
-    const signedOk =
-      key !== undefined &&
-      verifySignature(key, checkpointPayload(c.size, c.head, c.signed_at, c.key_id), c.signature);
     const failure = (reason: string) => ({ seq: lastGoodSize + 1, reason });
     if (!key) checkpointFailure = failure(`checkpoint ${c.id} is signed by unknown key ${c.key_id}`);
-    else if (!signedOk) checkpointFailure = failure(`checkpoint ${c.id} has an invalid signature`);
+    else if (!verifySignature(key, checkpointPayload(c.size, c.head, c.signed_at, c.key_id), c.signature))
+      checkpointFailure = failure(`checkpoint ${c.id} has an invalid signature`);
     else if (c.size > verified && !chainFailure)
       checkpointFailure = failure(
         `events after ${verified} are missing: checkpoint ${c.id} vouched for ${c.size}`,
@@ -109,7 +109,7 @@ export async function verifyChain(db: Executor, options: VerifyOptions): Promise
   }
 
   const failure = [chainFailure, checkpointFailure]
-    .filter((f): f is { seq: number; reason: string } => f !== null)
+    .filter((f): f is Failure => f !== null)
     .sort((a, b) => a.seq - b.seq)[0];
   return {
     ok: !failure,

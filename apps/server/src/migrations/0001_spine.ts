@@ -73,28 +73,36 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('revoked_at', 'timestamptz')
     .execute();
 
+  // An event is its canonical JSON envelope, stored as the exact text that was hashed; nothing is
+  // stored beside it that could be edited on its own. Filters go through expression indexes.
   await db.schema
     .createTable('audit_events')
     .addColumn('seq', 'bigint', (c) => c.primaryKey())
-    .addColumn('at', 'timestamptz', (c) => c.notNull())
-    .addColumn('actor_type', 'text', (c) => c.notNull())
-    .addColumn('actor_id', 'text')
-    .addColumn('actor_name', 'text', (c) => c.notNull())
-    .addColumn('actor_party', 'text')
-    .addColumn('action', 'text', (c) => c.notNull())
-    .addColumn('object_type', 'text', (c) => c.notNull())
-    .addColumn('object_id', 'text')
-    .addColumn('summary', 'text', (c) => c.notNull())
-    .addColumn('request_id', 'text')
+    .addColumn('envelope', 'text', (c) => c.notNull())
+    .addColumn('hash', 'text', (c) => c.notNull())
+    .execute();
+  await sql`create index audit_events_action on audit_events ((envelope::jsonb ->> 'action'), seq)`.execute(
+    db,
+  );
+  await sql`create index audit_events_actor on audit_events ((envelope::jsonb -> 'actor' ->> 'name'), seq)`.execute(
+    db,
+  );
+  await sql`create index audit_events_object on audit_events ((envelope::jsonb -> 'object' ->> 'type'), (envelope::jsonb -> 'object' ->> 'id'), seq)`.execute(
+    db,
+  );
+
+  // The chain's head in one row: updating it is how appenders take turns, across processes.
+  await db.schema
+    .createTable('audit_head')
+    .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+    .addColumn('seq', 'bigint', (c) => c.notNull())
     .addColumn('prev_hash', 'text', (c) => c.notNull())
     .addColumn('hash', 'text', (c) => c.notNull())
     .execute();
-  await db.schema
-    .createIndex('audit_events_object')
-    .on('audit_events')
-    .columns(['object_type', 'object_id'])
-    .execute();
-  await db.schema.createIndex('audit_events_actor').on('audit_events').columns(['actor_id']).execute();
+  const genesis = '0'.repeat(64);
+  await sql`insert into audit_head (id, seq, prev_hash, hash) values (1, 0, ${genesis}, ${genesis})`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('audit_checkpoints')
@@ -110,6 +118,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of [
     'audit_checkpoints',
+    'audit_head',
     'audit_events',
     'sessions',
     'api_tokens',

@@ -1,16 +1,15 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Role } from '@vytis/contracts';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import pg from 'pg';
 import { type AppOptions, buildApp } from '../app.ts';
 import { ManualClock } from '../clock.ts';
 import { CLI_ACTOR, type Ctx } from '../context.ts';
 import type { Services } from '../http/services.ts';
 import { seedIfEmpty } from '../modules/seed.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from '../platform/db/database.ts';
+import { createScratchDatabase } from '../platform/db/scratch-database.ts';
 import { loadOrCreateNodeKey } from '../platform/keys.ts';
 
 /**
@@ -41,27 +40,13 @@ export interface TestUser {
 export const onPostgres = () => Boolean(process.env.DATABASE_URL);
 
 /** A new empty database on the PostgreSQL server of DATABASE_URL; dropped by the returned function. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const base = new URL(process.env.DATABASE_URL!);
-  const name = `${base.pathname.slice(1) || 'vytis'}_t${crypto.randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base.toString() });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: base.toString() });
-      await client.connect();
-      await client.query(`drop database if exists "${name}" with (force)`);
-      await client.end();
-    },
-  };
-}
+export const createPostgresDatabase = () => createScratchDatabase(process.env.DATABASE_URL!);
 
-export async function openTestDatabase(): Promise<{ database: DatabaseHandle; url: string | undefined; drop: () => Promise<void> }> {
+export async function openTestDatabase(): Promise<{
+  database: DatabaseHandle;
+  url: string | undefined;
+  drop: () => Promise<void>;
+}> {
   if (onPostgres()) {
     const created = await createPostgresDatabase();
     const database = await openDatabase({ databaseUrl: created.url, poolSize: 5 });
@@ -92,7 +77,12 @@ export async function startTestNode(options: Partial<AppOptions> & { now?: strin
     databaseUrl: url,
     cli,
     async user(name, party, roles, password) {
-      const user = await services.identity.createUser(cli, { name, party, roles, ...(password ? { password } : {}) });
+      const user = await services.identity.createUser(cli, {
+        name,
+        party,
+        roles,
+        ...(password ? { password } : {}),
+      });
       const { token } = await services.identity.issueToken(cli, name);
       return { id: user.id, name, token, headers: { authorization: `Bearer ${token}` } };
     },

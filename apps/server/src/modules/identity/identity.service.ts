@@ -166,10 +166,9 @@ export class IdentityService {
   /** A failed login is audited as a denial; the message never tells which half was wrong. */
   async login(ctx: Ctx, name: string, password: string) {
     const user = await repo.findUserByName(this.deps.db, name);
-    const ok =
-      user?.password_hash && !user.disabled_at
-        ? await verifyPassword(password, user.password_hash)
-        : (await burnPasswordCheck(password), false);
+    let ok = false;
+    if (user?.password_hash && !user.disabled_at) ok = await verifyPassword(password, user.password_hash);
+    else await burnPasswordCheck(password);
     if (!user || !ok) {
       await this.deps.audit.recordDenial(ctx, {
         action: 'session.login.denied',

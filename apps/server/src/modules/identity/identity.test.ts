@@ -39,33 +39,63 @@ describe('users, roles and tokens', () => {
     const badRole = await createUser({ name: 'y.user', party: 'PL', roles: ['wizard'] });
     assert.equal(badRole.statusCode, 400);
     assert.equal(json(badRole).error.details[0].field, 'body/roles/0');
-    const shortPassword = await createUser({ name: 'z.user', party: 'PL', roles: ['poc'], password: 'short' });
+    const shortPassword = await createUser({
+      name: 'z.user',
+      party: 'PL',
+      roles: ['poc'],
+      password: 'short',
+    });
     assert.equal(shortPassword.statusCode, 400);
     assert.equal(json(shortPassword).error.details[0].field, 'body/password');
     assert.equal((await createUser({ name: 'w.user', party: 'PL', roles: ['poc'] }, plPoc)).statusCode, 403);
     const users = await node.database.db.selectFrom('users').select('name').execute();
-    assert.ok(!users.some((u) => ['x.user', 'y.user', 'z.user', 'w.user'].includes(u.name)), 'nothing half-written');
+    assert.ok(
+      !users.some((u) => ['x.user', 'y.user', 'z.user', 'w.user'].includes(u.name)),
+      'nothing half-written',
+    );
   });
 
   it('lets a PoC list only its own party’s users; others’ users are absent', async () => {
     const res = await node.request({ method: 'GET', url: '/api/v1/users', headers: plPoc.headers });
-    assert.deepEqual(json(res).items.map((u: any) => u.party).every((p: string) => p === 'PL'), true);
-    const other = await node.request({ method: 'GET', url: `/api/v1/users/${eePoc.id}`, headers: plPoc.headers });
+    assert.deepEqual(
+      json(res)
+        .items.map((u: any) => u.party)
+        .every((p: string) => p === 'PL'),
+      true,
+    );
+    const other = await node.request({
+      method: 'GET',
+      url: `/api/v1/users/${eePoc.id}`,
+      headers: plPoc.headers,
+    });
     assert.equal(other.statusCode, 404, 'invisible looks like absent');
     const all = await node.request({ method: 'GET', url: '/api/v1/users?limit=2', headers: admin.headers });
     assert.equal(json(all).items.length, 2);
-    const next = await node.request({ method: 'GET', url: `/api/v1/users?limit=50&cursor=${json(all).nextCursor}`, headers: admin.headers });
+    const next = await node.request({
+      method: 'GET',
+      url: `/api/v1/users?limit=50&cursor=${json(all).nextCursor}`,
+      headers: admin.headers,
+    });
     const names = [...json(all).items, ...json(next).items].map((u: any) => u.name);
     assert.equal(new Set(names).size, names.length, 'pages do not overlap');
     assert.ok(names.includes('ee.poc') && names.includes('root'));
   });
 
   it('stores tokens only as hashes, shows them once, and lets their owner revoke them', async () => {
-    const issued = await node.request({ method: 'POST', url: '/api/v1/tokens', headers: plPoc.headers, payload: { label: 'script' } });
+    const issued = await node.request({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: plPoc.headers,
+      payload: { label: 'script' },
+    });
     assert.equal(issued.statusCode, 201);
     const { token, info } = json(issued);
     assert.match(token, /^vyt_[A-Za-z0-9_-]{43}$/);
-    const stored = await sql<{ hit: number }>`select count(*)::int as hit from api_tokens where token_hash = ${token} or label = ${token}`.execute(node.database.db);
+    const stored = await sql<{
+      hit: number;
+    }>`select count(*)::int as hit from api_tokens where token_hash = ${token} or label = ${token}`.execute(
+      node.database.db,
+    );
     assert.equal(stored.rows[0]!.hit, 0, 'the secret itself is nowhere in the table');
     const list = await node.request({ method: 'GET', url: '/api/v1/tokens', headers: plPoc.headers });
     assert.ok(!list.body.includes(token));
@@ -73,15 +103,27 @@ describe('users, roles and tokens', () => {
 
     const headers = { authorization: `Bearer ${token}` };
     assert.equal((await node.request({ method: 'GET', url: '/api/v1/me', headers })).statusCode, 200);
-    const stranger = await node.request({ method: 'DELETE', url: `/api/v1/tokens/${info.id}`, headers: eePoc.headers });
+    const stranger = await node.request({
+      method: 'DELETE',
+      url: `/api/v1/tokens/${info.id}`,
+      headers: eePoc.headers,
+    });
     assert.equal(stranger.statusCode, 404, 'someone else’s token is invisible');
-    const revoke = await node.request({ method: 'DELETE', url: `/api/v1/tokens/${info.id}`, headers: plPoc.headers });
+    const revoke = await node.request({
+      method: 'DELETE',
+      url: `/api/v1/tokens/${info.id}`,
+      headers: plPoc.headers,
+    });
     assert.equal(revoke.statusCode, 200);
     assert.ok(json(revoke).revokedAt);
     const after = await node.request({ method: 'GET', url: '/api/v1/me', headers });
     assert.equal(after.statusCode, 401);
     assert.match(json(after).error.message, /invalid, expired or revoked/);
-    assert.equal((await node.request({ method: 'DELETE', url: `/api/v1/tokens/${info.id}`, headers: plPoc.headers })).statusCode, 409);
+    assert.equal(
+      (await node.request({ method: 'DELETE', url: `/api/v1/tokens/${info.id}`, headers: plPoc.headers }))
+        .statusCode,
+      409,
+    );
   });
 
   it('expires tokens', async () => {
@@ -99,7 +141,11 @@ describe('users, roles and tokens', () => {
   });
 
   it('logs in with a password into an HttpOnly SameSite session guarded against CSRF', async () => {
-    const login = await node.request({ method: 'POST', url: '/api/v1/session', payload: { name: 'ee.poc', password: PASSWORD } });
+    const login = await node.request({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { name: 'ee.poc', password: PASSWORD },
+    });
     assert.equal(login.statusCode, 200, login.body);
     const setCookie = String(login.headers['set-cookie']);
     assert.match(setCookie, /vytis_session=vys_/);
@@ -110,31 +156,68 @@ describe('users, roles and tokens', () => {
 
     const me = await node.request({ method: 'GET', url: '/api/v1/me', headers: { cookie } });
     assert.equal(json(me).name, 'ee.poc');
-    const forged = await node.request({ method: 'POST', url: '/api/v1/tokens', headers: { cookie }, payload: {} });
+    const forged = await node.request({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: { cookie },
+      payload: {},
+    });
     assert.equal(forged.statusCode, 403, 'an unsafe request without the CSRF token is refused');
     assert.match(json(forged).error.message, /X-CSRF-Token/);
-    const wrong = await node.request({ method: 'POST', url: '/api/v1/tokens', headers: { cookie, 'x-csrf-token': 'nope' }, payload: {} });
+    const wrong = await node.request({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: { cookie, 'x-csrf-token': 'nope' },
+      payload: {},
+    });
     assert.equal(wrong.statusCode, 403);
-    const good = await node.request({ method: 'POST', url: '/api/v1/tokens', headers: { cookie, 'x-csrf-token': csrfToken }, payload: {} });
+    const good = await node.request({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: { cookie, 'x-csrf-token': csrfToken },
+      payload: {},
+    });
     assert.equal(good.statusCode, 201);
 
-    const logout = await node.request({ method: 'DELETE', url: '/api/v1/session', headers: { cookie, 'x-csrf-token': csrfToken } });
+    const logout = await node.request({
+      method: 'DELETE',
+      url: '/api/v1/session',
+      headers: { cookie, 'x-csrf-token': csrfToken },
+    });
     assert.equal(logout.statusCode, 204);
-    assert.equal((await node.request({ method: 'GET', url: '/api/v1/me', headers: { cookie } })).statusCode, 401);
+    assert.equal(
+      (await node.request({ method: 'GET', url: '/api/v1/me', headers: { cookie } })).statusCode,
+      401,
+    );
   });
 
   it('refuses wrong passwords alike for unknown users, audits them, and rate-limits logins', async () => {
     node.clock.advance(120_000);
-    const wrong = await node.request({ method: 'POST', url: '/api/v1/session', payload: { name: 'ee.poc', password: 'not it at all' } });
-    const nobody = await node.request({ method: 'POST', url: '/api/v1/session', payload: { name: 'nobody', password: 'not it at all' } });
+    const wrong = await node.request({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { name: 'ee.poc', password: 'not it at all' },
+    });
+    const nobody = await node.request({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { name: 'nobody', password: 'not it at all' },
+    });
     assert.equal(wrong.statusCode, 401);
     assert.equal(nobody.statusCode, 401);
     assert.equal(json(wrong).error.message, json(nobody).error.message);
     const denied = await node.services.audit.page({ action: 'session.login.denied' }, 'asc', 10);
-    assert.deepEqual(denied.items.map((e) => (e.summary as any).name), ['ee.poc', 'nobody']);
-    let limited;
+    assert.deepEqual(
+      denied.items.map((e) => (e.summary as any).name),
+      ['ee.poc', 'nobody'],
+    );
+    let limited: Awaited<ReturnType<TestNode['request']>> | undefined;
     for (let i = 0; i < 5 && !limited; i++) {
-      const res = await node.request({ method: 'POST', url: '/api/v1/session', payload: { name: 'ee.poc', password: 'guess guess guess' } });
+      const res = await node.request({
+        method: 'POST',
+        url: '/api/v1/session',
+        payload: { name: 'ee.poc', password: 'guess guess guess' },
+      });
       if (res.statusCode === 429) limited = res;
     }
     assert.ok(limited, 'the fourth attempt within a minute is refused');
@@ -143,7 +226,14 @@ describe('users, roles and tokens', () => {
 
   it('audits every mutation in the same transaction: user, token, session', async () => {
     const actions = new Set((await node.services.audit.page({}, 'asc', 500)).items.map((e) => e.action));
-    for (const action of ['user.create', 'token.issue', 'token.revoke', 'session.login', 'session.logout', 'access.denied']) {
+    for (const action of [
+      'user.create',
+      'token.issue',
+      'token.revoke',
+      'session.login',
+      'session.logout',
+      'access.denied',
+    ]) {
       assert.ok(actions.has(action), `${action} is audited`);
     }
     const verify = await node.services.audit.verify();

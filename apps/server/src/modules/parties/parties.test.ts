@@ -13,13 +13,18 @@ describe('parties and the mandate', () => {
   });
   after(() => node.close());
 
-  const get = (url: string, user: TestUser = analyst) => node.request({ method: 'GET', url, headers: user.headers });
+  const get = (url: string, user: TestUser = analyst) =>
+    node.request({ method: 'GET', url, headers: user.headers });
 
   it('loads the seeds’ membership on first start', async () => {
     const res = await get('/api/v1/parties');
     assert.equal(res.statusCode, 200);
     const byCode = new Map(json(res).items.map((p: any) => [p.code, p]));
-    const codes = (status: string) => [...byCode.values()].filter((p: any) => p.status === status).map((p: any) => p.code).sort();
+    const codes = (status: string) =>
+      [...byCode.values()]
+        .filter((p: any) => p.status === status)
+        .map((p: any) => p.code)
+        .sort();
     assert.deepEqual(codes('member'), ['EE', 'HR', 'LT', 'NL', 'PL', 'RO']);
     assert.deepEqual(codes('observer'), ['BE', 'ES', 'FI', 'FR', 'GR', 'IT', 'SI']);
     assert.deepEqual(codes('partner'), ['MD', 'UA']);
@@ -44,7 +49,11 @@ describe('parties and the mandate', () => {
     assert.equal(json(await get('/api/v1/parties/UA')).status, 'partner', 'today it is still a partner');
     assert.equal(json(await get('/api/v1/parties/UA?asOf=2027-01-01')).status, 'observer');
     assert.equal(json(await get('/api/v1/parties/UA?asOf=2027-06-30T23:00:00%2B02:00')).status, 'observer');
-    assert.equal(json(await get('/api/v1/parties/UA?asOf=2017-12-31')).status, null, 'before the seeds it had none');
+    assert.equal(
+      json(await get('/api/v1/parties/UA?asOf=2017-12-31')).status,
+      null,
+      'before the seeds it had none',
+    );
     const history = json(await get('/api/v1/parties/UA')).statusHistory;
     assert.deepEqual(
       history.map((h: any) => [h.status, h.from, h.to]),
@@ -53,7 +62,9 @@ describe('parties and the mandate', () => {
         ['observer', '2027-01-01', null],
       ],
     );
-    const observers = json(await get('/api/v1/parties?asOf=2027-02-01&status=observer')).items.map((p: any) => p.code);
+    const observers = json(await get('/api/v1/parties?asOf=2027-02-01&status=observer')).items.map(
+      (p: any) => p.code,
+    );
     assert.ok(observers.includes('UA'));
   });
 
@@ -63,12 +74,22 @@ describe('parties and the mandate', () => {
     const event = page.items[0]!;
     assert.equal(event.actor.name, 'admin');
     assert.equal(event.object.id, 'UA');
-    assert.deepEqual(event.summary, { effectiveFrom: '2027-01-01', from: 'partner', note: 'accession to observer status', to: 'observer' });
+    assert.deepEqual(event.summary, {
+      effectiveFrom: '2027-01-01',
+      from: 'partner',
+      note: 'accession to observer status',
+      to: 'observer',
+    });
   });
 
   it('refuses bad changes with clear errors', async () => {
     const post = (code: string, payload: unknown, user = admin) =>
-      node.request({ method: 'POST', url: `/api/v1/parties/${code}/statuses`, headers: user.headers, payload: payload as object });
+      node.request({
+        method: 'POST',
+        url: `/api/v1/parties/${code}/statuses`,
+        headers: user.headers,
+        payload: payload as object,
+      });
     const unknown = await post('XX', { status: 'member', effectiveFrom: '2027-01-01' });
     assert.equal(unknown.statusCode, 404);
     assert.match(json(unknown).error.message, /party XX not found/);
@@ -89,12 +110,20 @@ describe('parties and the mandate', () => {
 
     const notAdmin = await post('UA', { status: 'member', effectiveFrom: '2027-03-01' }, analyst);
     assert.equal(notAdmin.statusCode, 403);
-    const denied = await node.services.audit.page({ action: 'access.denied', actorName: 'pl.analyst' }, 'asc', 10);
+    const denied = await node.services.audit.page(
+      { action: 'access.denied', actorName: 'pl.analyst' },
+      'asc',
+      10,
+    );
     assert.equal(denied.items.length, 1, 'the denial is audited');
 
     const anonymous = await node.request({ method: 'GET', url: '/api/v1/parties' });
     assert.equal(anonymous.statusCode, 401);
-    assert.equal(json(await get('/api/v1/parties/UA?asOf=2027-01-01')).statusHistory.length, 2, 'nothing half-written');
+    assert.equal(
+      json(await get('/api/v1/parties/UA?asOf=2027-01-01')).statusHistory.length,
+      2,
+      'nothing half-written',
+    );
   });
 
   it('serves the framework in force, versioned, and never backdated', async () => {
@@ -105,7 +134,12 @@ describe('parties and the mandate', () => {
 
     const rules = { ...current.rules, clocks: { ...current.rules.clocks, decisionHours: 12 } };
     const publish = (payload: unknown, user = admin) =>
-      node.request({ method: 'POST', url: '/api/v1/framework/versions', headers: user.headers, payload: payload as object });
+      node.request({
+        method: 'POST',
+        url: '/api/v1/framework/versions',
+        headers: user.headers,
+        payload: payload as object,
+      });
     const v2 = await publish({ effectiveFrom: '2027-01-01T00:00:00Z', rules, note: 'faster decisions' });
     assert.equal(v2.statusCode, 201, v2.body);
     assert.equal(json(v2).version, 2);
@@ -114,10 +148,16 @@ describe('parties and the mandate', () => {
 
     const backdated = await publish({ effectiveFrom: '2026-01-01T00:00:00Z', rules });
     assert.equal(backdated.statusCode, 409);
-    const unknownParty = await publish({ effectiveFrom: '2027-02-01T00:00:00Z', rules: { ...rules, leadParticipant: 'QQ' } });
+    const unknownParty = await publish({
+      effectiveFrom: '2027-02-01T00:00:00Z',
+      rules: { ...rules, leadParticipant: 'QQ' },
+    });
     assert.equal(unknownParty.statusCode, 400);
     assert.match(unknownParty.body, /unknown party QQ/);
-    const extraField = await publish({ effectiveFrom: '2027-02-01T00:00:00Z', rules: { ...rules, colour: 'blue' } });
+    const extraField = await publish({
+      effectiveFrom: '2027-02-01T00:00:00Z',
+      rules: { ...rules, colour: 'blue' },
+    });
     assert.equal(extraField.statusCode, 400);
     assert.equal(json(extraField).error.details[0].field, 'body/rules/colour');
     assert.equal((await publish({ effectiveFrom: '2027-02-01T00:00:00Z', rules }, analyst)).statusCode, 403);

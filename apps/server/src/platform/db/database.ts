@@ -14,6 +14,8 @@ export interface DatabaseHandle {
   kind: DatabaseKind;
   /** Where it lives, for logs: a directory, 'memory', or the URL without its password. */
   location: string;
+  /** The pool under Kysely on a PostgreSQL server, for the few hot paths that stream rows raw. */
+  pool?: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -49,7 +51,13 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       },
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', location: redactUrl(options.databaseUrl), close: () => db.destroy() };
+    return {
+      db,
+      kind: 'postgres',
+      location: redactUrl(options.databaseUrl),
+      pool,
+      close: () => db.destroy(),
+    };
   }
   if (options.pgliteDir) fs.mkdirSync(options.pgliteDir, { recursive: true });
   const client = await PGlite.create(options.pgliteDir ?? 'memory://', {

@@ -64,17 +64,14 @@ export interface SessionsTable {
 
 export interface AuditEventsTable {
   seq: number;
-  at: Timestamp;
-  actor_type: string;
-  actor_id: string | null;
-  actor_name: string;
-  actor_party: string | null;
-  action: string;
-  object_type: string;
-  object_id: string | null;
-  /** Canonical JSON (RFC 8785) text: hashed byte for byte. */
-  summary: string;
-  request_id: string | null;
+  /** The event's canonical JSON (RFC 8785), byte for byte what was hashed. */
+  envelope: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
   prev_hash: string;
   hash: string;
 }
@@ -96,6 +93,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   sessions: SessionsTable;
   audit_events: AuditEventsTable;
+  audit_head: AuditHeadTable;
   audit_checkpoints: AuditCheckpointsTable;
 }
 
