@@ -4,13 +4,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorBodySchema } from '@vytis/contracts';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { AuditService } from './audit/audit.service.ts';
 import type { Clock } from './clock.ts';
 import { AppError } from './errors.ts';
-import { ctxOf, makeAccessHook } from './http/access.ts';
-import { makeErrorHandler } from './http/error-handler.ts';
+import { ctxOf, makeAccessHook, type RouteAccess } from './http/access.ts';
+import { makeErrorHandler, toErrorResponse } from './http/error-handler.ts';
 import { requestIdOf } from './http/request-id.ts';
 import type { Services } from './http/services.ts';
 import { FrameworkService } from './modules/framework/framework.service.ts';
@@ -77,6 +77,11 @@ export async function buildApp(
     genReqId: requestIdOf,
     ajv: {
       customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
+    },
+    // Errors the router raises before any route runs (bad URL, over-long parameter) get the API's shape too.
+    frameworkErrors: (error, request, reply) => {
+      const { status, body } = toErrorResponse(error, request.id);
+      void (reply as unknown as FastifyReply).status(status).send(body);
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -161,25 +166,34 @@ export async function buildApp(
   return { app, services };
 }
 
+interface DocumentedSchema {
+  hide?: boolean;
+  response?: Record<string, unknown>;
+  security?: unknown[];
+  'x-vytis-access'?: unknown;
+}
+
 /**
  * Every route states who may call it and what it returns; a route that does not is a bug caught
  * at start-up, not in production. Error responses are documented for all of them here.
  */
-function requireDeclarations(route: {
-  url: string;
-  method: string | string[];
-  config?: { access?: unknown };
-  schema?: { hide?: boolean; response?: Record<string, unknown> };
-}) {
+function requireDeclarations(route: RouteOptions) {
+  const schema = route.schema as DocumentedSchema | undefined;
   const isDocs = route.url === '/docs' || route.url.startsWith('/docs/');
   if (isDocs) {
     route.config = { ...route.config, access: { kind: 'public' } };
     return;
   }
-  if (!route.config?.access)
-    throw new Error(`route ${route.method} ${route.url} does not declare its access`);
-  if (route.schema?.hide) return;
-  if (!route.schema?.response) throw new Error(`route ${route.method} ${route.url} has no response schema`);
-  route.schema.response['4xx'] ??= { $ref: 'Error#' };
-  route.schema.response['5xx'] ??= { $ref: 'Error#' };
+  const declared = route.config?.access as RouteAccess | undefined;
+  if (!declared) throw new Error(`route ${route.method} ${route.url} does not declare its access`);
+  if (schema?.hide) return;
+  if (!schema?.response) throw new Error(`route ${route.method} ${route.url} has no response schema`);
+  // Who may call it, in the API document too: people read it, and the route tests are driven by it.
+  schema['x-vytis-access'] =
+    declared.kind === 'public'
+      ? { public: true }
+      : { roles: declared.roles === 'any' ? 'any' : [...declared.roles] };
+  if (declared.kind === 'public') schema.security = [];
+  schema.response['4xx'] ??= { $ref: 'Error#' };
+  schema.response['5xx'] ??= { $ref: 'Error#' };
 }

@@ -5,13 +5,7 @@ import { canonicalJson } from '../platform/canonical-json.ts';
 import type { DatabaseHandle } from '../platform/db/database.ts';
 import { inTransaction, type Tx } from '../platform/db/transaction.ts';
 import { type NodeKey, sign } from '../platform/keys.ts';
-import {
-  checkpointPayload,
-  envelopeWriter,
-  joinEnvelope,
-  sha256Hex,
-  type UnplacedEvent,
-} from './audit.chain.ts';
+import { checkpointPayload, envelopeWriter, joinEnvelope, sha256Hex } from './audit.chain.ts';
 import { presentCheckpoint, presentEvent } from './audit.presenters.ts';
 import * as repo from './audit.repository.ts';
 import { type VerifyResult, verifyChain } from './audit.verifier.ts';
@@ -166,8 +160,4 @@ function unplacedEntry(entry: AuditEntry) {
     objectId: storable(entry.objectId ?? null),
     summary: canonicalSummary(entry.summary ?? {}),
   };
-}
-
-export function unplaced(at: Date, ctx: Ctx, entry: AuditEntry): UnplacedEvent {
-  return { ...unplacedActor(at, ctx), ...unplacedEntry(entry) };
 }

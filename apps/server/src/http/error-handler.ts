@@ -18,6 +18,7 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   409: 'conflict',
   412: 'precondition_failed',
   413: 'payload_too_large',
+  414: 'invalid_input',
   415: 'unsupported_media_type',
   429: 'rate_limited',
   503: 'unavailable',

@@ -3,7 +3,6 @@ import type { Tx } from './transaction.ts';
 
 /** Named transaction-scoped advisory locks, so processes sharing one PostgreSQL take turns. */
 export const LOCKS = {
-  auditChain: 72_750_012,
   seed: 72_750_013,
 } as const;
 
