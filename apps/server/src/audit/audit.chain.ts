@@ -91,15 +91,17 @@ export function hashEvent(e: ChainedEvent): string {
   return sha256Hex(canonicalEnvelope(e));
 }
 
+const PREV_KEY = Buffer.from('"prev":"');
+
 /**
- * Whether a stored envelope sits where it is stored: its `prev` and `seq` keys hold these values.
- * In canonical JSON every quote inside a string is escaped, so `"prev":"` and `,"seq":` can only
- * be the top-level keys; no parsing needed on the verifier's hot path.
+ * Whether a stored envelope names `prevHash` (64 hex bytes) as its `prev`. In canonical JSON every
+ * quote inside a string is escaped, so `"prev":"` can only be the top-level key: no parsing on the
+ * verifier's hot path. With the sequence numbers gap-free and each envelope's bytes fixed by its
+ * hash, these links alone pin every event to its place.
  */
-export function envelopeIsAt(envelope: string, seq: number, prevHash: string): boolean {
-  const prevAt = envelope.indexOf('"prev":"');
-  const seqText = `,"seq":${seq},"summary":`;
-  return prevAt > 0 && envelope.startsWith(prevHash, prevAt + 8) && envelope.includes(seqText, prevAt + 72);
+export function envelopeFollows(envelope: Buffer, prevHash: Buffer): boolean {
+  const at = envelope.indexOf(PREV_KEY);
+  return at >= 0 && envelope.compare(prevHash, 0, 64, at + 8, at + 72) === 0;
 }
 
 /** What a checkpoint signs: the chain's size and head at that size. */

@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import type { DatabaseHandle } from '../platform/db/database.ts';
 import type { AuditEventRow } from '../platform/db/schema.ts';
 import type { Executor, Tx } from '../platform/db/transaction.ts';
 import type { EnvelopeParts } from './audit.chain.ts';
@@ -91,58 +90,6 @@ export async function pageEvents(
   if (filter.since) query = query.where(AT, '>=', filter.since.toISOString());
   if (filter.until) query = query.where(AT, '<', filter.until.toISOString());
   return query.orderBy('seq', order).limit(limit).execute();
-}
-
-export type ChainRow = [seq: number, envelope: string, hash: string];
-
-/**
- * The chain in order, a page at a time, for the verifier. On a PostgreSQL server it reads through
- * a raw pool connection, rows as arrays, fetching the next page while the caller checks this one;
- * inside a transaction or on PGlite it goes through Kysely.
- */
-export async function* chainPages(
-  source: Executor | DatabaseHandle,
-  pageSize: number,
-): AsyncGenerator<ChainRow[]> {
-  if ('kind' in source && source.pool) {
-    const pool = source.pool;
-    const page = (after: number) =>
-      pool.query<ChainRow>({
-        text: 'select seq, envelope, hash from audit_events where seq > $1 and seq <= $2 order by seq',
-        values: [after, after + pageSize],
-        rowMode: 'array',
-      });
-    const last = (await head(source.db)).seq;
-    let after = 0;
-    let next = page(after);
-    while (after < last) {
-      const rows = (await next).rows;
-      after += pageSize;
-      if (after < last) next = page(after);
-      if (rows.length > 0) yield rows;
-    }
-    // Events stored beyond the head (inserted by hand) are found by the caller's head check.
-    const beyond = await pool.query<ChainRow>({
-      text: 'select seq, envelope, hash from audit_events where seq > $1 order by seq limit $2',
-      values: [after, pageSize],
-      rowMode: 'array',
-    });
-    if (beyond.rows.length > 0) yield beyond.rows;
-    return;
-  }
-  const db = 'kind' in source ? source.db : source;
-  for (let after = 0; ; ) {
-    const rows = await db
-      .selectFrom('audit_events')
-      .select(['seq', 'envelope', 'hash'])
-      .where('seq', '>', after)
-      .orderBy('seq')
-      .limit(pageSize)
-      .execute();
-    if (rows.length === 0) return;
-    yield rows.map((r): ChainRow => [r.seq, r.envelope, r.hash]);
-    after = rows.at(-1)!.seq;
-  }
 }
 
 export async function insertCheckpoint(

@@ -1,8 +1,9 @@
-import type { KeyObject } from 'node:crypto';
+import crypto, { type KeyObject } from 'node:crypto';
 import type { DatabaseHandle } from '../platform/db/database.ts';
 import type { Executor } from '../platform/db/transaction.ts';
 import { verifySignature } from '../platform/keys.ts';
-import { checkpointPayload, envelopeIsAt, GENESIS_HASH, sha256Hex } from './audit.chain.ts';
+import { checkpointPayload, envelopeFollows, GENESIS_HASH } from './audit.chain.ts';
+import { visitChainBytes } from './audit.chain-bytes.ts';
 import * as repo from './audit.repository.ts';
 
 export interface VerifyResult {
@@ -17,7 +18,6 @@ export interface VerifyResult {
 export interface VerifyOptions {
   /** Public keys trusted for checkpoints, by key id. */
   trustedKeys: ReadonlyMap<string, KeyObject>;
-  pageSize?: number;
   onProgress?: (verified: number) => void;
 }
 
@@ -44,33 +44,34 @@ export async function verifyChain(
 
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
+  const prevBytes = Buffer.from(GENESIS_HASH, 'latin1'); // reused: no allocation per event
   let chainFailure: Failure | null = null;
-  walk: for await (const rows of repo.chainPages(source, options.pageSize ?? 50_000)) {
-    for (const [seq, envelope, hash] of rows) {
-      if (seq !== expectedSeq) {
-        chainFailure = {
-          seq: expectedSeq,
-          reason: `event ${expectedSeq} is missing (next stored event is ${seq})`,
-        };
-        break walk;
-      }
-      if (sha256Hex(envelope) !== hash) {
-        chainFailure = { seq, reason: `event ${seq} was altered: its content does not match its hash` };
-        break walk;
-      }
-      if (!envelopeIsAt(envelope, seq, prevHash)) {
-        chainFailure = {
-          seq,
-          reason: `event ${seq} does not belong here: it does not follow event ${seq - 1}`,
-        };
-        break walk;
-      }
-      if (headAt.has(seq)) headAt.set(seq, hash);
-      prevHash = hash;
-      expectedSeq += 1;
+  await visitChainBytes(source, (seq, envelope, hash) => {
+    if (seq !== expectedSeq) {
+      chainFailure = {
+        seq: expectedSeq,
+        reason: `event ${expectedSeq} is missing (next stored event is ${seq})`,
+      };
+      return false;
     }
-    options.onProgress?.(expectedSeq - 1);
-  }
+    if (crypto.hash('sha256', envelope, 'hex') !== hash) {
+      chainFailure = { seq, reason: `event ${seq} was altered: its content does not match its hash` };
+      return false;
+    }
+    if (!envelopeFollows(envelope, prevBytes)) {
+      chainFailure = {
+        seq,
+        reason: `event ${seq} does not belong here: it does not follow event ${seq - 1}`,
+      };
+      return false;
+    }
+    if (headAt.has(seq)) headAt.set(seq, hash);
+    prevHash = hash;
+    prevBytes.write(hash, 'latin1');
+    expectedSeq += 1;
+    if (expectedSeq % 100_000 === 0) options.onProgress?.(expectedSeq);
+    return true;
+  });
   const verified = expectedSeq - 1;
   if (!chainFailure) {
     const head = await repo.head(db);

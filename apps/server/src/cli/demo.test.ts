@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { json, startTestNode, type TestNode } from '../test/harness.ts';
+import { runCommand } from './commands.ts';
+import { DEMO_PASSWORD } from './demo.ts';
+
+describe('vytis demo', () => {
+  let node: TestNode;
+  before(async () => {
+    node = await startTestNode();
+  });
+  after(() => node.close());
+
+  it('loads people for every role, once, who can log in', async () => {
+    const first = await runCommand(node.services, { name: 'demo' });
+    assert.equal(first.exitCode, 0, first.stderr);
+    assert.match(
+      first.stdout,
+      /parties: 30 \(6 member, 7 observer, 14 external, 1 eu_institution, 2 partner\)/,
+    );
+    assert.match(first.stdout, /users: 24 created, 0 already there/);
+    const again = await runCommand(node.services, { name: 'demo' });
+    assert.match(again.stdout, /users: 0 created, 24 already there/, 'loading twice changes nothing');
+
+    const login = await node.request({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { name: 'lt.council', password: DEMO_PASSWORD },
+    });
+    assert.equal(login.statusCode, 200, login.body);
+    assert.deepEqual(json(login).user.roles, ['council']);
+    const roles = new Set(
+      (await node.database.db.selectFrom('users').select('roles').execute()).flatMap((u) => u.roles),
+    );
+    for (const role of ['admin', 'coordinator', 'council', 'poc', 'responder', 'analyst', 'auditor'])
+      assert.ok(roles.has(role), role);
+  });
+});
