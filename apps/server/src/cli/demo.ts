@@ -1,4 +1,4 @@
-import type { Role } from '@vytis/contracts';
+import { PARTY_STATUSES, type Role } from '@vytis/contracts';
 import type { Ctx } from '../context.ts';
 import type { Services } from '../http/services.ts';
 
@@ -34,12 +34,12 @@ export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
     }
   }
   const parties = await services.parties.list(ctx, {});
-  const byStatus = new Map<string, number>();
-  for (const p of parties.items)
-    byStatus.set(p.status ?? 'none', (byStatus.get(p.status ?? 'none') ?? 0) + 1);
+  const byStatus = PARTY_STATUSES.map(
+    (status) => [status, parties.items.filter((p) => p.status === status).length] as const,
+  );
   return [
     `demo world loaded`,
-    `  parties: ${parties.items.length} (${[...byStatus].map(([s, n]) => `${n} ${s}`).join(', ')})`,
+    `  parties: ${parties.items.length} (${byStatus.map(([status, n]) => `${n} ${status}`).join(', ')})`,
     `  users: ${created} created, ${people.length - created} already there`,
     `  every demo user's password: ${DEMO_PASSWORD} (e.g. admin, duty.officer, lt.council, pl.poc, auditor)`,
     '',
