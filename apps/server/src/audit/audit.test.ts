@@ -281,6 +281,20 @@ describe('tamper-evident audit log', () => {
     assert.equal(filtered.items.length, 1);
     assert.deepEqual(filtered.items[0].summary, { i: 2, j: 3, text: 'žąsis “quoted” \u0000' });
     assert.equal(filtered.items[0].requestId, 'req-1');
+    // The setup wrote four batches a second apart: the last one alone is "since" its own time.
+    const lastBatchAt = filtered.items[0].at.replace(/\.\d+Z$/, '.000Z');
+    const sinceLast = json(
+      await node.request({
+        method: 'GET',
+        url: `/api/v1/audit?action=test.event&since=${encodeURIComponent(new Date(Date.parse(lastBatchAt) + 1000).toISOString())}`,
+        headers: auditor.headers,
+      }),
+    );
+    assert.deepEqual(
+      [...new Set(sinceLast.items.map((e: any) => e.summary.i))],
+      [3],
+      'only the batch written after that time',
+    );
     const newest = json(
       await node.request({
         method: 'GET',

@@ -62,8 +62,16 @@ export async function findActiveTokenUser(db: Executor, tokenHash: string, now: 
     .executeTakeFirst();
 }
 
+/** Records use at most once a minute per token, so reads do not each cost a write. */
 export async function touchToken(db: Executor, tokenId: string, now: Date) {
-  await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', tokenId).execute();
+  await db
+    .updateTable('api_tokens')
+    .set({ last_used_at: now })
+    .where('id', '=', tokenId)
+    .where((eb) =>
+      eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', new Date(now.getTime() - 60_000))]),
+    )
+    .execute();
 }
 
 export async function listTokens(db: Executor, userId: string) {

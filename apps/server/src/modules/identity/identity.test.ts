@@ -126,6 +126,27 @@ describe('users, roles and tokens', () => {
     );
   });
 
+  it('records when a token was last used, at most once a minute', async () => {
+    const issued = json(
+      await node.request({ method: 'POST', url: '/api/v1/tokens', headers: plPoc.headers, payload: {} }),
+    );
+    const headers = { authorization: `Bearer ${issued.token}` };
+    const lastUsed = async () =>
+      json(await node.request({ method: 'GET', url: '/api/v1/tokens', headers: plPoc.headers })).items.find(
+        (t: any) => t.id === issued.info.id,
+      ).lastUsedAt;
+    assert.equal(await lastUsed(), null);
+    await node.request({ method: 'GET', url: '/api/v1/me', headers });
+    const first = await lastUsed();
+    assert.equal(first, node.clock.now().toISOString());
+    node.clock.advance(30_000);
+    await node.request({ method: 'GET', url: '/api/v1/me', headers });
+    assert.equal(await lastUsed(), first, 'not rewritten within the minute');
+    node.clock.advance(31_000);
+    await node.request({ method: 'GET', url: '/api/v1/me', headers });
+    assert.equal(await lastUsed(), node.clock.now().toISOString());
+  });
+
   it('expires tokens', async () => {
     const issued = await node.request({
       method: 'POST',
