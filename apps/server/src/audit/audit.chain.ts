@@ -82,10 +82,7 @@ export function envelopeObject(e: ChainedEvent) {
 
 export type Envelope = ReturnType<typeof envelopeObject>;
 
-export const sha256Hex: (text: string) => string =
-  typeof crypto.hash === 'function'
-    ? (text) => crypto.hash('sha256', text, 'hex')
-    : (text) => crypto.createHash('sha256').update(text).digest('hex');
+export const sha256Hex = (data: string | Buffer): string => crypto.hash('sha256', data, 'hex');
 
 export function hashEvent(e: ChainedEvent): string {
   return sha256Hex(canonicalEnvelope(e));

@@ -36,8 +36,8 @@ export async function claimHead(trx: Tx, count: number): Promise<{ seq: number; 
   return result.rows[0]!;
 }
 
-/** Writes events claimed with claimHead, and moves the head to the last of them. */
-export async function insertClaimed(trx: Tx, rows: AuditEventRow[], prevOfLast: string): Promise<void> {
+/** Writes events claimed with claimHead, and moves the head's hash to the last of them. */
+export async function insertClaimed(trx: Tx, rows: AuditEventRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 5000) {
     await trx
       .insertInto('audit_events')
@@ -46,7 +46,7 @@ export async function insertClaimed(trx: Tx, rows: AuditEventRow[], prevOfLast: 
   }
   await trx
     .updateTable('audit_head')
-    .set({ prev_hash: prevOfLast, hash: rows.at(-1)!.hash })
+    .set({ hash: rows.at(-1)!.hash })
     .where('id', '=', 1)
     .execute();
 }

@@ -43,16 +43,13 @@ export class AuditService {
     if (entries.length === 1) return [await repo.appendOne(trx, write(unplacedEntry(entries[0]!)))];
     const head = await repo.claimHead(trx, entries.length);
     let prevHash = head.hash;
-    let prevOfLast = prevHash;
     const rows = entries.map((entry, i) => {
       const seq = head.seq + i + 1;
       const envelope = joinEnvelope(write(unplacedEntry(entry)), prevHash, seq);
-      const hash = sha256Hex(envelope);
-      prevOfLast = prevHash;
-      prevHash = hash;
-      return { seq, envelope, hash };
+      prevHash = sha256Hex(envelope);
+      return { seq, envelope, hash: prevHash };
     });
-    await repo.insertClaimed(trx, rows, prevOfLast);
+    await repo.insertClaimed(trx, rows);
     return rows.map((r) => r.seq);
   }
 

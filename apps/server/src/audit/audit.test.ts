@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -8,6 +9,7 @@ import type { Ctx } from '../context.ts';
 import { canonicalJson } from '../platform/canonical-json.ts';
 import type { Tx } from '../platform/db/transaction.ts';
 import { inTransaction } from '../platform/db/transaction.ts';
+import { keyFile, trustedKeyFromFile } from '../platform/keys.ts';
 import { json, onPostgres, startTestNode, type TestNode, type TestUser } from '../test/harness.ts';
 import { sha256Hex } from './audit.chain.ts';
 import { verifyChain } from './audit.verifier.ts';
@@ -199,6 +201,21 @@ describe('tamper-evident audit log', () => {
 
     const stranger = await verifyChain(node.database.db, { trustedKeys: new Map() });
     assert.match(stranger.reason!, /unknown key/);
+
+    // `vytis audit verify --key FILE`: the node's key file is trusted; anything else is refused clearly.
+    const fromFile = trustedKeyFromFile(keyFile(node.dataDir));
+    assert.equal(fromFile.keyId, node.services.key.keyId);
+    const withFile = await verifyChain(node.database.db, {
+      trustedKeys: new Map([[fromFile.keyId, fromFile.publicKey]]),
+    });
+    assert.equal(withFile.ok, true, withFile.reason ?? '');
+    assert.throws(
+      () => trustedKeyFromFile(path.join(node.dataDir, 'missing.pem')),
+      /cannot read key file .*missing\.pem: ENOENT/,
+    );
+    const notAKey = path.join(node.dataDir, 'notes.txt');
+    fs.writeFileSync(notAKey, 'hello');
+    assert.throws(() => trustedKeyFromFile(notAKey), /notes\.txt is not a PEM key/);
   });
 
   it('stores canonical JSON that hashes right, for any text, via both append paths', async () => {

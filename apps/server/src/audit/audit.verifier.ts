@@ -1,8 +1,8 @@
-import crypto, { type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { DatabaseHandle } from '../platform/db/database.ts';
 import type { Executor } from '../platform/db/transaction.ts';
 import { verifySignature } from '../platform/keys.ts';
-import { checkpointPayload, envelopeFollows, GENESIS_HASH } from './audit.chain.ts';
+import { checkpointPayload, envelopeFollows, GENESIS_HASH, sha256Hex } from './audit.chain.ts';
 import { visitChainBytes } from './audit.chain-bytes.ts';
 import * as repo from './audit.repository.ts';
 
@@ -18,7 +18,6 @@ export interface VerifyResult {
 export interface VerifyOptions {
   /** Public keys trusted for checkpoints, by key id. */
   trustedKeys: ReadonlyMap<string, KeyObject>;
-  onProgress?: (verified: number) => void;
 }
 
 interface Failure {
@@ -54,7 +53,7 @@ export async function verifyChain(
       };
       return false;
     }
-    if (crypto.hash('sha256', envelope, 'hex') !== hash) {
+    if (sha256Hex(envelope) !== hash) {
       chainFailure = { seq, reason: `event ${seq} was altered: its content does not match its hash` };
       return false;
     }
@@ -69,7 +68,6 @@ export async function verifyChain(
     prevHash = hash;
     prevBytes.write(hash, 'latin1');
     expectedSeq += 1;
-    if (expectedSeq % 100_000 === 0) options.onProgress?.(expectedSeq);
     return true;
   });
   const verified = expectedSeq - 1;

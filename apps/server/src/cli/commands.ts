@@ -1,9 +1,7 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import type { Role } from '@vytis/contracts';
 import { CLI_ACTOR, type Ctx } from '../context.ts';
 import type { Services } from '../http/services.ts';
-import { keyIdOf, nodeKeyFromPrivatePem } from '../platform/keys.ts';
+import { trustedKeyFromFile } from '../platform/keys.ts';
 import { loadDemo } from './demo.ts';
 
 /**
@@ -15,6 +13,7 @@ export type AdminCommand =
   | { name: 'user.add'; userName: string; party: string; roles: Role[]; password?: string | undefined }
   | { name: 'token.issue'; userName: string; expiresInDays?: number | undefined; label?: string | undefined }
   | { name: 'token.revoke'; tokenId: string }
+  /** keyFiles are absolute: the command may run in the node's process, not where it was typed. */
   | { name: 'audit.verify'; keyFiles?: string[] | undefined }
   | { name: 'audit.checkpoint' }
   | { name: 'demo' };
@@ -62,7 +61,7 @@ export async function runCommand(
     case 'audit.verify': {
       const extra = new Map(
         (command.keyFiles ?? []).map((file) => {
-          const key = nodeKeyFromPrivatePemOrPublic(fs.readFileSync(file, 'utf8'));
+          const key = trustedKeyFromFile(file);
           return [key.keyId, key.publicKey] as const;
         }),
       );
@@ -83,14 +82,4 @@ export async function runCommand(
     default:
       return fail(`unknown command ${(command as { name: string }).name}\n`);
   }
-}
-
-function nodeKeyFromPrivatePemOrPublic(pem: string) {
-  if (pem.includes('PRIVATE KEY')) return nodeKeyFromPrivatePem(pem);
-  return publicOnly(pem);
-}
-
-function publicOnly(pem: string) {
-  const publicKey = crypto.createPublicKey(pem);
-  return { keyId: keyIdOf(publicKey), publicKey };
 }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ROLES, type Role } from '@vytis/contracts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfigOrExit } from '../config.ts';
@@ -114,7 +115,9 @@ audit
     'also trust this key (PEM) for checkpoints; repeatable',
     (v: string, p: string[] = []) => [...p, v],
   )
-  .action((opts: { key?: string[] }) => execute({ name: 'audit.verify', keyFiles: opts.key }));
+  .action((opts: { key?: string[] }) =>
+    execute({ name: 'audit.verify', keyFiles: opts.key?.map((file) => path.resolve(file)) }),
+  );
 audit
   .command('checkpoint')
   .description('sign a checkpoint of the chain now')

@@ -92,6 +92,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   );
 
   // The chain's head in one row: updating it is how appenders take turns, across processes.
+  // prev_hash only carries the old hash out of the single-event append's UPDATE … RETURNING.
   await db.schema
     .createTable('audit_head')
     .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))

@@ -1,6 +1,7 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { invalidInput } from '../errors.ts';
 
 /**
  * The node's Ed25519 signing key. Created on first start under the data directory (mode 0600) and
@@ -37,6 +38,31 @@ export function nodeKeyFromPrivatePem(pem: string): NodeKey {
   const privateKey = crypto.createPrivateKey(pem);
   const publicKey = crypto.createPublicKey(privateKey);
   return { keyId: keyIdOf(publicKey), privateKey, publicKey };
+}
+
+/**
+ * A public key to trust from a PEM file: a node's private key file or its public key. A file that
+ * is neither, or not Ed25519, is refused with a message naming it.
+ */
+export function trustedKeyFromFile(file: string): { keyId: string; publicKey: KeyObject } {
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw invalidInput(`cannot read key file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let publicKey: KeyObject;
+  try {
+    publicKey = pem.includes('PRIVATE KEY')
+      ? crypto.createPublicKey(crypto.createPrivateKey(pem))
+      : crypto.createPublicKey(pem);
+  } catch {
+    throw invalidInput(`key file ${file} is not a PEM key`);
+  }
+  if (publicKey.asymmetricKeyType !== 'ed25519') {
+    throw invalidInput(`key file ${file} holds a ${publicKey.asymmetricKeyType} key; node keys are Ed25519`);
+  }
+  return { keyId: keyIdOf(publicKey), publicKey };
 }
 
 /** RFC 7638 JWK thumbprint of an Ed25519 public key. */

@@ -4,6 +4,7 @@ import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
 import { type Ctx, hasRole } from '../../context.ts';
 import { conflict, type FieldProblem, forbidden, invalidInput, notFound } from '../../errors.ts';
+import { endOfUtcDay, parseDay } from '../../platform/days.ts';
 import type { Database, FrameworksTable } from '../../platform/db/schema.ts';
 import { type Executor, inTransaction } from '../../platform/db/transaction.ts';
 import * as parties from '../parties/parties.repository.ts';
@@ -32,6 +33,21 @@ export class FrameworkService {
     const row = await repo.inForce(db, at);
     if (!row) throw notFound(`framework in force on ${at.toISOString()}`);
     return presentFramework(row);
+  }
+
+  /** The version in force at the end of a UTC day, or null before the first one. */
+  async inForceOn(day: string, db: Executor = this.deps.db): Promise<Framework | null> {
+    const row = await repo.inForce(db, endOfUtcDay(day));
+    return row ? presentFramework(row) : null;
+  }
+
+  /** For `GET /framework?asOf=`: now, or the end of the given day. */
+  async asOf(asOf: string | undefined): Promise<Framework> {
+    if (asOf === undefined) return this.inForce();
+    const day = parseDay(asOf, 'querystring/asOf');
+    const framework = await this.inForceOn(day);
+    if (!framework) throw notFound(`framework in force on ${day}`);
+    return framework;
   }
 
   async versions() {

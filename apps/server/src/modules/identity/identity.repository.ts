@@ -1,3 +1,5 @@
+import { tokensVisibleTo, usersVisibleTo } from '../../access/policy.ts';
+import type { Actor } from '../../context.ts';
 import type { Executor } from '../../platform/db/transaction.ts';
 
 export async function findUserById(db: Executor, id: string) {
@@ -8,11 +10,21 @@ export async function findUserByName(db: Executor, name: string) {
   return db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
 }
 
-export async function listUsers(
+export async function findVisibleUser(db: Executor, viewer: Actor, id: string) {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('id', '=', id)
+    .where(usersVisibleTo(viewer))
+    .executeTakeFirst();
+}
+
+export async function listVisibleUsers(
   db: Executor,
+  viewer: Actor,
   opts: { party?: string | undefined; afterName?: string | undefined; limit: number },
 ) {
-  let query = db.selectFrom('users').selectAll();
+  let query = db.selectFrom('users').selectAll().where(usersVisibleTo(viewer));
   if (opts.party) query = query.where('party_code', '=', opts.party);
   if (opts.afterName) query = query.where('name', '>', opts.afterName);
   return query.orderBy('name').limit(opts.limit).execute();
@@ -83,8 +95,13 @@ export async function listTokens(db: Executor, userId: string) {
     .execute();
 }
 
-export async function findToken(db: Executor, id: string) {
-  return db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findVisibleToken(db: Executor, viewer: Actor, id: string) {
+  return db
+    .selectFrom('api_tokens')
+    .selectAll()
+    .where('id', '=', id)
+    .where(tokensVisibleTo(viewer))
+    .executeTakeFirst();
 }
 
 export async function revokeToken(db: Executor, id: string, now: Date) {

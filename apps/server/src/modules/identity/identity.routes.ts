@@ -106,7 +106,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
         response: { 200: TokenListSchema },
       },
     },
-    async (request) => identity.listTokens(ctxOf(request), request.actor.id!),
+    async (request) => identity.listMyTokens(ctxOf(request)),
   );
 
   app.post(

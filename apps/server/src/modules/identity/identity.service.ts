@@ -69,16 +69,16 @@ export class IdentityService {
     });
   }
 
-  /** Admins see every user; a party's PoC sees its own party's users. */
+  /** The users the actor may see (access/policy.ts), optionally of one party, by name. */
   async listUsers(
     ctx: Ctx,
     opts: { party?: string | undefined; cursor?: string | undefined; limit: number },
   ) {
-    const party = hasRole(ctx.actor, 'admin') ? opts.party?.toUpperCase() : (ctx.actor.party ?? undefined);
-    if (!hasRole(ctx.actor, 'admin') && opts.party && opts.party.toUpperCase() !== party) {
-      return { items: [], nextCursor: null };
-    }
-    const rows = await repo.listUsers(this.deps.db, { party, afterName: opts.cursor, limit: opts.limit + 1 });
+    const rows = await repo.listVisibleUsers(this.deps.db, ctx.actor, {
+      party: opts.party?.toUpperCase(),
+      afterName: opts.cursor,
+      limit: opts.limit + 1,
+    });
     const page = rows.slice(0, opts.limit);
     return {
       items: page.map(presentUser),
@@ -87,13 +87,9 @@ export class IdentityService {
   }
 
   async getUser(ctx: Ctx, id: string) {
-    const row = isUuid(id) ? await repo.findUserById(this.deps.db, id) : undefined;
-    if (!row || !this.canSeeUser(ctx.actor, row.party_code, row.id)) throw notFound('user');
+    const row = isUuid(id) ? await repo.findVisibleUser(this.deps.db, ctx.actor, id) : undefined;
+    if (!row) throw notFound('user');
     return presentUser(row);
-  }
-
-  private canSeeUser(actor: Actor, party: string, id: string) {
-    return hasRole(actor, 'admin') || actor.id === id || (hasRole(actor, 'poc') && actor.party === party);
   }
 
   /**
@@ -133,15 +129,16 @@ export class IdentityService {
     });
   }
 
-  async listTokens(ctx: Ctx, userId: string) {
-    if (ctx.actor.id !== userId && !hasRole(ctx.actor, 'admin')) throw notFound('user');
-    return { items: (await repo.listTokens(this.deps.db, userId)).map(presentToken) };
+  /** The actor's own tokens, never their secrets. */
+  async listMyTokens(ctx: Ctx) {
+    if (!ctx.actor.id) return { items: [] };
+    return { items: (await repo.listTokens(this.deps.db, ctx.actor.id)).map(presentToken) };
   }
 
   async revokeToken(ctx: Ctx, tokenId: string) {
     return inTransaction(this.deps.db, async (trx) => {
-      const token = isUuid(tokenId) ? await repo.findToken(trx, tokenId) : undefined;
-      if (!token || (token.user_id !== ctx.actor.id && !hasRole(ctx.actor, 'admin'))) throw notFound('token');
+      const token = isUuid(tokenId) ? await repo.findVisibleToken(trx, ctx.actor, tokenId) : undefined;
+      if (!token) throw notFound('token');
       if (token.revoked_at) throw conflict('token is already revoked');
       const row = await repo.revokeToken(trx, tokenId, this.deps.clock.now());
       if (!row) throw conflict('token is already revoked');
@@ -227,11 +224,11 @@ export class IdentityService {
     });
   }
 
-  async me(ctx: Ctx) {
-    if (!ctx.actor.id) throw invalidInput('the local operator has no user record');
-    const row = await repo.findUserById(this.deps.db, ctx.actor.id);
-    if (!row) throw notFound('user');
-    return presentMe(row);
+  /** Authentication has just read the user: answer from the actor, not a second query. */
+  me(ctx: Ctx) {
+    const { id, name, party, roles } = ctx.actor;
+    if (!id || !party) throw invalidInput('the local operator has no user record');
+    return { id, name, party, roles: [...roles] };
   }
 }
 

@@ -69,6 +69,25 @@ describe('users, roles and tokens', () => {
       headers: plPoc.headers,
     });
     assert.equal(other.statusCode, 404, 'invisible looks like absent');
+    const analyst = await node.user('ee.analyst', 'EE', ['analyst']);
+    const self = await node.request({
+      method: 'GET',
+      url: `/api/v1/users/${analyst.id}`,
+      headers: analyst.headers,
+    });
+    assert.equal(json(self).name, 'ee.analyst', 'everyone sees themselves');
+    const sameParty = await node.request({
+      method: 'GET',
+      url: `/api/v1/users/${eePoc.id}`,
+      headers: analyst.headers,
+    });
+    assert.equal(sameParty.statusCode, 404, 'only a PoC sees the rest of its party');
+    const otherParty = await node.request({
+      method: 'GET',
+      url: '/api/v1/users?party=EE',
+      headers: plPoc.headers,
+    });
+    assert.deepEqual(json(otherParty).items, [], 'a PoC filtering on another party finds nobody');
     const all = await node.request({ method: 'GET', url: '/api/v1/users?limit=2', headers: admin.headers });
     assert.equal(json(all).items.length, 2);
     const next = await node.request({

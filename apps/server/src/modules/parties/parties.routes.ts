@@ -12,7 +12,6 @@ import {
 import { Type } from 'typebox';
 import { access, ctxOf } from '../../http/access.ts';
 import type { Services } from '../../http/services.ts';
-import { parseAsOf } from './parties.service.ts';
 
 export const partiesRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get(
@@ -73,14 +72,7 @@ export const partiesRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         response: { 200: FrameworkSchema },
       },
     },
-    async (request) => {
-      const asOf = request.query.asOf;
-      const at =
-        asOf === undefined
-          ? services.clock.now()
-          : new Date(`${parseAsOf(asOf, services.clock.now())}T23:59:59.999Z`);
-      return services.framework.inForce(at);
-    },
+    async (request) => services.framework.asOf(request.query.asOf),
   );
 
   app.get(

@@ -3,7 +3,8 @@ import type { Kysely, Selectable } from 'kysely';
 import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
 import { type Ctx, hasRole } from '../../context.ts';
-import { conflict, forbidden, invalidInput, notFound } from '../../errors.ts';
+import { conflict, forbidden, notFound } from '../../errors.ts';
+import { parseDay, utcDay } from '../../platform/days.ts';
 import type { Database, PartyStatusesTable } from '../../platform/db/schema.ts';
 import { type Executor, inTransaction } from '../../platform/db/transaction.ts';
 import type { FrameworkService } from '../framework/framework.service.ts';
@@ -17,23 +18,6 @@ export interface PartiesDeps {
 }
 
 type StatusRow = Selectable<PartyStatusesTable>;
-
-/** 'YYYY-MM-DD' of the UTC day of a timestamp, or of a date given as such. */
-export function utcDay(value: Date | string): string {
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
-  return new Date(value).toISOString().slice(0, 10);
-}
-
-export function parseAsOf(asOf: string | undefined, now: Date): string {
-  if (asOf === undefined) return utcDay(now);
-  const day = /^\d{4}-\d{2}-\d{2}$/.test(asOf) ? new Date(`${asOf}T00:00:00Z`) : new Date(asOf);
-  if (Number.isNaN(day.getTime()) || (asOf.length === 10 && day.toISOString().slice(0, 10) !== asOf)) {
-    throw invalidInput('asOf must be a date (YYYY-MM-DD) or an ISO 8601 timestamp', [
-      { field: 'querystring/asOf', message: `not a valid date: ${asOf}` },
-    ]);
-  }
-  return utcDay(day);
-}
 
 /** The status in force on `day`: the latest change effective on or before it. */
 export function statusOn(history: readonly { status: string; effective_from: string }[], day: string) {
@@ -65,27 +49,26 @@ export class PartiesService {
   constructor(private readonly deps: PartiesDeps) {}
 
   async list(_ctx: Ctx, query: { asOf?: string | undefined; status?: PartyStatus | undefined }) {
-    const day = parseAsOf(query.asOf, this.deps.clock.now());
+    const day = this.asOfDay(query.asOf);
     const items = await this.load(this.deps.db, day);
     return { asOf: day, items: query.status ? items.filter((p) => p.status === query.status) : items };
   }
 
   async get(_ctx: Ctx, code: string, asOf?: string) {
-    const day = parseAsOf(asOf, this.deps.clock.now());
+    const day = this.asOfDay(asOf);
     const [party] = await this.load(this.deps.db, day, code.toUpperCase());
     if (!party) throw notFound(`party ${code}`);
     return party;
   }
 
-  /** The status of a party on a day, for other modules (eligibility, council). */
-  async statusOn(code: string, day: Date | string, db: Executor = this.deps.db): Promise<PartyStatus | null> {
-    return statusOn(await repo.statusRows(db, code), utcDay(day));
+  private asOfDay(asOf: string | undefined): string {
+    return asOf === undefined ? utcDay(this.deps.clock.now()) : parseDay(asOf, 'querystring/asOf');
   }
 
   async changeStatus(ctx: Ctx, code: string, change: StatusChange): Promise<Party> {
     if (!hasRole(ctx.actor, 'admin')) throw forbidden('only admins change a party status');
     const partyCode = code.toUpperCase();
-    parseAsOf(change.effectiveFrom, this.deps.clock.now()); // rejects 2026-02-31 and the like
+    parseDay(change.effectiveFrom, 'body/effectiveFrom'); // rejects 2026-02-31 and the like
     await inTransaction(this.deps.db, async (trx) => {
       if (!(await repo.findParty(trx, partyCode))) throw notFound(`party ${partyCode}`);
       const history = await repo.statusRows(trx, partyCode);
@@ -123,7 +106,7 @@ export class PartiesService {
     const [rows, statuses, framework] = await Promise.all([
       repo.listParties(db, code),
       repo.statusRows(db, code),
-      this.deps.framework.inForce(new Date(`${day}T23:59:59.999Z`), db).catch(() => null),
+      this.deps.framework.inForceOn(day, db),
     ]);
     const byParty = new Map<string, StatusRow[]>();
     for (const s of statuses) byParty.set(s.party_code, [...(byParty.get(s.party_code) ?? []), s]);

@@ -103,6 +103,12 @@ describe('parties and the mandate', () => {
 
     const badDate = await post('UA', { status: 'member', effectiveFrom: '2027-02-31' });
     assert.equal(badDate.statusCode, 400);
+    assert.deepEqual(json(badDate).error.details, [
+      { field: 'body/effectiveFrom', message: 'not a valid date: 2027-02-31' },
+    ]);
+    const badAsOf = await get('/api/v1/parties?asOf=yesterday');
+    assert.equal(badAsOf.statusCode, 400);
+    assert.equal(json(badAsOf).error.details[0].field, 'querystring/asOf');
 
     const badStatus = await post('UA', { status: 'ally', effectiveFrom: '2027-03-01' });
     assert.equal(badStatus.statusCode, 400);
