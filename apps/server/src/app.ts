@@ -13,12 +13,23 @@ import { ctxOf, makeAccessHook, type RouteAccess } from './http/access.ts';
 import { makeErrorHandler, toErrorResponse } from './http/error-handler.ts';
 import { requestIdOf } from './http/request-id.ts';
 import type { Services } from './http/services.ts';
+import { CouncilService } from './modules/council/council.service.ts';
 import { FrameworkService } from './modules/framework/framework.service.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { identityRoutes } from './modules/identity/identity.routes.ts';
 import { IdentityService } from './modules/identity/identity.service.ts';
+import { EventBus } from './modules/notifications/event-bus.ts';
+import { eventsRoutes } from './modules/notifications/events.routes.ts';
+import { EventsService } from './modules/notifications/events.service.ts';
+import { Notifier } from './modules/notifications/notifier.ts';
+import { webhooksRoutes } from './modules/notifications/webhooks.routes.ts';
+import { WebhooksService } from './modules/notifications/webhooks.service.ts';
 import { partiesRoutes } from './modules/parties/parties.routes.ts';
 import { PartiesService } from './modules/parties/parties.service.ts';
+import { RequestJournal } from './modules/requests/journal.ts';
+import { requestsRoutes } from './modules/requests/requests.routes.ts';
+import { RequestsService } from './modules/requests/requests.service.ts';
+import { Scheduler } from './modules/scheduler/scheduler.ts';
 import type { DatabaseHandle } from './platform/db/database.ts';
 import type { NodeKey } from './platform/keys.ts';
 
@@ -44,6 +55,8 @@ export interface AppDeps {
   database: DatabaseHandle;
   clock: Clock;
   key: NodeKey;
+  /** How webhooks are sent; tests may replace it. */
+  fetch?: typeof fetch;
 }
 
 export function buildServices(
@@ -61,7 +74,19 @@ export function buildServices(
     tokenTtlDays: options.tokenTtlDays,
     sessionTtlHours: options.sessionTtlHours,
   });
-  return { ...deps, audit, framework, parties, identity };
+  const notifier = new Notifier(deps.clock);
+  const journal = new RequestJournal({ clock: deps.clock, audit, notifier });
+  const requests = new RequestsService({ db, clock: deps.clock, framework, journal });
+  const council = new CouncilService({ db, clock: deps.clock, requests, journal });
+  const scheduler = new Scheduler({ db, clock: deps.clock, council, journal });
+  const webhooks = new WebhooksService({
+    db,
+    clock: deps.clock,
+    audit,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
+  const events = new EventsService({ db, requests, bus: new EventBus(deps.database) });
+  return { ...deps, audit, framework, parties, identity, requests, council, scheduler, webhooks, events };
 }
 
 /** The HTTP application. Tests build it over a fresh database; main.ts adds listening and timers. */
@@ -149,6 +174,9 @@ export async function buildApp(
   );
 
   app.addHook('onRequest', makeAccessHook(services.identity));
+  app.addHook('onClose', async () => {
+    await services.events.close();
+  });
 
   await app.register(healthRoutes, { services });
   await app.register(
@@ -160,6 +188,9 @@ export async function buildApp(
         loginAttemptsPerMinute: options.loginAttemptsPerMinute,
       });
       await api.register(auditRoutes, { services });
+      await api.register(requestsRoutes, { services });
+      await api.register(webhooksRoutes, { services });
+      await api.register(eventsRoutes, { services });
     },
     { prefix: '/api/v1' },
   );

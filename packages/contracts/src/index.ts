@@ -3,3 +3,4 @@ export * from './common.ts';
 export * from './framework.ts';
 export * from './identity.ts';
 export * from './parties.ts';
+export * from './requests.ts';

@@ -26,3 +26,45 @@ export function tokensVisibleTo(actor: Actor) {
     return actor.id ? eb('api_tokens.user_id', '=', actor.id) : eb.lit(false);
   };
 }
+
+/**
+ * Who is looking at requests: the actor, plus whether their party sits on the council today (read
+ * from the party's status and the framework in force, so it cannot be claimed by a role alone).
+ */
+export interface RequestViewer {
+  actor: Actor;
+  councilVoter: boolean;
+}
+
+const COMMUNITY_TLPS = ['clear', 'green'];
+
+/**
+ * Requests: a draft is seen by its own party (and admins) only. After submission a request is seen
+ * by its party, the council members (the `council` users of voting parties), coordinators and
+ * admins; everyone else sees it only when it is labelled CLEAR or GREEN.
+ */
+export function requestsVisibleTo(viewer: RequestViewer) {
+  const { actor } = viewer;
+  return (eb: ExpressionBuilder<Database, 'requests'>): Expression<SqlBool> => {
+    if (hasRole(actor, 'admin')) return eb.lit(true);
+    const own = actor.party ? eb('requests.party_code', '=', actor.party) : eb.lit(false);
+    if (hasRole(actor, 'coordinator') || (viewer.councilVoter && hasRole(actor, 'council'))) {
+      return eb.or([own, eb('requests.status', '<>', 'draft')]);
+    }
+    return eb.or([
+      own,
+      eb.and([eb('requests.status', '<>', 'draft'), eb('requests.tlp', 'in', COMMUNITY_TLPS)]),
+    ]);
+  };
+}
+
+/**
+ * What a party's webhooks receive: what the party's own PoC sees, with the party taken from the
+ * webhook row, so a delivery is only ever queued for a party that may see the request.
+ */
+export function requestsVisibleToWebhookParty(eb: ExpressionBuilder<Database, 'requests' | 'webhooks'>) {
+  return eb.or([
+    eb('requests.party_code', '=', eb.ref('webhooks.party_code')),
+    eb.and([eb('requests.status', '<>', 'draft'), eb('requests.tlp', 'in', COMMUNITY_TLPS)]),
+  ]);
+}

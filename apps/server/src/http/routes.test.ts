@@ -12,6 +12,8 @@ interface Operation {
   method: InjectOptions['method'];
   path: string;
   access: { public?: true; roles?: Role[] | 'any' };
+  /** Server-sent events never end: driven over a real socket in their own tests. */
+  streams: boolean;
 }
 
 const fill = (path: string, value: string) => path.replace(/\{[^}]+\}/g, encodeURIComponent(value));
@@ -32,6 +34,7 @@ describe('every route of the API', () => {
         method: method.toUpperCase() as Operation['method'],
         path,
         access: op['x-vytis-access'],
+        streams: Boolean(op.responses?.['200']?.content?.['text/event-stream']),
       })),
     );
   });
@@ -108,7 +111,7 @@ describe('every route of the API', () => {
       fc.string(),
       { maxKeys: 3 },
     );
-    for (const op of operations) {
+    for (const op of operations.filter((o) => !o.streams)) {
       await fc.assert(
         fc.asyncProperty(anything, query, body, async (param, q, b) => {
           const withBody = op.method !== 'GET' && op.method !== 'DELETE';

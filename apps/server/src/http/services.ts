@@ -1,8 +1,13 @@
 import type { AuditService } from '../audit/audit.service.ts';
 import type { Clock } from '../clock.ts';
+import type { CouncilService } from '../modules/council/council.service.ts';
 import type { FrameworkService } from '../modules/framework/framework.service.ts';
 import type { IdentityService } from '../modules/identity/identity.service.ts';
+import type { EventsService } from '../modules/notifications/events.service.ts';
+import type { WebhooksService } from '../modules/notifications/webhooks.service.ts';
 import type { PartiesService } from '../modules/parties/parties.service.ts';
+import type { RequestsService } from '../modules/requests/requests.service.ts';
+import type { Scheduler } from '../modules/scheduler/scheduler.ts';
 import type { DatabaseHandle } from '../platform/db/database.ts';
 import type { NodeKey } from '../platform/keys.ts';
 
@@ -15,4 +20,9 @@ export interface Services {
   framework: FrameworkService;
   parties: PartiesService;
   identity: IdentityService;
+  requests: RequestsService;
+  council: CouncilService;
+  scheduler: Scheduler;
+  webhooks: WebhooksService;
+  events: EventsService;
 }

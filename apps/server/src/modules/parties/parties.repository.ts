@@ -44,3 +44,14 @@ export async function countParties(db: Executor): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Every party's status in force on a UTC day (parties without one yet are absent). */
+export async function statusesOn(db: Executor, day: string, code?: string) {
+  let query = db
+    .selectFrom('party_statuses')
+    .distinctOn('party_code')
+    .select(['party_code', 'status'])
+    .where('effective_from', '<=', day);
+  if (code) query = query.where('party_code', '=', code);
+  return query.orderBy('party_code').orderBy('effective_from', 'desc').execute();
+}

@@ -16,6 +16,11 @@ export interface DatabaseHandle {
   location: string;
   /** The pool under Kysely on a PostgreSQL server, for the few hot paths that stream rows raw. */
   pool?: pg.Pool;
+  /**
+   * Calls `onMessage` for every NOTIFY on `channel` (delivered at commit, from any process on the
+   * same database). Resolves to a function that stops listening.
+   */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -56,6 +61,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       kind: 'postgres',
       location: redactUrl(options.databaseUrl),
       pool,
+      listen: (channel, onMessage) => listenOnServer(options.databaseUrl!, channel, onMessage),
       close: () => db.destroy(),
     };
   }
@@ -70,10 +76,31 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     db,
     kind: 'pglite',
     location: options.pgliteDir ? path.resolve(options.pgliteDir) : 'memory',
+    listen: async (channel, onMessage) => {
+      const stop = await client.listen(channel, onMessage);
+      return async () => {
+        if (!client.closed) await stop();
+      };
+    },
     close: async () => {
       await db.destroy();
       if (!client.closed) await client.close();
     },
+  };
+}
+
+/** LISTEN holds its connection for good: a client of its own, outside the pool. */
+async function listenOnServer(url: string, channel: string, onMessage: (payload: string) => void) {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`bad channel name ${channel}`);
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {}); // a lost listener only slows live events down to their polling
+  await client.connect();
+  client.on('notification', (message) => {
+    if (message.channel === channel) onMessage(message.payload ?? '');
+  });
+  await client.query(`LISTEN ${channel}`);
+  return async () => {
+    await client.end().catch(() => {});
   };
 }
 

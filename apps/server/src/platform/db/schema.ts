@@ -95,8 +95,105 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
   audit_checkpoints: AuditCheckpointsTable;
+  requests: RequestsTable;
+  request_timeline: RequestTimelineTable;
+  council_votes: CouncilVotesTable;
+  deadlines: DeadlinesTable;
+  notifications: NotificationsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NewAuditEventRow = Insertable<AuditEventsTable>;
+
+export interface RequestsTable {
+  id: string;
+  party_code: string;
+  status: string;
+  version: number;
+  exercise: boolean;
+  title: string;
+  severity: string;
+  tlp: string;
+  incident_class: string;
+  /** The request's template fields as sent (validated); title, severity, tlp… are copied out for SQL. */
+  fields: ColumnType<unknown, string, string>;
+  priority_score: number;
+  priority: ColumnType<unknown, string, string>;
+  eligibility: ColumnType<unknown, string | null, string | null>;
+  council: ColumnType<unknown, string | null, string | null>;
+  decision: ColumnType<unknown, string | null, string | null>;
+  report: ColumnType<unknown, string | null, string | null>;
+  created_at: Timestamp;
+  created_by: string;
+  submitted_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface RequestTimelineTable {
+  id: Generated<number>;
+  request_id: string;
+  at: Timestamp;
+  kind: string;
+  actor: string;
+  party: string | null;
+  from_status: string | null;
+  to_status: string | null;
+  detail: ColumnType<unknown, string, string>;
+}
+
+export interface CouncilVotesTable {
+  request_id: string;
+  party_code: string;
+  vote: string;
+  comment: string | null;
+  cast_by: string;
+  cast_at: Timestamp;
+}
+
+export interface DeadlinesTable {
+  id: string;
+  request_id: string;
+  kind: string;
+  due_at: Timestamp;
+  warn_at: Timestamp;
+  state: string;
+  warned_at: Timestamp | null;
+  escalated_at: Timestamp | null;
+  met_at: Timestamp | null;
+}
+
+export interface NotificationsTable {
+  seq: Generated<number>;
+  at: Timestamp;
+  type: string;
+  request_id: string | null;
+  data: ColumnType<unknown, string, string>;
+}
+
+export interface WebhooksTable {
+  id: string;
+  party_code: string;
+  url: string;
+  secret: string;
+  description: string | null;
+  created_at: Timestamp;
+  created_by: string;
+  disabled_at: Timestamp | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  notification_seq: number;
+  state: string;
+  attempts: number;
+  next_attempt_at: Timestamp | null;
+  lease_until: Timestamp | null;
+  last_error: string | null;
+  last_status: number | null;
+  delivered_at: Timestamp | null;
+  created_at: Timestamp;
+}

@@ -1,0 +1,88 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { invalidInput } from '../../errors.ts';
+import { access, ctxOf } from '../../http/access.ts';
+import type { Services } from '../../http/services.ts';
+
+const BATCH = 200;
+/** A comment line this often keeps proxies from closing a quiet stream. */
+const HEARTBEAT_MS = 15_000;
+
+export const eventsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const open = new Set<AbortController>();
+  app.addHook('preClose', async () => {
+    for (const stream of open) stream.abort();
+  });
+
+  app.get(
+    '/events',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags: ['events'],
+        summary: 'Live events (server-sent events) about the requests you may see',
+        description:
+          'Each event has `id` (its sequence number), `event` (its type) and `data` (a Notification as JSON). ' +
+          'Reconnect with `Last-Event-ID` (or `?since=`) to get what you missed; without either, the stream starts now.',
+        querystring: Type.Object(
+          {
+            since: Type.Optional(
+              Type.Integer({ minimum: 0, description: 'send events after this sequence number' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: {
+            description: 'a text/event-stream that stays open',
+            content: { 'text/event-stream': { schema: Type.String() } },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const ctx = ctxOf(request);
+      const lastEventId = request.headers['last-event-id'];
+      if (lastEventId !== undefined && !/^\d{1,15}$/.test(String(lastEventId))) {
+        throw invalidInput('Last-Event-ID must be the id of an event this stream sent', [
+          { field: 'headers/last-event-id', message: 'not an event id' },
+        ]);
+      }
+      let last =
+        lastEventId !== undefined
+          ? Number(lastEventId)
+          : (request.query.since ?? (await services.events.latestSeq()));
+
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        'x-request-id': request.id,
+      });
+      raw.write('retry: 3000\n\n');
+      const stream = new AbortController();
+      open.add(stream);
+      request.raw.on('close', () => stream.abort());
+      try {
+        while (!stream.signal.aborted) {
+          const events = await services.events.since(ctx, last, BATCH);
+          for (const event of events) {
+            raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+            last = event.seq;
+          }
+          if (events.length === BATCH) continue;
+          const woken = await services.events.waitForNews(HEARTBEAT_MS, stream.signal);
+          if (!woken && !stream.signal.aborted) raw.write(': keep-alive\n\n');
+        }
+      } catch (error) {
+        request.log.warn({ err: error }, 'event stream ended by an error');
+      } finally {
+        open.delete(stream);
+        raw.end();
+      }
+    },
+  );
+};

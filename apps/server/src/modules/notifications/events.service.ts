@@ -1,0 +1,44 @@
+import type { Notification } from '@vytis/contracts';
+import type { Kysely } from 'kysely';
+import type { Ctx } from '../../context.ts';
+import type { Database } from '../../platform/db/schema.ts';
+import type { RequestsService } from '../requests/requests.service.ts';
+import type { EventBus } from './event-bus.ts';
+import * as repo from './notifications.repository.ts';
+
+export interface EventsDeps {
+  db: Kysely<Database>;
+  requests: RequestsService;
+  bus: EventBus;
+}
+
+/** The live event feed: the events table read through the access policy, woken by the bus. */
+export class EventsService {
+  constructor(private readonly deps: EventsDeps) {}
+
+  latestSeq() {
+    return repo.latestSeq(this.deps.db);
+  }
+
+  /** Events after `afterSeq` the viewer may see now (visibility is re-read on every call). */
+  async since(ctx: Ctx, afterSeq: number, limit: number): Promise<Notification[]> {
+    const viewer = await this.deps.requests.viewer(ctx);
+    const rows = await repo.visibleSince(this.deps.db, viewer, afterSeq, limit);
+    return rows.map((row) => ({
+      seq: row.seq,
+      at: row.at.toISOString(),
+      type: row.type,
+      requestId: row.request_id,
+      exercise: row.exercise,
+      data: row.data as Record<string, unknown>,
+    }));
+  }
+
+  waitForNews(timeoutMs: number, signal: AbortSignal) {
+    return this.deps.bus.wait(timeoutMs, signal);
+  }
+
+  close() {
+    return this.deps.bus.close();
+  }
+}

@@ -1,0 +1,74 @@
+import { sql } from 'kysely';
+import { type RequestViewer, requestsVisibleTo, requestsVisibleToWebhookParty } from '../../access/policy.ts';
+import type { Executor, Tx } from '../../platform/db/transaction.ts';
+
+export const EVENTS_CHANNEL = 'vytis_events';
+
+export async function insertNotification(
+  trx: Tx,
+  row: { at: Date; type: string; request_id: string | null; data: string },
+) {
+  const { seq } = await trx
+    .insertInto('notifications')
+    .values(row)
+    .returning('seq')
+    .executeTakeFirstOrThrow();
+  return seq;
+}
+
+/** One outbox row per live webhook whose party may see the request, in the event's own transaction. */
+export async function queueDeliveries(trx: Tx, seq: number, requestId: string, at: Date) {
+  await trx
+    .insertInto('webhook_deliveries')
+    .columns(['id', 'webhook_id', 'notification_seq', 'state', 'attempts', 'next_attempt_at', 'created_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom(['webhooks', 'requests'])
+        .where('requests.id', '=', requestId)
+        .where('webhooks.disabled_at', 'is', null)
+        .where(requestsVisibleToWebhookParty)
+        .select([
+          sql<string>`gen_random_uuid()`.as('id'),
+          'webhooks.id as webhook_id',
+          sql<number>`${seq}::bigint`.as('notification_seq'),
+          sql<string>`'pending'`.as('state'),
+          sql<number>`0`.as('attempts'),
+          sql<Date>`${at}::timestamptz`.as('next_attempt_at'),
+          sql<Date>`${at}::timestamptz`.as('created_at'),
+        ]),
+    )
+    .execute();
+}
+
+/** Wakes the live streams of every process on this database, once the transaction commits. */
+export async function signalCommitted(trx: Tx, seq: number) {
+  await sql`select pg_notify(${EVENTS_CHANNEL}, ${String(seq)})`.execute(trx);
+}
+
+export async function latestSeq(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('notifications')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst();
+  return Number(row?.seq ?? 0);
+}
+
+/** The events after `afterSeq` that `viewer` may see now, in order. */
+export async function visibleSince(db: Executor, viewer: RequestViewer, afterSeq: number, limit: number) {
+  return db
+    .selectFrom('notifications')
+    .innerJoin('requests', 'requests.id', 'notifications.request_id')
+    .where('notifications.seq', '>', afterSeq)
+    .where(requestsVisibleTo(viewer))
+    .select([
+      'notifications.seq',
+      'notifications.at',
+      'notifications.type',
+      'notifications.request_id',
+      'notifications.data',
+      'requests.exercise',
+    ])
+    .orderBy('notifications.seq')
+    .limit(limit)
+    .execute();
+}

@@ -1,0 +1,31 @@
+import type { Clock } from '../../clock.ts';
+import type { Tx } from '../../platform/db/transaction.ts';
+import * as repo from './notifications.repository.ts';
+
+export interface NotificationInput {
+  type: string;
+  requestId: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Publishes what happened to a request, inside the transaction that made it happen: the event row
+ * (read by the live streams), the webhook outbox rows, and a NOTIFY that wakes the streams of
+ * every process at commit. A rolled-back change publishes nothing.
+ */
+export class Notifier {
+  constructor(private readonly clock: Clock) {}
+
+  async publish(trx: Tx, input: NotificationInput): Promise<number> {
+    const at = this.clock.now();
+    const seq = await repo.insertNotification(trx, {
+      at,
+      type: input.type,
+      request_id: input.requestId,
+      data: JSON.stringify(input.data),
+    });
+    await repo.queueDeliveries(trx, seq, input.requestId, at);
+    await repo.signalCommitted(trx, seq);
+    return seq;
+  }
+}

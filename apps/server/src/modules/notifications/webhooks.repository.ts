@@ -1,0 +1,152 @@
+import type { Insertable } from 'kysely';
+import type { WebhooksTable } from '../../platform/db/schema.ts';
+import type { Executor, Tx } from '../../platform/db/transaction.ts';
+
+export async function insertWebhook(trx: Tx, row: Insertable<WebhooksTable>) {
+  return trx.insertInto('webhooks').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Webhooks with how many of their deliveries failed for good; `party` null means all parties. */
+export async function listWebhooks(db: Executor, party: string | null, id?: string) {
+  let query = db.selectFrom('webhooks').select((eb) => [
+    'webhooks.id',
+    'webhooks.party_code',
+    'webhooks.url',
+    'webhooks.description',
+    'webhooks.created_at',
+    'webhooks.created_by',
+    'webhooks.disabled_at',
+    eb
+      .selectFrom('webhook_deliveries')
+      .whereRef('webhook_deliveries.webhook_id', '=', 'webhooks.id')
+      .where('webhook_deliveries.state', '=', 'failed')
+      .select((e) => e.fn.countAll<number>().as('n'))
+      .as('failing'),
+  ]);
+  if (party) query = query.where('webhooks.party_code', '=', party);
+  if (id) query = query.where('webhooks.id', '=', id);
+  return query.orderBy('webhooks.created_at').orderBy('webhooks.id').execute();
+}
+
+export async function disableWebhook(trx: Tx, id: string, at: Date) {
+  return trx
+    .updateTable('webhooks')
+    .set({ disabled_at: at })
+    .where('id', '=', id)
+    .where('disabled_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function listDeliveries(
+  db: Executor,
+  opts: {
+    party: string | null;
+    state?: string | undefined;
+    afterCreated?: { at: Date; id: string } | null;
+    limit: number;
+    id?: string;
+  },
+) {
+  let query = db
+    .selectFrom('webhook_deliveries')
+    .innerJoin('webhooks', 'webhooks.id', 'webhook_deliveries.webhook_id')
+    .innerJoin('notifications', 'notifications.seq', 'webhook_deliveries.notification_seq')
+    .selectAll('webhook_deliveries')
+    .select(['webhooks.party_code', 'webhooks.url', 'notifications.type']);
+  if (opts.party) query = query.where('webhooks.party_code', '=', opts.party);
+  if (opts.state) query = query.where('webhook_deliveries.state', '=', opts.state);
+  if (opts.id) query = query.where('webhook_deliveries.id', '=', opts.id);
+  const after = opts.afterCreated;
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('webhook_deliveries.created_at', '<', after.at),
+        eb.and([
+          eb('webhook_deliveries.created_at', '=', after.at),
+          eb('webhook_deliveries.id', '<', after.id),
+        ]),
+      ]),
+    );
+  }
+  return query
+    .orderBy('webhook_deliveries.created_at', 'desc')
+    .orderBy('webhook_deliveries.id', 'desc')
+    .limit(opts.limit)
+    .execute();
+}
+
+/**
+ * Leases due deliveries to this process: a lease that expires (a process that died mid-send) makes
+ * the delivery due again, and a leased one is skipped by the others.
+ */
+export async function leaseDue(trx: Tx, now: Date, leaseUntil: Date, limit: number) {
+  const due = trx
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('state', '=', 'pending')
+    .where('next_attempt_at', '<=', now)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+    .orderBy('next_attempt_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked();
+  return trx
+    .updateTable('webhook_deliveries')
+    .set((eb) => ({ lease_until: leaseUntil, attempts: eb('attempts', '+', 1) }))
+    .where('id', 'in', due)
+    .returningAll()
+    .execute();
+}
+
+export async function deliveryPayloads(db: Executor, deliveryIds: readonly string[]) {
+  if (deliveryIds.length === 0) return [];
+  return db
+    .selectFrom('webhook_deliveries')
+    .innerJoin('webhooks', 'webhooks.id', 'webhook_deliveries.webhook_id')
+    .innerJoin('notifications', 'notifications.seq', 'webhook_deliveries.notification_seq')
+    .leftJoin('requests', 'requests.id', 'notifications.request_id')
+    .where('webhook_deliveries.id', 'in', [...deliveryIds])
+    .select([
+      'webhook_deliveries.id',
+      'webhooks.url',
+      'webhooks.secret',
+      'webhooks.party_code',
+      'notifications.seq',
+      'notifications.at',
+      'notifications.type',
+      'notifications.request_id',
+      'notifications.data',
+      'requests.exercise',
+    ])
+    .execute();
+}
+
+export async function settleDelivery(
+  db: Executor,
+  id: string,
+  changes: {
+    state: 'pending' | 'delivered' | 'failed';
+    next_attempt_at: Date | null;
+    last_error: string | null;
+    last_status: number | null;
+    delivered_at: Date | null;
+  },
+) {
+  return db
+    .updateTable('webhook_deliveries')
+    .set({ ...changes, lease_until: null })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function retryFailed(trx: Tx, id: string, now: Date) {
+  return trx
+    .updateTable('webhook_deliveries')
+    .set({ state: 'pending', next_attempt_at: now, attempts: 0, lease_until: null })
+    .where('id', '=', id)
+    .where('state', '=', 'failed')
+    .returningAll()
+    .executeTakeFirst();
+}

@@ -1,0 +1,211 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  DeadlineParamsSchema,
+  NewRequestSchema,
+  NewVoteSchema,
+  ReportBodySchema,
+  RequestIdParamsSchema,
+  RequestListQuerySchema,
+  RequestListSchema,
+  RequestPatchSchema,
+  RequestSchema,
+  RequestStatsSchema,
+  RequestTimelineSchema,
+  TransitionBodySchema,
+} from '@vytis/contracts';
+import { access, ctxOf, type RouteAccess } from '../../http/access.ts';
+import { ifMatchVersion, sendVersioned } from '../../http/if-match.ts';
+import type { Services } from '../../http/services.ts';
+import { TRANSITIONS, type TransitionName } from './lifecycle.ts';
+
+const ROLES_BY_TRANSITION: Record<TransitionName, RouteAccess> = {
+  withdraw: access.roles('poc'),
+  assemble: access.roles('coordinator'),
+  deploy: access.roles('coordinator'),
+  'stand-down': access.roles('coordinator', 'poc'),
+  report: access.roles('coordinator'),
+  close: access.roles('coordinator'),
+};
+
+export const requestsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+  app,
+  { services },
+) => {
+  const tags = ['requests'];
+
+  app.post(
+    '/requests',
+    {
+      config: { access: access.roles('poc') },
+      schema: {
+        tags,
+        summary:
+          "File a request for assistance (a draft) for your party, following the Cyber Solidarity Act's template",
+        body: NewRequestSchema,
+        response: { 201: RequestSchema },
+      },
+    },
+    async (request, reply) =>
+      sendVersioned(reply, await services.requests.create(ctxOf(request), request.body), 201),
+  );
+
+  app.get(
+    '/requests',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags,
+        summary: 'The requests you may see, highest priority first, then the oldest',
+        querystring: RequestListQuerySchema,
+        response: { 200: RequestListSchema },
+      },
+    },
+    async (request) => services.requests.list(ctxOf(request), request.query),
+  );
+
+  app.get(
+    '/requests/stats',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags,
+        summary: 'Figures over the requests you may see; exercises counted apart from real requests',
+        response: { 200: RequestStatsSchema },
+      },
+    },
+    async (request) => services.requests.stats(ctxOf(request)),
+  );
+
+  app.get(
+    '/requests/:id',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags,
+        summary: 'One request, with its eligibility, priority, council, votes, decision and clocks',
+        params: RequestIdParamsSchema,
+        response: { 200: RequestSchema },
+      },
+    },
+    async (request, reply) =>
+      sendVersioned(reply, await services.requests.get(ctxOf(request), request.params.id)),
+  );
+
+  app.patch(
+    '/requests/:id',
+    {
+      config: { access: access.roles('poc') },
+      schema: {
+        tags,
+        summary: 'Edit a draft (send If-Match with the version you read; 412 if it changed)',
+        params: RequestIdParamsSchema,
+        body: RequestPatchSchema,
+        response: { 200: RequestSchema },
+      },
+    },
+    async (request, reply) =>
+      sendVersioned(
+        reply,
+        await services.requests.update(
+          ctxOf(request),
+          request.params.id,
+          request.body,
+          ifMatchVersion(request),
+        ),
+      ),
+  );
+
+  app.get(
+    '/requests/:id/timeline',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags,
+        summary: 'Everything that happened to a request, oldest first',
+        params: RequestIdParamsSchema,
+        response: { 200: RequestTimelineSchema },
+      },
+    },
+    async (request) => services.requests.timeline(ctxOf(request), request.params.id),
+  );
+
+  app.post(
+    '/requests/:id/submit',
+    {
+      config: { access: access.roles('poc') },
+      schema: {
+        tags,
+        summary: 'Submit a draft: eligibility is decided, and an eligible request goes to the council',
+        params: RequestIdParamsSchema,
+        response: { 200: RequestSchema },
+      },
+    },
+    async (request, reply) =>
+      sendVersioned(
+        reply,
+        await services.requests.submit(ctxOf(request), request.params.id, ifMatchVersion(request)),
+      ),
+  );
+
+  for (const name of Object.keys(TRANSITIONS) as TransitionName[]) {
+    const transition = TRANSITIONS[name];
+    app.post(
+      `/requests/:id/${name}`,
+      {
+        config: { access: ROLES_BY_TRANSITION[name] },
+        schema: {
+          tags,
+          summary: `${transition.from.join(' / ')} → ${transition.to} (by ${transition.who})`,
+          params: RequestIdParamsSchema,
+          ...(name === 'report' ? { body: ReportBodySchema } : { body: TransitionBodySchema }),
+          response: { 200: RequestSchema },
+        },
+      },
+      async (request, reply) =>
+        sendVersioned(
+          reply,
+          await services.requests.transition(
+            ctxOf(request),
+            request.params.id,
+            name,
+            request.body ?? {},
+            ifMatchVersion(request),
+          ),
+        ),
+    );
+  }
+
+  app.post(
+    '/requests/:id/votes',
+    {
+      config: { access: access.roles('council') },
+      schema: {
+        tags: ['council'],
+        summary: "Cast or change your party's council vote; the decision is taken as soon as it is certain",
+        params: RequestIdParamsSchema,
+        body: NewVoteSchema,
+        response: { 200: RequestSchema },
+      },
+    },
+    async (request, reply) =>
+      sendVersioned(reply, await services.council.vote(ctxOf(request), request.params.id, request.body)),
+  );
+
+  app.post(
+    '/requests/:id/deadlines/:kind/complete',
+    {
+      config: { access: access.roles('poc') },
+      schema: {
+        tags,
+        summary: 'Record that the affected entity filed one of its NIS2 reports (stops that clock)',
+        params: DeadlineParamsSchema,
+        response: { 200: RequestSchema },
+      },
+    },
+    async (request, reply) =>
+      sendVersioned(
+        reply,
+        await services.requests.completeNis2(ctxOf(request), request.params.id, request.params.kind),
+      ),
+  );
+};

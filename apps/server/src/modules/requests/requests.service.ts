@@ -1,0 +1,512 @@
+import crypto from 'node:crypto';
+import type {
+  AssistanceRequest,
+  DeadlineKind,
+  Decision,
+  Eligibility,
+  NewRequest,
+  PartyStatus,
+  Priority,
+  ReportBody,
+  RequestListQuery,
+  RequestPatch,
+  RequestStatus,
+  TransitionBody,
+} from '@vytis/contracts';
+import ISO6391 from 'iso-639-1';
+import type { Kysely, Selectable } from 'kysely';
+import type { RequestViewer } from '../../access/policy.ts';
+import type { Clock } from '../../clock.ts';
+import { type Ctx, hasRole } from '../../context.ts';
+import { AppError, conflict, type FieldProblem, forbidden, invalidInput, notFound } from '../../errors.ts';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
+import { utcDay } from '../../platform/days.ts';
+import type { Database, RequestsTable } from '../../platform/db/schema.ts';
+import { type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import type { FrameworkService } from '../framework/framework.service.ts';
+import * as parties from '../parties/parties.repository.ts';
+import { FORCE_CLOCKS, presentDeadline, reportClock, submissionClocks } from './deadlines.ts';
+import { assessEligibility } from './eligibility.ts';
+import type { RequestJournal } from './journal.ts';
+import { illegalTransitionMessage, TRANSITIONS, type TransitionName } from './lifecycle.ts';
+import { assessPriority } from './priority.ts';
+import * as repo from './requests.repository.ts';
+import { rsitProblem } from './taxonomy.ts';
+
+export type RequestRow = Selectable<RequestsTable>;
+
+export interface RequestsDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  framework: FrameworkService;
+  journal: RequestJournal;
+}
+
+/** How far ahead of the node's clock `awareAt` may be: clocks of devices drift. */
+const AWARE_AT_SKEW_MS = 5 * 60_000;
+
+export interface CouncilSettings {
+  electorate: string[];
+  rule: 'majority' | 'unanimity';
+  opensAt: string;
+  closesAt: string;
+}
+
+/**
+ * Assistance requests: drafting, submission with its eligibility and clocks, the moves of the
+ * lifecycle, and every read through the access policy. The council's votes live in
+ * CouncilService, the clocks' firing in the scheduler.
+ */
+export class RequestsService {
+  constructor(private readonly deps: RequestsDeps) {}
+
+  /** Who is looking, with whether their party votes in the council today. */
+  async viewer(ctx: Ctx, db: Executor = this.deps.db): Promise<RequestViewer> {
+    const { actor } = ctx;
+    if (!hasRole(actor, 'council') || !actor.party) return { actor, councilVoter: false };
+    const day = utcDay(this.deps.clock.now());
+    const [status] = await parties.statusesOn(db, day, actor.party);
+    const framework = await this.deps.framework.inForce(this.deps.clock.now(), db);
+    const voters: readonly string[] = framework.rules.council.voters;
+    return { actor, councilVoter: status !== undefined && voters.includes(status.status) };
+  }
+
+  async create(ctx: Ctx, input: NewRequest): Promise<AssistanceRequest> {
+    const party = ctx.actor.party;
+    if (!hasRole(ctx.actor, 'poc') || !party) throw forbidden("only a party's PoC files requests");
+    const fields = normalise(input);
+    this.validate(fields, 'body');
+    const now = this.deps.clock.now();
+    const row = await inTransaction(this.deps.db, async (trx) => {
+      const created = await repo.insertRequest(trx, {
+        id: crypto.randomUUID(),
+        party_code: party,
+        status: 'draft',
+        version: 1,
+        ...columnsOf(fields),
+        created_at: now,
+        created_by: ctx.actor.name,
+        updated_at: now,
+      });
+      await this.deps.journal.record(trx, ctx, created, {
+        kind: 'created',
+        from: null,
+        to: 'draft',
+        detail: { title: created.title },
+      });
+      return created;
+    });
+    return this.present(this.deps.db, row);
+  }
+
+  async update(ctx: Ctx, id: string, patch: RequestPatch, ifMatch: number | undefined) {
+    const row = await inTransaction(this.deps.db, async (trx) => {
+      const current = await this.lockForChange(trx, ctx, id, ifMatch);
+      this.requireRequesterPoc(ctx, current, 'edit');
+      if (current.status !== 'draft') {
+        throw conflict(
+          `only a draft can be edited; this request is ${current.status}: it changes only through its transitions`,
+        );
+      }
+      const fields = normalise({ ...(current.fields as NewRequest), ...patch } as NewRequest);
+      this.validate(fields, 'body');
+      const updated = await repo.updateRequest(trx, id, {
+        ...columnsOf(fields),
+        updated_at: this.deps.clock.now(),
+      });
+      await this.deps.journal.record(trx, ctx, updated, {
+        kind: 'edited',
+        detail: { fields: Object.keys(patch).sort() },
+      });
+      return updated;
+    });
+    return this.present(this.deps.db, row);
+  }
+
+  async get(ctx: Ctx, id: string): Promise<AssistanceRequest> {
+    const row = await repo.findVisible(this.deps.db, await this.viewer(ctx), id);
+    if (!row) throw notFound(`request ${id}`);
+    return this.present(this.deps.db, row);
+  }
+
+  async list(ctx: Ctx, query: RequestListQuery) {
+    const viewer = await this.viewer(ctx);
+    const limit = query.limit ?? 50;
+    const filter = {
+      status: query.status,
+      party: query.party,
+      exercise: query.exercise,
+      severity: query.severity,
+    };
+    const after = query.cursor ? boardCursor(query.cursor) : null;
+    const [rows, total] = await Promise.all([
+      repo.listVisible(this.deps.db, viewer, filter, after, limit + 1),
+      repo.countVisible(this.deps.db, viewer, filter),
+    ]);
+    const page = rows.slice(0, limit);
+    const clocks = await repo.deadlines(
+      this.deps.db,
+      page.map((r) => r.id),
+    );
+    const last = page.at(-1);
+    return {
+      items: page.map((row) => {
+        const next = clocks.find(
+          (c) => c.request_id === row.id && ['running', 'warned', 'overdue'].includes(c.state),
+        );
+        return {
+          id: row.id,
+          party: row.party_code,
+          title: row.title,
+          status: row.status as RequestStatus,
+          exercise: row.exercise,
+          severity: row.severity as NewRequest['severity'],
+          tlp: row.tlp as NewRequest['tlp'],
+          incidentClass: row.incident_class,
+          priority: row.priority_score,
+          createdAt: row.created_at.toISOString(),
+          submittedAt: row.submitted_at?.toISOString() ?? null,
+          nextDeadline: next ? { kind: next.kind as DeadlineKind, dueAt: next.due_at.toISOString() } : null,
+          version: row.version,
+        };
+      }),
+      total,
+      nextCursor:
+        rows.length > limit && last
+          ? encodeCursor([last.priority_score, last.created_at.toISOString(), last.id])
+          : null,
+    };
+  }
+
+  /** Counts by status, real requests and exercises apart, over what the viewer may see. */
+  async stats(ctx: Ctx) {
+    const viewer = await this.viewer(ctx);
+    const [byStatus, overdue] = await Promise.all([
+      repo.countByStatus(this.deps.db, viewer),
+      repo.countOverdue(this.deps.db, viewer),
+    ]);
+    const figures = (exercise: boolean) => {
+      const rows = byStatus.filter((r) => r.exercise === exercise);
+      return {
+        total: rows.reduce((sum, r) => sum + Number(r.n), 0),
+        byStatus: Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])),
+        overdueDeadlines: Number(overdue.find((o) => o.exercise === exercise)?.n ?? 0),
+      };
+    };
+    return { real: figures(false), exercise: figures(true) };
+  }
+
+  async timeline(ctx: Ctx, id: string) {
+    const row = await repo.findVisible(this.deps.db, await this.viewer(ctx), id);
+    if (!row) throw notFound(`request ${id}`);
+    const entries = await repo.timeline(this.deps.db, id);
+    return {
+      items: entries.map((e) => ({
+        at: e.at.toISOString(),
+        kind: e.kind,
+        actor: e.actor,
+        party: e.party,
+        fromStatus: e.from_status as RequestStatus | null,
+        toStatus: e.to_status as RequestStatus | null,
+        detail: e.detail as Record<string, unknown>,
+      })),
+    };
+  }
+
+  /**
+   * Submission: eligibility is decided from the requester's status today and the framework in
+   * force, and stored; an eligible request goes to the council with its clocks running.
+   */
+  async submit(ctx: Ctx, id: string, ifMatch: number | undefined) {
+    const row = await inTransaction(this.deps.db, async (trx) => {
+      const current = await this.lockForChange(trx, ctx, id, ifMatch);
+      this.requireRequesterPoc(ctx, current, 'submit');
+      if (current.status !== 'draft')
+        throw conflict(illegalTransitionMessage('submit', current.status as RequestStatus, ['draft']));
+      const now = this.deps.clock.now();
+      const fields = current.fields as NewRequest;
+      if (new Date(fields.window.to) <= now) {
+        throw conflict('the mission window has already ended: edit window/to before submitting');
+      }
+      const day = utcDay(now);
+      const framework = await this.deps.framework.inForce(now, trx);
+      const [status] = await parties.statusesOn(trx, day, current.party_code);
+      const eligibility = assessEligibility(
+        current.party_code,
+        (status?.status as PartyStatus | undefined) ?? null,
+        day,
+        framework,
+      );
+      let submitted = await repo.updateRequest(trx, id, {
+        status: 'submitted',
+        submitted_at: now,
+        updated_at: now,
+      });
+      await this.deps.journal.record(trx, ctx, submitted, {
+        kind: 'submitted',
+        from: 'draft',
+        to: 'submitted',
+      });
+
+      if (!eligibility.eligible) {
+        submitted = await repo.updateRequest(trx, id, {
+          status: 'ineligible',
+          eligibility: JSON.stringify(eligibility),
+          updated_at: now,
+        });
+        await this.deps.journal.record(trx, ctx, submitted, {
+          kind: 'ineligible',
+          from: 'submitted',
+          to: 'ineligible',
+          detail: { reasons: eligibility.reasons },
+        });
+        return submitted;
+      }
+      const voters: readonly string[] = framework.rules.council.voters;
+      const electorate = (await parties.statusesOn(trx, day))
+        .filter((s) => voters.includes(s.status))
+        .map((s) => s.party_code);
+      const clocks = submissionClocks(id, now, new Date(fields.awareAt), framework.rules.clocks);
+      const council: CouncilSettings = {
+        electorate,
+        rule: eligibility.requires ?? 'majority',
+        opensAt: now.toISOString(),
+        closesAt: (clocks.find((c) => c.kind === 'decision')!.due_at as Date).toISOString(),
+      };
+      await repo.insertDeadlines(trx, clocks);
+      const voting = await repo.updateRequest(trx, id, {
+        status: 'voting',
+        eligibility: JSON.stringify(eligibility),
+        council: JSON.stringify(council),
+        updated_at: now,
+      });
+      await this.deps.journal.record(trx, ctx, voting, {
+        kind: 'voting',
+        from: 'submitted',
+        to: 'voting',
+        detail: { reasons: eligibility.reasons, rule: council.rule, electorate, closesAt: council.closesAt },
+      });
+      return voting;
+    });
+    return this.present(this.deps.db, row);
+  }
+
+  /** A move of the lifecycle table, with its effects on the clocks. */
+  async transition(
+    ctx: Ctx,
+    id: string,
+    name: TransitionName,
+    body: TransitionBody | ReportBody,
+    ifMatch: number | undefined,
+  ) {
+    const transition = TRANSITIONS[name];
+    const row = await inTransaction(this.deps.db, async (trx) => {
+      const current = await this.lockForChange(trx, ctx, id, ifMatch);
+      if (!transition.allowed(ctx.actor, current.party_code)) {
+        throw forbidden(`only ${transition.who} may ${name.replace('-', ' ')} a request`);
+      }
+      const from = current.status as RequestStatus;
+      if (!transition.from.includes(from))
+        throw conflict(illegalTransitionMessage(name, from, transition.from));
+      const now = this.deps.clock.now();
+      const framework = await this.deps.framework.inForce(now, trx);
+      const updated = await repo.updateRequest(trx, id, {
+        status: transition.to,
+        updated_at: now,
+        ...(name === 'report'
+          ? { report: JSON.stringify({ ...body, reportedAt: now, reportedBy: ctx.actor.name }) }
+          : {}),
+      });
+      const clockChanges = await this.clockEffects(trx, updated, name, now, framework.rules.clocks);
+      await this.deps.journal.record(trx, ctx, updated, {
+        kind: transition.to,
+        from,
+        to: transition.to,
+        detail: { ...('reason' in body && body.reason ? { reason: body.reason } : {}), ...clockChanges },
+      });
+      return updated;
+    });
+    return this.present(this.deps.db, row);
+  }
+
+  private async clockEffects(
+    trx: Tx,
+    request: RequestRow,
+    name: TransitionName,
+    now: Date,
+    clocks: Parameters<typeof reportClock>[2],
+  ): Promise<Record<string, unknown>> {
+    const kinds = (rows: { kind: string }[]) => rows.map((r) => r.kind);
+    switch (name) {
+      case 'withdraw':
+        return { clocksCancelled: kinds(await repo.cancelDeadlines(trx, request.id, FORCE_CLOCKS)) };
+      case 'assemble':
+        return { clocksMet: kinds(await repo.meetDeadlines(trx, request.id, ['answer'], now)) };
+      case 'deploy':
+        return { clocksMet: kinds(await repo.meetDeadlines(trx, request.id, ['answer', 'response'], now)) };
+      case 'stand-down': {
+        const report = reportClock(request.id, now, clocks);
+        await repo.insertDeadlines(trx, [report]);
+        return { reportDueAt: (report.due_at as Date).toISOString() };
+      }
+      case 'report':
+        return { clocksMet: kinds(await repo.meetDeadlines(trx, request.id, ['post_action_report'], now)) };
+      case 'close':
+        return { clocksCancelled: kinds(await repo.cancelDeadlines(trx, request.id, FORCE_CLOCKS)) };
+    }
+  }
+
+  /** The requester reports that the entity has filed one of its NIS2 reports. */
+  async completeNis2(ctx: Ctx, id: string, kind: DeadlineKind) {
+    const row = await inTransaction(this.deps.db, async (trx) => {
+      const current = await this.lockForChange(trx, ctx, id, undefined);
+      this.requireRequesterPoc(ctx, current, 'complete the NIS2 reports of');
+      const now = this.deps.clock.now();
+      const met = await repo.meetDeadlines(trx, id, [kind], now);
+      if (met.length === 0) throw conflict(`the ${kind} clock of this request is not running`);
+      const updated = await repo.updateRequest(trx, id, { updated_at: now });
+      await this.deps.journal.record(trx, ctx, updated, {
+        kind: 'deadline.met',
+        detail: { deadline: kind, dueAt: met[0]!.due_at.toISOString(), late: now > met[0]!.due_at },
+      });
+      return updated;
+    });
+    return this.present(this.deps.db, row);
+  }
+
+  /** Locks a request the actor may see, checking the version they based their write on. */
+  async lockForChange(trx: Tx, ctx: Ctx, id: string, ifMatch: number | undefined) {
+    const row = await repo.lockVisible(trx, await this.viewer(ctx, trx), id);
+    if (!row) throw notFound(`request ${id}`);
+    if (ifMatch !== undefined && ifMatch !== row.version) {
+      throw new AppError(
+        'precondition_failed',
+        `the request changed since you read it: you sent version ${ifMatch}, it is now at version ${row.version}; reload and retry`,
+      );
+    }
+    return row;
+  }
+
+  private requireRequesterPoc(ctx: Ctx, row: RequestRow, what: string) {
+    if (!hasRole(ctx.actor, 'poc') || ctx.actor.party !== row.party_code) {
+      throw forbidden(`only a PoC of ${row.party_code} may ${what} this request`);
+    }
+  }
+
+  /** What the schema cannot check: the taxonomy, languages, the window, time. */
+  private validate(fields: NewRequest, at: string) {
+    const problems: FieldProblem[] = [];
+    const tagProblem = rsitProblem(fields.incidentClass);
+    if (tagProblem) problems.push({ field: `${at}/incidentClass`, message: tagProblem });
+    fields.languages?.forEach((code, i) => {
+      if (!ISO6391.validate(code))
+        problems.push({ field: `${at}/languages/${i}`, message: `${code} is not an ISO 639-1 language` });
+    });
+    const seen = new Set<string>();
+    fields.needs.forEach((need, i) => {
+      if (seen.has(need.skill)) {
+        problems.push({
+          field: `${at}/needs/${i}/skill`,
+          message: `${need.skill} is listed twice: give one count`,
+        });
+      }
+      seen.add(need.skill);
+    });
+    if (new Date(fields.window.to) <= new Date(fields.window.from)) {
+      problems.push({ field: `${at}/window/to`, message: 'must be after window/from' });
+    }
+    if (new Date(fields.awareAt).getTime() > this.deps.clock.now().getTime() + AWARE_AT_SKEW_MS) {
+      problems.push({ field: `${at}/awareAt`, message: 'is in the future' });
+    }
+    if (problems.length > 0) {
+      throw invalidInput(
+        `the request has ${problems.length} problem${problems.length > 1 ? 's' : ''}: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+        problems,
+      );
+    }
+  }
+
+  async present(db: Executor, row: RequestRow): Promise<AssistanceRequest> {
+    const [votes, clocks] = await Promise.all([repo.votes(db, row.id), repo.deadlines(db, [row.id])]);
+    const fields = row.fields as NewRequest;
+    return {
+      id: row.id,
+      party: row.party_code,
+      status: row.status as RequestStatus,
+      version: row.version,
+      exercise: row.exercise,
+      title: fields.title,
+      affectedEntity: fields.affectedEntity,
+      incidentClass: fields.incidentClass,
+      severity: fields.severity,
+      tlp: fields.tlp,
+      pap: fields.pap,
+      mode: fields.mode,
+      location: fields.location,
+      needs: fields.needs,
+      languages: fields.languages ?? [],
+      clearance: fields.clearance,
+      window: fields.window,
+      awareAt: fields.awareAt,
+      impact: fields.impact ?? null,
+      impactLevel: fields.impactLevel ?? null,
+      crossBorder: fields.crossBorder ?? null,
+      helpNeeded: fields.helpNeeded ?? null,
+      measuresTaken: fields.measuresTaken ?? null,
+      otherHelp: fields.otherHelp ?? null,
+      legalInstrument: fields.legalInstrument ?? 'crrt-mou',
+      createdAt: row.created_at.toISOString(),
+      createdBy: row.created_by,
+      submittedAt: row.submitted_at?.toISOString() ?? null,
+      updatedAt: row.updated_at.toISOString(),
+      eligibility: (row.eligibility as Eligibility | null) ?? null,
+      priority: row.priority as Priority,
+      council: (row.council as CouncilSettings | null) ?? null,
+      votes: votes.map((v) => ({
+        party: v.party_code,
+        vote: v.vote as 'activate',
+        comment: v.comment,
+        castBy: v.cast_by,
+        castAt: v.cast_at.toISOString(),
+      })),
+      decision: (row.decision as Decision | null) ?? null,
+      deadlines: clocks.map(presentDeadline),
+    };
+  }
+}
+
+/** Defaults filled in, timestamps in one form, so what is stored is what is shown. */
+function normalise(input: NewRequest): NewRequest {
+  return {
+    ...input,
+    languages: input.languages ?? [],
+    exercise: input.exercise ?? false,
+    legalInstrument: input.legalInstrument ?? 'crrt-mou',
+    window: { from: isoOrAsIs(input.window.from), to: isoOrAsIs(input.window.to) },
+    awareAt: isoOrAsIs(input.awareAt),
+  };
+}
+
+const isoOrAsIs = (value: string) => {
+  const at = new Date(value);
+  return Number.isNaN(at.getTime()) ? value : at.toISOString();
+};
+
+function columnsOf(fields: NewRequest) {
+  const priority = assessPriority(fields);
+  return {
+    exercise: fields.exercise ?? false,
+    title: fields.title,
+    severity: fields.severity,
+    tlp: fields.tlp,
+    incident_class: fields.incidentClass,
+    fields: JSON.stringify(fields),
+    priority_score: priority.score,
+    priority: JSON.stringify(priority),
+  };
+}
+
+function boardCursor(cursor: string): repo.BoardCursor {
+  const [score, createdAt, id] = decodeCursor<[number, string, string]>(cursor, ['int', 'timestamp', 'uuid']);
+  return { score, createdAt, id };
+}

@@ -1,0 +1,32 @@
+import { invalidInput } from '../errors.ts';
+
+/** Keyset pagination cursors: the sort key of the last row seen, opaque to clients. */
+type Part = 'int' | 'timestamp' | 'uuid';
+
+const VALID: Record<Part, (value: unknown) => boolean> = {
+  int: (v) => Number.isInteger(v),
+  timestamp: (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
+  uuid: (v) =>
+    typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v),
+};
+
+export const encodeCursor = (parts: readonly (string | number)[]) =>
+  Buffer.from(JSON.stringify(parts)).toString('base64url');
+
+/** The parts of a cursor this server gave out; anything else is a 400 naming the parameter. */
+export function decodeCursor<T extends readonly (string | number)[]>(
+  text: string,
+  shape: readonly Part[],
+): T {
+  try {
+    const parts = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (Array.isArray(parts) && parts.length === shape.length && shape.every((p, i) => VALID[p](parts[i]))) {
+      return parts as unknown as T;
+    }
+  } catch {
+    // not JSON: the same answer as any other foreign cursor
+  }
+  throw invalidInput('cursor is not one this server gave out', [
+    { field: 'querystring/cursor', message: 'unknown cursor' },
+  ]);
+}

@@ -1,0 +1,455 @@
+import { type Static, Type } from 'typebox';
+import { oneOf, PartyCodeSchema, PartyStatusSchema, TimestampSchema, UuidSchema } from './common.ts';
+
+export const SKILLS = [
+  'incident-coordination',
+  'digital-forensics',
+  'malware-analysis',
+  'network-forensics',
+  'threat-intelligence',
+  'ot-ics',
+  'cloud-security',
+  'vulnerability-assessment',
+  'penetration-testing',
+  'legal',
+  'crisis-communication',
+] as const;
+export type Skill = (typeof SKILLS)[number];
+export const SkillSchema = oneOf(SKILLS);
+
+export const TLPS = ['clear', 'green', 'amber', 'amber+strict', 'red'] as const;
+export type Tlp = (typeof TLPS)[number];
+export const TlpSchema = oneOf(TLPS, 'Traffic Light Protocol 2.0 label');
+
+export const PAPS = ['clear', 'green', 'amber', 'red'] as const;
+export type Pap = (typeof PAPS)[number];
+export const PapSchema = oneOf(PAPS, 'Permissible Actions Protocol label');
+
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const MODES = ['remote', 'onsite', 'hybrid'] as const;
+export const CLEARANCES = ['none', 'restricted', 'confidential', 'secret'] as const;
+export type Clearance = (typeof CLEARANCES)[number];
+
+/** NIS2 (Directive (EU) 2022/2555) Annex I and II sectors. */
+export const SECTORS = [
+  'energy',
+  'transport',
+  'banking',
+  'financial-market-infrastructure',
+  'health',
+  'drinking-water',
+  'waste-water',
+  'digital-infrastructure',
+  'ict-service-management',
+  'public-administration',
+  'space',
+  'postal-and-courier',
+  'waste-management',
+  'chemicals',
+  'food',
+  'manufacturing',
+  'digital-providers',
+  'research',
+  'other',
+] as const;
+
+export const LEGAL_INSTRUMENTS = ['crrt-mou', 'cyber-solidarity-act', 'bilateral', 'other'] as const;
+export const IMPACT_LEVELS = ['minor', 'significant', 'severe'] as const;
+export const SPREAD_RISKS = ['none', 'possible', 'likely'] as const;
+
+export const REQUEST_STATUSES = [
+  'draft',
+  'submitted',
+  'voting',
+  'activated',
+  'partially_activated',
+  'declined',
+  'assembling',
+  'deployed',
+  'stood_down',
+  'reported',
+  'closed',
+  'withdrawn',
+  'ineligible',
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+export const RequestStatusSchema = oneOf(REQUEST_STATUSES);
+
+export const VOTES = ['activate', 'partial', 'decline', 'abstain'] as const;
+export type VoteChoice = (typeof VOTES)[number];
+
+export const DEADLINE_KINDS = [
+  'decision',
+  'answer',
+  'response',
+  'post_action_report',
+  'nis2_early_warning',
+  'nis2_notification',
+  'nis2_final_report',
+] as const;
+export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
+export const DEADLINE_STATES = ['running', 'warned', 'overdue', 'met', 'cancelled'] as const;
+export type DeadlineState = (typeof DEADLINE_STATES)[number];
+
+const text = (maxLength: number, description?: string) =>
+  Type.String({ maxLength, ...(description ? { description } : {}) });
+const IsoLanguageSchema = Type.String({ pattern: '^[a-z]{2}$', description: 'ISO 639-1 code' });
+
+export const NeedSchema = Type.Object(
+  {
+    skill: SkillSchema,
+    count: Type.Integer({ minimum: 1, maximum: 50 }),
+    minLevel: Type.Integer({ minimum: 1, maximum: 3 }),
+  },
+  { additionalProperties: false },
+);
+
+const requestFields = {
+  title: Type.String({ minLength: 1, maxLength: 200 }),
+  affectedEntity: Type.Object(
+    {
+      name: Type.String({ minLength: 1, maxLength: 200 }),
+      sector: oneOf(SECTORS, 'NIS2 sector'),
+      essential: Type.Boolean({ description: 'an essential entity under NIS2 (else important or other)' }),
+    },
+    { additionalProperties: false },
+  ),
+  incidentClass: Type.String({
+    maxLength: 120,
+    description: 'an RSIT machine tag, e.g. rsit:malicious-code="infected-system"',
+  }),
+  severity: oneOf(SEVERITIES),
+  tlp: TlpSchema,
+  pap: PapSchema,
+  mode: oneOf(MODES),
+  location: Type.Object(
+    { country: PartyCodeSchema, city: Type.Optional(Type.String({ maxLength: 120 })) },
+    { additionalProperties: false },
+  ),
+  needs: Type.Array(NeedSchema, { minItems: 1, maxItems: 20 }),
+  languages: Type.Array(IsoLanguageSchema, { maxItems: 10, uniqueItems: true }),
+  clearance: oneOf(CLEARANCES),
+  window: Type.Object(
+    { from: TimestampSchema, to: TimestampSchema },
+    { additionalProperties: false, description: 'the mission window, UTC' },
+  ),
+  awareAt: Type.String({
+    format: 'date-time',
+    description: 'when the affected entity became aware of the incident; the NIS2 clocks start here',
+  }),
+  impact: text(5000, 'likely impact'),
+  impactLevel: oneOf(IMPACT_LEVELS, 'likely impact, in one word'),
+  crossBorder: Type.Object(
+    {
+      risk: oneOf(SPREAD_RISKS, 'risk of spreading to other states'),
+      countries: Type.Optional(Type.Array(PartyCodeSchema, { maxItems: 40, uniqueItems: true })),
+    },
+    { additionalProperties: false },
+  ),
+  helpNeeded: text(5000, 'what help is needed, and for what'),
+  measuresTaken: text(5000, 'what was already done to limit the damage'),
+  otherHelp: text(5000, 'other help available: contracts, insurance, other teams'),
+  legalInstrument: oneOf(LEGAL_INSTRUMENTS),
+  exercise: Type.Boolean({ description: 'an exercise: same flow, marked everywhere, not in real figures' }),
+};
+
+const {
+  impact,
+  impactLevel,
+  crossBorder,
+  helpNeeded,
+  measuresTaken,
+  otherHelp,
+  legalInstrument,
+  exercise,
+  languages,
+  ...required
+} = requestFields;
+
+export const NewRequestSchema = Type.Object(
+  {
+    ...required,
+    languages: Type.Optional(languages),
+    impact: Type.Optional(impact),
+    impactLevel: Type.Optional(impactLevel),
+    crossBorder: Type.Optional(crossBorder),
+    helpNeeded: Type.Optional(helpNeeded),
+    measuresTaken: Type.Optional(measuresTaken),
+    otherHelp: Type.Optional(otherHelp),
+    legalInstrument: Type.Optional(legalInstrument),
+    exercise: Type.Optional(exercise),
+  },
+  { additionalProperties: false },
+);
+export type NewRequest = Static<typeof NewRequestSchema>;
+
+/** A draft edit: any subset of the fields. */
+export const RequestPatchSchema = Type.Partial(Type.Object(requestFields, { additionalProperties: false }), {
+  additionalProperties: false,
+});
+export type RequestPatch = Static<typeof RequestPatchSchema>;
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+
+export const EligibilitySchema = Type.Object({
+  eligible: Type.Boolean(),
+  requires: Type.Union([Type.Literal('majority'), Type.Literal('unanimity'), Type.Null()], {
+    description: 'the council rule that applies, when eligible',
+  }),
+  partyStatus: Nullable(PartyStatusSchema),
+  day: Type.String({ description: 'the UTC day the status was read on' }),
+  frameworkVersion: Type.Integer(),
+  reasons: Type.Array(Type.String()),
+});
+export type Eligibility = Static<typeof EligibilitySchema>;
+
+export const PrioritySchema = Type.Object({
+  score: Type.Integer({ minimum: 0, maximum: 100 }),
+  reasons: Type.Array(
+    Type.Object({ criterion: Type.String(), points: Type.Integer(), reason: Type.String() }),
+  ),
+});
+export type Priority = Static<typeof PrioritySchema>;
+
+export const DeadlineSchema = Type.Object({
+  kind: oneOf(DEADLINE_KINDS),
+  dueAt: TimestampSchema,
+  warnAt: TimestampSchema,
+  state: oneOf(DEADLINE_STATES),
+  warnedAt: Nullable(TimestampSchema),
+  escalatedAt: Nullable(TimestampSchema),
+  metAt: Nullable(TimestampSchema),
+  late: Type.Boolean({ description: 'met after it was due' }),
+});
+export type Deadline = Static<typeof DeadlineSchema>;
+
+export const VoteSchema = Type.Object({
+  party: PartyCodeSchema,
+  vote: oneOf(VOTES),
+  comment: Nullable(Type.String()),
+  castBy: Type.String(),
+  castAt: TimestampSchema,
+});
+export type Vote = Static<typeof VoteSchema>;
+
+export const DecisionSchema = Type.Object({
+  outcome: Type.Union([
+    Type.Literal('activated'),
+    Type.Literal('partially_activated'),
+    Type.Literal('declined'),
+  ]),
+  rule: Type.Union([Type.Literal('majority'), Type.Literal('unanimity')]),
+  decidedAt: TimestampSchema,
+  closedEarly: Type.Boolean({ description: 'decided before the deadline because the outcome was certain' }),
+  tally: Type.Object({
+    activate: Type.Integer(),
+    partial: Type.Integer(),
+    decline: Type.Integer(),
+    abstain: Type.Integer(),
+    notVoted: Type.Array(PartyCodeSchema),
+  }),
+  reason: Type.String(),
+});
+export type Decision = Static<typeof DecisionSchema>;
+
+export const TimelineEntrySchema = Type.Object({
+  at: TimestampSchema,
+  kind: Type.String({ description: 'e.g. created, submitted, voting, vote, decision, deadline.warning' }),
+  actor: Type.String(),
+  party: Nullable(Type.String()),
+  fromStatus: Nullable(RequestStatusSchema),
+  toStatus: Nullable(RequestStatusSchema),
+  detail: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export const RequestSchema = Type.Object({
+  id: UuidSchema,
+  party: PartyCodeSchema,
+  status: RequestStatusSchema,
+  version: Type.Integer(),
+  exercise: Type.Boolean(),
+  ...requiredWithOptionalOut(),
+  createdAt: TimestampSchema,
+  createdBy: Type.String(),
+  submittedAt: Nullable(TimestampSchema),
+  updatedAt: TimestampSchema,
+  eligibility: Nullable(EligibilitySchema),
+  priority: PrioritySchema,
+  council: Nullable(
+    Type.Object({
+      electorate: Type.Array(PartyCodeSchema),
+      rule: Type.Union([Type.Literal('majority'), Type.Literal('unanimity')]),
+      opensAt: TimestampSchema,
+      closesAt: TimestampSchema,
+    }),
+  ),
+  votes: Type.Array(VoteSchema),
+  decision: Nullable(DecisionSchema),
+  deadlines: Type.Array(DeadlineSchema),
+});
+export type AssistanceRequest = Static<typeof RequestSchema>;
+
+function requiredWithOptionalOut() {
+  return {
+    ...required,
+    languages,
+    impact: Nullable(impact),
+    impactLevel: Nullable(impactLevel),
+    crossBorder: Nullable(crossBorder),
+    helpNeeded: Nullable(helpNeeded),
+    measuresTaken: Nullable(measuresTaken),
+    otherHelp: Nullable(otherHelp),
+    legalInstrument,
+  };
+}
+
+export const RequestSummarySchema = Type.Object({
+  id: UuidSchema,
+  party: PartyCodeSchema,
+  title: Type.String(),
+  status: RequestStatusSchema,
+  exercise: Type.Boolean(),
+  severity: oneOf(SEVERITIES),
+  tlp: TlpSchema,
+  incidentClass: Type.String(),
+  priority: Type.Integer(),
+  createdAt: TimestampSchema,
+  submittedAt: Nullable(TimestampSchema),
+  nextDeadline: Nullable(Type.Object({ kind: oneOf(DEADLINE_KINDS), dueAt: TimestampSchema })),
+  version: Type.Integer(),
+});
+
+export const RequestListSchema = Type.Object({
+  items: Type.Array(RequestSummarySchema),
+  total: Type.Integer({ description: 'how many match the filters (that you may see)' }),
+  nextCursor: Nullable(Type.String()),
+});
+
+export const RequestListQuerySchema = Type.Object(
+  {
+    status: Type.Optional(Type.Array(RequestStatusSchema, { maxItems: REQUEST_STATUSES.length })),
+    party: Type.Optional(PartyCodeSchema),
+    exercise: Type.Optional(Type.Boolean()),
+    severity: Type.Optional(oneOf(SEVERITIES)),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 300 })),
+  },
+  { additionalProperties: false },
+);
+export type RequestListQuery = Static<typeof RequestListQuerySchema>;
+
+export const RequestStatsSchema = Type.Object({
+  real: Type.Object({
+    total: Type.Integer(),
+    byStatus: Type.Record(Type.String(), Type.Integer()),
+    overdueDeadlines: Type.Integer(),
+  }),
+  exercise: Type.Object({
+    total: Type.Integer(),
+    byStatus: Type.Record(Type.String(), Type.Integer()),
+    overdueDeadlines: Type.Integer(),
+  }),
+});
+
+export const RequestTimelineSchema = Type.Object({ items: Type.Array(TimelineEntrySchema) });
+
+export const RequestIdParamsSchema = Type.Object({ id: UuidSchema }, { additionalProperties: false });
+
+export const NewVoteSchema = Type.Object(
+  { vote: oneOf(VOTES), comment: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { additionalProperties: false },
+);
+export type NewVote = Static<typeof NewVoteSchema>;
+
+export const TransitionBodySchema = Type.Object(
+  { reason: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { additionalProperties: false },
+);
+export type TransitionBody = Static<typeof TransitionBodySchema>;
+
+export const ReportBodySchema = Type.Object(
+  {
+    summary: Type.String({ minLength: 1, maxLength: 20000, description: 'the post-action report' }),
+    lessonsLearned: Type.Optional(Type.String({ maxLength: 20000 })),
+  },
+  { additionalProperties: false },
+);
+export type ReportBody = Static<typeof ReportBodySchema>;
+
+export const DeadlineParamsSchema = Type.Object(
+  {
+    id: UuidSchema,
+    kind: oneOf(['nis2_early_warning', 'nis2_notification', 'nis2_final_report'] as const),
+  },
+  { additionalProperties: false },
+);
+
+/** What the live stream and webhooks carry. */
+export const NotificationSchema = Type.Object({
+  seq: Type.Integer(),
+  at: TimestampSchema,
+  type: Type.String({
+    description: 'e.g. request.submitted, request.vote, request.decision, deadline.warning',
+  }),
+  requestId: Nullable(UuidSchema),
+  exercise: Type.Boolean(),
+  data: Type.Record(Type.String(), Type.Unknown()),
+});
+export type Notification = Static<typeof NotificationSchema>;
+
+export const WebhookSchema = Type.Object({
+  id: UuidSchema,
+  party: PartyCodeSchema,
+  url: Type.String(),
+  description: Nullable(Type.String()),
+  createdAt: TimestampSchema,
+  createdBy: Type.String(),
+  disabledAt: Nullable(TimestampSchema),
+  failing: Type.Integer({ description: 'deliveries that failed for good' }),
+});
+export const NewWebhookSchema = Type.Object(
+  {
+    url: Type.String({ maxLength: 2000, pattern: '^https?://', description: 'an http(s) URL' }),
+    party: Type.Optional(PartyCodeSchema),
+    description: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+export type NewWebhook = Static<typeof NewWebhookSchema>;
+export const CreatedWebhookSchema = Type.Object({
+  webhook: WebhookSchema,
+  secret: Type.String({ description: 'the HMAC-SHA256 key: shown once' }),
+});
+export const WebhookListSchema = Type.Object({ items: Type.Array(WebhookSchema) });
+export const DeliverySchema = Type.Object({
+  id: UuidSchema,
+  webhookId: UuidSchema,
+  party: PartyCodeSchema,
+  url: Type.String(),
+  notificationSeq: Type.Integer(),
+  type: Type.String(),
+  state: oneOf(['pending', 'delivered', 'failed'] as const),
+  attempts: Type.Integer(),
+  nextAttemptAt: Nullable(TimestampSchema),
+  lastError: Nullable(Type.String()),
+  lastStatus: Nullable(Type.Integer()),
+  deliveredAt: Nullable(TimestampSchema),
+  createdAt: TimestampSchema,
+});
+export const DeliveryListSchema = Type.Object({
+  items: Type.Array(DeliverySchema),
+  nextCursor: Nullable(Type.String()),
+});
+export const DeliveryQuerySchema = Type.Object(
+  {
+    state: Type.Optional(oneOf(['pending', 'delivered', 'failed'] as const)),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type DeliveryQuery = Static<typeof DeliveryQuerySchema>;
+export const IdParamsSchema = Type.Object({ id: UuidSchema }, { additionalProperties: false });
