@@ -38,6 +38,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   VYTIS_BODY_LIMIT: positiveInt('bytes').default(1_048_576),
   VYTIS_CHECKPOINT_SECONDS: positiveInt('seconds').default(300),
+  VYTIS_SCHEDULER_SECONDS: positiveInt('seconds').default(10),
   VYTIS_TOKEN_TTL_DAYS: positiveInt('days').default(90),
   VYTIS_SESSION_TTL_HOURS: positiveInt('hours').default(12),
   VYTIS_LOGIN_ATTEMPTS_PER_MINUTE: positiveInt('attempts').default(5),
@@ -52,6 +53,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   bodyLimit: number;
   checkpointSeconds: number;
+  /** How often clocks are checked and webhooks sent. */
+  schedulerSeconds: number;
   tokenTtlDays: number;
   sessionTtlHours: number;
   loginAttemptsPerMinute: number;
@@ -81,6 +84,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): ConfigResult {
       logLevel: e.LOG_LEVEL,
       bodyLimit: e.VYTIS_BODY_LIMIT,
       checkpointSeconds: e.VYTIS_CHECKPOINT_SECONDS,
+      schedulerSeconds: e.VYTIS_SCHEDULER_SECONDS,
       tokenTtlDays: e.VYTIS_TOKEN_TTL_DAYS,
       sessionTtlHours: e.VYTIS_SESSION_TTL_HOURS,
       loginAttemptsPerMinute: e.VYTIS_LOGIN_ATTEMPTS_PER_MINUTE,

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { adminSocketPath, isNodeListening, startAdminSocket } from './cli/admin-socket.ts';
 import { describeError } from './cli/describe-error.ts';
 import { loadConfigOrExit } from './config.ts';
-import { startHttp } from './node.ts';
+import { startBackgroundWork, startHttp } from './node.ts';
 
 /**
  * Boots a node: config, storage, migrations, seed, HTTP, admin socket, checkpoint timer; and on
@@ -49,6 +49,10 @@ const checkpointTimer = setInterval(() => {
 }, config.checkpointSeconds * 1000);
 checkpointTimer.unref();
 
+const backgroundWork = startBackgroundWork(services, config.schedulerSeconds * 1000, (what, error) =>
+  app.log.error({ err: error }, `${what} failed`),
+);
+
 app.log.info(
   { database: services.database.kind, location: services.database.location, keyId: services.key.keyId },
   `vytis node ready on http://${config.host}:${config.port} (API docs at /docs)`,
@@ -60,6 +64,7 @@ async function shutdown(signal: string) {
   stopping = true;
   app.log.info({ signal }, 'shutting down: finishing requests in flight');
   clearInterval(checkpointTimer);
+  await backgroundWork.stop();
   adminServer?.close();
   try {
     await app.close();

@@ -45,3 +45,41 @@ export async function startHttp(
   await seedIfEmpty({ db: storage.database.db, clock, audit: services.audit });
   return { app, services };
 }
+
+/**
+ * The node's own work between requests: firing clocks and sending webhooks. Both keep their state
+ * in the database, so any number of processes may run this at once.
+ */
+export function startBackgroundWork(
+  services: Services,
+  intervalMs: number,
+  onError: (what: string, error: unknown) => void,
+) {
+  let running: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = Promise.allSettled([
+      services.scheduler.tick().catch((error) => onError('scheduler', error)),
+      drainWebhooks(services).catch((error) => onError('webhook delivery', error)),
+    ]).finally(() => {
+      running = null;
+    });
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/** Sends due deliveries batch after batch while batches come back full. */
+async function drainWebhooks(services: Services) {
+  for (let batch = 0; batch < 50; batch++) {
+    const { delivered, failed } = await services.webhooks.deliverDue(DELIVERY_BATCH);
+    if (delivered + failed < DELIVERY_BATCH) return;
+  }
+}
+
+const DELIVERY_BATCH = 20;

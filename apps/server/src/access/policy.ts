@@ -1,4 +1,4 @@
-import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import { type Actor, hasRole } from '../context.ts';
 import type { Database } from '../platform/db/schema.ts';
 
@@ -40,21 +40,26 @@ const COMMUNITY_TLPS = ['clear', 'green'];
 
 /**
  * Requests: a draft is seen by its own party (and admins) only. After submission a request is seen
- * by its party, the council members (the `council` users of voting parties), coordinators and
- * admins; everyone else sees it only when it is labelled CLEAR or GREEN.
+ * by its party, the council members (the `council` users of parties that vote today, or that sat
+ * on that request's council), coordinators and admins; everyone else sees it only when it is
+ * labelled CLEAR or GREEN.
  */
 export function requestsVisibleTo(viewer: RequestViewer) {
   const { actor } = viewer;
   return (eb: ExpressionBuilder<Database, 'requests'>): Expression<SqlBool> => {
     if (hasRole(actor, 'admin')) return eb.lit(true);
     const own = actor.party ? eb('requests.party_code', '=', actor.party) : eb.lit(false);
+    const submitted = eb('requests.status', '<>', 'draft');
     if (hasRole(actor, 'coordinator') || (viewer.councilVoter && hasRole(actor, 'council'))) {
-      return eb.or([own, eb('requests.status', '<>', 'draft')]);
+      return eb.or([own, submitted]);
     }
-    return eb.or([
-      own,
-      eb.and([eb('requests.status', '<>', 'draft'), eb('requests.tlp', 'in', COMMUNITY_TLPS)]),
-    ]);
+    const community = eb.and([submitted, eb('requests.tlp', 'in', COMMUNITY_TLPS)]);
+    if (hasRole(actor, 'council') && actor.party) {
+      // A party that sat on a request's council keeps seeing it, even after it stopped being a member.
+      const onItsCouncil = sql<SqlBool>`(requests.council -> 'electorate') @> ${JSON.stringify([actor.party])}::jsonb`;
+      return eb.or([own, community, onItsCouncil]);
+    }
+    return eb.or([own, community]);
   };
 }
 

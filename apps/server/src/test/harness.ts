@@ -60,12 +60,52 @@ export async function openTestDatabase(): Promise<{
   return { database, url: undefined, drop: async () => {} };
 }
 
-export async function startTestNode(options: Partial<AppOptions> & { now?: string } = {}): Promise<TestNode> {
-  const { database, url, drop } = await openTestDatabase();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-test-'));
+/**
+ * Storage that outlives one node, for restart tests: an on-disk PGlite directory, or a database on
+ * the PostgreSQL server. Each node started on it opens it anew, as a restarted process would.
+ */
+export interface DurableStorage {
+  dataDir: string;
+  databaseUrl: string | undefined;
+  destroy(): Promise<void>;
+}
+
+export async function createDurableStorage(): Promise<DurableStorage> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-durable-'));
+  const created = onPostgres() ? await createPostgresDatabase() : null;
+  return {
+    dataDir,
+    databaseUrl: created?.url,
+    async destroy() {
+      await created?.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function openDurable(storage: DurableStorage) {
+  const database = await openDatabase(
+    storage.databaseUrl
+      ? { databaseUrl: storage.databaseUrl, poolSize: 5 }
+      : { pgliteDir: path.join(storage.dataDir, 'db') },
+  );
+  await migrateToLatest(database.db);
+  return { database, url: storage.databaseUrl, drop: async () => {} };
+}
+
+export async function startTestNode(
+  options: Partial<AppOptions> & { now?: string; storage?: DurableStorage; fetch?: typeof fetch } = {},
+): Promise<TestNode> {
+  const { database, url, drop } = options.storage
+    ? await openDurable(options.storage)
+    : await openTestDatabase();
+  const dataDir = options.storage?.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-test-'));
   const clock = new ManualClock(options.now ?? '2026-11-23T12:00:00Z');
   const key = loadOrCreateNodeKey(dataDir);
-  const { app, services } = await buildApp({ database, clock, key }, options);
+  const { app, services } = await buildApp(
+    { database, clock, key, ...(options.fetch ? { fetch: options.fetch } : {}) },
+    options,
+  );
   await seedIfEmpty({ db: database.db, clock, audit: services.audit });
   const cli: Ctx = { actor: CLI_ACTOR, requestId: null };
   return {
@@ -91,7 +131,7 @@ export async function startTestNode(options: Partial<AppOptions> & { now?: strin
       await app.close();
       await database.close();
       await drop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!options.storage) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

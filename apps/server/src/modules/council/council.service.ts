@@ -29,15 +29,20 @@ export class CouncilService {
     const row = await inTransaction(this.deps.db, async (trx) => {
       const request = await this.deps.requests.lockForChange(trx, ctx, requestId, undefined);
       const council = request.council as CouncilSettings | null;
+      if (!council) throw conflict(closedMessage(request));
       const party = ctx.actor.party;
-      if (!council || !party || !council.electorate.includes(party)) {
+      if (!party || !council.electorate.includes(party)) {
         throw forbidden(
-          council
-            ? `${party ?? 'your party'} does not sit on the council for this request; its members are ${council.electorate.join(', ')}`
-            : 'only council members of member parties vote',
+          `${party ?? 'your party'} does not sit on the council for this request; its members are ${council.electorate.join(', ')}`,
         );
       }
       if (request.status !== 'voting') throw conflict(closedMessage(request));
+      if (this.deps.clock.now() >= new Date(council.closesAt)) {
+        // The scheduler decides at closesAt from the votes cast by then; a late vote must not count.
+        throw conflict(
+          `voting closed at ${council.closesAt}: the decision follows from the votes cast by then`,
+        );
+      }
       const previous = (await repo.votes(trx, requestId)).find((v) => v.party_code === party);
       await repo.upsertVote(trx, {
         request_id: requestId,
@@ -50,7 +55,7 @@ export class CouncilService {
       await this.deps.journal.record(trx, ctx, request, {
         kind: 'vote',
         detail: {
-          party,
+          voter: party,
           vote: input.vote,
           ...(input.comment ? { comment: input.comment } : {}),
           ...(previous ? { changedFrom: previous.vote } : {}),
@@ -111,5 +116,7 @@ function closedMessage(request: Selectable<RequestsTable>) {
   if (decision)
     return `the council already decided (${decision.outcome}, ${decision.decidedAt}): votes are closed`;
   if (status === 'withdrawn') return 'the request was withdrawn: there is nothing to vote on';
+  if (status === 'ineligible') return 'the request is ineligible: it never went to the council';
+  if (status === 'draft') return 'the request is a draft: the council votes once it is submitted';
   return illegalTransitionMessage('vote on', status, ['voting']);
 }

@@ -41,18 +41,18 @@ export class RequestJournal {
       action: `request.${happening.kind}`,
       objectType: 'request',
       objectId: request.id,
-      summary: { party: request.party_code, exercise: request.exercise, ...statusChange, ...detail },
+      summary: { ...statusChange, ...detail, party: request.party_code, exercise: request.exercise },
     });
     await this.deps.notifier.publish(trx, {
       type: `request.${happening.kind}`,
       requestId: request.id,
       data: {
         title: request.title,
+        ...statusChange,
+        ...detail,
         party: request.party_code,
         status: happening.to ?? request.status,
         exercise: request.exercise,
-        ...statusChange,
-        ...detail,
       },
     });
   }
