@@ -20,7 +20,12 @@ describe('vytis demo', () => {
     );
     assert.match(first.stdout, /users: 24 created, 0 already there/);
     const again = await runCommand(node.services, { name: 'demo' });
+    assert.match(
+      first.stdout,
+      /requests: 5 \(LT voting, FI assembling, UA voting, EU draft, EE voting \(exercise\)\)/,
+    );
     assert.match(again.stdout, /users: 0 created, 24 already there/, 'loading twice changes nothing');
+    assert.match(again.stdout, /requests: 5 already there, none added/);
 
     const login = await node.request({
       method: 'POST',

@@ -1,14 +1,15 @@
 import { PARTY_STATUSES, type Role } from '@vytis/contracts';
 import type { Ctx } from '../context.ts';
 import type { Services } from '../http/services.ts';
+import { loadDemoRequests } from './demo-requests.ts';
 
 export const DEMO_PASSWORD = 'vytis-demo-2026';
 
 const MEMBERS = ['LT', 'EE', 'HR', 'PL', 'NL', 'RO'];
 
 /**
- * A demo world on top of the seeded parties: the people who run the force. Idempotent: users that
- * already exist are left as they are. Later features add their demo data here.
+ * A demo world on top of the seeded parties: the people who run the force and requests in several
+ * states, marked `[demo]`. Idempotent: what already exists is left as it is.
  */
 export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
   const people: Array<{ name: string; party: string; roles: Role[] }> = [
@@ -17,7 +18,7 @@ export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
     { name: 'auditor', party: 'EU', roles: ['auditor'] },
     { name: 'cert-eu.poc', party: 'EU', roles: ['poc'] },
     { name: 'ua.poc', party: 'UA', roles: ['poc'] },
-    { name: 'fr.poc', party: 'FR', roles: ['poc'] },
+    { name: 'fi.poc', party: 'FI', roles: ['poc'] },
     ...MEMBERS.flatMap((code) => [
       { name: `${code.toLowerCase()}.poc`, party: code, roles: ['poc'] as Role[] },
       { name: `${code.toLowerCase()}.council`, party: code, roles: ['council'] as Role[] },
@@ -41,6 +42,7 @@ export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
     `demo world loaded`,
     `  parties: ${parties.items.length} (${byStatus.map(([status, n]) => `${n} ${status}`).join(', ')})`,
     `  users: ${created} created, ${people.length - created} already there`,
+    await loadDemoRequests(services),
     `  every demo user's password: ${DEMO_PASSWORD} (e.g. admin, duty.officer, lt.council, pl.poc, auditor)`,
     '',
   ].join('\n');

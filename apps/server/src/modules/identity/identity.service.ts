@@ -152,6 +152,12 @@ export class IdentityService {
     });
   }
 
+  /** The actor of an enabled user, for the command line acting on someone's behalf (`--as NAME`). */
+  async actorByName(name: string): Promise<Actor | null> {
+    const row = await repo.findUserByName(this.deps.db, name);
+    return row && !row.disabled_at ? actorOf(row) : null;
+  }
+
   async authenticateToken(token: string): Promise<Actor | null> {
     const now = this.deps.clock.now();
     const row = await repo.findActiveTokenUser(this.deps.db, secretHash(token), now);
