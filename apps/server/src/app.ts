@@ -13,6 +13,7 @@ import { ctxOf, makeAccessHook, type RouteAccess } from './http/access.ts';
 import { makeErrorHandler, toErrorResponse } from './http/error-handler.ts';
 import { requestIdOf } from './http/request-id.ts';
 import type { Services } from './http/services.ts';
+import { rejectUnstorableText } from './http/storable-text.ts';
 import { CouncilService } from './modules/council/council.service.ts';
 import { FrameworkService } from './modules/framework/framework.service.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
@@ -174,6 +175,7 @@ export async function buildApp(
   );
 
   app.addHook('onRequest', makeAccessHook(services.identity));
+  app.addHook('preValidation', rejectUnstorableText);
   app.addHook('onClose', async () => {
     await services.events.close();
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 import { fileRequest, HOUR, requestBody, submitRequest, vote } from '../../test/requests.fixtures.ts';
 
@@ -168,6 +169,49 @@ describe('assistance requests', () => {
       });
       assert.equal(sneaky.statusCode, 400);
       assert.equal(json(sneaky).error.details[0].field, 'body/party');
+    });
+  });
+
+  describe('any body', () => {
+    it('is answered with 201 or a 400 naming a field, never a 500 or a half-written draft', async () => {
+      const before = json(await get(admin, '/requests?limit=1')).total;
+      let created = 0;
+      const fields = Object.keys(requestBody());
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...fields),
+          fc.oneof(
+            fc.anything(),
+            fc.string(),
+            fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+            fc.constantFrom(
+              'rsit:test="test"',
+              'rsit:other',
+              '',
+              '\u0000',
+              '<script>',
+              '2026-02-30T00:00:00Z',
+            ),
+          ),
+          async (field, value) => {
+            const res = await node.request({
+              method: 'POST',
+              url: `${api}/requests`,
+              headers: ltPoc.headers,
+              payload: { ...requestBody(), [field]: value },
+            });
+            assert.ok(
+              res.statusCode === 201 || res.statusCode === 400,
+              `${field}=${JSON.stringify(value)}: ${res.body}`,
+            );
+            if (res.statusCode === 201) created += 1;
+            else assert.ok(json(res).error.details.length > 0, `a 400 names the field: ${res.body}`);
+          },
+        ),
+        { numRuns: 150 },
+      );
+      const after = json(await get(admin, '/requests?limit=1')).total;
+      assert.equal(after, before + created, 'only accepted bodies left a draft');
     });
   });
 
