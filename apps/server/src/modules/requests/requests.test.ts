@@ -423,6 +423,35 @@ describe('assistance requests', () => {
       assert.equal(json(await post(coordinator, `/requests/${id}/close`, {})).status, 'closed');
     });
 
+    it('assembles a partially activated request; closes declined and ineligible ones', async () => {
+      const partial = await submitRequest(node, ltPoc);
+      for (const party of ['LT', 'EE', 'PL', 'NL'])
+        await vote(node, council.get(party)!, partial.id, 'partial');
+      assert.equal(json(await get(ltPoc, `/requests/${partial.id}`)).status, 'partially_activated');
+      assert.equal(
+        json(await post(coordinator, `/requests/${partial.id}/assemble`, {})).status,
+        'assembling',
+      );
+      const withdrawn = json(await post(ltPoc, `/requests/${partial.id}/withdraw`, {}));
+      assert.equal(withdrawn.status, 'withdrawn', 'still possible while assembling');
+
+      const declined = await submitRequest(node, ltPoc);
+      for (const party of ['LT', 'EE', 'PL', 'NL'])
+        await vote(node, council.get(party)!, declined.id, 'decline');
+      assert.equal(json(await get(ltPoc, `/requests/${declined.id}`)).status, 'declined');
+      const noAssembly = await post(coordinator, `/requests/${declined.id}/assemble`, {});
+      assert.equal(noAssembly.statusCode, 409);
+      assert.match(json(noAssembly).error.message, /the council declined it/);
+      assert.equal(json(await post(coordinator, `/requests/${declined.id}/close`, {})).status, 'closed');
+
+      const dePoc = await node.user('de.poc', 'DE', ['poc']);
+      const refused = await submitRequest(node, dePoc, { location: { country: 'DE' } });
+      assert.equal(refused.status, 'ineligible');
+      assert.deepEqual(refused.deadlines, [], 'no clocks for a request the force cannot take');
+      assert.match(refused.eligibility.reasons.join(' '), /DE is an external state on 2026-11-23/);
+      assert.equal(json(await post(coordinator, `/requests/${refused.id}/close`, {})).status, 'closed');
+    });
+
     it('withdraws a draft', async () => {
       const draft = json(await fileRequest(node, ltPoc));
       assert.equal(json(await post(ltPoc, `/requests/${draft.id}/withdraw`, {})).status, 'withdrawn');
