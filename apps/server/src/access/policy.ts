@@ -64,6 +64,20 @@ export function requestsVisibleTo(viewer: RequestViewer) {
 }
 
 /**
+ * Events about requests: those of requests the viewer may see now, except that what happened to a
+ * request while it was a draft stays with its party (and admins) even after it is submitted.
+ */
+export function notificationsVisibleTo(viewer: RequestViewer) {
+  const visibleRequest = requestsVisibleTo(viewer);
+  return (eb: ExpressionBuilder<Database, 'requests' | 'notifications'>): Expression<SqlBool> => {
+    const request = visibleRequest(eb as unknown as ExpressionBuilder<Database, 'requests'>);
+    if (hasRole(viewer.actor, 'admin')) return request;
+    const ownParty = viewer.actor.party ? eb('requests.party_code', '=', viewer.actor.party) : eb.lit(false);
+    return eb.and([request, eb.or([eb('notifications.party_only', '=', false), ownParty])]);
+  };
+}
+
+/**
  * What a party's webhooks receive: what the party's own PoC sees, with the party taken from the
  * webhook row, so a delivery is only ever queued for a party that may see the request.
  */

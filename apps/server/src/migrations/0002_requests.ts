@@ -93,6 +93,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('at', 'timestamptz', (c) => c.notNull())
     .addColumn('type', 'text', (c) => c.notNull())
     .addColumn('request_id', 'uuid', (c) => c.references('requests.id'))
+    // What happened to a draft stays with its party, even once the request is visible to more.
+    .addColumn('party_only', 'boolean', (c) => c.notNull())
     .addColumn('data', 'jsonb', (c) => c.notNull())
     .execute();
 

@@ -1,12 +1,16 @@
 import { sql } from 'kysely';
-import { type RequestViewer, requestsVisibleTo, requestsVisibleToWebhookParty } from '../../access/policy.ts';
+import {
+  notificationsVisibleTo,
+  type RequestViewer,
+  requestsVisibleToWebhookParty,
+} from '../../access/policy.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
 
 export const EVENTS_CHANNEL = 'vytis_events';
 
 export async function insertNotification(
   trx: Tx,
-  row: { at: Date; type: string; request_id: string | null; data: string },
+  row: { at: Date; type: string; request_id: string | null; party_only: boolean; data: string },
 ) {
   const { seq } = await trx
     .insertInto('notifications')
@@ -59,7 +63,7 @@ export async function visibleSince(db: Executor, viewer: RequestViewer, afterSeq
     .selectFrom('notifications')
     .innerJoin('requests', 'requests.id', 'notifications.request_id')
     .where('notifications.seq', '>', afterSeq)
-    .where(requestsVisibleTo(viewer))
+    .where(notificationsVisibleTo(viewer))
     .select([
       'notifications.seq',
       'notifications.at',

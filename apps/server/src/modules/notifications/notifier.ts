@@ -5,6 +5,8 @@ import * as repo from './notifications.repository.ts';
 export interface NotificationInput {
   type: string;
   requestId: string;
+  /** Happened while the request was a draft: for its own party (and admins) only, for good. */
+  partyOnly: boolean;
   data: Record<string, unknown>;
 }
 
@@ -22,6 +24,7 @@ export class Notifier {
       at,
       type: input.type,
       request_id: input.requestId,
+      party_only: input.partyOnly,
       data: JSON.stringify(input.data),
     });
     await repo.queueDeliveries(trx, seq, input.requestId, at);

@@ -46,6 +46,7 @@ export class RequestJournal {
     await this.deps.notifier.publish(trx, {
       type: `request.${happening.kind}`,
       requestId: request.id,
+      partyOnly: request.status === 'draft' || happening.to === 'draft',
       data: {
         title: request.title,
         ...statusChange,

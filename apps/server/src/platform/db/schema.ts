@@ -170,6 +170,7 @@ export interface NotificationsTable {
   at: Timestamp;
   type: string;
   request_id: string | null;
+  party_only: boolean;
   data: ColumnType<unknown, string, string>;
 }
 
