@@ -9,24 +9,35 @@ import { EVENTS_CHANNEL } from './notifications.repository.ts';
 export class EventBus {
   private waiters = new Set<() => void>();
   private listening: Promise<(() => Promise<void>) | null> | null = null;
+  /** Counts wake-ups, so a stream can tell whether one came while it was reading. */
+  private generation = 0;
 
   constructor(private readonly database: DatabaseHandle) {}
 
-  private ensureListening() {
+  /**
+   * Call before reading: starts listening (once per process) and returns the current generation,
+   * to pass to `wait` after the read. A signal that arrives during the read is then not missed.
+   */
+  async mark(): Promise<number> {
     this.listening ??= this.database.listen(EVENTS_CHANNEL, () => this.wakeAll()).catch(() => null); // without LISTEN the streams still poll
+    await this.listening;
+    return this.generation;
   }
 
   wakeAll() {
+    this.generation += 1;
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const wake of waiters) wake();
   }
 
-  /** Resolves true when woken, false after `timeoutMs` or when `signal` aborts. */
-  async wait(timeoutMs: number, signal: AbortSignal): Promise<boolean> {
-    this.ensureListening();
-    await this.listening;
+  /**
+   * Resolves true at once if woken since `generation`, else when woken; false after `timeoutMs`
+   * or when `signal` aborts.
+   */
+  async wait(generation: number, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
     if (signal.aborted) return false;
+    if (this.generation !== generation) return true;
     return new Promise<boolean>((resolve) => {
       const done = (woken: boolean) => {
         clearTimeout(timer);

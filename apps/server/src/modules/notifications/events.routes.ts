@@ -48,6 +48,7 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
           { field: 'headers/last-event-id', message: 'not an event id' },
         ]);
       }
+      await services.events.mark();
       let last =
         lastEventId !== undefined
           ? Number(lastEventId)
@@ -68,13 +69,14 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       request.raw.on('close', () => stream.abort());
       try {
         while (!stream.signal.aborted) {
+          const mark = await services.events.mark();
           const events = await services.events.since(ctx, last, BATCH);
           for (const event of events) {
             raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
             last = event.seq;
           }
           if (events.length === BATCH) continue;
-          const woken = await services.events.waitForNews(HEARTBEAT_MS, stream.signal);
+          const woken = await services.events.waitForNews(mark, HEARTBEAT_MS, stream.signal);
           if (!woken && !stream.signal.aborted) raw.write(': keep-alive\n\n');
         }
       } catch (error) {

@@ -34,8 +34,13 @@ export class EventsService {
     }));
   }
 
-  waitForNews(timeoutMs: number, signal: AbortSignal) {
-    return this.deps.bus.wait(timeoutMs, signal);
+  /** Take before reading; pass to `waitForNews` after, so news during the read is not missed. */
+  mark() {
+    return this.deps.bus.mark();
+  }
+
+  waitForNews(mark: number, timeoutMs: number, signal: AbortSignal) {
+    return this.deps.bus.wait(mark, timeoutMs, signal);
   }
 
   close() {

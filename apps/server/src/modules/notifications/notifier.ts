@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock.ts';
+import { LOCKS, lockForTransaction } from '../../platform/db/locks.ts';
 import type { Tx } from '../../platform/db/transaction.ts';
 import * as repo from './notifications.repository.ts';
 
@@ -19,6 +20,9 @@ export class Notifier {
   constructor(private readonly clock: Clock) {}
 
   async publish(trx: Tx, input: NotificationInput): Promise<number> {
+    // Streams resume after the last sequence number they sent, so numbers must be committed in
+    // order: publishers take turns until commit, and a number taken is never overtaken.
+    await lockForTransaction(trx, LOCKS.notifications);
     const at = this.clock.now();
     const seq = await repo.insertNotification(trx, {
       at,

@@ -83,11 +83,24 @@ export async function listDeliveries(
 export async function leaseDue(trx: Tx, now: Date, leaseUntil: Date, limit: number) {
   const due = trx
     .selectFrom('webhook_deliveries')
-    .select('id')
-    .where('state', '=', 'pending')
-    .where('next_attempt_at', '<=', now)
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
-    .orderBy('next_attempt_at')
+    .select('webhook_deliveries.id')
+    .where('webhook_deliveries.state', '=', 'pending')
+    .where('webhook_deliveries.next_attempt_at', '<=', now)
+    .where((eb) =>
+      eb.or([
+        eb('webhook_deliveries.lease_until', 'is', null),
+        eb('webhook_deliveries.lease_until', '<=', now),
+      ]),
+    )
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('webhooks')
+          .whereRef('webhooks.id', '=', 'webhook_deliveries.webhook_id')
+          .where('webhooks.disabled_at', 'is', null)
+          .select('webhooks.id'),
+      ),
+    )
+    .orderBy('webhook_deliveries.next_attempt_at')
     .limit(limit)
     .forUpdate()
     .skipLocked();
@@ -139,6 +152,21 @@ export async function settleDelivery(
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/** A disabled webhook's undelivered events will not be sent: they fail, saying why. */
+export async function failPendingOf(trx: Tx, webhookId: string) {
+  return trx
+    .updateTable('webhook_deliveries')
+    .set({
+      state: 'failed',
+      next_attempt_at: null,
+      lease_until: null,
+      last_error: 'the webhook was disabled',
+    })
+    .where('webhook_id', '=', webhookId)
+    .where('state', '=', 'pending')
+    .execute();
 }
 
 export async function retryFailed(trx: Tx, id: string, now: Date) {

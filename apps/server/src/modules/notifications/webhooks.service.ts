@@ -114,6 +114,7 @@ export class WebhooksService {
       if (!existing) throw notFound(`webhook ${id}`);
       if (!(await repo.disableWebhook(trx, id, this.deps.clock.now())))
         throw conflict('the webhook is already disabled');
+      await repo.failPendingOf(trx, id);
       await this.deps.audit.record(trx, ctx, {
         action: 'webhook.disable',
         objectType: 'webhook',
@@ -145,6 +146,8 @@ export class WebhooksService {
     await inTransaction(this.deps.db, async (trx) => {
       const [existing] = await repo.listDeliveries(trx, { party: scope, id, limit: 1 });
       if (!existing) throw notFound(`delivery ${id}`);
+      const [hook] = await repo.listWebhooks(trx, null, existing.webhook_id);
+      if (hook?.disabled_at) throw conflict('the webhook is disabled: enable a new one instead of retrying');
       if (!(await repo.retryFailed(trx, id, this.deps.clock.now()))) {
         throw conflict(`only a failed delivery can be retried; this one is ${existing.state}`);
       }

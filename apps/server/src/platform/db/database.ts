@@ -55,6 +55,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         }) as typeof pg.types.getTypeParser,
       },
     });
+    // An idle connection the server closes (restart, pg_terminate_backend, a proxy's timeout) is
+    // dropped by the pool; unheard, its 'error' event would end the process.
+    pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

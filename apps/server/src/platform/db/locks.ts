@@ -4,6 +4,7 @@ import type { Tx } from './transaction.ts';
 /** Named transaction-scoped advisory locks, so processes sharing one PostgreSQL take turns. */
 export const LOCKS = {
   seed: 72_750_013,
+  notifications: 72_750_014,
 } as const;
 
 export async function lockForTransaction(trx: Tx, key: (typeof LOCKS)[keyof typeof LOCKS]): Promise<void> {
