@@ -179,7 +179,7 @@ export class WebhooksService {
           seq: p.seq,
           type: p.type,
           at: p.at.toISOString(),
-          party: p.party_code,
+          recipient: p.party_code,
           requestId: p.request_id,
           exercise: p.exercise ?? false,
           data: p.data,

@@ -174,7 +174,7 @@ describe('webhooks: signed deliveries of what the party may see', () => {
       );
       assert.equal(r.body.requestId, id);
       assert.equal(r.body.exercise, false);
-      assert.equal(r.body.party, 'LT');
+      assert.equal(r.body.recipient, 'LT');
       assert.equal(r.body.at, now.toISOString());
       assert.equal(r.body.data.title, 'Wiper at the water utility');
       assert.equal(r.body.data.party, 'LT');
@@ -249,7 +249,7 @@ describe('webhooks: signed deliveries of what the party may see', () => {
     const fresh = receiver.received.slice(sentBefore);
     const toFi = fresh.filter((r) => r.path === '/fi').sort(bySeq);
     assert.deepEqual(
-      toFi.map((r) => [r.body.requestId, r.body.type, r.body.party]),
+      toFi.map((r) => [r.body.requestId, r.body.type, r.body.recipient]),
       [
         [green, 'request.submitted', 'FI'],
         [green, 'request.voting', 'FI'],
