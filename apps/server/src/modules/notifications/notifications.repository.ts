@@ -57,6 +57,16 @@ export async function latestSeq(db: Executor): Promise<number> {
   return Number(row?.seq ?? 0);
 }
 
+/** What is said about an event, wherever it goes (a stream, a webhook); needs `requests` joined. */
+export const NOTIFICATION_COLUMNS = [
+  'notifications.seq',
+  'notifications.at',
+  'notifications.type',
+  'notifications.request_id',
+  'notifications.data',
+  'requests.exercise',
+] as const;
+
 /** The events after `afterSeq` that `viewer` may see now, in order. */
 export async function visibleSince(db: Executor, viewer: RequestViewer, afterSeq: number, limit: number) {
   return db
@@ -64,14 +74,7 @@ export async function visibleSince(db: Executor, viewer: RequestViewer, afterSeq
     .innerJoin('requests', 'requests.id', 'notifications.request_id')
     .where('notifications.seq', '>', afterSeq)
     .where(notificationsVisibleTo(viewer))
-    .select([
-      'notifications.seq',
-      'notifications.at',
-      'notifications.type',
-      'notifications.request_id',
-      'notifications.data',
-      'requests.exercise',
-    ])
+    .select(NOTIFICATION_COLUMNS)
     .orderBy('notifications.seq')
     .limit(limit)
     .execute();

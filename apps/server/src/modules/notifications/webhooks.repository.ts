@@ -1,6 +1,7 @@
 import type { Insertable } from 'kysely';
 import type { WebhooksTable } from '../../platform/db/schema.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
+import { NOTIFICATION_COLUMNS } from './notifications.repository.ts';
 
 export async function insertWebhook(trx: Tx, row: Insertable<WebhooksTable>) {
   return trx.insertInto('webhooks').values(row).returningAll().executeTakeFirstOrThrow();
@@ -118,19 +119,14 @@ export async function deliveryPayloads(db: Executor, deliveryIds: readonly strin
     .selectFrom('webhook_deliveries')
     .innerJoin('webhooks', 'webhooks.id', 'webhook_deliveries.webhook_id')
     .innerJoin('notifications', 'notifications.seq', 'webhook_deliveries.notification_seq')
-    .leftJoin('requests', 'requests.id', 'notifications.request_id')
+    .innerJoin('requests', 'requests.id', 'notifications.request_id')
     .where('webhook_deliveries.id', 'in', [...deliveryIds])
     .select([
       'webhook_deliveries.id',
       'webhooks.url',
       'webhooks.secret',
       'webhooks.party_code',
-      'notifications.seq',
-      'notifications.at',
-      'notifications.type',
-      'notifications.request_id',
-      'notifications.data',
-      'requests.exercise',
+      ...NOTIFICATION_COLUMNS,
     ])
     .execute();
 }

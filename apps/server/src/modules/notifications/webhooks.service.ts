@@ -181,7 +181,7 @@ export class WebhooksService {
           at: p.at.toISOString(),
           recipient: p.party_code,
           requestId: p.request_id,
-          exercise: p.exercise ?? false,
+          exercise: p.exercise,
           data: p.data,
         });
         const outcome = await this.send(p.url, p.secret, body, p.type, p.id);

@@ -65,6 +65,18 @@ function verifySignature(header: string | string[] | undefined, raw: string, sec
   return { t: Number(match[1]), valid: expected === match[2] };
 }
 
+/** API calls as a user, for a node the describe block starts later. */
+function client(node: () => TestNode) {
+  const call = (user: TestUser, method: 'GET' | 'POST', url: string, payload?: object) =>
+    node().request({ method, url: `/api/v1${url}`, headers: user.headers, ...(payload ? { payload } : {}) });
+  const deliveriesOf = async (user: TestUser, query = '') => {
+    const res = await call(user, 'GET', `/webhooks/deliveries?limit=200${query}`);
+    assert.equal(res.statusCode, 200, res.body);
+    return json(res).items as Record<string, any>[];
+  };
+  return { call, deliveriesOf };
+}
+
 const bySeq = (a: Received, b: Received) => a.body.seq - b.body.seq;
 
 describe('webhooks: signed deliveries of what the party may see', () => {
@@ -77,13 +89,7 @@ describe('webhooks: signed deliveries of what the party may see', () => {
   let ltHook: { id: string; secret: string };
   let fiHook: { id: string; secret: string };
 
-  const call = (user: TestUser, method: 'GET' | 'POST', url: string, payload?: object) =>
-    node.request({ method, url: `/api/v1${url}`, headers: user.headers, ...(payload ? { payload } : {}) });
-  const deliveriesOf = async (user: TestUser, query = '') => {
-    const res = await call(user, 'GET', `/webhooks/deliveries?limit=200${query}`);
-    assert.equal(res.statusCode, 200, res.body);
-    return json(res).items as Record<string, any>[];
-  };
+  const { call, deliveriesOf } = client(() => node);
   async function file(poc: TestUser, overrides: Partial<NewRequest> = {}) {
     const res = await fileRequest(node, poc, overrides);
     assert.equal(res.statusCode, 201, res.body);
@@ -426,13 +432,7 @@ describe('webhooks: retries, failures and their repair', () => {
   let eePoc: TestUser;
   let admin: TestUser;
 
-  const call = (user: TestUser, method: 'GET' | 'POST', url: string, payload?: object) =>
-    node.request({ method, url: `/api/v1${url}`, headers: user.headers, ...(payload ? { payload } : {}) });
-  const deliveriesOf = async (user: TestUser, query = '') => {
-    const res = await call(user, 'GET', `/webhooks/deliveries?limit=200${query}`);
-    assert.equal(res.statusCode, 200, res.body);
-    return json(res).items as Record<string, any>[];
-  };
+  const { call, deliveriesOf } = client(() => node);
   const later = (ms: number) => new Date(node.clock.now().getTime() + ms).toISOString();
 
   before(async () => {
