@@ -11,7 +11,7 @@ interface DemoRequest {
   awareHoursAgo: number;
   submit: boolean;
   votes?: Array<[string, VoteChoice, string?]>;
-  then?: Array<'assemble'>;
+  afterwards?: Array<'assemble'>;
 }
 
 const common = {
@@ -65,7 +65,7 @@ const DEMO_REQUESTS: DemoRequest[] = [
       ['nl.council', 'activate'],
       ['ro.council', 'activate'],
     ],
-    then: ['assemble'],
+    afterwards: ['assemble'],
     body: {
       ...common,
       mode: 'remote',
@@ -175,7 +175,7 @@ export async function loadDemoRequests(services: Services): Promise<string> {
         ...(comment ? { comment } : {}),
       });
     }
-    for (const step of demo.then ?? []) {
+    for (const step of demo.afterwards ?? []) {
       request = await services.requests.transition(await as('duty.officer'), request.id, step, {}, undefined);
     }
     statuses.push(`${request.party} ${request.status}${request.exercise ? ' (exercise)' : ''}`);
