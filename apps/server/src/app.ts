@@ -41,6 +41,7 @@ export interface AppOptions {
   sessionTtlHours: number;
   loginAttemptsPerMinute: number;
   cookieSecure: boolean;
+  webhookPrivateNetworks: boolean;
 }
 
 export const DEFAULT_APP_OPTIONS: AppOptions = {
@@ -50,6 +51,7 @@ export const DEFAULT_APP_OPTIONS: AppOptions = {
   sessionTtlHours: 12,
   loginAttemptsPerMinute: 5,
   cookieSecure: false,
+  webhookPrivateNetworks: false,
 };
 
 export interface AppDeps {
@@ -62,7 +64,7 @@ export interface AppDeps {
 
 export function buildServices(
   deps: AppDeps,
-  options: Pick<AppOptions, 'tokenTtlDays' | 'sessionTtlHours'>,
+  options: Pick<AppOptions, 'tokenTtlDays' | 'sessionTtlHours' | 'webhookPrivateNetworks'>,
 ): Services {
   const { db } = deps.database;
   const audit = new AuditService({ database: deps.database, clock: deps.clock, key: deps.key });
@@ -84,6 +86,7 @@ export function buildServices(
     db,
     clock: deps.clock,
     audit,
+    allowPrivateNetworks: options.webhookPrivateNetworks,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
   const events = new EventsService({ db, requests, bus: new EventBus(deps.database) });

@@ -43,6 +43,7 @@ const envSchema = z.object({
   VYTIS_SESSION_TTL_HOURS: positiveInt('hours').default(12),
   VYTIS_LOGIN_ATTEMPTS_PER_MINUTE: positiveInt('attempts').default(5),
   VYTIS_COOKIE_SECURE: boolish.default(false),
+  VYTIS_WEBHOOK_PRIVATE_NETWORKS: boolish.default(false),
 });
 
 export interface Config {
@@ -59,6 +60,8 @@ export interface Config {
   sessionTtlHours: number;
   loginAttemptsPerMinute: number;
   cookieSecure: boolean;
+  /** Let webhooks call hosts in private or local networks (e.g. a national CSIRT's internal relay). */
+  webhookPrivateNetworks: boolean;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -89,6 +92,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): ConfigResult {
       sessionTtlHours: e.VYTIS_SESSION_TTL_HOURS,
       loginAttemptsPerMinute: e.VYTIS_LOGIN_ATTEMPTS_PER_MINUTE,
       cookieSecure: e.VYTIS_COOKIE_SECURE,
+      webhookPrivateNetworks: e.VYTIS_WEBHOOK_PRIVATE_NETWORKS,
     },
   };
 }

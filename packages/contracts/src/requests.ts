@@ -255,6 +255,14 @@ export const DecisionSchema = Type.Object({
 });
 export type Decision = Static<typeof DecisionSchema>;
 
+export const PostActionReportSchema = Type.Object({
+  summary: Type.String(),
+  lessonsLearned: Type.Optional(Type.String()),
+  reportedAt: TimestampSchema,
+  reportedBy: Type.String(),
+});
+export type PostActionReport = Static<typeof PostActionReportSchema>;
+
 export const TimelineEntrySchema = Type.Object({
   at: TimestampSchema,
   kind: Type.String({ description: 'e.g. created, submitted, voting, vote, decision, deadline.warning' }),
@@ -288,6 +296,7 @@ export const RequestSchema = Type.Object({
   ),
   votes: Type.Array(VoteSchema),
   decision: Nullable(DecisionSchema),
+  report: Nullable(PostActionReportSchema),
   deadlines: Type.Array(DeadlineSchema),
 });
 export type AssistanceRequest = Static<typeof RequestSchema>;

@@ -49,7 +49,8 @@ export function requestsVisibleTo(viewer: RequestViewer) {
   return (eb: ExpressionBuilder<Database, 'requests'>): Expression<SqlBool> => {
     if (hasRole(actor, 'admin')) return eb.lit(true);
     const own = actor.party ? eb('requests.party_code', '=', actor.party) : eb.lit(false);
-    const submitted = eb('requests.status', '<>', 'draft');
+    // Never submitted (a draft, or a draft withdrawn) stays with its party.
+    const submitted = eb('requests.submitted_at', 'is not', null);
     if (hasRole(actor, 'coordinator') || (viewer.councilVoter && hasRole(actor, 'council'))) {
       return eb.or([own, submitted]);
     }
@@ -84,6 +85,6 @@ export function notificationsVisibleTo(viewer: RequestViewer) {
 export function requestsVisibleToWebhookParty(eb: ExpressionBuilder<Database, 'requests' | 'webhooks'>) {
   return eb.or([
     eb('requests.party_code', '=', eb.ref('webhooks.party_code')),
-    eb.and([eb('requests.status', '<>', 'draft'), eb('requests.tlp', 'in', COMMUNITY_TLPS)]),
+    eb.and([eb('requests.submitted_at', 'is not', null), eb('requests.tlp', 'in', COMMUNITY_TLPS)]),
   ]);
 }

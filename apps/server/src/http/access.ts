@@ -32,6 +32,25 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const ctxOf = (request: FastifyRequest): Ctx => ({ actor: request.actor, requestId: request.id });
 
 /**
+ * Who sent this request, from its bearer token or else its session cookie, as of now: null when
+ * there is no credential, and `'invalid'` for a bearer token that is unknown, expired or revoked.
+ * Long-lived responses (live events) call it again to notice a revoked token or a changed role.
+ */
+export async function identifyCaller(identity: IdentityService, request: FastifyRequest) {
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+    const actor = match ? await identity.authenticateToken(match[1]!) : null;
+    return actor ? { actor, sessionId: null, csrfToken: null } : ('invalid' as const);
+  }
+  const secret = request.cookies[SESSION_COOKIE];
+  const session = secret ? await identity.authenticateSession(secret) : null;
+  return session
+    ? { actor: session.actor, sessionId: session.sessionId, csrfToken: session.csrfToken }
+    : null;
+}
+
+/**
  * Identifies the caller (bearer token first, then the session cookie), then applies the route's
  * declared access. Session callers must echo their CSRF token on unsafe methods; bearer callers
  * cannot be driven by a foreign page, so they need none.
@@ -45,23 +64,15 @@ export function makeAccessHook(identity: IdentityService) {
     if (!routeAccess) return; // unknown route: the not-found handler answers
     let csrfToken: string | null = null;
 
-    const authorization = request.headers.authorization;
-    if (authorization !== undefined) {
-      const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-      const actor = match ? await identity.authenticateToken(match[1]!) : null;
-      if (!actor) {
-        if (routeAccess.kind === 'public') return;
-        throw unauthenticated('the API token is invalid, expired or revoked');
-      }
-      request.actor = actor;
-    } else {
-      const secret = request.cookies[SESSION_COOKIE];
-      const session = secret ? await identity.authenticateSession(secret) : null;
-      if (session) {
-        request.actor = session.actor;
-        request.sessionId = session.sessionId;
-        csrfToken = session.csrfToken;
-      }
+    const caller = await identifyCaller(identity, request);
+    if (caller === 'invalid') {
+      if (routeAccess.kind === 'public') return;
+      throw unauthenticated('the API token is invalid, expired or revoked');
+    }
+    if (caller) {
+      request.actor = caller.actor;
+      request.sessionId = caller.sessionId;
+      csrfToken = caller.csrfToken;
     }
 
     if (routeAccess.kind === 'public') return;

@@ -4,7 +4,8 @@ import { invalidInput } from '../errors.ts';
 /** The version a write was based on, from `If-Match: 3` or `If-Match: "3"`; undefined when absent. */
 export function ifMatchVersion(request: FastifyRequest): number | undefined {
   const header = request.headers['if-match'];
-  if (header === undefined) return undefined;
+  // `*` asks only that the resource exists, which every write checks anyway.
+  if (header === undefined || header.trim() === '*') return undefined;
   const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
   if (!match) {
     throw invalidInput('If-Match must be the version number you read, e.g. If-Match: "3"', [

@@ -45,6 +45,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('party', 'text')
     .addColumn('from_status', 'text')
     .addColumn('to_status', 'text')
+    // Entries written before submission stay with the requesting party (and admins).
+    .addColumn('party_only', 'boolean', (c) => c.notNull())
     .addColumn('detail', 'jsonb', (c) => c.notNull())
     .execute();
   await db.schema

@@ -3,9 +3,12 @@ import { invalidInput } from '../errors.ts';
 /** Keyset pagination cursors: the sort key of the last row seen, opaque to clients. */
 type Part = 'int' | 'timestamp' | 'uuid';
 
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
+
+// Bounded like the columns they are compared with (int4, timestamptz), so a forged value is a 400.
 const VALID: Record<Part, (value: unknown) => boolean> = {
-  int: (v) => Number.isInteger(v),
-  timestamp: (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
+  int: (v) => Number.isInteger(v) && (v as number) >= -2_147_483_648 && (v as number) <= 2_147_483_647,
+  timestamp: (v) => typeof v === 'string' && ISO_UTC.test(v) && !Number.isNaN(Date.parse(v)),
   uuid: (v) =>
     typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v),
 };

@@ -102,9 +102,10 @@ export async function startTestNode(
   const dataDir = options.storage?.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-test-'));
   const clock = new ManualClock(options.now ?? '2026-11-23T12:00:00Z');
   const key = loadOrCreateNodeKey(dataDir);
+  // Test receivers listen on loopback.
   const { app, services } = await buildApp(
     { database, clock, key, ...(options.fetch ? { fetch: options.fetch } : {}) },
-    options,
+    { webhookPrivateNetworks: true, ...options },
   );
   await seedIfEmpty({ db: database.db, clock, audit: services.audit });
   const cli: Ctx = { actor: CLI_ACTOR, requestId: null };

@@ -19,9 +19,25 @@ export class EventBus {
    * to pass to `wait` after the read. A signal that arrives during the read is then not missed.
    */
   async mark(): Promise<number> {
-    this.listening ??= this.database.listen(EVENTS_CHANNEL, () => this.wakeAll()).catch(() => null); // without LISTEN the streams still poll
+    this.listening ??= this.database
+      .listen(
+        EVENTS_CHANNEL,
+        () => this.wakeAll(),
+        () => this.relisten(),
+      )
+      .catch(() => {
+        // Without LISTEN the streams still poll; the next mark tries again.
+        this.listening = null;
+        return null;
+      });
     await this.listening;
     return this.generation;
+  }
+
+  /** The listening connection was lost: listen anew on the next mark, and let streams re-read. */
+  private relisten() {
+    this.listening = null;
+    this.wakeAll();
   }
 
   wakeAll() {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { invalidInput } from '../../errors.ts';
-import { access, ctxOf } from '../../http/access.ts';
+import { access, ctxOf, identifyCaller } from '../../http/access.ts';
 import type { Services } from '../../http/services.ts';
 
 const BATCH = 200;
@@ -27,7 +27,11 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         querystring: Type.Object(
           {
             since: Type.Optional(
-              Type.Integer({ minimum: 0, description: 'send events after this sequence number' }),
+              Type.Integer({
+                minimum: 0,
+                maximum: Number.MAX_SAFE_INTEGER,
+                description: 'send events after this sequence number',
+              }),
             ),
           },
           { additionalProperties: false },
@@ -41,7 +45,6 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       },
     },
     async (request, reply) => {
-      const ctx = ctxOf(request);
       const lastEventId = request.headers['last-event-id'];
       if (lastEventId !== undefined && !/^\d{1,15}$/.test(String(lastEventId))) {
         throw invalidInput('Last-Event-ID must be the id of an event this stream sent', [
@@ -49,10 +52,11 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         ]);
       }
       await services.events.mark();
-      let last =
-        lastEventId !== undefined
-          ? Number(lastEventId)
-          : (request.query.since ?? (await services.events.latestSeq()));
+      // A starting point beyond the newest event (a client of a database since restored) would
+      // silently skip what comes next: start from the newest instead.
+      const latest = await services.events.latestSeq();
+      const asked = lastEventId !== undefined ? Number(lastEventId) : request.query.since;
+      let last = asked === undefined ? latest : Math.min(asked, latest);
 
       reply.hijack();
       const raw = reply.raw;
@@ -70,6 +74,11 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       try {
         while (!stream.signal.aborted) {
           const mark = await services.events.mark();
+          // The caller as of now: a revoked token or ended session ends the stream, a changed role
+          // changes what it carries.
+          const caller = await identifyCaller(services.identity, request);
+          if (caller === null || caller === 'invalid') break;
+          const ctx = { ...ctxOf(request), actor: caller.actor };
           const events = await services.events.since(ctx, last, BATCH);
           for (const event of events) {
             raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);

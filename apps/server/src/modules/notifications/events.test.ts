@@ -541,6 +541,40 @@ describe('live events (GET /api/v1/events)', () => {
     }
     closeAll();
   });
+
+  it('ends the stream once its token is revoked', async () => {
+    const temp = await node.user('ee.temp', 'EE', ['poc']);
+    const stream = await connect(temp);
+    const first = await fileAndSubmit(eePoc, { tlp: 'green', title: 'Seen while the token is good' });
+    await stream.until((e) => e.requestId === first && e.type === 'request.voting', 'the first request');
+    const tokens = json(await node.request({ method: 'GET', url: '/api/v1/tokens', headers: temp.headers }));
+    const revoke = await node.request({
+      method: 'DELETE',
+      url: `/api/v1/tokens/${tokens.items[0].id}`,
+      headers: temp.headers,
+    });
+    assert.equal(revoke.statusCode, 200, revoke.body);
+    const second = await fileAndSubmit(eePoc, { tlp: 'green', title: 'After the revocation' });
+    const ended = await Promise.race([
+      stream.done.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000)),
+    ]);
+    assert.ok(ended, 'the stream ended');
+    assert.ok(stream.endedCleanly, 'the server finished the response');
+    assert.ok(!stream.events.some((e) => e.requestId === second), 'nothing after the revocation');
+  });
+
+  it('starts from the newest event when asked to resume beyond it', async () => {
+    const stream = await connect(eePoc, { query: '?since=9007199254740991' });
+    const id = await fileAndSubmit(eePoc, { tlp: 'green', title: 'After a far-future resume point' });
+    const seen = await stream.until(
+      (e) => e.requestId === id && e.type === 'request.voting',
+      'the new request',
+    );
+    assert.ok(seen.some((e) => e.requestId === id && e.type === 'request.submitted'));
+    const tooFar = await connect(eePoc, { query: '?since=9007199254740992' });
+    assert.equal(tooFar.status, 400);
+  });
 });
 
 describe('live events when the node stops', () => {

@@ -82,6 +82,15 @@ export async function listDeliveries(
  * the delivery due again, and a leased one is skipped by the others.
  */
 export async function leaseDue(trx: Tx, now: Date, leaseUntil: Date, limit: number) {
+  // Rows queued while their webhook was being disabled are failed here rather than left pending.
+  await trx
+    .updateTable('webhook_deliveries')
+    .set(DISABLED_FAILURE)
+    .where('state', '=', 'pending')
+    .where('webhook_id', 'in', (eb) =>
+      eb.selectFrom('webhooks').select('webhooks.id').where('webhooks.disabled_at', 'is not', null),
+    )
+    .execute();
   const due = trx
     .selectFrom('webhook_deliveries')
     .select('webhook_deliveries.id')
@@ -131,9 +140,15 @@ export async function deliveryPayloads(db: Executor, deliveryIds: readonly strin
     .execute();
 }
 
+/**
+ * Records an attempt's outcome, if this process still holds the lease it took: a delivery whose
+ * webhook was disabled meanwhile (failed) or whose lease ran out and was taken by another process
+ * is left alone. Returns undefined then.
+ */
 export async function settleDelivery(
   db: Executor,
   id: string,
+  leaseUntil: Date,
   changes: {
     state: 'pending' | 'delivered' | 'failed';
     next_attempt_at: Date | null;
@@ -146,20 +161,24 @@ export async function settleDelivery(
     .updateTable('webhook_deliveries')
     .set({ ...changes, lease_until: null })
     .where('id', '=', id)
+    .where('state', '=', 'pending')
+    .where('lease_until', '=', leaseUntil)
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
 }
+
+const DISABLED_FAILURE = {
+  state: 'failed',
+  next_attempt_at: null,
+  lease_until: null,
+  last_error: 'the webhook was disabled',
+} as const;
 
 /** A disabled webhook's undelivered events will not be sent: they fail, saying why. */
 export async function failPendingOf(trx: Tx, webhookId: string) {
   return trx
     .updateTable('webhook_deliveries')
-    .set({
-      state: 'failed',
-      next_attempt_at: null,
-      lease_until: null,
-      last_error: 'the webhook was disabled',
-    })
+    .set(DISABLED_FAILURE)
     .where('webhook_id', '=', webhookId)
     .where('state', '=', 'pending')
     .execute();

@@ -8,6 +8,7 @@ import { conflict, forbidden, invalidInput, notFound } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { inTransaction } from '../../platform/db/transaction.ts';
+import { privateHostProblem } from '../../platform/network.ts';
 import * as parties from '../parties/parties.repository.ts';
 import * as repo from './webhooks.repository.ts';
 
@@ -15,8 +16,10 @@ export interface WebhooksDeps {
   db: Kysely<Database>;
   clock: Clock;
   audit: AuditService;
-  /** Sends one delivery; injectable so tests can point at a local server (they do) or fail it. */
+  /** Sends one delivery; injectable so tests can fail it. */
   fetch?: typeof fetch;
+  /** Allow webhooks to hosts in private or local networks (off by default: no SSRF into the node's network). */
+  allowPrivateNetworks: boolean;
 }
 
 export const MAX_ATTEMPTS = 8;
@@ -72,6 +75,12 @@ export class WebhooksService {
       url = new URL(input.url);
     } catch {
       throw invalidInput('url is not a valid URL', [{ field: 'body/url', message: 'not a URL' }]);
+    }
+    const hostProblem = this.deps.allowPrivateNetworks ? null : await privateHostProblem(url);
+    if (hostProblem) {
+      throw invalidInput(`webhooks may only call public hosts: ${hostProblem}`, [
+        { field: 'body/url', message: hostProblem },
+      ]);
     }
     if (url.username || url.password) {
       throw invalidInput('put no credentials in the URL: verify the signature instead', [
@@ -164,9 +173,8 @@ export class WebhooksService {
   /** Sends what is due now; returns how many were delivered and how many attempts failed. */
   async deliverDue(limit = 20): Promise<{ delivered: number; failed: number }> {
     const now = this.deps.clock.now();
-    const leased = await inTransaction(this.deps.db, (trx) =>
-      repo.leaseDue(trx, now, new Date(now.getTime() + LEASE_MS), limit),
-    );
+    const leaseUntil = new Date(now.getTime() + LEASE_MS);
+    const leased = await inTransaction(this.deps.db, (trx) => repo.leaseDue(trx, now, leaseUntil, limit));
     const payloads = await repo.deliveryPayloads(
       this.deps.db,
       leased.map((d) => d.id),
@@ -187,7 +195,7 @@ export class WebhooksService {
         const outcome = await this.send(p.url, p.secret, body, p.type, p.id);
         const at = this.deps.clock.now();
         if (outcome.ok) {
-          await repo.settleDelivery(this.deps.db, p.id, {
+          await repo.settleDelivery(this.deps.db, p.id, leaseUntil, {
             state: 'delivered',
             next_attempt_at: null,
             last_error: null,
@@ -198,14 +206,14 @@ export class WebhooksService {
         }
         const givingUp = delivery.attempts >= MAX_ATTEMPTS;
         await inTransaction(this.deps.db, async (trx) => {
-          await repo.settleDelivery(trx, p.id, {
+          const settled = await repo.settleDelivery(trx, p.id, leaseUntil, {
             state: givingUp ? 'failed' : 'pending',
             next_attempt_at: givingUp ? null : new Date(at.getTime() + backoffMs(delivery.attempts)),
             last_error: outcome.error,
             last_status: outcome.status,
             delivered_at: null,
           });
-          if (givingUp) {
+          if (settled && givingUp) {
             await this.deps.audit.record(trx, systemCtx(), {
               action: 'webhook.delivery.failed',
               objectType: 'webhook_delivery',
@@ -222,6 +230,9 @@ export class WebhooksService {
 
   private async send(url: string, secret: string, body: string, type: string, id: string) {
     const doFetch = this.deps.fetch ?? fetch;
+    // Checked again at each send: the name may point elsewhere since the webhook was added.
+    const hostProblem = this.deps.allowPrivateNetworks ? null : await privateHostProblem(new URL(url));
+    if (hostProblem) return { ok: false as const, status: null, error: `not sent: ${hostProblem}` };
     try {
       const response = await doFetch(url, {
         method: 'POST',

@@ -4,8 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { NewRequest } from '@vytis/contracts';
+import { isPrivateAddress } from '../../platform/network.ts';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
-import { fileRequest } from '../../test/requests.fixtures.ts';
+import { fileRequest, submitRequest } from '../../test/requests.fixtures.ts';
 import { backoffMs, MAX_ATTEMPTS } from './webhooks.service.ts';
 
 interface Received {
@@ -609,5 +610,86 @@ describe('webhooks: retries, failures and their repair', () => {
     assert.equal(delivery!.nextAttemptAt, later(30_000));
     // EE's trouble is EE's: LT's PoC does not see it.
     assert.ok(!(await deliveriesOf(ltPoc)).some((d) => d.id === delivery!.id));
+  });
+});
+
+describe('webhooks and the node’s own network', () => {
+  let node: TestNode;
+  let ltPoc: TestUser;
+  const sent: string[] = [];
+
+  before(async () => {
+    node = await startTestNode({
+      webhookPrivateNetworks: false,
+      fetch: (async (url: string | URL) => {
+        sent.push(String(url));
+        return new Response('ok', { status: 200 });
+      }) as typeof fetch,
+    });
+    ltPoc = await node.user('lt.poc', 'LT', ['poc']);
+  });
+  after(() => node.close());
+
+  it('refuses hosts in private or local networks unless the node allows them', async () => {
+    for (const url of [
+      'http://127.0.0.1:9/hook',
+      'http://localhost/hook',
+      'http://10.1.2.3/hook',
+      'http://192.168.1.10/hook',
+      'http://169.254.169.254/latest/meta-data',
+      'http://[::1]/hook',
+      'http://[::ffff:127.0.0.1]/hook',
+    ]) {
+      const res = await node.request({
+        method: 'POST',
+        url: '/api/v1/webhooks',
+        headers: ltPoc.headers,
+        payload: { url },
+      });
+      assert.equal(res.statusCode, 400, `${url}: ${res.body}`);
+      assert.match(json(res).error.message, /webhooks may only call public hosts/);
+      assert.equal(json(res).error.details[0].field, 'body/url');
+    }
+    const outside = await node.request({
+      method: 'POST',
+      url: '/api/v1/webhooks',
+      headers: ltPoc.headers,
+      payload: { url: 'https://93.184.216.34/vytis' },
+    });
+    assert.equal(outside.statusCode, 201, outside.body);
+    await submitRequest(node, ltPoc);
+    await node.services.webhooks.deliverDue();
+    assert.ok(sent.length >= 2, `sent to the public host: ${sent.length}`);
+    assert.ok(sent.every((u) => u === 'https://93.184.216.34/vytis'));
+  });
+});
+
+describe('isPrivateAddress', () => {
+  it('knows the private, loopback and link-local ranges of both families', () => {
+    for (const address of [
+      '127.0.0.1',
+      '10.0.0.1',
+      '172.31.255.255',
+      '192.168.0.1',
+      '169.254.1.1',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      '::',
+      'fd00::1',
+      'fe80::1',
+      '::ffff:10.0.0.1',
+    ]) {
+      assert.equal(isPrivateAddress(address), true, address);
+    }
+    for (const address of [
+      '93.184.216.34',
+      '172.32.0.1',
+      '8.8.8.8',
+      '2001:4860:4860::8888',
+      '::ffff:8.8.8.8',
+    ]) {
+      assert.equal(isPrivateAddress(address), false, address);
+    }
   });
 });

@@ -26,6 +26,8 @@ export class RequestJournal {
   async record(trx: Tx, ctx: Ctx, request: Selectable<RequestsTable>, happening: Happening) {
     const detail = happening.detail ?? {};
     const at = this.deps.clock.now();
+    // Whatever happens before submission is the requesting party's own business, for good.
+    const partyOnly = request.submitted_at === null;
     await repo.insertTimeline(trx, {
       request_id: request.id,
       at,
@@ -34,6 +36,7 @@ export class RequestJournal {
       party: ctx.actor.party,
       from_status: happening.from ?? null,
       to_status: happening.to ?? null,
+      party_only: partyOnly,
       detail: JSON.stringify(detail),
     });
     const statusChange = happening.from !== undefined ? { from: happening.from, to: happening.to } : {};
@@ -46,7 +49,7 @@ export class RequestJournal {
     await this.deps.notifier.publish(trx, {
       type: `request.${happening.kind}`,
       requestId: request.id,
-      partyOnly: request.status === 'draft' || happening.to === 'draft',
+      partyOnly,
       data: {
         title: request.title,
         ...statusChange,

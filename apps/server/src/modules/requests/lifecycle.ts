@@ -1,4 +1,4 @@
-import type { RequestStatus } from '@vytis/contracts';
+import type { RequestStatus, Role } from '@vytis/contracts';
 import { type Actor, hasRole } from '../../context.ts';
 
 /**
@@ -10,6 +10,8 @@ export type TransitionName = 'withdraw' | 'assemble' | 'deploy' | 'stand-down' |
 interface Transition {
   from: readonly RequestStatus[];
   to: RequestStatus;
+  /** The roles that may call it (the route's declared access); `allowed` then checks the party. */
+  roles: readonly Role[];
   /** Who may make it, in words for the 403 message. */
   who: string;
   allowed(actor: Actor, requestParty: string): boolean;
@@ -31,31 +33,42 @@ export const TRANSITIONS: Record<TransitionName, Transition> = {
   withdraw: {
     from: BEFORE_DEPLOYMENT,
     to: 'withdrawn',
+    roles: ['poc'],
     who: "the requesting party's PoC",
     allowed: requesterPoc,
   },
   assemble: {
     from: ['activated', 'partially_activated'],
     to: 'assembling',
+    roles: ['coordinator'],
     who: 'a coordinator',
     allowed: coordinator,
   },
-  deploy: { from: ['assembling'], to: 'deployed', who: 'a coordinator', allowed: coordinator },
+  deploy: {
+    from: ['assembling'],
+    to: 'deployed',
+    roles: ['coordinator'],
+    who: 'a coordinator',
+    allowed: coordinator,
+  },
   'stand-down': {
     from: ['deployed'],
     to: 'stood_down',
+    roles: ['coordinator', 'poc'],
     who: "a coordinator or the requesting party's PoC",
     allowed: (actor, party) => coordinator(actor) || requesterPoc(actor, party),
   },
   report: {
     from: ['stood_down'],
     to: 'reported',
+    roles: ['coordinator'],
     who: 'a coordinator',
     allowed: coordinator,
   },
   close: {
     from: ['reported', 'declined', 'ineligible', 'withdrawn'],
     to: 'closed',
+    roles: ['coordinator'],
     who: 'a coordinator',
     allowed: coordinator,
   },

@@ -134,13 +134,10 @@ export async function insertTimeline(trx: Tx, row: Insertable<RequestTimelineTab
   await trx.insertInto('request_timeline').values(row).execute();
 }
 
-export async function timeline(db: Executor, requestId: string) {
-  return db
-    .selectFrom('request_timeline')
-    .selectAll()
-    .where('request_id', '=', requestId)
-    .orderBy('id')
-    .execute();
+export async function timeline(db: Executor, requestId: string, withPartyOnly: boolean) {
+  let query = db.selectFrom('request_timeline').selectAll().where('request_id', '=', requestId);
+  if (!withPartyOnly) query = query.where('party_only', '=', false);
+  return query.orderBy('id').execute();
 }
 
 export async function upsertVote(trx: Tx, row: Insertable<CouncilVotesTable>) {
@@ -217,7 +214,7 @@ const isDue = (step: 'warn' | 'escalate', now: Date) => (eb: ExpressionBuilder<D
 export async function dueClocks(db: Executor, step: 'warn' | 'escalate', now: Date, limit: number) {
   return db
     .selectFrom('deadlines')
-    .select(['id', 'request_id'])
+    .select(['id', 'request_id', 'kind', 'due_at'])
     .where(isDue(step, now))
     .orderBy(step === 'warn' ? 'warn_at' : 'due_at')
     .limit(limit)

@@ -13,19 +13,10 @@ import {
   RequestTimelineSchema,
   TransitionBodySchema,
 } from '@vytis/contracts';
-import { access, ctxOf, type RouteAccess } from '../../http/access.ts';
+import { access, ctxOf } from '../../http/access.ts';
 import { ifMatchVersion, sendVersioned } from '../../http/if-match.ts';
 import type { Services } from '../../http/services.ts';
 import { TRANSITIONS, type TransitionName } from './lifecycle.ts';
-
-const ROLES_BY_TRANSITION: Record<TransitionName, RouteAccess> = {
-  withdraw: access.roles('poc'),
-  assemble: access.roles('coordinator'),
-  deploy: access.roles('coordinator'),
-  'stand-down': access.roles('coordinator', 'poc'),
-  report: access.roles('coordinator'),
-  close: access.roles('coordinator'),
-};
 
 export const requestsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
@@ -152,7 +143,7 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     app.post(
       `/requests/:id/${name}`,
       {
-        config: { access: ROLES_BY_TRANSITION[name] },
+        config: { access: access.roles(...transition.roles) },
         schema: {
           tags,
           summary: `${transition.from.join(' / ')} → ${transition.to} (by ${transition.who})`,

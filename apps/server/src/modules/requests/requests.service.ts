@@ -6,6 +6,7 @@ import type {
   Eligibility,
   NewRequest,
   PartyStatus,
+  PostActionReport,
   Priority,
   ReportBody,
   RequestListQuery,
@@ -25,7 +26,7 @@ import type { Database, RequestsTable } from '../../platform/db/schema.ts';
 import { type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
 import type { FrameworkService } from '../framework/framework.service.ts';
 import * as parties from '../parties/parties.repository.ts';
-import { FORCE_CLOCKS, presentDeadline, reportClock, submissionClocks } from './deadlines.ts';
+import { FORCE_CLOCKS, NIS2_CLOCKS, presentDeadline, reportClock, submissionClocks } from './deadlines.ts';
 import { assessEligibility } from './eligibility.ts';
 import type { RequestJournal } from './journal.ts';
 import { illegalTransitionMessage, TRANSITIONS, type TransitionName } from './lifecycle.ts';
@@ -66,8 +67,8 @@ export class RequestsService {
     if (!hasRole(actor, 'council') || !actor.party) return { actor, councilVoter: false };
     const day = utcDay(this.deps.clock.now());
     const [status] = await parties.statusesOn(db, day, actor.party);
-    const framework = await this.deps.framework.inForce(this.deps.clock.now(), db);
-    const voters: readonly string[] = framework.rules.council.voters;
+    const framework = await this.deps.framework.inForce(this.deps.clock.now(), db).catch(() => null);
+    const voters: readonly string[] = framework?.rules.council.voters ?? [];
     return { actor, councilVoter: status !== undefined && voters.includes(status.status) };
   }
 
@@ -199,7 +200,8 @@ export class RequestsService {
   async timeline(ctx: Ctx, id: string) {
     const row = await repo.findVisible(this.deps.db, await this.viewer(ctx), id);
     if (!row) throw notFound(`request ${id}`);
-    const entries = await repo.timeline(this.deps.db, id);
+    const insider = hasRole(ctx.actor, 'admin') || ctx.actor.party === row.party_code;
+    const entries = await repo.timeline(this.deps.db, id, insider);
     return {
       items: entries.map((e) => ({
         at: e.at.toISOString(),
@@ -314,7 +316,7 @@ export class RequestsService {
         status: transition.to,
         updated_at: now,
         ...(name === 'report'
-          ? { report: JSON.stringify({ ...body, reportedAt: now, reportedBy: ctx.actor.name }) }
+          ? { report: JSON.stringify({ ...body, reportedAt: now.toISOString(), reportedBy: ctx.actor.name }) }
           : {}),
       });
       const clockChanges = await this.clockEffects(trx, updated, name, now, framework.rules.clocks);
@@ -352,7 +354,12 @@ export class RequestsService {
       case 'report':
         return { clocksMet: kinds(await repo.meetDeadlines(trx, request.id, ['post_action_report'], now)) };
       case 'close':
-        return { clocksCancelled: kinds(await repo.cancelDeadlines(trx, request.id, FORCE_CLOCKS)) };
+        // Closed, the force stops watching the entity's NIS2 reports too.
+        return {
+          clocksCancelled: kinds(
+            await repo.cancelDeadlines(trx, request.id, [...FORCE_CLOCKS, ...NIS2_CLOCKS]),
+          ),
+        };
     }
   }
 
@@ -412,11 +419,25 @@ export class RequestsService {
       }
       seen.add(need.skill);
     });
-    if (new Date(fields.window.to) <= new Date(fields.window.from)) {
-      problems.push({ field: `${at}/window/to`, message: 'must be after window/from' });
+    const times = {
+      'window/from': fields.window.from,
+      'window/to': fields.window.to,
+      awareAt: fields.awareAt,
+    };
+    const unusable = Object.entries(times).filter(([, value]) => !isUsableTime(value));
+    for (const [name] of unusable) {
+      problems.push({
+        field: `${at}/${name}`,
+        message: 'must be a UTC or offset time between 1970 and 9999',
+      });
     }
-    if (new Date(fields.awareAt).getTime() > this.deps.clock.now().getTime() + AWARE_AT_SKEW_MS) {
-      problems.push({ field: `${at}/awareAt`, message: 'is in the future' });
+    if (unusable.length === 0) {
+      if (new Date(fields.window.to) <= new Date(fields.window.from)) {
+        problems.push({ field: `${at}/window/to`, message: 'must be after window/from' });
+      }
+      if (new Date(fields.awareAt).getTime() > this.deps.clock.now().getTime() + AWARE_AT_SKEW_MS) {
+        problems.push({ field: `${at}/awareAt`, message: 'is in the future' });
+      }
     }
     if (problems.length > 0) {
       throw invalidInput(
@@ -470,6 +491,7 @@ export class RequestsService {
         castAt: v.cast_at.toISOString(),
       })),
       decision: (row.decision as Decision | null) ?? null,
+      report: (row.report as PostActionReport | null) ?? null,
       deadlines: clocks.map(presentDeadline),
     };
   }
@@ -485,6 +507,12 @@ function normalise(input: NewRequest): NewRequest {
     window: { from: isoOrAsIs(input.window.from), to: isoOrAsIs(input.window.to) },
     awareAt: isoOrAsIs(input.awareAt),
   };
+}
+
+/** Parseable by Date (no leap seconds, no 2-digit offsets) and within years 1970–9999. */
+function isUsableTime(value: string): boolean {
+  const ms = Date.parse(value);
+  return !Number.isNaN(ms) && ms >= 0 && ms < Date.UTC(10000, 0, 1);
 }
 
 const isoOrAsIs = (value: string) => {

@@ -132,6 +132,13 @@ describe('assistance requests', () => {
         ],
         [{ languages: ['en', 'xx'] }, 'body/languages/1', /not an ISO 639-1 language/],
         [{ awareAt: '2026-11-24T12:00:00Z' }, 'body/awareAt', /in the future/],
+        [{ awareAt: '2026-06-30T23:59:60Z' }, 'body/awareAt', /between 1970 and 9999/],
+        [{ awareAt: '0000-01-01T00:00:00Z' }, 'body/awareAt', /between 1970 and 9999/],
+        [
+          { window: { from: '2026-11-24T06:00:00+05', to: '2026-12-01T18:00:00Z' } },
+          'body/window/from',
+          /between 1970 and 9999/,
+        ],
         [{ severity: 'apocalyptic' }, 'body/severity', /allowed values/],
         [{ tlp: 'white' }, 'body/tlp', /allowed values/],
         [
@@ -252,6 +259,13 @@ describe('assistance requests', () => {
         "another party's draft is invisible",
       );
       assert.equal((await patch({ severity: 'high' })).statusCode, 200, 'If-Match is optional');
+      assert.equal(
+        (await patch({ severity: 'high' }, '*')).statusCode,
+        200,
+        'If-Match: * matches any version',
+      );
+      const offset = await patch({ awareAt: '2026-11-23T11:30:00+02:00' });
+      assert.equal(json(offset).awareAt, '2026-11-23T09:30:00.000Z', 'offsets are stored as UTC');
 
       await post(ltPoc, `/requests/${draft.id}/submit`);
       const late = await patch({ severity: 'low' });
@@ -342,6 +356,11 @@ describe('assistance requests', () => {
         await post(coordinator, `/requests/${id}/report`, { summary: 'Grid restored; IOCs shared.' }),
       );
       assert.equal(reported.status, 'reported');
+      assert.deepEqual(reported.report, {
+        summary: 'Grid restored; IOCs shared.',
+        reportedAt: '2026-11-29T00:00:00.000Z',
+        reportedBy: 'duty.officer',
+      });
       assert.equal(state(reported, 'post_action_report').state, 'met');
       const closed = json(await post(coordinator, `/requests/${id}/close`, {}));
       assert.equal(closed.status, 'closed');
@@ -420,7 +439,12 @@ describe('assistance requests', () => {
       const voteAfter = await vote(node, eeCouncil, id, 'activate');
       assert.equal(voteAfter.statusCode, 409);
       assert.match(json(voteAfter).error.message, /withdrawn/);
-      assert.equal(json(await post(coordinator, `/requests/${id}/close`, {})).status, 'closed');
+      const closed = json(await post(coordinator, `/requests/${id}/close`, {}));
+      assert.equal(closed.status, 'closed');
+      assert.ok(
+        closed.deadlines.every((d: any) => d.state === 'cancelled'),
+        'closed: the NIS2 clocks are no longer watched either',
+      );
     });
 
     it('assembles a partially activated request; closes declined and ineligible ones', async () => {
@@ -452,9 +476,13 @@ describe('assistance requests', () => {
       assert.equal(json(await post(coordinator, `/requests/${refused.id}/close`, {})).status, 'closed');
     });
 
-    it('withdraws a draft', async () => {
-      const draft = json(await fileRequest(node, ltPoc));
+    it('withdraws a draft, which stays with its party', async () => {
+      const draft = json(await fileRequest(node, ltPoc, { tlp: 'green', impact: 'internal musings' }));
       assert.equal(json(await post(ltPoc, `/requests/${draft.id}/withdraw`, {})).status, 'withdrawn');
+      for (const user of [fiPoc, coordinator, eeCouncil]) {
+        assert.equal((await get(user, `/requests/${draft.id}`)).statusCode, 404, user.name);
+      }
+      assert.equal((await get(ltAnalyst, `/requests/${draft.id}`)).statusCode, 200);
     });
 
     it('records the entity’s NIS2 reports, once each', async () => {
@@ -509,6 +537,27 @@ describe('assistance requests', () => {
       for (const user of [coordinator, eeCouncil, fiPoc]) {
         assert.equal((await get(user, `/requests/${draft}`)).statusCode, 404, user.name);
       }
+    });
+
+    it('keeps what happened before submission off the timeline of other parties', async () => {
+      const draftId = json(
+        await fileRequest(node, ltPoc, { title: 'DRAFT-SECRET insider at Y', tlp: 'green' }),
+      ).id;
+      await node.request({
+        method: 'PATCH',
+        url: `${api}/requests/${draftId}`,
+        headers: ltPoc.headers,
+        payload: { title: 'Intrusion at a utility' },
+      });
+      await post(ltPoc, `/requests/${draftId}/submit`);
+      const kinds = async (user: TestUser) =>
+        json(await get(user, `/requests/${draftId}/timeline`)).items.map((e: any) => e.kind);
+      assert.deepEqual(await kinds(ltAnalyst), ['created', 'edited', 'submitted', 'voting']);
+      assert.deepEqual(await kinds(admin), ['created', 'edited', 'submitted', 'voting']);
+      assert.deepEqual(await kinds(fiPoc), ['submitted', 'voting']);
+      assert.deepEqual(await kinds(coordinator), ['submitted', 'voting']);
+      const seen = JSON.stringify(json(await get(coordinator, `/requests/${draftId}/timeline`)));
+      assert.ok(!seen.includes('DRAFT-SECRET'), 'the draft title never reaches the coordinator');
     });
 
     it('leaves what is invisible out of lists, totals and figures', async () => {
@@ -578,9 +627,20 @@ describe('assistance requests', () => {
       assert.ok(voting.length > 0 && voting.every((r: any) => r.status === 'voting'));
       const severities = json(await get(coordinator, '/requests?severity=low')).items;
       assert.ok(severities.length > 0 && severities.every((r: any) => r.severity === 'low'));
-      const forged = await get(coordinator, '/requests?cursor=bm9wZQ');
-      assert.equal(forged.statusCode, 400);
-      assert.equal(json(forged).error.details[0].field, 'querystring/cursor');
+      const cursor = (parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString('base64url');
+      const id = '00000000-0000-4000-8000-000000000000';
+      for (const bad of [
+        'bm9wZQ',
+        cursor([1e300, '2026-11-23T12:00:00.000Z', id]),
+        cursor([3_000_000_000, '2026-11-23T12:00:00.000Z', id]),
+        cursor([50, '+275760-09-13T00:00:00.000Z', id]),
+        cursor([50, '-000001-01-01T00:00:00.000Z', id]),
+        cursor([50, '2026-11-23T12:00:00.000Z', 'x']),
+      ]) {
+        const forged = await get(coordinator, `/requests?cursor=${bad}`);
+        assert.equal(forged.statusCode, 400, `${bad}: ${forged.body}`);
+        assert.equal(json(forged).error.details[0].field, 'querystring/cursor');
+      }
       assert.equal((await get(coordinator, '/requests?status=sleeping')).statusCode, 400);
     });
   });

@@ -70,6 +70,7 @@ describe('clocks', () => {
     assert.equal(overdue.nis2_early_warning.state, 'overdue');
     assert.equal(overdue.nis2_early_warning.escalatedAt, at(24).toISOString());
     assert.equal(overdue.decision.state, 'met');
+    assert.equal(overdue.decision.escalatedAt, null, 'a decision at the deadline is not an escalation');
 
     node.clock.set(at(30));
     await node.services.scheduler.tick();

@@ -65,6 +65,12 @@ export class Scheduler {
       for (const due of await repo.dueClocks(this.deps.db, step, now, MAX_PER_TICK)) {
         const outcome = await inTransaction(this.deps.db, async (trx) => {
           const request = await repo.lock(trx, due.request_id);
+          if (step === 'escalate' && due.kind === 'decision' && request.status === 'voting') {
+            // The decision clock does not run out: at its end the council decides with the votes
+            // cast, which meets the clock. The request's lock makes this happen once.
+            await this.deps.council.decide(trx, this.ctx, request, true, due.due_at);
+            return 'decided' as const;
+          }
           const clock = await repo.fireClock(trx, due.id, step, now);
           if (!clock) return null; // fired by another process meanwhile
           return step === 'warn' ? this.warn(trx, request, clock) : this.escalate(trx, request, clock);
@@ -84,11 +90,6 @@ export class Scheduler {
   }
 
   private async escalate(trx: Tx, request: RequestRow, clock: Selectable<DeadlinesTable>) {
-    if (clock.kind === 'decision' && request.status === 'voting') {
-      // The decision clock does not run out: at its end the council decides with the votes cast.
-      const decided = await this.deps.council.decide(trx, this.ctx, request, true, clock.due_at);
-      if (decided) return 'decided' as const;
-    }
     await this.deps.journal.record(trx, this.ctx, request, {
       kind: 'deadline.overdue',
       detail: { deadline: clock.kind, dueAt: clock.due_at.toISOString() },

@@ -20,7 +20,11 @@ export interface DatabaseHandle {
    * Calls `onMessage` for every NOTIFY on `channel` (delivered at commit, from any process on the
    * same database). Resolves to a function that stops listening.
    */
-  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(
+    channel: string,
+    onMessage: (payload: string) => void,
+    onLost?: () => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -64,7 +68,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       kind: 'postgres',
       location: redactUrl(options.databaseUrl),
       pool,
-      listen: (channel, onMessage) => listenOnServer(options.databaseUrl!, channel, onMessage),
+      listen: (channel, onMessage, onLost) =>
+        listenOnServer(options.databaseUrl!, channel, onMessage, onLost),
       close: () => db.destroy(),
     };
   }
@@ -93,16 +98,27 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 }
 
 /** LISTEN holds its connection for good: a client of its own, outside the pool. */
-async function listenOnServer(url: string, channel: string, onMessage: (payload: string) => void) {
+async function listenOnServer(
+  url: string,
+  channel: string,
+  onMessage: (payload: string) => void,
+  onLost?: () => void,
+) {
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`bad channel name ${channel}`);
   const client = new pg.Client({ connectionString: url });
-  client.on('error', () => {}); // a lost listener only slows live events down to their polling
+  let stopping = false;
+  const lost = () => {
+    if (!stopping) onLost?.();
+  };
+  client.on('error', lost); // e.g. the server restarted: the caller listens again
+  client.on('end', lost);
   await client.connect();
   client.on('notification', (message) => {
     if (message.channel === channel) onMessage(message.payload ?? '');
   });
   await client.query(`LISTEN ${channel}`);
   return async () => {
+    stopping = true;
     await client.end().catch(() => {});
   };
 }

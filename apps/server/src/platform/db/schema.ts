@@ -141,6 +141,7 @@ export interface RequestTimelineTable {
   party: string | null;
   from_status: string | null;
   to_status: string | null;
+  party_only: boolean;
   detail: ColumnType<unknown, string, string>;
 }
 
