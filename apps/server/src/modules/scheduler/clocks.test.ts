@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   createDurableStorage,
@@ -202,5 +204,53 @@ describe('clocks with two processes on one database', { skip: !onPostgres() && '
       await a.close();
       await b.close();
     }
+  });
+});
+
+describe('clocks with two OS processes on one database', {
+  skip: !onPostgres() && 'needs PostgreSQL',
+}, () => {
+  let node: TestNode;
+  before(async () => {
+    node = await startTestNode({ now: START });
+  });
+  after(() => node.close());
+
+  it('fire each clock once when two node processes tick at the same moment', async () => {
+    const poc = await node.user('lt.poc', 'LT', ['poc']);
+    for (let i = 0; i < 10; i++) await submitRequest(node, poc, { awareAt: START, tlp: 'green' });
+    const worker = path.join(import.meta.dirname, 'fixtures', 'tick-worker.ts');
+    const tick = (moment: Date) =>
+      new Promise<{ warned: number; escalated: number; decided: number }>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', worker, node.databaseUrl!, node.dataDir, moment.toISOString()],
+          {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
+        let out = '';
+        child.stdout.on('data', (chunk) => {
+          out += chunk;
+        });
+        child.on('exit', (code) =>
+          code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker exited ${code}`)),
+        );
+      });
+    const total = { warned: 0, escalated: 0, decided: 0 };
+    for (const hours of [20, 24 * 31]) {
+      const results = await Promise.all([tick(at(hours)), tick(at(hours))]);
+      for (const r of results) {
+        total.warned += r.warned;
+        total.escalated += r.escalated;
+        total.decided += r.decided;
+      }
+    }
+    assert.equal(total.decided, 10, 'one decision per request, whichever process took it');
+    assert.equal(await auditCount(node, 'request.decision'), 10);
+    assert.equal(await auditCount(node, 'request.deadline.warning'), total.warned);
+    assert.equal(await auditCount(node, 'request.deadline.overdue'), total.escalated);
+    assert.equal(total.escalated, 10 * 3, 'three NIS2 clocks per request, each escalated once');
+    assert.equal((await node.services.audit.verify()).ok, true, 'one intact chain');
   });
 });
