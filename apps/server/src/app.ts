@@ -30,7 +30,15 @@ import { PartiesService } from './modules/parties/parties.service.ts';
 import { RequestJournal } from './modules/requests/journal.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
 import { RequestsService } from './modules/requests/requests.service.ts';
+import { respondersRoutes } from './modules/roster/responders.routes.ts';
+import { RespondersService } from './modules/roster/responders.service.ts';
+import { rotationsRoutes } from './modules/roster/rotations.routes.ts';
+import { RotationsService } from './modules/roster/rotations.service.ts';
 import { Scheduler } from './modules/scheduler/scheduler.ts';
+import { solveOffThread } from './modules/teams/solve.ts';
+import type { TeamProblem, TeamSolution } from './modules/teams/solver/types.ts';
+import { teamsRoutes } from './modules/teams/teams.routes.ts';
+import { TeamsService } from './modules/teams/teams.service.ts';
 import type { DatabaseHandle } from './platform/db/database.ts';
 import type { NodeKey } from './platform/keys.ts';
 
@@ -60,6 +68,8 @@ export interface AppDeps {
   key: NodeKey;
   /** How webhooks are sent; tests may replace it. */
   fetch?: typeof fetch;
+  /** How teams are solved; the node solves off the request thread. */
+  solve?: (problem: TeamProblem) => Promise<TeamSolution>;
 }
 
 export function buildServices(
@@ -90,7 +100,33 @@ export function buildServices(
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
   const events = new EventsService({ db, requests, bus: new EventBus(deps.database) });
-  return { ...deps, audit, framework, parties, identity, requests, council, scheduler, webhooks, events };
+  const responders = new RespondersService({ db, clock: deps.clock, audit });
+  const teams = new TeamsService({
+    db,
+    clock: deps.clock,
+    audit,
+    key: deps.key,
+    framework,
+    requests,
+    journal,
+    solve: deps.solve ?? solveOffThread,
+  });
+  const rotations = new RotationsService({ db, clock: deps.clock, audit });
+  return {
+    ...deps,
+    audit,
+    framework,
+    parties,
+    identity,
+    requests,
+    council,
+    scheduler,
+    webhooks,
+    events,
+    responders,
+    rotations,
+    teams,
+  };
 }
 
 /** The HTTP application. Tests build it over a fresh database; main.ts adds listening and timers. */
@@ -196,6 +232,9 @@ export async function buildApp(
       await api.register(requestsRoutes, { services });
       await api.register(webhooksRoutes, { services });
       await api.register(eventsRoutes, { services });
+      await api.register(respondersRoutes, { services });
+      await api.register(teamsRoutes, { services });
+      await api.register(rotationsRoutes, { services });
     },
     { prefix: '/api/v1' },
   );

@@ -1,5 +1,24 @@
 import { type Static, Type } from 'typebox';
 import { PartyCodeSchema, PartyStatusSchema, TimestampSchema } from './common.ts';
+import { SkillSchema } from './requests.ts';
+
+/** What a home state allows for its own people on missions. */
+export const HomeStateRestrictionSchema = Type.Object(
+  {
+    remoteOnly: Type.Optional(Type.Boolean({ description: 'its people work remotely only' })),
+    noMilitaryTo: Type.Optional(
+      Type.Array(PartyStatusSchema, { description: 'no military personnel to hosts of these statuses' }),
+    ),
+    maxPerMission: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, description: 'at most this many per mission' }),
+    ),
+    onlySkills: Type.Optional(
+      Type.Array(SkillSchema, { description: 'its people serve only with these skills' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type HomeStateRestriction = Static<typeof HomeStateRestrictionSchema>;
 
 const hours = (description: string) => Type.Integer({ minimum: 1, maximum: 24 * 365, description });
 
@@ -46,6 +65,11 @@ export const FrameworkRulesSchema = Type.Object(
         maxPerParty: Type.Integer({ minimum: 1, maximum: 100 }),
       },
       { additionalProperties: false },
+    ),
+    restrictions: Type.Optional(
+      Type.Record(PartyCodeSchema, HomeStateRestrictionSchema, {
+        description: 'what each home state allows for its people, by party code',
+      }),
     ),
   },
   { additionalProperties: false },

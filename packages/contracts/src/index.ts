@@ -4,3 +4,6 @@ export * from './framework.ts';
 export * from './identity.ts';
 export * from './parties.ts';
 export * from './requests.ts';
+export * from './roster.ts';
+export * from './teams.ts';
+export * from './rotations.ts';

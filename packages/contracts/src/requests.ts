@@ -125,8 +125,16 @@ const requestFields = {
   pap: PapSchema,
   mode: oneOf(MODES),
   location: Type.Object(
-    { country: PartyCodeSchema, city: Type.Optional(Type.String({ maxLength: 120 })) },
-    { additionalProperties: false },
+    {
+      country: PartyCodeSchema,
+      city: Type.Optional(Type.String({ maxLength: 120 })),
+      lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+      lon: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
+    },
+    {
+      additionalProperties: false,
+      description: 'where on-site help goes; without lat/lon, the capital of country',
+    },
   ),
   needs: Type.Array(NeedSchema, { minItems: 1, maxItems: 20 }),
   languages: Type.Array(IsoLanguageSchema, { maxItems: 10, uniqueItems: true }),

@@ -88,3 +88,54 @@ export function requestsVisibleToWebhookParty(eb: ExpressionBuilder<Database, 'r
     eb.and([eb('requests.submitted_at', 'is not', null), eb('requests.tlp', 'in', COMMUNITY_TLPS)]),
   ]);
 }
+
+/**
+ * Responders: their own party's users see them (its PoC keeps them); coordinators, who assemble
+ * teams, and admins see everyone. Another state's PoC does not see them at all.
+ */
+export function respondersVisibleTo(actor: Actor) {
+  return (eb: ExpressionBuilder<Database, 'responders'>): Expression<SqlBool> => {
+    if (hasRole(actor, 'admin', 'coordinator')) return eb.lit(true);
+    return actor.party ? eb('responders.party_code', '=', actor.party) : eb.lit(false);
+  };
+}
+
+/**
+ * Deployments: coordinators and admins see all; the host party sees its own; a home party sees the
+ * deployments its people are (or were proposed) on.
+ */
+export function deploymentsVisibleTo(actor: Actor) {
+  return (eb: ExpressionBuilder<Database, 'deployments'>): Expression<SqlBool> => {
+    if (hasRole(actor, 'admin', 'coordinator')) return eb.lit(true);
+    if (!actor.party) return eb.lit(false);
+    return eb.or([
+      eb('deployments.host_party', '=', actor.party),
+      eb.exists(
+        eb
+          .selectFrom('deployment_members as dm')
+          .select('dm.responder_id')
+          .whereRef('dm.deployment_id', '=', 'deployments.id')
+          .where('dm.party_code', '=', actor.party),
+      ),
+    ]);
+  };
+}
+
+/**
+ * A party's duty roster (its rotations, and so its duty and feeds) is seen by whoever sees its
+ * responders: the party's own users, coordinators and admins (as `respondersVisibleTo`), applied in SQL.
+ */
+export function rotationsVisibleTo(actor: Actor) {
+  return (eb: ExpressionBuilder<Database, 'duty_rotations'>): Expression<SqlBool> => {
+    if (hasRole(actor, 'admin', 'coordinator')) return eb.lit(true);
+    return actor.party ? eb('duty_rotations.party_code', '=', actor.party) : eb.lit(false);
+  };
+}
+
+/** The same rule for a party itself: whether the viewer may see its roster, duty and feeds. */
+export function partyRosterVisibleTo(actor: Actor) {
+  return (eb: ExpressionBuilder<Database, 'parties'>): Expression<SqlBool> => {
+    if (hasRole(actor, 'admin', 'coordinator')) return eb.lit(true);
+    return actor.party ? eb('parties.code', '=', actor.party) : eb.lit(false);
+  };
+}

@@ -2,6 +2,7 @@ import { PARTY_STATUSES, type Role } from '@vytis/contracts';
 import type { Ctx } from '../context.ts';
 import type { Services } from '../http/services.ts';
 import { loadDemoRequests } from './demo-requests.ts';
+import { loadDemoRoster } from './demo-roster.ts';
 
 export const DEMO_PASSWORD = 'vytis-demo-2026';
 
@@ -42,6 +43,7 @@ export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
     `demo world loaded`,
     `  parties: ${parties.items.length} (${byStatus.map(([status, n]) => `${n} ${status}`).join(', ')})`,
     `  users: ${created} created, ${people.length - created} already there`,
+    await loadDemoRoster(services),
     await loadDemoRequests(services),
     `  every demo user's password: ${DEMO_PASSWORD} (e.g. admin, duty.officer, lt.council, pl.poc, auditor)`,
     '',

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ROLES, type Role } from '@vytis/contracts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfigOrExit } from '../config.ts';
+import { passVerifyCommand } from '../modules/passes/pass.command.ts';
 import { openServices } from '../node.ts';
 import { adminSocketPath, isNodeListening, sendAdminCommand } from './admin-socket.ts';
 import { type AdminCommand, type CommandResult, runCommand } from './commands.ts';
@@ -26,13 +27,17 @@ async function execute(command: AdminCommand): Promise<never> {
   } catch (error) {
     result = { exitCode: 1, stdout: '', stderr: describeError(error) };
   }
+  finish(result);
+}
+
+function finish(result: CommandResult): never {
   process.stdout.write(result.stdout);
   if (result.stderr) process.stderr.write(result.stderr.replace(/^/gm, 'vytis: ').replace(/vytis: $/, ''));
   process.exit(result.exitCode);
 }
 
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write('password: ');
+async function readStdin(prompt = true): Promise<string> {
+  if (prompt && process.stdin.isTTY) process.stderr.write('password: ');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks)
@@ -122,5 +127,30 @@ audit
   .command('checkpoint')
   .description('sign a checkpoint of the chain now')
   .action(() => execute({ name: 'audit.checkpoint' }));
+
+const pass = program.command('pass').description('responder passes');
+pass
+  .command('verify <token>')
+  .description(
+    'verify a responder pass offline (no database, no running node); prints its claims, or why it is not valid',
+  )
+  .option(
+    '--key <file>',
+    "trust these keys: a JWKS as GET /api/v1/node/keys serves it, or a PEM key; repeatable (default: this node's own key)",
+    (v: string, p: string[] = []) => [...p, v],
+  )
+  .option('--revoked <file>', 'a revocation list: {"revoked": ["<pass id>", ...]} or an array of pass ids')
+  .option('--json', 'print the result as JSON')
+  .addHelpText('after', '\nTOKEN "-" reads the pass from standard input.')
+  .action(async (token: string, opts: { key?: string[]; revoked?: string; json?: boolean }) => {
+    const result = await passVerifyCommand({
+      token: token === '-' ? await readStdin(false) : token,
+      keyFiles: opts.key,
+      revokedFile: opts.revoked,
+      json: opts.json,
+      dataDir: () => loadConfigOrExit().dataDir,
+    });
+    finish(result);
+  });
 
 await program.parseAsync(process.argv);

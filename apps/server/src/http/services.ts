@@ -7,7 +7,10 @@ import type { EventsService } from '../modules/notifications/events.service.ts';
 import type { WebhooksService } from '../modules/notifications/webhooks.service.ts';
 import type { PartiesService } from '../modules/parties/parties.service.ts';
 import type { RequestsService } from '../modules/requests/requests.service.ts';
+import type { RespondersService } from '../modules/roster/responders.service.ts';
+import type { RotationsService } from '../modules/roster/rotations.service.ts';
 import type { Scheduler } from '../modules/scheduler/scheduler.ts';
+import type { TeamsService } from '../modules/teams/teams.service.ts';
 import type { DatabaseHandle } from '../platform/db/database.ts';
 import type { NodeKey } from '../platform/keys.ts';
 
@@ -25,4 +28,7 @@ export interface Services {
   scheduler: Scheduler;
   webhooks: WebhooksService;
   events: EventsService;
+  responders: RespondersService;
+  teams: TeamsService;
+  rotations: RotationsService;
 }

@@ -1,9 +1,11 @@
 import type { Migration } from 'kysely/migration';
 import * as spine from './0001_spine.ts';
 import * as requests from './0002_requests.ts';
+import * as rosterTeams from './0003_roster_teams.ts';
 
 /** Listed statically (not read from disk) so migrations run the same from source, tests and bundles. */
 export const migrations: Record<string, Migration> = {
   '0001_spine': spine,
   '0002_requests': requests,
+  '0003_roster_teams': rosterTeams,
 };

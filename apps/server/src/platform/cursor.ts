@@ -1,7 +1,7 @@
 import { invalidInput } from '../errors.ts';
 
 /** Keyset pagination cursors: the sort key of the last row seen, opaque to clients. */
-type Part = 'int' | 'timestamp' | 'uuid';
+type Part = 'int' | 'timestamp' | 'uuid' | 'text';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
 
@@ -9,6 +9,7 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
 const VALID: Record<Part, (value: unknown) => boolean> = {
   int: (v) => Number.isInteger(v) && (v as number) >= -2_147_483_648 && (v as number) <= 2_147_483_647,
   timestamp: (v) => typeof v === 'string' && ISO_UTC.test(v) && !Number.isNaN(Date.parse(v)),
+  text: (v) => typeof v === 'string' && v.length <= 200 && !v.includes('\u0000') && v.isWellFormed(),
   uuid: (v) =>
     typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v),
 };

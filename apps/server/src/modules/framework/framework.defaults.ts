@@ -29,6 +29,10 @@ export const DEFAULT_FRAMEWORK_RULES: FrameworkRules = {
     nis2FinalReportDays: 30,
   },
   deployments: { minTeamSize: 2, maxTeamSize: 12, maxPerParty: 4 },
+  restrictions: {
+    HR: { noMilitaryTo: ['partner', 'external'] },
+    RO: { maxPerMission: 2 },
+  },
 };
 
 export const DEFAULT_FRAMEWORK_EFFECTIVE_FROM = '2018-03-06T00:00:00.000Z';

@@ -33,6 +33,10 @@ export async function lockVisible(trx: Tx, viewer: RequestViewer, id: string) {
     .executeTakeFirst();
 }
 
+export async function find(db: Executor, id: string) {
+  return db.selectFrom('requests').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
 /** For the node's own work (the scheduler), which sees everything. */
 export async function lock(trx: Tx, id: string) {
   return trx.selectFrom('requests').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();

@@ -307,28 +307,60 @@ export class RequestsService {
       if (!transition.allowed(ctx.actor, current.party_code)) {
         throw forbidden(`only ${transition.who} may ${name.replace('-', ' ')} a request`);
       }
-      const from = current.status as RequestStatus;
-      if (!transition.from.includes(from))
-        throw conflict(illegalTransitionMessage(name, from, transition.from));
-      const now = this.deps.clock.now();
-      const framework = await this.deps.framework.inForce(now, trx);
-      const updated = await repo.updateRequest(trx, id, {
-        status: transition.to,
-        updated_at: now,
-        ...(name === 'report'
-          ? { report: JSON.stringify({ ...body, reportedAt: now.toISOString(), reportedBy: ctx.actor.name }) }
-          : {}),
-      });
-      const clockChanges = await this.clockEffects(trx, updated, name, now, framework.rules.clocks);
-      await this.deps.journal.record(trx, ctx, updated, {
-        kind: transition.to,
-        from,
-        to: transition.to,
-        detail: { ...('reason' in body && body.reason ? { reason: body.reason } : {}), ...clockChanges },
-      });
-      return updated;
+      return this.applyTransition(trx, ctx, current, name, body);
     });
     return this.present(this.deps.db, row);
+  }
+
+  /**
+   * A move of the lifecycle on a row the caller has locked, with its effects on the clocks; the
+   * caller has decided the actor may make it (teams move requests as their deployments progress).
+   */
+  async applyTransition(
+    trx: Tx,
+    ctx: Ctx,
+    current: RequestRow,
+    name: TransitionName,
+    body: TransitionBody | ReportBody = {},
+  ) {
+    const transition = TRANSITIONS[name];
+    const from = current.status as RequestStatus;
+    if (!transition.from.includes(from))
+      throw conflict(illegalTransitionMessage(name, from, transition.from));
+    const now = this.deps.clock.now();
+    const framework = await this.deps.framework.inForce(now, trx);
+    const updated = await repo.updateRequest(trx, current.id, {
+      status: transition.to,
+      updated_at: now,
+      ...(name === 'report'
+        ? { report: JSON.stringify({ ...body, reportedAt: now.toISOString(), reportedBy: ctx.actor.name }) }
+        : {}),
+    });
+    const clockChanges = await this.clockEffects(trx, updated, name, now, framework.rules.clocks);
+    await this.deps.journal.record(trx, ctx, updated, {
+      kind: transition.to,
+      from,
+      to: transition.to,
+      detail: { ...('reason' in body && body.reason ? { reason: body.reason } : {}), ...clockChanges },
+    });
+    return updated;
+  }
+
+  /** A request the actor may see, for team work; 404 otherwise. */
+  async findForTeam(ctx: Ctx, id: string) {
+    const row = await repo.findVisible(this.deps.db, await this.viewer(ctx), id);
+    if (!row) throw notFound(`request ${id}`);
+    return row;
+  }
+
+  /** The row itself, for work already authorised through a deployment the actor may see. */
+  findForSystem(id: string) {
+    return repo.find(this.deps.db, id);
+  }
+
+  /** The same, locked for the rest of the transaction. */
+  lockForSystem(trx: Tx, id: string) {
+    return repo.lock(trx, id);
   }
 
   private async clockEffects(

@@ -102,6 +102,13 @@ export interface Database {
   notifications: NotificationsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  responders: RespondersTable;
+  responder_unavailability: ResponderUnavailabilityTable;
+  duty_rotations: DutyRotationsTable;
+  team_proposals: TeamProposalsTable;
+  deployments: DeploymentsTable;
+  deployment_members: DeploymentMembersTable;
+  pass_revocations: PassRevocationsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -198,4 +205,98 @@ export interface WebhookDeliveriesTable {
   last_status: number | null;
   delivered_at: Timestamp | null;
   created_at: Timestamp;
+}
+
+export interface RespondersTable {
+  id: string;
+  party_code: string;
+  name: string;
+  affiliation: string;
+  skills: ColumnType<unknown, string, string>;
+  languages: string[];
+  clearance: string;
+  base: ColumnType<unknown, string, string>;
+  readiness: ColumnType<unknown, string, string>;
+  /** 'YYYY-MM-DD' */
+  travel_documents_until: string | null;
+  user_id: string | null;
+  created_at: Timestamp;
+  created_by: string;
+  updated_at: Timestamp;
+  version: number;
+}
+
+export interface ResponderUnavailabilityTable {
+  id: string;
+  responder_id: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  kind: string;
+  note: string | null;
+}
+
+export interface DutyRotationsTable {
+  id: string;
+  party_code: string;
+  name: string;
+  time_zone: string;
+  /** 'YYYY-MM-DD', a local date in time_zone */
+  starts_on: string;
+  /** 'HH:MM', local time in time_zone */
+  shift_start: string;
+  shift_hours: number;
+  shift_days: number;
+  responder_ids: ColumnType<unknown, string, string>;
+  created_at: Timestamp;
+  created_by: string;
+  version: number;
+}
+
+export interface TeamProposalsTable {
+  id: string;
+  request_id: string;
+  status: string;
+  feasible: boolean;
+  solution: ColumnType<unknown, string, string>;
+  excluded_ids: ColumnType<unknown, string, string>;
+  created_at: Timestamp;
+  created_by: string;
+}
+
+export interface DeploymentsTable {
+  id: string;
+  request_id: string;
+  proposal_id: string;
+  host_party: string;
+  status: string;
+  mode: string;
+  window_from: Timestamp;
+  window_to: Timestamp;
+  acceptance: ColumnType<unknown, string | null, string | null>;
+  created_at: Timestamp;
+  created_by: string;
+  updated_at: Timestamp;
+  version: number;
+}
+
+export interface DeploymentMembersTable {
+  deployment_id: string;
+  responder_id: string;
+  party_code: string;
+  status: string;
+  reasons: ColumnType<unknown, string, string>;
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+  decision_reason: string | null;
+  pass_id: string | null;
+  pass_issued_at: Timestamp | null;
+}
+
+export interface PassRevocationsTable {
+  pass_id: string;
+  deployment_id: string;
+  responder_id: string;
+  revoked_at: Timestamp;
+  revoked_by: string;
+  reason: string | null;
 }

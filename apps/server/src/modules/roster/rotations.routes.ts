@@ -1,0 +1,174 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  IdParamsSchema,
+  NewRotationSchema,
+  PartyCodeSchema,
+  RotationListQuerySchema,
+  RotationListSchema,
+  RotationSchema,
+  ShiftListSchema,
+  ShiftRangeQuerySchema,
+} from '@vytis/contracts';
+import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
+import { access, ctxOf } from '../../http/access.ts';
+import { ifMatchVersion, sendVersioned } from '../../http/if-match.ts';
+import type { Services } from '../../http/services.ts';
+
+const PartyParamsSchema = Type.Object({ code: PartyCodeSchema }, { additionalProperties: false });
+
+const calendar = (description: string) => ({
+  200: { description, content: { 'text/calendar': { schema: Type.String() } } },
+});
+
+/**
+ * Duty rotations, who is on duty, and the .ics feeds. The feeds take the usual bearer token or
+ * session cookie; calendar apps that cannot send either need a tokenised feed URL (future work).
+ */
+export const rotationsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+  app,
+  { services },
+) => {
+  const tags = ['roster'];
+  const keepers = access.roles('poc', 'admin');
+  const sendCalendar = (reply: FastifyReply, body: string, name: string) =>
+    reply
+      .type('text/calendar; charset=utf-8')
+      .header('content-disposition', `inline; filename="${name}.ics"`)
+      .header('cache-control', 'private, no-store')
+      .send(body);
+
+  app.post(
+    '/rotations',
+    {
+      config: { access: keepers },
+      schema: {
+        tags,
+        summary: "Create a duty rotation for your party (admins: any party's)",
+        description:
+          'Shift k (from 0 on startsOn) is held by responderIds[k mod n] and starts on startsOn + k·shiftDays at ' +
+          'shiftStart, local time in timeZone, so it keeps its local hours across daylight-saving changes. ' +
+          "A responder whose shifts would overlap their shifts in another of the party's rotations " +
+          '(checked over the next 8 weeks) is refused with 409.',
+        body: NewRotationSchema,
+        response: { 201: RotationSchema },
+      },
+    },
+    async (request, reply) =>
+      sendVersioned(reply, await services.rotations.create(ctxOf(request), request.body), 201),
+  );
+
+  app.get(
+    '/rotations',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags,
+        summary: "Duty rotations you may see (your party's; coordinators and admins: everyone's)",
+        querystring: RotationListQuerySchema,
+        response: { 200: RotationListSchema },
+      },
+    },
+    async (request) => services.rotations.list(ctxOf(request), request.query),
+  );
+
+  app.get(
+    '/rotations/:id',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags,
+        summary: 'One duty rotation',
+        params: IdParamsSchema,
+        response: { 200: RotationSchema },
+      },
+    },
+    async (request, reply) =>
+      sendVersioned(reply, await services.rotations.get(ctxOf(request), request.params.id)),
+  );
+
+  app.delete(
+    '/rotations/:id',
+    {
+      config: { access: keepers },
+      schema: {
+        tags,
+        summary: 'End a duty rotation (If-Match: the version you read); returns the removed rotation',
+        params: IdParamsSchema,
+        response: { 200: RotationSchema },
+      },
+    },
+    async (request) => services.rotations.remove(ctxOf(request), request.params.id, ifMatchVersion(request)),
+  );
+
+  app.get(
+    '/rotations/:id/shifts',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags,
+        summary: "A rotation's shifts in [from, to) (default: the next 14 days), in UTC and local time",
+        params: IdParamsSchema,
+        querystring: ShiftRangeQuerySchema,
+        response: { 200: ShiftListSchema },
+      },
+    },
+    async (request) => services.rotations.shifts(ctxOf(request), request.params.id, request.query),
+  );
+
+  app.get(
+    '/parties/:code/duty',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags,
+        summary:
+          'Who of a party is on duty: its shifts in [from, to); without to, those under way at from (default: now)',
+        description:
+          'Responders on leave or unavailable during a shift are flagged `unavailable`, with the periods.',
+        params: PartyParamsSchema,
+        querystring: ShiftRangeQuerySchema,
+        response: { 200: ShiftListSchema },
+      },
+    },
+    async (request) => services.rotations.duty(ctxOf(request), request.params.code, request.query),
+  );
+
+  app.get(
+    '/parties/:code/duty.ics',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags,
+        summary: "A party's duty roster as iCalendar (the past week and the next 8)",
+        params: PartyParamsSchema,
+        response: calendar('an iCalendar (RFC 5545) feed, times in UTC'),
+      },
+    },
+    async (request, reply) =>
+      sendCalendar(
+        reply,
+        await services.rotations.partyFeed(ctxOf(request), request.params.code),
+        `duty-${request.params.code}`,
+      ),
+  );
+
+  app.get(
+    '/responders/:id/duty.ics',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags,
+        summary: "A responder's duty shifts as iCalendar (the past week and the next 8)",
+        params: IdParamsSchema,
+        response: calendar('an iCalendar (RFC 5545) feed, times in UTC'),
+      },
+    },
+    async (request, reply) =>
+      sendCalendar(
+        reply,
+        await services.rotations.responderFeed(ctxOf(request), request.params.id),
+        `duty-${request.params.id}`,
+      ),
+  );
+};

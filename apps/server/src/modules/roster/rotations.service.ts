@@ -1,0 +1,469 @@
+import crypto from 'node:crypto';
+import type {
+  NewRotation,
+  Rotation,
+  RotationListQuery,
+  Shift,
+  ShiftList,
+  ShiftRangeQuery,
+} from '@vytis/contracts';
+import type { Kysely, Selectable } from 'kysely';
+import type { AuditService } from '../../audit/audit.service.ts';
+import type { Clock } from '../../clock.ts';
+import { type Ctx, hasRole } from '../../context.ts';
+import { AppError, conflict, type FieldProblem, forbidden, invalidInput, notFound } from '../../errors.ts';
+import type { Database, DutyRotationsTable } from '../../platform/db/schema.ts';
+import { type Executor, inTransaction } from '../../platform/db/transaction.ts';
+import { type CalendarEvent, renderCalendar } from './ical.ts';
+import { isTimeZone } from './responders.service.ts';
+import * as repo from './rotations.repository.ts';
+import {
+  isValidZone,
+  localIso,
+  type PlannedShift,
+  parseLocalDay,
+  parseShiftStart,
+  type RotationPlan,
+  shiftStartAt,
+  shiftsBetween,
+  utcIso,
+} from './shifts.ts';
+
+export interface RotationsDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  audit: AuditService;
+}
+
+type RotationRow = Selectable<DutyRotationsTable>;
+
+const DAY_MS = 86_400_000;
+/** How far ahead a new rotation is checked against the party's other rotations. */
+export const OVERLAP_HORIZON_MS = 56 * DAY_MS;
+/** What an .ics feed holds: the past week and the next eight. */
+export const FEED_PAST_MS = 7 * DAY_MS;
+export const FEED_AHEAD_MS = 56 * DAY_MS;
+/** The longest range one shifts or duty listing answers. */
+export const MAX_RANGE_MS = 92 * DAY_MS;
+const DEFAULT_SHIFTS_RANGE_MS = 14 * DAY_MS;
+
+const planOf = (row: RotationRow): RotationPlan => ({
+  timeZone: row.time_zone,
+  startsOn: row.starts_on,
+  shiftStart: row.shift_start,
+  shiftHours: row.shift_hours,
+  shiftDays: row.shift_days,
+  responderIds: row.responder_ids as string[],
+});
+
+interface RotationShift extends PlannedShift {
+  rotation: RotationRow;
+}
+
+/**
+ * Duty rotations: per-party on-call schedules defined in the party's local time (see shifts.ts for
+ * how shifts are laid out and survive daylight-saving changes), who is on duty, and the .ics feeds.
+ * Kept by the party's PoC (and admins); seen by whoever sees the party's responders (its own
+ * users, coordinators, admins). Another state's users get 404.
+ */
+export class RotationsService {
+  constructor(private readonly deps: RotationsDeps) {}
+
+  async create(ctx: Ctx, input: NewRotation): Promise<Rotation> {
+    const party = input.party ?? ctx.actor.party;
+    if (!party) {
+      throw invalidInput('say which party the rotation belongs to', [
+        { field: 'body/party', message: 'is required' },
+      ]);
+    }
+    this.requireKeeper(ctx, party);
+    validateRotation(input);
+    const plan: RotationPlan = {
+      timeZone: input.timeZone,
+      startsOn: input.startsOn,
+      shiftStart: input.shiftStart,
+      shiftHours: input.shiftHours,
+      shiftDays: input.shiftDays,
+      responderIds: input.responderIds,
+    };
+    const now = this.deps.clock.now();
+    const row = await inTransaction(this.deps.db, async (trx) => {
+      if (!(await repo.lockParty(trx, party))) {
+        throw invalidInput(`unknown party ${party}`, [{ field: 'body/party', message: 'unknown party' }]);
+      }
+      const known = new Map(
+        (await repo.visibleResponders(trx, ctx.actor, input.responderIds)).map((r) => [r.id, r]),
+      );
+      const problems: FieldProblem[] = [];
+      input.responderIds.forEach((id, i) => {
+        const responder = known.get(id);
+        if (!responder) {
+          problems.push({ field: `body/responderIds/${i}`, message: `no responder ${id}` });
+        } else if (responder.party_code !== party) {
+          problems.push({
+            field: `body/responderIds/${i}`,
+            message: `${responder.name} is a responder of ${responder.party_code}, not of ${party}`,
+          });
+        }
+      });
+      if (problems.length > 0) {
+        throw invalidInput(
+          `the rotation's responders have problems: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+          problems,
+        );
+      }
+
+      // A responder cannot be on two of the party's rotations at once: compare the coming weeks.
+      const from = new Date(Math.max(now.getTime(), shiftStartAt(plan, 0).toMillis()));
+      const to = new Date(from.getTime() + OVERLAP_HORIZON_MS);
+      const mine = shiftsBetween(plan, from, to);
+      let first: { mine: PlannedShift; theirs: RotationShift } | null = null;
+      for (const other of await repo.listOfParty(trx, party)) {
+        const theirs = shiftsBetween(planOf(other), from, to);
+        for (const a of mine) {
+          for (const b of theirs) {
+            if (a.responderId !== b.responderId) continue;
+            if (a.start.toMillis() >= b.end.toMillis() || b.start.toMillis() >= a.end.toMillis()) continue;
+            const at = Math.max(a.start.toMillis(), b.start.toMillis());
+            const best = first
+              ? Math.max(first.mine.start.toMillis(), first.theirs.start.toMillis())
+              : Number.POSITIVE_INFINITY;
+            if (at < best) first = { mine: a, theirs: { ...b, rotation: other } };
+          }
+        }
+      }
+      if (first) {
+        const who = known.get(first.mine.responderId)!;
+        const index = input.responderIds.indexOf(who.id);
+        throw conflict(
+          `overlapping shifts: ${who.name} (${who.id}) would be on duty in "${input.name}" from ` +
+            `${localIso(first.mine.start)} to ${localIso(first.mine.end)} and in "${first.theirs.rotation.name}" ` +
+            `from ${localIso(first.theirs.start)} to ${localIso(first.theirs.end)}`,
+          {
+            field: `body/responderIds/${index}`,
+            responderId: who.id,
+            rotationId: first.theirs.rotation.id,
+            shift: { start: utcIso(first.mine.start), end: utcIso(first.mine.end) },
+            otherShift: { start: utcIso(first.theirs.start), end: utcIso(first.theirs.end) },
+          },
+        );
+      }
+
+      const created = await repo.insertRotation(trx, {
+        id: crypto.randomUUID(),
+        party_code: party,
+        name: input.name,
+        time_zone: input.timeZone,
+        starts_on: input.startsOn,
+        shift_start: input.shiftStart,
+        shift_hours: input.shiftHours,
+        shift_days: input.shiftDays,
+        responder_ids: JSON.stringify(input.responderIds),
+        created_at: now,
+        created_by: ctx.actor.name,
+        version: 1,
+      });
+      await this.deps.audit.record(trx, ctx, {
+        action: 'rotation.create',
+        objectType: 'rotation',
+        objectId: created.id,
+        summary: {
+          party,
+          name: input.name,
+          timeZone: input.timeZone,
+          startsOn: input.startsOn,
+          shiftStart: input.shiftStart,
+          shiftHours: input.shiftHours,
+          shiftDays: input.shiftDays,
+          responders: input.responderIds.length,
+        },
+      });
+      return created;
+    });
+    return presentRotation(row);
+  }
+
+  async list(ctx: Ctx, query: RotationListQuery) {
+    const rows = await repo.listVisible(this.deps.db, ctx.actor, query.party);
+    return { items: rows.map(presentRotation) };
+  }
+
+  async get(ctx: Ctx, id: string) {
+    return presentRotation(await this.visible(this.deps.db, ctx, id));
+  }
+
+  /** Ends a rotation: its shifts disappear from duty listings and feeds. Returns what was removed. */
+  async remove(ctx: Ctx, id: string, ifMatch: number | undefined) {
+    const row = await inTransaction(this.deps.db, async (trx) => {
+      const current = await repo.lockVisible(trx, ctx.actor, id);
+      if (!current) throw notFound(`rotation ${id}`);
+      this.requireKeeper(ctx, current.party_code);
+      if (ifMatch !== undefined && ifMatch !== current.version) {
+        throw new AppError(
+          'precondition_failed',
+          `the rotation changed since you read it: you sent version ${ifMatch}, it is now at version ${current.version}`,
+        );
+      }
+      await repo.deleteRotation(trx, id);
+      await this.deps.audit.record(trx, ctx, {
+        action: 'rotation.delete',
+        objectType: 'rotation',
+        objectId: id,
+        summary: { party: current.party_code, name: current.name },
+      });
+      return current;
+    });
+    return presentRotation(row);
+  }
+
+  /** The shifts of one rotation in a range (default: the next 14 days). */
+  async shifts(ctx: Ctx, id: string, query: ShiftRangeQuery): Promise<ShiftList> {
+    const row = await this.visible(this.deps.db, ctx, id);
+    const { from, to } = this.range(query, DEFAULT_SHIFTS_RANGE_MS);
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      items: await this.present(this.deps.db, this.planned([row], from, to)),
+    };
+  }
+
+  /**
+   * Who of a party is on duty: every shift of its rotations overlapping [from, to); without `to`,
+   * the shifts under way at `from` (default: now). Leave and unavailability are shown, not hidden.
+   */
+  async duty(ctx: Ctx, party: string, query: ShiftRangeQuery): Promise<ShiftList> {
+    await this.visibleParty(ctx, party);
+    const { from, to } = query.to === undefined ? this.instant(query) : this.range(query, 0);
+    const rows = await repo.listOfParty(this.deps.db, party);
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      items: await this.present(this.deps.db, this.planned(rows, from, to)),
+    };
+  }
+
+  /**
+   * The responders of a party on duty at `at`, in rotation order, leaving out anyone on leave or
+   * unavailable at that moment. For other services (team assembly): no access check, no ctx.
+   */
+  async onDuty(partyCode: string, at: Date): Promise<string[]> {
+    const rows = await repo.listOfParty(this.deps.db, partyCode);
+    const until = new Date(at.getTime() + 1);
+    const shifts = this.planned(rows, at, until);
+    const ids = [...new Set(shifts.map((s) => s.responderId))];
+    const away = new Set(
+      (await repo.unavailabilityBetween(this.deps.db, ids, at, until)).map((u) => u.responder_id),
+    );
+    return ids.filter((id) => !away.has(id));
+  }
+
+  /**
+   * One responder's shifts as iCalendar, the past week and the next eight. Accepts the usual
+   * bearer token or session; a tokenised feed URL (for calendar apps that cannot send a token)
+   * is future work.
+   */
+  async responderFeed(ctx: Ctx, responderId: string): Promise<string> {
+    const responder = await repo.findVisibleResponder(this.deps.db, ctx.actor, responderId);
+    if (!responder) throw notFound(`responder ${responderId}`);
+    const { now, from, to } = this.feedWindow();
+    const rows = await repo.listOfParty(this.deps.db, responder.party_code);
+    const shifts = this.planned(rows, from, to).filter((s) => s.responderId === responder.id);
+    return renderCalendar({
+      name: `Duty: ${responder.name} (${responder.party_code})`,
+      events: (await this.present(this.deps.db, shifts)).map((s) => eventOf(s, false, now)),
+    });
+  }
+
+  /** A party's whole duty roster as iCalendar, the past week and the next eight. */
+  async partyFeed(ctx: Ctx, party: string): Promise<string> {
+    await this.visibleParty(ctx, party);
+    const { now, from, to } = this.feedWindow();
+    const rows = await repo.listOfParty(this.deps.db, party);
+    return renderCalendar({
+      name: `Duty roster: ${party}`,
+      events: (await this.present(this.deps.db, this.planned(rows, from, to))).map((s) =>
+        eventOf(s, true, now),
+      ),
+    });
+  }
+
+  private planned(rows: readonly RotationRow[], from: Date, to: Date): RotationShift[] {
+    return rows
+      .flatMap((rotation) =>
+        shiftsBetween(planOf(rotation), from, to).map((shift) => ({ ...shift, rotation })),
+      )
+      .sort(
+        (a, b) =>
+          a.start.toMillis() - b.start.toMillis() ||
+          a.rotation.name.localeCompare(b.rotation.name) ||
+          a.index - b.index,
+      );
+  }
+
+  private async present(db: Executor, shifts: readonly RotationShift[]): Promise<Shift[]> {
+    if (shifts.length === 0) return [];
+    const ids = [...new Set(shifts.map((s) => s.responderId))];
+    const from = new Date(Math.min(...shifts.map((s) => s.start.toMillis())));
+    const to = new Date(Math.max(...shifts.map((s) => s.end.toMillis())));
+    const [names, gaps] = await Promise.all([
+      repo.responderNames(db, ids),
+      repo.unavailabilityBetween(db, ids, from, to),
+    ]);
+    const nameOf = new Map(names.map((n) => [n.id, n.name]));
+    return shifts.map((s) => {
+      const start = s.start.toJSDate();
+      const end = s.end.toJSDate();
+      const overlapping = gaps.filter(
+        (g) => g.responder_id === s.responderId && g.starts_at < end && g.ends_at > start,
+      );
+      return {
+        rotationId: s.rotation.id,
+        rotationName: s.rotation.name,
+        party: s.rotation.party_code,
+        index: s.index,
+        responderId: s.responderId,
+        responderName: nameOf.get(s.responderId) ?? s.responderId,
+        start: start.toISOString(),
+        end: end.toISOString(),
+        local: { timeZone: s.rotation.time_zone, start: localIso(s.start), end: localIso(s.end) },
+        unavailable: overlapping.length > 0,
+        unavailability: overlapping.map((g) => ({
+          kind: g.kind as Shift['unavailability'][number]['kind'],
+          from: g.starts_at.toISOString(),
+          to: g.ends_at.toISOString(),
+          ...(g.note ? { note: g.note } : {}),
+        })),
+      };
+    });
+  }
+
+  private async visible(db: Executor, ctx: Ctx, id: string) {
+    const row = await repo.findVisible(db, ctx.actor, id);
+    if (!row) throw notFound(`rotation ${id}`);
+    return row;
+  }
+
+  private async visibleParty(ctx: Ctx, party: string) {
+    if (!(await repo.findVisibleParty(this.deps.db, ctx.actor, party))) throw notFound(`party ${party}`);
+  }
+
+  private feedWindow() {
+    const now = this.deps.clock.now();
+    return {
+      now,
+      from: new Date(now.getTime() - FEED_PAST_MS),
+      to: new Date(now.getTime() + FEED_AHEAD_MS),
+    };
+  }
+
+  private instant(query: ShiftRangeQuery) {
+    const from = query.from ? parseTime(query.from, 'querystring/from') : this.deps.clock.now();
+    return { from, to: new Date(from.getTime() + 1) };
+  }
+
+  private range(query: ShiftRangeQuery, defaultLength: number) {
+    const from = query.from ? parseTime(query.from, 'querystring/from') : this.deps.clock.now();
+    const to = query.to ? parseTime(query.to, 'querystring/to') : new Date(from.getTime() + defaultLength);
+    if (to <= from) {
+      throw invalidInput('to must be after from', [
+        { field: 'querystring/to', message: 'must be after from' },
+      ]);
+    }
+    if (to.getTime() - from.getTime() > MAX_RANGE_MS) {
+      throw invalidInput('ask for at most 92 days at a time', [
+        { field: 'querystring/to', message: 'at most 92 days after from' },
+      ]);
+    }
+    return { from, to };
+  }
+
+  /** Only the party's PoC (or an admin) keeps its rotations. */
+  private requireKeeper(ctx: Ctx, party: string) {
+    if (hasRole(ctx.actor, 'admin')) return;
+    if (hasRole(ctx.actor, 'poc') && ctx.actor.party === party) return;
+    throw forbidden(`only a PoC of ${party} (or an admin) keeps ${party}'s duty rotations`);
+  }
+}
+
+function parseTime(value: string, field: string): Date {
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) {
+    throw invalidInput(`${field} must be an ISO 8601 timestamp`, [
+      { field, message: `not a time: ${value}` },
+    ]);
+  }
+  return at;
+}
+
+function validateRotation(input: NewRotation) {
+  const problems: FieldProblem[] = [];
+  if (!isTimeZone(input.timeZone) || !isValidZone(input.timeZone)) {
+    problems.push({
+      field: 'body/timeZone',
+      message: `${input.timeZone} is not an IANA time zone (e.g. Europe/Vilnius)`,
+    });
+  }
+  if (!parseLocalDay(input.startsOn)) {
+    problems.push({
+      field: 'body/startsOn',
+      message: `${input.startsOn} is not a calendar date (YYYY-MM-DD)`,
+    });
+  }
+  if (!parseShiftStart(input.shiftStart)) {
+    problems.push({
+      field: 'body/shiftStart',
+      message: `${input.shiftStart} is not a time of day as HH:MM (00:00 to 23:59)`,
+    });
+  }
+  if (input.shiftHours > 24 * input.shiftDays) {
+    problems.push({
+      field: 'body/shiftHours',
+      message: `a shift of ${input.shiftHours} hours would overlap the next one, which starts ${input.shiftDays} day(s) later (at most ${24 * input.shiftDays})`,
+    });
+  }
+  if (input.responderIds.length === 0) {
+    problems.push({ field: 'body/responderIds', message: 'name at least one responder' });
+  }
+  if (problems.length > 0) {
+    throw invalidInput(
+      `the rotation has problems: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+      problems,
+    );
+  }
+}
+
+export function presentRotation(row: RotationRow): Rotation {
+  return {
+    id: row.id,
+    party: row.party_code,
+    name: row.name,
+    timeZone: row.time_zone,
+    startsOn: row.starts_on,
+    shiftStart: row.shift_start,
+    shiftDays: row.shift_days,
+    shiftHours: row.shift_hours,
+    responderIds: row.responder_ids as string[],
+    createdAt: row.created_at.toISOString(),
+    createdBy: row.created_by,
+    version: row.version,
+  };
+}
+
+function eventOf(shift: Shift, withName: boolean, stamp: Date): CalendarEvent {
+  const away = shift.unavailability.map((u) => `${u.kind} ${u.from} to ${u.to}`).join('; ');
+  const description = [
+    `Responder: ${shift.responderName}`,
+    `Local time (${shift.local.timeZone}): ${shift.local.start} to ${shift.local.end}`,
+    ...(shift.unavailable ? [`Responder unavailable during this shift: ${away}`] : []),
+  ].join('\n');
+  return {
+    uid: `${shift.rotationId}-${shift.index}@vytis`,
+    stamp,
+    start: new Date(shift.start),
+    end: new Date(shift.end),
+    summary: `On duty: ${shift.rotationName} (${shift.party})${withName ? ` — ${shift.responderName}` : ''}`,
+    description,
+    categories: ['duty', shift.party],
+    status: shift.unavailable ? 'TENTATIVE' : 'CONFIRMED',
+  };
+}

@@ -1,0 +1,199 @@
+import type { Insertable, Updateable } from 'kysely';
+import { deploymentsVisibleTo } from '../../access/policy.ts';
+import type { Actor } from '../../context.ts';
+import type {
+  DeploymentMembersTable,
+  DeploymentsTable,
+  TeamProposalsTable,
+} from '../../platform/db/schema.ts';
+import type { Executor, Tx } from '../../platform/db/transaction.ts';
+
+const BUSY = ['pending', 'released'];
+const OVER = ['stood_down', 'cancelled'];
+
+/**
+ * Every responder with what stands in their way for a window: leave or unavailability overlapping
+ * it, another live deployment overlapping it, and their deployments in the last year (fairness).
+ */
+export async function rosterForWindow(db: Executor, from: Date, to: Date, yearAgo: Date) {
+  return db
+    .selectFrom('responders as r')
+    .selectAll('r')
+    .select((eb) => [
+      eb
+        .exists(
+          eb
+            .selectFrom('responder_unavailability as u')
+            .select('u.id')
+            .whereRef('u.responder_id', '=', 'r.id')
+            .where('u.starts_at', '<', to)
+            .where('u.ends_at', '>', from),
+        )
+        .as('unavailable'),
+      eb
+        .exists(
+          eb
+            .selectFrom('deployment_members as m')
+            .innerJoin('deployments as d', 'd.id', 'm.deployment_id')
+            .select('m.responder_id')
+            .whereRef('m.responder_id', '=', 'r.id')
+            .where('m.status', 'in', BUSY)
+            .where('d.status', 'not in', OVER)
+            .where('d.window_from', '<', to)
+            .where('d.window_to', '>', from),
+        )
+        .as('busy'),
+      eb
+        .selectFrom('deployment_members as m')
+        .innerJoin('deployments as d', 'd.id', 'm.deployment_id')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .whereRef('m.responder_id', '=', 'r.id')
+        .where('m.status', '=', 'released')
+        .where('d.created_at', '>', yearAgo)
+        .as('recent'),
+    ])
+    .orderBy('r.id')
+    .execute();
+}
+
+export async function insertProposal(trx: Tx, row: Insertable<TeamProposalsTable>) {
+  return trx.insertInto('team_proposals').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findProposal(db: Executor, requestId: string, id: string) {
+  return db
+    .selectFrom('team_proposals')
+    .selectAll()
+    .where('id', '=', id)
+    .where('request_id', '=', requestId)
+    .executeTakeFirst();
+}
+
+export async function listProposals(db: Executor, requestId: string) {
+  return db
+    .selectFrom('team_proposals')
+    .selectAll()
+    .where('request_id', '=', requestId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .execute();
+}
+
+export async function supersedeProposals(trx: Tx, requestId: string) {
+  await trx
+    .updateTable('team_proposals')
+    .set({ status: 'superseded' })
+    .where('request_id', '=', requestId)
+    .where('status', '=', 'proposed')
+    .execute();
+}
+
+export async function setProposalStatus(trx: Tx, id: string, status: string) {
+  await trx.updateTable('team_proposals').set({ status }).where('id', '=', id).execute();
+}
+
+export async function insertDeployment(trx: Tx, row: Insertable<DeploymentsTable>) {
+  return trx.insertInto('deployments').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function insertMembers(trx: Tx, rows: Insertable<DeploymentMembersTable>[]) {
+  if (rows.length > 0) await trx.insertInto('deployment_members').values(rows).execute();
+}
+
+export async function liveDeploymentOf(db: Executor, requestId: string) {
+  return db
+    .selectFrom('deployments')
+    .selectAll()
+    .where('request_id', '=', requestId)
+    .where('status', 'not in', OVER)
+    .executeTakeFirst();
+}
+
+export async function lockVisibleDeployment(trx: Tx, viewer: Actor, id: string) {
+  return trx
+    .selectFrom('deployments')
+    .selectAll()
+    .where('id', '=', id)
+    .where(deploymentsVisibleTo(viewer))
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function findVisibleDeployment(db: Executor, viewer: Actor, id: string) {
+  return db
+    .selectFrom('deployments')
+    .selectAll()
+    .where('id', '=', id)
+    .where(deploymentsVisibleTo(viewer))
+    .executeTakeFirst();
+}
+
+export async function updateDeployment(trx: Tx, id: string, changes: Updateable<DeploymentsTable>) {
+  return trx
+    .updateTable('deployments')
+    .set((eb) => ({ ...changes, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function members(db: Executor, deploymentId: string) {
+  return db
+    .selectFrom('deployment_members as m')
+    .innerJoin('responders as r', 'r.id', 'm.responder_id')
+    .selectAll('m')
+    .select(['r.name', 'r.skills'])
+    .where('m.deployment_id', '=', deploymentId)
+    .orderBy('m.party_code')
+    .orderBy('r.name')
+    .execute();
+}
+
+export async function updateMember(
+  trx: Tx,
+  deploymentId: string,
+  responderId: string,
+  changes: Updateable<DeploymentMembersTable>,
+) {
+  return trx
+    .updateTable('deployment_members')
+    .set(changes)
+    .where('deployment_id', '=', deploymentId)
+    .where('responder_id', '=', responderId)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function declinedFor(db: Executor, requestId: string) {
+  const rows = await db
+    .selectFrom('deployment_members as m')
+    .innerJoin('deployments as d', 'd.id', 'm.deployment_id')
+    .select('m.responder_id')
+    .where('d.request_id', '=', requestId)
+    .where('m.status', '=', 'declined')
+    .execute();
+  return rows.map((r) => r.responder_id);
+}
+
+export async function insertRevocation(
+  trx: Tx,
+  row: {
+    pass_id: string;
+    deployment_id: string;
+    responder_id: string;
+    revoked_at: Date;
+    revoked_by: string;
+    reason: string | null;
+  },
+) {
+  return trx
+    .insertInto('pass_revocations')
+    .values(row)
+    .onConflict((oc) => oc.column('pass_id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function revocations(db: Executor) {
+  return db.selectFrom('pass_revocations').select(['pass_id', 'revoked_at']).orderBy('revoked_at').execute();
+}

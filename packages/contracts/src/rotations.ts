@@ -1,0 +1,113 @@
+import { type Static, Type } from 'typebox';
+import { DateOnlySchema, oneOf, PartyCodeSchema, TimestampSchema, UuidSchema } from './common.ts';
+import { UNAVAILABILITY_KINDS } from './roster.ts';
+
+/** The longest cycle a rotation may have: four weeks per shift. */
+export const MAX_SHIFT_DAYS = 28;
+
+export const NewRotationSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    party: Type.Optional(PartyCodeSchema),
+    timeZone: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'IANA time zone the rotation is defined in, e.g. Europe/Vilnius',
+    }),
+    startsOn: Type.String({
+      maxLength: 10,
+      description: 'YYYY-MM-DD, a local date in timeZone: the day of the first shift',
+    }),
+    shiftStart: Type.String({ maxLength: 5, description: "HH:MM, local time in timeZone (e.g. '08:00')" }),
+    shiftDays: Type.Integer({
+      minimum: 1,
+      maximum: MAX_SHIFT_DAYS,
+      description: 'days from one shift start to the next (1 daily, 7 weekly)',
+    }),
+    shiftHours: Type.Integer({
+      minimum: 1,
+      maximum: 24 * MAX_SHIFT_DAYS,
+      description:
+        'how long a shift lasts, in elapsed hours; at most 24 × shiftDays. A rotation with 24 × shiftDays covers ' +
+        'the whole cycle: each shift then ends when the next begins (23 or 25 hours on a daylight-saving day)',
+    }),
+    responderIds: Type.Array(UuidSchema, {
+      minItems: 1,
+      maxItems: 200,
+      description: 'responders of the party, in the order they take the shifts',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type NewRotation = Static<typeof NewRotationSchema>;
+
+export const RotationSchema = Type.Object({
+  id: UuidSchema,
+  party: PartyCodeSchema,
+  name: Type.String(),
+  timeZone: Type.String(),
+  startsOn: DateOnlySchema,
+  shiftStart: Type.String(),
+  shiftDays: Type.Integer(),
+  shiftHours: Type.Integer(),
+  responderIds: Type.Array(UuidSchema),
+  createdAt: TimestampSchema,
+  createdBy: Type.String(),
+  version: Type.Integer(),
+});
+export type Rotation = Static<typeof RotationSchema>;
+
+export const RotationListSchema = Type.Object({ items: Type.Array(RotationSchema) });
+
+export const RotationListQuerySchema = Type.Object(
+  { party: Type.Optional(PartyCodeSchema) },
+  { additionalProperties: false },
+);
+export type RotationListQuery = Static<typeof RotationListQuerySchema>;
+
+export const ShiftRangeQuerySchema = Type.Object(
+  {
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'default: now' })),
+    to: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'exclusive; at most 92 days after from (default: see the route)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ShiftRangeQuery = Static<typeof ShiftRangeQuerySchema>;
+
+export const ShiftUnavailabilitySchema = Type.Object({
+  kind: oneOf(UNAVAILABILITY_KINDS),
+  from: TimestampSchema,
+  to: TimestampSchema,
+  note: Type.Optional(Type.String()),
+});
+
+export const ShiftSchema = Type.Object({
+  rotationId: UuidSchema,
+  rotationName: Type.String(),
+  party: PartyCodeSchema,
+  index: Type.Integer({ description: 'the shift number k, from 0 on the rotation’s first day' }),
+  responderId: UuidSchema,
+  responderName: Type.String(),
+  start: TimestampSchema,
+  end: TimestampSchema,
+  local: Type.Object({
+    timeZone: Type.String(),
+    start: Type.String({ description: "local time with its offset, e.g. '2027-03-28T08:00:00+03:00'" }),
+    end: Type.String(),
+  }),
+  unavailable: Type.Boolean({ description: 'the responder is on leave or unavailable during part of it' }),
+  unavailability: Type.Array(ShiftUnavailabilitySchema),
+});
+export type Shift = Static<typeof ShiftSchema>;
+
+export const ShiftListSchema = Type.Object({
+  from: TimestampSchema,
+  to: TimestampSchema,
+  items: Type.Array(ShiftSchema),
+});
+export type ShiftList = Static<typeof ShiftListSchema>;

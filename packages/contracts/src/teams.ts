@@ -1,0 +1,157 @@
+import { type Static, Type } from 'typebox';
+import { oneOf, PartyCodeSchema, TimestampSchema, UuidSchema } from './common.ts';
+import { SkillSchema } from './requests.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+
+export const TeamProposalSchema = Type.Object({
+  id: UuidSchema,
+  requestId: UuidSchema,
+  status: oneOf(['proposed', 'adopted', 'superseded'] as const),
+  feasible: Type.Boolean({
+    description: 'false: the needs cannot all be met; members is the best partial team',
+  }),
+  members: Type.Array(
+    Type.Object({
+      responderId: UuidSchema,
+      name: Type.String(),
+      party: PartyCodeSchema,
+      covers: Type.Array(SkillSchema),
+      reasons: Type.Array(Type.String()),
+    }),
+  ),
+  objective: Type.Object({
+    startHours: Type.Number({ description: 'hours until the whole team can start' }),
+    size: Type.Integer(),
+    recentDeployments: Type.Integer(),
+    largestParty: Type.Integer(),
+  }),
+  excluded: Type.Array(Type.Object({ responderId: UuidSchema, name: Type.String(), reason: Type.String() })),
+  unmet: Type.Array(
+    Type.Object({
+      skill: SkillSchema,
+      minLevel: Type.Integer(),
+      needed: Type.Integer(),
+      covered: Type.Integer(),
+    }),
+  ),
+  stats: Type.Object({ candidates: Type.Integer(), afterPruning: Type.Integer(), solveMs: Type.Number() }),
+  createdAt: TimestampSchema,
+  createdBy: Type.String(),
+});
+export type TeamProposal = Static<typeof TeamProposalSchema>;
+
+export const DEPLOYMENT_STATUSES = [
+  'proposed',
+  'released',
+  'accepted',
+  'en_route',
+  'remote',
+  'on_site',
+  'stood_down',
+  'cancelled',
+] as const;
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+
+export const DeploymentSchema = Type.Object({
+  id: UuidSchema,
+  requestId: UuidSchema,
+  proposalId: UuidSchema,
+  hostParty: PartyCodeSchema,
+  status: oneOf(DEPLOYMENT_STATUSES),
+  mode: Type.String(),
+  window: Type.Object({ from: TimestampSchema, to: TimestampSchema }),
+  members: Type.Array(
+    Type.Object({
+      responderId: UuidSchema,
+      name: Type.String(),
+      party: PartyCodeSchema,
+      status: oneOf(['pending', 'released', 'declined', 'replaced'] as const),
+      reasons: Type.Array(Type.String()),
+      decidedBy: Nullable(Type.String()),
+      decidedAt: Nullable(TimestampSchema),
+      decisionReason: Nullable(Type.String()),
+      passId: Nullable(UuidSchema),
+    }),
+  ),
+  acceptance: Nullable(
+    Type.Object({
+      personnelStatus: Type.String(),
+      access: Type.String(),
+      liabilityAgreementSha256: Type.String(),
+      note: Nullable(Type.String()),
+      acceptedAt: TimestampSchema,
+      acceptedBy: Type.String(),
+    }),
+  ),
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+  version: Type.Integer(),
+});
+export type Deployment = Static<typeof DeploymentSchema>;
+
+export const ProposalParamsSchema = Type.Object(
+  { id: UuidSchema, pid: UuidSchema },
+  { additionalProperties: false },
+);
+export const MemberParamsSchema = Type.Object(
+  { id: UuidSchema, responderId: UuidSchema },
+  { additionalProperties: false },
+);
+
+export const ReleaseBodySchema = Type.Object(
+  {
+    decision: oneOf(['release', 'decline'] as const),
+    reason: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+export type ReleaseBody = Static<typeof ReleaseBodySchema>;
+
+export const AcceptanceBodySchema = Type.Object(
+  {
+    personnelStatus: Type.String({
+      minLength: 1,
+      maxLength: 2000,
+      description: 'the legal status of the team on the territory (e.g. under the MoU, Art. …)',
+    }),
+    access: Type.String({
+      minLength: 1,
+      maxLength: 2000,
+      description: 'systems and premises access granted',
+    }),
+    liabilityAgreementSha256: Type.String({
+      pattern: '^[0-9a-f]{64}$',
+      description: 'SHA-256 (hex) of the signed liability agreement',
+    }),
+    note: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+export type AcceptanceBody = Static<typeof AcceptanceBodySchema>;
+
+export const DeploymentStatusBodySchema = Type.Object(
+  { status: oneOf(['en_route', 'remote', 'on_site', 'stood_down'] as const) },
+  { additionalProperties: false },
+);
+
+export const PassResponseSchema = Type.Object({
+  pass: Type.String({
+    description: 'a compact JWS (EdDSA) signed with the node key; verify with GET /node/keys',
+  }),
+  passId: UuidSchema,
+  keyId: Type.String(),
+  expiresAt: TimestampSchema,
+  qrSvg: Type.String({ description: 'the pass as a QR code (SVG)' }),
+});
+
+export const RevocationListSchema = Type.Object({
+  revoked: Type.Array(UuidSchema),
+  updatedAt: Nullable(TimestampSchema),
+});
+
+export const RevokeBodySchema = Type.Object(
+  { reason: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { additionalProperties: false },
+);
