@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { adminSocketPath, isNodeListening, startAdminSocket } from './cli/admin-socket.ts';
 import { describeError } from './cli/describe-error.ts';
 import { loadConfigOrExit } from './config.ts';
+import { closeSolverPool, warmSolverPool } from './modules/teams/solver/index.ts';
 import { startBackgroundWork, startHttp } from './node.ts';
 
 /**
@@ -49,6 +50,9 @@ const checkpointTimer = setInterval(() => {
 }, config.checkpointSeconds * 1000);
 checkpointTimer.unref();
 
+// Bundling the solver's workers and loading HiGHS takes a moment: do it before the first proposal.
+warmSolverPool().catch((error) => app.log.warn({ err: error }, 'team solver pool did not start'));
+
 const backgroundWork = startBackgroundWork(services, config.schedulerSeconds * 1000, (what, error) =>
   app.log.error({ err: error }, `${what} failed`),
 );
@@ -65,6 +69,7 @@ async function shutdown(signal: string) {
   app.log.info({ signal }, 'shutting down: finishing requests in flight');
   clearInterval(checkpointTimer);
   await backgroundWork.stop();
+  await closeSolverPool();
   adminServer?.close();
   try {
     await app.close();

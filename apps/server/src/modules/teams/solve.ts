@@ -1,6 +1,7 @@
+import { solveTeamInWorker } from './solver/index.ts';
 import type { TeamProblem, TeamSolution } from './solver/types.ts';
 
-/** The node's solver: exact, and off the request thread. */
-export async function solveOffThread(_problem: TeamProblem): Promise<TeamSolution> {
-  throw new Error('solver not wired yet');
+/** The node's solver: exact (HiGHS after pruning), and off the request thread in a worker pool. */
+export function solveOffThread(problem: TeamProblem): Promise<TeamSolution> {
+  return solveTeamInWorker(problem);
 }
