@@ -99,6 +99,8 @@ export interface TeamSolution {
 export interface SolveOptions {
   /** Drop candidates that provably cannot change the optimum (default true). */
   prune?: boolean;
+  /** With pruning: look for a greedy full team first, to skip the shortfall stage and bound the start (default true; false runs every MILP stage — for tests). */
+  greedy?: boolean;
   /** HiGHS time limit over all stages, in seconds (default none); exceeded → SolverTimeoutError. */
   timeLimitSeconds?: number;
   /** How many not-chosen candidates to explain (default 10). */
