@@ -5,5 +5,5 @@ export * from './identity.ts';
 export * from './parties.ts';
 export * from './requests.ts';
 export * from './roster.ts';
-export * from './teams.ts';
 export * from './rotations.ts';
+export * from './teams.ts';

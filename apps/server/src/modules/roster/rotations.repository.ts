@@ -1,7 +1,7 @@
 import type { Insertable } from 'kysely';
 import { partyRosterVisibleTo, respondersVisibleTo, rotationsVisibleTo } from '../../access/policy.ts';
 import type { Actor } from '../../context.ts';
-import type { Database, DutyRotationsTable } from '../../platform/db/schema.ts';
+import type { DutyRotationsTable } from '../../platform/db/schema.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
 
 /** The party, if it exists and the viewer may see its roster. */

@@ -489,7 +489,7 @@ export class TeamsService {
     const member = (await repo.members(this.deps.db, deploymentId)).find(
       (m) => m.responder_id === responderId,
     );
-    if (!member || member.status !== 'released')
+    if (member?.status !== 'released')
       throw notFound(`a released responder ${responderId} on this deployment`);
     const mayHold =
       hasRole(ctx.actor, 'coordinator', 'admin') ||
