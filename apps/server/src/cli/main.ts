@@ -141,14 +141,24 @@ pass
   )
   .option('--revoked <file>', 'a revocation list: {"revoked": ["<pass id>", ...]} or an array of pass ids')
   .option('--json', 'print the result as JSON')
+  .option(
+    '--at <time>',
+    'check validity at this ISO 8601 time instead of now (e.g. the first day of the mission)',
+  )
   .addHelpText('after', '\nTOKEN "-" reads the pass from standard input.')
-  .action(async (token: string, opts: { key?: string[]; revoked?: string; json?: boolean }) => {
+  .action(async (token: string, opts: { key?: string[]; revoked?: string; json?: boolean; at?: string }) => {
+    const at = opts.at === undefined ? undefined : new Date(opts.at);
+    if (at && Number.isNaN(at.getTime())) {
+      finish({ exitCode: 1, stdout: '', stderr: `--at must be an ISO 8601 time (got ${opts.at})\n` });
+      return;
+    }
     const result = await passVerifyCommand({
       token: token === '-' ? await readStdin(false) : token,
       keyFiles: opts.key,
       revokedFile: opts.revoked,
       json: opts.json,
       dataDir: () => loadConfigOrExit().dataDir,
+      ...(at ? { now: at } : {}),
     });
     finish(result);
   });

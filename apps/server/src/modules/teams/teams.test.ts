@@ -210,15 +210,27 @@ describe('team assembly, release, acceptance and passes', () => {
     const keyFile = path.join(node.dataDir, 'jwks.json');
     fs.writeFileSync(keyFile, JSON.stringify(jwks));
     const bin = path.join(import.meta.dirname, '..', '..', '..', 'bin', 'vytis.js');
-    const cli = spawnSync(process.execPath, [bin, 'pass', 'verify', passes[0]!, '--key', keyFile], {
-      encoding: 'utf8',
-      env: { ...process.env, VYTIS_DATA_DIR: node.dataDir },
-    });
-    // The pass is valid from the window's start: the CLI's clock is today's, so before it, or within it.
-    assert.ok(
-      cli.status === 0 || /not yet valid/.test(cli.stderr),
-      `vytis pass verify: ${cli.status} ${cli.stdout} ${cli.stderr}`,
+    const during = '2026-11-25T00:00:00Z';
+    const cli = spawnSync(
+      process.execPath,
+      [bin, 'pass', 'verify', passes[0]!, '--key', keyFile, '--at', during],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, VYTIS_DATA_DIR: node.dataDir },
+      },
     );
+    assert.equal(cli.status, 0, `vytis pass verify: ${cli.stdout} ${cli.stderr}`);
+    assert.match(cli.stdout, /valid responder pass/);
+    const early = spawnSync(
+      process.execPath,
+      [bin, 'pass', 'verify', passes[0]!, '--key', keyFile, '--at', '2026-11-23T12:00:00Z'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, VYTIS_DATA_DIR: node.dataDir },
+      },
+    );
+    assert.equal(early.status, 1);
+    assert.match(early.stderr, /not yet valid/, 'a pass is valid from the mission window');
 
     const revoked = await call(
       poc.LT!,
