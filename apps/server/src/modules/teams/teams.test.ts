@@ -94,6 +94,11 @@ describe('team assembly, release, acceptance and passes', () => {
     assert.ok((perParty.get('RO') ?? 0) <= 2, "Romania's restriction: at most 2 per mission");
     assert.ok(proposal.excluded.length > 0, 'the nearest excluded are named');
     assert.ok(proposal.excluded.every((e: any) => e.reason.length > 0));
+    assert.doesNotMatch(
+      proposal.excluded[0].reason,
+      /covers none of the needs/,
+      'the nearest excluded who had a needed skill come first',
+    );
 
     const adopted = await call(
       coordinator,

@@ -68,8 +68,14 @@ export function explainExcluded(
   limit: number,
 ): TeamSolution['excluded'] {
   const inTeam = new Set(team);
+  // "Why not them?" matters most for those declined by their home state, then for those who had
+  // something the team needs; those covering no need come last. Within each, by start, deployments.
+  const group = (i: number) => (prep.excluded[i] ? 0 : prep.mask[i] === 0 ? 2 : 1);
   const before = (a: number, b: number) =>
-    prep.start[a]! - prep.start[b]! || prep.deployments[a]! - prep.deployments[b]! || a - b;
+    group(a) - group(b) ||
+    prep.start[a]! - prep.start[b]! ||
+    prep.deployments[a]! - prep.deployments[b]! ||
+    a - b;
   // The `limit` best-ranked candidates not in the team, by one pass keeping a short sorted list.
   const nearest: number[] = [];
   for (let i = 0; i < prep.cands.length && limit > 0; i++) {
