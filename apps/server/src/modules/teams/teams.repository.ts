@@ -164,6 +164,27 @@ export async function updateMember(
     .executeTakeFirst();
 }
 
+/** Gives a member their pass id once; returns the id and time that stand (another request's, if it was first). */
+export async function fixPass(trx: Tx, deploymentId: string, responderId: string, passId: string, at: Date) {
+  const set = await trx
+    .updateTable('deployment_members')
+    .set({ pass_id: passId, pass_issued_at: at })
+    .where('deployment_id', '=', deploymentId)
+    .where('responder_id', '=', responderId)
+    .where('pass_id', 'is', null)
+    .returning(['pass_id', 'pass_issued_at'])
+    .executeTakeFirst();
+  const row =
+    set ??
+    (await trx
+      .selectFrom('deployment_members')
+      .select(['pass_id', 'pass_issued_at'])
+      .where('deployment_id', '=', deploymentId)
+      .where('responder_id', '=', responderId)
+      .executeTakeFirstOrThrow());
+  return { passId: row.pass_id!, issuedAt: row.pass_issued_at!, created: set !== undefined };
+}
+
 export async function declinedFor(db: Executor, requestId: string) {
   const rows = await db
     .selectFrom('deployment_members as m')

@@ -503,8 +503,7 @@ export class TeamsService {
       );
     }
     const request = await this.deps.requests.findForSystem(deployment.request_id);
-    const passId = await this.passIdFor(ctx, deploymentId, responderId, member.pass_id);
-    const issuedAt = member.pass_issued_at ?? this.deps.clock.now();
+    const { passId, issuedAt } = await this.passFor(ctx, deploymentId, responderId, member);
     const token = await issuePass(
       this.deps.key,
       {
@@ -530,21 +529,32 @@ export class TeamsService {
     };
   }
 
-  private async passIdFor(ctx: Ctx, deploymentId: string, responderId: string, existing: string | null) {
-    if (existing) return existing;
+  /** The pass's id and time of issue, fixed the first time it is asked for. */
+  private async passFor(
+    ctx: Ctx,
+    deploymentId: string,
+    responderId: string,
+    member: { pass_id: string | null; pass_issued_at: Date | null },
+  ) {
+    if (member.pass_id && member.pass_issued_at)
+      return { passId: member.pass_id, issuedAt: member.pass_issued_at };
     return inTransaction(this.deps.db, async (trx) => {
-      const passId = crypto.randomUUID();
-      const updated = await repo.updateMember(trx, deploymentId, responderId, {
-        pass_id: passId,
-        pass_issued_at: this.deps.clock.now(),
-      });
-      await this.deps.audit.record(trx, ctx, {
-        action: 'pass.issue',
-        objectType: 'deployment',
-        objectId: deploymentId,
-        summary: { responderId, passId },
-      });
-      return updated?.pass_id ?? passId;
+      const fixed = await repo.fixPass(
+        trx,
+        deploymentId,
+        responderId,
+        crypto.randomUUID(),
+        this.deps.clock.now(),
+      );
+      if (fixed.created) {
+        await this.deps.audit.record(trx, ctx, {
+          action: 'pass.issue',
+          objectType: 'deployment',
+          objectId: deploymentId,
+          summary: { responderId, passId: fixed.passId },
+        });
+      }
+      return { passId: fixed.passId, issuedAt: fixed.issuedAt };
     });
   }
 
