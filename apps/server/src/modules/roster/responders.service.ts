@@ -139,8 +139,12 @@ export class RespondersService {
       end: Date.parse(p.to),
     }));
     periods.forEach((p, i) => {
-      if (Number.isNaN(p.start) || Number.isNaN(p.end)) {
-        problems.push({ field: `body/unavailability/${i}`, message: 'from and to must be valid times' });
+      const usable = (ms: number) => !Number.isNaN(ms) && ms >= 0 && ms < Date.UTC(10000, 0, 1);
+      if (!usable(p.start) || !usable(p.end)) {
+        problems.push({
+          field: `body/unavailability/${i}`,
+          message: 'from and to must be times between 1970 and 9999',
+        });
       } else if (p.end <= p.start) {
         problems.push({ field: `body/unavailability/${i}/to`, message: 'must be after from' });
       }

@@ -15,7 +15,14 @@ const OVER = ['stood_down', 'cancelled'];
  * Every responder with what stands in their way for a window: leave or unavailability overlapping
  * it, another live deployment overlapping it, and their deployments in the last year (fairness).
  */
-export async function rosterForWindow(db: Executor, from: Date, to: Date, yearAgo: Date) {
+export async function rosterForWindow(
+  db: Executor,
+  from: Date,
+  to: Date,
+  yearAgo: Date,
+  /** A deployment being re-solved: its own members are not busy elsewhere. */
+  ownDeploymentId: string | null = null,
+) {
   return db
     .selectFrom('responders as r')
     .selectAll('r')
@@ -40,7 +47,8 @@ export async function rosterForWindow(db: Executor, from: Date, to: Date, yearAg
             .where('m.status', 'in', BUSY)
             .where('d.status', 'not in', OVER)
             .where('d.window_from', '<', to)
-            .where('d.window_to', '>', from),
+            .where('d.window_to', '>', from)
+            .$if(ownDeploymentId !== null, (q) => q.where('d.id', '<>', ownDeploymentId!)),
         )
         .as('busy'),
       eb

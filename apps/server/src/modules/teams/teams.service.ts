@@ -128,7 +128,15 @@ export class TeamsService {
     return presentProposal(row);
   }
 
-  private async solveAndStore(ctx: Ctx, request: RequestRow, excludedIds: string[], trx?: Tx) {
+  private async solveAndStore(
+    ctx: Ctx,
+    request: RequestRow,
+    excludedIds: string[],
+    trx?: Tx,
+    ownDeploymentId: string | null = null,
+    /** Members who stay (a re-solve after a decline): only the gap they leave is solved. */
+    keepIds: readonly string[] = [],
+  ) {
     const db = trx ?? this.deps.db;
     const now = this.deps.clock.now();
     const fields = request.fields as NewRequest;
@@ -140,6 +148,7 @@ export class TeamsService {
       new Date(fields.window.from),
       new Date(fields.window.to),
       new Date(now.getTime() - YEAR_MS),
+      ownDeploymentId,
     )) as RosterRow[];
     const restrictions = framework.rules.restrictions ?? {};
     const preExcluded: { id: string; name: string; reason: string; startHours: number; useful: boolean }[] =
@@ -183,15 +192,50 @@ export class TeamsService {
         .map(([party, r]) => [party, r.maxPerMission!]),
     );
     const { minTeamSize, maxTeamSize, maxPerParty } = framework.rules.deployments;
-    const solution = await this.deps.solve({
-      needs: fields.needs as Need[],
-      candidates,
-      minSize: minTeamSize,
-      maxSize: maxTeamSize,
+    const kept = candidates.filter((c) => keepIds.includes(c.id));
+    const keptIn = (party: string) => kept.filter((k) => k.party === party).length;
+    const gapCaps = Object.fromEntries(
+      [...new Set([...Object.keys(partyCaps), ...kept.map((k) => k.party)])].map((party) => [
+        party,
+        Math.max(0, Math.min(partyCaps[party] ?? maxPerParty, maxPerParty) - keptIn(party)),
+      ]),
+    );
+    const gap = await this.deps.solve({
+      needs: (fields.needs as Need[])
+        .map((n) => ({
+          ...n,
+          count: n.count - kept.filter((k) => (k.skills[n.skill] ?? 0) >= n.minLevel).length,
+        }))
+        .filter((n) => n.count > 0),
+      candidates: candidates.filter((c) => !keepIds.includes(c.id)),
+      minSize: Math.max(0, minTeamSize - kept.length),
+      maxSize: Math.max(0, maxTeamSize - kept.length),
       maxPerParty,
-      partyCaps,
+      partyCaps: gapCaps,
       excludedIds,
     });
+    const solution = {
+      ...gap,
+      members: [
+        ...kept.map((k) => ({
+          id: k.id,
+          party: k.party,
+          covers: (fields.needs as Need[])
+            .filter((n) => (k.skills[n.skill] ?? 0) >= n.minLevel)
+            .map((n) => n.skill),
+          reasons: [
+            'stays on the team: their home state has not declined them',
+            `can start in ${k.startHours} h`,
+          ],
+        })),
+        ...gap.members,
+      ],
+      objective: {
+        ...gap.objective,
+        size: gap.objective.size + kept.length,
+        startHours: Math.max(gap.objective.startHours, ...kept.map((k) => k.startHours)),
+      },
+    };
     const names = new Map(roster.map((r) => [r.id, r.name]));
     // The solver explains the nearest of those it weighed; add the nearest ruled out before it,
     // those who had a needed skill first.
@@ -350,7 +394,13 @@ export class TeamsService {
       if (!released) await this.replaceDeclined(trx, ctx, deployment);
       const current = await repo.members(trx, deploymentId);
       const active = current.filter((m) => m.status === 'pending' || m.status === 'released');
-      if (active.length > 0 && active.every((m) => m.status === 'released')) {
+      // A re-solve after a decline that could not meet every need holds the team back.
+      const currentProposal = await repo.findProposal(
+        trx,
+        deployment.request_id,
+        (await repo.lockVisibleDeployment(trx, ctx.actor, deploymentId))!.proposal_id,
+      );
+      if (currentProposal?.feasible && active.length > 0 && active.every((m) => m.status === 'released')) {
         const done = await repo.updateDeployment(trx, deploymentId, { status: 'released', updated_at: now });
         await this.deps.audit.record(trx, ctx, {
           action: 'deployment.released',
@@ -369,7 +419,10 @@ export class TeamsService {
     const request = await this.deps.requests.lockForSystem(trx, deployment.request_id);
     const declined = await repo.declinedFor(trx, deployment.request_id);
     // The declined person's own deployment row still counts them as busy: re-solve sees them excluded anyway.
-    const proposal = await this.solveAndStore(ctx, request, declined, trx);
+    const staying = (await repo.members(trx, deployment.id))
+      .filter((m) => m.status === 'pending' || m.status === 'released')
+      .map((m) => m.responder_id);
+    const proposal = await this.solveAndStore(ctx, request, declined, trx, deployment.id, staying);
     const solution = proposal.solution as { members: TeamProposal['members'] };
     await repo.setProposalStatus(trx, proposal.id, 'adopted');
     const current = await repo.members(trx, deployment.id);

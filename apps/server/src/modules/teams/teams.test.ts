@@ -130,7 +130,18 @@ describe('team assembly, release, acceptance and passes', () => {
     );
     assert.ok([403, 404].includes(wrong.statusCode), `another state's PoC: ${wrong.statusCode}`);
 
-    // One home state declines its person: the team is re-solved without them.
+    // Another state has already released its person; then one home state declines: the team is
+    // re-solved without the declined one, and the released one stays.
+    const kept = deployment.members.find((m: any) => m.party !== first.party)!;
+    const keptRes = await call(
+      poc[kept.party]!,
+      'POST',
+      `/deployments/${deployment.id}/members/${kept.responderId}/release`,
+      {
+        decision: 'release',
+      },
+    );
+    assert.equal(keptRes.statusCode, 200, keptRes.body);
     const declined = await call(
       poc[first.party]!,
       'POST',
@@ -148,9 +159,14 @@ describe('team assembly, release, acceptance and passes', () => {
     const active = afterDecline.members.filter((m: any) => m.status === 'pending' || m.status === 'released');
     assert.ok(!active.some((m: any) => m.responderId === first.responderId), 'the declined person is out');
     assert.ok(active.length >= 2, 'the team still stands');
+    assert.equal(
+      afterDecline.members.find((m: any) => m.responderId === kept.responderId).status,
+      'released',
+      'a member already released is not thrown out by the re-solve',
+    );
 
     let current = afterDecline;
-    for (const member of active) {
+    for (const member of active.filter((m: any) => m.status === 'pending')) {
       const res = await call(
         poc[member.party]!,
         'POST',
