@@ -391,15 +391,11 @@ export class TeamsService {
         objectId: deploymentId,
         summary: { responderId, party: member.party_code, reason: body.reason ?? null },
       });
-      if (!released) await this.replaceDeclined(trx, ctx, deployment);
+      const proposalId = released ? deployment.proposal_id : await this.replaceDeclined(trx, ctx, deployment);
       const current = await repo.members(trx, deploymentId);
       const active = current.filter((m) => m.status === 'pending' || m.status === 'released');
       // A re-solve after a decline that could not meet every need holds the team back.
-      const currentProposal = await repo.findProposal(
-        trx,
-        deployment.request_id,
-        (await repo.lockVisibleDeployment(trx, ctx.actor, deploymentId))!.proposal_id,
-      );
+      const currentProposal = await repo.findProposal(trx, deployment.request_id, proposalId);
       if (currentProposal?.feasible && active.length > 0 && active.every((m) => m.status === 'released')) {
         const done = await repo.updateDeployment(trx, deploymentId, { status: 'released', updated_at: now });
         await this.deps.audit.record(trx, ctx, {
@@ -415,10 +411,14 @@ export class TeamsService {
     return this.present(row);
   }
 
-  private async replaceDeclined(trx: Tx, ctx: Ctx, deployment: Selectable<DeploymentsTable>) {
+  /** Re-solves the gap a decline left; returns the deployment's new proposal. */
+  private async replaceDeclined(
+    trx: Tx,
+    ctx: Ctx,
+    deployment: Selectable<DeploymentsTable>,
+  ): Promise<string> {
     const request = await this.deps.requests.lockForSystem(trx, deployment.request_id);
     const declined = await repo.declinedFor(trx, deployment.request_id);
-    // The declined person's own deployment row still counts them as busy: re-solve sees them excluded anyway.
     const staying = (await repo.members(trx, deployment.id))
       .filter((m) => m.status === 'pending' || m.status === 'released')
       .map((m) => m.responder_id);
@@ -449,6 +449,7 @@ export class TeamsService {
       proposal_id: proposal.id,
       updated_at: this.deps.clock.now(),
     });
+    return proposal.id;
   }
 
   /** The host party's PoC accepts the released team on its territory. */
