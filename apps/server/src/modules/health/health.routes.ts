@@ -3,18 +3,12 @@ import { Type } from 'typebox';
 import { AppError } from '../../errors.ts';
 import { access } from '../../http/access.ts';
 import type { Services } from '../../http/services.ts';
+import { webAppRoutes } from '../../http/web-app.ts';
 import { pendingMigrations, ping } from '../../platform/db/database.ts';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  app.get('/', { config: { access: access.public }, schema: { hide: true } }, async (_request, reply) =>
-    reply
-      .type('text/html; charset=utf-8')
-      .send(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Vytis</title></head>' +
-          '<body><h1>Vytis node</h1><p>The API reference is at <a href="/docs">/docs</a> ' +
-          '(OpenAPI document: <a href="/openapi.json">/openapi.json</a>).</p></body></html>',
-      ),
-  );
+  // The web app at `/`, its files, and its client routes.
+  await webAppRoutes(app);
 
   app.get(
     '/healthz',

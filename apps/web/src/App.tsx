@@ -1,0 +1,125 @@
+import { AppShell, Badge, Burger, Button, Group, NavLink, Stack, Text, Title } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { useEffect, useRef } from 'react';
+import { Link, Navigate, Route, NavLink as RouterLink, Routes, useLocation } from 'react-router';
+import { LiveProvider } from './api/live.tsx';
+import { useAuth, useMe } from './auth.tsx';
+import { Loading } from './components/Problem.tsx';
+import { AuditPage } from './pages/Audit.tsx';
+import { CasePage } from './pages/CaseDetail.tsx';
+import { CasesPage, IndicatorsPage } from './pages/Cases.tsx';
+import { DeploymentPage, PassPage } from './pages/Deployment.tsx';
+import { HomePage } from './pages/Home.tsx';
+import { LoginPage } from './pages/Login.tsx';
+import { RequestPage } from './pages/RequestDetail.tsx';
+import { RequestsPage } from './pages/Requests.tsx';
+import { NewRequestPage } from './pages/RequestWizard.tsx';
+import { RosterPage } from './pages/Roster.tsx';
+
+export function App() {
+  const { user, ready } = useAuth();
+  if (!ready) return <Loading label="Reading your session" />;
+  if (!user) return <LoginPage />;
+  return (
+    <LiveProvider>
+      <Shell />
+    </LiveProvider>
+  );
+}
+
+const NAV: { to: string; label: string; roles?: string[] }[] = [
+  { to: '/', label: 'Situation' },
+  { to: '/requests', label: 'Requests' },
+  { to: '/requests/new', label: 'New request', roles: ['poc'] },
+  { to: '/roster', label: 'Roster' },
+  { to: '/cases', label: 'Cases' },
+  { to: '/indicators', label: 'Indicator lookup' },
+  { to: '/audit', label: 'Audit', roles: ['auditor', 'admin'] },
+];
+
+function Shell() {
+  const me = useMe();
+  const { logout, has } = useAuth();
+  const [opened, { toggle, close }] = useDisclosure();
+  const location = useLocation();
+  const main = useRef<HTMLElement>(null);
+
+  // A new page: close the drawer (tablet) and move focus to the content for screen readers.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on navigation
+  useEffect(() => {
+    close();
+    main.current?.focus({ preventScroll: true });
+  }, [location.pathname]);
+
+  return (
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 210, breakpoint: 'md', collapsed: { mobile: !opened } }}
+      padding="md"
+    >
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="md" size="sm" aria-label="Menu" />
+            <Link to="/" style={{ textDecoration: 'none', color: 'inherit' }}>
+              <Title order={3} c="indigo.9">
+                Vytis
+              </Title>
+            </Link>
+            <Text size="sm" c="dimmed" visibleFrom="sm">
+              cyber rapid-response force
+            </Text>
+          </Group>
+          <Group gap="xs" wrap="nowrap">
+            <Text size="sm" data-testid="whoami">
+              <b>{me.name}</b> · {me.party}
+            </Text>
+            <Group gap={4} visibleFrom="sm">
+              {me.roles.map((r) => (
+                <Badge key={r} size="sm" variant="outline">
+                  {r}
+                </Badge>
+              ))}
+            </Group>
+            <Button size="xs" variant="default" onClick={() => void logout()}>
+              Log out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label="Main">
+        <Stack gap={2} component="nav">
+          {NAV.filter((n) => !n.roles || has(...(n.roles as never[]))).map((n) => (
+            <NavLink
+              key={n.to}
+              component={RouterLink}
+              to={n.to}
+              end={n.to === '/' || n.to === '/requests'}
+              label={n.label}
+            />
+          ))}
+        </Stack>
+      </AppShell.Navbar>
+      <AppShell.Main id="main" ref={main} tabIndex={-1} style={{ outline: 'none' }}>
+        <Routes>
+          <Route path="/" element={<HomePage />} />
+          <Route path="/requests" element={<RequestsPage />} />
+          <Route path="/requests/new" element={<NewRequestPage />} />
+          <Route path="/requests/:id" element={<RequestPage />} />
+          <Route path="/deployments/:id" element={<DeploymentPage />} />
+          <Route path="/deployments/:id/passes/:responderId" element={<PassPage />} />
+          <Route path="/roster" element={<RosterPage />} />
+          <Route path="/cases" element={<CasesPage />} />
+          <Route path="/cases/:id" element={<CasePage />} />
+          <Route path="/indicators" element={<IndicatorsPage />} />
+          <Route path="/audit" element={<AuditPage />} />
+          <Route path="/login" element={<Navigate to="/" replace />} />
+          <Route path="*" element={<Text>No such page.</Text>} />
+        </Routes>
+      </AppShell.Main>
+    </AppShell>
+  );
+}

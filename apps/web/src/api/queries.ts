@@ -1,0 +1,40 @@
+import { useQuery } from '@tanstack/react-query';
+import type { AssistanceRequest, Party, RequestStatus } from '@vytis/contracts';
+import { api } from './client.ts';
+
+export type RequestSummary = {
+  id: string;
+  party: string;
+  title: string;
+  status: RequestStatus;
+  exercise: boolean;
+  severity: string;
+  tlp: string;
+  incidentClass: string;
+  priority: number;
+  createdAt: string;
+  submittedAt: string | null;
+  nextDeadline: { kind: string; dueAt: string } | null;
+  version: number;
+};
+export type RequestList = { items: RequestSummary[]; total: number; nextCursor: string | null };
+
+export const OPEN_STATUSES: RequestStatus[] = [
+  'submitted',
+  'voting',
+  'activated',
+  'partially_activated',
+  'assembling',
+  'deployed',
+  'stood_down',
+];
+
+export const useParties = () =>
+  useQuery({
+    queryKey: ['parties'],
+    queryFn: () => api<{ items: Party[]; asOf: string }>('/parties'),
+    staleTime: 5 * 60_000,
+  });
+
+export const useRequest = (id: string) =>
+  useQuery({ queryKey: ['request', id], queryFn: () => api<AssistanceRequest>(`/requests/${id}`) });

@@ -1,0 +1,89 @@
+import { useQueryClient } from '@tanstack/react-query';
+import type { Me } from '@vytis/contracts';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { ApiError, api, setCsrfToken, setOnUnauthenticated } from './api/client.ts';
+
+interface Session {
+  user: Me;
+  csrfToken: string;
+  expiresAt: string;
+}
+
+interface Auth {
+  user: Me | null;
+  /** null while the session is being read. */
+  ready: boolean;
+  login(name: string, password: string): Promise<void>;
+  logout(): Promise<void>;
+  has(...roles: Me['roles']): boolean;
+}
+
+const AuthContext = createContext<Auth | null>(null);
+// A hint (not a secret: the session cookie is HttpOnly) that this browser logged in, so a fresh
+// visitor is not greeted by a failed session check.
+const HINT = 'vytis.loggedIn';
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const [user, setUser] = useState<Me | null>(null);
+  const [ready, setReady] = useState(false);
+  const queryClient = useQueryClient();
+
+  const adopt = useCallback((session: Session | null) => {
+    setCsrfToken(session?.csrfToken ?? null);
+    setUser(session?.user ?? null);
+    if (session) localStorage.setItem(HINT, '1');
+    else localStorage.removeItem(HINT);
+  }, []);
+
+  useEffect(() => {
+    setOnUnauthenticated(() => {
+      adopt(null);
+      queryClient.clear();
+    });
+    if (!localStorage.getItem(HINT)) {
+      setReady(true);
+      return;
+    }
+    api<Session>('/session')
+      .then(adopt)
+      .catch(() => adopt(null))
+      .finally(() => setReady(true));
+  }, [adopt, queryClient]);
+
+  const value = useMemo<Auth>(
+    () => ({
+      user,
+      ready,
+      async login(name, password) {
+        const session = await api<Session>('/session', { body: { name, password } });
+        queryClient.clear();
+        adopt(session);
+      },
+      async logout() {
+        try {
+          await api('/session', { method: 'DELETE' });
+        } catch (error) {
+          if (!(error instanceof ApiError)) throw error;
+        }
+        adopt(null);
+        queryClient.clear();
+      },
+      has: (...roles) => Boolean(user && roles.some((r) => user.roles.includes(r))),
+    }),
+    [user, ready, adopt, queryClient],
+  );
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+export function useAuth(): Auth {
+  const auth = useContext(AuthContext);
+  if (!auth) throw new Error('useAuth outside AuthProvider');
+  return auth;
+}
+
+/** The signed-in user; only for pages under the login gate. */
+export function useMe(): Me {
+  const { user } = useAuth();
+  if (!user) throw new Error('not signed in');
+  return user;
+}
