@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const roots = ['apps/server/src', 'packages/contracts/src', 'scripts'];
+const roots = ['apps/server/src', 'packages/contracts/src', 'scripts', 'apps/web/test'];
 const findTests = (dir) =>
   fs.existsSync(dir)
     ? fs

@@ -63,6 +63,12 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Validator wording, said the way a person would. */
+const plain = (message: string) =>
+  message
+    .replace(/^must NOT have fewer than 1 characters?$/, 'is required')
+    .replace(/^must NOT have /, 'must not have ');
+
 export async function api<T>(path: string, options: CallOptions = {}): Promise<T> {
   const method = options.method ?? (options.body !== undefined || options.raw ? 'POST' : 'GET');
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -94,7 +100,9 @@ export async function api<T>(path: string, options: CallOptions = {}): Promise<T
   if (!response.ok) {
     const error = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | null)
       ?.error;
-    const details = Array.isArray(error?.details) ? (error.details as FieldProblem[]) : [];
+    const details = Array.isArray(error?.details)
+      ? (error.details as FieldProblem[]).map((d) => ({ ...d, message: plain(d.message) }))
+      : [];
     if (response.status === 401 && path !== '/session') onUnauthenticated();
     throw new ApiError(
       response.status,

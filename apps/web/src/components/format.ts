@@ -26,7 +26,21 @@ export function fmtDistance(ms: number): string {
   return ms >= 0 ? `in ${text}` : `${text} ago`;
 }
 
-export const humanize = (s: string) => s.replace(/[_-]+/g, ' ').replace(/^./, (c) => c.toUpperCase());
+const WORDS: Record<string, string> = {
+  'crrt-mou': 'CRRT MoU',
+  'cyber-solidarity-act': 'Cyber Solidarity Act',
+  'ot-ics': 'OT / ICS',
+  eu_institution: 'EU institution',
+  'ict-service-management': 'ICT service management',
+  onsite: 'On site',
+};
+
+export const humanize = (s: string) =>
+  WORDS[s] ??
+  s
+    .replace(/^nis2_/, 'NIS2 ')
+    .replace(/[_.-]+/g, ' ')
+    .replace(/^./, (c) => c.toUpperCase());
 
 /** `<input type="datetime-local">` value ⇄ ISO (UTC), in the viewer's zone. */
 export function localInputToIso(value: string): string | undefined {

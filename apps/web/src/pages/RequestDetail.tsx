@@ -296,7 +296,7 @@ function Deadlines({ r }: { r: AssistanceRequest }) {
               const done = d.state === 'met' || d.state === 'cancelled';
               return (
                 <Table.Tr key={d.kind}>
-                  <Table.Td>{humanize(d.kind.replace(/^nis2_/, 'NIS2 '))}</Table.Td>
+                  <Table.Td>{humanize(d.kind)}</Table.Td>
                   <Table.Td>{fmtTime(d.dueAt)}</Table.Td>
                   <Table.Td>
                     {done ? (
@@ -377,7 +377,15 @@ function Council({ r }: { r: AssistanceRequest }) {
               <Table.Tr key={party}>
                 <Table.Td>{party}</Table.Td>
                 <Table.Td>
-                  {v ? <Badge variant="light">{v.vote}</Badge> : <Text c="dimmed">not yet</Text>}
+                  {v ? (
+                    <Text fw={700} size="sm">
+                      {humanize(v.vote)}
+                    </Text>
+                  ) : (
+                    <Text c="dimmed" size="sm">
+                      not yet
+                    </Text>
+                  )}
                 </Table.Td>
                 <Table.Td className="wrap-anywhere">{v?.comment ?? ''}</Table.Td>
                 <Table.Td>{v ? `${fmtTime(v.castAt)} (${v.castBy})` : ''}</Table.Td>

@@ -122,7 +122,7 @@ function toBody(f: Form): Record<string, unknown> {
   return {
     title: f.title,
     affectedEntity: { name: f.entityName, sector: f.sector ?? undefined, essential: f.essential },
-    incidentClass: f.rsitClass && f.rsitType ? `rsit:${f.rsitClass}="${f.rsitType}"` : '',
+    incidentClass: f.rsitClass && f.rsitType ? `rsit:${f.rsitClass}="${f.rsitType}"` : undefined,
     severity: f.severity ?? undefined,
     tlp: f.tlp ?? undefined,
     pap: f.pap ?? undefined,

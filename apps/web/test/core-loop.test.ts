@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { sampleRoster } from '../../server/src/cli/demo-roster.ts';
+import type { TestUser } from '../../server/src/test/harness.ts';
+import { BrowserWorld, call, type Person, shot } from './browser.ts';
+
+/** Picks an option of a Mantine Select by its label. */
+async function pick(page: Page, label: string, option: string) {
+  await page.getByRole('combobox', { name: label, exact: true }).click();
+  await page.getByRole('option', { name: option, exact: true }).click();
+}
+
+describe('the core loop in a browser: request, council, team, release, acceptance, pass', () => {
+  const world = new BrowserWorld();
+  const api: Record<string, TestUser> = {};
+  let ltPoc: Person;
+  let people: Record<string, Person>;
+  let requestUrl = '';
+  let deploymentUrl = '';
+  let coordinatorUser: TestUser;
+
+  before(async () => {
+    await world.start();
+    for (const party of ['PL', 'EE', 'HR', 'NL', 'RO']) {
+      api[`${party}.poc`] = await world.node.user(`${party.toLowerCase()}.poc.api`, party, ['poc']);
+    }
+    api['HR.council'] = await world.node.user('hr.council', 'HR', ['council']);
+    // The standby roster: people of Poland and Estonia only, so their two PoCs release the team.
+    for (const person of sampleRoster(60).filter((p) => p.party === 'PL' || p.party === 'EE')) {
+      await call(world, api[`${person.party}.poc`]!, 'POST', '/responders', person);
+    }
+    // Estonia's weekly duty rotation, so the roster shows who is on duty.
+    const estonians = await call(world, api['EE.poc']!, 'GET', '/responders?party=EE&limit=3');
+    await call(world, api['EE.poc']!, 'POST', '/rotations', {
+      name: 'EE weekly standby',
+      timeZone: 'Europe/Tallinn',
+      startsOn: new Date(Date.now() - 14 * 86400_000).toISOString().slice(0, 10),
+      shiftStart: '08:00',
+      shiftDays: 7,
+      shiftHours: 168,
+      responderIds: (estonians.items as { id: string }[]).map((r) => r.id),
+    });
+    people = await world.people([
+      ['lt.poc', 'LT', ['poc']],
+      ['lt.council', 'LT', ['council']],
+      ['ee.council', 'EE', ['council']],
+      ['pl.council', 'PL', ['council']],
+      ['duty.officer', 'LT', ['coordinator', 'auditor']],
+      ['pl.poc', 'PL', ['poc']],
+      ['ee.poc', 'EE', ['poc']],
+    ]);
+    ltPoc = people['lt.poc']!;
+  });
+  after(() => world.stop());
+
+  it('an LT PoC files a request with the wizard: field-level errors first, then a draft, then submits it', async () => {
+    const { page } = ltPoc;
+    await page.getByRole('link', { name: 'New request' }).click();
+    await page.getByRole('heading', { name: 'New assistance request' }).waitFor();
+    // Saving an empty form: the node's 400 names each field, shown at the field itself.
+    world.allow(/^POST \/api\/v1\/requests 400$/);
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The request was not saved' }).waitFor();
+    const title = page.getByRole('textbox', { name: 'Title' });
+    assert.equal(await title.getAttribute('aria-invalid'), 'true', 'the title field is marked invalid');
+    await shot(page, 'wizard-errors');
+
+    await title.fill('Ransomware at the Lithuanian grid operator');
+    await page.getByRole('textbox', { name: 'Affected entity' }).fill('LITGRID control centre');
+    await pick(page, 'Sector (NIS2)', 'Energy');
+    await pick(page, 'Incident class (RSIT)', 'Malicious Code');
+    await pick(page, 'Incident type (RSIT)', 'Infected System');
+    await pick(page, 'Severity', 'Critical');
+    await pick(page, 'Likely impact', 'Severe');
+    await page
+      .getByRole('textbox', { name: 'Likely impact, described' })
+      .fill('SCADA servers **encrypted**; see https://example.org/advisory');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page
+      .getByRole('textbox', { name: 'What help is needed, and for what' })
+      .fill('Forensics and malware analysis on site.');
+    await pick(page, 'Skill 1', 'Digital forensics');
+    await page.getByRole('button', { name: 'Add a skill' }).click();
+    await pick(page, 'Skill 2', 'Malware analysis');
+    await page.getByRole('textbox', { name: 'City' }).fill('Vilnius');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page
+      .getByRole('textbox', { name: 'What was already done to limit the damage' })
+      .fill('Segments isolated.');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page
+      .getByTestId('request-title')
+      .filter({ hasText: 'Ransomware at the Lithuanian grid operator' })
+      .waitFor();
+    requestUrl = page.url();
+    assert.match(requestUrl, /\/requests\/[0-9a-f-]{36}$/);
+    await page.getByRole('button', { name: 'Submit to the force' }).click();
+    await page.getByText('Voting', { exact: true }).first().waitFor();
+    await page.getByText('Eligible — the council decides by majority').waitFor();
+    await shot(page, 'request-voting');
+  });
+
+  it('council members of several states vote from the request page; the decision shows live', async () => {
+    for (const party of ['LT', 'EE', 'PL']) {
+      const member = people[`${party.toLowerCase()}.council`]!;
+      await member.page.goto(requestUrl);
+      await member.page.getByText(`${party}'s vote`).waitFor();
+      await member.page.getByRole('textbox', { name: 'Comment' }).fill(`${party} supports activation`);
+      await member.page.getByRole('button', { name: 'Cast vote' }).click();
+      await member.page.getByTestId('votes').getByText(`${party} supports activation`).waitFor();
+      if (party === 'PL') await shot(member.page, 'request-council-vote');
+      await member.context.close();
+    }
+    // The fourth member's vote (over the API) makes a majority of six: the LT PoC's open page
+    // learns it from the live event stream, without a reload.
+    await call(world, api['HR.council']!, 'POST', `/requests/${requestUrl.split('/').pop()}/votes`, {
+      vote: 'activate',
+    });
+    await ltPoc.page.getByText('Decision: Activated').waitFor();
+    await ltPoc.page.getByText('Activated', { exact: true }).first().waitFor();
+  });
+
+  it('the coordinator proposes the explained team and adopts it', async () => {
+    const coordinator = people['duty.officer']!;
+    coordinatorUser = coordinator.user;
+    const { page } = coordinator;
+    await page.goto(requestUrl);
+    await page.getByRole('button', { name: 'Propose a team' }).click();
+    const proposal = page.getByTestId('proposal');
+    await proposal.getByText('covers every need').waitFor();
+    await proposal.getByText('Nearest not chosen').waitFor();
+    await shot(page, 'team-proposal');
+    await page.getByRole('button', { name: 'Adopt this team' }).click();
+    await page.getByRole('heading', { name: 'Team deployment' }).waitFor();
+    deploymentUrl = page.url();
+    assert.match(deploymentUrl, /\/deployments\/[0-9a-f-]{36}$/);
+  });
+
+  it('each home PoC releases its people, the host accepts, and the pass opens as a QR code', async () => {
+    // Each member's home PoC releases them (the deployment names whose people are on the team).
+    const deployment = await call(
+      world,
+      coordinatorUser,
+      'GET',
+      `/deployments/${deploymentUrl.split('/').pop()}`,
+    );
+    const homes = [...new Set((deployment.members as { party: string }[]).map((m) => m.party))].sort();
+    assert.ok(homes.length >= 1);
+    let homePoc: Person | undefined;
+    for (const party of homes) {
+      const poc = people[`${party.toLowerCase()}.poc`]!;
+      await poc.page.goto(deploymentUrl);
+      await poc.page.getByTestId('members').waitFor();
+      const release = poc.page.getByRole('button', { name: /^Release / });
+      while ((await release.count()) > 0) {
+        const before = await release.count();
+        await release.first().click();
+        await poc.page.waitForFunction(
+          (n) => document.querySelectorAll('button[aria-label^="Release "]').length < n,
+          before,
+        );
+      }
+      homePoc ??= poc;
+    }
+    await ltPoc.page.goto(deploymentUrl);
+    await ltPoc.page.getByTestId('deployment-status').filter({ hasText: 'Released' }).waitFor();
+    await ltPoc.page
+      .getByRole('textbox', { name: 'System and premises access granted' })
+      .fill('SOC network, server room B');
+    await ltPoc.page
+      .getByRole('textbox', { name: 'SHA-256 of the liability agreement' })
+      .fill('ab'.repeat(32));
+    await ltPoc.page.getByRole('button', { name: 'Accept the team' }).click();
+    await ltPoc.page.getByTestId('deployment-status').filter({ hasText: 'Accepted' }).waitFor();
+    await shot(ltPoc.page, 'deployment-accepted');
+
+    // The responder's pass, as their home PoC hands it over: a QR code and the signed token.
+    const { page } = homePoc!;
+    await page.reload();
+    await page.getByRole('link', { name: 'Pass' }).first().click();
+    await page.getByTestId('pass-qr').waitFor();
+    const token = await page.getByTestId('pass-token').textContent();
+    assert.match(token ?? '', /^ey[\w-]+\.[\w-]+\.[\w-]+$/);
+    await shot(page, 'responder-pass');
+    await ltPoc.page.goto(requestUrl);
+    await ltPoc.page.getByText('Deployed', { exact: true }).first().waitFor();
+  });
+
+  it('the situation page, the board, the roster and the audit log show it all', async () => {
+    const { page } = ltPoc;
+    await page.getByRole('link', { name: 'Situation' }).click();
+    await page.locator('[data-party="LT"]').waitFor();
+    await page.locator('[data-marker="deployment"]').first().waitFor();
+    await shot(page, 'home');
+    await page.getByRole('link', { name: 'Requests', exact: true }).click();
+    await page
+      .getByTestId('requests-board')
+      .getByText('Ransomware at the Lithuanian grid operator')
+      .waitFor();
+    await shot(page, 'requests-board');
+    const coordinator = people['duty.officer']!;
+    await coordinator.page.getByRole('link', { name: 'Roster' }).click();
+    await coordinator.page.getByTestId('responders').locator('tbody tr').first().waitFor();
+    await shot(coordinator.page, 'roster');
+    const auditor = coordinator;
+    await auditor.page.getByRole('link', { name: 'Audit' }).click();
+    await auditor.page.getByTestId('audit-verify').filter({ hasText: 'The chain verifies' }).waitFor();
+    await auditor.page.getByTestId('audit-log').getByText('request.submitted').first().waitFor();
+    await shot(auditor.page, 'audit');
+    world.assertClean();
+  });
+});
