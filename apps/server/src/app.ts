@@ -1,3 +1,4 @@
+import path from 'node:path';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -14,11 +15,18 @@ import { makeErrorHandler, toErrorResponse } from './http/error-handler.ts';
 import { requestIdOf } from './http/request-id.ts';
 import type { Services } from './http/services.ts';
 import { rejectUnstorableText } from './http/storable-text.ts';
+import { caseViewerOf } from './modules/cases/case-viewer.ts';
+import { casesRoutes } from './modules/cases/cases.routes.ts';
+import { CasesService } from './modules/cases/cases.service.ts';
 import { CouncilService } from './modules/council/council.service.ts';
+import { evidenceRoutes } from './modules/evidence/evidence.routes.ts';
+import { EvidenceService } from './modules/evidence/evidence.service.ts';
 import { FrameworkService } from './modules/framework/framework.service.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { identityRoutes } from './modules/identity/identity.routes.ts';
 import { IdentityService } from './modules/identity/identity.service.ts';
+import { indicatorsRoutes } from './modules/indicators/indicators.routes.ts';
+import { ObservablesService } from './modules/indicators/observables.service.ts';
 import { EventBus } from './modules/notifications/event-bus.ts';
 import { eventsRoutes } from './modules/notifications/events.routes.ts';
 import { EventsService } from './modules/notifications/events.service.ts';
@@ -50,6 +58,12 @@ export interface AppOptions {
   loginAttemptsPerMinute: number;
   cookieSecure: boolean;
   webhookPrivateNetworks: boolean;
+  /** The largest indicator file a bulk import reads. */
+  importMaxBytes: number;
+  /** The largest evidence file accepted. */
+  evidenceMaxBytes: number;
+  /** Where evidence files are kept (under the data directory). */
+  evidenceDir: string;
 }
 
 export const DEFAULT_APP_OPTIONS: AppOptions = {
@@ -60,6 +74,9 @@ export const DEFAULT_APP_OPTIONS: AppOptions = {
   loginAttemptsPerMinute: 5,
   cookieSecure: false,
   webhookPrivateNetworks: false,
+  importMaxBytes: 256 * 1024 * 1024,
+  evidenceMaxBytes: 100 * 1024 * 1024,
+  evidenceDir: path.resolve('.vytis', 'evidence'),
 };
 
 export interface AppDeps {
@@ -74,8 +91,10 @@ export interface AppDeps {
 
 export function buildServices(
   deps: AppDeps,
-  options: Pick<AppOptions, 'tokenTtlDays' | 'sessionTtlHours' | 'webhookPrivateNetworks'>,
+  given: Pick<AppOptions, 'tokenTtlDays' | 'sessionTtlHours' | 'webhookPrivateNetworks'> &
+    Partial<Pick<AppOptions, 'importMaxBytes' | 'evidenceMaxBytes' | 'evidenceDir'>>,
 ): Services {
+  const options = { ...DEFAULT_APP_OPTIONS, ...given };
   const { db } = deps.database;
   const audit = new AuditService({ database: deps.database, clock: deps.clock, key: deps.key });
   const framework = new FrameworkService({ db, clock: deps.clock, audit });
@@ -99,7 +118,12 @@ export function buildServices(
     allowPrivateNetworks: options.webhookPrivateNetworks,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
-  const events = new EventsService({ db, requests, bus: new EventBus(deps.database) });
+  const events = new EventsService({
+    db,
+    requests,
+    caseViewer: (ctx) => caseViewerOf(db, deps.clock, ctx),
+    bus: new EventBus(deps.database),
+  });
   const responders = new RespondersService({ db, clock: deps.clock, audit });
   const teams = new TeamsService({
     db,
@@ -112,6 +136,23 @@ export function buildServices(
     solve: deps.solve ?? solveOffThread,
   });
   const rotations = new RotationsService({ db, clock: deps.clock, audit });
+  const cases = new CasesService({ db, clock: deps.clock, audit, notifier, requests });
+  const observables = new ObservablesService({
+    db,
+    clock: deps.clock,
+    audit,
+    notifier,
+    cases,
+    importMaxBytes: options.importMaxBytes,
+  });
+  const evidence = new EvidenceService({
+    db,
+    clock: deps.clock,
+    audit,
+    cases,
+    dir: options.evidenceDir,
+    maxBytes: options.evidenceMaxBytes,
+  });
   return {
     ...deps,
     audit,
@@ -126,6 +167,9 @@ export function buildServices(
     responders,
     rotations,
     teams,
+    cases,
+    observables,
+    evidence,
   };
 }
 
@@ -235,6 +279,9 @@ export async function buildApp(
       await api.register(respondersRoutes, { services });
       await api.register(teamsRoutes, { services });
       await api.register(rotationsRoutes, { services });
+      await api.register(casesRoutes, { services });
+      await api.register(indicatorsRoutes, { services });
+      await api.register(evidenceRoutes, { services });
     },
     { prefix: '/api/v1' },
   );

@@ -44,6 +44,8 @@ const envSchema = z.object({
   VYTIS_LOGIN_ATTEMPTS_PER_MINUTE: positiveInt('attempts').default(5),
   VYTIS_COOKIE_SECURE: boolish.default(false),
   VYTIS_WEBHOOK_PRIVATE_NETWORKS: boolish.default(false),
+  VYTIS_IMPORT_MAX_BYTES: positiveInt('bytes').default(256 * 1024 * 1024),
+  VYTIS_EVIDENCE_MAX_BYTES: positiveInt('bytes').default(100 * 1024 * 1024),
 });
 
 export interface Config {
@@ -62,6 +64,12 @@ export interface Config {
   cookieSecure: boolean;
   /** Let webhooks call hosts in private or local networks (e.g. a national CSIRT's internal relay). */
   webhookPrivateNetworks: boolean;
+  /** The largest indicator file a bulk import reads. */
+  importMaxBytes: number;
+  /** The largest evidence file accepted. */
+  evidenceMaxBytes: number;
+  /** Where evidence files are kept: `evidence/` under the data directory. */
+  evidenceDir: string;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -93,6 +101,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): ConfigResult {
       loginAttemptsPerMinute: e.VYTIS_LOGIN_ATTEMPTS_PER_MINUTE,
       cookieSecure: e.VYTIS_COOKIE_SECURE,
       webhookPrivateNetworks: e.VYTIS_WEBHOOK_PRIVATE_NETWORKS,
+      importMaxBytes: e.VYTIS_IMPORT_MAX_BYTES,
+      evidenceMaxBytes: e.VYTIS_EVIDENCE_MAX_BYTES,
+      evidenceDir: path.join(path.resolve(e.VYTIS_DATA_DIR), 'evidence'),
     },
   };
 }

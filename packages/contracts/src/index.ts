@@ -1,4 +1,5 @@
 export * from './audit.ts';
+export * from './cases.ts';
 export * from './common.ts';
 export * from './framework.ts';
 export * from './identity.ts';

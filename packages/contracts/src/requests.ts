@@ -412,6 +412,7 @@ export const NotificationSchema = Type.Object({
     description: 'e.g. request.submitted, request.vote, request.decision, deadline.warning',
   }),
   requestId: Nullable(UuidSchema),
+  caseId: Type.Optional(Nullable(UuidSchema)),
   exercise: Type.Boolean(),
   data: Type.Record(Type.String(), Type.Unknown()),
 });

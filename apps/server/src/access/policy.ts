@@ -1,4 +1,4 @@
-import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool, sql } from 'kysely';
 import { type Actor, hasRole } from '../context.ts';
 import type { Database } from '../platform/db/schema.ts';
 
@@ -137,5 +137,129 @@ export function partyRosterVisibleTo(actor: Actor) {
   return (eb: ExpressionBuilder<Database, 'parties'>): Expression<SqlBool> => {
     if (hasRole(actor, 'admin', 'coordinator')) return eb.lit(true);
     return actor.party ? eb('parties.code', '=', actor.party) : eb.lit(false);
+  };
+}
+
+/**
+ * Who is looking at cases and indicators: the actor, and whether their party belongs to the
+ * framework's community today (member, observer, EU institution or partner) — read from the party's
+ * status, so GREEN reaches exactly the community.
+ */
+export interface CaseViewer {
+  actor: Actor;
+  community: boolean;
+}
+
+/** The statuses whose parties form the community that GREEN reaches. */
+export const COMMUNITY_STATUSES = ['member', 'observer', 'eu_institution', 'partner'] as const;
+
+const FALSE = sql<SqlBool>`false`;
+const orAll = (parts: RawBuilder<SqlBool>[]) =>
+  parts.length === 0 ? FALSE : sql<SqlBool>`(${sql.join(parts, sql` or `)})`;
+
+/**
+ * TLP 2.0 as one SQL condition: may the viewer read something labelled `tlp` that belongs to the
+ * case `caseId` (owned by `owner`) and was created by one of `creators`?
+ * CLEAR: anyone signed in. GREEN: the community, the owner and the parties it is shared with.
+ * AMBER and AMBER+STRICT: the owner and the parties it is shared with, directly or through a
+ * sharing group (AMBER+STRICT differs in what may be passed on: see `passableOnward`). RED: nobody
+ * by party — only the people named on the case and whoever created it. Named people read every label.
+ * Roles never widen this: an admin reads what their party and name allow.
+ */
+function labelAllows(
+  viewer: CaseViewer,
+  tlp: RawBuilder<unknown>,
+  caseId: string,
+  owner: string,
+  creators: string[],
+): RawBuilder<SqlBool> {
+  const { party, id } = viewer.actor;
+  const own = party ? sql<SqlBool>`${sql.ref(owner)} = ${party}` : FALSE;
+  const shared = party
+    ? sql<SqlBool>`(exists (select 1 from case_shares s where s.case_id = ${sql.ref(caseId)} and s.party_code = ${party})
+        or exists (select 1 from case_group_shares g join sharing_group_members m on m.group_id = g.group_id
+                   where g.case_id = ${sql.ref(caseId)} and m.party_code = ${party}))`
+    : FALSE;
+  const named = id
+    ? orAll([
+        ...creators.map((creator) => sql<SqlBool>`${sql.ref(creator)} = ${id}`),
+        sql<SqlBool>`exists (select 1 from case_recipients r where r.case_id = ${sql.ref(caseId)} and r.user_id = ${id})`,
+      ])
+    : FALSE;
+  const community = viewer.community ? sql<SqlBool>`true` : FALSE;
+  return sql<SqlBool>`(${tlp} = 'clear'
+    or (${tlp} = 'green' and (${community} or ${own} or ${shared}))
+    or (${tlp} in ('amber', 'amber+strict') and (${own} or ${shared}))
+    or ${named})`;
+}
+
+/** Local operators (the CLI, the node itself) work on the database directly and see everything. */
+const seesAll = (viewer: CaseViewer) =>
+  viewer.actor.type === 'system' && viewer.actor.roles.includes('admin');
+/** Nobody who is not signed in as someone reads a case, whatever its label. */
+const nobody = (viewer: CaseViewer) => !seesAll(viewer) && !viewer.actor.id;
+
+/** Cases the viewer may see (table `cases`). */
+export function casesVisibleTo(viewer: CaseViewer) {
+  return (_eb: ExpressionBuilder<Database, 'cases'>): Expression<SqlBool> => {
+    if (seesAll(viewer)) return sql<SqlBool>`true`;
+    if (nobody(viewer)) return FALSE;
+    return labelAllows(viewer, sql.ref('cases.tlp'), 'cases.id', 'cases.owner_party', [
+      'cases.created_by_id',
+    ]);
+  };
+}
+
+/**
+ * An item of a case that carries its own label (an observable, a note, a piece of evidence): seen
+ * when its case is seen and its own label lets the viewer in, with the case's audience. So an item
+ * is never seen more widely than its case, and a narrower item label hides it within the case.
+ * Needs `cases` joined.
+ */
+export function caseItemsVisibleTo(viewer: CaseViewer, item: 'observables' | 'case_notes' | 'evidence') {
+  return (eb: ExpressionBuilder<Database, 'cases'>): Expression<SqlBool> => {
+    if (seesAll(viewer)) return sql<SqlBool>`true`;
+    if (nobody(viewer)) return FALSE;
+    return eb.and([
+      casesVisibleTo(viewer)(eb),
+      labelAllows(viewer, sql.ref(`${item}.tlp`), 'cases.id', 'cases.owner_party', [
+        'cases.created_by_id',
+        `${item}.created_by_id`,
+      ]),
+    ]);
+  };
+}
+
+/**
+ * What the viewer may pass on (exports): what they see, except RED (named people only, never
+ * forwarded) and AMBER+STRICT held by another party (its recipients may not share it onward).
+ */
+export function passableOnward(viewer: CaseViewer, item: 'observables') {
+  return (eb: ExpressionBuilder<Database, 'cases'>): Expression<SqlBool> => {
+    if (seesAll(viewer)) return sql<SqlBool>`true`;
+    const own = viewer.actor.party ? sql<SqlBool>`cases.owner_party = ${viewer.actor.party}` : FALSE;
+    return eb.and([
+      caseItemsVisibleTo(viewer, item)(eb),
+      sql<SqlBool>`${sql.ref(`${item}.tlp`)} <> 'red'`,
+      sql<SqlBool>`(${sql.ref(`${item}.tlp`)} <> 'amber+strict' or ${own})`,
+    ]);
+  };
+}
+
+/** Events about a case: seen by who sees the case and, for an item's event, the item's label. */
+export function caseEventsVisibleTo(viewer: CaseViewer) {
+  return (eb: ExpressionBuilder<Database, 'cases' | 'notifications'>): Expression<SqlBool> => {
+    if (seesAll(viewer)) return sql<SqlBool>`true`;
+    if (nobody(viewer)) return FALSE;
+    return eb.and([
+      casesVisibleTo(viewer)(eb as unknown as ExpressionBuilder<Database, 'cases'>),
+      sql<SqlBool>`(notifications.tlp is null or ${labelAllows(
+        viewer,
+        sql.ref('notifications.tlp'),
+        'cases.id',
+        'cases.owner_party',
+        ['cases.created_by_id'],
+      )})`,
+    ]);
   };
 }

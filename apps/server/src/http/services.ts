@@ -1,8 +1,11 @@
 import type { AuditService } from '../audit/audit.service.ts';
 import type { Clock } from '../clock.ts';
+import type { CasesService } from '../modules/cases/cases.service.ts';
 import type { CouncilService } from '../modules/council/council.service.ts';
+import type { EvidenceService } from '../modules/evidence/evidence.service.ts';
 import type { FrameworkService } from '../modules/framework/framework.service.ts';
 import type { IdentityService } from '../modules/identity/identity.service.ts';
+import type { ObservablesService } from '../modules/indicators/observables.service.ts';
 import type { EventsService } from '../modules/notifications/events.service.ts';
 import type { WebhooksService } from '../modules/notifications/webhooks.service.ts';
 import type { PartiesService } from '../modules/parties/parties.service.ts';
@@ -31,4 +34,7 @@ export interface Services {
   responders: RespondersService;
   teams: TeamsService;
   rotations: RotationsService;
+  cases: CasesService;
+  observables: ObservablesService;
+  evidence: EvidenceService;
 }

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { invalidInput } from '../errors.ts';
 
@@ -7,7 +8,9 @@ import { invalidInput } from '../errors.ts';
  * write as a 500.
  */
 export async function rejectUnstorableText(request: FastifyRequest) {
-  const where = findUnstorable(request.body, 'body');
+  // A streamed body (an upload, a bulk import) is checked by whoever reads it.
+  const body = request.body instanceof Readable ? undefined : request.body;
+  const where = findUnstorable(request.query, 'querystring') ?? findUnstorable(body, 'body');
   if (where) {
     throw invalidInput(`${where} contains a NUL character or an unpaired surrogate, which cannot be stored`, [
       { field: where, message: 'contains a NUL character or an unpaired surrogate' },

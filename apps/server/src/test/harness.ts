@@ -105,7 +105,7 @@ export async function startTestNode(
   // Test receivers listen on loopback.
   const { app, services } = await buildApp(
     { database, clock, key, ...(options.fetch ? { fetch: options.fetch } : {}) },
-    { webhookPrivateNetworks: true, ...options },
+    { webhookPrivateNetworks: true, evidenceDir: path.join(dataDir, 'evidence'), ...options },
   );
   await seedIfEmpty({ db: database.db, clock, audit: services.audit });
   const cli: Ctx = { actor: CLI_ACTOR, requestId: null };

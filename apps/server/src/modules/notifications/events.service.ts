@@ -1,5 +1,6 @@
 import type { Notification } from '@vytis/contracts';
 import type { Kysely } from 'kysely';
+import type { CaseViewer } from '../../access/policy.ts';
 import type { Ctx } from '../../context.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import type { RequestsService } from '../requests/requests.service.ts';
@@ -9,6 +10,7 @@ import * as repo from './notifications.repository.ts';
 export interface EventsDeps {
   db: Kysely<Database>;
   requests: RequestsService;
+  caseViewer: (ctx: Ctx) => Promise<CaseViewer>;
   bus: EventBus;
 }
 
@@ -22,13 +24,17 @@ export class EventsService {
 
   /** Events after `afterSeq` the viewer may see now (visibility is re-read on every call). */
   async since(ctx: Ctx, afterSeq: number, limit: number): Promise<Notification[]> {
-    const viewer = await this.deps.requests.viewer(ctx);
-    const rows = await repo.visibleSince(this.deps.db, viewer, afterSeq, limit);
+    const [viewer, caseViewer] = await Promise.all([
+      this.deps.requests.viewer(ctx),
+      this.deps.caseViewer(ctx),
+    ]);
+    const rows = await repo.visibleSince(this.deps.db, viewer, caseViewer, afterSeq, limit);
     return rows.map((row) => ({
       seq: row.seq,
       at: row.at.toISOString(),
       type: row.type,
       requestId: row.request_id,
+      caseId: row.case_id,
       exercise: row.exercise,
       data: row.data as Record<string, unknown>,
     }));

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import {
+  type CaseViewer,
+  caseEventsVisibleTo,
   notificationsVisibleTo,
   type RequestViewer,
   requestsVisibleToWebhookParty,
@@ -10,7 +12,15 @@ export const EVENTS_CHANNEL = 'vytis_events';
 
 export async function insertNotification(
   trx: Tx,
-  row: { at: Date; type: string; request_id: string | null; party_only: boolean; data: string },
+  row: {
+    at: Date;
+    type: string;
+    request_id: string | null;
+    party_only: boolean;
+    data: string;
+    case_id?: string;
+    tlp?: string | null;
+  },
 ) {
   const { seq } = await trx
     .insertInto('notifications')
@@ -67,14 +77,44 @@ export const NOTIFICATION_COLUMNS = [
   'requests.exercise',
 ] as const;
 
-/** The events after `afterSeq` that `viewer` may see now, in order. */
-export async function visibleSince(db: Executor, viewer: RequestViewer, afterSeq: number, limit: number) {
+/** The events after `afterSeq` that the viewer may see now (about requests or cases), in order. */
+export async function visibleSince(
+  db: Executor,
+  viewer: RequestViewer,
+  caseViewer: CaseViewer,
+  afterSeq: number,
+  limit: number,
+) {
   return db
     .selectFrom('notifications')
-    .innerJoin('requests', 'requests.id', 'notifications.request_id')
+    .leftJoin('requests', 'requests.id', 'notifications.request_id')
+    .leftJoin('cases', 'cases.id', 'notifications.case_id')
     .where('notifications.seq', '>', afterSeq)
-    .where(notificationsVisibleTo(viewer))
-    .select(NOTIFICATION_COLUMNS)
+    .where((eb) =>
+      eb.or([
+        eb.and([
+          eb('notifications.request_id', 'is not', null),
+          notificationsVisibleTo(viewer)(
+            eb as unknown as Parameters<ReturnType<typeof notificationsVisibleTo>>[0],
+          ),
+        ]),
+        eb.and([
+          eb('notifications.case_id', 'is not', null),
+          caseEventsVisibleTo(caseViewer)(
+            eb as unknown as Parameters<ReturnType<typeof caseEventsVisibleTo>>[0],
+          ),
+        ]),
+      ]),
+    )
+    .select([
+      'notifications.seq',
+      'notifications.at',
+      'notifications.type',
+      'notifications.request_id',
+      'notifications.case_id',
+      'notifications.data',
+      sql<boolean>`coalesce(requests.exercise, cases.exercise, false)`.as('exercise'),
+    ])
     .orderBy('notifications.seq')
     .limit(limit)
     .execute();

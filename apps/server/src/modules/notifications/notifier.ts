@@ -11,6 +11,14 @@ export interface NotificationInput {
   data: Record<string, unknown>;
 }
 
+export interface CaseEventInput {
+  type: string;
+  caseId: string;
+  /** The item's own label; null for what concerns the case as a whole. */
+  tlp: string | null;
+  data: Record<string, unknown>;
+}
+
 /**
  * Publishes what happened to a request, inside the transaction that made it happen: the event row
  * (read by the live streams), the webhook outbox rows, and a NOTIFY that wakes the streams of
@@ -32,6 +40,25 @@ export class Notifier {
       data: JSON.stringify(input.data),
     });
     await repo.queueDeliveries(trx, seq, input.requestId, at);
+    await repo.signalCommitted(trx, seq);
+    return seq;
+  }
+
+  /**
+   * What happened in a case, for the live streams of those who see the case (and, for an item,
+   * its label `tlp`). Webhooks carry requests only.
+   */
+  async publishCaseEvent(trx: Tx, input: CaseEventInput): Promise<number> {
+    await lockForTransaction(trx, LOCKS.notifications);
+    const seq = await repo.insertNotification(trx, {
+      at: this.clock.now(),
+      type: input.type,
+      request_id: null,
+      case_id: input.caseId,
+      tlp: input.tlp,
+      party_only: false,
+      data: JSON.stringify(input.data),
+    });
     await repo.signalCommitted(trx, seq);
     return seq;
   }

@@ -109,6 +109,19 @@ export interface Database {
   deployments: DeploymentsTable;
   deployment_members: DeploymentMembersTable;
   pass_revocations: PassRevocationsTable;
+  cases: CasesTable;
+  case_shares: { case_id: string; party_code: string };
+  sharing_groups: SharingGroupsTable;
+  sharing_group_members: { group_id: string; party_code: string };
+  case_group_shares: { case_id: string; group_id: string };
+  case_recipients: { case_id: string; user_id: string };
+  case_assignees: { case_id: string; user_id: string };
+  case_tasks: CaseTasksTable;
+  case_notes: CaseNotesTable;
+  case_timeline: CaseTimelineTable;
+  observables: ObservablesTable;
+  evidence: EvidenceTable;
+  evidence_custody: EvidenceCustodyTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -180,6 +193,9 @@ export interface NotificationsTable {
   request_id: string | null;
   party_only: boolean;
   data: ColumnType<unknown, string, string>;
+  case_id: ColumnType<string | null, string | null | undefined, never>;
+  /** An item's own label, for events about it; null: the case's label decides. */
+  tlp: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface WebhooksTable {
@@ -299,4 +315,114 @@ export interface PassRevocationsTable {
   revoked_at: Timestamp;
   revoked_by: string;
   reason: string | null;
+}
+
+export interface CasesTable {
+  id: string;
+  owner_party: string;
+  title: string;
+  description: string;
+  incident_class: string;
+  severity: string;
+  status: string;
+  tlp: string;
+  pap: string;
+  request_id: string | null;
+  deployment_id: string | null;
+  exercise: boolean;
+  created_by_id: string | null;
+  created_by: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  version: number;
+}
+
+export interface SharingGroupsTable {
+  id: string;
+  name: string;
+  owner_party: string;
+  created_at: Timestamp;
+  created_by: string;
+}
+
+export interface CaseTasksTable {
+  id: string;
+  case_id: string;
+  title: string;
+  description: string;
+  status: string;
+  assignee_id: string | null;
+  due_at: Timestamp | null;
+  done_at: Timestamp | null;
+  created_by: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  version: number;
+}
+
+export interface CaseNotesTable {
+  id: string;
+  case_id: string;
+  body: string;
+  tlp: string;
+  origin_party: string;
+  created_by_id: string | null;
+  created_by: string;
+  created_at: Timestamp;
+}
+
+export interface CaseTimelineTable {
+  id: string;
+  case_id: string;
+  happened_at: Timestamp;
+  recorded_at: Timestamp;
+  text: string;
+  recorded_by: string;
+}
+
+export interface ObservablesTable {
+  id: string;
+  case_id: string;
+  type: string;
+  category: string;
+  value: string;
+  tlp: string;
+  to_ids: boolean;
+  comment: string;
+  first_seen: Timestamp | null;
+  last_seen: Timestamp | null;
+  sightings: number;
+  origin_party: string;
+  created_by_id: string | null;
+  created_by: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  version: number;
+}
+
+export interface EvidenceTable {
+  id: string;
+  case_id: string;
+  filename: string;
+  media_type: string;
+  size: ColumnType<number, number, number>;
+  sha256: string;
+  tlp: string;
+  custodian: string;
+  origin_party: string;
+  created_by_id: string | null;
+  created_by: string;
+  created_at: Timestamp;
+}
+
+export interface EvidenceCustodyTable {
+  id: Generated<number>;
+  evidence_id: string;
+  at: Timestamp;
+  action: string;
+  actor: string;
+  party: string | null;
+  custodian: string;
+  sha256: string;
+  note: string;
 }

@@ -1,0 +1,429 @@
+import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import { type CaseViewer, caseItemsVisibleTo, casesVisibleTo } from '../../access/policy.ts';
+import type {
+  CaseNotesTable,
+  CasesTable,
+  CaseTasksTable,
+  CaseTimelineTable,
+} from '../../platform/db/schema.ts';
+import type { Executor, Tx } from '../../platform/db/transaction.ts';
+
+export type CaseRow = Selectable<CasesTable>;
+
+export async function insertCase(trx: Tx, row: Insertable<CasesTable>) {
+  return trx.insertInto('cases').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findVisible(db: Executor, viewer: CaseViewer, id: string) {
+  return db
+    .selectFrom('cases')
+    .selectAll()
+    .where('cases.id', '=', id)
+    .where(casesVisibleTo(viewer))
+    .executeTakeFirst();
+}
+
+/** The case, locked for a change, if the viewer may see it. */
+export async function lockVisible(trx: Tx, viewer: CaseViewer, id: string) {
+  return trx
+    .selectFrom('cases')
+    .selectAll()
+    .where('cases.id', '=', id)
+    .where(casesVisibleTo(viewer))
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function updateCase(trx: Tx, id: string, changes: Updateable<CasesTable>) {
+  return trx
+    .updateTable('cases')
+    .set((eb) => ({ ...changes, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export interface CaseFilter {
+  status?: string | undefined;
+  tlp?: string | undefined;
+  ownerParty?: string | undefined;
+  requestId?: string | undefined;
+  q?: string | undefined;
+}
+
+function filtered(db: Executor, viewer: CaseViewer, filter: CaseFilter) {
+  let query = db.selectFrom('cases').where(casesVisibleTo(viewer));
+  if (filter.status) query = query.where('cases.status', '=', filter.status);
+  if (filter.tlp) query = query.where('cases.tlp', '=', filter.tlp);
+  if (filter.ownerParty) query = query.where('cases.owner_party', '=', filter.ownerParty);
+  if (filter.requestId) query = query.where('cases.request_id', '=', filter.requestId);
+  if (filter.q) {
+    const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where('cases.title', 'ilike', pattern);
+  }
+  return query;
+}
+
+/** Most recently changed first. */
+export async function listVisible(
+  db: Executor,
+  viewer: CaseViewer,
+  filter: CaseFilter,
+  after: { updatedAt: Date; id: string } | null,
+  limit: number,
+) {
+  let query = filtered(db, viewer, filter).selectAll('cases');
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('cases.updated_at', '<', after.updatedAt),
+        eb.and([eb('cases.updated_at', '=', after.updatedAt), eb('cases.id', '<', after.id)]),
+      ]),
+    );
+  }
+  return query.orderBy('cases.updated_at', 'desc').orderBy('cases.id', 'desc').limit(limit).execute();
+}
+
+export async function countVisible(db: Executor, viewer: CaseViewer, filter: CaseFilter) {
+  const row = await filtered(db, viewer, filter)
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export interface ItemCounts {
+  tasks: number;
+  openTasks: number;
+  observables: number;
+  notes: number;
+  timeline: number;
+  evidence: number;
+}
+
+/** What the viewer may see of each case: counts of items filtered by the same policy. */
+export async function itemCounts(db: Executor, viewer: CaseViewer, caseIds: readonly string[]) {
+  const counts = new Map<string, ItemCounts>(
+    caseIds.map((id) => [id, { tasks: 0, openTasks: 0, observables: 0, notes: 0, timeline: 0, evidence: 0 }]),
+  );
+  if (caseIds.length === 0) return counts;
+  const ids = [...caseIds];
+  const [tasks, timeline, observables, notes, evidence] = await Promise.all([
+    db
+      .selectFrom('case_tasks')
+      .where('case_id', 'in', ids)
+      .groupBy('case_id')
+      .select((eb) => [
+        'case_id',
+        eb.fn.countAll<number | string>().as('n'),
+        sql<number | string>`count(*) filter (where status in ('todo', 'in-progress'))`.as('open'),
+      ])
+      .execute(),
+    db
+      .selectFrom('case_timeline')
+      .where('case_id', 'in', ids)
+      .groupBy('case_id')
+      .select((eb) => ['case_id', eb.fn.countAll<number | string>().as('n')])
+      .execute(),
+    countItems(db, viewer, 'observables', ids),
+    countItems(db, viewer, 'case_notes', ids),
+    countItems(db, viewer, 'evidence', ids),
+  ]);
+  for (const row of tasks) {
+    const c = counts.get(row.case_id)!;
+    c.tasks = Number(row.n);
+    c.openTasks = Number(row.open);
+  }
+  for (const row of timeline) counts.get(row.case_id)!.timeline = Number(row.n);
+  for (const row of observables) counts.get(row.case_id)!.observables = Number(row.n);
+  for (const row of notes) counts.get(row.case_id)!.notes = Number(row.n);
+  for (const row of evidence) counts.get(row.case_id)!.evidence = Number(row.n);
+  return counts;
+}
+
+function countItems(
+  db: Executor,
+  viewer: CaseViewer,
+  table: 'observables' | 'case_notes' | 'evidence',
+  ids: string[],
+) {
+  return db
+    .selectFrom(table)
+    .innerJoin('cases', 'cases.id', `${table}.case_id`)
+    .where('cases.id', 'in', ids)
+    .where(caseItemsVisibleTo(viewer, table))
+    .groupBy('cases.id')
+    .select((eb) => ['cases.id as case_id', eb.fn.countAll<number | string>().as('n')])
+    .execute();
+}
+
+// Audiences: parties, sharing groups, named people and assignees.
+
+export async function audienceOf(db: Executor, caseId: string) {
+  const [parties, groups, recipients, assignees] = await Promise.all([
+    db
+      .selectFrom('case_shares')
+      .select('party_code')
+      .where('case_id', '=', caseId)
+      .orderBy('party_code')
+      .execute(),
+    db
+      .selectFrom('case_group_shares')
+      .innerJoin('sharing_groups', 'sharing_groups.id', 'case_group_shares.group_id')
+      .select(['sharing_groups.id', 'sharing_groups.name'])
+      .where('case_group_shares.case_id', '=', caseId)
+      .orderBy('sharing_groups.name')
+      .execute(),
+    peopleOf(db, 'case_recipients', [caseId]),
+    peopleOf(db, 'case_assignees', [caseId]),
+  ]);
+  const members = await groupMembers(
+    db,
+    groups.map((g) => g.id),
+  );
+  return {
+    parties: parties.map((p) => p.party_code),
+    groups: groups.map((g) => ({ id: g.id, name: g.name, parties: members.get(g.id) ?? [] })),
+    recipients,
+    assignees,
+  };
+}
+
+export async function groupMembers(db: Executor, groupIds: readonly string[]) {
+  const members = new Map<string, string[]>();
+  if (groupIds.length === 0) return members;
+  const rows = await db
+    .selectFrom('sharing_group_members')
+    .select(['group_id', 'party_code'])
+    .where('group_id', 'in', [...groupIds])
+    .orderBy('party_code')
+    .execute();
+  for (const row of rows) members.set(row.group_id, [...(members.get(row.group_id) ?? []), row.party_code]);
+  return members;
+}
+
+export async function peopleOf(
+  db: Executor,
+  table: 'case_recipients' | 'case_assignees',
+  caseIds: readonly string[],
+) {
+  if (caseIds.length === 0) return [];
+  return db
+    .selectFrom(table)
+    .innerJoin('users', 'users.id', `${table}.user_id`)
+    .select([`${table}.case_id as caseId`, 'users.id', 'users.name', 'users.party_code as party'])
+    .where(`${table}.case_id`, 'in', [...caseIds])
+    .orderBy('users.name')
+    .execute();
+}
+
+export async function replaceParties(trx: Tx, caseId: string, parties: readonly string[]) {
+  await trx.deleteFrom('case_shares').where('case_id', '=', caseId).execute();
+  if (parties.length > 0) {
+    await trx
+      .insertInto('case_shares')
+      .values(parties.map((party_code) => ({ case_id: caseId, party_code })))
+      .execute();
+  }
+}
+
+export async function replaceGroups(trx: Tx, caseId: string, groups: readonly string[]) {
+  await trx.deleteFrom('case_group_shares').where('case_id', '=', caseId).execute();
+  if (groups.length > 0) {
+    await trx
+      .insertInto('case_group_shares')
+      .values(groups.map((group_id) => ({ case_id: caseId, group_id })))
+      .execute();
+  }
+}
+
+export async function replacePeople(
+  trx: Tx,
+  table: 'case_recipients' | 'case_assignees',
+  caseId: string,
+  userIds: readonly string[],
+) {
+  await trx.deleteFrom(table).where('case_id', '=', caseId).execute();
+  if (userIds.length > 0) {
+    await trx
+      .insertInto(table)
+      .values(userIds.map((user_id) => ({ case_id: caseId, user_id })))
+      .execute();
+  }
+}
+
+/** Whether the user's party is among the case's audience by party (directly or by a group). */
+export async function partyShared(db: Executor, caseId: string, party: string) {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb
+        .or([
+          eb.exists(
+            eb
+              .selectFrom('case_shares')
+              .select('case_id')
+              .where('case_id', '=', caseId)
+              .where('party_code', '=', party),
+          ),
+          eb.exists(
+            eb
+              .selectFrom('case_group_shares as g')
+              .innerJoin('sharing_group_members as m', 'm.group_id', 'g.group_id')
+              .select('g.case_id')
+              .where('g.case_id', '=', caseId)
+              .where('m.party_code', '=', party),
+          ),
+        ])
+        .as('shared'),
+    ])
+    .executeTakeFirstOrThrow();
+  return Boolean(row.shared);
+}
+
+export async function isPerson(
+  db: Executor,
+  table: 'case_recipients' | 'case_assignees',
+  caseId: string,
+  userId: string,
+) {
+  const row = await db
+    .selectFrom(table)
+    .select('user_id')
+    .where('case_id', '=', caseId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function existingUsers(db: Executor, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('users')
+    .select(['id', 'party_code'])
+    .where('id', 'in', [...ids])
+    .execute();
+}
+
+export async function existingParties(db: Executor, codes: readonly string[]) {
+  if (codes.length === 0) return [];
+  const rows = await db
+    .selectFrom('parties')
+    .select('code')
+    .where('code', 'in', [...codes])
+    .execute();
+  return rows.map((r) => r.code);
+}
+
+export async function existingGroups(db: Executor, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('sharing_groups')
+    .select('id')
+    .where('id', 'in', [...ids])
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+// Tasks, notes and the timeline.
+
+export async function insertTask(trx: Tx, row: Insertable<CaseTasksTable>) {
+  return trx.insertInto('case_tasks').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function lockTask(trx: Tx, caseId: string, taskId: string) {
+  return trx
+    .selectFrom('case_tasks')
+    .selectAll()
+    .where('case_id', '=', caseId)
+    .where('id', '=', taskId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function updateTask(trx: Tx, id: string, changes: Updateable<CaseTasksTable>) {
+  return trx
+    .updateTable('case_tasks')
+    .set((eb) => ({ ...changes, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function tasksOf(db: Executor, caseId: string) {
+  return db
+    .selectFrom('case_tasks')
+    .leftJoin('users', 'users.id', 'case_tasks.assignee_id')
+    .selectAll('case_tasks')
+    .select(['users.name as assignee_name', 'users.party_code as assignee_party'])
+    .where('case_tasks.case_id', '=', caseId)
+    .orderBy('case_tasks.created_at')
+    .orderBy('case_tasks.id')
+    .execute();
+}
+
+export async function insertNote(trx: Tx, row: Insertable<CaseNotesTable>) {
+  return trx.insertInto('case_notes').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function notesVisible(db: Executor, viewer: CaseViewer, caseId: string) {
+  return db
+    .selectFrom('case_notes')
+    .innerJoin('cases', 'cases.id', 'case_notes.case_id')
+    .selectAll('case_notes')
+    .where('cases.id', '=', caseId)
+    .where(caseItemsVisibleTo(viewer, 'case_notes'))
+    .orderBy('case_notes.created_at')
+    .orderBy('case_notes.id')
+    .execute();
+}
+
+export async function insertTimelineEntry(trx: Tx, row: Insertable<CaseTimelineTable>) {
+  return trx.insertInto('case_timeline').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function timelineOf(db: Executor, caseId: string) {
+  return db
+    .selectFrom('case_timeline')
+    .selectAll()
+    .where('case_id', '=', caseId)
+    .orderBy('happened_at')
+    .orderBy('recorded_at')
+    .execute();
+}
+
+// Sharing groups.
+
+export async function insertGroup(
+  trx: Tx,
+  group: { id: string; name: string; owner_party: string; created_at: Date; created_by: string },
+  parties: readonly string[],
+) {
+  const row = await trx.insertInto('sharing_groups').values(group).returningAll().executeTakeFirstOrThrow();
+  await trx
+    .insertInto('sharing_group_members')
+    .values(parties.map((party_code) => ({ group_id: group.id, party_code })))
+    .execute();
+  return row;
+}
+
+/** Sharing groups are seen by their owner party and their members. */
+export async function groupsVisible(db: Executor, party: string | null, id?: string) {
+  let query = db.selectFrom('sharing_groups').selectAll();
+  if (party) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('sharing_groups.owner_party', '=', party),
+        eb.exists(
+          eb
+            .selectFrom('sharing_group_members as m')
+            .select('m.group_id')
+            .whereRef('m.group_id', '=', 'sharing_groups.id')
+            .where('m.party_code', '=', party),
+        ),
+      ]),
+    );
+  } else {
+    query = query.where(sql<boolean>`false`);
+  }
+  if (id) query = query.where('sharing_groups.id', '=', id);
+  return query.orderBy('sharing_groups.name').execute();
+}

@@ -1,0 +1,652 @@
+import crypto from 'node:crypto';
+import type {
+  Case,
+  CaseListQuery,
+  CasePatch,
+  CaseShares,
+  CaseStatus,
+  CaseTimelineEntry,
+  NewCase,
+  NewCaseTimelineEntry,
+  NewNote,
+  NewSharingGroup,
+  NewTask,
+  Note,
+  Pap,
+  Person,
+  Severity,
+  SharesUpdate,
+  Task,
+  TaskPatch,
+  TaskStatus,
+  Tlp,
+} from '@vytis/contracts';
+import type { Kysely, Selectable } from 'kysely';
+import { type CaseViewer, deploymentsVisibleTo } from '../../access/policy.ts';
+import type { AuditService } from '../../audit/audit.service.ts';
+import type { Clock } from '../../clock.ts';
+import type { Ctx } from '../../context.ts';
+import { AppError, type FieldProblem, forbidden, invalidInput, notFound } from '../../errors.ts';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
+import type { CaseNotesTable, CaseTimelineTable, Database } from '../../platform/db/schema.ts';
+import { type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import type { Notifier } from '../notifications/notifier.ts';
+import type { RequestsService } from '../requests/requests.service.ts';
+import { rsitProblem } from '../requests/taxonomy.ts';
+import { CASE_WORKERS, CaseAccess, isRelaxing } from './case-access.ts';
+import { caseViewerOf } from './case-viewer.ts';
+import * as repo from './cases.repository.ts';
+
+export interface CasesDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  audit: AuditService;
+  notifier: Notifier;
+  requests: RequestsService;
+}
+
+/** A day before a task is due, its clock says so. */
+const DUE_SOON_MS = 24 * 3600 * 1000;
+
+/**
+ * Cases: the incident a party works, with its tasks, notes and timeline, shared under TLP 2.0.
+ * Every read goes through the access policy in SQL; what the viewer may not see is a 404.
+ */
+export class CasesService {
+  constructor(private readonly deps: CasesDeps) {}
+
+  viewer(ctx: Ctx, db: Executor = this.deps.db): Promise<CaseViewer> {
+    return caseViewerOf(db, this.deps.clock, ctx);
+  }
+
+  async create(ctx: Ctx, input: NewCase): Promise<Case> {
+    const party = ctx.actor.party;
+    if (!party || !CASE_WORKERS.some((role) => ctx.actor.roles.includes(role))) {
+      throw forbidden(`opening a case needs one of the roles ${CASE_WORKERS.join(', ')} and a party`);
+    }
+    const problems: FieldProblem[] = [];
+    const incidentProblem = rsitProblem(input.incidentClass);
+    if (incidentProblem) problems.push({ field: 'body/incidentClass', message: incidentProblem });
+    let exercise = input.exercise ?? false;
+    if (input.requestId) {
+      const request = await this.deps.requests.get(ctx, input.requestId).catch(() => null);
+      if (!request) problems.push({ field: 'body/requestId', message: 'no request you may see has this id' });
+      else exercise = input.exercise ?? request.exercise;
+    }
+    if (input.deploymentId && !(await this.deploymentVisible(ctx, input.deploymentId))) {
+      problems.push({ field: 'body/deploymentId', message: 'no deployment you may see has this id' });
+    }
+    const shares = {
+      parties: input.shares?.parties ?? [],
+      groups: input.shares?.groups ?? [],
+      recipients: input.shares?.recipients ?? [],
+    };
+    const assignees = input.assignees ?? [];
+    problems.push(...(await this.audienceProblems(shares, assignees, 'body')));
+    if (problems.length > 0) throw invalidInput(summarise('the case', problems), problems);
+
+    const now = this.deps.clock.now();
+    const row = await inTransaction(this.deps.db, async (trx) => {
+      const created = await repo.insertCase(trx, {
+        id: crypto.randomUUID(),
+        owner_party: party,
+        title: input.title,
+        description: input.description ?? '',
+        incident_class: input.incidentClass,
+        severity: input.severity,
+        status: input.status ?? 'open',
+        tlp: input.tlp,
+        pap: input.pap,
+        request_id: input.requestId ?? null,
+        deployment_id: input.deploymentId ?? null,
+        exercise,
+        created_by_id: ctx.actor.id,
+        created_by: ctx.actor.name,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+      });
+      await repo.replaceParties(trx, created.id, shares.parties);
+      await repo.replaceGroups(trx, created.id, shares.groups);
+      await repo.replacePeople(trx, 'case_recipients', created.id, shares.recipients);
+      await repo.replacePeople(trx, 'case_assignees', created.id, assignees);
+      await this.record(trx, ctx, created.id, null, 'case.create', {
+        tlp: input.tlp,
+        owner: party,
+        shares,
+      });
+      return created;
+    });
+    return this.presentOne(ctx, row);
+  }
+
+  async get(ctx: Ctx, id: string): Promise<Case> {
+    return this.presentOne(ctx, await this.visibleCase(ctx, id));
+  }
+
+  /** The case row if the viewer may see it, else a 404 that looks like absence. */
+  async visibleCase(ctx: Ctx, id: string, db: Executor = this.deps.db) {
+    const row = await repo.findVisible(db, await this.viewer(ctx, db), id);
+    if (!row) throw notFound(`case ${id}`);
+    return row;
+  }
+
+  /** Locks the case for a change and says what the actor may do with it. */
+  async lockForWork(trx: Tx, ctx: Ctx, id: string) {
+    const row = await repo.lockVisible(trx, await this.viewer(ctx, trx), id);
+    if (!row) throw notFound(`case ${id}`);
+    return { row, access: await CaseAccess.of(trx, ctx, row) };
+  }
+
+  async list(ctx: Ctx, query: CaseListQuery) {
+    const viewer = await this.viewer(ctx);
+    const limit = query.limit ?? 50;
+    const filter = {
+      status: query.status,
+      tlp: query.tlp,
+      ownerParty: query.ownerParty,
+      requestId: query.requestId,
+      q: query.q,
+    };
+    let after: { updatedAt: Date; id: string } | null = null;
+    if (query.cursor) {
+      const [updatedAt, id] = decodeCursor<[string, string]>(query.cursor, ['timestamp', 'uuid']);
+      after = { updatedAt: new Date(updatedAt), id };
+    }
+    const [rows, total] = await Promise.all([
+      repo.listVisible(this.deps.db, viewer, filter, after, limit + 1),
+      repo.countVisible(this.deps.db, viewer, filter),
+    ]);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: await this.present(viewer, page),
+      total,
+      nextCursor: rows.length > limit && last ? encodeCursor([last.updated_at.toISOString(), last.id]) : null,
+    };
+  }
+
+  async update(ctx: Ctx, id: string, patch: CasePatch, ifMatch: number | undefined): Promise<Case> {
+    const problems: FieldProblem[] = [];
+    if (patch.incidentClass !== undefined) {
+      const problem = rsitProblem(patch.incidentClass);
+      if (problem) problems.push({ field: 'body/incidentClass', message: problem });
+    }
+    if (patch.assignees) problems.push(...(await this.audienceProblems(null, patch.assignees, 'body')));
+    if (problems.length > 0) throw invalidInput(summarise('the change', problems), problems);
+    const row = await inTransaction(this.deps.db, async (trx) => {
+      const { row: current, access } = await this.lockForWork(trx, ctx, id);
+      const assignee = ctx.actor.id ? await repo.isPerson(trx, 'case_assignees', id, ctx.actor.id) : false;
+      if (!access.isOwner && !assignee)
+        throw forbidden("only the case's own party and its assignees change it");
+      checkVersion('case', current.version, ifMatch);
+      const updated = await repo.updateCase(trx, id, {
+        ...(patch.title !== undefined ? { title: patch.title } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        ...(patch.incidentClass !== undefined ? { incident_class: patch.incidentClass } : {}),
+        ...(patch.severity !== undefined ? { severity: patch.severity } : {}),
+        ...(patch.status !== undefined ? { status: patch.status } : {}),
+        ...(patch.pap !== undefined ? { pap: patch.pap } : {}),
+        updated_at: this.deps.clock.now(),
+      });
+      if (patch.assignees) await repo.replacePeople(trx, 'case_assignees', id, patch.assignees);
+      await this.record(trx, ctx, id, null, 'case.update', { fields: Object.keys(patch).sort() });
+      return updated;
+    });
+    return this.presentOne(ctx, row);
+  }
+
+  // Sharing.
+
+  async shares(ctx: Ctx, id: string): Promise<CaseShares> {
+    const row = await this.visibleCase(ctx, id);
+    return this.presentShares(this.deps.db, row);
+  }
+
+  /**
+   * Changes the label and audiences. Narrowing (a stricter label, fewer parties, groups or people)
+   * is for anyone who works on the case; relaxing is for the owner party only. Takes effect at once:
+   * every read applies the policy to the rows as they are now.
+   */
+  async updateShares(ctx: Ctx, id: string, input: SharesUpdate, ifMatch: number | undefined) {
+    const problems = await this.audienceProblems(
+      { parties: input.parties ?? [], groups: input.groups ?? [], recipients: input.recipients ?? [] },
+      [],
+      'body',
+    );
+    if (problems.length > 0) throw invalidInput(summarise('the sharing', problems), problems);
+    return inTransaction(this.deps.db, async (trx) => {
+      const { row, access } = await this.lockForWork(trx, ctx, id);
+      access.requireContributor('change its sharing');
+      checkVersion('case', row.version, ifMatch);
+      const before = await repo.audienceOf(trx, id);
+      const from = row.tlp as Tlp;
+      const to = input.tlp ?? from;
+      const added = {
+        parties: (input.parties ?? before.parties).filter((p) => !before.parties.includes(p)),
+        groups: (input.groups ?? []).filter((g) => !before.groups.some((b) => b.id === g)),
+        // Naming yourself (say, when narrowing to RED) widens nothing: you already read the case.
+        recipients: (input.recipients ?? []).filter(
+          (r) => r !== ctx.actor.id && !before.recipients.some((b) => b.id === r),
+        ),
+      };
+      const relaxing =
+        isRelaxing(from, to) ||
+        added.parties.length > 0 ||
+        added.groups.length > 0 ||
+        added.recipients.length > 0;
+      if (relaxing) {
+        access.requireOwner(
+          `relax its sharing (${describeRelaxing(from, to, added)}); anyone who works on it may narrow it`,
+        );
+      }
+      if (input.parties) await repo.replaceParties(trx, id, input.parties);
+      if (input.groups) await repo.replaceGroups(trx, id, input.groups);
+      if (input.recipients) await repo.replacePeople(trx, 'case_recipients', id, input.recipients);
+      const updated = await repo.updateCase(trx, id, { tlp: to, updated_at: this.deps.clock.now() });
+      await this.record(trx, ctx, id, null, relaxing ? 'case.share.relax' : 'case.share.narrow', {
+        tlp: { from, to },
+        parties: input.parties ?? null,
+        groups: input.groups ?? null,
+        recipients: input.recipients ?? null,
+      });
+      return this.presentShares(trx, updated);
+    });
+  }
+
+  async createGroup(ctx: Ctx, input: NewSharingGroup) {
+    const party = ctx.actor.party;
+    if (!party || !CASE_WORKERS.some((role) => ctx.actor.roles.includes(role))) {
+      throw forbidden(`sharing groups are made by ${CASE_WORKERS.join(', ')} of a party`);
+    }
+    const known = await repo.existingParties(this.deps.db, input.parties);
+    const problems = input.parties
+      .map((p, i) => ({ p, i }))
+      .filter(({ p }) => !known.includes(p))
+      .map(({ p, i }) => ({ field: `body/parties/${i}`, message: `unknown party ${p}` }));
+    if (problems.length > 0) throw invalidInput(summarise('the group', problems), problems);
+    const row = await inTransaction(this.deps.db, async (trx) => {
+      const group = await repo.insertGroup(
+        trx,
+        {
+          id: crypto.randomUUID(),
+          name: input.name,
+          owner_party: party,
+          created_at: this.deps.clock.now(),
+          created_by: ctx.actor.name,
+        },
+        input.parties,
+      );
+      await this.deps.audit.record(trx, ctx, {
+        action: 'sharing-group.create',
+        objectType: 'sharing-group',
+        objectId: group.id,
+        summary: { name: input.name, parties: input.parties },
+      });
+      return group;
+    });
+    return presentGroup(row, [...input.parties].sort());
+  }
+
+  async groups(ctx: Ctx) {
+    const rows = await repo.groupsVisible(this.deps.db, ctx.actor.party);
+    const members = await repo.groupMembers(
+      this.deps.db,
+      rows.map((r) => r.id),
+    );
+    return { items: rows.map((row) => presentGroup(row, members.get(row.id) ?? [])) };
+  }
+
+  async group(ctx: Ctx, id: string) {
+    const [row] = await repo.groupsVisible(this.deps.db, ctx.actor.party, id);
+    if (!row) throw notFound(`sharing group ${id}`);
+    const members = await repo.groupMembers(this.deps.db, [id]);
+    return presentGroup(row, members.get(id) ?? []);
+  }
+
+  // Tasks.
+
+  async tasks(ctx: Ctx, caseId: string) {
+    await this.visibleCase(ctx, caseId);
+    const rows = await repo.tasksOf(this.deps.db, caseId);
+    return { items: rows.map((row) => this.presentTask(row)) };
+  }
+
+  async addTask(ctx: Ctx, caseId: string, input: NewTask): Promise<Task> {
+    if (input.assignee) await this.requireUser(input.assignee, 'body/assignee');
+    const id = await inTransaction(this.deps.db, async (trx) => {
+      const { access } = await this.lockForWork(trx, ctx, caseId);
+      access.requireContributor('add tasks');
+      const now = this.deps.clock.now();
+      const task = await repo.insertTask(trx, {
+        id: crypto.randomUUID(),
+        case_id: caseId,
+        title: input.title,
+        description: input.description ?? '',
+        status: 'todo',
+        assignee_id: input.assignee ?? null,
+        due_at: input.dueAt ? new Date(input.dueAt) : null,
+        done_at: null,
+        created_by: ctx.actor.name,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+      });
+      await this.touch(trx, caseId);
+      await this.record(trx, ctx, caseId, null, 'case.task.create', { taskId: task.id, title: input.title });
+      return task.id;
+    });
+    return this.taskById(caseId, id);
+  }
+
+  async updateTask(ctx: Ctx, caseId: string, taskId: string, patch: TaskPatch, ifMatch: number | undefined) {
+    if (patch.assignee) await this.requireUser(patch.assignee, 'body/assignee');
+    await inTransaction(this.deps.db, async (trx) => {
+      const { access } = await this.lockForWork(trx, ctx, caseId);
+      const task = await repo.lockTask(trx, caseId, taskId);
+      if (!task) throw notFound(`task ${taskId}`);
+      const isAssignee = ctx.actor.id !== null && task.assignee_id === ctx.actor.id;
+      if (!isAssignee) access.requireContributor('change its tasks');
+      checkVersion('task', task.version, ifMatch);
+      const now = this.deps.clock.now();
+      const finishing = patch.status === 'done' || patch.status === 'cancelled';
+      await repo.updateTask(trx, taskId, {
+        ...(patch.title !== undefined ? { title: patch.title } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        ...(patch.status !== undefined ? { status: patch.status, done_at: finishing ? now : null } : {}),
+        ...(patch.assignee !== undefined ? { assignee_id: patch.assignee } : {}),
+        ...(patch.dueAt !== undefined ? { due_at: patch.dueAt ? new Date(patch.dueAt) : null } : {}),
+        updated_at: now,
+      });
+      await this.touch(trx, caseId);
+      await this.record(trx, ctx, caseId, null, 'case.task.update', {
+        taskId,
+        fields: Object.keys(patch).sort(),
+        ...(patch.status ? { status: patch.status } : {}),
+      });
+    });
+    return this.taskById(caseId, taskId);
+  }
+
+  private async taskById(caseId: string, taskId: string) {
+    const rows = await repo.tasksOf(this.deps.db, caseId);
+    return this.presentTask(rows.find((r) => r.id === taskId)!);
+  }
+
+  // Notes and the timeline.
+
+  async notes(ctx: Ctx, caseId: string) {
+    await this.visibleCase(ctx, caseId);
+    const rows = await repo.notesVisible(this.deps.db, await this.viewer(ctx), caseId);
+    return { items: rows.map(presentNote) };
+  }
+
+  async addNote(ctx: Ctx, caseId: string, input: NewNote): Promise<Note> {
+    return inTransaction(this.deps.db, async (trx) => {
+      const { row, access } = await this.lockForWork(trx, ctx, caseId);
+      access.requireContributor('add notes');
+      const tlp = input.tlp ?? (row.tlp as Tlp);
+      const note = await repo.insertNote(trx, {
+        id: crypto.randomUUID(),
+        case_id: caseId,
+        body: input.body,
+        tlp,
+        origin_party: ctx.actor.party ?? row.owner_party,
+        created_by_id: ctx.actor.id,
+        created_by: ctx.actor.name,
+        created_at: this.deps.clock.now(),
+      });
+      await this.touch(trx, caseId);
+      await this.record(trx, ctx, caseId, tlp, 'case.note.create', { noteId: note.id, tlp });
+      return presentNote(note);
+    });
+  }
+
+  async timeline(ctx: Ctx, caseId: string) {
+    await this.visibleCase(ctx, caseId);
+    const rows = await repo.timelineOf(this.deps.db, caseId);
+    return { items: rows.map(presentTimelineEntry) };
+  }
+
+  async addTimelineEntry(ctx: Ctx, caseId: string, input: NewCaseTimelineEntry): Promise<CaseTimelineEntry> {
+    const happenedAt = new Date(input.happenedAt);
+    const now = this.deps.clock.now();
+    if (happenedAt.getTime() > now.getTime() + 5 * 60_000) {
+      throw invalidInput('a timeline entry tells what already happened: happenedAt is in the future', [
+        { field: 'body/happenedAt', message: 'is in the future' },
+      ]);
+    }
+    return inTransaction(this.deps.db, async (trx) => {
+      const { access } = await this.lockForWork(trx, ctx, caseId);
+      access.requireContributor('add to its timeline');
+      const entry = await repo.insertTimelineEntry(trx, {
+        id: crypto.randomUUID(),
+        case_id: caseId,
+        happened_at: happenedAt,
+        recorded_at: now,
+        text: input.text,
+        recorded_by: ctx.actor.name,
+      });
+      await this.touch(trx, caseId);
+      await this.record(trx, ctx, caseId, null, 'case.timeline.create', { entryId: entry.id });
+      return presentTimelineEntry(entry);
+    });
+  }
+
+  // Shared by the case's items.
+
+  /** Marks the case changed (lists are sorted by it) without a new version of its own fields. */
+  async touch(trx: Tx, caseId: string) {
+    await trx
+      .updateTable('cases')
+      .set({ updated_at: this.deps.clock.now() })
+      .where('id', '=', caseId)
+      .execute();
+  }
+
+  /** Audits a change and tells the live streams, in the change's transaction. */
+  async record(
+    trx: Tx,
+    ctx: Ctx,
+    caseId: string,
+    tlp: string | null,
+    action: string,
+    summary: Record<string, unknown>,
+  ) {
+    await this.deps.audit.record(trx, ctx, { action, objectType: 'case', objectId: caseId, summary });
+    await this.deps.notifier.publishCaseEvent(trx, {
+      type: action,
+      caseId,
+      tlp,
+      data: { caseId, by: ctx.actor.name },
+    });
+  }
+
+  private async deploymentVisible(ctx: Ctx, id: string) {
+    const row = await this.deps.db
+      .selectFrom('deployments')
+      .select('id')
+      .where('id', '=', id)
+      .where(deploymentsVisibleTo(ctx.actor))
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  private async requireUser(id: string, field: string) {
+    const [user] = await repo.existingUsers(this.deps.db, [id]);
+    if (!user) throw invalidInput(`no user has the id ${id}`, [{ field, message: 'unknown user' }]);
+  }
+
+  private async audienceProblems(
+    shares: { parties: string[]; groups: string[]; recipients: string[] } | null,
+    assignees: string[],
+    at: string,
+  ): Promise<FieldProblem[]> {
+    const problems: FieldProblem[] = [];
+    const db = this.deps.db;
+    if (shares) {
+      const parties = await repo.existingParties(db, shares.parties);
+      shares.parties.forEach((p, i) => {
+        if (!parties.includes(p))
+          problems.push({ field: `${at}/parties/${i}`, message: `unknown party ${p}` });
+      });
+      const groups = await repo.existingGroups(db, shares.groups);
+      shares.groups.forEach((g, i) => {
+        if (!groups.includes(g))
+          problems.push({ field: `${at}/groups/${i}`, message: 'unknown sharing group' });
+      });
+      const people = await repo.existingUsers(db, shares.recipients);
+      shares.recipients.forEach((r, i) => {
+        if (!people.some((u) => u.id === r))
+          problems.push({ field: `${at}/recipients/${i}`, message: 'unknown user' });
+      });
+    }
+    const users = await repo.existingUsers(db, assignees);
+    assignees.forEach((a, i) => {
+      if (!users.some((u) => u.id === a))
+        problems.push({ field: `${at}/assignees/${i}`, message: 'unknown user' });
+    });
+    return problems;
+  }
+
+  private async presentShares(db: Executor, row: repo.CaseRow): Promise<CaseShares> {
+    const audience = await repo.audienceOf(db, row.id);
+    return {
+      tlp: row.tlp as Tlp,
+      ownerParty: row.owner_party,
+      parties: audience.parties,
+      groups: audience.groups,
+      recipients: audience.recipients.map(person),
+      version: row.version,
+    };
+  }
+
+  private async presentOne(ctx: Ctx, row: repo.CaseRow): Promise<Case> {
+    const [presented] = await this.present(await this.viewer(ctx), [row]);
+    return presented!;
+  }
+
+  private async present(viewer: CaseViewer, rows: repo.CaseRow[]): Promise<Case[]> {
+    const ids = rows.map((r) => r.id);
+    const [counts, assignees] = await Promise.all([
+      repo.itemCounts(this.deps.db, viewer, ids),
+      repo.peopleOf(this.deps.db, 'case_assignees', ids),
+    ]);
+    return rows.map((row) => ({
+      id: row.id,
+      title: row.title,
+      description: row.description,
+      incidentClass: row.incident_class,
+      severity: row.severity as Severity,
+      status: row.status as CaseStatus,
+      tlp: row.tlp as Tlp,
+      pap: row.pap as Pap,
+      ownerParty: row.owner_party,
+      createdBy: row.created_by,
+      requestId: row.request_id,
+      deploymentId: row.deployment_id,
+      assignees: assignees.filter((a) => a.caseId === row.id).map(person),
+      exercise: row.exercise,
+      counts: counts.get(row.id)!,
+      createdAt: row.created_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+      version: row.version,
+    }));
+  }
+
+  private presentTask(row: Awaited<ReturnType<typeof repo.tasksOf>>[number]): Task {
+    return {
+      id: row.id,
+      caseId: row.case_id,
+      title: row.title,
+      description: row.description,
+      status: row.status as TaskStatus,
+      assignee:
+        row.assignee_id && row.assignee_name
+          ? { id: row.assignee_id, name: row.assignee_name, party: row.assignee_party ?? '' }
+          : null,
+      dueAt: row.due_at?.toISOString() ?? null,
+      clock: taskClock(row.status, row.due_at, row.done_at, this.deps.clock.now()),
+      createdBy: row.created_by,
+      createdAt: row.created_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+      version: row.version,
+    };
+  }
+}
+
+export function taskClock(status: string, dueAt: Date | null, doneAt: Date | null, now: Date): Task['clock'] {
+  if (!dueAt) return 'none';
+  if (status === 'cancelled') return 'none';
+  if (status === 'done') return doneAt && doneAt.getTime() <= dueAt.getTime() ? 'met' : 'missed';
+  if (now.getTime() > dueAt.getTime()) return 'overdue';
+  return dueAt.getTime() - now.getTime() <= DUE_SOON_MS ? 'due-soon' : 'running';
+}
+
+export function checkVersion(what: string, version: number, ifMatch: number | undefined) {
+  if (ifMatch !== undefined && ifMatch !== version) {
+    throw new AppError(
+      'precondition_failed',
+      `the ${what} changed since you read it: you sent version ${ifMatch}, it is now at version ${version}`,
+    );
+  }
+}
+
+export function summarise(what: string, problems: FieldProblem[]) {
+  return `${what} has problems: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`;
+}
+
+function describeRelaxing(
+  from: Tlp,
+  to: Tlp,
+  added: { parties: string[]; groups: string[]; recipients: string[] },
+) {
+  const parts: string[] = [];
+  if (isRelaxing(from, to)) parts.push(`${from.toUpperCase()} to ${to.toUpperCase()}`);
+  if (added.parties.length > 0) parts.push(`adding ${added.parties.join(', ')}`);
+  if (added.groups.length > 0) parts.push(`adding ${added.groups.length} sharing group(s)`);
+  if (added.recipients.length > 0) parts.push(`naming ${added.recipients.length} more people`);
+  return parts.join('; ');
+}
+
+const person = (p: { id: string; name: string; party: string }): Person => ({
+  id: p.id,
+  name: p.name,
+  party: p.party,
+});
+
+function presentGroup(
+  row: { id: string; name: string; owner_party: string; created_at: Date },
+  parties: string[],
+) {
+  return {
+    id: row.id,
+    name: row.name,
+    ownerParty: row.owner_party,
+    parties,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+function presentNote(row: Selectable<CaseNotesTable>): Note {
+  return {
+    id: row.id,
+    caseId: row.case_id,
+    body: row.body,
+    tlp: row.tlp as Tlp,
+    originParty: row.origin_party,
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+function presentTimelineEntry(row: Selectable<CaseTimelineTable>): CaseTimelineEntry {
+  return {
+    id: row.id,
+    caseId: row.case_id,
+    happenedAt: row.happened_at.toISOString(),
+    recordedAt: row.recorded_at.toISOString(),
+    text: row.text,
+    recordedBy: row.recorded_by,
+  };
+}

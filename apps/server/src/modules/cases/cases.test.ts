@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
+
+const api = '/api/v1';
+
+export const caseBody = (overrides: Record<string, unknown> = {}) => ({
+  title: 'Ransomware at the grid operator',
+  description: 'Encrypted **SCADA** historians; see <script>alert(1)</script>',
+  incidentClass: 'rsit:malicious-code="infected-system"',
+  severity: 'high',
+  tlp: 'amber',
+  pap: 'amber',
+  ...overrides,
+});
+
+describe('cases: two states work their own cases and share one', () => {
+  let node: TestNode;
+  let lt: TestUser;
+  let lt2: TestUser;
+  let ee: TestUser;
+  let fi: TestUser;
+  let ua: TestUser;
+  let us: TestUser;
+  let ltCase: string;
+  let eeCase: string;
+
+  const call = (
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT',
+    user: TestUser | null,
+    url: string,
+    payload?: object,
+    headers: Record<string, string> = {},
+  ) =>
+    node.request({
+      method,
+      url: `${api}${url}`,
+      headers: { ...(user?.headers ?? {}), ...headers },
+      ...(payload ? { payload } : {}),
+    });
+
+  before(async () => {
+    node = await startTestNode();
+    lt = await node.user('lt.analyst', 'LT', ['analyst']);
+    lt2 = await node.user('lt.analyst2', 'LT', ['analyst']);
+    ee = await node.user('ee.analyst', 'EE', ['analyst']);
+    fi = await node.user('fi.analyst', 'FI', ['analyst']);
+    ua = await node.user('ua.analyst', 'UA', ['analyst']);
+    us = await node.user('de.analyst', 'DE', ['analyst']);
+    const a = await call('POST', lt, '/cases', caseBody());
+    assert.equal(a.statusCode, 201, a.body);
+    ltCase = json(a).id;
+    const b = await call(
+      'POST',
+      ee,
+      '/cases',
+      caseBody({ title: 'Phishing wave at ministries', tlp: 'green' }),
+    );
+    assert.equal(b.statusCode, 201, b.body);
+    eeCase = json(b).id;
+  });
+  after(() => node.close());
+
+  it('opens a case for the caller’s party, storing hostile text as text', async () => {
+    const res = await call('GET', lt, `/cases/${ltCase}`);
+    assert.equal(res.statusCode, 200);
+    const c = json(res);
+    assert.equal(c.ownerParty, 'LT');
+    assert.equal(c.status, 'open');
+    assert.equal(c.description, 'Encrypted **SCADA** historians; see <script>alert(1)</script>');
+    assert.deepEqual(c.counts, {
+      tasks: 0,
+      openTasks: 0,
+      observables: 0,
+      notes: 0,
+      timeline: 0,
+      evidence: 0,
+    });
+    assert.equal(res.headers.etag, '"1"');
+  });
+
+  it('refuses a case with a wrong incident class, naming the field', async () => {
+    const res = await call('POST', lt, '/cases', caseBody({ incidentClass: 'rsit:nonsense' }));
+    assert.equal(res.statusCode, 400);
+    assert.equal(json(res).error.details[0].field, 'body/incidentClass');
+  });
+
+  it('keeps an AMBER case with its party until it is shared; GREEN reaches the community, not outsiders', async () => {
+    assert.equal((await call('GET', lt2, `/cases/${ltCase}`)).statusCode, 200);
+    assert.equal((await call('GET', ee, `/cases/${ltCase}`)).statusCode, 404);
+    assert.equal((await call('GET', fi, `/cases/${eeCase}`)).statusCode, 200, 'FI (observer) is community');
+    assert.equal((await call('GET', ua, `/cases/${eeCase}`)).statusCode, 200, 'UA (partner) is community');
+    assert.equal((await call('GET', us, `/cases/${eeCase}`)).statusCode, 404, 'DE (external) is not');
+    assert.equal((await call('GET', null, `/cases/${eeCase}`)).statusCode, 401);
+    const list = json(await call('GET', ee, '/cases'));
+    assert.deepEqual(
+      list.items.map((c: any) => c.id),
+      [eeCase],
+    );
+    assert.equal(list.total, 1);
+  });
+
+  it('shares with EE at once; EE then works on the case but may not relax it', async () => {
+    const shared = await call('PUT', lt, `/cases/${ltCase}/shares`, { parties: ['EE'] });
+    assert.equal(shared.statusCode, 200, shared.body);
+    assert.deepEqual(json(shared).parties, ['EE']);
+    assert.equal((await call('GET', ee, `/cases/${ltCase}`)).statusCode, 200);
+    const task = await call('POST', ee, `/cases/${ltCase}/tasks`, { title: 'Image the historian' });
+    assert.equal(task.statusCode, 201, task.body);
+    const relax = await call('PUT', ee, `/cases/${ltCase}/shares`, { tlp: 'green' });
+    assert.equal(relax.statusCode, 403);
+    assert.match(json(relax).error.message, /only the case's own party/);
+    const onward = await call('PUT', ee, `/cases/${ltCase}/shares`, { parties: ['EE', 'FI'] });
+    assert.equal(onward.statusCode, 403, 'adding a party is relaxing');
+    assert.equal((await call('GET', fi, `/cases/${ltCase}`)).statusCode, 404);
+  });
+
+  it('finds the same indicator across the two states only where the labels allow', async () => {
+    const add = async (user: TestUser, caseId: string, body: object) => {
+      const res = await call('POST', user, `/cases/${caseId}/observables`, body);
+      assert.equal(res.statusCode, 201, res.body);
+      return json(res);
+    };
+    const mine = await add(lt, ltCase, { type: 'domain', value: 'Evil[.]Example', toIds: true });
+    assert.equal(mine.value, 'evil.example');
+    assert.equal(mine.tlp, 'amber', 'an item takes its case’s label by default');
+    await add(ee, eeCase, { type: 'hostname', value: 'evil(dot)example', tlp: 'green' });
+    // EE sees both (LT's case is shared with it); FI sees only EE's GREEN one.
+    const eeLookup = json(await call('GET', ee, '/indicators/lookup?value=EVIL[.]EXAMPLE'));
+    assert.equal(eeLookup.items.length, 2);
+    const fiLookup = json(await call('GET', fi, '/indicators/lookup?value=evil.example'));
+    assert.deepEqual(
+      fiLookup.items.map((i: any) => i.caseId),
+      [eeCase],
+    );
+    const corr = json(await call('GET', lt, `/cases/${ltCase}/observables/${mine.id}/correlations`));
+    assert.deepEqual(
+      corr.items.map((i: any) => i.caseId),
+      [eeCase],
+    );
+    assert.equal(corr.overCorrelating, false);
+  });
+
+  it('narrows at once: a RED observable disappears for everyone not named', async () => {
+    const obs = json(
+      await call('POST', lt, `/cases/${ltCase}/observables`, { type: 'ip-dst', value: '203.0.113.7' }),
+    );
+    assert.equal((await call('GET', ee, `/cases/${ltCase}/observables/${obs.id}`)).statusCode, 200);
+    const narrowed = await call('PATCH', ee, `/cases/${ltCase}/observables/${obs.id}`, { tlp: 'red' });
+    assert.equal(narrowed.statusCode, 200, narrowed.body);
+    assert.equal((await call('GET', ee, `/cases/${ltCase}/observables/${obs.id}`)).statusCode, 404);
+    assert.equal((await call('GET', lt2, `/cases/${ltCase}/observables/${obs.id}`)).statusCode, 404);
+    assert.equal(
+      (await call('GET', lt, `/cases/${ltCase}/observables/${obs.id}`)).statusCode,
+      200,
+      'its creator',
+    );
+    const counts = json(await call('GET', lt2, `/cases/${ltCase}`)).counts;
+    assert.equal(counts.observables, 1, 'counts leave out what the viewer may not see');
+    const audit = (await node.services.audit.page({ objectId: ltCase }, 'asc', 100)).items.map(
+      (e: any) => e.action,
+    );
+    assert.ok(audit.includes('observable.update'));
+    assert.ok(audit.includes('case.share.relax'));
+  });
+
+  it('imports 20,000 indicators in one request, idempotently', async () => {
+    const lines = ['type,value,comment'];
+    for (let i = 0; i < 20_000; i++)
+      lines.push(`ip-dst,10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255},bulk`);
+    const payload = `${lines.join('\n')}\n`;
+    const started = Date.now();
+    const first = await node.request({
+      method: 'POST',
+      url: `${api}/indicators/bulk?caseId=${ltCase}`,
+      headers: { ...lt.headers, 'content-type': 'text/csv' },
+      payload,
+    });
+    assert.equal(first.statusCode, 200, first.body);
+    assert.deepEqual(json(first), { imported: 20_000, duplicates: 0, rejected: 0, problems: [] });
+    const again = await node.request({
+      method: 'POST',
+      url: `${api}/indicators/bulk?caseId=${ltCase}`,
+      headers: { ...lt.headers, 'content-type': 'text/csv' },
+      payload,
+    });
+    assert.deepEqual(json(again), { imported: 0, duplicates: 20_000, rejected: 0, problems: [] });
+    console.log(`# imported 20000 indicators twice in ${Date.now() - started} ms`);
+    const page = json(await call('GET', lt, `/cases/${ltCase}/observables?type=ip-dst&limit=2`));
+    assert.equal(page.total, 20_001);
+    assert.ok(page.nextCursor);
+  });
+
+  it('rejects a whole file for one bad line, naming it, unless partial', async () => {
+    const payload = 'domain,good.example\nip-src,999.1.1.1\nnot-a-type,x\nsha256,abc\n';
+    const res = await node.request({
+      method: 'POST',
+      url: `${api}/indicators/bulk?caseId=${eeCase}`,
+      headers: { ...ee.headers, 'content-type': 'text/csv' },
+      payload,
+    });
+    assert.equal(res.statusCode, 400, res.body);
+    assert.deepEqual(
+      json(res).error.details.map((d: any) => d.line),
+      [2, 3, 4],
+    );
+    const none = json(await call('GET', ee, '/indicators/lookup?value=good.example'));
+    assert.equal(none.items.length, 0, 'nothing was written');
+    const partial = await node.request({
+      method: 'POST',
+      url: `${api}/indicators/bulk?caseId=${eeCase}&partial=true`,
+      headers: { ...ee.headers, 'content-type': 'text/csv' },
+      payload,
+    });
+    assert.equal(partial.statusCode, 200, partial.body);
+    assert.equal(json(partial).imported, 1);
+    assert.equal(json(partial).rejected, 3);
+  });
+
+  it('exports what may be passed on: no RED', async () => {
+    const res = await call('GET', lt, `/cases/${ltCase}/observables/export?format=ndjson`);
+    assert.equal(res.statusCode, 200);
+    const rows = res.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.ok(rows.every((r: any) => r.tlp !== 'red'));
+    assert.equal(rows.length, 20_001);
+    assert.equal((await call('GET', us, `/cases/${ltCase}/observables/export`)).statusCode, 404);
+  });
+});

@@ -1,0 +1,180 @@
+import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import { type CaseViewer, caseItemsVisibleTo, passableOnward } from '../../access/policy.ts';
+import type { ObservablesTable } from '../../platform/db/schema.ts';
+import type { Executor, Tx } from '../../platform/db/transaction.ts';
+
+export type ObservableRow = Selectable<ObservablesTable>;
+
+export async function insertObservable(trx: Tx, row: Insertable<ObservablesTable>) {
+  return trx
+    .insertInto('observables')
+    .values(row)
+    .onConflict((oc) => oc.columns(['case_id', 'type', 'value']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function findInCase(db: Executor, caseId: string, type: string, value: string) {
+  return db
+    .selectFrom('observables')
+    .select('id')
+    .where('case_id', '=', caseId)
+    .where('type', '=', type)
+    .where('value', '=', value)
+    .executeTakeFirst();
+}
+
+function visibleInCase(db: Executor, viewer: CaseViewer, caseId: string) {
+  return db
+    .selectFrom('observables')
+    .innerJoin('cases', 'cases.id', 'observables.case_id')
+    .where('cases.id', '=', caseId)
+    .where(caseItemsVisibleTo(viewer, 'observables'));
+}
+
+export async function findVisible(db: Executor, viewer: CaseViewer, caseId: string, id: string) {
+  return visibleInCase(db, viewer, caseId)
+    .selectAll('observables')
+    .where('observables.id', '=', id)
+    .executeTakeFirst();
+}
+
+export async function lockVisible(trx: Tx, viewer: CaseViewer, caseId: string, id: string) {
+  return visibleInCase(trx, viewer, caseId)
+    .selectAll('observables')
+    .where('observables.id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function updateObservable(trx: Tx, id: string, changes: Updateable<ObservablesTable>) {
+  return trx
+    .updateTable('observables')
+    .set((eb) => ({ ...changes, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export interface ObservableFilter {
+  type?: string | undefined;
+  tlp?: string | undefined;
+  q?: string | undefined;
+}
+
+function filtered(db: Executor, viewer: CaseViewer, caseId: string, filter: ObservableFilter) {
+  let query = visibleInCase(db, viewer, caseId);
+  if (filter.type) query = query.where('observables.type', '=', filter.type);
+  if (filter.tlp) query = query.where('observables.tlp', '=', filter.tlp);
+  if (filter.q) {
+    const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where('observables.value', 'ilike', pattern);
+  }
+  return query;
+}
+
+/** By type, then value; `afterId` is the last row of the previous page. */
+export async function listVisible(
+  db: Executor,
+  viewer: CaseViewer,
+  caseId: string,
+  filter: ObservableFilter,
+  afterId: string | null,
+  limit: number,
+) {
+  let query = filtered(db, viewer, caseId, filter).selectAll('observables');
+  if (afterId) {
+    query = query.where(
+      sql<boolean>`(observables.type, observables.value) > (select o.type, o.value from observables o where o.id = ${afterId} and o.case_id = ${caseId})`,
+    );
+  }
+  return query.orderBy('observables.type').orderBy('observables.value').limit(limit).execute();
+}
+
+export async function countVisible(
+  db: Executor,
+  viewer: CaseViewer,
+  caseId: string,
+  filter: ObservableFilter,
+) {
+  const row = await filtered(db, viewer, caseId, filter)
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** A page of what the viewer may pass on from a case (for exports), in the list's order. */
+export async function passablePage(
+  db: Executor,
+  viewer: CaseViewer,
+  caseId: string,
+  afterId: string | null,
+  limit: number,
+) {
+  let query = db
+    .selectFrom('observables')
+    .innerJoin('cases', 'cases.id', 'observables.case_id')
+    .where('cases.id', '=', caseId)
+    .where(passableOnward(viewer, 'observables'))
+    .selectAll('observables');
+  if (afterId) {
+    query = query.where(
+      sql<boolean>`(observables.type, observables.value) > (select o.type, o.value from observables o where o.id = ${afterId})`,
+    );
+  }
+  return query.orderBy('observables.type').orderBy('observables.value').limit(limit).execute();
+}
+
+/**
+ * Where any of `values` is stored, as far as the viewer may see: the rows of other cases (and
+ * parties) with the same normalised value. At most `limit` rows; the caller asks for one more than
+ * the cap to know whether the value over-correlates.
+ */
+export async function visibleWithValues(
+  db: Executor,
+  viewer: CaseViewer,
+  values: readonly string[],
+  excludeId: string | null,
+  limit: number,
+) {
+  if (values.length === 0) return [];
+  let query = db
+    .selectFrom('observables')
+    .innerJoin('cases', 'cases.id', 'observables.case_id')
+    .where('observables.value', 'in', [...values])
+    .where(caseItemsVisibleTo(viewer, 'observables'))
+    .selectAll('observables')
+    .select(['cases.title as case_title', 'cases.owner_party as case_owner']);
+  if (excludeId) query = query.where('observables.id', '<>', excludeId);
+  return query.orderBy('observables.created_at').orderBy('observables.id').limit(limit).execute();
+}
+
+export interface BulkRows {
+  type: string[];
+  category: string[];
+  value: string[];
+  tlp: string[];
+  toIds: boolean[];
+  comment: string[];
+}
+
+/**
+ * One batch of a bulk import, in one statement: rows already in the case are skipped (the
+ * import is idempotent). Returns how many were new.
+ */
+export async function insertBatch(
+  trx: Tx,
+  rows: BulkRows,
+  fixed: { caseId: string; originParty: string; createdById: string | null; createdBy: string; at: Date },
+): Promise<number> {
+  const result = await sql`
+    insert into observables (id, case_id, type, category, value, tlp, to_ids, comment, first_seen, last_seen,
+                             sightings, origin_party, created_by_id, created_by, created_at, updated_at, version)
+    select gen_random_uuid(), ${fixed.caseId}::uuid, u.type, u.category, u.value, u.tlp, u.to_ids, u.comment,
+           null, null, 0, ${fixed.originParty}, ${fixed.createdById}::uuid, ${fixed.createdBy},
+           ${fixed.at}::timestamptz, ${fixed.at}::timestamptz, 1
+    from unnest(${rows.type}::text[], ${rows.category}::text[], ${rows.value}::text[], ${rows.tlp}::text[],
+                ${rows.toIds}::boolean[], ${rows.comment}::text[]) as u(type, category, value, tlp, to_ids, comment)
+    on conflict (case_id, type, value) do nothing`.execute(trx);
+  return Number(result.numAffectedRows ?? 0);
+}

@@ -1,0 +1,396 @@
+import { type Static, Type } from 'typebox';
+import { oneOf, PartyCodeSchema, pageQuery, TimestampSchema, UuidSchema } from './common.ts';
+import { PapSchema, SEVERITIES, TlpSchema } from './requests.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+const text = (maxLength: number, description?: string) =>
+  Type.String({ maxLength, ...(description ? { description } : {}) });
+
+export const CASE_STATUSES = ['open', 'in-progress', 'contained', 'resolved', 'closed'] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+export const TASK_STATUSES = ['todo', 'in-progress', 'done', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const PersonSchema = Type.Object({ id: UuidSchema, name: Type.String(), party: Type.String() });
+export type Person = Static<typeof PersonSchema>;
+
+const SharesFields = {
+  parties: Type.Array(PartyCodeSchema, {
+    maxItems: 60,
+    uniqueItems: true,
+    description: 'parties the case is shared with (AMBER, AMBER+STRICT; GREEN beyond the community)',
+  }),
+  groups: Type.Array(UuidSchema, { maxItems: 20, uniqueItems: true, description: 'sharing groups' }),
+  recipients: Type.Array(UuidSchema, {
+    maxItems: 200,
+    uniqueItems: true,
+    description: 'named people (user ids): the only readers of RED, besides whoever created it',
+  }),
+};
+
+export const NewCaseSchema = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 300 }),
+    description: Type.Optional(text(100_000, 'Markdown; rendered as text-safe Markdown, never as HTML')),
+    incidentClass: Type.String({
+      maxLength: 120,
+      description: 'an RSIT machine tag, e.g. rsit:malicious-code="ransomware"',
+    }),
+    severity: oneOf(SEVERITIES),
+    status: Type.Optional(oneOf(CASE_STATUSES)),
+    tlp: TlpSchema,
+    pap: PapSchema,
+    requestId: Type.Optional(UuidSchema),
+    deploymentId: Type.Optional(UuidSchema),
+    assignees: Type.Optional(Type.Array(UuidSchema, { maxItems: 50, uniqueItems: true })),
+    shares: Type.Optional(Type.Partial(Type.Object(SharesFields, { additionalProperties: false }))),
+    exercise: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type NewCase = Static<typeof NewCaseSchema>;
+
+export const CasePatchSchema = Type.Object(
+  {
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+    description: Type.Optional(text(100_000)),
+    incidentClass: Type.Optional(Type.String({ maxLength: 120 })),
+    severity: Type.Optional(oneOf(SEVERITIES)),
+    status: Type.Optional(oneOf(CASE_STATUSES)),
+    pap: Type.Optional(PapSchema),
+    assignees: Type.Optional(Type.Array(UuidSchema, { maxItems: 50, uniqueItems: true })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type CasePatch = Static<typeof CasePatchSchema>;
+
+export const CaseSharesSchema = Type.Object({
+  tlp: TlpSchema,
+  ownerParty: Type.String(),
+  parties: Type.Array(Type.String()),
+  groups: Type.Array(
+    Type.Object({ id: UuidSchema, name: Type.String(), parties: Type.Array(Type.String()) }),
+  ),
+  recipients: Type.Array(PersonSchema),
+  version: Type.Integer(),
+});
+export type CaseShares = Static<typeof CaseSharesSchema>;
+
+export const SharesUpdateSchema = Type.Object(
+  { tlp: Type.Optional(TlpSchema), ...Type.Partial(Type.Object(SharesFields)).properties },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    description:
+      'Replaces the label and audiences given. Anyone who works on the case may narrow; only the owner party may relax (a lower label, more parties, groups or people).',
+  },
+);
+export type SharesUpdate = Static<typeof SharesUpdateSchema>;
+
+export const CaseSchema = Type.Object({
+  id: UuidSchema,
+  title: Type.String(),
+  description: Type.String(),
+  incidentClass: Type.String(),
+  severity: oneOf(SEVERITIES),
+  status: oneOf(CASE_STATUSES),
+  tlp: TlpSchema,
+  pap: PapSchema,
+  ownerParty: Type.String(),
+  createdBy: Type.String(),
+  requestId: Nullable(UuidSchema),
+  deploymentId: Nullable(UuidSchema),
+  assignees: Type.Array(PersonSchema),
+  exercise: Type.Boolean(),
+  counts: Type.Object(
+    {
+      tasks: Type.Integer(),
+      openTasks: Type.Integer(),
+      observables: Type.Integer(),
+      notes: Type.Integer(),
+      timeline: Type.Integer(),
+      evidence: Type.Integer(),
+    },
+    { description: 'what you may see of the case' },
+  ),
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+  version: Type.Integer(),
+});
+export type Case = Static<typeof CaseSchema>;
+
+export const CaseListQuerySchema = Type.Object(
+  {
+    status: Type.Optional(oneOf(CASE_STATUSES)),
+    tlp: Type.Optional(TlpSchema),
+    ownerParty: Type.Optional(PartyCodeSchema),
+    requestId: Type.Optional(UuidSchema),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'words in the title' })),
+    ...pageQuery,
+  },
+  { additionalProperties: false },
+);
+export type CaseListQuery = Static<typeof CaseListQuerySchema>;
+
+export const CaseListSchema = Type.Object({
+  items: Type.Array(CaseSchema),
+  total: Type.Integer({ description: 'cases you may see that match' }),
+  nextCursor: Nullable(Type.String()),
+});
+
+export const CaseParamsSchema = Type.Object({ id: UuidSchema }, { additionalProperties: false });
+export const CaseItemParamsSchema = Type.Object(
+  { id: UuidSchema, itemId: UuidSchema },
+  { additionalProperties: false },
+);
+
+/** A task's clock: `overdue` once its due time passed unfinished, `due-soon` within a day. */
+export const TaskSchema = Type.Object({
+  id: UuidSchema,
+  caseId: UuidSchema,
+  title: Type.String(),
+  description: Type.String(),
+  status: oneOf(TASK_STATUSES),
+  assignee: Nullable(PersonSchema),
+  dueAt: Nullable(TimestampSchema),
+  clock: oneOf(['none', 'running', 'due-soon', 'overdue', 'met', 'missed'] as const),
+  createdBy: Type.String(),
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+  version: Type.Integer(),
+});
+export type Task = Static<typeof TaskSchema>;
+export const NewTaskSchema = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 300 }),
+    description: Type.Optional(text(20_000)),
+    assignee: Type.Optional(UuidSchema),
+    dueAt: Type.Optional(TimestampSchema),
+  },
+  { additionalProperties: false },
+);
+export type NewTask = Static<typeof NewTaskSchema>;
+export const TaskPatchSchema = Type.Object(
+  {
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+    description: Type.Optional(text(20_000)),
+    status: Type.Optional(oneOf(TASK_STATUSES)),
+    assignee: Type.Optional(Nullable(UuidSchema)),
+    dueAt: Type.Optional(Nullable(TimestampSchema)),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type TaskPatch = Static<typeof TaskPatchSchema>;
+
+export const NoteSchema = Type.Object({
+  id: UuidSchema,
+  caseId: UuidSchema,
+  body: Type.String({ description: 'Markdown' }),
+  tlp: TlpSchema,
+  originParty: Type.String(),
+  createdBy: Type.String(),
+  createdAt: TimestampSchema,
+});
+export type Note = Static<typeof NoteSchema>;
+export const NewNoteSchema = Type.Object(
+  { body: Type.String({ minLength: 1, maxLength: 100_000 }), tlp: Type.Optional(TlpSchema) },
+  { additionalProperties: false },
+);
+export type NewNote = Static<typeof NewNoteSchema>;
+
+/** `happenedAt` is when it happened (as told); `recordedAt` when it was written down here. */
+export const CaseTimelineEntrySchema = Type.Object({
+  id: UuidSchema,
+  caseId: UuidSchema,
+  happenedAt: TimestampSchema,
+  recordedAt: TimestampSchema,
+  text: Type.String(),
+  recordedBy: Type.String(),
+});
+export type CaseTimelineEntry = Static<typeof CaseTimelineEntrySchema>;
+export const NewCaseTimelineEntrySchema = Type.Object(
+  { happenedAt: TimestampSchema, text: Type.String({ minLength: 1, maxLength: 5000 }) },
+  { additionalProperties: false },
+);
+export type NewCaseTimelineEntry = Static<typeof NewCaseTimelineEntrySchema>;
+
+export const ObservableSchema = Type.Object({
+  id: UuidSchema,
+  caseId: UuidSchema,
+  type: Type.String({ description: 'a MISP attribute type' }),
+  category: Type.String({ description: 'its MISP default category' }),
+  value: Type.String({ description: 'normalised (refanged, canonical)' }),
+  tlp: TlpSchema,
+  toIds: Type.Boolean(),
+  comment: Type.String(),
+  firstSeen: Nullable(TimestampSchema),
+  lastSeen: Nullable(TimestampSchema),
+  sightings: Type.Integer(),
+  originParty: Type.String(),
+  createdBy: Type.String(),
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+  version: Type.Integer(),
+});
+export type Observable = Static<typeof ObservableSchema>;
+export const NewObservableSchema = Type.Object(
+  {
+    type: Type.String({ minLength: 1, maxLength: 64, description: 'a MISP attribute type, e.g. ip-dst' }),
+    value: Type.String({ minLength: 1, maxLength: 4096, description: 'defanged values are refanged' }),
+    tlp: Type.Optional(TlpSchema),
+    toIds: Type.Optional(Type.Boolean()),
+    comment: Type.Optional(text(2000)),
+    firstSeen: Type.Optional(TimestampSchema),
+    lastSeen: Type.Optional(TimestampSchema),
+  },
+  { additionalProperties: false },
+);
+export type NewObservable = Static<typeof NewObservableSchema>;
+export const ObservablePatchSchema = Type.Object(
+  {
+    tlp: Type.Optional(TlpSchema),
+    toIds: Type.Optional(Type.Boolean()),
+    comment: Type.Optional(text(2000)),
+    firstSeen: Type.Optional(Nullable(TimestampSchema)),
+    lastSeen: Type.Optional(Nullable(TimestampSchema)),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type ObservablePatch = Static<typeof ObservablePatchSchema>;
+export const ObservableListQuerySchema = Type.Object(
+  {
+    type: Type.Optional(Type.String({ maxLength: 64 })),
+    tlp: Type.Optional(TlpSchema),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'part of the value' })),
+    ...pageQuery,
+  },
+  { additionalProperties: false },
+);
+export type ObservableListQuery = Static<typeof ObservableListQuerySchema>;
+export const ObservableListSchema = Type.Object({
+  items: Type.Array(ObservableSchema),
+  total: Type.Integer(),
+  nextCursor: Nullable(Type.String()),
+});
+export const SightingSchema = Type.Object(
+  { at: Type.Optional(TimestampSchema), source: Type.Optional(text(200)) },
+  { additionalProperties: false },
+);
+
+/** Where a value is also seen — only where the viewer may see the other side. */
+export const CorrelationSchema = Type.Object({
+  observableId: UuidSchema,
+  caseId: UuidSchema,
+  caseTitle: Type.String(),
+  ownerParty: Type.String(),
+  type: Type.String(),
+  value: Type.String(),
+  tlp: TlpSchema,
+  toIds: Type.Boolean(),
+  sightings: Type.Integer(),
+  firstSeen: Nullable(TimestampSchema),
+  lastSeen: Nullable(TimestampSchema),
+});
+export type Correlation = Static<typeof CorrelationSchema>;
+export const CorrelationListSchema = Type.Object({
+  items: Type.Array(CorrelationSchema),
+  overCorrelating: Type.Boolean({
+    description: 'the value is in more places than the cap (e.g. a public resolver); only the cap are listed',
+  }),
+  cap: Type.Integer(),
+});
+export const LookupQuerySchema = Type.Object(
+  { value: Type.String({ minLength: 1, maxLength: 4096 }) },
+  { additionalProperties: false },
+);
+export const LookupResultSchema = Type.Object({
+  query: Type.String(),
+  candidates: Type.Array(Type.String(), { description: 'the normalised forms searched for' }),
+  ...CorrelationListSchema.properties,
+});
+
+export const EVIDENCE_CUSTODY_ACTIONS = ['upload', 'download', 'transfer'] as const;
+export const CustodyEntrySchema = Type.Object({
+  at: TimestampSchema,
+  action: oneOf(EVIDENCE_CUSTODY_ACTIONS),
+  actor: Type.String(),
+  party: Nullable(Type.String()),
+  custodian: Type.String({ description: 'who holds the evidence after this step' }),
+  sha256: Type.String(),
+  note: Type.String(),
+});
+export const EvidenceSchema = Type.Object({
+  id: UuidSchema,
+  caseId: UuidSchema,
+  filename: Type.String({ description: 'as given; never used as a path' }),
+  mediaType: Type.String(),
+  size: Type.Integer(),
+  sha256: Type.String(),
+  tlp: TlpSchema,
+  custodian: Type.String(),
+  originParty: Type.String(),
+  createdBy: Type.String(),
+  createdAt: TimestampSchema,
+  custody: Type.Optional(Type.Array(CustodyEntrySchema)),
+});
+export type Evidence = Static<typeof EvidenceSchema>;
+export const EvidenceUploadQuerySchema = Type.Object(
+  {
+    filename: Type.String({ minLength: 1, maxLength: 255 }),
+    tlp: Type.Optional(TlpSchema),
+    note: Type.Optional(text(2000)),
+  },
+  { additionalProperties: false },
+);
+export const EvidenceTransferSchema = Type.Object(
+  {
+    custodian: Type.String({ minLength: 1, maxLength: 200, description: 'who takes custody' }),
+    note: Type.Optional(text(2000)),
+  },
+  { additionalProperties: false },
+);
+
+export const BulkQuerySchema = Type.Object(
+  {
+    caseId: UuidSchema,
+    partial: Type.Optional(Type.Boolean({ default: false })),
+    type: Type.Optional(
+      Type.String({ maxLength: 64, description: 'the type of every line of a plain list' }),
+    ),
+    tlp: Type.Optional(TlpSchema),
+  },
+  { additionalProperties: false },
+);
+export type BulkQuery = Static<typeof BulkQuerySchema>;
+export const LineProblemSchema = Type.Object({ line: Type.Integer(), message: Type.String() });
+export const BulkResultSchema = Type.Object({
+  imported: Type.Integer(),
+  duplicates: Type.Integer(),
+  rejected: Type.Integer(),
+  problems: Type.Array(LineProblemSchema, { description: 'the first 100 rejected lines' }),
+});
+export type BulkResult = Static<typeof BulkResultSchema>;
+
+export const SharingGroupSchema = Type.Object({
+  id: UuidSchema,
+  name: Type.String(),
+  ownerParty: Type.String(),
+  parties: Type.Array(Type.String()),
+  createdAt: TimestampSchema,
+});
+export const NewSharingGroupSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    parties: Type.Array(PartyCodeSchema, { minItems: 1, maxItems: 60, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);
+export type NewSharingGroup = Static<typeof NewSharingGroupSchema>;
+
+/** The evidence of a case you may see, oldest first, without custody (ask for one item to see it). */
+export const EvidenceListSchema = Type.Object({ items: Type.Array(EvidenceSchema) });
+export type EvidenceList = Static<typeof EvidenceListSchema>;
+export type EvidenceUploadQuery = Static<typeof EvidenceUploadQuerySchema>;
+export type EvidenceTransfer = Static<typeof EvidenceTransferSchema>;
+export type CustodyEntry = Static<typeof CustodyEntrySchema>;
