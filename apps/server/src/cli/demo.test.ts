@@ -18,14 +18,16 @@ describe('vytis demo', () => {
       first.stdout,
       /parties: 30 \(6 member, 7 observer, 1 eu_institution, 2 partner, 14 external\)/,
     );
-    assert.match(first.stdout, /users: 24 created, 0 already there/);
+    assert.match(first.stdout, /users: 26 created, 0 already there/);
     const again = await runCommand(node.services, { name: 'demo' });
     assert.match(
       first.stdout,
       /requests: 5 \(LT voting, FI assembling, UA voting, EU draft, EE voting \(exercise\)\)/,
     );
-    assert.match(again.stdout, /users: 0 created, 24 already there/, 'loading twice changes nothing');
+    assert.match(again.stdout, /users: 0 created, 26 already there/, 'loading twice changes nothing');
     assert.match(again.stdout, /requests: 5 already there, none added/);
+    assert.match(first.stdout, /cases: 4 \(LT AMBER, EE GREEN, PL CLEAR, LT AMBER\+STRICT\), 53 indicators/);
+    assert.match(again.stdout, /cases: 4 already there, none added/);
 
     const login = await node.request({
       method: 'POST',
@@ -39,5 +41,28 @@ describe('vytis demo', () => {
     );
     for (const role of ['admin', 'coordinator', 'council', 'poc', 'responder', 'analyst', 'auditor'])
       assert.ok(roles.has(role), role);
+  });
+
+  it('shows a Finnish observer the GREEN indicators but not the AMBER ones', async () => {
+    const login = await node.request({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { name: 'fi.analyst', password: DEMO_PASSWORD },
+    });
+    assert.equal(login.statusCode, 200, login.body);
+    const actor = await node.services.identity.actorByName('fi.analyst');
+    const ctx = { actor: actor!, requestId: null };
+    const cases = await node.services.cases.list(ctx, {});
+    assert.deepEqual(cases.items.map((c) => c.tlp).sort(), ['clear', 'green']);
+    const c2 = await node.services.observables.lookup(ctx, '185.220.101[.]47');
+    assert.deepEqual(
+      c2.items.map((i) => [i.ownerParty, i.tlp]),
+      [['EE', 'green']],
+      'only EE’s GREEN case, not LT’s AMBER one',
+    );
+    const ee = cases.items.find((c) => c.ownerParty === 'EE')!;
+    const seen = await node.services.observables.list(ctx, ee.id, {});
+    assert.ok(seen.items.every((o) => o.tlp !== 'amber'));
+    assert.equal(seen.total, 3, 'the AMBER hosting address is left out');
   });
 });

@@ -1,6 +1,7 @@
 import { PARTY_STATUSES, type Role } from '@vytis/contracts';
 import type { Ctx } from '../context.ts';
 import type { Services } from '../http/services.ts';
+import { loadDemoCases } from './demo-cases.ts';
 import { loadDemoRequests } from './demo-requests.ts';
 import { loadDemoRoster } from './demo-roster.ts';
 
@@ -9,8 +10,8 @@ export const DEMO_PASSWORD = 'vytis-demo-2026';
 const MEMBERS = ['LT', 'EE', 'HR', 'PL', 'NL', 'RO'];
 
 /**
- * A demo world on top of the seeded parties: the people who run the force and requests in several
- * states, marked `[demo]`. Idempotent: what already exists is left as it is.
+ * A demo world on top of the seeded parties: the people who run the force, requests in several
+ * states and cases with shared indicators, marked `[demo]`. Idempotent: what already exists is left as it is.
  */
 export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
   const people: Array<{ name: string; party: string; roles: Role[] }> = [
@@ -20,6 +21,8 @@ export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
     { name: 'cert-eu.poc', party: 'EU', roles: ['poc'] },
     { name: 'ua.poc', party: 'UA', roles: ['poc'] },
     { name: 'fi.poc', party: 'FI', roles: ['poc'] },
+    { name: 'fi.analyst', party: 'FI', roles: ['analyst'] },
+    { name: 'eu.analyst', party: 'EU', roles: ['analyst'] },
     ...MEMBERS.flatMap((code) => [
       { name: `${code.toLowerCase()}.poc`, party: code, roles: ['poc'] as Role[] },
       { name: `${code.toLowerCase()}.council`, party: code, roles: ['council'] as Role[] },
@@ -45,6 +48,7 @@ export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
     `  users: ${created} created, ${people.length - created} already there`,
     await loadDemoRoster(services),
     await loadDemoRequests(services),
+    await loadDemoCases(services),
     `  every demo user's password: ${DEMO_PASSWORD} (e.g. admin, duty.officer, lt.council, pl.poc, auditor)`,
     '',
   ].join('\n');
