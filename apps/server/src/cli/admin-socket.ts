@@ -2,8 +2,17 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Tlp } from '@vytis/contracts';
 import type { Services } from '../http/services.ts';
-import { type AdminCommand, type CommandResult, runCommand } from './commands.ts';
+import type { BulkFormat } from '../modules/indicators/bulk-parse.ts';
+import {
+  type AdminCommand,
+  type CommandResult,
+  type ImportRequest,
+  runCommand,
+  runImport,
+} from './commands.ts';
 import { describeError } from './describe-error.ts';
 
 /**
@@ -30,6 +39,11 @@ export async function isNodeListening(socketPath: string): Promise<boolean> {
 export async function startAdminSocket(services: Services, socketPath: string): Promise<http.Server> {
   if (fs.existsSync(socketPath)) fs.rmSync(socketPath); // stale: the caller checked nobody listens
   const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://admin.sock');
+    if (req.method === 'POST' && url.pathname === '/import') {
+      void streamImport(services, url.searchParams, req, res);
+      return;
+    }
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => {
@@ -42,16 +56,104 @@ export async function startAdminSocket(services: Services, socketPath: string): 
       } catch (error) {
         result = { exitCode: 1, stdout: '', stderr: describeError(error) };
       }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(result));
+      answer(res, result);
     });
   });
+  // A large import may take longer than the default five minutes to upload; the socket is local.
+  server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
   });
   fs.chmodSync(socketPath, 0o600);
   return server;
+}
+
+function answer(res: http.ServerResponse, result: CommandResult) {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(result));
+}
+
+/**
+ * `POST /import?caseId=…&format=…&partial=…[&as=…][&type=…][&tlp=…]` with the file as the body:
+ * the body streams straight into the import (batched, in one transaction), then the answer is the
+ * command's JSON result. If the CLI goes away mid-file, the import fails and writes nothing.
+ */
+async function streamImport(
+  services: Services,
+  params: URLSearchParams,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+) {
+  req.on('error', () => {}); // an aborted upload fails the import's read instead
+  let result: CommandResult;
+  try {
+    result = await runImport(services, importRequestOf(params), req);
+  } catch (error) {
+    result = { exitCode: 1, stdout: '', stderr: describeError(error) };
+  }
+  answer(res, result);
+  // Refused before the end of the file (an unknown case, a file too large): let the rest go by.
+  if (!req.complete) req.resume();
+}
+
+const importRequestOf = (params: URLSearchParams): ImportRequest => ({
+  caseId: params.get('caseId') ?? '',
+  as: params.get('as') ?? undefined,
+  format: (params.get('format') ?? '') as BulkFormat,
+  type: params.get('type') ?? undefined,
+  tlp: (params.get('tlp') ?? undefined) as Tlp | undefined,
+  partial: params.get('partial') === 'true',
+});
+
+/** Streams a file to the running node's import; resolves with its result (which may come early). */
+export async function sendImport(
+  socketPath: string,
+  request: ImportRequest,
+  body: Readable,
+): Promise<CommandResult> {
+  const query = new URLSearchParams({
+    caseId: request.caseId,
+    format: request.format,
+    partial: String(request.partial),
+  });
+  if (request.as !== undefined) query.set('as', request.as);
+  if (request.type !== undefined) query.set('type', request.type);
+  if (request.tlp !== undefined) query.set('tlp', request.tlp);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        socketPath,
+        path: `/import?${query}`,
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(text) as CommandResult);
+          } catch (error) {
+            reject(error);
+          }
+          // The node may answer before the whole file went (it refused it): stop sending.
+          body.unpipe(req);
+          body.destroy();
+          req.destroy();
+        });
+      },
+    );
+    req.on('error', reject);
+    body.on('error', (error) => {
+      req.destroy();
+      reject(error);
+    });
+    body.pipe(req);
+  });
 }
 
 export async function sendAdminCommand(socketPath: string, command: AdminCommand): Promise<CommandResult> {

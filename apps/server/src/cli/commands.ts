@@ -1,8 +1,14 @@
-import type { Role } from '@vytis/contracts';
+import type { Readable } from 'node:stream';
+import { type BulkResult, type Role, TLPS, type Tlp } from '@vytis/contracts';
 import { CLI_ACTOR, type Ctx } from '../context.ts';
+import { AppError } from '../errors.ts';
 import type { Services } from '../http/services.ts';
+import { isUuid } from '../modules/identity/identity.service.ts';
+import { BULK_FORMATS, type BulkFormat } from '../modules/indicators/bulk-parse.ts';
+import { isObservableType } from '../modules/indicators/observable-types.ts';
 import { trustedKeyFromFile } from '../platform/keys.ts';
 import { loadDemo } from './demo.ts';
+import { describeError } from './describe-error.ts';
 
 /**
  * The administrative commands, written once over the services. The CLI runs them in-process when
@@ -82,4 +88,98 @@ export async function runCommand(
     default:
       return fail(`unknown command ${(command as { name: string }).name}\n`);
   }
+}
+
+/** `vytis import`: what to import where, as whom. The file itself comes as a stream beside it. */
+export interface ImportRequest {
+  caseId: string;
+  /** Act as this user (what they may see and do); the local operator when absent. */
+  as?: string | undefined;
+  format: BulkFormat;
+  type?: string | undefined;
+  tlp?: Tlp | undefined;
+  partial: boolean;
+}
+
+/** How many rejected lines a partial import prints (all are counted). */
+const REJECTED_SHOWN = 10;
+
+/** Checks an import request before any of the file is read; null when it is fine. */
+export function importRequestProblem(request: ImportRequest): string | null {
+  if (!isUuid(request.caseId)) return `--case must be a case id (a UUID), got "${request.caseId}"`;
+  if (!(BULK_FORMATS as readonly string[]).includes(request.format)) {
+    return `--format must be one of ${BULK_FORMATS.join(', ')}, got "${request.format}"`;
+  }
+  if (request.format === 'lines' && !request.type) {
+    return 'a plain list (one value per line) needs --type T, the MISP type of its values, e.g. --type ip-dst';
+  }
+  if (request.type !== undefined && request.format !== 'lines') {
+    return `--type is for a plain list (one value per line); a ${request.format} file names the type on each line`;
+  }
+  if (request.type !== undefined && !isObservableType(request.type)) {
+    return `--type ${request.type} is not an observable type (MISP attribute types, e.g. ip-dst, domain, sha256)`;
+  }
+  if (request.tlp !== undefined && !(TLPS as readonly string[]).includes(request.tlp)) {
+    return `--tlp must be one of ${TLPS.join(', ')}, got "${request.tlp}"`;
+  }
+  return null;
+}
+
+/**
+ * Imports an indicator file into a case over the services: in the CLI's process (no node running)
+ * or in the node's, fed by the admin socket. Both print the same: a summary on stdout; the rejected
+ * lines on stderr (exit 1 when they rejected the whole file).
+ */
+export async function runImport(
+  services: Services,
+  request: ImportRequest,
+  source: Readable,
+): Promise<CommandResult> {
+  const problem = importRequestProblem(request);
+  if (problem) return fail(`${problem}\n`);
+  let ctx: Ctx = { actor: CLI_ACTOR, requestId: null };
+  if (request.as !== undefined) {
+    const actor = await services.identity.actorByName(request.as);
+    if (!actor) return fail(`no active user named ${request.as}\n`);
+    ctx = { actor, requestId: null };
+  }
+  let summary: BulkResult;
+  try {
+    summary = await services.observables.importFile(ctx, request.caseId, source, {
+      format: request.format,
+      type: request.type,
+      tlp: request.tlp,
+      partial: request.partial,
+    });
+  } catch (error) {
+    return fail(describeImportError(error));
+  }
+  const stdout = `imported ${summary.imported}, duplicates ${summary.duplicates}, rejected ${summary.rejected}\n`;
+  if (summary.rejected === 0) return ok(stdout);
+  const shown = summary.problems.slice(0, REJECTED_SHOWN);
+  const more = summary.rejected - shown.length;
+  const stderr = [
+    `${summary.rejected} line(s) were rejected and left out:`,
+    ...shown.map((p) => `line ${p.line}: ${p.message}`),
+    ...(more > 0 ? [`… and ${more} more`] : []),
+  ];
+  return { exitCode: 0, stdout, stderr: `${stderr.join('\n')}\n` };
+}
+
+/** A file its bad lines rejected: how many, then `line N: why` for each one listed. */
+function describeImportError(error: unknown): string {
+  const lines =
+    error instanceof AppError && error.code === 'invalid_input' && Array.isArray(error.details)
+      ? (error.details as { line?: unknown; message?: unknown }[]).filter(
+          (d): d is { line: number; message: string } => typeof d.line === 'number',
+        )
+      : [];
+  if (lines.length === 0) return describeError(error);
+  const counted = /^(\d+) line\(s\) cannot be imported/.exec((error as AppError).message);
+  const headline = counted
+    ? `${counted[1]} line(s) cannot be imported; nothing was imported. Fix them, or import with --partial to keep the good lines`
+    : (error as AppError).message;
+  const total = counted ? Number(counted[1]) : lines.length;
+  const more = total - lines.length;
+  return `${[headline, ...lines.map((p) => `line ${p.line}: ${p.message}`), ...(more > 0 ? [`… and ${more} more`] : [])].join('\n')}\n`;
 }

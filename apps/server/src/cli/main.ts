@@ -1,12 +1,14 @@
 import path from 'node:path';
-import { ROLES, type Role } from '@vytis/contracts';
+import { ROLES, type Role, TLPS } from '@vytis/contracts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfigOrExit } from '../config.ts';
+import { BULK_FORMATS } from '../modules/indicators/bulk-parse.ts';
 import { passVerifyCommand } from '../modules/passes/pass.command.ts';
 import { openServices } from '../node.ts';
 import { adminSocketPath, isNodeListening, sendAdminCommand } from './admin-socket.ts';
 import { type AdminCommand, type CommandResult, runCommand } from './commands.ts';
 import { describeError } from './describe-error.ts';
+import { type ImportFlags, importCommand } from './import.ts';
 
 /** Runs a command through the running node when there is one, else against the database directly. */
 async function execute(command: AdminCommand): Promise<never> {
@@ -127,6 +129,33 @@ audit
   .command('checkpoint')
   .description('sign a checkpoint of the chain now')
   .action(() => execute({ name: 'audit.checkpoint' }));
+
+program
+  .command('import <file>')
+  .description(
+    'bulk-import indicators into a case: CSV (type,value[,comment]), NDJSON, or one value per line with --type; idempotent; prints "imported N, duplicates D, rejected R"',
+  )
+  .requiredOption('--case <id>', 'the case to import into')
+  .option('--as <name>', 'act as this user (default: the local operator, who sees every case)')
+  .option(
+    '--partial',
+    'keep the good lines of a file with bad ones (default: a bad line rejects the whole file)',
+  )
+  .option('--type <type>', 'the MISP type of every value of a plain list, e.g. ip-dst')
+  .addOption(
+    new Option('--tlp <label>', "the label of lines that carry none (default: the case's)").choices(TLPS),
+  )
+  .addOption(
+    new Option(
+      '--format <format>',
+      'the file format (default: from its extension; lines with --type)',
+    ).choices(BULK_FORMATS),
+  )
+  .addHelpText(
+    'after',
+    '\nA bar shows progress on a terminal. A rejected file is listed line by line ("line 12: …"), exit 1.',
+  )
+  .action(async (file: string, opts: ImportFlags) => finish(await importCommand(file, opts)));
 
 const pass = program.command('pass').description('responder passes');
 pass
