@@ -32,6 +32,7 @@ let csrfToken: string | null = null;
 export const setCsrfToken = (token: string | null) => {
   csrfToken = token;
 };
+export const getCsrfToken = () => csrfToken;
 
 /** Called when the node says the session is gone (401): the app goes back to the login page. */
 let onUnauthenticated: () => void = () => {};

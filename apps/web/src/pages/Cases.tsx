@@ -1,23 +1,437 @@
-import { Stack, Text, Title } from '@mantine/core';
+import {
+  Anchor,
+  Button,
+  Card,
+  Group,
+  Modal,
+  Paper,
+  Progress,
+  Select,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  type BulkResult,
+  CASE_STATUSES,
+  type Case,
+  type Correlation,
+  PAPS,
+  SEVERITIES,
+  TLPS,
+} from '@vytis/contracts';
+import { type FormEvent, useState } from 'react';
+import { Link, useNavigate } from 'react-router';
+import { ApiError, api, getCsrfToken } from '../api/client.ts';
+import { ExerciseBadge, SeverityBadge, TlpBadge } from '../components/badges.tsx';
+import { fmtTime, humanize } from '../components/format.ts';
+import { Loading, Problem } from '../components/Problem.tsx';
+
+type CaseList = { items: Case[]; total: number; nextCursor: string | null };
 
 export function CasesPage() {
+  const [status, setStatus] = useState<string | null>(null);
+  const [q, setQ] = useState('');
+  const [creating, setCreating] = useState(false);
+  const cases = useQuery({
+    queryKey: ['cases', status, q],
+    queryFn: () => api<CaseList>('/cases', { query: { status, q: q.trim() || undefined, limit: 100 } }),
+  });
   return (
     <Stack>
-      <Title order={1} size="h2">
-        Cases
-      </Title>
-      <Text c="dimmed">Cases arrive with the cases API.</Text>
+      <Group justify="space-between">
+        <Title order={1} size="h2">
+          Cases
+        </Title>
+        <Button onClick={() => setCreating(true)}>New case</Button>
+      </Group>
+      <Group align="flex-end" role="search" aria-label="Filter cases">
+        <Select
+          label="Status"
+          placeholder="any"
+          data={CASE_STATUSES.map((s) => ({ value: s, label: humanize(s) }))}
+          value={status}
+          onChange={setStatus}
+          clearable
+          w={180}
+        />
+        <TextInput label="Title contains" value={q} onChange={(e) => setQ(e.currentTarget.value)} w={260} />
+        <Text size="sm" c="dimmed" aria-live="polite">
+          {cases.data ? `${cases.data.total} case${cases.data.total === 1 ? '' : 's'}` : ''}
+        </Text>
+      </Group>
+      <Problem error={cases.error} />
+      {cases.isPending ? (
+        <Loading />
+      ) : (
+        <Table striped highlightOnHover data-testid="cases">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Title</Table.Th>
+              <Table.Th>Owner</Table.Th>
+              <Table.Th>Status</Table.Th>
+              <Table.Th>Severity</Table.Th>
+              <Table.Th>TLP</Table.Th>
+              <Table.Th>Tasks</Table.Th>
+              <Table.Th>Observables</Table.Th>
+              <Table.Th>Updated</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {cases.data?.items.map((c) => (
+              <Table.Tr key={c.id}>
+                <Table.Td className="wrap-anywhere" maw={380}>
+                  <Anchor component={Link} to={`/cases/${c.id}`}>
+                    {c.title}
+                  </Anchor>{' '}
+                  <ExerciseBadge exercise={c.exercise} />
+                </Table.Td>
+                <Table.Td>{c.ownerParty}</Table.Td>
+                <Table.Td>{humanize(c.status)}</Table.Td>
+                <Table.Td>
+                  <SeverityBadge severity={c.severity} />
+                </Table.Td>
+                <Table.Td>
+                  <TlpBadge tlp={c.tlp} />
+                </Table.Td>
+                <Table.Td>
+                  {c.counts.openTasks} open / {c.counts.tasks}
+                </Table.Td>
+                <Table.Td>{c.counts.observables}</Table.Td>
+                <Table.Td>{fmtTime(c.updatedAt)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+      <NewCase opened={creating} onClose={() => setCreating(false)} />
     </Stack>
   );
 }
 
+function NewCase({ opened, onClose }: { opened: boolean; onClose: () => void }) {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [f, setF] = useState({
+    title: '',
+    description: '',
+    incidentClass: 'rsit:malicious-code="infected-system"',
+    severity: 'high',
+    tlp: 'amber',
+    pap: 'amber',
+  });
+  const create = useMutation({
+    mutationFn: () => api<Case>('/cases', { body: { ...f, description: f.description || undefined } }),
+    onSuccess: (c) => {
+      void queryClient.invalidateQueries({ queryKey: ['cases'] });
+      onClose();
+      navigate(`/cases/${c.id}`);
+    },
+  });
+  const err = (field: string) =>
+    create.error instanceof ApiError ? create.error.forField(`body/${field}`) : undefined;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate();
+  };
+  return (
+    <Modal opened={opened} onClose={onClose} title="New case" size="lg">
+      <form onSubmit={submit}>
+        <Stack>
+          <TextInput
+            label="Title"
+            required
+            value={f.title}
+            onChange={(e) => setF({ ...f, title: e.currentTarget.value })}
+            error={err('title')}
+          />
+          <Textarea
+            label="Description"
+            description="Markdown; links only http(s)"
+            autosize
+            minRows={3}
+            value={f.description}
+            onChange={(e) => setF({ ...f, description: e.currentTarget.value })}
+            error={err('description')}
+          />
+          <TextInput
+            label="Incident class (RSIT tag)"
+            value={f.incidentClass}
+            onChange={(e) => setF({ ...f, incidentClass: e.currentTarget.value })}
+            error={err('incidentClass')}
+            ff="monospace"
+          />
+          <SimpleGrid cols={3}>
+            <Select
+              label="Severity"
+              data={SEVERITIES.map((s) => ({ value: s, label: s }))}
+              value={f.severity}
+              onChange={(v) => setF({ ...f, severity: v ?? 'high' })}
+              error={err('severity')}
+            />
+            <Select
+              label="TLP"
+              data={TLPS.map((t) => ({ value: t, label: `TLP:${t.toUpperCase()}` }))}
+              value={f.tlp}
+              onChange={(v) => setF({ ...f, tlp: v ?? 'amber' })}
+              error={err('tlp')}
+            />
+            <Select
+              label="PAP"
+              data={PAPS.map((t) => ({ value: t, label: `PAP:${t.toUpperCase()}` }))}
+              value={f.pap}
+              onChange={(v) => setF({ ...f, pap: v ?? 'amber' })}
+              error={err('pap')}
+            />
+          </SimpleGrid>
+          <Problem error={create.error} title="The case was not created" />
+          <Button type="submit" loading={create.isPending} w="fit-content">
+            Create the case
+          </Button>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+type Lookup = {
+  query: string;
+  candidates: string[];
+  items: Correlation[];
+  overCorrelating: boolean;
+  cap: number;
+};
+
+export function CorrelationTable({ items }: { items: Correlation[] }) {
+  return (
+    <Table data-testid="correlations">
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th>Value</Table.Th>
+          <Table.Th>Type</Table.Th>
+          <Table.Th>TLP</Table.Th>
+          <Table.Th>Case</Table.Th>
+          <Table.Th>Owner</Table.Th>
+          <Table.Th>Sightings</Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {items.map((c) => (
+          <Table.Tr key={c.observableId}>
+            <Table.Td className="wrap-anywhere" ff="monospace">
+              {c.value}
+            </Table.Td>
+            <Table.Td>{c.type}</Table.Td>
+            <Table.Td>
+              <TlpBadge tlp={c.tlp} />
+            </Table.Td>
+            <Table.Td className="wrap-anywhere">
+              <Anchor component={Link} to={`/cases/${c.caseId}`}>
+                {c.caseTitle}
+              </Anchor>
+            </Table.Td>
+            <Table.Td>{c.ownerParty}</Table.Td>
+            <Table.Td>{c.sightings}</Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
+  );
+}
+
 export function IndicatorsPage() {
+  const [value, setValue] = useState('');
+  const [asked, setAsked] = useState('');
+  const lookup = useQuery({
+    queryKey: ['lookup', asked],
+    queryFn: () => api<Lookup>('/indicators/lookup', { query: { value: asked } }),
+    enabled: asked !== '',
+  });
   return (
     <Stack>
       <Title order={1} size="h2">
         Indicator lookup
       </Title>
-      <Text c="dimmed">Indicator lookup arrives with the indicators API.</Text>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          setAsked(value.trim());
+        }}
+      >
+        <Group align="flex-end">
+          <TextInput
+            label="Value"
+            description="An IP, domain, URL, hash, e-mail…; defanged values (hxxp, [.]) are understood"
+            value={value}
+            onChange={(e) => setValue(e.currentTarget.value)}
+            w={520}
+            ff="monospace"
+          />
+          <Button type="submit" disabled={!value.trim()}>
+            Look up
+          </Button>
+        </Group>
+      </form>
+      <Problem error={lookup.error} />
+      {lookup.data ? (
+        <Card withBorder>
+          <Text size="sm" c="dimmed" mb="xs">
+            Searched for {lookup.data.candidates.join(', ')} — {lookup.data.items.length} place
+            {lookup.data.items.length === 1 ? '' : 's'} you may see
+            {lookup.data.overCorrelating ? ` (more than ${lookup.data.cap}: a very common value)` : ''}
+          </Text>
+          {lookup.data.items.length ? (
+            <CorrelationTable items={lookup.data.items} />
+          ) : (
+            <Text>Not seen in any case you may see.</Text>
+          )}
+        </Card>
+      ) : null}
+      <BulkImport />
     </Stack>
+  );
+}
+
+const FORMATS = [
+  { value: 'text/csv', label: 'CSV: type,value[,comment]' },
+  { value: 'application/x-ndjson', label: 'NDJSON: one {"type","value"} per line' },
+  { value: 'text/plain', label: 'Plain list: one value per line (give the type)' },
+];
+
+/** Bulk import into a case, with the upload's progress (XMLHttpRequest reports it; fetch does not). */
+export function BulkImport({ caseId: fixedCase }: { caseId?: string }) {
+  const cases = useQuery({
+    queryKey: ['cases', 'all'],
+    queryFn: () => api<CaseList>('/cases', { query: { limit: 200 } }),
+    enabled: !fixedCase,
+  });
+  const queryClient = useQueryClient();
+  const [caseId, setCaseId] = useState<string | null>(fixedCase ?? null);
+  const [file, setFile] = useState<File | null>(null);
+  const [format, setFormat] = useState<string | null>('text/csv');
+  const [type, setType] = useState('');
+  const [partial, setPartial] = useState(false);
+  const [progress, setProgress] = useState<number | null>(null);
+  const [result, setResult] = useState<BulkResult | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const start = () => {
+    if (!file || !caseId || !format) return;
+    setResult(null);
+    setError(null);
+    setProgress(0);
+    const params = new URLSearchParams({ caseId, partial: String(partial) });
+    if (format === 'text/plain' && type) params.set('type', type);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/v1/indicators/bulk?${params}`);
+    xhr.setRequestHeader('content-type', format);
+    xhr.setRequestHeader('accept', 'application/json');
+    const csrf = getCsrfToken();
+    if (csrf) xhr.setRequestHeader('x-csrf-token', csrf);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) setProgress(Math.round((e.loaded / e.total) * 100));
+    };
+    xhr.onload = () => {
+      setProgress(null);
+      let body: unknown = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = null;
+      }
+      if (xhr.status === 200) {
+        setResult(body as BulkResult);
+        void queryClient.invalidateQueries({ queryKey: ['case', caseId] });
+        void queryClient.invalidateQueries({ queryKey: ['observables', caseId] });
+      } else {
+        const e = (body as { error?: { code: string; message: string; details?: unknown } } | null)?.error;
+        const details = Array.isArray(e?.details) ? (e.details as { field: string; message: string }[]) : [];
+        setError(new ApiError(xhr.status, e?.code ?? 'error', e?.message ?? `HTTP ${xhr.status}`, details));
+      }
+    };
+    xhr.onerror = () => {
+      setProgress(null);
+      setError(new Error('the upload failed'));
+    };
+    xhr.send(file);
+  };
+
+  return (
+    <Paper withBorder p="md">
+      <Title order={2} size="h4" mb="sm">
+        Bulk import indicators
+      </Title>
+      <Stack>
+        <Group align="flex-end" wrap="wrap">
+          {!fixedCase ? (
+            <Select
+              label="Into case"
+              data={(cases.data?.items ?? []).map((c) => ({ value: c.id, label: c.title }))}
+              value={caseId}
+              onChange={setCaseId}
+              searchable
+              w={320}
+            />
+          ) : null}
+          <Select label="Format" data={FORMATS} value={format} onChange={setFormat} w={340} />
+          {format === 'text/plain' ? (
+            <TextInput
+              label="Type of every line"
+              placeholder="e.g. ip-dst"
+              value={type}
+              onChange={(e) => setType(e.currentTarget.value)}
+            />
+          ) : null}
+        </Group>
+        <Group align="flex-end">
+          <div>
+            <Text size="sm" fw={500} component="label" htmlFor="bulk-file">
+              File
+            </Text>
+            <input
+              id="bulk-file"
+              type="file"
+              accept=".csv,.txt,.ndjson,.jsonl,text/csv,text/plain"
+              onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
+              style={{ display: 'block', marginTop: 4 }}
+            />
+          </div>
+          <label style={{ display: 'flex', gap: 6, alignItems: 'center' }}>
+            <input type="checkbox" checked={partial} onChange={(e) => setPartial(e.currentTarget.checked)} />
+            <Text size="sm">Import the good lines even if some are bad</Text>
+          </label>
+          <Button onClick={start} disabled={!file || !caseId || progress !== null}>
+            Import
+          </Button>
+        </Group>
+        {progress !== null ? (
+          <div>
+            <Text size="sm">
+              {progress < 100
+                ? `Uploading… ${progress}%`
+                : 'Uploaded; the node is checking and storing the lines…'}
+            </Text>
+            <Progress value={progress} animated={progress === 100} aria-label="Import progress" />
+          </div>
+        ) : null}
+        {result ? (
+          <Text role="status" data-testid="bulk-result">
+            Imported {result.imported}, duplicates {result.duplicates}, rejected {result.rejected}
+            {result.problems.length
+              ? ` — ${result.problems
+                  .slice(0, 5)
+                  .map((p) => `line ${p.line}: ${p.message}`)
+                  .join('; ')}`
+              : ''}
+          </Text>
+        ) : null}
+        <Problem error={error} title="Nothing was imported" />
+      </Stack>
+    </Paper>
   );
 }
