@@ -2,6 +2,9 @@ import { Badge, type MantineColor } from '@mantine/core';
 import type { PartyStatus, RequestStatus, Severity, Tlp } from '@vytis/contracts';
 import { humanize } from './format.ts';
 
+/** Badges keep their whole word in a narrow table column. */
+const WHOLE = { root: { maxWidth: 'none', flexShrink: 0 }, label: { overflow: 'visible' } } as const;
+
 /** FIRST's TLP 2.0 colours: the label in its colour on black. */
 export const TLP_COLOURS: Record<Tlp, string> = {
   red: '#FF2B2B',
@@ -46,7 +49,12 @@ const STATUS_COLOURS: Partial<Record<RequestStatus, MantineColor>> = {
 
 export function StatusBadge({ status }: { status: string }) {
   return (
-    <Badge color={STATUS_COLOURS[status as RequestStatus] ?? 'gray'} variant="light" data-status={status}>
+    <Badge
+      color={STATUS_COLOURS[status as RequestStatus] ?? 'gray'}
+      variant="light"
+      data-status={status}
+      styles={WHOLE}
+    >
       {humanize(status)}
     </Badge>
   );
@@ -61,7 +69,12 @@ const SEVERITY_COLOURS: Record<Severity, MantineColor> = {
 
 export function SeverityBadge({ severity }: { severity: string }) {
   return (
-    <Badge color={SEVERITY_COLOURS[severity as Severity] ?? 'gray'} variant="filled" c="black" autoContrast>
+    <Badge
+      color={SEVERITY_COLOURS[severity as Severity] ?? 'gray'}
+      variant="filled"
+      autoContrast
+      styles={WHOLE}
+    >
       {severity}
     </Badge>
   );

@@ -36,6 +36,7 @@ import { type FormEvent, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, api } from '../api/client.ts';
 import { useParties } from '../api/queries.ts';
+import { useMe } from '../auth.tsx';
 import { ExerciseBadge, PapBadge, SeverityBadge, TlpBadge } from '../components/badges.tsx';
 import { fmtTime, humanize, localInputToIso } from '../components/format.ts';
 import { Markdown } from '../components/Markdown.tsx';
@@ -58,11 +59,18 @@ const OBSERVABLE_TYPES = [
 ];
 const tlpOptions = TLPS.map((t) => ({ value: t, label: `TLP:${t.toUpperCase()}` }));
 type Items<T> = { items: T[] };
+/** The roles that work cases (the node decides; this only hides forms that would be refused). */
+const CASE_WORKERS: string[] = ['analyst', 'responder', 'coordinator', 'poc'];
 
 export function CasePage() {
   const { id = '' } = useParams();
   const queryClient = useQueryClient();
+  const me = useMe();
   const kase = useQuery({ queryKey: ['case', id], queryFn: () => api<Case>(`/cases/${id}`) });
+  const shares = useQuery({
+    queryKey: ['shares', id],
+    queryFn: () => api<CaseShares>(`/cases/${id}/shares`),
+  });
   const patch = useMutation({
     mutationFn: (body: Record<string, unknown>) =>
       api<Case>(`/cases/${id}`, { method: 'PATCH', body, ifMatch: kase.data?.version }),
@@ -71,6 +79,10 @@ export function CasePage() {
   if (kase.isPending) return <Loading />;
   if (kase.error) return <Problem error={kase.error} title="This case cannot be shown" />;
   const c = kase.data;
+  // Who works on the case adds to it (its party and the parties it is shared with); others read.
+  const works =
+    me.roles.some((r) => CASE_WORKERS.includes(r)) &&
+    (me.party === c.ownerParty || (shares.data?.parties ?? []).includes(me.party));
   return (
     <Stack>
       <div>
@@ -126,19 +138,19 @@ export function CasePage() {
           </Card>
         </Tabs.Panel>
         <Tabs.Panel value="tasks" pt="md">
-          <Tasks caseId={id} />
+          <Tasks caseId={id} works={works} />
         </Tabs.Panel>
         <Tabs.Panel value="observables" pt="md">
-          <Observables caseId={id} />
+          <Observables caseId={id} works={works} />
         </Tabs.Panel>
         <Tabs.Panel value="notes" pt="md">
-          <Notes caseId={id} />
+          <Notes caseId={id} works={works} />
         </Tabs.Panel>
         <Tabs.Panel value="timeline" pt="md">
-          <CaseTimeline caseId={id} />
+          <CaseTimeline caseId={id} works={works} />
         </Tabs.Panel>
         <Tabs.Panel value="evidence" pt="md">
-          <EvidencePanel caseId={id} />
+          <EvidencePanel caseId={id} works={works} />
         </Tabs.Panel>
         <Tabs.Panel value="sharing" pt="md">
           <Sharing caseId={id} />
@@ -163,7 +175,7 @@ function useCaseWrite<T>(caseId: string, list: string, fn: (input: T) => Promise
 const fieldError = (error: unknown, field: string) =>
   error instanceof ApiError ? error.forField(`body/${field}`) : undefined;
 
-function Tasks({ caseId }: { caseId: string }) {
+function Tasks({ caseId, works }: { caseId: string; works: boolean }) {
   const tasks = useQuery({
     queryKey: ['tasks', caseId],
     queryFn: () => api<Items<Task>>(`/cases/${caseId}/tasks`),
@@ -182,31 +194,33 @@ function Tasks({ caseId }: { caseId: string }) {
   );
   return (
     <Stack>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          add.mutate(undefined, { onSuccess: () => setTitle('') });
-        }}
-      >
-        <Group align="flex-end">
-          <TextInput
-            label="New task"
-            value={title}
-            onChange={(e) => setTitle(e.currentTarget.value)}
-            w={420}
-            error={fieldError(add.error, 'title')}
-          />
-          <TextInput
-            type="datetime-local"
-            label="Due"
-            value={due}
-            onChange={(e) => setDue(e.currentTarget.value)}
-          />
-          <Button type="submit" disabled={!title.trim()} loading={add.isPending}>
-            Add task
-          </Button>
-        </Group>
-      </form>
+      {works ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            add.mutate(undefined, { onSuccess: () => setTitle('') });
+          }}
+        >
+          <Group align="flex-end">
+            <TextInput
+              label="New task"
+              value={title}
+              onChange={(e) => setTitle(e.currentTarget.value)}
+              w={420}
+              error={fieldError(add.error, 'title')}
+            />
+            <TextInput
+              type="datetime-local"
+              label="Due"
+              value={due}
+              onChange={(e) => setDue(e.currentTarget.value)}
+            />
+            <Button type="submit" disabled={!title.trim()} loading={add.isPending}>
+              Add task
+            </Button>
+          </Group>
+        </form>
+      ) : null}
       <Problem error={tasks.error ?? update.error} />
       <Table data-testid="tasks">
         <Table.Thead>
@@ -252,7 +266,7 @@ function Tasks({ caseId }: { caseId: string }) {
   );
 }
 
-function Observables({ caseId }: { caseId: string }) {
+function Observables({ caseId, works }: { caseId: string; works: boolean }) {
   const list = useQuery({
     queryKey: ['observables', caseId],
     queryFn: () =>
@@ -272,49 +286,51 @@ function Observables({ caseId }: { caseId: string }) {
   };
   return (
     <Stack>
-      <form onSubmit={submit} aria-label="Add an observable">
-        <Group align="flex-start" wrap="wrap">
-          <Select
-            label="Type"
-            data={OBSERVABLE_TYPES}
-            value={f.type}
-            onChange={(v) => setF({ ...f, type: v ?? 'domain' })}
-            w={140}
-            searchable
-            error={fieldError(add.error, 'type')}
-          />
-          <TextInput
-            label="Value"
-            value={f.value}
-            onChange={(e) => setF({ ...f, value: e.currentTarget.value })}
-            w={320}
-            ff="monospace"
-            error={fieldError(add.error, 'value')}
-          />
-          <Select
-            label="TLP"
-            data={tlpOptions}
-            value={f.tlp}
-            onChange={(v) => setF({ ...f, tlp: v ?? 'amber' })}
-            w={170}
-          />
-          <TextInput
-            label="Comment"
-            value={f.comment}
-            onChange={(e) => setF({ ...f, comment: e.currentTarget.value })}
-            w={240}
-          />
-          <Checkbox
-            mt={32}
-            label="For detection (IDS)"
-            checked={f.toIds}
-            onChange={(e) => setF({ ...f, toIds: e.currentTarget.checked })}
-          />
-          <Button mt={25} type="submit" disabled={!f.value.trim()} loading={add.isPending}>
-            Add observable
-          </Button>
-        </Group>
-      </form>
+      {works ? (
+        <form onSubmit={submit} aria-label="Add an observable">
+          <Group align="flex-start" wrap="wrap">
+            <Select
+              label="Type"
+              data={OBSERVABLE_TYPES}
+              value={f.type}
+              onChange={(v) => setF({ ...f, type: v ?? 'domain' })}
+              w={140}
+              searchable
+              error={fieldError(add.error, 'type')}
+            />
+            <TextInput
+              label="Value"
+              value={f.value}
+              onChange={(e) => setF({ ...f, value: e.currentTarget.value })}
+              w={320}
+              ff="monospace"
+              error={fieldError(add.error, 'value')}
+            />
+            <Select
+              label="TLP"
+              data={tlpOptions}
+              value={f.tlp}
+              onChange={(v) => setF({ ...f, tlp: v ?? 'amber' })}
+              w={170}
+            />
+            <TextInput
+              label="Comment"
+              value={f.comment}
+              onChange={(e) => setF({ ...f, comment: e.currentTarget.value })}
+              w={240}
+            />
+            <Checkbox
+              mt={32}
+              label="For detection (IDS)"
+              checked={f.toIds}
+              onChange={(e) => setF({ ...f, toIds: e.currentTarget.checked })}
+            />
+            <Button mt={25} type="submit" disabled={!f.value.trim()} loading={add.isPending}>
+              Add observable
+            </Button>
+          </Group>
+        </form>
+      ) : null}
       {add.error && !(add.error instanceof ApiError && add.error.details.length) ? (
         <Problem error={add.error} title="Not added" />
       ) : null}
@@ -363,14 +379,16 @@ function Observables({ caseId }: { caseId: string }) {
                   >
                     Correlations
                   </Button>
-                  <Button
-                    size="xs"
-                    variant="default"
-                    onClick={() => sight.mutate(o)}
-                    aria-label={`Record a sighting of ${o.value}`}
-                  >
-                    Seen
-                  </Button>
+                  {works ? (
+                    <Button
+                      size="xs"
+                      variant="default"
+                      onClick={() => sight.mutate(o)}
+                      aria-label={`Record a sighting of ${o.value}`}
+                    >
+                      Seen
+                    </Button>
+                  ) : null}
                 </Group>
               </Table.Td>
             </Table.Tr>
@@ -386,7 +404,7 @@ function Observables({ caseId }: { caseId: string }) {
       >
         {correlating ? <Correlations caseId={caseId} o={correlating} /> : null}
       </Modal>
-      <BulkImport caseId={caseId} />
+      {works ? <BulkImport caseId={caseId} /> : null}
     </Stack>
   );
 }
@@ -416,7 +434,7 @@ function Correlations({ caseId, o }: { caseId: string; o: Observable }) {
   );
 }
 
-function Notes({ caseId }: { caseId: string }) {
+function Notes({ caseId, works }: { caseId: string; works: boolean }) {
   const notes = useQuery({
     queryKey: ['notes', caseId],
     queryFn: () => api<Items<Note>>(`/cases/${caseId}/notes`),
@@ -440,42 +458,44 @@ function Notes({ caseId }: { caseId: string }) {
           <Markdown>{n.body}</Markdown>
         </Card>
       ))}
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          add.mutate(undefined, { onSuccess: () => setBody('') });
-        }}
-      >
-        <Stack gap="xs">
-          <Textarea
-            label="New note"
-            description="Markdown; raw HTML is shown as text, links only http(s)"
-            autosize
-            minRows={3}
-            value={body}
-            onChange={(e) => setBody(e.currentTarget.value)}
-            error={fieldError(add.error, 'body')}
-          />
-          <Group align="flex-end">
-            <Select
-              label="TLP (default: the case's)"
-              data={tlpOptions}
-              value={tlp}
-              onChange={setTlp}
-              clearable
-              w={220}
+      {works ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            add.mutate(undefined, { onSuccess: () => setBody('') });
+          }}
+        >
+          <Stack gap="xs">
+            <Textarea
+              label="New note"
+              description="Markdown; raw HTML is shown as text, links only http(s)"
+              autosize
+              minRows={3}
+              value={body}
+              onChange={(e) => setBody(e.currentTarget.value)}
+              error={fieldError(add.error, 'body')}
             />
-            <Button type="submit" disabled={!body.trim()} loading={add.isPending}>
-              Add note
-            </Button>
-          </Group>
-        </Stack>
-      </form>
+            <Group align="flex-end">
+              <Select
+                label="TLP (default: the case's)"
+                data={tlpOptions}
+                value={tlp}
+                onChange={setTlp}
+                clearable
+                w={220}
+              />
+              <Button type="submit" disabled={!body.trim()} loading={add.isPending}>
+                Add note
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      ) : null}
     </Stack>
   );
 }
 
-function CaseTimeline({ caseId }: { caseId: string }) {
+function CaseTimeline({ caseId, works }: { caseId: string; works: boolean }) {
   const entries = useQuery({
     queryKey: ['case-timeline', caseId],
     queryFn: () => api<Items<CaseTimelineEntry>>(`/cases/${caseId}/timeline`),
@@ -489,31 +509,33 @@ function CaseTimeline({ caseId }: { caseId: string }) {
   );
   return (
     <Stack>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          add.mutate(undefined, { onSuccess: () => setText('') });
-        }}
-      >
-        <Group align="flex-end">
-          <TextInput
-            type="datetime-local"
-            label="When it happened"
-            value={at}
-            onChange={(e) => setAt(e.currentTarget.value)}
-          />
-          <TextInput
-            label="What happened"
-            value={text}
-            onChange={(e) => setText(e.currentTarget.value)}
-            w={420}
-            error={fieldError(add.error, 'text')}
-          />
-          <Button type="submit" disabled={!text.trim()} loading={add.isPending}>
-            Add to the timeline
-          </Button>
-        </Group>
-      </form>
+      {works ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            add.mutate(undefined, { onSuccess: () => setText('') });
+          }}
+        >
+          <Group align="flex-end">
+            <TextInput
+              type="datetime-local"
+              label="When it happened"
+              value={at}
+              onChange={(e) => setAt(e.currentTarget.value)}
+            />
+            <TextInput
+              label="What happened"
+              value={text}
+              onChange={(e) => setText(e.currentTarget.value)}
+              w={420}
+              error={fieldError(add.error, 'text')}
+            />
+            <Button type="submit" disabled={!text.trim()} loading={add.isPending}>
+              Add to the timeline
+            </Button>
+          </Group>
+        </form>
+      ) : null}
       <Problem error={entries.error} />
       <Timeline bulletSize={12}>
         {entries.data?.items.map((t) => (
@@ -531,7 +553,7 @@ function CaseTimeline({ caseId }: { caseId: string }) {
   );
 }
 
-function EvidencePanel({ caseId }: { caseId: string }) {
+function EvidencePanel({ caseId, works }: { caseId: string; works: boolean }) {
   const list = useQuery({
     queryKey: ['evidence', caseId],
     queryFn: () => api<Items<Evidence>>(`/cases/${caseId}/evidence`),
@@ -547,30 +569,32 @@ function EvidencePanel({ caseId }: { caseId: string }) {
   );
   return (
     <Stack>
-      <Group align="flex-end">
-        <div>
-          <Text size="sm" fw={500} component="label" htmlFor="evidence-file">
-            Evidence file
-          </Text>
-          <input
-            id="evidence-file"
-            type="file"
-            onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
-            style={{ display: 'block', marginTop: 4 }}
+      {works ? (
+        <Group align="flex-end">
+          <div>
+            <Text size="sm" fw={500} component="label" htmlFor="evidence-file">
+              Evidence file
+            </Text>
+            <input
+              id="evidence-file"
+              type="file"
+              onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
+              style={{ display: 'block', marginTop: 4 }}
+            />
+          </div>
+          <Select
+            label="TLP (default: the case's)"
+            data={tlpOptions}
+            value={tlp}
+            onChange={setTlp}
+            clearable
+            w={220}
           />
-        </div>
-        <Select
-          label="TLP (default: the case's)"
-          data={tlpOptions}
-          value={tlp}
-          onChange={setTlp}
-          clearable
-          w={220}
-        />
-        <Button onClick={() => upload.mutate(undefined)} disabled={!file} loading={upload.isPending}>
-          Upload
-        </Button>
-      </Group>
+          <Button onClick={() => upload.mutate(undefined)} disabled={!file} loading={upload.isPending}>
+            Upload
+          </Button>
+        </Group>
+      ) : null}
       <Problem error={upload.error ?? list.error} />
       <Table data-testid="evidence">
         <Table.Thead>
