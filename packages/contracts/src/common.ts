@@ -30,7 +30,15 @@ export const DateOnlySchema = Type.String({
   pattern: '^\\d{4}-\\d{2}-\\d{2}$',
   description: 'YYYY-MM-DD (UTC)',
 });
-export const TimestampSchema = Type.String({ format: 'date-time' });
+/**
+ * An RFC 3339 time. Years 1000–9998 and seconds below 60 only: both databases and JavaScript agree
+ * on every such time, whatever its offset, so no stored time can fail to read back.
+ */
+export const TimestampSchema = Type.String({
+  format: 'date-time',
+  pattern:
+    '^(?:1\\d{3}|[2-8]\\d{3}|9[0-8]\\d{2}|99[0-8]\\d|999[0-8])-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d',
+});
 export const UuidSchema = Type.String({ format: 'uuid' });
 
 export const ErrorBodySchema = Type.Object(

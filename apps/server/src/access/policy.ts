@@ -222,26 +222,25 @@ export function caseItemsVisibleTo(viewer: CaseViewer, item: 'observables' | 'ca
     if (nobody(viewer)) return FALSE;
     return eb.and([
       casesVisibleTo(viewer)(eb),
-      labelAllows(viewer, sql.ref(`${item}.tlp`), 'cases.id', 'cases.owner_party', [
-        'cases.created_by_id',
-        `${item}.created_by_id`,
-      ]),
+      labelAllows(viewer, sql.ref(`${item}.tlp`), 'cases.id', 'cases.owner_party', [`${item}.created_by_id`]),
     ]);
   };
 }
 
 /**
- * What the viewer may pass on (exports): what they see, except RED (named people only, never
- * forwarded) and AMBER+STRICT held by another party (its recipients may not share it onward).
+ * What the viewer may pass on (exports): what they see, except what is RED (named people only,
+ * never forwarded) or AMBER+STRICT held by another party (its recipients may not share it onward)
+ * — judged by the item's label and its case's, whichever is stricter.
  */
 export function passableOnward(viewer: CaseViewer, item: 'observables') {
   return (eb: ExpressionBuilder<Database, 'cases'>): Expression<SqlBool> => {
     if (seesAll(viewer)) return sql<SqlBool>`true`;
     const own = viewer.actor.party ? sql<SqlBool>`cases.owner_party = ${viewer.actor.party}` : FALSE;
+    const labels = [sql.ref(`${item}.tlp`), sql.ref('cases.tlp')];
     return eb.and([
       caseItemsVisibleTo(viewer, item)(eb),
-      sql<SqlBool>`${sql.ref(`${item}.tlp`)} <> 'red'`,
-      sql<SqlBool>`(${sql.ref(`${item}.tlp`)} <> 'amber+strict' or ${own})`,
+      ...labels.map((tlp) => sql<SqlBool>`${tlp} <> 'red'`),
+      ...labels.map((tlp) => sql<SqlBool>`(${tlp} <> 'amber+strict' or ${own})`),
     ]);
   };
 }

@@ -313,16 +313,6 @@ export async function existingParties(db: Executor, codes: readonly string[]) {
   return rows.map((r) => r.code);
 }
 
-export async function existingGroups(db: Executor, ids: readonly string[]) {
-  if (ids.length === 0) return [];
-  const rows = await db
-    .selectFrom('sharing_groups')
-    .select('id')
-    .where('id', 'in', [...ids])
-    .execute();
-  return rows.map((r) => r.id);
-}
-
 // Tasks, notes and the timeline.
 
 export async function insertTask(trx: Tx, row: Insertable<CaseTasksTable>) {

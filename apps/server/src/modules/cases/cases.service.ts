@@ -82,7 +82,7 @@ export class CasesService {
       recipients: input.shares?.recipients ?? [],
     };
     const assignees = input.assignees ?? [];
-    problems.push(...(await this.audienceProblems(shares, assignees, 'body')));
+    problems.push(...(await this.audienceProblems(ctx, shares, assignees, 'body')));
     if (problems.length > 0) throw invalidInput(summarise('the case', problems), problems);
 
     const now = this.deps.clock.now();
@@ -172,13 +172,21 @@ export class CasesService {
       const problem = rsitProblem(patch.incidentClass);
       if (problem) problems.push({ field: 'body/incidentClass', message: problem });
     }
-    if (patch.assignees) problems.push(...(await this.audienceProblems(null, patch.assignees, 'body')));
+    if (patch.assignees) problems.push(...(await this.audienceProblems(ctx, null, patch.assignees, 'body')));
     if (problems.length > 0) throw invalidInput(summarise('the change', problems), problems);
     const row = await inTransaction(this.deps.db, async (trx) => {
       const { row: current, access } = await this.lockForWork(trx, ctx, id);
       const assignee = ctx.actor.id ? await repo.isPerson(trx, 'case_assignees', id, ctx.actor.id) : false;
-      if (!access.isOwner && !assignee)
-        throw forbidden("only the case's own party and its assignees change it");
+      // An assignee (perhaps of another party) moves the work along; the case itself — its
+      // words, PAP and people — stays with its own party.
+      const onlyStatus = Object.keys(patch).every((field) => field === 'status');
+      if (!access.isOwner && !(assignee && onlyStatus)) {
+        throw forbidden(
+          assignee
+            ? "an assignee changes the case's status only; the rest is for the case's own party"
+            : "only the case's own party (and, for its status, its assignees) changes it",
+        );
+      }
       checkVersion('case', current.version, ifMatch);
       const updated = await repo.updateCase(trx, id, {
         ...(patch.title !== undefined ? { title: patch.title } : {}),
@@ -210,6 +218,7 @@ export class CasesService {
    */
   async updateShares(ctx: Ctx, id: string, input: SharesUpdate, ifMatch: number | undefined) {
     const problems = await this.audienceProblems(
+      ctx,
       { parties: input.parties ?? [], groups: input.groups ?? [], recipients: input.recipients ?? [] },
       [],
       'body',
@@ -225,10 +234,8 @@ export class CasesService {
       const added = {
         parties: (input.parties ?? before.parties).filter((p) => !before.parties.includes(p)),
         groups: (input.groups ?? []).filter((g) => !before.groups.some((b) => b.id === g)),
-        // Naming yourself (say, when narrowing to RED) widens nothing: you already read the case.
-        recipients: (input.recipients ?? []).filter(
-          (r) => r !== ctx.actor.id && !before.recipients.some((b) => b.id === r),
-        ),
+        // Named people read every label of the case, so naming anyone — yourself too — widens it.
+        recipients: (input.recipients ?? []).filter((r) => !before.recipients.some((b) => b.id === r)),
       };
       const relaxing =
         isRelaxing(from, to) ||
@@ -281,7 +288,7 @@ export class CasesService {
         action: 'sharing-group.create',
         objectType: 'sharing-group',
         objectId: group.id,
-        summary: { name: input.name, parties: input.parties },
+        summary: { parties: input.parties },
       });
       return group;
     });
@@ -333,7 +340,7 @@ export class CasesService {
         version: 1,
       });
       await this.touch(trx, caseId);
-      await this.record(trx, ctx, caseId, null, 'case.task.create', { taskId: task.id, title: input.title });
+      await this.record(trx, ctx, caseId, null, 'case.task.create', { taskId: task.id });
       return task.id;
     });
     return this.taskById(caseId, id);
@@ -478,6 +485,7 @@ export class CasesService {
   }
 
   private async audienceProblems(
+    ctx: Ctx,
     shares: { parties: string[]; groups: string[]; recipients: string[] } | null,
     assignees: string[],
     at: string,
@@ -490,9 +498,10 @@ export class CasesService {
         if (!parties.includes(p))
           problems.push({ field: `${at}/parties/${i}`, message: `unknown party ${p}` });
       });
-      const groups = await repo.existingGroups(db, shares.groups);
+      // Only a group the sharer may see: attaching another party's private group would show it.
+      const groups = shares.groups.length > 0 ? await repo.groupsVisible(db, ctx.actor.party) : [];
       shares.groups.forEach((g, i) => {
-        if (!groups.includes(g))
+        if (!groups.some((group) => group.id === g))
           problems.push({ field: `${at}/groups/${i}`, message: 'unknown sharing group' });
       });
       const people = await repo.existingUsers(db, shares.recipients);

@@ -229,3 +229,86 @@ describe('cases: two states work their own cases and share one', () => {
     assert.equal((await call('GET', us, `/cases/${ltCase}/observables/export`)).statusCode, 404);
   });
 });
+
+describe('cases: who may widen, change and pass on', () => {
+  let node: TestNode;
+  let lt: TestUser;
+  let ee: TestUser;
+  let fi: TestUser;
+  const call = (method: 'GET' | 'POST' | 'PATCH' | 'PUT', user: TestUser, url: string, payload?: object) =>
+    node.request({ method, url: `${api}${url}`, headers: user.headers, ...(payload ? { payload } : {}) });
+
+  before(async () => {
+    node = await startTestNode();
+    lt = await node.user('lt.analyst', 'LT', ['analyst']);
+    ee = await node.user('ee.analyst', 'EE', ['analyst']);
+    fi = await node.user('fi.analyst', 'FI', ['analyst']);
+  });
+  after(() => node.close());
+
+  it('counts naming yourself as widening: only the owner party names people', async () => {
+    const id = json(await call('POST', lt, '/cases', caseBody({ shares: { parties: ['EE'] } }))).id;
+    const secret = await call('POST', lt, `/cases/${id}/observables`, {
+      type: 'domain',
+      value: 'red.example',
+      tlp: 'red',
+    });
+    assert.equal(secret.statusCode, 201);
+    const selfNamed = await call('PUT', ee, `/cases/${id}/shares`, { recipients: [ee.id] });
+    assert.equal(selfNamed.statusCode, 403, selfNamed.body);
+    assert.equal(json(await call('GET', ee, `/cases/${id}/observables`)).total, 0);
+    const named = await call('PUT', lt, `/cases/${id}/shares`, { recipients: [ee.id] });
+    assert.equal(named.statusCode, 200, named.body);
+    assert.equal(json(await call('GET', ee, `/cases/${id}/observables`)).total, 1, 'named people read RED');
+  });
+
+  it('lets an assignee of another party move the status, and nothing else', async () => {
+    const id = json(
+      await call('POST', lt, '/cases', caseBody({ tlp: 'green', pap: 'red', assignees: [ee.id] })),
+    ).id;
+    const pap = await call('PATCH', ee, `/cases/${id}`, { pap: 'clear' });
+    assert.equal(pap.statusCode, 403);
+    const people = await call('PATCH', ee, `/cases/${id}`, { assignees: [ee.id, fi.id] });
+    assert.equal(people.statusCode, 403);
+    const status = await call('PATCH', ee, `/cases/${id}`, { status: 'contained' });
+    assert.equal(status.statusCode, 200, status.body);
+    assert.equal(json(status).pap, 'red');
+  });
+
+  it('passes on nothing of an AMBER+STRICT case to the parties it is shared with', async () => {
+    const id = json(
+      await call('POST', lt, '/cases', caseBody({ tlp: 'amber+strict', shares: { parties: ['EE'] } })),
+    ).id;
+    await call('POST', lt, `/cases/${id}/observables`, {
+      type: 'domain',
+      value: 'clear-item.example',
+      tlp: 'clear',
+    });
+    const seen = json(await call('GET', ee, `/cases/${id}/observables`));
+    assert.equal(seen.total, 1, 'EE reads it');
+    const exported = await call('GET', ee, `/cases/${id}/observables/export?format=ndjson`);
+    assert.equal(exported.statusCode, 200);
+    assert.equal(exported.body, '', 'but may not pass it on');
+    const own = await call('GET', lt, `/cases/${id}/observables/export?format=ndjson`);
+    assert.match(own.body, /clear-item\.example/);
+  });
+
+  it('refuses to attach a sharing group the sharer cannot see', async () => {
+    const group = await call('POST', fi, '/sharing-groups', { name: 'FI private', parties: ['FI', 'SE'] });
+    assert.equal(group.statusCode, 201, group.body);
+    assert.equal((await call('GET', lt, `/sharing-groups/${json(group).id}`)).statusCode, 404);
+    const res = await call('POST', lt, '/cases', caseBody({ shares: { groups: [json(group).id] } }));
+    assert.equal(res.statusCode, 400);
+    assert.equal(json(res).error.details[0].field, 'body/groups/0');
+  });
+
+  it('refuses times the databases cannot hold, as 400s', async () => {
+    const id = json(await call('POST', lt, '/cases', caseBody())).id;
+    for (const dueAt of ['0000-01-01T00:00:00Z', '2026-12-31T23:59:60Z', '9999-12-31T23:00:00-05:00']) {
+      const res = await call('POST', lt, `/cases/${id}/tasks`, { title: 'x', dueAt });
+      assert.equal(res.statusCode, 400, `${dueAt}: ${res.body}`);
+    }
+    const audit = (await node.services.audit.page({ objectId: id }, 'asc', 50)).items;
+    assert.ok(audit.every((e: any) => !JSON.stringify(e.summary).includes('title')));
+  });
+});

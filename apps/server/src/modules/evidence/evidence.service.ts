@@ -120,7 +120,6 @@ export class EvidenceService {
           evidenceId: id,
           sha256: incoming.sha256,
           size: incoming.size,
-          filename,
           tlp,
         });
         // Last, so a failed write above leaves only the temporary file, removed below.
