@@ -112,7 +112,10 @@ export const CaseSchema = Type.Object({
       timeline: Type.Integer(),
       evidence: Type.Integer(),
     },
-    { description: 'what you may see of the case' },
+    {
+      description:
+        'what you may see of the case; observables, notes and evidence are counted up to 10001 (10001: more than 10000)',
+    },
   ),
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,

@@ -140,19 +140,37 @@ export async function itemCounts(db: Executor, viewer: CaseViewer, caseIds: read
   return counts;
 }
 
-function countItems(
+/**
+ * Counts stop at COUNT_CAP + 1: counting a million indicators through the policy on every read of
+ * a case would cost seconds, and nobody reads "1,000,000" differently from "more than 10,000".
+ */
+export const COUNT_CAP = 10_000;
+
+async function countItems(
   db: Executor,
   viewer: CaseViewer,
   table: 'observables' | 'case_notes' | 'evidence',
   ids: string[],
 ) {
   return db
-    .selectFrom(table)
-    .innerJoin('cases', 'cases.id', `${table}.case_id`)
-    .where('cases.id', 'in', ids)
-    .where(caseItemsVisibleTo(viewer, table))
-    .groupBy('cases.id')
-    .select((eb) => ['cases.id as case_id', eb.fn.countAll<number | string>().as('n')])
+    .selectFrom('cases as outer')
+    .where('outer.id', 'in', ids)
+    .select((eb) => [
+      'outer.id as case_id',
+      eb
+        .selectFrom(
+          eb
+            .selectFrom(table)
+            .innerJoin('cases', 'cases.id', `${table}.case_id`)
+            .whereRef('cases.id', '=', 'outer.id')
+            .where(caseItemsVisibleTo(viewer, table))
+            .select(sql<number>`1`.as('one'))
+            .limit(COUNT_CAP + 1)
+            .as('capped'),
+        )
+        .select((inner) => inner.fn.countAll<number | string>().as('n'))
+        .as('n'),
+    ])
     .execute();
 }
 
