@@ -44,10 +44,16 @@ function Shell() {
   const location = useLocation();
   const main = useRef<HTMLElement>(null);
 
-  // A new page: close the drawer (tablet) and move focus to the content for screen readers.
+  // A new page (not the first): close the drawer (tablet) and move focus to the content, so a
+  // screen reader starts there and the next Tab goes into the page.
+  const first = useRef(true);
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on navigation
   useEffect(() => {
     close();
+    if (first.current) {
+      first.current = false;
+      return;
+    }
     main.current?.focus({ preventScroll: true });
   }, [location.pathname]);
 

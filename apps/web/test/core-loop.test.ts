@@ -208,6 +208,20 @@ describe('the core loop in a browser: request, council, team, release, acceptanc
     await auditor.page.getByTestId('audit-verify').filter({ hasText: 'The chain verifies' }).waitFor();
     await auditor.page.getByTestId('audit-log').getByText('request.submitted').first().waitFor();
     await shot(auditor.page, 'audit');
+    // On a tablet (portrait): the menu folds into a burger, the pages stack.
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await page.goto(requestUrl);
+    await page.getByTestId('request-title').waitFor();
+    await shot(page, 'tablet-request');
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('link', { name: 'Situation' }).click();
+    await page.locator('[data-marker="deployment"]').first().waitFor();
+    await shot(page, 'tablet-home');
+    // A fresh page: the keyboard meets the skip link first, then the menu.
+    await page.reload();
+    await page.locator('[data-party="LT"]').waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
     world.assertClean();
   });
 });

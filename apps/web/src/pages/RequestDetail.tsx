@@ -18,7 +18,7 @@ import {
   Title,
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { AssistanceRequest, Deployment, TeamProposal, VoteChoice } from '@vytis/contracts';
+import type { AssistanceRequest, Case, Deployment, TeamProposal, VoteChoice } from '@vytis/contracts';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api } from '../api/client.ts';
@@ -217,6 +217,7 @@ function RequestView({ r }: { r: AssistanceRequest }) {
             </Card>
             <Council r={r} />
             <Team r={r} />
+            <RequestCases r={r} />
             <RequestTimeline id={r.id} />
           </Stack>
         </Grid.Col>
@@ -565,6 +566,62 @@ export function ProposalView({
         </Button>
       ) : null}
     </Stack>
+  );
+}
+
+function RequestCases({ r }: { r: AssistanceRequest }) {
+  const { has } = useAuth();
+  const navigate = useNavigate();
+  const cases = useQuery({
+    queryKey: ['cases', 'request', r.id],
+    queryFn: () => api<{ items: Case[]; total: number }>('/cases', { query: { requestId: r.id, limit: 50 } }),
+  });
+  const open = useMutation({
+    mutationFn: () =>
+      api<Case>('/cases', {
+        body: {
+          title: r.title,
+          incidentClass: r.incidentClass,
+          severity: r.severity,
+          tlp: r.tlp,
+          pap: r.pap,
+          requestId: r.id,
+        },
+      }),
+    onSuccess: (c) => navigate(`/cases/${c.id}`),
+  });
+  const worker = has('analyst', 'responder', 'coordinator', 'poc');
+  if (!cases.data?.items.length && !worker) return null;
+  return (
+    <Card withBorder>
+      <Group justify="space-between" mb="xs">
+        <Title order={2} size="h4">
+          Cases
+        </Title>
+        {worker && r.status !== 'draft' ? (
+          <Button variant="default" onClick={() => open.mutate()} loading={open.isPending}>
+            Open a case for it
+          </Button>
+        ) : null}
+      </Group>
+      <Problem error={cases.error ?? open.error} />
+      {cases.data?.items.length ? (
+        <List size="sm">
+          {cases.data.items.map((c) => (
+            <List.Item key={c.id}>
+              <Anchor component={Link} to={`/cases/${c.id}`}>
+                {c.title}
+              </Anchor>{' '}
+              ({c.ownerParty}, {humanize(c.status)}, {c.counts.observables} observables)
+            </List.Item>
+          ))}
+        </List>
+      ) : (
+        <Text c="dimmed" size="sm">
+          No case you may see works this request yet.
+        </Text>
+      )}
+    </Card>
   );
 }
 
