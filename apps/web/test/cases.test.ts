@@ -27,6 +27,12 @@ describe('cases in a browser: observables under TLP, bulk import, evidence, look
 
   before(async () => {
     await world.start();
+    const visitor = await world.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const login = await visitor.newPage();
+    await login.goto(world.base + '/cases');
+    await login.getByRole('button', { name: 'Log in' }).waitFor();
+    await shot(login, 'login');
+    await visitor.close();
     const people = await world.people([
       ['lt.analyst', 'LT', ['analyst']],
       ['fi.analyst', 'FI', ['analyst']],

@@ -21,18 +21,18 @@ export interface MapMarker {
 
 const WIDTH = 800;
 const HEIGHT = 640;
-// Iceland to the Caucasus, Crete to the North Cape.
+// Portugal to Ukraine, Crete to the North Cape.
 const EUROPE = {
   type: 'Feature',
   properties: {},
   geometry: {
     type: 'MultiPoint',
     coordinates: [
-      [-24, 35],
-      [45, 35],
-      [-12, 70],
-      [40, 70],
-      [10, 71],
+      [-11, 36],
+      [40, 36],
+      [-10, 60],
+      [38, 62],
+      [22, 70.5],
     ],
   },
 } as const;
@@ -86,7 +86,7 @@ export function EuropeMap({ parties, markers }: { parties: Party[]; markers: Map
       if (!at) return [];
       return list.map((m, i) => {
         const angle = (i / list.length) * 2 * Math.PI;
-        const r = list.length > 1 ? 9 : 0;
+        const r = list.length > 1 ? 12 : 0;
         return { ...m, x: at[0] + r * Math.cos(angle), y: at[1] + r * Math.sin(angle) };
       });
     });
@@ -149,7 +149,7 @@ export function EuropeMap({ parties, markers }: { parties: Party[]; markers: Map
                 strokeWidth={2}
               />
             ) : (
-              <circle cx={m.x} cy={m.y} r={8} fill="#e03131" stroke="#fff" strokeWidth={2} />
+              <circle cx={m.x} cy={m.y} r={10} fill="#e03131" stroke="#fff" strokeWidth={2} />
             )}
           </a>
         ))}

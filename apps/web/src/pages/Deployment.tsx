@@ -190,8 +190,16 @@ export function DeploymentPage() {
             ))}
           </Table.Tbody>
         </Table>
-        <Text size="sm" c="dimmed" mt="xs">
-          {active.filter((m) => m.status === 'released').length} of {active.length} released
+        <Text size="sm" mt="xs" data-testid="release-by-party">
+          {active.filter((m) => m.status === 'released').length} of {active.length} released —{' '}
+          {[...new Set(active.map((m) => m.party))]
+            .sort()
+            .map((party) => {
+              const theirs = active.filter((m) => m.party === party);
+              const released = theirs.filter((m) => m.status === 'released').length;
+              return `${party}: ${released === theirs.length ? 'all released' : `${released} of ${theirs.length} released`}`;
+            })
+            .join(' · ')}
         </Text>
       </Card>
       <Modal

@@ -79,9 +79,36 @@ export function HomePage() {
       ) : null}
       <Grid>
         <Grid.Col span={{ base: 12, lg: 7 }}>
-          <Paper withBorder p="sm">
-            <EuropeMap parties={parties.data?.items ?? []} markers={markers} />
-          </Paper>
+          <Stack>
+            <Paper withBorder p="sm">
+              <EuropeMap parties={parties.data?.items ?? []} markers={markers} />
+            </Paper>
+            <Card withBorder>
+              <Title order={2} size="h4" mb="xs">
+                Open requests
+              </Title>
+              <Table>
+                <Table.Tbody>
+                  {(open.data?.items ?? []).map((r) => (
+                    <Table.Tr key={r.id}>
+                      <Table.Td w={60}>{r.priority}</Table.Td>
+                      <Table.Td className="wrap-anywhere">
+                        <Anchor component={Link} to={`/requests/${r.id}`}>
+                          {r.title}
+                        </Anchor>{' '}
+                        <ExerciseBadge exercise={r.exercise} />
+                      </Table.Td>
+                      <Table.Td>{r.party}</Table.Td>
+                      <Table.Td>
+                        <StatusBadge status={r.status} />
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+              {open.data?.items.length === 0 ? <Text c="dimmed">No open request.</Text> : null}
+            </Card>
+          </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 5 }}>
           <Stack>
@@ -157,31 +184,6 @@ export function HomePage() {
           </Stack>
         </Grid.Col>
       </Grid>
-      <Card withBorder>
-        <Title order={2} size="h4" mb="xs">
-          Open requests
-        </Title>
-        <Table>
-          <Table.Tbody>
-            {(open.data?.items ?? []).map((r) => (
-              <Table.Tr key={r.id}>
-                <Table.Td w={60}>{r.priority}</Table.Td>
-                <Table.Td className="wrap-anywhere">
-                  <Anchor component={Link} to={`/requests/${r.id}`}>
-                    {r.title}
-                  </Anchor>{' '}
-                  <ExerciseBadge exercise={r.exercise} />
-                </Table.Td>
-                <Table.Td>{r.party}</Table.Td>
-                <Table.Td>
-                  <StatusBadge status={r.status} />
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-        {open.data?.items.length === 0 ? <Text c="dimmed">No open request.</Text> : null}
-      </Card>
     </Stack>
   );
 }
