@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import zlib from 'node:zlib';
 import Fastify from 'fastify';
 import { WEB_CSP, WEB_DIST, webAppRoutes } from '../../server/src/http/web-app.ts';
 import { startTestNode, type TestNode } from '../../server/src/test/harness.ts';
@@ -47,6 +48,11 @@ describe('the node serves the web app', () => {
       const again = await get(asset, { 'if-none-match': String(res.headers.etag) });
       assert.equal(again.statusCode, 304);
     }
+    const js = assets.find((a) => a.endsWith('.js'))!;
+    const zipped = await get(js, { 'accept-encoding': 'gzip, br' });
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.equal(zipped.headers.vary, 'accept-encoding');
+    assert.equal(zlib.gunzipSync(zipped.rawPayload).toString(), (await get(js)).body);
     const css = fs.readdirSync(path.join(WEB_DIST, 'assets')).filter((f) => f.endsWith('.css'));
     for (const file of css) {
       const text = fs.readFileSync(path.join(WEB_DIST, 'assets', file), 'utf8');

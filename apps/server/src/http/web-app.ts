@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../errors.ts';
 import { access } from './access.ts';
@@ -47,7 +48,11 @@ interface WebFile {
   type: string;
   etag: string;
   immutable: boolean;
+  /** Gzipped once, on first demand (a tablet on site may be on a slow link). */
+  gzipped?: Buffer;
 }
+
+const COMPRESSIBLE = /^(text\/|application\/(json|manifest)|image\/svg)/;
 
 /** Reads the built app once: a few hundred kilobytes, served from memory. */
 function loadDist(dist: string): Map<string, WebFile> | null {
@@ -83,7 +88,12 @@ const NOT_BUILT =
 export async function webAppRoutes(app: FastifyInstance, options: { dist?: string } = {}) {
   const files = loadDist(options.dist ?? WEB_DIST);
 
-  const send = (reply: FastifyReply, file: WebFile, ifNoneMatch: string | undefined) => {
+  const send = (
+    reply: FastifyReply,
+    file: WebFile,
+    ifNoneMatch: string | undefined,
+    acceptEncoding: string | undefined,
+  ) => {
     reply
       .header('content-security-policy', WEB_CSP)
       .header('x-content-type-options', 'nosniff')
@@ -92,6 +102,12 @@ export async function webAppRoutes(app: FastifyInstance, options: { dist?: strin
       .header('etag', file.etag)
       .header('cache-control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     if (ifNoneMatch === file.etag) return reply.status(304).send();
+    const compressible = COMPRESSIBLE.test(file.type) && file.body.length > 1024;
+    if (compressible) reply.header('vary', 'accept-encoding');
+    if (compressible && /\bgzip\b/.test(acceptEncoding ?? '')) {
+      file.gzipped ??= zlib.gzipSync(file.body, { level: 9 });
+      return reply.type(file.type).header('content-encoding', 'gzip').send(file.gzipped);
+    }
     return reply.type(file.type).send(file.body);
   };
 
@@ -102,6 +118,7 @@ export async function webAppRoutes(app: FastifyInstance, options: { dist?: strin
     const pathname = decodeURIComponent(request.url.split('?')[0]!.split('#')[0]!);
     if (NODE_PATHS.test(pathname)) throw new AppError('not_found', `no route ${request.method} ${pathname}`);
     const ifNoneMatch = request.headers['if-none-match'] as string | undefined;
+    const acceptEncoding = request.headers['accept-encoding'] as string | undefined;
     if (!files) {
       if (pathname !== '/') throw new AppError('not_found', `no route ${request.method} ${pathname}`);
       return reply
@@ -110,12 +127,12 @@ export async function webAppRoutes(app: FastifyInstance, options: { dist?: strin
         .send(NOT_BUILT);
     }
     const file = files.get(pathname);
-    if (file && pathname !== '/index.html') return send(reply, file, ifNoneMatch);
+    if (file && pathname !== '/index.html') return send(reply, file, ifNoneMatch, acceptEncoding);
     // A missing asset is a 404, not the app: the browser would read HTML as a script.
     if (pathname.startsWith('/assets/') || /\.[a-z0-9]{1,12}$/i.test(pathname)) {
       throw new AppError('not_found', `no file ${pathname}`);
     }
-    return send(reply, files.get('/index.html')!, ifNoneMatch);
+    return send(reply, files.get('/index.html')!, ifNoneMatch, acceptEncoding);
   };
 
   const route = { config: { access: access.public }, schema: { hide: true } };
