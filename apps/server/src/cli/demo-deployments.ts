@@ -18,8 +18,8 @@ const pocOf = (party: string) => (party === 'EU' ? 'cert-eu.poc' : `${party.toLo
 
 /**
  * What the web app's team, pass and roster screens need on top of the demo requests: a weekly
- * duty rotation for each member, and one activated request taken all the way to a deployment on
- * site — the optimal team proposed and adopted, each member released by their home PoC, accepted
+ * duty rotation for each member, and one activated request taken all the way to a deployment at
+ * work — the optimal team proposed and adopted, each member released by their home PoC, accepted
  * by the host, passes issued. Another activated request is left for the coordinator to try.
  * Idempotent: rotations are added only to parties without one, and only a request still
  * `activated` is deployed. Needs the demo users, roster and requests (loadDemo's earlier steps).
@@ -96,10 +96,11 @@ export async function loadDemoDeployments(services: Services): Promise<string> {
     access: '[demo] SOC network and the affected control centre, escorted',
     liabilityAgreementSha256: 'a3f1c0de'.repeat(8),
   });
-  await services.teams.setStatus(coordinator, deployment.id, 'on_site');
+  const working = deployment.mode === 'remote' ? 'remote' : 'on_site';
+  await services.teams.setStatus(coordinator, deployment.id, working);
   for (const member of deployment.members) await services.teams.pass(host, deployment.id, member.responderId);
   lines.push(
-    `  deployments: 1 on site for "${target.title}" (${deployment.members.length} responders, passes issued; ` +
+    `  deployments: 1 ${working === 'remote' ? 'working remotely' : 'on site'} for "${target.title}" (${deployment.members.length} responders, passes issued; ` +
       `open it at /deployments/${deployment.id})`,
   );
   return lines.join('\n');
