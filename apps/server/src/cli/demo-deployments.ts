@@ -18,11 +18,11 @@ const pocOf = (party: string) => (party === 'EU' ? 'cert-eu.poc' : `${party.toLo
 
 /**
  * What the web app's team, pass and roster screens need on top of the demo requests: a weekly
- * duty rotation for each member, and one activated request taken all the way to a deployment at
- * work — the optimal team proposed and adopted, each member released by their home PoC, accepted
- * by the host, passes issued. Another activated request is left for the coordinator to try.
- * Idempotent: rotations are added only to parties without one, and only a request still
- * `activated` is deployed. Needs the demo users, roster and requests (loadDemo's earlier steps).
+ * duty rotation for each member, and the first request the council activated taken all the way to
+ * a deployment at work (remote or on site, as asked) — the optimal team proposed and adopted, each
+ * member released by their home PoC, accepted by the host, passes issued. Idempotent: rotations
+ * are added only to parties without one, and only a request activated or assembling without a
+ * deployment is deployed. Needs the demo users, roster and requests (loadDemo's earlier steps).
  */
 export async function loadDemoDeployments(services: Services): Promise<string> {
   const cli: Ctx = { actor: CLI_ACTOR, requestId: null };
