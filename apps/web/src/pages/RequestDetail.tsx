@@ -454,7 +454,10 @@ function Team({ r }: { r: AssistanceRequest }) {
     },
   });
   const latest = proposals.data?.items[0];
-  if (!coordinator && !known) return null;
+  const teamTime = ['activated', 'partially_activated', 'assembling', 'deployed', 'stood_down'].includes(
+    r.status,
+  );
+  if (!known && !(coordinator && teamTime)) return null;
   return (
     <Card withBorder>
       <Group justify="space-between" mb="xs">
