@@ -303,7 +303,7 @@ function Observables({ caseId, works }: { caseId: string; works: boolean }) {
               value={f.value}
               onChange={(e) => setF({ ...f, value: e.currentTarget.value })}
               w={320}
-              ff="monospace"
+              classNames={{ input: 'mono' }}
               error={fieldError(add.error, 'value')}
             />
             <Select

@@ -164,7 +164,7 @@ function NewCase({ opened, onClose }: { opened: boolean; onClose: () => void }) 
             value={f.incidentClass}
             onChange={(e) => setF({ ...f, incidentClass: e.currentTarget.value })}
             error={err('incidentClass')}
-            ff="monospace"
+            classNames={{ input: 'mono' }}
           />
           <SimpleGrid cols={3}>
             <Select
@@ -270,7 +270,7 @@ export function IndicatorsPage() {
             value={value}
             onChange={(e) => setValue(e.currentTarget.value)}
             w={520}
-            ff="monospace"
+            classNames={{ input: 'mono' }}
           />
           <Button type="submit" disabled={!value.trim()}>
             Look up

@@ -340,7 +340,7 @@ function Acceptance({ d, host, onDone }: { d: Deployment; host: boolean; onDone:
           value={hash}
           onChange={(e) => setHash(e.currentTarget.value.trim().toLowerCase())}
           error={err('liabilityAgreementSha256')}
-          ff="monospace"
+          classNames={{ input: 'mono' }}
         />
         <TextInput label="Note" value={note} onChange={(e) => setNote(e.currentTarget.value)} />
         <Button
