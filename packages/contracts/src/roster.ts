@@ -53,13 +53,30 @@ export const NewResponderSchema = Type.Object(
     ...responderFields,
     party: Type.Optional(PartyCodeSchema),
     travelDocumentsUntil: Type.Optional(Type.Union([DateOnlySchema, Type.Null()])),
+    userId: Type.Optional(
+      Type.Union([UuidSchema, Type.Null()], {
+        description:
+          'the user (of the same party) who is this responder: they may then open their own passes',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type NewResponder = Static<typeof NewResponderSchema>;
 
 export const ResponderPatchSchema = Type.Partial(
-  Type.Object(responderFields, { additionalProperties: false }),
+  Type.Object(
+    {
+      ...responderFields,
+      userId: Type.Optional(
+        Type.Union([UuidSchema, Type.Null()], {
+          description:
+            'the user (of the same party) who is this responder: they may then open their own passes',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
   {
     additionalProperties: false,
   },
@@ -87,6 +104,7 @@ export const ResponderSchema = Type.Object({
   id: UuidSchema,
   party: PartyCodeSchema,
   ...responderFields,
+  userId: Type.Union([UuidSchema, Type.Null()]),
   unavailability: Type.Array(UnavailabilitySchema),
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,

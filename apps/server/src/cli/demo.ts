@@ -2,6 +2,7 @@ import { PARTY_STATUSES, type Role } from '@vytis/contracts';
 import type { Ctx } from '../context.ts';
 import type { Services } from '../http/services.ts';
 import { loadDemoCases } from './demo-cases.ts';
+import { loadDemoDeployments } from './demo-deployments.ts';
 import { loadDemoRequests } from './demo-requests.ts';
 import { loadDemoRoster } from './demo-roster.ts';
 
@@ -49,6 +50,7 @@ export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
     await loadDemoRoster(services),
     await loadDemoRequests(services),
     await loadDemoCases(services),
+    await loadDemoDeployments(services),
     `  every demo user's password: ${DEMO_PASSWORD} (e.g. admin, duty.officer, lt.council, pl.poc, auditor)`,
     '',
   ].join('\n');

@@ -30,6 +30,7 @@ import { AppError, type FieldProblem, forbidden, invalidInput, notFound } from '
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import type { CaseNotesTable, CaseTimelineTable, Database } from '../../platform/db/schema.ts';
 import { type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import { relabelItemEvents } from '../notifications/notifications.repository.ts';
 import type { Notifier } from '../notifications/notifier.ts';
 import type { RequestsService } from '../requests/requests.service.ts';
 import { rsitProblem } from '../requests/taxonomy.ts';
@@ -461,12 +462,18 @@ export class CasesService {
     summary: Record<string, unknown>,
   ) {
     await this.deps.audit.record(trx, ctx, { action, objectType: 'case', objectId: caseId, summary });
+    const itemId = summary.observableId ?? summary.noteId ?? summary.evidenceId;
     await this.deps.notifier.publishCaseEvent(trx, {
       type: action,
       caseId,
       tlp,
-      data: { caseId, by: ctx.actor.name },
+      data: { caseId, by: ctx.actor.name, ...(typeof itemId === 'string' ? { itemId } : {}) },
     });
+  }
+
+  /** An item's label changed: its past events follow, so a narrowed item's history narrows too. */
+  async relabelEvents(trx: Tx, caseId: string, itemId: string, tlp: string) {
+    await relabelItemEvents(trx, caseId, itemId, tlp);
   }
 
   private async deploymentVisible(ctx: Ctx, id: string) {

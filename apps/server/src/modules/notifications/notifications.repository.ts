@@ -119,3 +119,13 @@ export async function visibleSince(
     .limit(limit)
     .execute();
 }
+
+/** Gives the past events about a case's item the item's new label. */
+export async function relabelItemEvents(trx: Tx, caseId: string, itemId: string, tlp: string) {
+  await trx
+    .updateTable('notifications')
+    .set({ tlp })
+    .where('case_id', '=', caseId)
+    .where(sql<boolean>`data ->> 'itemId' = ${itemId}`)
+    .execute();
+}

@@ -96,3 +96,17 @@ export async function replaceUnavailability(
   await trx.deleteFrom('responder_unavailability').where('responder_id', '=', responderId).execute();
   if (rows.length > 0) await trx.insertInto('responder_unavailability').values(rows).execute();
 }
+
+export async function userParty(db: Executor, userId: string) {
+  return db.selectFrom('users').select(['id', 'party_code']).where('id', '=', userId).executeTakeFirst();
+}
+
+/** The responder a user is (other than `except`), if any. */
+export async function responderOfUser(db: Executor, userId: string, except: string | null) {
+  return db
+    .selectFrom('responders')
+    .select('id')
+    .where('user_id', '=', userId)
+    .$if(except !== null, (q) => q.where('id', '<>', except!))
+    .executeTakeFirst();
+}

@@ -57,11 +57,12 @@ export class RespondersService {
       if (!(await parties.findParty(trx, party))) {
         throw invalidInput(`unknown party ${party}`, [{ field: 'body/party', message: 'unknown party' }]);
       }
+      if (input.userId) await this.requireLinkable(trx, input.userId, party, null);
       const created = await repo.insertResponder(trx, {
         id: crypto.randomUUID(),
         party_code: party,
         ...columnsOf(input),
-        user_id: null,
+        user_id: input.userId ?? null,
         created_at: now,
         created_by: ctx.actor.name,
         updated_at: now,
@@ -113,10 +114,13 @@ export class RespondersService {
   async update(ctx: Ctx, id: string, patch: ResponderPatch, ifMatch: number | undefined) {
     const row = await inTransaction(this.deps.db, async (trx) => {
       const current = await this.lockForChange(trx, ctx, id, ifMatch);
-      const merged = { ...this.fieldsOf(current), ...patch };
+      const { userId, ...fields } = patch;
+      const merged = { ...this.fieldsOf(current), ...fields };
       validate(merged, 'body');
+      if (userId) await this.requireLinkable(trx, userId, current.party_code, id);
       const updated = await repo.updateResponder(trx, id, {
         ...columnsOf(merged),
+        ...(userId !== undefined ? { user_id: userId } : {}),
         updated_at: this.deps.clock.now(),
       });
       await this.deps.audit.record(trx, ctx, {
@@ -186,6 +190,18 @@ export class RespondersService {
     return row;
   }
 
+  /** A responder is linked to one user of their own party, and a user to one responder. */
+  private async requireLinkable(trx: Tx, userId: string, party: string, responderId: string | null) {
+    const user = await repo.userParty(trx, userId);
+    if (!user || user.party_code !== party) {
+      throw invalidInput(`no user of ${party} has the id ${userId}`, [
+        { field: 'body/userId', message: `not a user of ${party}` },
+      ]);
+    }
+    const taken = await repo.responderOfUser(trx, userId, responderId);
+    if (taken) throw new AppError('conflict', `that user is already the responder ${taken.id}`);
+  }
+
   /** Only the home party's PoC (or an admin) keeps a party's people. */
   private requireKeeper(ctx: Ctx, party: string) {
     if (hasRole(ctx.actor, 'admin')) return;
@@ -226,6 +242,7 @@ export function presentResponder(
     base: row.base as Responder['base'],
     readiness: row.readiness as Responder['readiness'],
     travelDocumentsUntil: row.travel_documents_until,
+    userId: row.user_id,
     unavailability: gaps.map((g) => ({
       from: g.starts_at.toISOString(),
       to: g.ends_at.toISOString(),

@@ -226,3 +226,37 @@ export async function insertRevocation(
 export async function revocations(db: Executor) {
   return db.selectFrom('pass_revocations').select(['pass_id', 'revoked_at']).orderBy('revoked_at').execute();
 }
+
+/** Deployments the viewer may see, newest first; of one request, or those a user is on. */
+export async function listVisibleDeployments(
+  db: Executor,
+  viewer: Actor,
+  filter: { requestId?: string | undefined; memberUserId?: string | undefined },
+) {
+  let query = db.selectFrom('deployments').selectAll('deployments').where(deploymentsVisibleTo(viewer));
+  if (filter.requestId) query = query.where('deployments.request_id', '=', filter.requestId);
+  if (filter.memberUserId) {
+    const userId = filter.memberUserId;
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('deployment_members as dm')
+          .innerJoin('responders as r', 'r.id', 'dm.responder_id')
+          .select('dm.responder_id')
+          .whereRef('dm.deployment_id', '=', 'deployments.id')
+          .where('r.user_id', '=', userId),
+      ),
+    );
+  }
+  return query.orderBy('deployments.created_at', 'desc').orderBy('deployments.id').limit(100).execute();
+}
+
+/** The user who is this responder, if one is linked. */
+export async function userOfResponder(db: Executor, responderId: string) {
+  const row = await db
+    .selectFrom('responders')
+    .select('user_id')
+    .where('id', '=', responderId)
+    .executeTakeFirst();
+  return row?.user_id ?? null;
+}

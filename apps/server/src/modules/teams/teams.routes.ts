@@ -69,6 +69,26 @@ export const teamsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   );
 
   app.get(
+    '/deployments',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags: ['deployments'],
+        summary: 'Deployments you may see, newest first: of a request, or `mine=true` those you are on',
+        querystring: Type.Object(
+          {
+            requestId: Type.Optional(Type.String({ format: 'uuid' })),
+            mine: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ items: Type.Array(DeploymentSchema) }) },
+      },
+    },
+    async (request) => services.teams.list(ctxOf(request), request.query),
+  );
+
+  app.get(
     '/deployments/:id',
     {
       config: { access: access.anyUser },
@@ -145,7 +165,7 @@ export const teamsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   app.get(
     '/deployments/:id/passes/:responderId',
     {
-      config: { access: access.roles('coordinator', 'admin', 'poc') },
+      config: { access: access.roles('coordinator', 'admin', 'poc', 'responder') },
       schema: {
         tags: ['passes'],
         summary:

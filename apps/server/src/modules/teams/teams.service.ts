@@ -353,6 +353,15 @@ export class TeamsService {
     return this.present(deployment);
   }
 
+  /** Deployments the viewer may see: of one request, or (`mine`) those the caller is on as a responder. */
+  async list(ctx: Ctx, query: { requestId?: string | undefined; mine?: boolean | undefined }) {
+    const rows = await repo.listVisibleDeployments(this.deps.db, ctx.actor, {
+      requestId: query.requestId,
+      ...(query.mine ? { memberUserId: ctx.actor.id ?? '00000000-0000-0000-0000-000000000000' } : {}),
+    });
+    return { items: await Promise.all(rows.map((row) => this.present(row))) };
+  }
+
   async get(ctx: Ctx, id: string) {
     const row = await repo.findVisibleDeployment(this.deps.db, ctx.actor, id);
     if (!row) throw notFound(`deployment ${id}`);
@@ -548,9 +557,12 @@ export class TeamsService {
     const mayHold =
       hasRole(ctx.actor, 'coordinator', 'admin') ||
       (hasRole(ctx.actor, 'poc') &&
-        [member.party_code, deployment.host_party].includes(ctx.actor.party ?? ''));
+        [member.party_code, deployment.host_party].includes(ctx.actor.party ?? '')) ||
+      (ctx.actor.id !== null && (await repo.userOfResponder(this.deps.db, responderId)) === ctx.actor.id);
     if (!mayHold)
-      throw forbidden("only the responder's home or host PoC, coordinators and admins get passes");
+      throw forbidden(
+        'only the responder themself, their home or host PoC, coordinators and admins get passes',
+      );
     if (!['accepted', 'en_route', 'remote', 'on_site'].includes(deployment.status)) {
       throw conflict(
         `passes are issued once the host has accepted the team; the deployment is ${deployment.status}`,

@@ -227,6 +227,35 @@ describe('team assembly, release, acceptance and passes', () => {
       passes.push(pass);
     }
 
+    // The responder, once their PoC links their user, finds the deployment and opens their own
+    // pass; a colleague of the same party does not.
+    const holder = released[0];
+    const me = await node.user('responder.one', holder.party, ['responder']);
+    const colleague = await node.user('responder.two', holder.party, ['responder']);
+    const linked = await node.request({
+      method: 'PATCH',
+      url: `/api/v1/responders/${holder.responderId}`,
+      headers: poc[holder.party]!.headers,
+      payload: { userId: me.id },
+    });
+    assert.equal(linked.statusCode, 200, linked.body);
+    assert.equal(json(linked).userId, me.id);
+    const mine = json(await call(me, 'GET', '/deployments?mine=true'));
+    assert.deepEqual(
+      mine.items.map((d: any) => d.id),
+      [deployment.id],
+    );
+    const own = await call(me, 'GET', `/deployments/${deployment.id}/passes/${holder.responderId}`);
+    assert.equal(own.statusCode, 200, own.body);
+    assert.equal(json(own).pass, passes[0]);
+    const other = await call(colleague, 'GET', `/deployments/${deployment.id}/passes/${holder.responderId}`);
+    assert.equal(other.statusCode, 403);
+    const ofRequest = json(await call(coordinator, 'GET', `/deployments?requestId=${requestId}`));
+    assert.deepEqual(
+      ofRequest.items.map((d: any) => d.id),
+      [deployment.id],
+    );
+
     // Offline, with the published key, as a host at the door would.
     const keyFile = path.join(node.dataDir, 'jwks.json');
     fs.writeFileSync(keyFile, JSON.stringify(jwks));

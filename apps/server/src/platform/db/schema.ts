@@ -195,7 +195,7 @@ export interface NotificationsTable {
   data: ColumnType<unknown, string, string>;
   case_id: ColumnType<string | null, string | null | undefined, never>;
   /** An item's own label, for events about it; null: the case's label decides. */
-  tlp: ColumnType<string | null, string | null | undefined, never>;
+  tlp: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface WebhooksTable {
