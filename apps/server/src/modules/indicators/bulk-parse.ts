@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
+import { TextDecoder } from 'node:util';
 import { TLPS } from '@vytis/contracts';
-import { parse as parseCsv } from 'csv-parse';
 import { AppError } from '../../errors.ts';
 
 /** The formats an indicator file may come in. */
@@ -10,6 +10,13 @@ export type BulkFormat = (typeof BULK_FORMATS)[number];
 export type BulkRecord =
   | { line: number; type: string; value: string; comment?: string; tlp?: string; toIds?: boolean }
   | { line: number; error: string };
+
+interface BulkOptions {
+  format: BulkFormat;
+  type?: string | undefined;
+  maxBytes: number;
+  onBytes?: (bytes: number) => void;
+}
 
 const TLP_SET = new Set<string>(TLPS);
 const NDJSON_FIELDS = new Set(['type', 'value', 'comment', 'tlp', 'toIds']);
@@ -42,29 +49,49 @@ async function* limited(source: Readable, maxBytes: number, onBytes: (bytes: num
   }
 }
 
-/** Text lines with their 1-based numbers; a BOM and `\r\n` are handled, empty lines skipped. */
-async function* lines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ line: number; text: string }> {
-  const decoder = new TextDecoder('utf-8', { fatal: false });
+/**
+ * The file as text, one piece per chunk read: UTF-8 (invalid bytes become U+FFFD), or UTF-16LE
+ * when it starts with that byte order mark; a byte order mark is dropped.
+ */
+async function* decoded(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  let decoder: TextDecoder | undefined;
+  let head = Buffer.alloc(0);
+  for await (const chunk of chunks) {
+    if (!decoder) {
+      // The byte order mark decides the encoding: wait for its bytes.
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 3) continue;
+      decoder = new TextDecoder(head[0] === 0xff && head[1] === 0xfe ? 'utf-16le' : 'utf-8');
+      yield decoder.decode(head, { stream: true });
+      continue;
+    }
+    yield decoder.decode(chunk, { stream: true });
+  }
+  if (!decoder) {
+    decoder = new TextDecoder('utf-8');
+    yield decoder.decode(head, { stream: true });
+  }
+  yield decoder.decode();
+}
+
+/** Text lines with their 1-based numbers, a batch per chunk; `\r\n` is handled, empty lines skipped. */
+async function* lineBatches(texts: AsyncIterable<string>): AsyncGenerator<{ line: number; text: string }[]> {
   let rest = '';
   let line = 0;
-  let first = true;
-  for await (const chunk of chunks) {
-    let text = rest + decoder.decode(chunk, { stream: true });
-    if (first) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      first = false;
-    }
+  for await (const piece of texts) {
+    const text = rest + piece;
+    const batch: { line: number; text: string }[] = [];
     let start = 0;
     for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
       line++;
       const raw = text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl);
-      if (raw.trim() !== '') yield { line, text: raw };
+      if (raw.trim() !== '') batch.push({ line, text: raw });
       start = nl + 1;
     }
     rest = text.slice(start);
+    if (batch.length > 0) yield batch;
   }
-  rest += decoder.decode();
-  if (rest.trim() !== '') yield { line: line + 1, text: rest.endsWith('\r') ? rest.slice(0, -1) : rest };
+  if (rest.trim() !== '') yield [{ line: line + 1, text: rest.endsWith('\r') ? rest.slice(0, -1) : rest }];
 }
 
 /**
@@ -72,26 +99,25 @@ async function* lines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ line: num
  * that line. CSV is `type,value[,comment]` (a header row is skipped); NDJSON is one
  * `{"type","value","comment"?,"tlp"?,"toIds"?}` per line; `lines` is one value per line of `type`.
  */
-export async function* bulkRecords(
+export async function* bulkRecords(source: Readable, options: BulkOptions): AsyncGenerator<BulkRecord> {
+  for await (const batch of bulkRecordBatches(source, options)) yield* batch;
+}
+
+/** The records of an indicator file as `bulkRecords` has them, in batches (one per chunk read). */
+export async function* bulkRecordBatches(
   source: Readable,
-  options: {
-    format: BulkFormat;
-    type?: string | undefined;
-    maxBytes: number;
-    onBytes?: (bytes: number) => void;
-  },
-): AsyncGenerator<BulkRecord> {
-  const chunks = limited(source, options.maxBytes, options.onBytes ?? (() => {}));
+  options: BulkOptions,
+): AsyncGenerator<BulkRecord[]> {
+  const texts = decoded(limited(source, options.maxBytes, options.onBytes ?? (() => {})));
   if (options.format === 'csv') {
-    yield* csvRecords(chunks);
+    yield* csvRecordBatches(texts);
     return;
   }
-  for await (const { line, text } of lines(chunks)) {
-    if (options.format === 'lines') {
-      yield { line, type: options.type ?? '', value: text };
-      continue;
-    }
-    yield ndjsonRecord(line, text);
+  const type = options.type ?? '';
+  for await (const lines of lineBatches(texts)) {
+    yield options.format === 'lines'
+      ? lines.map(({ line, text }) => ({ line, type, value: text }))
+      : lines.map(({ line, text }) => ndjsonRecord(line, text));
   }
 }
 
@@ -132,49 +158,243 @@ function ndjsonRecord(line: number, text: string): BulkRecord {
   };
 }
 
-async function* csvRecords(chunks: AsyncIterable<Buffer>): AsyncGenerator<BulkRecord> {
-  const parser = parseCsv({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true });
-  const feeding = (async () => {
-    try {
-      for await (const chunk of chunks) {
-        if (!parser.write(chunk)) await new Promise((resolve) => parser.once('drain', resolve));
-      }
-      parser.end();
-    } catch (error) {
-      parser.destroy(error as Error);
-    }
-  })();
+async function* csvRecordBatches(texts: AsyncIterable<string>): AsyncGenerator<BulkRecord[]> {
+  const reader = new CsvReader();
   let first = true;
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{
-      record: string[];
-      info: { lines: number };
-    }>) {
-      const line = info.lines;
+  const records = (rows: CsvRow[]) => {
+    const batch: BulkRecord[] = [];
+    for (const { fields, line } of rows) {
       if (first) {
         first = false;
-        if (record[0]?.trim().toLowerCase() === 'type') continue;
+        if (fields[0]?.trim().toLowerCase() === 'type') continue;
       }
-      if (record.length < 2 || record.length > 3) {
-        yield { line, error: `has ${record.length} field(s); a CSV line is type,value[,comment]` };
+      if (fields.length < 2 || fields.length > 3) {
+        batch.push({ line, error: `has ${fields.length} field(s); a CSV line is type,value[,comment]` });
         continue;
       }
-      const [type, value, comment] = record as [string, string, string | undefined];
-      yield {
-        line,
-        type: type.trim(),
-        value,
-        ...(comment !== undefined && comment !== '' ? { comment } : {}),
-      };
+      const [type, value, comment] = fields as [string, string, string | undefined];
+      batch.push(
+        comment !== undefined && comment !== ''
+          ? { line, type: type.trim(), value, comment }
+          : { line, type: type.trim(), value },
+      );
     }
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    const where = (error as { lines?: number }).lines;
-    throw new AppError(
-      'invalid_input',
-      `the CSV cannot be read${where ? ` at line ${where}` : ''}: ${(error as Error).message}`,
-      where ? [{ field: `body/lines/${where}`, line: where, message: (error as Error).message }] : undefined,
-    );
+    return batch;
+  };
+  for await (const text of texts) {
+    const batch = records(reader.read(text, false));
+    if (batch.length > 0) yield batch;
   }
-  await feeding;
+  const batch = records(reader.read('', true));
+  if (batch.length > 0) yield batch;
+}
+
+interface CsvRow {
+  fields: string[];
+  /** The line the record ends on (a quoted field may span lines). */
+  line: number;
+}
+
+const COMMA = 44;
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+/** How records end in a file: not yet known, `\n`, `\r\n` or `\r`. */
+const RecordEnd = { Unknown: 0, Lf: 1, CrLf: 2, Cr: 3 } as const;
+type RecordEnd = (typeof RecordEnd)[keyof typeof RecordEnd];
+
+/**
+ * RFC 4180 CSV, read piece by piece without looking at any character twice: fields separated by
+ * commas, quoted with `"` (`""` inside quotes is one quote, and quotes may span lines); records end
+ * with the first of `\r\n`, `\n` or `\r` the file uses; lines without a character are skipped. A
+ * quote inside an unquoted field, anything but a comma or the end of the record after a closing
+ * quote, and a quote left open at the end are errors (as csv-parse has them).
+ */
+class CsvReader {
+  private recordEnd: RecordEnd = RecordEnd.Unknown;
+  private line = 1;
+  private fields: string[] = [];
+  /** The current field so far. */
+  private field = '';
+  /** Inside a quoted field. */
+  private quoting = false;
+  /** The line its opening quote is on. */
+  private quoteLine = 0;
+  /** The current field was quoted and its closing quote read. */
+  private quoted = false;
+  /** The last piece's last character, when its meaning depends on the next one. */
+  private carry = '';
+  /** The last piece ended with a `\r` inside a field: a line break, counted once the next piece shows whether `\n` follows. */
+  private pendingCr = false;
+
+  read(piece: string, end: boolean): CsvRow[] {
+    const rows: CsvRow[] = [];
+    const text = this.carry === '' ? piece : this.carry + piece;
+    this.carry = '';
+    if (this.pendingCr) {
+      this.pendingCr = false;
+      if (text.charCodeAt(0) !== LF) this.line++;
+    }
+    const length = text.length;
+    let i = 0;
+    while (i < length) {
+      if (this.quoting) {
+        const close = text.indexOf('"', i);
+        if (close === -1) {
+          this.countLines(text, i, length, end);
+          this.field += text.slice(i);
+          i = length;
+          break;
+        }
+        this.countLines(text, i, close, end);
+        this.field += text.slice(i, close);
+        if (close + 1 === length && !end) {
+          this.carry = '"';
+          i = length;
+          break;
+        }
+        if (text.charCodeAt(close + 1) === QUOTE) {
+          this.field += '"';
+          i = close + 2;
+          continue;
+        }
+        this.quoting = false;
+        this.quoted = true;
+        i = close + 1;
+        continue;
+      }
+      if (this.quoted) {
+        // After a closing quote: the end of the field, or of the record.
+        const code = text.charCodeAt(i);
+        if (code === COMMA) {
+          this.endField();
+          i++;
+          continue;
+        }
+        const ending = this.recordEndAt(text, i, end);
+        if (ending === -1) {
+          this.carry = text.slice(i);
+          i = length;
+          break;
+        }
+        if (ending === 0) {
+          throw this.error(
+            `a closing quote must be followed by a comma or the end of the line, not ${JSON.stringify(text[i])}`,
+          );
+        }
+        this.endRecord(rows);
+        i += ending;
+        continue;
+      }
+      // An unquoted field, from its start or from where the last piece ended.
+      let start = i;
+      for (; i < length; i++) {
+        const code = text.charCodeAt(i);
+        if (code > QUOTE && code !== COMMA) continue;
+        if (code === COMMA) {
+          this.field += text.slice(start, i);
+          this.endField();
+          start = i + 1;
+        } else if (code === QUOTE) {
+          if (i > start || this.field !== '') {
+            this.field += text.slice(start, i);
+            throw this.error(
+              `a quote inside an unquoted field (${JSON.stringify(this.field)}); quote the whole field and double the quotes in it`,
+            );
+          }
+          this.quoting = true;
+          this.quoteLine = this.line;
+          i++;
+          break;
+        } else if (code === LF || code === CR) {
+          const ending = this.recordEndAt(text, i, end);
+          if (ending === -1) {
+            this.field += text.slice(start, i);
+            this.carry = text.slice(i);
+            start = i = length;
+            break;
+          }
+          if (ending === 0) {
+            // A line break that does not end records in this file is part of the field.
+            this.countLines(text, i, i + 1, end);
+            continue;
+          }
+          this.field += text.slice(start, i);
+          this.endRecord(rows);
+          i += ending - 1;
+          start = i + 1;
+        }
+      }
+      if (start < i && !this.quoting) this.field += text.slice(start, i);
+    }
+    if (end) {
+      if (this.quoting) {
+        this.line = this.quoteLine;
+        throw this.error('the quote that opens a field here is not closed by the end of the file');
+      }
+      if (this.quoted || this.field !== '' || this.fields.length > 0) this.endRecord(rows, false);
+    }
+    return rows;
+  }
+
+  /** How long the record ending at `i` is: 0 when there is none, -1 when the next piece decides. */
+  private recordEndAt(text: string, i: number, end: boolean): number {
+    const code = text.charCodeAt(i);
+    const last = i + 1 === text.length;
+    switch (this.recordEnd) {
+      case RecordEnd.Lf:
+        return code === LF ? 1 : 0;
+      case RecordEnd.Cr:
+        return code === CR ? 1 : 0;
+      case RecordEnd.CrLf:
+        if (code !== CR) return 0;
+        if (last) return end ? 0 : -1;
+        return text.charCodeAt(i + 1) === LF ? 2 : 0;
+      default:
+        if (code === LF) {
+          this.recordEnd = RecordEnd.Lf;
+          return 1;
+        }
+        if (code !== CR) return 0;
+        if (last && !end) return -1;
+        this.recordEnd = !last && text.charCodeAt(i + 1) === LF ? RecordEnd.CrLf : RecordEnd.Cr;
+        return this.recordEnd === RecordEnd.CrLf ? 2 : 1;
+    }
+  }
+
+  /** Counts the line breaks in text[from, to): `\n`, `\r\n` and `\r` alone are one each. */
+  private countLines(text: string, from: number, to: number, end: boolean) {
+    for (let i = from; i < to; i++) {
+      const code = text.charCodeAt(i);
+      if (code === LF) this.line++;
+      else if (code === CR) {
+        if (i + 1 < text.length) {
+          if (text.charCodeAt(i + 1) !== LF) this.line++;
+        } else if (end) this.line++;
+        else this.pendingCr = true;
+      }
+    }
+  }
+
+  private endField() {
+    this.fields.push(this.field);
+    this.field = '';
+    this.quoted = false;
+  }
+
+  /** Ends the record (and the line, unless at the end of the file); an empty line is skipped. */
+  private endRecord(rows: CsvRow[], lineEnds = true) {
+    if (this.fields.length > 0 || this.field !== '' || this.quoted) {
+      this.endField();
+      rows.push({ fields: this.fields, line: this.line });
+      this.fields = [];
+    }
+    if (lineEnds) this.line++;
+  }
+
+  private error(message: string) {
+    return new AppError('invalid_input', `the CSV cannot be read at line ${this.line}: ${message}`, [
+      { field: `body/lines/${this.line}`, line: this.line, message },
+    ]);
+  }
 }

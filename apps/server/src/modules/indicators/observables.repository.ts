@@ -158,23 +158,59 @@ export interface BulkRows {
   comment: string[];
 }
 
+/** Whether a case holds any observable yet. */
+export async function caseHasObservables(db: Executor, caseId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('observables')
+    .select('id')
+    .where('case_id', '=', caseId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /**
- * One batch of a bulk import, in one statement: rows already in the case are skipped (the
- * import is idempotent). Returns how many were new.
+ * One batch of a bulk import, in one statement. With `skipExisting`, rows already in the case are
+ * skipped (the import is idempotent); without it, the caller knows there are none (a row that is
+ * there after all fails the statement on the unique constraint). Returns how many were new.
  */
 export async function insertBatch(
   trx: Tx,
   rows: BulkRows,
   fixed: { caseId: string; originParty: string; createdById: string | null; createdBy: string; at: Date },
+  skipExisting: boolean,
 ): Promise<number> {
+  // The arrays go as array literals written here: the driver's own encoding of a 5000-element
+  // array costs more than the statement's parse on the server.
   const result = await sql`
     insert into observables (id, case_id, type, category, value, tlp, to_ids, comment, first_seen, last_seen,
                              sightings, origin_party, created_by_id, created_by, created_at, updated_at, version)
     select gen_random_uuid(), ${fixed.caseId}::uuid, u.type, u.category, u.value, u.tlp, u.to_ids, u.comment,
            null, null, 0, ${fixed.originParty}, ${fixed.createdById}::uuid, ${fixed.createdBy},
            ${fixed.at}::timestamptz, ${fixed.at}::timestamptz, 1
-    from unnest(${rows.type}::text[], ${rows.category}::text[], ${rows.value}::text[], ${rows.tlp}::text[],
-                ${rows.toIds}::boolean[], ${rows.comment}::text[]) as u(type, category, value, tlp, to_ids, comment)
-    on conflict (case_id, type, value) do nothing`.execute(trx);
+    from unnest(${textArray(rows.type)}::text[], ${textArray(rows.category)}::text[],
+                ${textArray(rows.value)}::text[], ${textArray(rows.tlp)}::text[],
+                ${booleanArray(rows.toIds)}::boolean[], ${textArray(rows.comment)}::text[])
+         as u(type, category, value, tlp, to_ids, comment)
+    ${skipExisting ? sql`on conflict (case_id, type, value) do nothing` : sql``}`.execute(trx);
   return Number(result.numAffectedRows ?? 0);
+}
+
+const ARRAY_ESCAPED = /["\\]/;
+const ARRAY_ESCAPED_ALL = /["\\]/g;
+
+/** A PostgreSQL array literal of `values`: each quoted, with `"` and `\` backslash-escaped. */
+function textArray(values: readonly string[]): string {
+  if (values.length === 0) return '{}';
+  let literal = '{"';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    if (i > 0) literal += '","';
+    literal += ARRAY_ESCAPED.test(value) ? value.replace(ARRAY_ESCAPED_ALL, '\\$&') : value;
+  }
+  return `${literal}"}`;
+}
+
+function booleanArray(values: readonly boolean[]): string {
+  return `{${values.map((value) => (value ? 't' : 'f')).join(',')}}`;
 }
