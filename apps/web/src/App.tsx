@@ -11,6 +11,7 @@ import { CasesPage, IndicatorsPage } from './pages/Cases.tsx';
 import { DeploymentPage, PassPage } from './pages/Deployment.tsx';
 import { HomePage } from './pages/Home.tsx';
 import { LoginPage } from './pages/Login.tsx';
+import { MyDeploymentsPage } from './pages/MyDeployments.tsx';
 import { RequestPage } from './pages/RequestDetail.tsx';
 import { RequestsPage } from './pages/Requests.tsx';
 import { NewRequestPage } from './pages/RequestWizard.tsx';
@@ -31,6 +32,7 @@ const NAV: { to: string; label: string; roles?: string[] }[] = [
   { to: '/', label: 'Situation' },
   { to: '/requests', label: 'Requests' },
   { to: '/requests/new', label: 'New request', roles: ['poc'] },
+  { to: '/my/deployments', label: 'My deployments', roles: ['responder'] },
   { to: '/roster', label: 'Roster' },
   { to: '/cases', label: 'Cases' },
   { to: '/indicators', label: 'Indicator lookup' },
@@ -117,6 +119,7 @@ function Shell() {
           <Route path="/requests/:id" element={<RequestPage />} />
           <Route path="/deployments/:id" element={<DeploymentPage />} />
           <Route path="/deployments/:id/passes/:responderId" element={<PassPage />} />
+          <Route path="/my/deployments" element={<MyDeploymentsPage />} />
           <Route path="/roster" element={<RosterPage />} />
           <Route path="/cases" element={<CasesPage />} />
           <Route path="/cases/:id" element={<CasePage />} />

@@ -19,8 +19,8 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Deployment } from '@vytis/contracts';
+import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { Deployment, Responder } from '@vytis/contracts';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api } from '../api/client.ts';
@@ -28,18 +28,40 @@ import { useAuth, useMe } from '../auth.tsx';
 import { fmtTime, humanize } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
 
-const KNOWN = 'vytis.deployments';
-const known = (): Record<string, string> => {
-  try {
-    return JSON.parse(localStorage.getItem(KNOWN) ?? '{}') as Record<string, string>;
-  } catch {
-    return {};
-  }
-};
-/** The deployment of a request, as this browser last saw it (the API has no list of deployments yet). */
-export const rememberDeployment = (requestId: string, deploymentId: string) =>
-  localStorage.setItem(KNOWN, JSON.stringify({ ...known(), [requestId]: deploymentId }));
-export const useKnownDeployment = (requestId: string): string | undefined => known()[requestId];
+/** The statuses in which the node issues passes (the host has accepted the team). */
+export const PASS_STATUSES: Deployment['status'][] = ['accepted', 'en_route', 'remote', 'on_site'];
+
+/**
+ * Which of these deployments' members are the signed-in user (a responder their PoC linked to
+ * them): each member of the user's own party is read once (`userId`), only for responder users.
+ */
+export function useOwnMembers(deployments: Deployment[]): {
+  own: Set<string>;
+  pending: boolean;
+  error: Error | null;
+} {
+  const me = useMe();
+  const { has } = useAuth();
+  const ids = has('responder')
+    ? [
+        ...new Set(
+          deployments.flatMap((d) => d.members.filter((m) => m.party === me.party).map((m) => m.responderId)),
+        ),
+      ]
+    : [];
+  const responders = useQueries({
+    queries: ids.map((rid) => ({
+      queryKey: ['responder', rid],
+      queryFn: () => api<Responder>(`/responders/${rid}`),
+      staleTime: 60_000,
+    })),
+  });
+  return {
+    own: new Set(responders.flatMap((r) => (r.data && r.data.userId === me.id ? [r.data.id] : []))),
+    pending: responders.some((r) => r.isPending),
+    error: responders.find((r) => r.error)?.error ?? null,
+  };
+}
 
 interface Pass {
   pass: string;
@@ -65,12 +87,12 @@ export function DeploymentPage() {
     queryKey: ['deployment', id],
     queryFn: () => api<Deployment>(`/deployments/${id}`),
   });
+  const { own } = useOwnMembers(deployment.data ? [deployment.data] : []);
   const [deciding, setDeciding] = useState<{ responderId: string; name: string } | null>(null);
   const [reason, setReason] = useState('');
 
   const update = (d: Deployment) => {
     queryClient.setQueryData(['deployment', id], d);
-    rememberDeployment(d.requestId, d.id);
     void queryClient.invalidateQueries({ queryKey: ['request', d.requestId] });
   };
   const release = useMutation({
@@ -88,11 +110,12 @@ export function DeploymentPage() {
   if (deployment.isPending) return <Loading />;
   if (deployment.error) return <Problem error={deployment.error} title="This deployment cannot be shown" />;
   const d = deployment.data;
-  rememberDeployment(d.requestId, d.id);
   const host = me.party === d.hostParty && has('poc');
   const active = d.members.filter((m) => m.status !== 'replaced');
-  const mayPass = (party: string) =>
-    has('coordinator', 'admin') || (has('poc') && (me.party === party || me.party === d.hostParty));
+  const mayPass = (m: Deployment['members'][number]) =>
+    has('coordinator', 'admin') ||
+    (has('poc') && (me.party === m.party || me.party === d.hostParty)) ||
+    own.has(m.responderId);
 
   return (
     <Stack>
@@ -174,14 +197,14 @@ export function DeploymentPage() {
                         </Button>
                       </>
                     ) : null}
-                    {m.status === 'released' && mayPass(m.party) ? (
+                    {m.status === 'released' && PASS_STATUSES.includes(d.status) && mayPass(m) ? (
                       <Button
                         size="xs"
                         variant="light"
                         component={Link}
                         to={`/deployments/${d.id}/passes/${m.responderId}`}
                       >
-                        Pass
+                        {own.has(m.responderId) ? 'My pass' : 'Pass'}
                       </Button>
                     ) : null}
                   </Group>
@@ -368,13 +391,15 @@ export function PassPage() {
     queryFn: () => api<Deployment>(`/deployments/${id}`),
   });
   const member = deployment.data?.members.find((m) => m.responderId === responderId);
+  const { own } = useOwnMembers(deployment.data ? [deployment.data] : []);
   if (pass.isPending) return <Loading />;
   if (pass.error) return <Problem error={pass.error} title="No pass" />;
   const p = pass.data;
   return (
     <Stack maw={720}>
       <Title order={1} size="h2">
-        Responder pass{member ? `: ${member.name} (${member.party})` : ''}
+        {own.has(responderId) ? 'Your responder pass' : 'Responder pass'}
+        {member ? `: ${member.name} (${member.party})` : ''}
       </Title>
       <Text c="dimmed" size="sm">
         A credential signed by this node (EdDSA). The host verifies it offline with the node's public key.

@@ -29,7 +29,6 @@ import { Countdown } from '../components/Countdown.tsx';
 import { fmtTime, humanize, viewerZone } from '../components/format.ts';
 import { Markdown } from '../components/Markdown.tsx';
 import { Loading, Problem } from '../components/Problem.tsx';
-import { rememberDeployment, useKnownDeployment } from './Deployment.tsx';
 
 interface TimelineItem {
   at: string;
@@ -439,7 +438,14 @@ function Team({ r }: { r: AssistanceRequest }) {
       coordinator &&
       ['activated', 'partially_activated', 'assembling', 'deployed', 'stood_down'].includes(r.status),
   });
-  const known = useKnownDeployment(r.id);
+  // The request's deployments that the viewer may see (newest first): under the request's key, so
+  // whatever refreshes the request (a live event, an adoption) refreshes them too.
+  const deployments = useQuery({
+    queryKey: ['request', r.id, 'deployments'],
+    queryFn: () => api<{ items: Deployment[] }>('/deployments', { query: { requestId: r.id } }),
+    enabled: !['draft', 'submitted', 'voting', 'declined', 'withdrawn', 'ineligible'].includes(r.status),
+  });
+  const [current, ...earlier] = deployments.data?.items ?? [];
   const propose = useMutation({
     mutationFn: () => api<TeamProposal>(`/requests/${r.id}/team-proposals`, { method: 'POST' }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['proposals', r.id] }),
@@ -448,7 +454,6 @@ function Team({ r }: { r: AssistanceRequest }) {
     mutationFn: (pid: string) =>
       api<Deployment>(`/requests/${r.id}/team-proposals/${pid}/adopt`, { method: 'POST' }),
     onSuccess: (deployment) => {
-      rememberDeployment(r.id, deployment.id);
       void queryClient.invalidateQueries({ queryKey: ['request', r.id] });
       navigate(`/deployments/${deployment.id}`);
     },
@@ -457,7 +462,7 @@ function Team({ r }: { r: AssistanceRequest }) {
   const teamTime = ['activated', 'partially_activated', 'assembling', 'deployed', 'stood_down'].includes(
     r.status,
   );
-  if (!known && !(coordinator && teamTime)) return null;
+  if (!current && !(coordinator && teamTime)) return null;
   return (
     <Card withBorder>
       <Group justify="space-between" mb="xs">
@@ -465,8 +470,8 @@ function Team({ r }: { r: AssistanceRequest }) {
           Team
         </Title>
         <Group gap="xs">
-          {known ? (
-            <Button component={Link} to={`/deployments/${known}`} variant="light">
+          {current ? (
+            <Button component={Link} to={`/deployments/${current.id}`} variant="light">
               Open the deployment
             </Button>
           ) : null}
@@ -481,7 +486,26 @@ function Team({ r }: { r: AssistanceRequest }) {
           ) : null}
         </Group>
       </Group>
-      <Problem error={propose.error ?? adopt.error ?? proposals.error} />
+      <Problem error={propose.error ?? adopt.error ?? proposals.error ?? deployments.error} />
+      {current ? (
+        <Text size="sm" data-testid="request-deployment">
+          Deployment to {current.hostParty}: {humanize(current.status)} ·{' '}
+          {current.members.filter((m) => m.status !== 'replaced').length} members · {humanize(current.mode)}
+        </Text>
+      ) : null}
+      {earlier.length ? (
+        <Text size="sm" c="dimmed">
+          Earlier:{' '}
+          {earlier.map((d, i) => (
+            <span key={d.id}>
+              {i ? ', ' : ''}
+              <Anchor component={Link} to={`/deployments/${d.id}`}>
+                {humanize(d.status)}, {fmtTime(d.createdAt)}
+              </Anchor>
+            </span>
+          ))}
+        </Text>
+      ) : null}
       {latest ? (
         <ProposalView
           p={latest}
