@@ -121,7 +121,7 @@ export function buildServices(
   const events = new EventsService({
     db,
     requests,
-    caseViewer: (ctx) => caseViewerOf(db, deps.clock, ctx),
+    caseViewer: async (ctx) => caseViewerOf(deps.clock, ctx),
     bus: new EventBus(deps.database),
   });
   const responders = new RespondersService({ db, clock: deps.clock, audit });

@@ -141,13 +141,14 @@ export function partyRosterVisibleTo(actor: Actor) {
 }
 
 /**
- * Who is looking at cases and indicators: the actor, and whether their party belongs to the
- * framework's community today (member, observer, EU institution or partner) — read from the party's
- * status, so GREEN reaches exactly the community.
+ * Who is looking at cases and indicators: the actor, and the UTC day on which their party's
+ * membership of the framework's community (member, observer, EU institution or partner) is read —
+ * in the same statement, from the party's status, so GREEN reaches exactly the community.
  */
 export interface CaseViewer {
   actor: Actor;
-  community: boolean;
+  /** 'YYYY-MM-DD' */
+  day: string;
 }
 
 /** The statuses whose parties form the community that GREEN reaches. */
@@ -186,7 +187,12 @@ function labelAllows(
         sql<SqlBool>`exists (select 1 from case_recipients r where r.case_id = ${sql.ref(caseId)} and r.user_id = ${id})`,
       ])
     : FALSE;
-  const community = viewer.community ? sql<SqlBool>`true` : FALSE;
+  // One subquery that does not depend on the row: the database evaluates it once per statement.
+  const community = party
+    ? sql<SqlBool>`(select s.status in (${sql.join([...COMMUNITY_STATUSES])}) from party_statuses s
+        where s.party_code = ${party} and s.effective_from <= ${viewer.day}::date
+        order by s.effective_from desc limit 1) is true`
+    : FALSE;
   return sql<SqlBool>`(${tlp} = 'clear'
     or (${tlp} = 'green' and (${community} or ${own} or ${shared}))
     or (${tlp} in ('amber', 'amber+strict') and (${own} or ${shared}))

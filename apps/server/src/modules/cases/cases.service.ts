@@ -56,8 +56,8 @@ const DUE_SOON_MS = 24 * 3600 * 1000;
 export class CasesService {
   constructor(private readonly deps: CasesDeps) {}
 
-  viewer(ctx: Ctx, db: Executor = this.deps.db): Promise<CaseViewer> {
-    return caseViewerOf(db, this.deps.clock, ctx);
+  viewer(ctx: Ctx): CaseViewer {
+    return caseViewerOf(this.deps.clock, ctx);
   }
 
   async create(ctx: Ctx, input: NewCase): Promise<Case> {
@@ -127,20 +127,20 @@ export class CasesService {
 
   /** The case row if the viewer may see it, else a 404 that looks like absence. */
   async visibleCase(ctx: Ctx, id: string, db: Executor = this.deps.db) {
-    const row = await repo.findVisible(db, await this.viewer(ctx, db), id);
+    const row = await repo.findVisible(db, this.viewer(ctx), id);
     if (!row) throw notFound(`case ${id}`);
     return row;
   }
 
   /** Locks the case for a change and says what the actor may do with it. */
   async lockForWork(trx: Tx, ctx: Ctx, id: string) {
-    const row = await repo.lockVisible(trx, await this.viewer(ctx, trx), id);
+    const row = await repo.lockVisible(trx, this.viewer(ctx), id);
     if (!row) throw notFound(`case ${id}`);
     return { row, access: await CaseAccess.of(trx, ctx, row) };
   }
 
   async list(ctx: Ctx, query: CaseListQuery) {
-    const viewer = await this.viewer(ctx);
+    const viewer = this.viewer(ctx);
     const limit = query.limit ?? 50;
     const filter = {
       status: query.status,
@@ -385,7 +385,7 @@ export class CasesService {
 
   async notes(ctx: Ctx, caseId: string) {
     await this.visibleCase(ctx, caseId);
-    const rows = await repo.notesVisible(this.deps.db, await this.viewer(ctx), caseId);
+    const rows = await repo.notesVisible(this.deps.db, this.viewer(ctx), caseId);
     return { items: rows.map(presentNote) };
   }
 
@@ -538,7 +538,7 @@ export class CasesService {
   }
 
   private async presentOne(ctx: Ctx, row: repo.CaseRow): Promise<Case> {
-    const [presented] = await this.present(await this.viewer(ctx), [row]);
+    const [presented] = await this.present(this.viewer(ctx), [row]);
     return presented!;
   }
 

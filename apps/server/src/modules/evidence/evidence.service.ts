@@ -58,13 +58,13 @@ export class EvidenceService {
 
   async list(ctx: Ctx, caseId: string) {
     await this.deps.cases.visibleCase(ctx, caseId);
-    const rows = await repo.listVisible(this.deps.db, await this.deps.cases.viewer(ctx), caseId);
+    const rows = await repo.listVisible(this.deps.db, this.deps.cases.viewer(ctx), caseId);
     return { items: rows.map((row) => presentEvidence(row)) };
   }
 
   async get(ctx: Ctx, caseId: string, id: string): Promise<Evidence> {
     await this.deps.cases.visibleCase(ctx, caseId);
-    const row = await repo.findVisible(this.deps.db, await this.deps.cases.viewer(ctx), caseId, id);
+    const row = await repo.findVisible(this.deps.db, this.deps.cases.viewer(ctx), caseId, id);
     if (!row) throw notFound(`evidence ${id}`);
     return presentEvidence(row, await repo.custodyOf(this.deps.db, id));
   }
@@ -140,7 +140,7 @@ export class EvidenceService {
    */
   async download(ctx: Ctx, caseId: string, id: string): Promise<Download> {
     await this.deps.cases.visibleCase(ctx, caseId);
-    const viewer = await this.deps.cases.viewer(ctx);
+    const viewer = this.deps.cases.viewer(ctx);
     const row = await repo.findVisible(this.deps.db, viewer, caseId, id);
     if (!row) throw notFound(`evidence ${id}`);
     // Checked outside the transaction: reading a large file must not hold the database.
@@ -199,7 +199,7 @@ export class EvidenceService {
     }
     return inTransaction(this.deps.db, async (trx) => {
       const { access } = await this.deps.cases.lockForWork(trx, ctx, caseId);
-      const viewer = await this.deps.cases.viewer(ctx, trx);
+      const viewer = this.deps.cases.viewer(ctx);
       const current = await repo.lockVisible(trx, viewer, caseId, id, 'update');
       if (!current) throw notFound(`evidence ${id}`);
       access.requireContributor('hand over its evidence');

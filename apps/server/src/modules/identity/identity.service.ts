@@ -162,7 +162,10 @@ export class IdentityService {
     const now = this.deps.clock.now();
     const row = await repo.findActiveTokenUser(this.deps.db, secretHash(token), now);
     if (!row) return null;
-    await repo.touchToken(this.deps.db, row.token_id, now);
+    // A token used within the last minute needs no write (nor a round trip) to say so.
+    if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= 60_000) {
+      await repo.touchToken(this.deps.db, row.token_id, now);
+    }
     return actorOf(row);
   }
 

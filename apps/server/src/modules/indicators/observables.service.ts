@@ -61,7 +61,7 @@ export class ObservablesService {
 
   async list(ctx: Ctx, caseId: string, query: ObservableListQuery) {
     await this.deps.cases.visibleCase(ctx, caseId);
-    const viewer = await this.deps.cases.viewer(ctx);
+    const viewer = this.deps.cases.viewer(ctx);
     const limit = query.limit ?? 50;
     const afterId = query.cursor ? decodeCursor<[string]>(query.cursor, ['uuid'])[0] : null;
     const filter = { type: query.type, tlp: query.tlp, q: query.q };
@@ -131,7 +131,7 @@ export class ObservablesService {
   async update(ctx: Ctx, caseId: string, id: string, patch: ObservablePatch, ifMatch: number | undefined) {
     return inTransaction(this.deps.db, async (trx) => {
       const { access } = await this.deps.cases.lockForWork(trx, ctx, caseId);
-      const current = await repo.lockVisible(trx, await this.deps.cases.viewer(ctx, trx), caseId, id);
+      const current = await repo.lockVisible(trx, this.deps.cases.viewer(ctx), caseId, id);
       if (!current) throw notFound(`observable ${id}`);
       access.requireContributor('change its observables');
       checkVersion('observable', current.version, ifMatch);
@@ -169,7 +169,7 @@ export class ObservablesService {
     const at = input.at ? new Date(input.at) : this.deps.clock.now();
     return inTransaction(this.deps.db, async (trx) => {
       const { access } = await this.deps.cases.lockForWork(trx, ctx, caseId);
-      const current = await repo.lockVisible(trx, await this.deps.cases.viewer(ctx, trx), caseId, id);
+      const current = await repo.lockVisible(trx, this.deps.cases.viewer(ctx), caseId, id);
       if (!current) throw notFound(`observable ${id}`);
       access.requireContributor('report sightings');
       const updated = await repo.updateObservable(trx, id, {
@@ -190,7 +190,7 @@ export class ObservablesService {
   /** The same value elsewhere — only where the viewer may see the other side. */
   async correlations(ctx: Ctx, caseId: string, id: string) {
     const row = await this.visible(ctx, caseId, id);
-    const viewer = await this.deps.cases.viewer(ctx);
+    const viewer = this.deps.cases.viewer(ctx);
     const rows = await repo.visibleWithValues(this.deps.db, viewer, [row.value], row.id, CORRELATION_CAP + 1);
     return correlationList(rows);
   }
@@ -198,7 +198,7 @@ export class ObservablesService {
   /** Where a value (as typed: defanged, any case) is known, as far as the viewer may see. */
   async lookup(ctx: Ctx, value: string) {
     const candidates = lookupCandidates(value);
-    const viewer = await this.deps.cases.viewer(ctx);
+    const viewer = this.deps.cases.viewer(ctx);
     const rows = await repo.visibleWithValues(this.deps.db, viewer, candidates, null, CORRELATION_CAP + 1);
     return { query: value, candidates, ...correlationList(rows) };
   }
@@ -206,7 +206,7 @@ export class ObservablesService {
   /** The observables of a case the viewer may pass on, one page at a time (for exports). */
   async *passable(ctx: Ctx, caseId: string) {
     await this.deps.cases.visibleCase(ctx, caseId);
-    const viewer = await this.deps.cases.viewer(ctx);
+    const viewer = this.deps.cases.viewer(ctx);
     let after: string | null = null;
     for (;;) {
       const rows = await repo.passablePage(this.deps.db, viewer, caseId, after, 1000);
@@ -363,7 +363,7 @@ export class ObservablesService {
 
   private async visible(ctx: Ctx, caseId: string, id: string) {
     await this.deps.cases.visibleCase(ctx, caseId);
-    const row = await repo.findVisible(this.deps.db, await this.deps.cases.viewer(ctx), caseId, id);
+    const row = await repo.findVisible(this.deps.db, this.deps.cases.viewer(ctx), caseId, id);
     if (!row) throw notFound(`observable ${id}`);
     return row;
   }
