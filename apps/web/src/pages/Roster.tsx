@@ -1,10 +1,17 @@
 import { Anchor, Badge, Button, Card, Group, Select, Stack, Table, Text, Title } from '@mantine/core';
-import { useInfiniteQuery, useQueries, useQuery } from '@tanstack/react-query';
-import { type Responder, type Rotation, type ShiftList, SKILLS } from '@vytis/contracts';
+import {
+  type InfiniteData,
+  useInfiniteQuery,
+  useMutation,
+  useQueries,
+  useQuery,
+  useQueryClient,
+} from '@tanstack/react-query';
+import { type Responder, type Rotation, type ShiftList, SKILLS, type User } from '@vytis/contracts';
 import { useState } from 'react';
 import { api } from '../api/client.ts';
 import { useParties } from '../api/queries.ts';
-import { useMe } from '../auth.tsx';
+import { useAuth, useMe } from '../auth.tsx';
 import { fmtDate, fmtTime, humanize, viewerZone } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
 
@@ -16,8 +23,12 @@ function thisWeek(): { from: string; to: string } {
   return { from: monday.toISOString(), to: next.toISOString() };
 }
 
+type ResponderPage = { items: Responder[]; total: number; nextCursor: string | null };
+
 export function RosterPage() {
   const me = useMe();
+  const { has } = useAuth();
+  const queryClient = useQueryClient();
   const parties = useParties();
   const [party, setParty] = useState<string | null>(null);
   const [skill, setSkill] = useState<string | null>(null);
@@ -25,7 +36,7 @@ export function RosterPage() {
     queryKey: ['responders', party, skill],
     initialPageParam: null as string | null,
     queryFn: ({ pageParam }) =>
-      api<{ items: Responder[]; total: number; nextCursor: string | null }>('/responders', {
+      api<ResponderPage>('/responders', {
         query: { party, skill, limit: 100, cursor: pageParam },
       }),
     getNextPageParam: (last) => last.nextCursor,
@@ -44,6 +55,97 @@ export function RosterPage() {
     })),
   });
   const items = responders.data?.pages.flatMap((p) => p.items) ?? [];
+
+  // A party's PoC (or an admin) links a responder of the party to the user who is that person, so
+  // they find their deployments and open their own pass.
+  const admin = has('admin');
+  const keeps = (party: string) => admin || (has('poc') && me.party === party);
+  const users = useQuery({
+    queryKey: ['users', admin ? 'all' : me.party],
+    queryFn: () =>
+      api<{ items: User[]; nextCursor: string | null }>('/users', {
+        query: { party: admin ? undefined : me.party, limit: 500 },
+      }),
+    enabled: has('poc', 'admin'),
+    staleTime: 60_000,
+  });
+  const userById = new Map((users.data?.items ?? []).map((u) => [u.id, u]));
+  const linkedTo = new Map(items.flatMap((r) => (r.userId ? [[r.userId, r] as const] : [])));
+  const link = useMutation({
+    mutationFn: ({ responder, userId }: { responder: Responder; userId: string | null }) =>
+      api<Responder>(`/responders/${responder.id}`, {
+        method: 'PATCH',
+        body: { userId },
+        ifMatch: responder.version,
+      }),
+    onSuccess: (updated) => {
+      queryClient.setQueryData(['responder', updated.id], updated);
+      queryClient.setQueriesData<InfiniteData<ResponderPage>>({ queryKey: ['responders'] }, (data) =>
+        data
+          ? {
+              ...data,
+              pages: data.pages.map((page) => ({
+                ...page,
+                items: page.items.map((r) => (r.id === updated.id ? updated : r)),
+              })),
+            }
+          : data,
+      );
+    },
+  });
+  const userCell = (r: Responder) => {
+    if (!keeps(r.party)) {
+      return r.userId ? (
+        <Badge variant="light" color="teal" size="sm">
+          linked
+        </Badge>
+      ) : (
+        <Text size="sm" c="dimmed">
+          —
+        </Text>
+      );
+    }
+    const linked = r.userId ? userById.get(r.userId) : undefined;
+    const options = (users.data?.items ?? [])
+      .filter((u) => u.party === r.party && (!u.disabledAt || u.id === r.userId))
+      .sort(
+        (a, b) =>
+          Number(b.roles.includes('responder')) - Number(a.roles.includes('responder')) ||
+          a.name.localeCompare(b.name),
+      )
+      .map((u) => {
+        const other = linkedTo.get(u.id);
+        return {
+          value: u.id,
+          label: u.roles.includes('responder') ? u.name : `${u.name} (not a responder)`,
+          disabled: Boolean(other && other.id !== r.id),
+        };
+      });
+    return (
+      <Stack gap={2}>
+        <Select
+          aria-label={`User of ${r.name}`}
+          placeholder="not linked"
+          data={options}
+          value={r.userId}
+          onChange={(userId) => {
+            if (userId !== r.userId) link.mutate({ responder: r, userId });
+          }}
+          clearable
+          searchable
+          size="xs"
+          w={180}
+          disabled={link.isPending && link.variables?.responder.id === r.id}
+          nothingFoundMessage={`No user of ${r.party}`}
+        />
+        {linked && !linked.roles.includes('responder') ? (
+          <Text size="xs" c="orange.9">
+            has no responder role: cannot open passes
+          </Text>
+        ) : null}
+      </Stack>
+    );
+  };
 
   return (
     <Stack>
@@ -135,7 +237,8 @@ export function RosterPage() {
           {responders.data?.pages[0]?.total ?? '…'} responders
         </Text>
       </Group>
-      <Problem error={responders.error} />
+      <Problem error={responders.error ?? users.error} />
+      <Problem error={link.error} title="The link to a user was not saved" />
       {responders.isPending ? (
         <Loading />
       ) : (
@@ -149,6 +252,7 @@ export function RosterPage() {
               <Table.Th>Clearance</Table.Th>
               <Table.Th>Base</Table.Th>
               <Table.Th>Ready in</Table.Th>
+              <Table.Th>User</Table.Th>
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
@@ -173,10 +277,11 @@ export function RosterPage() {
                 <Table.Td>{r.languages.join(', ')}</Table.Td>
                 <Table.Td>{humanize(r.clearance)}</Table.Td>
                 <Table.Td>{r.base.city}</Table.Td>
-                <Table.Td>
+                <Table.Td style={{ whiteSpace: 'nowrap' }}>
                   <Text size="sm">remote {r.readiness.remoteHours} h</Text>
                   <Text size="sm">on site {r.readiness.onsiteHours} h</Text>
                 </Table.Td>
+                <Table.Td>{userCell(r)}</Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
