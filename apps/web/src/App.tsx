@@ -2,6 +2,7 @@ import { AppShell, Badge, Burger, Button, Group, NavLink, Stack, Text, Title } f
 import { useDisclosure } from '@mantine/hooks';
 import { useEffect, useRef } from 'react';
 import { Link, Navigate, Route, NavLink as RouterLink, Routes, useLocation } from 'react-router';
+import { useDemoData } from './api/demo.ts';
 import { LiveProvider } from './api/live.tsx';
 import { useAuth, useMe } from './auth.tsx';
 import { Loading } from './components/Problem.tsx';
@@ -45,6 +46,7 @@ function Shell() {
   const [opened, { toggle, close }] = useDisclosure();
   const location = useLocation();
   const main = useRef<HTMLElement>(null);
+  const demo = useDemoData();
 
   // A new page (not the first): close the drawer (tablet) and move focus to the content, so a
   // screen reader starts there and the next Tab goes into the page.
@@ -77,9 +79,23 @@ function Shell() {
                 Vytis
               </Title>
             </Link>
-            <Text size="sm" c="dimmed" visibleFrom="sm">
+            <Text size="sm" c="dimmed" visibleFrom={demo ? 'lg' : 'sm'}>
               cyber rapid-response force
             </Text>
+            {demo ? (
+              <Text
+                className="demo-banner"
+                role="note"
+                data-testid="demo-banner"
+                size="sm"
+                fw={600}
+                px="sm"
+                py={4}
+                style={{ borderRadius: 'var(--mantine-radius-sm)', whiteSpace: 'nowrap' }}
+              >
+                Demo data<span className="demo-banner-more"> — not real incidents</span>
+              </Text>
+            ) : null}
           </Group>
           <Group gap="xs" wrap="nowrap">
             <Text size="sm" data-testid="whoami">
