@@ -3,12 +3,20 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { sampleRoster } from '../../server/src/cli/demo-roster.ts';
 import type { TestUser } from '../../server/src/test/harness.ts';
+import { requestBody } from '../../server/src/test/requests.fixtures.ts';
 import { BrowserWorld, call, type Person, shot } from './browser.ts';
 
 /** Picks an option of a Mantine Select by its label. */
 async function pick(page: Page, label: string, option: string) {
   await page.getByRole('combobox', { name: label, exact: true }).click();
   await page.getByRole('option', { name: option, exact: true }).click();
+}
+
+/** Opens the request and, from it, its deployment (as anyone who may see the deployment does). */
+async function openDeployment(page: Page, requestUrl: string) {
+  await page.goto(requestUrl);
+  await page.getByRole('link', { name: 'Open the deployment' }).click();
+  await page.getByTestId('members').waitFor();
 }
 
 describe('the core loop in a browser: request, council, team, release, acceptance, pass', () => {
@@ -73,6 +81,9 @@ describe('the core loop in a browser: request, council, team, release, acceptanc
     await pick(page, 'Incident type (RSIT)', 'Infected System');
     await pick(page, 'Severity', 'Critical');
     await pick(page, 'Likely impact', 'Severe');
+    // GREEN, so the PoCs of the states whose people go (not on the council) see the request and
+    // reach the deployment from it; an AMBER one stays with its party, the council and coordinators.
+    await pick(page, 'TLP', 'TLP:GREEN');
     await page
       .getByRole('textbox', { name: 'Likely impact, described' })
       .fill('SCADA servers **encrypted**; see https://example.org/advisory');
@@ -137,21 +148,24 @@ describe('the core loop in a browser: request, council, team, release, acceptanc
     assert.match(deploymentUrl, /\/deployments\/[0-9a-f-]{36}$/);
   });
 
-  it('each home PoC releases its people, the host accepts, and the pass opens as a QR code', async () => {
-    // Each member's home PoC releases them (the deployment names whose people are on the team).
+  it('each home PoC releases its people from the request page, the host accepts, and the pass opens as a QR code', async () => {
+    // Which states' people are on the team (the scene is read over the API; the people below
+    // find the deployment in the app, from the request page).
     const deployment = await call(
       world,
       coordinatorUser,
       'GET',
       `/deployments/${deploymentUrl.split('/').pop()}`,
     );
-    const homes = [...new Set((deployment.members as { party: string }[]).map((m) => m.party))].sort();
+    const members = deployment.members as { responderId: string; name: string; party: string }[];
+    const homes = [...new Set(members.map((m) => m.party))].sort();
     assert.ok(homes.length >= 1);
     let homePoc: Person | undefined;
+    let homeParty = '';
     for (const party of homes) {
       const poc = people[`${party.toLowerCase()}.poc`]!;
-      await poc.page.goto(deploymentUrl);
-      await poc.page.getByTestId('members').waitFor();
+      await openDeployment(poc.page, requestUrl);
+      assert.equal(poc.page.url(), deploymentUrl, `${party}'s PoC reaches the deployment from the request`);
       const release = poc.page.getByRole('button', { name: /^Release / });
       while ((await release.count()) > 0) {
         const before = await release.count();
@@ -161,9 +175,12 @@ describe('the core loop in a browser: request, council, team, release, acceptanc
           before,
         );
       }
-      homePoc ??= poc;
+      if (!homePoc) {
+        homePoc = poc;
+        homeParty = party;
+      }
     }
-    await ltPoc.page.goto(deploymentUrl);
+    await openDeployment(ltPoc.page, requestUrl);
     await ltPoc.page.getByTestId('deployment-status').filter({ hasText: 'Released' }).waitFor();
     await ltPoc.page
       .getByRole('textbox', { name: 'System and premises access granted' })
@@ -185,6 +202,41 @@ describe('the core loop in a browser: request, council, team, release, acceptanc
     await shot(page, 'responder-pass');
     await ltPoc.page.goto(requestUrl);
     await ltPoc.page.getByText('Deployed', { exact: true }).first().waitFor();
+    await shot(ltPoc.page, 'request-deployed');
+
+    // The home PoC links one of their released people to the user who is that person, on the roster.
+    const party = homeParty;
+    const holder = members.find((m) => m.party === party)!;
+    const responderName = `${party.toLowerCase()}.responder`;
+    const responder = await world.person(responderName, party, ['responder']);
+    await page.getByRole('link', { name: 'Roster' }).click();
+    const userSelect = page.getByRole('combobox', { name: `User of ${holder.name}`, exact: true });
+    await userSelect.click();
+    await page.getByRole('option', { name: responderName, exact: true }).click();
+    await page.waitForFunction(
+      ([label, value]) =>
+        (document.querySelector(`input[aria-label="${label}"]`) as HTMLInputElement | null)?.value ===
+          value && !(document.querySelector(`input[aria-label="${label}"]`) as HTMLInputElement).disabled,
+      [`User of ${holder.name}`, responderName] as const,
+    );
+    const linked = await call(world, api[`${party}.poc`]!, 'GET', `/responders/${holder.responderId}`);
+    assert.equal(linked.userId, responder.user.id, 'the responder record is linked to the user');
+    await shot(page, 'roster-linked');
+
+    // The responder, in their own browser, finds the deployment under "My deployments" and opens
+    // their own pass with one click.
+    const me = responder.page;
+    await me.getByRole('link', { name: 'My deployments' }).click();
+    const card = me.getByTestId('my-deployment');
+    await card.getByText(`You: ${holder.name}`).waitFor();
+    assert.equal(await card.count(), 1);
+    await shot(me, 'my-deployments');
+    await card.getByRole('link', { name: 'Open my pass' }).click();
+    await me.getByRole('heading', { name: `Your responder pass: ${holder.name} (${party})` }).waitFor();
+    await me.getByTestId('pass-qr').waitFor();
+    const own = await me.getByTestId('pass-token').textContent();
+    assert.match(own ?? '', /^ey[\w-]+\.[\w-]+\.[\w-]+$/);
+    await shot(me, 'my-pass');
   });
 
   it('the situation page, the board, the roster and the audit log show it all', async () => {
@@ -222,6 +274,28 @@ describe('the core loop in a browser: request, council, team, release, acceptanc
     await page.locator('[data-party="LT"]').waitFor();
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+
+    // No demo data on this node: no banner. Once a request titled `[demo]` is there, the banner
+    // shows on every page, even one that reads no request (the roster).
+    assert.equal(await page.getByTestId('demo-banner').count(), 0, 'no demo banner without demo data');
+    const window = {
+      from: new Date(Date.now() + 3600_000).toISOString(),
+      to: new Date(Date.now() + 86400_000).toISOString(),
+    };
+    await call(
+      world,
+      api['PL.poc']!,
+      'POST',
+      '/requests',
+      requestBody({ title: '[demo] DDoS on a test bench', tlp: 'green', window }),
+    );
+    const pl = people['pl.poc']!.page;
+    await pl.goto(`${world.base}/roster`);
+    await pl.getByTestId('responders').waitFor();
+    await pl.getByTestId('demo-banner').filter({ hasText: 'Demo data — not real incidents' }).waitFor();
+    await pl.getByRole('link', { name: 'Cases' }).click();
+    await pl.getByTestId('demo-banner').waitFor();
+    await shot(pl, 'demo-banner');
     world.assertClean();
   });
 });
