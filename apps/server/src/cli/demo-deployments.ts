@@ -22,7 +22,9 @@ const pocOf = (party: string) => (party === 'EU' ? 'cert-eu.poc' : `${party.toLo
  * a deployment at work (remote or on site, as asked) — the optimal team proposed and adopted, each
  * member released by their home PoC, accepted by the host, passes issued. Idempotent: rotations
  * are added only to parties without one, and only a request activated or assembling without a
- * deployment is deployed. Needs the demo users, roster and requests (loadDemo's earlier steps).
+ * deployment is deployed. Then one released member is linked to their party's demo user
+ * (`<party>.analyst`), who can open their own pass (linkDemoResponder). Needs the demo users,
+ * roster and requests (loadDemo's earlier steps).
  */
 export async function loadDemoDeployments(services: Services): Promise<string> {
   const cli: Ctx = { actor: CLI_ACTOR, requestId: null };
@@ -81,27 +83,96 @@ export async function loadDemoDeployments(services: Services): Promise<string> {
   }
   if (!target || !deployment) {
     lines.push('  deployments: none added (no activated request without a deployment)');
-    return lines.join('\n');
-  }
-  // Each home state releases its people; a release never re-solves, so the members stay these.
-  for (const member of deployment.members) {
-    await services.teams.release(await as(pocOf(member.party)), deployment.id, member.responderId, {
-      decision: 'release',
-      reason: 'released for the demo mission',
+  } else {
+    // Each home state releases its people; a release never re-solves, so the members stay these.
+    for (const member of deployment.members) {
+      await services.teams.release(await as(pocOf(member.party)), deployment.id, member.responderId, {
+        decision: 'release',
+        reason: 'released for the demo mission',
+      });
+    }
+    const host = await as(pocOf(deployment.hostParty));
+    await services.teams.accept(host, deployment.id, {
+      personnelStatus: '[demo] Under the CRRT MoU: officials of the sending state on mission',
+      access: '[demo] SOC network and the affected control centre, escorted',
+      liabilityAgreementSha256: 'a3f1c0de'.repeat(8),
     });
+    const working = deployment.mode === 'remote' ? 'remote' : 'on_site';
+    await services.teams.setStatus(coordinator, deployment.id, working);
+    for (const member of deployment.members)
+      await services.teams.pass(host, deployment.id, member.responderId);
+    lines.push(
+      `  deployments: 1 ${working === 'remote' ? 'working remotely' : 'on site'} for "${target.title}" (${deployment.members.length} responders, passes issued; ` +
+        `open it at /deployments/${deployment.id})`,
+    );
   }
-  const host = await as(pocOf(deployment.hostParty));
-  await services.teams.accept(host, deployment.id, {
-    personnelStatus: '[demo] Under the CRRT MoU: officials of the sending state on mission',
-    access: '[demo] SOC network and the affected control centre, escorted',
-    liabilityAgreementSha256: 'a3f1c0de'.repeat(8),
-  });
-  const working = deployment.mode === 'remote' ? 'remote' : 'on_site';
-  await services.teams.setStatus(coordinator, deployment.id, working);
-  for (const member of deployment.members) await services.teams.pass(host, deployment.id, member.responderId);
-  lines.push(
-    `  deployments: 1 ${working === 'remote' ? 'working remotely' : 'on site'} for "${target.title}" (${deployment.members.length} responders, passes issued; ` +
-      `open it at /deployments/${deployment.id})`,
-  );
+  lines.push(await linkDemoResponder(services, coordinator, as, deployment?.id));
   return lines.join('\n');
+}
+
+/** The demo user who is a party's responder: `lt.analyst`, … (roles analyst and responder). */
+const responderUserOf = (party: string) => `${party.toLowerCase()}.analyst`;
+
+/**
+ * One released member of the demo deployment becomes a demo user who can log in: their party's
+ * `<party>.analyst` is linked to their responder record (by the party's PoC), so that user finds
+ * the deployment under "My deployments" and opens their own pass. Idempotent: a member already
+ * linked to their party's demo user is only reported; a demo user already linked to anyone is not
+ * linked again; a responder linked to someone else is left alone.
+ */
+async function linkDemoResponder(
+  services: Services,
+  coordinator: Ctx,
+  as: (name: string) => Promise<Ctx>,
+  createdId: string | undefined,
+): Promise<string> {
+  const cli: Ctx = { actor: CLI_ACTOR, requestId: null };
+  // The demo deployment: the one just made, or the newest of a `[demo]` request (an earlier run).
+  const all = (await services.teams.list(coordinator, {})).items;
+  let demo = all.find((d) => d.id === createdId);
+  for (const d of createdId ? [] : all) {
+    const request = await services.requests.get(cli, d.requestId);
+    if (request.title.startsWith('[demo]')) {
+      demo = d;
+      break;
+    }
+  }
+  if (!demo) return '  responder pass: no demo deployment, so no demo user linked to a responder';
+  const passable = ['accepted', 'en_route', 'remote', 'on_site'].includes(demo.status);
+  const released = demo.members.filter(
+    (m) => m.status === 'released' && (MEMBERS as readonly string[]).includes(m.party),
+  );
+  const say = (userName: string, member: { name: string; party: string }, how: string) =>
+    `  responder pass: ${userName} is ${member.name} (${member.party}) on the demo deployment (${how}); ` +
+    `log in as ${userName}, open My deployments${passable ? ', then Open my pass' : ''}`;
+
+  // The demo users of the members' parties, and whom each is linked to already.
+  const candidates: Array<{ member: (typeof released)[number]; userId: string; poc: Ctx }> = [];
+  const linkedUsers = new Set<string>();
+  for (const party of [...new Set(released.map((m) => m.party))]) {
+    const user = await services.identity.actorByName(responderUserOf(party));
+    if (!user?.id) continue;
+    const poc = await as(pocOf(party));
+    let cursor: string | undefined;
+    do {
+      const page = await services.responders.list(poc, { party, limit: 500, ...(cursor ? { cursor } : {}) });
+      for (const r of page.items as Responder[]) if (r.userId) linkedUsers.add(r.userId);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    for (const member of released.filter((m) => m.party === party)) {
+      candidates.push({ member, userId: user.id, poc });
+    }
+  }
+  for (const { member, userId, poc } of candidates) {
+    const responder = (await services.responders.get(poc, member.responderId)) as Responder;
+    if (responder.userId === userId) return say(responderUserOf(member.party), member, 'already linked');
+  }
+  for (const { member, userId, poc } of candidates) {
+    if (linkedUsers.has(userId)) continue;
+    const responder = (await services.responders.get(poc, member.responderId)) as Responder;
+    if (responder.userId) continue;
+    await services.responders.update(poc, responder.id, { userId }, responder.version);
+    return say(responderUserOf(member.party), member, 'linked now');
+  }
+  return '  responder pass: no demo user left to link (each is linked to another responder already)';
 }
