@@ -312,3 +312,79 @@ describe('cases: who may widen, change and pass on', () => {
     assert.ok(audit.every((e: any) => !JSON.stringify(e.summary).includes('title')));
   });
 });
+
+describe('cases: what hidden items cannot be found out by', () => {
+  let node: TestNode;
+  let lt: TestUser;
+  let ee: TestUser;
+  let fi: TestUser;
+  let caseId: string;
+  let secretId: string;
+  const call = (method: 'GET' | 'POST' | 'PATCH' | 'PUT', user: TestUser, url: string, payload?: object) =>
+    node.request({ method, url: `${api}${url}`, headers: user.headers, ...(payload ? { payload } : {}) });
+
+  before(async () => {
+    node = await startTestNode({ importMaxBytes: 2000 });
+    lt = await node.user('lt.analyst', 'LT', ['analyst']);
+    ee = await node.user('ee.analyst', 'EE', ['analyst']);
+    fi = await node.user('fi.analyst', 'FI', ['analyst']);
+    caseId = json(
+      await call('POST', lt, '/cases', caseBody({ tlp: 'green', shares: { parties: ['EE'] } })),
+    ).id;
+    const secret = await call('POST', lt, `/cases/${caseId}/observables`, {
+      type: 'domain',
+      value: 'mmm-secret.example',
+      tlp: 'clear',
+    });
+    secretId = json(secret).id;
+    const narrowed = await call('PATCH', lt, `/cases/${caseId}/observables/${secretId}`, { tlp: 'red' });
+    assert.equal(narrowed.statusCode, 200, narrowed.body);
+  });
+  after(() => node.close());
+
+  it('refuses a list cursor that names a hidden item', async () => {
+    const cursor = Buffer.from(JSON.stringify([secretId])).toString('base64url');
+    const res = await call('GET', ee, `/cases/${caseId}/observables?cursor=${cursor}`);
+    assert.equal(res.statusCode, 400);
+    assert.equal(json(res).error.details[0].field, 'querystring/cursor');
+  });
+
+  it('does not hand out a hidden duplicate’s id', async () => {
+    const res = await call('POST', ee, `/cases/${caseId}/observables`, {
+      type: 'domain',
+      value: 'mmm-secret.example',
+    });
+    assert.equal(res.statusCode, 409);
+    assert.equal(json(res).error.details.id, null);
+  });
+
+  it('takes a narrowed item’s past events out of the streams of those it no longer reaches', async () => {
+    const ctx = { actor: (await node.services.identity.actorByName('fi.analyst'))!, requestId: null };
+    const events = await node.services.events.since(ctx, 0, 200);
+    assert.ok(
+      events.some((e) => e.type === 'case.create'),
+      'FI sees the GREEN case’s events',
+    );
+    assert.ok(!events.some((e) => e.type === 'observable.create'), 'but not the narrowed item’s creation');
+    assert.equal((await call('GET', fi, `/cases/${caseId}/observables`)).statusCode, 200);
+  });
+
+  it('rejects an import line whose comment cannot be stored, and a file over the limit', async () => {
+    const ndjson = `${JSON.stringify({ type: 'domain', value: 'ok.example' })}\n${JSON.stringify({ type: 'domain', value: 'nul.example', comment: 'a\u0000b' })}\n`;
+    const res = await node.request({
+      method: 'POST',
+      url: `${api}/indicators/bulk?caseId=${caseId}&partial=true`,
+      headers: { ...lt.headers, 'content-type': 'application/x-ndjson' },
+      payload: ndjson,
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual([json(res).imported, json(res).rejected, json(res).problems[0].line], [1, 1, 2]);
+    const big = await node.request({
+      method: 'POST',
+      url: `${api}/indicators/bulk?caseId=${caseId}&type=domain`,
+      headers: { ...lt.headers, 'content-type': 'text/plain' },
+      payload: 'x.example\n'.repeat(400),
+    });
+    assert.equal(big.statusCode, 413, big.body);
+  });
+});

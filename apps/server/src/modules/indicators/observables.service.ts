@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import type {
   BulkResult,
@@ -18,12 +19,14 @@ import { AppError, conflict, invalidInput, notFound } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { inTransaction } from '../../platform/db/transaction.ts';
+import { CaseAccess } from '../cases/case-access.ts';
 import type { CasesService } from '../cases/cases.service.ts';
 import { checkVersion } from '../cases/cases.service.ts';
 import type { Notifier } from '../notifications/notifier.ts';
 import { type BulkFormat, bulkRecordBatches } from './bulk-parse.ts';
 import { lookupCandidates, normaliseObservable } from './observable-types.ts';
 import * as repo from './observables.repository.ts';
+import { spoolToFile } from './spool.ts';
 
 export interface ObservablesDeps {
   db: Kysely<Database>;
@@ -39,6 +42,8 @@ export interface ObservablesDeps {
 export const CORRELATION_CAP = 20;
 /** Rows per INSERT of a bulk import: large enough to amortise a round trip, small enough to stream. */
 const BATCH_ROWS = 5000;
+/** As long as a comment added one by one may be. */
+const MAX_COMMENT = 2000;
 /** How many rejected lines an answer lists (all are counted). */
 const PROBLEMS_LISTED = 100;
 
@@ -64,6 +69,13 @@ export class ObservablesService {
     const viewer = this.deps.cases.viewer(ctx);
     const limit = query.limit ?? 50;
     const afterId = query.cursor ? decodeCursor<[string]>(query.cursor, ['uuid'])[0] : null;
+    // A cursor is where a page the viewer saw ended: one naming an item they may not see is refused,
+    // or paging from it would tell where its hidden value sorts.
+    if (afterId && !(await repo.findVisible(this.deps.db, viewer, caseId, afterId))) {
+      throw invalidInput('the cursor is not one this list gave you', [
+        { field: 'querystring/cursor', message: 'not a cursor of this list' },
+      ]);
+    }
     const filter = { type: query.type, tlp: query.tlp, q: query.q };
     const [rows, total] = await Promise.all([
       repo.listVisible(this.deps.db, viewer, caseId, filter, afterId, limit + 1),
@@ -115,8 +127,11 @@ export class ObservablesService {
         version: 1,
       });
       if (!created) {
+        // Its id only if the caller may see it (the value itself they just sent).
         const existing = await repo.findInCase(trx, caseId, type, value);
-        throw conflict(`the case already has the ${type} ${value}`, { id: existing?.id ?? null });
+        const seen =
+          existing && (await repo.findVisible(trx, this.deps.cases.viewer(ctx), caseId, existing.id));
+        throw conflict(`the case already has the ${type} ${value}`, { id: seen ? existing.id : null });
       }
       await this.deps.cases.touch(trx, caseId);
       await this.deps.cases.record(trx, ctx, caseId, tlp, 'observable.create', {
@@ -155,6 +170,7 @@ export class ObservablesService {
         fields: Object.keys(patch).sort(),
         ...(patch.tlp !== undefined ? { tlp: { from: current.tlp, to: patch.tlp } } : {}),
       });
+      if (patch.tlp !== undefined) await this.deps.cases.relabelEvents(trx, caseId, id, patch.tlp);
       return presentObservable(updated);
     });
   }
@@ -181,7 +197,7 @@ export class ObservablesService {
       await this.deps.cases.record(trx, ctx, caseId, updated.tlp, 'observable.sighting', {
         observableId: id,
         at: at.toISOString(),
-        ...(input.source ? { source: input.source } : {}),
+        ...(input.source ? { withSource: true } : {}),
       });
       return presentObservable(updated);
     });
@@ -232,6 +248,26 @@ export class ObservablesService {
         { field: 'querystring/tlp', message: 'not a TLP label' },
       ]);
     }
+    // Who may import is checked before the file is read, and again under the case's lock.
+    const visible = await this.deps.cases.visibleCase(ctx, caseId);
+    (await CaseAccess.of(this.deps.db, ctx, visible)).requireContributor('import observables');
+    // A file already on this machine is read as it is; anything else is received in full first.
+    const spooled =
+      source instanceof fs.ReadStream ? null : await spoolToFile(source, this.deps.importMaxBytes);
+    const input = spooled ? fs.createReadStream(spooled.file) : source;
+    try {
+      return await this.importInTransaction(ctx, caseId, input, options);
+    } finally {
+      spooled?.remove();
+    }
+  }
+
+  private async importInTransaction(
+    ctx: Ctx,
+    caseId: string,
+    source: Readable,
+    options: ImportOptions,
+  ): Promise<BulkResult> {
     const result = await inTransaction(this.deps.db, async (trx) => {
       const { row: theCase, access } = await this.deps.cases.lockForWork(trx, ctx, caseId);
       access.requireContributor('import observables');
@@ -292,6 +328,14 @@ export class ObservablesService {
           const normalised = normaliseObservable(record.type, record.value);
           if (!normalised.ok) {
             refuse(record.line, normalised.message);
+            continue;
+          }
+          const comment = record.comment;
+          if (
+            comment !== undefined &&
+            (comment.length > MAX_COMMENT || comment.includes('\u0000') || !comment.isWellFormed())
+          ) {
+            refuse(record.line, `the comment must be text of at most ${MAX_COMMENT} characters, without NUL`);
             continue;
           }
           const { type, category, value, toIds } = normalised.observable;
