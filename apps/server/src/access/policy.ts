@@ -37,6 +37,7 @@ export interface RequestViewer {
 }
 
 const COMMUNITY_TLPS = ['clear', 'green'];
+const FALSE = sql<SqlBool>`false`;
 
 /**
  * Requests: a draft is seen by its own party (and admins) only. After submission a request is seen
@@ -55,13 +56,23 @@ export function requestsVisibleTo(viewer: RequestViewer) {
       return eb.or([own, submitted]);
     }
     const community = eb.and([submitted, eb('requests.tlp', 'in', COMMUNITY_TLPS)]);
+    const peopleOnIt = actor.party ? homePartyOf(actor.party) : FALSE;
     if (hasRole(actor, 'council') && actor.party) {
       // A party that sat on a request's council keeps seeing it, even after it stopped being a member.
       const onItsCouncil = sql<SqlBool>`(requests.council -> 'electorate') @> ${JSON.stringify([actor.party])}::jsonb`;
-      return eb.or([own, community, onItsCouncil]);
+      return eb.or([own, community, peopleOnIt, onItsCouncil]);
     }
-    return eb.or([own, community]);
+    return eb.or([own, community, peopleOnIt]);
   };
+}
+
+/**
+ * A state whose people are (or were proposed) on a request's deployment sees the request it sends
+ * them to, whatever its label: its PoC releases them and must know what for.
+ */
+function homePartyOf(party: string | RawBuilder<unknown>) {
+  return sql<SqlBool>`exists (select 1 from deployments d join deployment_members dm on dm.deployment_id = d.id
+    where d.request_id = requests.id and dm.party_code = ${party})`;
 }
 
 /**
@@ -85,6 +96,7 @@ export function notificationsVisibleTo(viewer: RequestViewer) {
 export function requestsVisibleToWebhookParty(eb: ExpressionBuilder<Database, 'requests' | 'webhooks'>) {
   return eb.or([
     eb('requests.party_code', '=', eb.ref('webhooks.party_code')),
+    homePartyOf(sql.ref('webhooks.party_code')),
     eb.and([eb('requests.submitted_at', 'is not', null), eb('requests.tlp', 'in', COMMUNITY_TLPS)]),
   ]);
 }
@@ -154,7 +166,6 @@ export interface CaseViewer {
 /** The statuses whose parties form the community that GREEN reaches. */
 export const COMMUNITY_STATUSES = ['member', 'observer', 'eu_institution', 'partner'] as const;
 
-const FALSE = sql<SqlBool>`false`;
 const orAll = (parts: RawBuilder<SqlBool>[]) =>
   parts.length === 0 ? FALSE : sql<SqlBool>`(${sql.join(parts, sql` or `)})`;
 

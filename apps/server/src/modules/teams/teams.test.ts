@@ -362,5 +362,14 @@ describe('team assembly, release, acceptance and passes', () => {
     const outsider = await node.user('fi.poc', 'FI', ['poc']);
     assert.equal((await call(outsider, 'GET', `/deployments/${adopted.id}`)).statusCode, 404);
     assert.equal((await call(admin, 'GET', `/deployments/${adopted.id}`)).statusCode, 200);
+    // The home states of the team see the (AMBER) request they send their people to; others do not.
+    const homes = [...new Set(adopted.members.map((m: any) => m.party as string))].filter((p) => p !== 'EE');
+    assert.ok(homes.length > 0);
+    for (const home of homes) {
+      const seen = await call(poc[home]!, 'GET', `/requests/${requestId}`);
+      assert.equal(seen.statusCode, 200, `${home}: ${seen.body}`);
+      assert.equal(json(seen).tlp, 'amber');
+    }
+    assert.equal((await call(outsider, 'GET', `/requests/${requestId}`)).statusCode, 404);
   });
 });
