@@ -363,7 +363,7 @@ describe('team assembly, release, acceptance and passes', () => {
     assert.equal((await call(outsider, 'GET', `/deployments/${adopted.id}`)).statusCode, 404);
     assert.equal((await call(admin, 'GET', `/deployments/${adopted.id}`)).statusCode, 200);
     // The home states of the team see the (AMBER) request they send their people to; others do not.
-    const homes = [...new Set(adopted.members.map((m: any) => m.party as string))].filter((p) => p !== 'EE');
+    const homes = [...new Set<string>(adopted.members.map((m: any) => m.party))].filter((p) => p !== 'EE');
     assert.ok(homes.length > 0);
     for (const home of homes) {
       const seen = await call(poc[home]!, 'GET', `/requests/${requestId}`);
