@@ -144,6 +144,7 @@ export function buildServices(
     notifier,
     cases,
     importMaxBytes: options.importMaxBytes,
+    pool: deps.database.pool,
   });
   const evidence = new EvidenceService({
     db,

@@ -12,6 +12,7 @@ import type {
 } from '@vytis/contracts';
 import { TLPS } from '@vytis/contracts';
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
 import type { Ctx } from '../../context.ts';
@@ -36,6 +37,8 @@ export interface ObservablesDeps {
   cases: CasesService;
   /** The largest indicator file a bulk import reads. */
   importMaxBytes: number;
+  /** On a PostgreSQL server, the pool under Kysely: lookups run as prepared statements there. */
+  pool?: pg.Pool | undefined;
 }
 
 /** Like MISP's correlation cap: a value in more places than this (a public resolver) is flagged. */
@@ -207,7 +210,14 @@ export class ObservablesService {
   async correlations(ctx: Ctx, caseId: string, id: string) {
     const row = await this.visible(ctx, caseId, id);
     const viewer = this.deps.cases.viewer(ctx);
-    const rows = await repo.visibleWithValues(this.deps.db, viewer, [row.value], row.id, CORRELATION_CAP + 1);
+    const rows = await repo.visibleWithValues(
+      this.deps.db,
+      viewer,
+      [row.value],
+      row.id,
+      CORRELATION_CAP + 1,
+      this.deps.pool,
+    );
     return correlationList(rows);
   }
 
@@ -215,7 +225,14 @@ export class ObservablesService {
   async lookup(ctx: Ctx, value: string) {
     const candidates = lookupCandidates(value);
     const viewer = this.deps.cases.viewer(ctx);
-    const rows = await repo.visibleWithValues(this.deps.db, viewer, candidates, null, CORRELATION_CAP + 1);
+    const rows = await repo.visibleWithValues(
+      this.deps.db,
+      viewer,
+      candidates,
+      null,
+      CORRELATION_CAP + 1,
+      this.deps.pool,
+    );
     return { query: value, candidates, ...correlationList(rows) };
   }
 
@@ -433,8 +450,11 @@ function seenWindow(firstSeen: string | undefined, lastSeen: string | undefined)
   return { firstSeen: first, lastSeen: last };
 }
 
-function correlationList(rows: Awaited<ReturnType<typeof repo.visibleWithValues>>) {
-  const overCorrelating = rows.length > CORRELATION_CAP;
+function correlationList(found: Awaited<ReturnType<typeof repo.visibleWithValues>>) {
+  const overCorrelating = found.length > CORRELATION_CAP;
+  const rows = [...found].sort(
+    (a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id.localeCompare(b.id),
+  );
   return {
     items: rows.slice(0, CORRELATION_CAP).map(
       (row): Correlation => ({
