@@ -128,24 +128,13 @@ export async function sendImport(
         method: 'POST',
         headers: { 'content-type': 'application/octet-stream' },
       },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          text += chunk;
-        });
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(text) as CommandResult);
-          } catch (error) {
-            reject(error);
-          }
+      (res) =>
+        readResult(res, resolve, reject, () => {
           // The node may answer before the whole file went (it refused it): stop sending.
           body.unpipe(req);
           body.destroy();
           req.destroy();
-        });
-      },
+        }),
     );
     req.on('error', reject);
     body.on('error', (error) => {
@@ -160,22 +149,31 @@ export async function sendAdminCommand(socketPath: string, command: AdminCommand
   return new Promise((resolve, reject) => {
     const req = http.request(
       { socketPath, path: '/command', method: 'POST', headers: { 'content-type': 'application/json' } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          text += chunk;
-        });
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(text) as CommandResult);
-          } catch (error) {
-            reject(error);
-          }
-        });
-      },
+      (res) => readResult(res, resolve, reject),
     );
     req.on('error', reject);
     req.end(JSON.stringify(command));
+  });
+}
+
+/** The node's answer: one JSON CommandResult; `then` runs once it has all come. */
+function readResult(
+  res: http.IncomingMessage,
+  resolve: (result: CommandResult) => void,
+  reject: (error: unknown) => void,
+  then: () => void = () => {},
+) {
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => {
+    text += chunk;
+  });
+  res.on('end', () => {
+    try {
+      resolve(JSON.parse(text) as CommandResult);
+    } catch (error) {
+      reject(error);
+    }
+    then();
   });
 }

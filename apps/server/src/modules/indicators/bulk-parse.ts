@@ -95,15 +95,11 @@ async function* lineBatches(texts: AsyncIterable<string>): AsyncGenerator<{ line
 }
 
 /**
- * The records of an indicator file, streamed: each with its line number, or what is wrong with
- * that line. CSV is `type,value[,comment]` (a header row is skipped); NDJSON is one
- * `{"type","value","comment"?,"tlp"?,"toIds"?}` per line; `lines` is one value per line of `type`.
+ * The records of an indicator file, streamed in batches (one per chunk read): each with its line
+ * number, or what is wrong with that line. CSV is `type,value[,comment]` (a header row is
+ * skipped); NDJSON is one `{"type","value","comment"?,"tlp"?,"toIds"?}` per line; `lines` is one
+ * value per line of `type`.
  */
-export async function* bulkRecords(source: Readable, options: BulkOptions): AsyncGenerator<BulkRecord> {
-  for await (const batch of bulkRecordBatches(source, options)) yield* batch;
-}
-
-/** The records of an indicator file as `bulkRecords` has them, in batches (one per chunk read). */
 export async function* bulkRecordBatches(
   source: Readable,
   options: BulkOptions,

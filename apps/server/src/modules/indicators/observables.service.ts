@@ -422,8 +422,8 @@ export class ObservablesService {
     return result;
   }
 
+  /** One query: the item's policy includes its case's, so a hidden case hides it too. */
   private async visible(ctx: Ctx, caseId: string, id: string) {
-    await this.deps.cases.visibleCase(ctx, caseId);
     const row = await repo.findVisible(this.deps.db, this.deps.cases.viewer(ctx), caseId, id);
     if (!row) throw notFound(`observable ${id}`);
     return row;
