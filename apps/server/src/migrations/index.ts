@@ -4,6 +4,10 @@ import * as requests from './0002_requests.ts';
 import * as rosterTeams from './0003_roster_teams.ts';
 import * as cases from './0004_cases.ts';
 import * as caseEventsIndex from './0005_case_events_index.ts';
+import * as accounts from './0006_accounts.ts';
+import * as evidenceBlobs from './0007_evidence_blobs.ts';
+import * as observableCopies from './0008_observable_copies.ts';
+import * as hardening from './0009_hardening.ts';
 
 /** Listed statically (not read from disk) so migrations run the same from source, tests and bundles. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +16,8 @@ export const migrations: Record<string, Migration> = {
   '0003_roster_teams': rosterTeams,
   '0004_cases': cases,
   '0005_case_events_index': caseEventsIndex,
+  '0006_accounts': accounts,
+  '0007_evidence_blobs': evidenceBlobs,
+  '0008_observable_copies': observableCopies,
+  '0009_hardening': hardening,
 };
