@@ -1,10 +1,25 @@
-import type { Insertable } from 'kysely';
-import type { WebhooksTable } from '../../platform/db/schema.ts';
+import type { ExpressionBuilder, Insertable } from 'kysely';
+import type { Database, WebhooksTable } from '../../platform/db/schema.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
 import { NOTIFICATION_COLUMNS } from './notifications.repository.ts';
 
 export async function insertWebhook(trx: Tx, row: Insertable<WebhooksTable>) {
   return trx.insertInto('webhooks').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+/** The party, locked until the transaction ends; undefined if there is no such party. */
+export async function lockParty(trx: Tx, code: string) {
+  return trx.selectFrom('parties').select('code').where('code', '=', code).forUpdate().executeTakeFirst();
+}
+
+export async function countActiveWebhooks(trx: Tx, party: string) {
+  const { n } = await trx
+    .selectFrom('webhooks')
+    .where('party_code', '=', party)
+    .where('disabled_at', 'is', null)
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(n);
 }
 
 /** Webhooks with how many of their deliveries failed for good; `party` null means all parties. */
@@ -91,27 +106,50 @@ export async function leaseDue(trx: Tx, now: Date, leaseUntil: Date, limit: numb
       eb.selectFrom('webhooks').select('webhooks.id').where('webhooks.disabled_at', 'is not', null),
     )
     .execute();
-  const due = trx
-    .selectFrom('webhook_deliveries')
-    .select('webhook_deliveries.id')
-    .where('webhook_deliveries.state', '=', 'pending')
-    .where('webhook_deliveries.next_attempt_at', '<=', now)
-    .where((eb) =>
+  const isDue = (eb: ExpressionBuilder<Database, 'webhook_deliveries'>) =>
+    eb.and([
+      eb('webhook_deliveries.state', '=', 'pending'),
+      eb('webhook_deliveries.next_attempt_at', '<=', now),
       eb.or([
         eb('webhook_deliveries.lease_until', 'is', null),
         eb('webhook_deliveries.lease_until', '<=', now),
       ]),
-    )
-    .where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('webhooks')
-          .whereRef('webhooks.id', '=', 'webhook_deliveries.webhook_id')
-          .where('webhooks.disabled_at', 'is', null)
-          .select('webhooks.id'),
-      ),
-    )
-    .orderBy('webhook_deliveries.next_attempt_at')
-    .limit(limit)
+    ]);
+  // Round robin over parties: each party's oldest due delivery comes before any party's second,
+  // so one party's many (or slow) receivers cannot take the whole batch from the others.
+  const fairShare = trx
+    .selectFrom('webhook_deliveries')
+    .innerJoin('webhooks', 'webhooks.id', 'webhook_deliveries.webhook_id')
+    .where(isDue)
+    .where('webhooks.disabled_at', 'is', null)
+    .select((eb) => [
+      'webhook_deliveries.id',
+      'webhook_deliveries.next_attempt_at',
+      eb.fn
+        .agg<number>('row_number')
+        .over((over) =>
+          over
+            .partitionBy('webhooks.party_code')
+            .orderBy('webhook_deliveries.next_attempt_at')
+            .orderBy('webhook_deliveries.id'),
+        )
+        .as('turn'),
+    ])
+    .as('ranked');
+  const chosen = trx
+    .selectFrom(fairShare)
+    .select('ranked.id')
+    .orderBy('ranked.turn')
+    .orderBy('ranked.next_attempt_at')
+    .orderBy('ranked.id')
+    .limit(limit);
+  // Locked apart from the ranking (PostgreSQL locks no rows of a window query); rows another
+  // process leased meanwhile are skipped and checked again.
+  const due = trx
+    .selectFrom('webhook_deliveries')
+    .select('webhook_deliveries.id')
+    .where('webhook_deliveries.id', 'in', chosen)
+    .where(isDue)
     .forUpdate()
     .skipLocked();
   return trx
@@ -167,11 +205,14 @@ export async function settleDelivery(
     .executeTakeFirst();
 }
 
+/** The failure recorded for deliveries a disabling stopped. */
+export const DISABLED_WEBHOOK = 'the webhook was disabled';
+
 const DISABLED_FAILURE = {
   state: 'failed',
   next_attempt_at: null,
   lease_until: null,
-  last_error: 'the webhook was disabled',
+  last_error: DISABLED_WEBHOOK,
 } as const;
 
 /** A disabled webhook's undelivered events will not be sent: they fail, saying why. */

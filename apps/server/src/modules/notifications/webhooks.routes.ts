@@ -11,6 +11,7 @@ import {
 } from '@vytis/contracts';
 import { access, ctxOf } from '../../http/access.ts';
 import type { Services } from '../../http/services.ts';
+import { MAX_WEBHOOKS_PER_PARTY } from './webhooks.service.ts';
 
 export const webhooksRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
@@ -38,8 +39,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
       config: { access: managers },
       schema: {
         tags,
-        summary:
-          'Add a webhook: request events your party may see are POSTed to it, signed with HMAC-SHA256 (header Vytis-Signature: t=…,v1=…)',
+        summary: `Add a webhook: request events your party may see are POSTed to it, signed with HMAC-SHA256 (header Vytis-Signature: t=…,v1=…). A party may have ${MAX_WEBHOOKS_PER_PARTY} active webhooks (409 beyond: disable one first)`,
         body: NewWebhookSchema,
         response: { 201: CreatedWebhookSchema },
       },

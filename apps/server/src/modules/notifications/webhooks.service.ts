@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeliveryQuery, NewWebhook } from '@vytis/contracts';
 import type { Kysely } from 'kysely';
 import type { AuditService } from '../../audit/audit.service.ts';
@@ -8,8 +9,8 @@ import { conflict, forbidden, invalidInput, notFound } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { inTransaction } from '../../platform/db/transaction.ts';
-import { privateHostProblem } from '../../platform/network.ts';
-import * as parties from '../parties/parties.repository.ts';
+import { checkDestination, type PrivateNetworks, type ResolveHost } from '../../platform/network.ts';
+import { callOut, DestinationRefused } from '../../platform/outbound.ts';
 import * as repo from './webhooks.repository.ts';
 
 export interface WebhooksDeps {
@@ -18,13 +19,33 @@ export interface WebhooksDeps {
   audit: AuditService;
   /** Sends one delivery; injectable so tests can fail it. */
   fetch?: typeof fetch;
-  /** Allow webhooks to hosts in private or local networks (off by default: no SSRF into the node's network). */
-  allowPrivateNetworks: boolean;
+  /** Resolves receivers' host names; injectable so tests can make a name change its answer. */
+  resolve?: ResolveHost;
+  /**
+   * Which private or local networks webhooks may call: none by default (no SSRF into the node's
+   * network), all, or a list of CIDR networks.
+   */
+  allowPrivateNetworks: PrivateNetworks;
+  /** How long one attempt may take, host lookup and connecting included. */
+  timeoutMs?: number;
+  /**
+   * Waits out the rest of a failed attempt's time limit before its outcome is recorded; the
+   * default sleeps. Tests replace it to hold the recording until they release it.
+   */
+  waitOutAttempt?: (ms: number, cancelled: AbortSignal) => Promise<void>;
 }
 
 export const MAX_ATTEMPTS = 8;
+/**
+ * Active webhooks a party may have: a few per receiving system is plenty, and every one is a
+ * delivery per event that may sit out the full time limit.
+ */
+export const MAX_WEBHOOKS_PER_PARTY = 10;
 const LEASE_MS = 60_000;
 const TIMEOUT_MS = 10_000;
+
+const sleepUnlessCancelled = (ms: number, cancelled: AbortSignal) =>
+  sleep(ms, undefined, { signal: cancelled }).catch(() => {});
 
 /** 30 s, 1 min, 2 min … doubling, at most an hour: eight attempts span about an hour. */
 export const backoffMs = (attempts: number) => Math.min(30_000 * 2 ** (attempts - 1), 3_600_000);
@@ -76,11 +97,16 @@ export class WebhooksService {
     } catch {
       throw invalidInput('url is not a valid URL', [{ field: 'body/url', message: 'not a URL' }]);
     }
-    const hostProblem = this.deps.allowPrivateNetworks ? null : await privateHostProblem(url);
-    if (hostProblem) {
-      throw invalidInput(`webhooks may only call public hosts: ${hostProblem}`, [
-        { field: 'body/url', message: hostProblem },
-      ]);
+    if (this.deps.allowPrivateNetworks !== true) {
+      const checked = await checkDestination(url, {
+        ...this.guard(),
+        signal: AbortSignal.timeout(this.timeoutMs()),
+      });
+      if (!checked.ok) {
+        throw invalidInput(`webhooks may only call public hosts: ${checked.message}`, [
+          { field: 'body/url', message: checked.message },
+        ]);
+      }
     }
     if (url.username || url.password) {
       throw invalidInput('put no credentials in the URL: verify the signature instead', [
@@ -90,8 +116,14 @@ export class WebhooksService {
     const secret = `whsec_${crypto.randomBytes(32).toString('base64url')}`;
     const id = crypto.randomUUID();
     await inTransaction(this.deps.db, async (trx) => {
-      if (!(await parties.findParty(trx, party)))
+      // Locked, so that two concurrent additions cannot both take the last free place.
+      if (!(await repo.lockParty(trx, party)))
         throw invalidInput(`unknown party ${party}`, [{ field: 'body/party', message: 'unknown party' }]);
+      if ((await repo.countActiveWebhooks(trx, party)) >= MAX_WEBHOOKS_PER_PARTY) {
+        throw conflict(
+          `${party} already has ${MAX_WEBHOOKS_PER_PARTY} active webhooks, the most a party may have: disable one it no longer needs first`,
+        );
+      }
       await repo.insertWebhook(trx, {
         id,
         party_code: party,
@@ -170,7 +202,11 @@ export class WebhooksService {
     return presentDelivery(row!);
   }
 
-  /** Sends what is due now; returns how many were delivered and how many attempts failed. */
+  /**
+   * Sends what is due now, each party's share of `limit` in turn (see leaseDue); returns how many
+   * were delivered and how many attempts failed. It returns once every attempt is recorded: a
+   * batch with a failed attempt lasts the time limit.
+   */
   async deliverDue(limit = 20): Promise<{ delivered: number; failed: number }> {
     const now = this.deps.clock.now();
     const leaseUntil = new Date(now.getTime() + LEASE_MS);
@@ -192,25 +228,36 @@ export class WebhooksService {
           exercise: p.exercise,
           data: p.data,
         });
+        // Started with the attempt: a failure is recorded when the attempt's time limit is up,
+        // never sooner, so nothing a PoC reads (state, attempts, error class, audit) tells how
+        // long it took — a closed port, a filtered one and a slow name all look alike.
+        const success = new AbortController();
+        const timeLimitUp = (this.deps.waitOutAttempt ?? sleepUnlessCancelled)(
+          this.timeoutMs(),
+          success.signal,
+        );
         const outcome = await this.send(p.url, p.secret, body, p.type, p.id);
-        const at = this.deps.clock.now();
         if (outcome.ok) {
+          success.abort();
           await repo.settleDelivery(this.deps.db, p.id, leaseUntil, {
             state: 'delivered',
             next_attempt_at: null,
             last_error: null,
             last_status: outcome.status,
-            delivered_at: at,
+            delivered_at: this.deps.clock.now(),
           });
           return true;
         }
         const givingUp = delivery.attempts >= MAX_ATTEMPTS;
+        await timeLimitUp;
         await inTransaction(this.deps.db, async (trx) => {
           const settled = await repo.settleDelivery(trx, p.id, leaseUntil, {
             state: givingUp ? 'failed' : 'pending',
-            next_attempt_at: givingUp ? null : new Date(at.getTime() + backoffMs(delivery.attempts)),
+            // From when the attempt began, not when it ended: how long a failure took (refused
+            // at once, or a timeout) would tell a prober whether a port is closed or filtered.
+            next_attempt_at: givingUp ? null : new Date(now.getTime() + backoffMs(delivery.attempts)),
             last_error: outcome.error,
-            last_status: outcome.status,
+            last_status: null,
             delivered_at: null,
           });
           if (settled && givingUp) {
@@ -228,42 +275,82 @@ export class WebhooksService {
     return { delivered: results.filter(Boolean).length, failed: results.filter((r) => !r).length };
   }
 
-  private async send(url: string, secret: string, body: string, type: string, id: string) {
-    const doFetch = this.deps.fetch ?? fetch;
-    // Checked again at each send: the name may point elsewhere since the webhook was added.
-    const hostProblem = this.deps.allowPrivateNetworks ? null : await privateHostProblem(new URL(url));
-    if (hostProblem) return { ok: false as const, status: null, error: `not sent: ${hostProblem}` };
+  private guard() {
+    return {
+      allowed: this.deps.allowPrivateNetworks,
+      ...(this.deps.resolve ? { resolve: this.deps.resolve } : {}),
+      ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+      timeoutMs: this.timeoutMs(),
+    };
+  }
+
+  private timeoutMs() {
+    return this.deps.timeoutMs ?? TIMEOUT_MS;
+  }
+
+  /**
+   * One attempt. The host is checked again at each send (the name may point elsewhere since the
+   * webhook was added) and the connection goes to the address checked. A failure is recorded as a
+   * coarse class only (see DeliveryFailure), never the network error or the receiver's answer.
+   */
+  private async send(
+    url: string,
+    secret: string,
+    body: string,
+    type: string,
+    id: string,
+  ): Promise<{ ok: true; status: number } | { ok: false; error: DeliveryFailure }> {
+    const init = {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'vytis-webhooks/1',
+        'vytis-event': type,
+        'vytis-delivery': id,
+        'vytis-signature': signatureHeader(secret, body, this.deps.clock.now()),
+      },
+      body,
+    };
     try {
-      const response = await doFetch(url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'vytis-webhooks/1',
-          'vytis-event': type,
-          'vytis-delivery': id,
-          'vytis-signature': signatureHeader(secret, body, this.deps.clock.now()),
-        },
-        body,
+      const status = await callOut(new URL(url), init, this.guard(), async (response) => {
+        await response.body?.cancel().catch(() => {});
+        return response.status;
       });
-      await response.body?.cancel().catch(() => {});
-      if (response.status >= 200 && response.status < 300)
-        return { ok: true as const, status: response.status };
-      return {
-        ok: false as const,
-        status: response.status,
-        error: `the receiver answered HTTP ${response.status}`,
-      };
+      if (status >= 200 && status < 300) return { ok: true, status };
+      return { ok: false, error: httpFailure(status) };
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      return {
-        ok: false as const,
-        status: null,
-        error: `could not reach it: ${cause ?? (error as Error).message}`,
-      };
+      if (error instanceof DestinationRefused && error.reason === 'not_public')
+        return { ok: false, error: 'refused_address' };
+      return { ok: false, error: 'unreachable' };
     }
   }
+}
+
+/**
+ * What a failed attempt is recorded as, in the delivery list and the audit log. Deliberately
+ * coarse, so that webhook targets cannot be used to scan networks: connection refused, reset,
+ * timed out, a TLS failure or a port that does not speak HTTP are all `unreachable`, and of an
+ * HTTP answer only its status class is kept.
+ * - `refused_address`: not sent, the host is not (or no longer) public
+ * - `unreachable`: no HTTP answer within the time limit
+ * - `http_3xx`, `http_4xx`, `http_5xx`: the receiver answered with that class (redirects are not followed)
+ */
+export type DeliveryFailure = 'refused_address' | 'unreachable' | 'http_3xx' | 'http_4xx' | 'http_5xx';
+
+const FAILURES = new Set<string>(['refused_address', 'unreachable', 'http_3xx', 'http_4xx', 'http_5xx']);
+
+/** Rows written before failures were classed carry the network error's text: shown as its class. */
+function presentedFailure(stored: string | null): string | null {
+  if (stored === null || stored === repo.DISABLED_WEBHOOK || FAILURES.has(stored)) return stored;
+  const status = /HTTP (\d{3})/.exec(stored);
+  if (status) return httpFailure(Number(status[1]));
+  return stored.startsWith('not sent') ? 'refused_address' : 'unreachable';
+}
+
+function httpFailure(status: number): DeliveryFailure {
+  if (status >= 500) return 'http_5xx';
+  if (status >= 400) return 'http_4xx';
+  return 'http_3xx';
 }
 
 function presentDelivery(row: Awaited<ReturnType<typeof repo.listDeliveries>>[number]) {
@@ -275,10 +362,11 @@ function presentDelivery(row: Awaited<ReturnType<typeof repo.listDeliveries>>[nu
     notificationSeq: row.notification_seq,
     type: row.type,
     state: row.state as 'pending',
-    attempts: row.attempts,
+    // An attempt under way is counted once it is recorded, with the rest of its outcome.
+    attempts: row.state === 'pending' && row.lease_until !== null ? row.attempts - 1 : row.attempts,
     nextAttemptAt: row.next_attempt_at?.toISOString() ?? null,
-    lastError: row.last_error,
-    lastStatus: row.last_status,
+    lastError: presentedFailure(row.last_error),
+    lastStatus: row.last_error ? null : row.last_status,
     deliveredAt: row.delivered_at?.toISOString() ?? null,
     createdAt: row.created_at.toISOString(),
   };

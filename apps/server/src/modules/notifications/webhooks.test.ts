@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NewRequest } from '@vytis/contracts';
-import { isPrivateAddress } from '../../platform/network.ts';
+import { fetch as undiciFetch } from 'undici';
+import { parseConfig } from '../../config.ts';
+import { mayConnectTo, nonPublicRange } from '../../platform/network.ts';
+import { callOut, DestinationRefused } from '../../platform/outbound.ts';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 import { fileRequest, submitRequest } from '../../test/requests.fixtures.ts';
-import { backoffMs, MAX_ATTEMPTS } from './webhooks.service.ts';
+import { backoffMs, MAX_ATTEMPTS, MAX_WEBHOOKS_PER_PARTY, WebhooksService } from './webhooks.service.ts';
 
 interface Received {
   path: string;
@@ -23,7 +27,7 @@ class Receiver {
   status = 200;
   private constructor(private readonly server: http.Server) {}
 
-  static async start() {
+  static async start(host = '127.0.0.1', port = 0) {
     let receiver!: Receiver;
     const server = http.createServer((request, response) => {
       const chunks: Buffer[] = [];
@@ -40,12 +44,16 @@ class Receiver {
       });
     });
     receiver = new Receiver(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, host, resolve));
     return receiver;
   }
 
+  get port() {
+    return (this.server.address() as AddressInfo).port;
+  }
+
   url(path: string) {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
+    return `http://127.0.0.1:${this.port}${path}`;
   }
 
   at(path: string) {
@@ -76,6 +84,21 @@ function client(node: () => TestNode) {
     return json(res).items as Record<string, any>[];
   };
   return { call, deliveriesOf };
+}
+
+/**
+ * The node's delivery worker, except that a failed attempt is recorded as soon as it ends instead
+ * of when its time limit is up (tested on its own below), so that rounds of failures are quick.
+ */
+function instantSender(node: TestNode, deps: Partial<ConstructorParameters<typeof WebhooksService>[0]> = {}) {
+  return new WebhooksService({
+    db: node.database.db,
+    clock: node.clock,
+    audit: node.services.audit,
+    allowPrivateNetworks: true,
+    waitOutAttempt: async () => {},
+    ...deps,
+  });
 }
 
 const bySeq = (a: Received, b: Received) => a.body.seq - b.body.seq;
@@ -432,6 +455,7 @@ describe('webhooks: retries, failures and their repair', () => {
   let ltPoc: TestUser;
   let eePoc: TestUser;
   let admin: TestUser;
+  let sender: WebhooksService;
 
   const { call, deliveriesOf } = client(() => node);
   const later = (ms: number) => new Date(node.clock.now().getTime() + ms).toISOString();
@@ -442,6 +466,7 @@ describe('webhooks: retries, failures and their repair', () => {
     ltPoc = await node.user('lt.poc', 'LT', ['poc']);
     eePoc = await node.user('ee.poc', 'EE', ['poc']);
     admin = await node.user('admin', 'NL', ['admin']);
+    sender = instantSender(node);
   });
   after(async () => {
     await node.close();
@@ -463,7 +488,7 @@ describe('webhooks: retries, failures and their repair', () => {
     const [queued] = await deliveriesOf(ltPoc);
     assert.equal(queued!.type, 'request.created');
 
-    assert.deepEqual(await node.services.webhooks.deliverDue(), { delivered: 0, failed: 1 });
+    assert.deepEqual(await sender.deliverDue(), { delivered: 0, failed: 1 });
     let [delivery] = await deliveriesOf(ltPoc);
     assert.deepEqual(
       {
@@ -477,26 +502,22 @@ describe('webhooks: retries, failures and their repair', () => {
       {
         state: 'pending',
         attempts: 1,
-        lastStatus: 500,
-        lastError: 'the receiver answered HTTP 500',
+        lastStatus: null,
+        lastError: 'http_5xx',
         nextAttemptAt: later(30_000),
         deliveredAt: null,
       },
     );
     // Not before it is due.
-    assert.deepEqual(await node.services.webhooks.deliverDue(), { delivered: 0, failed: 0 });
+    assert.deepEqual(await sender.deliverDue(), { delivered: 0, failed: 0 });
     node.clock.advance(29_999);
-    assert.deepEqual(await node.services.webhooks.deliverDue(), { delivered: 0, failed: 0 });
+    assert.deepEqual(await sender.deliverDue(), { delivered: 0, failed: 0 });
     assert.equal(receiver.received.length, 1);
     node.clock.advance(1);
 
     const started = node.clock.now().getTime() - 30_000;
     for (let attempt = 2; attempt <= MAX_ATTEMPTS; attempt++) {
-      assert.deepEqual(
-        await node.services.webhooks.deliverDue(),
-        { delivered: 0, failed: 1 },
-        `attempt ${attempt}`,
-      );
+      assert.deepEqual(await sender.deliverDue(), { delivered: 0, failed: 1 }, `attempt ${attempt}`);
       [delivery] = await deliveriesOf(ltPoc);
       assert.equal(delivery!.attempts, attempt);
       if (attempt < MAX_ATTEMPTS) {
@@ -508,7 +529,7 @@ describe('webhooks: retries, failures and their repair', () => {
     }
     assert.equal(delivery!.state, 'failed');
     assert.equal(delivery!.nextAttemptAt, null);
-    assert.equal(delivery!.lastStatus, 500);
+    assert.equal(delivery!.lastStatus, null);
     const span = node.clock.now().getTime() - started;
     assert.ok(
       span > 55 * 60_000 && span < 70 * 60_000,
@@ -528,7 +549,7 @@ describe('webhooks: retries, failures and their repair', () => {
 
     // Given up: nothing more is sent, however long we wait.
     node.clock.advance(24 * 3_600_000);
-    assert.deepEqual(await node.services.webhooks.deliverDue(), { delivered: 0, failed: 0 });
+    assert.deepEqual(await sender.deliverDue(), { delivered: 0, failed: 0 });
     assert.equal(receiver.received.length, MAX_ATTEMPTS);
 
     // Visible: the webhook's failing count, the failed list (PoC and admins), the audit log.
@@ -540,7 +561,7 @@ describe('webhooks: retries, failures and their repair', () => {
     const failed = await deliveriesOf(admin, '&state=failed');
     assert.deepEqual(
       failed.map((d) => [d.id, d.party, d.url, d.lastError]),
-      [[delivery!.id, 'LT', receiver.url('/lt'), 'the receiver answered HTTP 500']],
+      [[delivery!.id, 'LT', receiver.url('/lt'), 'http_5xx']],
     );
     assert.deepEqual(
       (await deliveriesOf(ltPoc, '&state=failed')).map((d) => d.id),
@@ -557,7 +578,7 @@ describe('webhooks: retries, failures and their repair', () => {
       party: 'LT',
       url: receiver.url('/lt'),
       attempts: MAX_ATTEMPTS,
-      error: 'the receiver answered HTTP 500',
+      error: 'http_5xx',
     });
 
     // Retried by hand once the receiver is fixed.
@@ -575,7 +596,7 @@ describe('webhooks: retries, failures and their repair', () => {
       1,
     );
 
-    assert.deepEqual(await node.services.webhooks.deliverDue(), { delivered: 1, failed: 0 });
+    assert.deepEqual(await sender.deliverDue(), { delivered: 1, failed: 0 });
     assert.equal(receiver.received.length, MAX_ATTEMPTS + 1);
     assert.equal(receiver.received.at(-1)!.headers['vytis-delivery'], delivery!.id);
     [delivery] = await deliveriesOf(ltPoc);
@@ -601,12 +622,12 @@ describe('webhooks: retries, failures and their repair', () => {
     });
     assert.equal(filed.statusCode, 201);
 
-    assert.deepEqual(await node.services.webhooks.deliverDue(), { delivered: 0, failed: 1 });
+    assert.deepEqual(await sender.deliverDue(), { delivered: 0, failed: 1 });
     const [delivery] = await deliveriesOf(eePoc);
     assert.equal(delivery!.state, 'pending');
     assert.equal(delivery!.attempts, 1);
     assert.equal(delivery!.lastStatus, null);
-    assert.match(delivery!.lastError, /^could not reach it: ECONNREFUSED$/);
+    assert.equal(delivery!.lastError, 'unreachable');
     assert.equal(delivery!.nextAttemptAt, later(30_000));
     // EE's trouble is EE's: LT's PoC does not see it.
     assert.ok(!(await deliveriesOf(ltPoc)).some((d) => d.id === delivery!.id));
@@ -664,32 +685,616 @@ describe('webhooks and the node’s own network', () => {
   });
 });
 
-describe('isPrivateAddress', () => {
-  it('knows the private, loopback and link-local ranges of both families', () => {
-    for (const address of [
-      '127.0.0.1',
-      '10.0.0.1',
-      '172.31.255.255',
-      '192.168.0.1',
-      '169.254.1.1',
-      '100.64.0.1',
-      '0.0.0.0',
-      '::1',
-      '::',
-      'fd00::1',
-      'fe80::1',
-      '::ffff:10.0.0.1',
-    ]) {
-      assert.equal(isPrivateAddress(address), true, address);
+/** Every kind of address a webhook must not reach, each as a URL host an attacker could give. */
+const NOT_PUBLIC: [host: string, why: string][] = [
+  ['0.0.0.0', 'this network'],
+  ['0.1.2.3', 'this network'],
+  ['10.0.0.5', 'private'],
+  ['172.16.0.1', 'private'],
+  ['172.31.255.255', 'private'],
+  ['192.168.1.1', 'private'],
+  ['127.0.0.1', 'loopback'],
+  ['127.255.255.254', 'loopback'],
+  ['0177.0.0.1', 'loopback, octal'],
+  ['2130706433', 'loopback, one number'],
+  ['169.254.169.254', 'link-local (cloud metadata)'],
+  ['100.64.0.1', 'carrier-grade NAT'],
+  ['192.0.0.8', 'IETF protocol assignments'],
+  ['192.0.2.1', 'documentation'],
+  ['198.51.100.7', 'documentation'],
+  ['203.0.113.9', 'documentation'],
+  ['198.18.0.1', 'benchmarking'],
+  ['198.19.255.255', 'benchmarking'],
+  ['192.88.99.1', '6to4 relay anycast'],
+  ['224.0.0.1', 'multicast'],
+  ['239.255.255.250', 'multicast'],
+  ['240.0.0.1', 'reserved'],
+  ['255.255.255.255', 'broadcast'],
+  ['[::]', 'unspecified'],
+  ['[::1]', 'loopback'],
+  ['[fe80::1]', 'link-local'],
+  ['[fc00::1]', 'unique local'],
+  ['[fd12:3456::1]', 'unique local'],
+  ['[fec0::1]', 'site-local'],
+  ['[ff02::1]', 'multicast'],
+  ['[ff05::1:3]', 'multicast'],
+  ['[::ffff:127.0.0.1]', 'IPv4-mapped loopback'],
+  ['[::ffff:10.0.0.5]', 'IPv4-mapped private'],
+  ['[::ffff:169.254.169.254]', 'IPv4-mapped link-local'],
+  ['[::127.0.0.1]', 'IPv4-compatible loopback'],
+  ['[::10.0.0.5]', 'IPv4-compatible private'],
+  ['[::8.8.8.8]', 'IPv4-compatible (deprecated, never public)'],
+  ['[64:ff9b::127.0.0.1]', 'NAT64 loopback'],
+  ['[64:ff9b::10.0.0.5]', 'NAT64 private'],
+  ['[64:ff9b::a9fe:a9fe]', 'NAT64 link-local'],
+  ['[64:ff9b:1::7f00:1]', 'local-use NAT64 loopback'],
+  ['[64:ff9b:1::a00:5]', 'local-use NAT64 private'],
+  // Under a /48 local-use prefix this is 10.0.0.1; only under /96 would it be 8.8.8.8.
+  ['[64:ff9b:1:a00:0:100:808:808]', 'local-use NAT64, private in the /48 layout'],
+  ['[2002:7f00:1::1]', '6to4 loopback'],
+  ['[2002:a00:5::1]', '6to4 private'],
+  ['[2001::1]', 'Teredo'],
+  ['[2001:0:4136:e378:8000:63bf:3fff:fdd2]', 'Teredo'],
+  ['[2001:2::1]', 'benchmarking'],
+  ['[2001:db8::1]', 'documentation'],
+  ['[3fff::1]', 'documentation'],
+  ['[100::1]', 'discard'],
+  ['[::ffff:0:7f00:1]', 'IPv4-translated loopback'],
+  ['[5f00::1]', 'segment routing'],
+  ['[4000::1]', 'outside global unicast'],
+];
+const PUBLIC = [
+  '93.184.216.34',
+  '8.8.8.8',
+  '172.32.0.1',
+  '100.128.0.1',
+  '198.20.0.1',
+  '2001:4860:4860::8888',
+  '2606:4700::1111',
+  '::ffff:8.8.8.8',
+  '64:ff9b::808:808',
+  // 8.8.8.8 in every layout a local-use NAT64 prefix (/48, /56, /64, /96) may have.
+  '64:ff9b:1:808:8:808:808:808',
+  '2002:808:808::1',
+];
+
+describe('which addresses are public', () => {
+  let node: TestNode;
+  let ltPoc: TestUser;
+  const sent: string[] = [];
+
+  before(async () => {
+    node = await startTestNode({
+      webhookPrivateNetworks: false,
+      fetch: (async (url: string | URL) => {
+        sent.push(String(url));
+        return new Response('ok', { status: 200 });
+      }) as typeof fetch,
+    });
+    ltPoc = await node.user('lt.poc', 'LT', ['poc']);
+  });
+  after(() => node.close());
+
+  it('refuses a webhook to every non-public range, in every notation', async () => {
+    for (const [host, why] of NOT_PUBLIC) {
+      const res = await node.request({
+        method: 'POST',
+        url: '/api/v1/webhooks',
+        headers: ltPoc.headers,
+        payload: { url: `http://${host}:22/hook` },
+      });
+      assert.equal(res.statusCode, 400, `${host} (${why}): ${res.body}`);
+      assert.match(json(res).error.message, /^webhooks may only call public hosts: /);
+      assert.equal(json(res).error.details[0].field, 'body/url');
     }
-    for (const address of [
-      '93.184.216.34',
-      '172.32.0.1',
-      '8.8.8.8',
-      '2001:4860:4860::8888',
-      '::ffff:8.8.8.8',
-    ]) {
-      assert.equal(isPrivateAddress(address), false, address);
+    assert.deepEqual(json(await node.request({ url: '/api/v1/webhooks', headers: ltPoc.headers })).items, []);
+  });
+
+  it('judges addresses by the range they reach, mapped, translated and tunnelled forms included', () => {
+    for (const [host, why] of NOT_PUBLIC) {
+      const address = new URL(`http://${host}/`).hostname.replace(/^\[|\]$/g, '');
+      assert.notEqual(nonPublicRange(address), null, `${host} (${why})`);
+      assert.equal(mayConnectTo(address, false), false, `${host} (${why})`);
     }
+    for (const address of PUBLIC) {
+      assert.equal(nonPublicRange(address), null, address);
+      assert.equal(mayConnectTo(address, false), true, address);
+    }
+    // A list allows those networks only, in any form that reaches them.
+    assert.equal(mayConnectTo('10.8.1.2', ['10.8.0.0/16']), true);
+    assert.equal(mayConnectTo('::ffff:10.8.1.2', ['10.8.0.0/16']), true);
+    assert.equal(mayConnectTo('10.9.1.2', ['10.8.0.0/16']), false);
+    assert.equal(mayConnectTo('127.0.0.1', ['10.8.0.0/16']), false);
+  });
+
+  it('lets an operator allow all private networks, or only listed ones, and says what is wrong', () => {
+    const allowed = (value: string) => {
+      const parsed = parseConfig({ VYTIS_WEBHOOK_PRIVATE_NETWORKS: value });
+      return parsed.ok ? parsed.config.webhookPrivateNetworks : parsed.problems;
+    };
+    assert.equal(allowed('true'), true);
+    assert.equal(allowed('no'), false);
+    const unset = parseConfig({});
+    assert.equal(unset.ok && unset.config.webhookPrivateNetworks, false);
+    assert.deepEqual(allowed('10.8.0.0/16, fd00:1::/64'), ['10.8.0.0/16', 'fd00:1::/64']);
+    assert.deepEqual(allowed('10.8.0.0/16,intranet'), [
+      'VYTIS_WEBHOOK_PRIVATE_NETWORKS must be true, false or a comma-separated list of CIDR networks such as 10.8.0.0/16 (intranet is not one) (got "10.8.0.0/16,intranet")',
+    ]);
+  });
+
+  it("does not tell whether a name resolves: the node's DNS is not for reading", async () => {
+    const messages = [];
+    for (const host of ['localhost', 'no-such-host.invalid']) {
+      const res = await node.request({
+        method: 'POST',
+        url: '/api/v1/webhooks',
+        headers: ltPoc.headers,
+        payload: { url: `http://${host}/hook` },
+      });
+      assert.equal(res.statusCode, 400, res.body);
+      messages.push(json(res).error.message.replace(host, 'HOST'));
+      assert.doesNotMatch(res.body, /127\.0\.0\.1|::1|ENOTFOUND/);
+    }
+    assert.equal(messages[0], messages[1]);
+    assert.equal(sent.length, 0);
+  });
+});
+
+describe('webhooks connect to the address they checked (DNS rebinding)', () => {
+  let node: TestNode;
+  let ltPoc: TestUser;
+  /** Stands for the receiver's public address: the only one the sender below may call. */
+  let checked: Receiver;
+  /** The node's own loopback service a rebinding name would reach. */
+  let inside: Receiver;
+  let answers: string[][];
+  let lookups: string[];
+  let sender: WebhooksService;
+  const { call, deliveriesOf } = client(() => node);
+
+  before(async () => {
+    node = await startTestNode();
+    ltPoc = await node.user('lt.poc', 'LT', ['poc']);
+    checked = await Receiver.start('127.0.0.2');
+    inside = await Receiver.start('127.0.0.1', checked.port);
+    // The delivery worker of a node that allows 127.0.0.2 only, with a resolver the attacker controls.
+    sender = instantSender(node, {
+      allowPrivateNetworks: ['127.0.0.2/32'],
+      resolve: async (host) => {
+        lookups.push(host);
+        const answer = answers.length > 1 ? answers.shift()! : answers[0]!;
+        return answer.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+      },
+    });
+  });
+  after(async () => {
+    await node.close();
+    await checked.close();
+    await inside.close();
+  });
+
+  async function hookAndEvent(answersInTurn: string[][]) {
+    const created = await call(ltPoc, 'POST', '/webhooks', {
+      url: `http://rebind.example:${checked.port}/hook`,
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    answers = answersInTurn;
+    lookups = [];
+    const filed = await fileRequest(node, ltPoc, { tlp: 'amber' });
+    assert.equal(filed.statusCode, 201, filed.body);
+    return json(created).webhook.id as string;
+  }
+
+  async function done(hookId: string) {
+    assert.equal((await call(ltPoc, 'POST', `/webhooks/${hookId}/disable`)).statusCode, 200);
+  }
+
+  it('resolves once and connects to that address, however the name answers afterwards', async () => {
+    const hookId = await hookAndEvent([['127.0.0.2'], ['127.0.0.1']]);
+    assert.deepEqual(await sender.deliverDue(), { delivered: 1, failed: 0 });
+    assert.deepEqual(lookups, ['rebind.example'], 'looked up once');
+    assert.equal(checked.received.length, 1);
+    assert.equal(inside.received.length, 0, 'nothing reached the loopback service');
+    // The name, not the address, is what the receiver sees.
+    assert.equal(checked.received[0]!.headers.host, `rebind.example:${checked.port}`);
+    await done(hookId);
+  });
+
+  it('sends nothing once the name answers with an address that is not allowed, in any form', async () => {
+    for (const answer of [
+      ['127.0.0.1'],
+      ['::ffff:127.0.0.1'],
+      ['64:ff9b::7f00:1'],
+      ['2002:7f00:1::1'],
+      ['127.0.0.2', '127.0.0.1'],
+      ['10.0.0.5'],
+    ]) {
+      const hookId = await hookAndEvent([answer]);
+      const before = checked.received.length;
+      assert.deepEqual(await sender.deliverDue(), { delivered: 0, failed: 1 }, answer.join());
+      assert.equal(inside.received.length, 0, answer.join());
+      assert.equal(checked.received.length, before, answer.join());
+      const [delivery] = (await deliveriesOf(ltPoc)).filter((d) => d.webhookId === hookId);
+      assert.equal(delivery!.lastError, 'refused_address', answer.join());
+      assert.equal(delivery!.lastStatus, null);
+      assert.equal(delivery!.state, 'pending', 'tried again later: the name may be fixed');
+      await done(hookId);
+    }
+  });
+});
+
+describe('the delivery log is no port scanner', () => {
+  let node: TestNode;
+  let ltPoc: TestUser;
+  let admin: TestUser;
+  let sender: WebhooksService;
+  const servers: { close(): unknown }[] = [];
+  const { call, deliveriesOf } = client(() => node);
+
+  /** A TCP service on loopback that is not an HTTP server: what a prober hopes to tell apart. */
+  async function tcp(onConnection: (socket: net.Socket) => void) {
+    const server = net.createServer(onConnection);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push({
+      close: () => {
+        server.close();
+        for (const socket of sockets) socket.destroy();
+      },
+    });
+    const sockets = new Set<net.Socket>();
+    server.on('connection', (socket) => sockets.add(socket));
+    return (server.address() as AddressInfo).port;
+  }
+
+  before(async () => {
+    node = await startTestNode();
+    ltPoc = await node.user('lt.poc', 'LT', ['poc']);
+    admin = await node.user('admin', 'NL', ['admin']);
+    // A shorter time limit than a node's, so the silent port does not hold the test up for long.
+    sender = instantSender(node, { timeoutMs: 2_000 });
+  });
+  after(async () => {
+    for (const server of servers) server.close();
+    await node.close();
+  });
+
+  it('records only coarse classes, the same for every kind of non-HTTP port', async () => {
+    const closed = await tcp(() => {});
+    servers.pop()!.close();
+    // Silent on the first round, to be timed out; then it hangs up at once, to keep the test short.
+    let holdOpen = true;
+    const silent = await tcp((socket) => {
+      if (!holdOpen) socket.destroy();
+    });
+    const banner = await tcp((socket) => socket.write('SSH-2.0-OpenSSH_9.6 internal-banner\r\n'));
+    const reset = await tcp((socket) => socket.resetAndDestroy());
+    const notFound = await Receiver.start();
+    notFound.status = 404;
+    const failing = await Receiver.start();
+    failing.status = 503;
+    const elsewhere = await Receiver.start();
+    const redirecting = http.createServer((_req, res) =>
+      res.writeHead(302, { location: elsewhere.url('/followed') }).end('moved'),
+    );
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    servers.push(notFound, failing, elsewhere, { close: () => redirecting.close() });
+    const redirectPort = (redirecting.address() as AddressInfo).port;
+
+    const expected: Record<string, string> = {
+      [`http://127.0.0.1:${closed}/`]: 'unreachable',
+      [`http://127.0.0.1:${silent}/`]: 'unreachable',
+      [`http://127.0.0.1:${banner}/`]: 'unreachable',
+      [`http://127.0.0.1:${reset}/`]: 'unreachable',
+      [`https://127.0.0.1:${notFound.port}/secure`]: 'unreachable',
+      [notFound.url('/missing')]: 'http_4xx',
+      [failing.url('/down')]: 'http_5xx',
+      [`http://127.0.0.1:${redirectPort}/r`]: 'http_3xx',
+    };
+    for (const url of Object.keys(expected)) {
+      const created = await call(ltPoc, 'POST', '/webhooks', { url });
+      assert.equal(created.statusCode, 201, created.body);
+    }
+    assert.equal((await fileRequest(node, ltPoc, { tlp: 'amber' })).statusCode, 201);
+
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const round = await sender.deliverDue();
+      assert.deepEqual(round, { delivered: 0, failed: 8 }, `attempt ${attempt}`);
+      const deliveries = await deliveriesOf(ltPoc);
+      assert.deepEqual(
+        Object.fromEntries(deliveries.map((d) => [d.url, d.lastError])),
+        expected,
+        `attempt ${attempt}`,
+      );
+      assert.ok(deliveries.every((d) => d.lastStatus === null));
+      // Every attempt of a round is due again at the same time, however long it took.
+      assert.equal(new Set(deliveries.map((d) => d.nextAttemptAt)).size, 1);
+      node.clock.advance(backoffMs(attempt));
+      holdOpen = false;
+    }
+    assert.equal(elsewhere.received.length, 0, 'the redirect was not followed');
+
+    // Nothing finer anywhere a PoC or an admin reads: the delivery lists, the webhooks, the audit log.
+    const given = await node.services.audit.page({ action: 'webhook.delivery.failed' }, 'asc', 50);
+    assert.deepEqual(
+      given.items.map((e) => (e.summary as Record<string, unknown>).error).sort(),
+      Object.values(expected).sort(),
+    );
+    const read = [
+      (await call(ltPoc, 'GET', '/webhooks/deliveries?limit=200')).body,
+      (await call(admin, 'GET', '/webhooks/deliveries?limit=200&state=failed')).body,
+      (await call(ltPoc, 'GET', '/webhooks')).body,
+      JSON.stringify(given.items),
+    ].join('\n');
+    for (const detail of [
+      /ECONN/,
+      /EPIPE/,
+      /SSH/,
+      /banner/,
+      /thanks/,
+      /moved/,
+      /timeout/i,
+      /ssl|tls/i,
+      / HTTP \d/,
+    ]) {
+      assert.doesNotMatch(read, detail);
+    }
+  });
+
+  it('shows failures recorded before they were classed as their class too', async () => {
+    const [first, second] = await deliveriesOf(ltPoc);
+    for (const [id, lastError, lastStatus] of [
+      [first!.id, 'could not reach it: ECONNREFUSED', null],
+      [second!.id, 'the receiver answered HTTP 404', 404],
+    ] as const) {
+      await node.database.db
+        .updateTable('webhook_deliveries')
+        .set({ last_error: lastError, last_status: lastStatus })
+        .where('id', '=', id)
+        .execute();
+    }
+    const shown = new Map((await deliveriesOf(ltPoc)).map((d) => [d.id, [d.lastError, d.lastStatus]]));
+    assert.deepEqual(shown.get(first!.id), ['unreachable', null]);
+    assert.deepEqual(shown.get(second!.id), ['http_4xx', null]);
+  });
+});
+
+describe('a failed attempt does not tell how long it took', () => {
+  let node: TestNode;
+  let ltPoc: TestUser;
+  let admin: TestUser;
+  const servers: { close(): unknown }[] = [];
+  const { call, deliveriesOf } = client(() => node);
+  after(async () => {
+    for (const server of servers) await server.close();
+    await node.close();
+  });
+  before(async () => {
+    node = await startTestNode();
+    ltPoc = await node.user('lt.poc', 'LT', ['poc']);
+    admin = await node.user('admin', 'NL', ['admin']);
+  });
+
+  /** Everything a PoC and an admin can read about deliveries and webhooks. */
+  async function visible() {
+    return {
+      deliveries: await deliveriesOf(ltPoc),
+      failed: await deliveriesOf(admin, '&state=failed'),
+      webhooks: json(await call(ltPoc, 'GET', '/webhooks')).items,
+      audit: (await node.services.audit.page({ action: 'webhook.delivery.failed' }, 'asc', 50)).items,
+    };
+  }
+
+  it('changes nothing a PoC can read until the attempt’s time limit is up, however soon it failed', async () => {
+    const closedServer = net.createServer();
+    await new Promise<void>((resolve) => closedServer.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closedServer.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closedServer.close(() => resolve()));
+    const failing = await Receiver.start();
+    failing.status = 503;
+    const good = await Receiver.start();
+    servers.push(failing, good);
+
+    // Time limits the test ends by hand: asked for at each attempt's start, released when told.
+    const limits: number[] = [];
+    let timeLimitsUp!: () => void;
+    const released = new Promise<void>((resolve) => {
+      timeLimitsUp = resolve;
+    });
+    let lookups = 0;
+    let fetchesEnded = 0;
+    const sender = instantSender(node, {
+      timeoutMs: 5_000,
+      allowPrivateNetworks: ['127.0.0.0/8'],
+      waitOutAttempt: (ms) => {
+        limits.push(ms);
+        return released;
+      },
+      resolve: async (host) => {
+        lookups++;
+        if (host === 'private.example') return [{ address: '10.0.0.5', family: 4 }];
+        throw new Error(`${host} does not resolve`);
+      },
+      fetch: (async (url: string | URL, init?: RequestInit) => {
+        try {
+          return await undiciFetch(url, init as never);
+        } finally {
+          fetchesEnded++;
+        }
+      }) as unknown as typeof fetch,
+    });
+
+    const urls = [
+      `http://127.0.0.1:${closedPort}/closed`,
+      failing.url('/failing'),
+      'http://private.example/hook',
+      'http://no-such-name.example/hook',
+      good.url('/good'),
+    ];
+    for (const url of urls) {
+      const created = await call(ltPoc, 'POST', '/webhooks', { url });
+      assert.equal(created.statusCode, 201, created.body);
+    }
+    assert.equal((await fileRequest(node, ltPoc, { tlp: 'amber' })).statusCode, 201);
+    const before = await visible();
+    const goodBefore = before.deliveries.find((d) => d.url === good.url('/good'))!;
+    const othersOf = (seen: Awaited<ReturnType<typeof visible>>) => ({
+      ...seen,
+      deliveries: seen.deliveries.filter((d) => d.id !== goodBefore.id),
+    });
+
+    const round = sender.deliverDue();
+    // Every attempt has ended: three answered or failed to connect, two names were judged, and the
+    // success is recorded at once.
+    for (let i = 0; i < 500; i++) {
+      const goodNow = (await deliveriesOf(ltPoc)).find((d) => d.id === goodBefore.id)!;
+      if (fetchesEnded === 3 && lookups === 2 && goodNow.state === 'delivered') break;
+      await sleep(10);
+    }
+    assert.equal(fetchesEnded, 3);
+    assert.equal(lookups, 2);
+    assert.equal(good.received.length, 1);
+    assert.equal(failing.received.length, 1);
+    assert.deepEqual(
+      limits,
+      urls.map(() => 5_000),
+      'each attempt waits out the whole time limit',
+    );
+    // While the time limits run, the failed attempts leave no trace: not their outcome, not even
+    // that they were made.
+    for (let look = 0; look < 20; look++) {
+      assert.deepEqual(othersOf(await visible()), othersOf(before), `look ${look}`);
+      await sleep(10);
+    }
+
+    timeLimitsUp();
+    assert.deepEqual(await round, { delivered: 1, failed: 4 });
+    const after = await deliveriesOf(ltPoc);
+    assert.deepEqual(Object.fromEntries(after.map((d) => [d.url, [d.state, d.attempts, d.lastError]])), {
+      [urls[0]!]: ['pending', 1, 'unreachable'],
+      [urls[1]!]: ['pending', 1, 'http_5xx'],
+      [urls[2]!]: ['pending', 1, 'refused_address'],
+      [urls[3]!]: ['pending', 1, 'refused_address'],
+      [urls[4]!]: ['delivered', 1, null],
+    });
+    assert.equal(new Set(after.filter((d) => d.state === 'pending').map((d) => d.nextAttemptAt)).size, 1);
+  });
+});
+
+describe('webhooks give up a host lookup at the time limit', () => {
+  it('ends a call whose name does not answer in time, sending nothing', async () => {
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    // Answers at last, so that a call that waits for the lookup fails this test instead of hanging it.
+    const atLast = setTimeout(answer, 10_000);
+    let lookupAnswered = false;
+    const sent: string[] = [];
+    const outcome = await callOut(
+      new URL('http://slow-name.example/hook'),
+      { method: 'POST', body: '{}' },
+      {
+        allowed: ['93.184.216.0/24'],
+        timeoutMs: 200,
+        resolve: async () => {
+          await answered;
+          lookupAnswered = true;
+          return [{ address: '93.184.216.34', family: 4 }];
+        },
+        fetch: (async (url: string | URL) => {
+          sent.push(String(url));
+          return new Response('ok');
+        }) as typeof fetch,
+      },
+      async (response) => response.status,
+    ).then(
+      (status) => ({ status }),
+      (error: unknown) => ({ error }),
+    );
+    clearTimeout(atLast);
+    answer();
+    assert.equal(lookupAnswered, false, 'the call ended while the lookup was still unanswered');
+    assert.ok('error' in outcome && outcome.error instanceof DestinationRefused, JSON.stringify(outcome));
+    // Said like any name that does not resolve to allowed addresses: whether the node's DNS is slow is not told.
+    assert.equal(outcome.error.message, 'slow-name.example does not resolve to public addresses only');
+    assert.deepEqual(sent, []);
+  });
+});
+
+describe('one party cannot crowd out the others', () => {
+  let node: TestNode;
+  let eePoc: TestUser;
+  let fiPoc: TestUser;
+  let ltPoc: TestUser;
+  let admin: TestUser;
+  let failing: Receiver;
+  let good: Receiver;
+  const { call } = client(() => node);
+
+  before(async () => {
+    node = await startTestNode();
+    eePoc = await node.user('ee.poc', 'EE', ['poc']);
+    fiPoc = await node.user('fi.poc', 'FI', ['poc']);
+    ltPoc = await node.user('lt.poc', 'LT', ['poc']);
+    admin = await node.user('admin', 'NL', ['admin']);
+    failing = await Receiver.start();
+    failing.status = 503;
+    good = await Receiver.start();
+  });
+  after(async () => {
+    await node.close();
+    await failing.close();
+    await good.close();
+  });
+
+  it(`keeps at most ${MAX_WEBHOOKS_PER_PARTY} active webhooks per party`, async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < MAX_WEBHOOKS_PER_PARTY; i++) {
+      const created = await call(eePoc, 'POST', '/webhooks', { url: failing.url(`/ee/${i}`) });
+      assert.equal(created.statusCode, 201, created.body);
+      ids.push(json(created).webhook.id);
+    }
+    for (const [who, payload] of [
+      [eePoc, { url: failing.url('/ee/one-more') }],
+      [admin, { url: failing.url('/ee/by-admin'), party: 'EE' }],
+    ] as const) {
+      const refused = await call(who, 'POST', '/webhooks', payload);
+      assert.equal(refused.statusCode, 409, refused.body);
+      assert.equal(json(refused).error.code, 'conflict');
+      assert.match(json(refused).error.message, /EE already has 10 active webhooks.*disable one/);
+    }
+    assert.equal(json(await call(eePoc, 'GET', '/webhooks')).items.length, MAX_WEBHOOKS_PER_PARTY);
+    // Other parties are not affected, and a disabled webhook frees its place.
+    assert.equal((await call(fiPoc, 'POST', '/webhooks', { url: good.url('/fi') })).statusCode, 201);
+    assert.equal((await call(eePoc, 'POST', `/webhooks/${ids[0]}/disable`)).statusCode, 200);
+    const again = await call(eePoc, 'POST', '/webhooks', { url: failing.url('/ee/again') });
+    assert.equal(again.statusCode, 201, again.body);
+  });
+
+  it("gives every party with deliveries due a share of each batch, however many another party's are", async () => {
+    // EE's ten receivers fail; its deliveries fall due before FI's and LT's.
+    assert.equal((await call(ltPoc, 'POST', '/webhooks', { url: good.url('/lt') })).statusCode, 201);
+    assert.equal(
+      (await fileRequest(node, eePoc, { tlp: 'amber', location: { country: 'EE', city: 'Tallinn' } }))
+        .statusCode,
+      201,
+    );
+    node.clock.advance(1_000);
+    assert.equal(
+      (await fileRequest(node, fiPoc, { tlp: 'amber', location: { country: 'FI', city: 'Helsinki' } }))
+        .statusCode,
+      201,
+    );
+    assert.equal((await fileRequest(node, ltPoc, { tlp: 'amber' })).statusCode, 201);
+    node.clock.advance(1_000);
+
+    const sender = instantSender(node);
+    assert.deepEqual(await sender.deliverDue(4), { delivered: 2, failed: 2 });
+    assert.deepEqual(good.received.map((r) => r.path).sort(), ['/fi', '/lt']);
+    assert.equal(failing.received.length, 2);
+    // EE's are still sent, in the batches after.
+    assert.deepEqual(await sender.deliverDue(4), { delivered: 0, failed: 4 });
+    assert.deepEqual(await sender.deliverDue(4), { delivered: 0, failed: 4 });
+    assert.equal(failing.received.length, MAX_WEBHOOKS_PER_PARTY);
   });
 });
