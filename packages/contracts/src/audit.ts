@@ -27,7 +27,8 @@ export const AuditQuerySchema = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
     cursor: Type.Optional(
-      Type.String({ pattern: '^\\d+$', description: 'sequence number to continue after' }),
+      // At most 15 digits: a sequence number fits int8 and a JS number exactly, so a forged one is a 400.
+      Type.String({ pattern: '^\\d{1,15}$', description: 'sequence number to continue after' }),
     ),
     action: Type.Optional(Type.String({ maxLength: 100 })),
     actor: Type.Optional(Type.String({ maxLength: 100, description: 'actor name' })),
@@ -51,10 +52,58 @@ export const CheckpointSchema = Type.Object({
 
 export const CheckpointListSchema = Type.Object({ items: Type.Array(CheckpointSchema) });
 
+export const VerifyProblemSchema = Type.Object({
+  code: Type.Union(
+    [
+      Type.Literal('chain_broken'),
+      Type.Literal('checkpoint_invalid'),
+      Type.Literal('events_missing'),
+      Type.Literal('history_rewritten'),
+      Type.Literal('checkpoints_deleted'),
+      Type.Literal('external_unreadable'),
+      Type.Literal('external_bad_signature'),
+      Type.Literal('external_unknown_key'),
+      Type.Literal('checkpoints_stale'),
+      Type.Literal('checkpoints_gap'),
+      Type.Literal('checkpoint_file_missing'),
+    ],
+    { description: 'what kind of problem' },
+  ),
+  seq: Type.Union([Type.Integer(), Type.Null()], { description: 'the first event it concerns, if any' }),
+  message: Type.String(),
+});
+
 export const VerifyResultSchema = Type.Object({
   ok: Type.Boolean(),
   events: Type.Integer(),
-  checkpoints: Type.Integer(),
+  checkpoints: Type.Integer({ description: 'signed checkpoints in the database' }),
+  externalCheckpoints: Type.Integer({
+    description:
+      "checkpoints kept outside the database (the node's checkpoint file, --checkpoints) that were checked",
+  }),
+  newestCheckpointAt: Type.Union([TimestampSchema, Type.Null()]),
   firstBadSeq: Type.Union([Type.Integer(), Type.Null()]),
-  reason: Type.Union([Type.String(), Type.Null()]),
+  reason: Type.Union([Type.String(), Type.Null()], { description: 'the first problem, or null when ok' }),
+  problems: Type.Array(VerifyProblemSchema, { description: 'every problem found, the earliest event first' }),
 });
+
+export const SignedCheckpointSchema = Type.Object(
+  {
+    size: Type.Integer({ minimum: 0, description: 'events in the chain when signed' }),
+    head: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'hash of event `size` (64 zeros when 0)' }),
+    signedAt: TimestampSchema,
+    keyId: Type.String({ description: 'RFC 7638 thumbprint of the signing key' }),
+    signature: Type.String({
+      description:
+        'Ed25519 (base64url) over the UTF-8 bytes of {"head":…,"keyId":…,"signedAt":…,"size":…}: exactly these keys in this order, no spaces, signedAt as ISO 8601 with milliseconds',
+    }),
+    publicKey: Type.Object(
+      { kty: Type.Literal('OKP'), crv: Type.Literal('Ed25519'), x: Type.String(), kid: Type.String() },
+      { description: 'the signing key as a JWK; pin it (GET /node/keys) rather than trust it from here' },
+    ),
+  },
+  {
+    description:
+      'A signed checkpoint, self-contained: store it and check later that the chain still holds it',
+  },
+);

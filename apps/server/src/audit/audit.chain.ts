@@ -105,3 +105,21 @@ export function envelopeFollows(envelope: Buffer, prevHash: Buffer): boolean {
 export function checkpointPayload(size: number, head: string, signedAt: Date, keyId: string): string {
   return `{"head":${JSON.stringify(head)},"keyId":${JSON.stringify(keyId)},"signedAt":${JSON.stringify(signedAt.toISOString())},"size":${size}}`;
 }
+
+/** Lines a node adds to its checkpoint file when it starts and when it stops cleanly. */
+export type LifecycleEvent = 'start' | 'stop';
+
+/**
+ * What a start or stop marker signs: a checkpoint of the chain with the event in front, so no
+ * marker can pass for a checkpoint nor a checkpoint for a marker.
+ */
+export function signedPayload(checkpoint: {
+  size: number;
+  head: string;
+  signedAt: Date;
+  keyId: string;
+  event?: LifecycleEvent | undefined;
+}): string {
+  const plain = checkpointPayload(checkpoint.size, checkpoint.head, checkpoint.signedAt, checkpoint.keyId);
+  return checkpoint.event ? `{"event":${JSON.stringify(checkpoint.event)},${plain.slice(1)}` : plain;
+}

@@ -103,6 +103,16 @@ export async function latestCheckpoint(db: Executor) {
   return db.selectFrom('audit_checkpoints').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst();
 }
 
+export async function latestCheckpointSignedBy(db: Executor, keyId: string) {
+  return db
+    .selectFrom('audit_checkpoints')
+    .selectAll()
+    .where('key_id', '=', keyId)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 export async function listCheckpoints(db: Executor, limit?: number) {
   let query = db.selectFrom('audit_checkpoints').selectAll().orderBy('id', 'desc');
   if (limit) query = query.limit(limit);

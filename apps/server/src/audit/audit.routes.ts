@@ -4,6 +4,7 @@ import {
   AuditQuerySchema,
   CheckpointListSchema,
   CheckpointSchema,
+  SignedCheckpointSchema,
   VerifyResultSchema,
 } from '@vytis/contracts';
 import { Type } from 'typebox';
@@ -62,6 +63,21 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     async (request) => services.audit.checkpoints(request.query.limit),
   );
 
+  app.get(
+    '/audit/checkpoints/latest',
+    {
+      config: { access: access.public },
+      schema: {
+        tags: ['audit'],
+        summary: "This node's newest signed checkpoint, with its public key: keep it to check the log later",
+        description:
+          'No account needed. Store the answer (e.g. append it to a file) and run `vytis audit verify --checkpoints FILE|URL`: the chain must still hold every checkpoint ever published, so a log cut or rewritten after it is caught. 404 until the node signed its first checkpoint.',
+        response: { 200: SignedCheckpointSchema },
+      },
+    },
+    async () => services.audit.latestSignedCheckpoint(),
+  );
+
   app.post(
     '/audit/checkpoints',
     {
@@ -78,6 +94,8 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       schema: {
         tags: ['audit'],
         summary: 'Verify the whole chain and every checkpoint against this node’s key',
+        description:
+          "Also checks the checkpoints in the node's checkpoint file (`VYTIS_DATA_DIR/audit-checkpoints.jsonl`), and flags a chain whose newest checkpoint is older than twice `VYTIS_CHECKPOINT_SECONDS`.",
         response: { 200: VerifyResultSchema },
       },
     },

@@ -1,14 +1,27 @@
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Actor, Ctx } from '../context.ts';
+import { AppError } from '../errors.ts';
 import { canonicalJson } from '../platform/canonical-json.ts';
 import type { DatabaseHandle } from '../platform/db/database.ts';
 import { inTransaction, type Tx } from '../platform/db/transaction.ts';
 import { type NodeKey, sign } from '../platform/keys.ts';
-import { checkpointPayload, envelopeWriter, joinEnvelope, sha256Hex } from './audit.chain.ts';
+import {
+  envelopeWriter,
+  joinEnvelope,
+  type LifecycleEvent,
+  sha256Hex,
+  signedPayload,
+} from './audit.chain.ts';
+import {
+  appendCheckpointLine,
+  type ExternalCheckpoint,
+  signedCheckpointJson,
+} from './audit.checkpoint-file.ts';
+import { readCheckpointSource, readOwnCheckpointFile } from './audit.checkpoint-source.ts';
 import { presentCheckpoint, presentEvent } from './audit.presenters.ts';
 import * as repo from './audit.repository.ts';
-import { type VerifyResult, verifyChain } from './audit.verifier.ts';
+import { type SignedCheckpoint, type VerifyResult, verifyChain } from './audit.verifier.ts';
 
 export interface AuditEntry {
   /** dotted verb, e.g. `user.create`, `party.status.change`, `access.denied` */
@@ -23,6 +36,20 @@ export interface AuditDeps {
   database: DatabaseHandle;
   clock: Clock;
   key: NodeKey;
+  /** Where every checkpoint this process signs is appended as well, out of the database's reach. */
+  checkpointFile?: string | null | undefined;
+  /**
+   * How often the node signs checkpoints. When set, verification flags a chain whose newest
+   * checkpoint is older than twice this; a process that signs none (tests, tools) leaves it unset.
+   */
+  checkpointSeconds?: number | null | undefined;
+}
+
+export interface VerifyRequest {
+  /** Keys of other processes or nodes, trusted besides this node's own. */
+  extraKeys?: ReadonlyMap<string, KeyObject>;
+  /** Files or URLs of checkpoints kept elsewhere, checked besides the node's own file. */
+  checkpointSources?: readonly string[];
 }
 
 /**
@@ -30,6 +57,8 @@ export interface AuditDeps {
  * rolls back together with the change it describes.
  */
 export class AuditService {
+  private lastSigned: Awaited<ReturnType<typeof repo.insertCheckpoint>> | undefined;
+
   constructor(private readonly deps: AuditDeps) {}
 
   async record(trx: Tx, ctx: Ctx, entry: AuditEntry): Promise<number> {
@@ -72,10 +101,45 @@ export class AuditService {
     return { items: (await repo.listCheckpoints(this.deps.database.db, limit)).map(presentCheckpoint) };
   }
 
-  /** Verifies against this node's own key; the CLI may add keys of other processes or files. */
-  async verify(extraKeys: ReadonlyMap<string, KeyObject> = new Map()): Promise<VerifyResult> {
-    const trustedKeys = new Map([[this.deps.key.keyId, this.deps.key.publicKey], ...extraKeys]);
-    return verifyChain(this.deps.database, { trustedKeys });
+  /**
+   * Verifies against this node's own key and its own checkpoint file; the CLI may add keys of
+   * other processes, and checkpoints kept elsewhere.
+   */
+  async verify(request: VerifyRequest = {}): Promise<VerifyResult> {
+    const trustedKeys = new Map([
+      [this.deps.key.keyId, this.deps.key.publicKey],
+      ...(request.extraKeys ?? []),
+    ]);
+    const { checkpointFile, checkpointSeconds } = this.deps;
+    const own = checkpointFile ? await readOwnCheckpointFile(checkpointFile) : null;
+    const external: ExternalCheckpoint[] = [...(own?.entries ?? [])];
+    for (const source of request.checkpointSources ?? [])
+      external.push(...(await readCheckpointSource(source)));
+    return verifyChain(this.deps.database, {
+      trustedKeys,
+      external,
+      freshness: checkpointSeconds
+        ? { now: this.deps.clock.now(), maxAgeMs: 2 * checkpointSeconds * 1000 }
+        : undefined,
+      ownFile:
+        own && checkpointFile
+          ? {
+              path: checkpointFile,
+              keyId: this.deps.key.keyId,
+              // On PostgreSQL the node's other processes sign under the same key into files of
+              // their own, so its checkpoints in the database do not mean this file must exist.
+              missing: own.missing && this.deps.database.kind === 'pglite',
+              entries: own.entries,
+            }
+          : undefined,
+    });
+  }
+
+  /** The newest checkpoint this node signed, with its key: public, so others can keep it. */
+  async latestSignedCheckpoint() {
+    const row = await repo.latestCheckpointSignedBy(this.deps.database.db, this.deps.key.keyId);
+    if (!row) throw new AppError('not_found', 'this node has not signed a checkpoint yet');
+    return signedCheckpointJson(signedCheckpointOf(row), this.deps.key.publicKey);
   }
 
   /** An auditor's on-demand checkpoint: the request itself is audited, then covered by the signature. */
@@ -87,29 +151,91 @@ export class AuditService {
   }
 
   /**
-   * Signs the current head. Skipped when nothing was appended since the last checkpoint unless
-   * forced, so a quiet node does not grow its checkpoint table.
+   * Signs the current head. Skipped when nothing was appended since this process's last
+   * checkpoint, unless forced or that checkpoint is older than `renewAfterMs`: a quiet node renews
+   * its checkpoint now and then (so a missing one means something), without a row per call. Each
+   * process judges by what it signed itself (processes of one node share its key, each with its
+   * own file), so its file has no gaps while others sign.
    */
-  async checkpoint(options: { force?: boolean } = {}) {
-    return inTransaction(this.deps.database.db, async (trx) => {
-      const { seq: size, hash: headHash } = await repo.claimHead(trx, 0);
-      const previous = await repo.latestCheckpoint(trx);
-      if (!options.force && previous && previous.size === size)
-        return { created: false as const, checkpoint: previous };
-      const signedAt = this.deps.clock.now();
-      const { keyId } = this.deps.key;
-      const signature = sign(this.deps.key, checkpointPayload(size, headHash, signedAt, keyId));
-      const checkpoint = await repo.insertCheckpoint(trx, {
-        size,
-        head: headHash,
-        signed_at: signedAt,
-        key_id: keyId,
-        signature,
+  async checkpoint(options: { force?: boolean; renewAfterMs?: number } = {}) {
+    let signed: SignedCheckpoint | undefined;
+    let result: { created: boolean; checkpoint: Awaited<ReturnType<typeof repo.insertCheckpoint>> };
+    try {
+      result = await inTransaction(this.deps.database.db, async (trx) => {
+        const { seq: size, hash: headHash } = await repo.claimHead(trx, 0);
+        const previous = this.lastSigned;
+        const renew =
+          options.renewAfterMs !== undefined &&
+          previous !== undefined &&
+          this.deps.clock.now().getTime() - previous.signed_at.getTime() >= options.renewAfterMs;
+        if (!options.force && !renew && previous && previous.size === size)
+          return { created: false as const, checkpoint: previous };
+        signed = this.signHead(size, headHash);
+        const checkpoint = await repo.insertCheckpoint(trx, {
+          size,
+          head: headHash,
+          signed_at: signed.signedAt,
+          key_id: signed.keyId,
+          signature: signed.signature,
+        });
+        return { created: true as const, checkpoint };
       });
-      return { created: true as const, checkpoint };
-    });
+    } catch (error) {
+      // What claimHead read was committed before: the file vouches for it even when the row cannot
+      // be stored. Someone able to make every insert fail must not gain a window with no
+      // checkpoint at all, in which events could be cut unseen.
+      if (signed) await this.appendToFile(signed).catch(() => {});
+      throw error;
+    }
+    if (result.created && signed) {
+      this.lastSigned = result.checkpoint;
+      await this.appendToFile(signed, `checkpoint ${result.checkpoint.id}`);
+    }
+    return result;
+  }
+
+  /**
+   * Writes a signed start or stop line to the checkpoint file (the database holds no such rows). A
+   * gap between checkpoints is then told apart from a node that was stopped.
+   */
+  async markLifecycle(event: LifecycleEvent): Promise<void> {
+    if (!this.deps.checkpointFile) return;
+    const { seq, hash } = await repo.head(this.deps.database.db);
+    await this.appendToFile(this.signHead(seq, hash, event), `the ${event} line`);
+  }
+
+  private signHead(size: number, head: string, event?: LifecycleEvent): SignedCheckpoint {
+    const unsigned = { size, head, signedAt: this.deps.clock.now(), keyId: this.deps.key.keyId, event };
+    return { ...unsigned, signature: sign(this.deps.key, signedPayload(unsigned)) };
+  }
+
+  private async appendToFile(signed: SignedCheckpoint, what = 'a checkpoint'): Promise<void> {
+    const file = this.deps.checkpointFile;
+    if (!file) return;
+    try {
+      await appendCheckpointLine(file, signedCheckpointJson(signed, this.deps.key.publicKey));
+    } catch (error) {
+      throw new AppError(
+        'unavailable',
+        `${what} was signed, but could not be appended to the checkpoint file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
   }
 }
+
+const signedCheckpointOf = (row: {
+  size: number;
+  head: string;
+  signed_at: Date;
+  key_id: string;
+  signature: string;
+}) => ({
+  size: row.size,
+  head: row.head,
+  signedAt: row.signed_at,
+  keyId: row.key_id,
+  signature: row.signature,
+});
 
 // PostgreSQL text holds neither NUL nor lone UTF-16 surrogates (JSON escapes NUL, but cannot
 // carry a lone surrogate either): store what can be stored, and hash that.

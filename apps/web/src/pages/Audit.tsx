@@ -22,6 +22,7 @@ interface Verify {
   checkpoints: number;
   firstBadSeq: number | null;
   reason: string | null;
+  problems: { code: string; seq: number | null; message: string }[];
 }
 
 export function AuditPage() {
@@ -68,7 +69,18 @@ export function AuditPage() {
           {verify.data.events} events, {verify.data.checkpoints} signed checkpoints
           {verify.data.ok
             ? ': every hash links, every checkpoint signature holds.'
-            : `. First bad event: #${verify.data.firstBadSeq} — ${verify.data.reason}`}
+            : verify.data.firstBadSeq === null
+              ? `. ${verify.data.reason}`
+              : `. First bad event: #${verify.data.firstBadSeq} — ${verify.data.reason}`}
+          {verify.data.problems.length > 1 ? (
+            <Stack gap={2} mt="xs">
+              {verify.data.problems.slice(1).map((p) => (
+                <Text key={`${p.code}:${p.message}`} size="sm">
+                  Also: {p.message}
+                </Text>
+              ))}
+            </Stack>
+          ) : null}
         </Alert>
       ) : (
         <Problem error={verify.error} title="Verification failed to run" />
