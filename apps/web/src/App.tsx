@@ -6,6 +6,7 @@ import { useDemoData } from './api/demo.ts';
 import { LiveProvider } from './api/live.tsx';
 import { useAuth, useMe } from './auth.tsx';
 import { Loading } from './components/Problem.tsx';
+import { AccountPage, SecondFactorCard } from './pages/Account.tsx';
 import { AuditPage } from './pages/Audit.tsx';
 import { CasePage } from './pages/CaseDetail.tsx';
 import { CasesPage, IndicatorsPage } from './pages/Cases.tsx';
@@ -17,11 +18,13 @@ import { RequestPage } from './pages/RequestDetail.tsx';
 import { RequestsPage } from './pages/Requests.tsx';
 import { NewRequestPage } from './pages/RequestWizard.tsx';
 import { RosterPage } from './pages/Roster.tsx';
+import { UsersPage } from './pages/Users.tsx';
 
 export function App() {
-  const { user, ready } = useAuth();
+  const { user, ready, mfaEnrolmentRequired } = useAuth();
   if (!ready) return <Loading label="Reading your session" />;
   if (!user) return <LoginPage />;
+  if (mfaEnrolmentRequired) return <EnrolFirst />;
   return (
     <LiveProvider>
       <Shell />
@@ -38,7 +41,28 @@ const NAV: { to: string; label: string; roles?: string[] }[] = [
   { to: '/cases', label: 'Cases' },
   { to: '/indicators', label: 'Indicator lookup' },
   { to: '/audit', label: 'Audit', roles: ['auditor', 'admin'] },
+  { to: '/users', label: 'Users', roles: ['admin', 'poc'] },
+  { to: '/account', label: 'My account' },
 ];
+
+/** The node requires a second factor for this account: nothing else until it is set up. */
+function EnrolFirst() {
+  const { logout } = useAuth();
+  return (
+    <Stack component="main" maw={640} mx="auto" p="md">
+      <Group justify="space-between">
+        <Title order={1} size="h2" c="indigo.9">
+          Set up your second factor
+        </Title>
+        <Button size="xs" variant="default" onClick={() => void logout()}>
+          Log out
+        </Button>
+      </Group>
+      <Text>This node requires admins to log in with an authenticator app. Set it up to continue.</Text>
+      <SecondFactorCard />
+    </Stack>
+  );
+}
 
 function Shell() {
   const me = useMe();
@@ -141,6 +165,8 @@ function Shell() {
           <Route path="/cases/:id" element={<CasePage />} />
           <Route path="/indicators" element={<IndicatorsPage />} />
           <Route path="/audit" element={<AuditPage />} />
+          <Route path="/users" element={<UsersPage />} />
+          <Route path="/account" element={<AccountPage />} />
           <Route path="/login" element={<Navigate to="/" replace />} />
           <Route path="*" element={<Text>No such page.</Text>} />
         </Routes>

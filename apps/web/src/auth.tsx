@@ -1,19 +1,23 @@
 import { useQueryClient } from '@tanstack/react-query';
-import type { Me } from '@vytis/contracts';
+import type { Me, MfaChallenge, Session } from '@vytis/contracts';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import { ApiError, api, setCsrfToken, setOnUnauthenticated } from './api/client.ts';
-
-interface Session {
-  user: Me;
-  csrfToken: string;
-  expiresAt: string;
-}
 
 interface Auth {
   user: Me | null;
   /** null while the session is being read. */
   ready: boolean;
+  /** The account must enrol a second factor before anything else (the node requires it). */
+  mfaEnrolmentRequired: boolean;
+  /** The password was right and the account has a second factor: the login waits for its code. */
+  awaitingCode: boolean;
   login(name: string, password: string): Promise<void>;
+  /** The login's second step: a code from the authenticator app, or a recovery code. */
+  completeLogin(code: string): Promise<void>;
+  /** Back from the code step to the password. */
+  cancelLogin(): void;
+  /** Reads the session again (after enrolling a second factor). */
+  refresh(): Promise<void>;
   logout(): Promise<void>;
   has(...roles: Me['roles']): boolean;
 }
@@ -26,11 +30,15 @@ const HINT = 'vytis.loggedIn';
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<Me | null>(null);
   const [ready, setReady] = useState(false);
+  const [mfaEnrolmentRequired, setMfaEnrolmentRequired] = useState(false);
+  const [challenge, setChallenge] = useState<string | null>(null);
   const queryClient = useQueryClient();
 
   const adopt = useCallback((session: Session | null) => {
     setCsrfToken(session?.csrfToken ?? null);
     setUser(session?.user ?? null);
+    setMfaEnrolmentRequired(session?.mfaEnrolmentRequired ?? false);
+    setChallenge(null);
     if (session) localStorage.setItem(HINT, '1');
     else localStorage.removeItem(HINT);
   }, []);
@@ -54,10 +62,26 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     () => ({
       user,
       ready,
+      mfaEnrolmentRequired,
+      awaitingCode: challenge !== null,
       async login(name, password) {
-        const session = await api<Session>('/session', { body: { name, password } });
+        const answer = await api<Session | MfaChallenge>('/session', { body: { name, password } });
+        if ('mfaRequired' in answer) {
+          setChallenge(answer.challenge);
+          return;
+        }
+        queryClient.clear();
+        adopt(answer);
+      },
+      async completeLogin(code) {
+        if (!challenge) throw new Error('enter your password first');
+        const session = await api<Session>('/session/mfa', { body: { challenge, code } });
         queryClient.clear();
         adopt(session);
+      },
+      cancelLogin: () => setChallenge(null),
+      async refresh() {
+        adopt(await api<Session>('/session'));
       },
       async logout() {
         try {
@@ -70,7 +94,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       },
       has: (...roles) => Boolean(user && roles.some((r) => user.roles.includes(r))),
     }),
-    [user, ready, adopt, queryClient],
+    [user, ready, mfaEnrolmentRequired, challenge, adopt, queryClient],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -17,6 +17,8 @@ export const access = {
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
+    /** Open to a session that must still enrol a second factor (VYTIS_REQUIRE_MFA=admins). */
+    mfaEnrolment?: boolean;
   }
   interface FastifyRequest {
     actor: Actor;
@@ -34,19 +36,35 @@ export const ctxOf = (request: FastifyRequest): Ctx => ({ actor: request.actor, 
 /**
  * Who sent this request, from its bearer token or else its session cookie, as of now: null when
  * there is no credential, and `'invalid'` for a bearer token that is unknown, expired or revoked.
+ * `mfaEnrolmentRequired` says the account may do nothing until it enrols a second factor
+ * (VYTIS_REQUIRE_MFA=admins): a session only that, a token nothing at all.
  * Long-lived responses (live events) call it again to notice a revoked token or a changed role.
  */
 export async function identifyCaller(identity: IdentityService, request: FastifyRequest) {
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-    const actor = match ? await identity.authenticateToken(match[1]!) : null;
-    return actor ? { actor, sessionId: null, csrfToken: null } : ('invalid' as const);
+    const bearer = match ? await identity.authenticateBearer(match[1]!) : null;
+    return bearer
+      ? {
+          actor: bearer.actor,
+          sessionId: null,
+          csrfToken: null,
+          mfaEnrolmentRequired: bearer.mfaEnrolmentRequired,
+          bearer: true,
+        }
+      : ('invalid' as const);
   }
   const secret = request.cookies[SESSION_COOKIE];
   const session = secret ? await identity.authenticateSession(secret) : null;
   return session
-    ? { actor: session.actor, sessionId: session.sessionId, csrfToken: session.csrfToken }
+    ? {
+        actor: session.actor,
+        sessionId: session.sessionId,
+        csrfToken: session.csrfToken,
+        mfaEnrolmentRequired: session.mfaEnrolmentRequired,
+        bearer: false,
+      }
     : null;
 }
 
@@ -63,16 +81,26 @@ export function makeAccessHook(identity: IdentityService) {
     const routeAccess = request.routeOptions.config.access;
     if (!routeAccess) return; // unknown route: the not-found handler answers
     let csrfToken: string | null = null;
+    let mfaEnrolmentRequired = false;
 
     const caller = await identifyCaller(identity, request);
     if (caller === 'invalid') {
       if (routeAccess.kind === 'public') return;
       throw unauthenticated('the API token is invalid, expired or revoked');
     }
+    if (caller?.bearer && caller.mfaEnrolmentRequired) {
+      if (routeAccess.kind === 'public') return;
+      request.actor = caller.actor;
+      // A token is not how a second factor is enrolled: that takes the password, in the web app.
+      throw forbidden(
+        'API tokens of an account that must enrol a second factor do not work until it has one: log in to the web app, enrol an authenticator app on your account page, then issue a new token',
+      );
+    }
     if (caller) {
       request.actor = caller.actor;
       request.sessionId = caller.sessionId;
       csrfToken = caller.csrfToken;
+      mfaEnrolmentRequired = caller.mfaEnrolmentRequired;
     }
 
     if (routeAccess.kind === 'public') return;
@@ -82,6 +110,12 @@ export function makeAccessHook(identity: IdentityService) {
       if (typeof sent !== 'string' || !safeEqual(sent, csrfToken)) {
         throw new AppError('forbidden', 'missing or wrong X-CSRF-Token header for this session');
       }
+    }
+    // A session that must enrol may reach only the enrolment routes (tokens were refused above).
+    if (mfaEnrolmentRequired && !request.routeOptions.config.mfaEnrolment) {
+      throw forbidden(
+        'your account must enrol a second factor (an authenticator app) before anything else: open your account page',
+      );
     }
     if (routeAccess.roles !== 'any' && !hasRole(request.actor, ...routeAccess.roles)) {
       throw forbidden(`this needs one of the roles: ${routeAccess.roles.join(', ')}`);

@@ -104,7 +104,8 @@ export async function api<T>(path: string, options: CallOptions = {}): Promise<T
     const details = Array.isArray(error?.details)
       ? (error.details as FieldProblem[]).map((d) => ({ ...d, message: plain(d.message) }))
       : [];
-    if (response.status === 401 && path !== '/session') onUnauthenticated();
+    // A refused login (password or code) is an answer to show, not a session that ended.
+    if (response.status === 401 && path !== '/session' && path !== '/session/mfa') onUnauthenticated();
     throw new ApiError(
       response.status,
       error?.code ?? 'error',

@@ -1,10 +1,13 @@
 import type { Me, Role, Token, User } from '@vytis/contracts';
 import type { Selectable } from 'kysely';
+import type { Actor } from '../../context.ts';
 import type { ApiTokensTable, UserRow } from '../../platform/db/schema.ts';
+import { accountActs } from './account-policy.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export const presentUser = (row: UserRow): User => ({
+/** A user as `viewer` sees it, with what the viewer may do to the account. */
+export const presentUser = (row: UserRow, viewer: Actor): User => ({
   id: row.id,
   name: row.name,
   party: row.party_code,
@@ -13,6 +16,8 @@ export const presentUser = (row: UserRow): User => ({
   createdAt: row.created_at.toISOString(),
   disabledAt: iso(row.disabled_at),
   version: row.version,
+  mfa: row.mfa_secret !== null,
+  can: accountActs(viewer, row),
 });
 
 export const presentMe = (row: { id: string; name: string; party_code: string; roles: string[] }): Me => ({

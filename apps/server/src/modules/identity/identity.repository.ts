@@ -1,6 +1,14 @@
+import { sql } from 'kysely';
 import { tokensVisibleTo, usersVisibleTo } from '../../access/policy.ts';
 import type { Actor } from '../../context.ts';
-import type { Executor } from '../../platform/db/transaction.ts';
+import type { Executor, Tx } from '../../platform/db/transaction.ts';
+
+/** Processes that cache authenticated tokens hear here that a token or user changed (at commit). */
+export const CREDENTIALS_CHANNEL = 'vytis_credentials';
+
+export async function announceCredentialChange(db: Executor) {
+  await sql`select pg_notify(${CREDENTIALS_CHANNEL}, '')`.execute(db);
+}
 
 export async function findUserById(db: Executor, id: string) {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
@@ -69,10 +77,12 @@ export async function findActiveTokenUser(db: Executor, tokenHash: string, now: 
     .select([
       'api_tokens.id as token_id',
       'api_tokens.last_used_at',
+      'api_tokens.expires_at',
       'users.id',
       'users.name',
       'users.party_code',
       'users.roles',
+      sql<boolean>`users.mfa_secret is not null`.as('has_mfa'),
     ])
     .where('api_tokens.token_hash', '=', tokenHash)
     .where('api_tokens.revoked_at', 'is', null)
@@ -112,6 +122,7 @@ export async function findVisibleToken(db: Executor, viewer: Actor, id: string) 
 }
 
 export async function revokeToken(db: Executor, id: string, now: Date) {
+  await announceCredentialChange(db);
   return db
     .updateTable('api_tokens')
     .set({ revoked_at: now })
@@ -147,6 +158,7 @@ export async function findActiveSessionUser(db: Executor, tokenHash: string, now
       'users.name',
       'users.party_code',
       'users.roles',
+      sql<boolean>`users.mfa_secret is not null`.as('has_mfa'),
     ])
     .where('sessions.token_hash', '=', tokenHash)
     .where('sessions.revoked_at', 'is', null)
@@ -157,4 +169,76 @@ export async function findActiveSessionUser(db: Executor, tokenHash: string, now
 
 export async function revokeSession(db: Executor, id: string, now: Date) {
   await db.updateTable('sessions').set({ revoked_at: now }).where('id', '=', id).execute();
+}
+
+/** The user row, locked for the rest of the transaction, if the viewer may see it. */
+export async function lockVisibleUser(db: Executor, viewer: Actor, id: string) {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('id', '=', id)
+    .where(usersVisibleTo(viewer))
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function lockUserById(db: Executor, id: string) {
+  return db.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function updateUser(
+  db: Executor,
+  id: string,
+  changes: { disabled_at?: Date | null; roles?: string[]; password_hash?: string },
+) {
+  await announceCredentialChange(db);
+  return db
+    .updateTable('users')
+    .set((eb) => ({ ...changes, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Any number identifies this lock; it only has to differ from the other advisory locks' keys. */
+const ACTIVE_ADMINS_LOCK = 72_750_601;
+
+/**
+ * How many enabled admins there are besides `exceptId`. Changes that could remove an admin take
+ * turns on one advisory lock, so two admins demoting each other at once cannot leave none.
+ */
+export async function otherActiveAdmins(trx: Tx, exceptId: string): Promise<number> {
+  await sql`select pg_advisory_xact_lock(${ACTIVE_ADMINS_LOCK})`.execute(trx);
+  const row = await trx
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('disabled_at', 'is', null)
+    .where(sql<boolean>`'admin' = any(roles)`)
+    .where('id', '<>', exceptId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function revokeUserSessions(db: Executor, userId: string, now: Date, keepSessionId?: string) {
+  let query = db
+    .updateTable('sessions')
+    .set({ revoked_at: now })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now);
+  if (keepSessionId) query = query.where('id', '<>', keepSessionId);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function revokeUserTokens(db: Executor, userId: string, now: Date) {
+  await announceCredentialChange(db);
+  const result = await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: now })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

@@ -3,6 +3,8 @@ import {
   IssuedTokenSchema,
   LoginSchema,
   MeSchema,
+  MfaChallengeSchema,
+  MfaLoginSchema,
   NewTokenSchema,
   NewUserSchema,
   SessionSchema,
@@ -11,10 +13,14 @@ import {
   UserListSchema,
   UserSchema,
 } from '@vytis/contracts';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { notFound } from '../../errors.ts';
 import { access, ctxOf, SESSION_COOKIE } from '../../http/access.ts';
+import { sendVersioned } from '../../http/if-match.ts';
 import type { Services } from '../../http/services.ts';
+import { accountsRoutes } from './accounts.routes.ts';
+import { mfaRoutes } from './mfa.routes.ts';
 
 const IdParams = Type.Object({ id: Type.String() }, { additionalProperties: false });
 
@@ -24,11 +30,22 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
   loginAttemptsPerMinute: number;
 }> = async (app, { services, cookieSecure, loginAttemptsPerMinute }) => {
   const { identity } = services;
+  await app.register(accountsRoutes, { services, loginAttemptsPerMinute });
+  await app.register(mfaRoutes, { services, loginAttemptsPerMinute });
+
+  const setSessionCookie = (reply: FastifyReply, secret: string, expiresAt: string) =>
+    reply.setCookie(SESSION_COOKIE, secret, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: cookieSecure,
+      path: '/',
+      expires: new Date(expiresAt),
+    });
 
   app.get(
     '/me',
     {
-      config: { access: access.anyUser },
+      config: { access: access.anyUser, mfaEnrolment: true },
       schema: { tags: ['identity'], summary: 'Who am I', response: { 200: MeSchema } },
     },
     async (request) => identity.me(ctxOf(request)),
@@ -75,7 +92,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
       config: { access: access.anyUser },
       schema: { tags: ['identity'], summary: 'One user', params: IdParams, response: { 200: UserSchema } },
     },
-    async (request) => identity.getUser(ctxOf(request), request.params.id),
+    async (request, reply) => sendVersioned(reply, await identity.getUser(ctxOf(request), request.params.id)),
   );
 
   app.post(
@@ -150,23 +167,42 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['identity'],
         summary: 'Log in to the web app: sets an HttpOnly, SameSite=Strict session cookie',
+        description:
+          'A user with a second factor gets 202 and a challenge instead: answer it with a code at POST /session/mfa.',
         body: LoginSchema,
+        response: { 200: SessionSchema, 202: MfaChallengeSchema },
+      },
+    },
+    async (request, reply) => {
+      const result = await identity.login(ctxOf(request), request.body.name, request.body.password);
+      if (result.kind === 'mfa') return reply.status(202).send(result.challenge);
+      setSessionCookie(reply, result.secret, result.session.expiresAt);
+      return reply.status(200).send(result.session);
+    },
+  );
+
+  app.post(
+    '/session/mfa',
+    {
+      config: {
+        access: access.public,
+        rateLimit: { max: loginAttemptsPerMinute, timeWindow: 60_000 },
+      },
+      schema: {
+        tags: ['identity'],
+        summary:
+          "A login's second step: the challenge and a TOTP (or recovery) code; sets the session cookie",
+        body: MfaLoginSchema,
         response: { 200: SessionSchema },
       },
     },
     async (request, reply) => {
-      const { secret, session } = await identity.login(
+      const { secret, session } = await identity.completeMfaLogin(
         ctxOf(request),
-        request.body.name,
-        request.body.password,
+        request.body.challenge,
+        request.body.code,
       );
-      reply.setCookie(SESSION_COOKIE, secret, {
-        httpOnly: true,
-        sameSite: 'strict',
-        secure: cookieSecure,
-        path: '/',
-        expires: new Date(session.expiresAt),
-      });
+      setSessionCookie(reply, secret, session.expiresAt);
       return session;
     },
   );
@@ -174,7 +210,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
   app.get(
     '/session',
     {
-      config: { access: access.anyUser },
+      config: { access: access.anyUser, mfaEnrolment: true },
       schema: {
         tags: ['identity'],
         summary: 'The current web session and its CSRF token',
@@ -192,7 +228,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
   app.delete(
     '/session',
     {
-      config: { access: access.anyUser },
+      config: { access: access.anyUser, mfaEnrolment: true },
       schema: { tags: ['identity'], summary: 'Log out', response: { 204: Type.Null() } },
     },
     async (request, reply) => {

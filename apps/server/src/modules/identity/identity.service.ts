@@ -1,12 +1,12 @@
 import crypto from 'node:crypto';
-import type { NewUser, Role } from '@vytis/contracts';
+import type { MfaChallenge, NewUser, Role, Session } from '@vytis/contracts';
 import type { Kysely } from 'kysely';
 import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
 import { type Actor, type Ctx, hasRole } from '../../context.ts';
 import { AppError, conflict, forbidden, invalidInput, notFound } from '../../errors.ts';
 import type { Database } from '../../platform/db/schema.ts';
-import { inTransaction } from '../../platform/db/transaction.ts';
+import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
 import {
   burnPasswordCheck,
   hashPassword,
@@ -17,6 +17,9 @@ import {
 import * as parties from '../parties/parties.repository.ts';
 import { presentMe, presentToken, presentUser } from './identity.presenters.ts';
 import * as repo from './identity.repository.ts';
+import * as mfaRepo from './mfa.repository.ts';
+import { type MfaService, mfaRequiredFor } from './mfa.service.ts';
+import type { TokenCache } from './token-cache.ts';
 
 export interface IdentityDeps {
   db: Kysely<Database>;
@@ -24,9 +27,18 @@ export interface IdentityDeps {
   audit: AuditService;
   tokenTtlDays: number;
   sessionTtlHours: number;
+  mfa: MfaService;
+  /** Authenticated tokens kept briefly, so a busy client's requests skip the token query. */
+  tokens?: TokenCache;
 }
 
 const DAY = 86_400_000;
+/** Time between a login's password and its code. */
+const CHALLENGE_TTL_MS = 5 * 60_000;
+/** Wrong codes one challenge takes before the password must be entered again. */
+const CHALLENGE_MAX_FAILURES = 5;
+const LOGIN_REFUSED = 'wrong user name or password';
+const CHALLENGE_GONE = 'this login has expired or was refused too often; enter your password again';
 const actorOf = (row: { id: string; name: string; party_code: string; roles: string[] }): Actor => ({
   type: 'user',
   id: row.id,
@@ -34,6 +46,9 @@ const actorOf = (row: { id: string; name: string; party_code: string; roles: str
   party: row.party_code,
   roles: row.roles as Role[],
 });
+
+const usedOverAMinuteAgo = (lastUsedAt: Date | null, now: Date) =>
+  !lastUsedAt || now.getTime() - lastUsedAt.getTime() >= 60_000;
 
 /** Users, their API tokens and their web sessions. Secrets are returned once and stored only as hashes. */
 export class IdentityService {
@@ -65,7 +80,7 @@ export class IdentityService {
         objectId: row.id,
         summary: { name: row.name, party, roles: row.roles, password: passwordHash !== null },
       });
-      return presentUser(row);
+      return presentUser(row, ctx.actor);
     });
   }
 
@@ -81,7 +96,7 @@ export class IdentityService {
     });
     const page = rows.slice(0, opts.limit);
     return {
-      items: page.map(presentUser),
+      items: page.map((row) => presentUser(row, ctx.actor)),
       nextCursor: rows.length > opts.limit ? (page.at(-1)?.name ?? null) : null,
     };
   }
@@ -89,12 +104,13 @@ export class IdentityService {
   async getUser(ctx: Ctx, id: string) {
     const row = isUuid(id) ? await repo.findVisibleUser(this.deps.db, ctx.actor, id) : undefined;
     if (!row) throw notFound('user');
-    return presentUser(row);
+    return presentUser(row, ctx.actor);
   }
 
   /**
    * Issues a token for `userRef` (a name or an id). Anyone may issue their own; admins anyone's.
-   * Returns the secret once.
+   * Returns the secret once. An account that must enrol a second factor gets no token that works
+   * until it has one (`authenticateBearer`), and enrolling revokes the tokens it had.
    */
   async issueToken(
     ctx: Ctx,
@@ -136,6 +152,14 @@ export class IdentityService {
   }
 
   async revokeToken(ctx: Ctx, tokenId: string) {
+    try {
+      return await this.revokeTokenInTransaction(ctx, tokenId);
+    } finally {
+      this.deps.tokens?.invalidate();
+    }
+  }
+
+  private revokeTokenInTransaction(ctx: Ctx, tokenId: string) {
     return inTransaction(this.deps.db, async (trx) => {
       const token = isUuid(tokenId) ? await repo.findVisibleToken(trx, ctx.actor, tokenId) : undefined;
       if (!token) throw notFound('token');
@@ -152,25 +176,67 @@ export class IdentityService {
     });
   }
 
+  /** For the command line, which names users: the id of the user of that name, if there is one. */
+  async userIdByName(name: string): Promise<string | null> {
+    return (await repo.findUserByName(this.deps.db, name))?.id ?? null;
+  }
+
   /** The actor of an enabled user, for the command line acting on someone's behalf (`--as NAME`). */
   async actorByName(name: string): Promise<Actor | null> {
     const row = await repo.findUserByName(this.deps.db, name);
     return row && !row.disabled_at ? actorOf(row) : null;
   }
 
+  /**
+   * The actor of a valid token, or null. A token of an account that must still enrol a second
+   * factor counts as none here; `authenticateBearer` tells the two apart for a clear refusal.
+   */
   async authenticateToken(token: string): Promise<Actor | null> {
-    const now = this.deps.clock.now();
-    const row = await repo.findActiveTokenUser(this.deps.db, secretHash(token), now);
-    if (!row) return null;
-    // A token used within the last minute needs no write (nor a round trip) to say so.
-    if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= 60_000) {
-      await repo.touchToken(this.deps.db, row.token_id, now);
-    }
-    return actorOf(row);
+    const caller = await this.authenticateBearer(token);
+    return caller && !caller.mfaEnrolmentRequired ? caller.actor : null;
   }
 
-  /** A failed login is audited as a denial; the message never tells which half was wrong. */
-  async login(ctx: Ctx, name: string, password: string) {
+  /**
+   * Who a bearer token speaks for, and whether that account must enrol a second factor first: under
+   * VYTIS_REQUIRE_MFA=admins an admin's token does nothing until the admin has one, or a password
+   * alone (a session, then a self-issued token) would be enough to act as an admin.
+   */
+  async authenticateBearer(token: string): Promise<{ actor: Actor; mfaEnrolmentRequired: boolean } | null> {
+    const now = this.deps.clock.now();
+    const hash = secretHash(token);
+    const cache = this.deps.tokens;
+    const cached = cache?.get(hash);
+    if (cached && cached.expiresAt > now) {
+      if (usedOverAMinuteAgo(cached.lastUsedAt, now)) {
+        await repo.touchToken(this.deps.db, cached.tokenId, now);
+        cached.lastUsedAt = now;
+      }
+      return { actor: cached.actor, mfaEnrolmentRequired: cached.mfaEnrolmentRequired };
+    }
+    const generation = cache?.mark() ?? 0;
+    const row = await repo.findActiveTokenUser(this.deps.db, hash, now);
+    if (!row) return null;
+    // A token used within the last minute needs no write (nor a round trip) to say so.
+    const touched = usedOverAMinuteAgo(row.last_used_at, now);
+    if (touched) await repo.touchToken(this.deps.db, row.token_id, now);
+    const actor = actorOf(row);
+    const mfaEnrolmentRequired = this.mustEnrol(row.roles, row.has_mfa);
+    cache?.remember(generation, hash, {
+      actor,
+      mfaEnrolmentRequired,
+      tokenId: row.token_id,
+      expiresAt: row.expires_at,
+      lastUsedAt: touched ? now : row.last_used_at,
+    });
+    return { actor, mfaEnrolmentRequired };
+  }
+
+  /**
+   * The password step of a login. A failed one is audited as a denial; the message never tells
+   * which half was wrong. A user with a second factor gets a challenge to answer with a code
+   * (`completeMfaLogin`) instead of a session.
+   */
+  async login(ctx: Ctx, name: string, password: string): Promise<LoginResult> {
     const user = await repo.findUserByName(this.deps.db, name);
     let ok = false;
     if (user?.password_hash && !user.disabled_at) ok = await verifyPassword(password, user.password_hash);
@@ -182,43 +248,142 @@ export class IdentityService {
         objectId: user?.id ?? null,
         summary: { name },
       });
-      throw new AppError('unauthenticated', 'wrong user name or password');
+      throw new AppError('unauthenticated', LOGIN_REFUSED);
     }
+    if (user.mfa_secret !== null) {
+      const challenge = newSecret('vyc');
+      const now = this.deps.clock.now();
+      const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS);
+      await inTransaction(this.deps.db, async (trx) => {
+        const id = crypto.randomUUID();
+        await mfaRepo.insertChallenge(trx, {
+          id,
+          user_id: user.id,
+          token_hash: secretHash(challenge),
+          created_at: now,
+          expires_at: expiresAt,
+        });
+        await this.deps.audit.record(
+          trx,
+          { ...ctx, actor: actorOf(user) },
+          {
+            action: 'session.login.challenge',
+            objectType: 'user',
+            objectId: user.id,
+            summary: { user: user.name },
+          },
+        );
+      });
+      return { kind: 'mfa', challenge: { mfaRequired: true, challenge, expiresAt: expiresAt.toISOString() } };
+    }
+    return {
+      kind: 'session',
+      ...(await inTransaction(this.deps.db, (trx) => this.openSession(trx, ctx, user, 'password'))),
+    };
+  }
+
+  /**
+   * The code step of a login. Each challenge takes a few wrong codes, then the password must be
+   * entered again; a code (or recovery code) is used up by the login it opens. Refusals are audited.
+   */
+  async completeMfaLogin(ctx: Ctx, challenge: string, code: string) {
+    const outcome = await inTransaction(this.deps.db, async (trx) => {
+      const row = await mfaRepo.lockChallenge(trx, secretHash(challenge));
+      const now = this.deps.clock.now();
+      if (
+        !row ||
+        row.used_at !== null ||
+        row.expires_at <= now ||
+        row.failures >= CHALLENGE_MAX_FAILURES ||
+        row.disabled_at !== null
+      ) {
+        return { ok: false as const, user: row, reason: CHALLENGE_GONE };
+      }
+      const check = await this.deps.mfa.check(trx, row, code);
+      if (!check.ok) {
+        await mfaRepo.countChallengeFailure(trx, row.challenge_id);
+        await this.deps.audit.record(trx, ctx, {
+          action: 'session.login.denied',
+          objectType: 'user',
+          objectId: row.id,
+          summary: { name: row.name, step: 'code', reason: check.reason },
+        });
+        return { ok: false as const, user: undefined, reason: `the code was not accepted: ${check.reason}` };
+      }
+      await mfaRepo.useChallenge(trx, row.challenge_id, now);
+      return { ok: true as const, ...(await this.openSession(trx, ctx, row, check.method)) };
+    });
+    if (outcome.ok) return { secret: outcome.secret, session: outcome.session };
+    if (outcome.reason === CHALLENGE_GONE) {
+      await this.deps.audit.recordDenial(ctx, {
+        action: 'session.login.denied',
+        objectType: 'user',
+        objectId: outcome.user?.id ?? null,
+        summary: { name: outcome.user?.name ?? null, step: 'code', reason: 'challenge not valid' },
+      });
+    }
+    throw new AppError('unauthenticated', outcome.reason);
+  }
+
+  private async openSession(
+    trx: Tx,
+    ctx: Ctx,
+    user: { id: string; name: string; party_code: string; roles: string[]; mfa_secret: string | null },
+    factor: 'password' | 'totp' | 'recovery',
+  ) {
     const secret = newSecret('vys');
     const csrfToken = crypto.randomBytes(24).toString('base64url');
     const now = this.deps.clock.now();
     const expiresAt = new Date(now.getTime() + this.deps.sessionTtlHours * 3_600_000);
-    await inTransaction(this.deps.db, async (trx) => {
-      const session = await repo.insertSession(trx, {
-        id: crypto.randomUUID(),
-        user_id: user.id,
-        token_hash: secretHash(secret),
-        csrf_token: csrfToken,
-        created_at: now,
-        expires_at: expiresAt,
-      });
-      await this.deps.audit.record(
-        trx,
-        { ...ctx, actor: actorOf(user) },
-        {
-          action: 'session.login',
-          objectType: 'session',
-          objectId: session.id,
-          summary: { user: user.name },
-        },
-      );
+    const session = await repo.insertSession(trx, {
+      id: crypto.randomUUID(),
+      user_id: user.id,
+      token_hash: secretHash(secret),
+      csrf_token: csrfToken,
+      created_at: now,
+      expires_at: expiresAt,
     });
-    return { secret, session: { user: presentMe(user), csrfToken, expiresAt: expiresAt.toISOString() } };
+    await this.deps.audit.record(
+      trx,
+      { ...ctx, actor: actorOf(user) },
+      {
+        action: 'session.login',
+        objectType: 'session',
+        objectId: session.id,
+        summary: { user: user.name, factor },
+      },
+    );
+    return {
+      secret,
+      session: {
+        user: presentMe(user),
+        csrfToken,
+        expiresAt: expiresAt.toISOString(),
+        mfaEnrolmentRequired: this.mustEnrol(user.roles, user.mfa_secret !== null),
+      },
+    };
+  }
+
+  /** Under VYTIS_REQUIRE_MFA=admins, an admin without a second factor may only enrol one. */
+  private mustEnrol(roles: readonly string[], hasMfa: boolean) {
+    return !hasMfa && mfaRequiredFor(this.deps.mfa.policy, roles);
   }
 
   async authenticateSession(secret: string) {
     const row = await repo.findActiveSessionUser(this.deps.db, secretHash(secret), this.deps.clock.now());
     if (!row) return null;
+    const mfaEnrolmentRequired = this.mustEnrol(row.roles, row.has_mfa);
     return {
       actor: actorOf(row),
       sessionId: row.session_id,
       csrfToken: row.csrf_token,
-      session: { user: presentMe(row), csrfToken: row.csrf_token, expiresAt: row.expires_at.toISOString() },
+      mfaEnrolmentRequired,
+      session: {
+        user: presentMe(row),
+        csrfToken: row.csrf_token,
+        expiresAt: row.expires_at.toISOString(),
+        mfaEnrolmentRequired,
+      },
     };
   }
 
@@ -240,6 +405,10 @@ export class IdentityService {
     return { id, name, party, roles: [...roles] };
   }
 }
+
+export type LoginResult =
+  | { kind: 'mfa'; challenge: MfaChallenge }
+  | { kind: 'session'; secret: string; session: Session };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => UUID.test(value);

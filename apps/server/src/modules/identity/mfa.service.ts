@@ -1,0 +1,196 @@
+import type { MfaEnrolment, MfaStatus, RecoveryCodes } from '@vytis/contracts';
+import type { Kysely } from 'kysely';
+import QRCode from 'qrcode';
+import type { AuditService } from '../../audit/audit.service.ts';
+import type { Clock } from '../../clock.ts';
+import type { Ctx } from '../../context.ts';
+import { AppError, conflict, invalidInput } from '../../errors.ts';
+import type { Database, UserRow } from '../../platform/db/schema.ts';
+import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import { verifyPassword } from '../../platform/secrets.ts';
+import * as repo from './identity.repository.ts';
+import * as mfaRepo from './mfa.repository.ts';
+import type { TokenCache } from './token-cache.ts';
+import {
+  acceptedStep,
+  isTotpCode,
+  newRecoveryCodes,
+  newTotpSecret,
+  recoveryCodeHash,
+  totpUri,
+} from './totp.ts';
+
+export type RequireMfa = 'admins' | 'none';
+
+export interface MfaDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  audit: AuditService;
+  requireMfa: RequireMfa;
+  /** Whether a token works depends on the second factor: cached tokens go when it changes. */
+  tokens?: TokenCache;
+}
+
+export type SecondFactorCheck = { ok: true; method: 'totp' | 'recovery' } | { ok: false; reason: string };
+
+/** Whether an account may not be without a second factor under the node's policy. */
+export const mfaRequiredFor = (policy: RequireMfa, roles: readonly string[]) =>
+  policy === 'admins' && roles.includes('admin');
+
+/** A user's TOTP second factor (RFC 6238) and recovery codes: enrol, confirm, check, disable. */
+export class MfaService {
+  constructor(private readonly deps: MfaDeps) {}
+
+  get policy(): RequireMfa {
+    return this.deps.requireMfa;
+  }
+
+  async status(ctx: Ctx): Promise<MfaStatus> {
+    const user = await this.self(this.deps.db, ctx);
+    return {
+      enabled: user.mfa_secret !== null,
+      enrolling: user.mfa_pending_secret !== null,
+      required: mfaRequiredFor(this.deps.requireMfa, user.roles),
+      recoveryCodesLeft:
+        user.mfa_secret === null ? 0 : await mfaRepo.countRecoveryCodesLeft(this.deps.db, user.id),
+    };
+  }
+
+  /** Starts (or restarts) an enrolment: a new secret, to be confirmed by its first code. */
+  async begin(ctx: Ctx, password: string): Promise<MfaEnrolment> {
+    const user = await this.self(this.deps.db, ctx);
+    if (user.mfa_secret !== null) {
+      throw conflict('a second factor is already set up; disable it first to enrol a new device');
+    }
+    await this.requirePassword(user, password);
+    const secret = newTotpSecret();
+    const uri = totpUri(secret, user.name);
+    await inTransaction(this.deps.db, async (trx) => {
+      await mfaRepo.setPendingSecret(trx, user.id, secret);
+      await this.deps.audit.record(trx, ctx, {
+        action: 'user.mfa.enrol',
+        objectType: 'user',
+        objectId: user.id,
+        summary: { name: user.name },
+      });
+    });
+    return { secret, uri, qrSvg: await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M' }) };
+  }
+
+  /**
+   * The first valid code turns the enrolment on and returns the recovery codes, once. Other
+   * sessions and every API token, obtained with the password alone, end: from now on a login needs
+   * the code, and a token is issued by someone who presented it.
+   */
+  async confirm(ctx: Ctx, code: string, currentSessionId: string | null): Promise<RecoveryCodes> {
+    try {
+      return await this.confirmInTransaction(ctx, code, currentSessionId);
+    } finally {
+      this.deps.tokens?.invalidate();
+    }
+  }
+
+  private confirmInTransaction(ctx: Ctx, code: string, currentSessionId: string | null) {
+    return inTransaction(this.deps.db, async (trx): Promise<RecoveryCodes> => {
+      const user = await this.self(trx, ctx, true);
+      if (user.mfa_pending_secret === null) {
+        throw conflict(
+          user.mfa_secret === null
+            ? 'no enrolment was started: start one first (POST /api/v1/me/mfa)'
+            : 'a second factor is already set up',
+        );
+      }
+      const now = this.deps.clock.now();
+      const step = acceptedStep(user.mfa_pending_secret, code, now, null);
+      if (step === null) {
+        throw invalidInput('that code is not right: enter the 6 digits your app shows now', [
+          { field: 'body/code', message: 'is not the current code; check the time on your device' },
+        ]);
+      }
+      await mfaRepo.enableMfa(trx, user.id, user.mfa_pending_secret, step, now);
+      const recoveryCodes = newRecoveryCodes();
+      await mfaRepo.replaceRecoveryCodes(trx, user.id, recoveryCodes.map(recoveryCodeHash), now);
+      const ended = await repo.revokeUserSessions(trx, user.id, now, currentSessionId ?? undefined);
+      const tokensRevoked = await repo.revokeUserTokens(trx, user.id, now);
+      await this.deps.audit.record(trx, ctx, {
+        action: 'user.mfa.enable',
+        objectType: 'user',
+        objectId: user.id,
+        summary: {
+          name: user.name,
+          recoveryCodes: recoveryCodes.length,
+          sessionsEnded: ended,
+          tokensRevoked,
+        },
+      });
+      return { recoveryCodes };
+    });
+  }
+
+  async disable(ctx: Ctx, code: string): Promise<MfaStatus> {
+    try {
+      await this.disableInTransaction(ctx, code);
+    } finally {
+      this.deps.tokens?.invalidate();
+    }
+    return this.status(ctx);
+  }
+
+  private async disableInTransaction(ctx: Ctx, code: string) {
+    await inTransaction(this.deps.db, async (trx) => {
+      const user = await this.self(trx, ctx, true);
+      if (user.mfa_secret === null) throw conflict('there is no second factor to disable');
+      if (mfaRequiredFor(this.deps.requireMfa, user.roles)) {
+        throw conflict('this node requires a second factor for admins (VYTIS_REQUIRE_MFA=admins)');
+      }
+      const check = await this.check(trx, user, code);
+      if (!check.ok) throw wrongCode(check.reason);
+      await mfaRepo.disableMfa(trx, user.id);
+      await this.deps.audit.record(trx, ctx, {
+        action: 'user.mfa.disable',
+        objectType: 'user',
+        objectId: user.id,
+        summary: { name: user.name, with: check.method },
+      });
+    });
+  }
+
+  /**
+   * Checks a code against the user's second factor inside the caller's transaction, using it up:
+   * a TOTP code's time step or a recovery code is accepted once.
+   */
+  async check(trx: Tx, user: UserRow, code: string): Promise<SecondFactorCheck> {
+    if (user.mfa_secret === null) return { ok: false, reason: 'no second factor is set up' };
+    const now = this.deps.clock.now();
+    if (isTotpCode(code)) {
+      const step = acceptedStep(user.mfa_secret, code, now, null);
+      if (step === null) return { ok: false, reason: 'wrong code' };
+      if (!(await mfaRepo.claimStep(trx, user.id, step))) {
+        return { ok: false, reason: 'this code was used already; wait for the next one' };
+      }
+      return { ok: true, method: 'totp' };
+    }
+    const used = await mfaRepo.useRecoveryCode(trx, user.id, recoveryCodeHash(code), now);
+    return used ? { ok: true, method: 'recovery' } : { ok: false, reason: 'wrong code' };
+  }
+
+  private async self(db: Kysely<Database> | Tx, ctx: Ctx, lock = false): Promise<UserRow> {
+    const id = ctx.actor.id;
+    const user = id ? await (lock ? repo.lockUserById(db, id) : repo.findUserById(db, id)) : undefined;
+    if (!user) throw invalidInput('a second factor belongs to a user; the local operator has none');
+    return user;
+  }
+
+  private async requirePassword(user: UserRow, password: string) {
+    if (user.password_hash === null || !(await verifyPassword(password, user.password_hash))) {
+      throw new AppError('forbidden', 'that is not your current password', [
+        { field: 'body/password', message: 'is not your current password' },
+      ]);
+    }
+  }
+}
+
+export const wrongCode = (reason: string) =>
+  new AppError('forbidden', `the code was not accepted: ${reason}`, [
+    { field: 'body/code', message: reason },
+  ]);
