@@ -72,3 +72,15 @@ export async function custodyOf(db: Executor, evidenceId: string) {
     .orderBy('id')
     .execute();
 }
+
+/** Which of `ids` are items (committed evidence rows). */
+export async function recordedAmong(db: Executor, ids: string[]) {
+  const recorded = new Set<string>();
+  // In batches: a statement takes a bounded number of parameters.
+  for (let start = 0; start < ids.length; start += 1000) {
+    const batch = ids.slice(start, start + 1000);
+    const rows = await db.selectFrom('evidence').select('id').where('id', 'in', batch).execute();
+    for (const row of rows) recorded.add(row.id);
+  }
+  return recorded;
+}

@@ -110,8 +110,11 @@ export const evidenceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
         summary: 'Download the file (recorded in the chain of custody and audited first)',
         description:
           'Sent as an attachment with its stored content type, never rendered: `x-content-type-options: nosniff` ' +
-          'and `content-security-policy: sandbox`. `etag` and `digest` carry its SHA-256; a file that no longer ' +
-          'matches it is cut off rather than delivered whole.',
+          'and `content-security-policy: sandbox`. `etag` and `digest` carry its SHA-256. Content that no longer ' +
+          'matches it (changed or missing in the store) is refused with 409 `integrity_failed` before a byte is ' +
+          'sent, and audited; content that changes while it is sent is cut off rather than delivered whole. ' +
+          'On PostgreSQL, an item stored before the node kept evidence in its database whose file is on another ' +
+          'process is refused with 503 `unavailable` until a download through that process takes it in.',
         params: CaseItemParamsSchema,
         response: {
           200: {

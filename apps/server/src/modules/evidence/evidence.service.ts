@@ -11,18 +11,22 @@ import { inTransaction } from '../../platform/db/transaction.ts';
 import { CaseAccess } from '../cases/case-access.ts';
 import type { CasesService } from '../cases/cases.service.ts';
 import * as repo from './evidence.repository.ts';
-import { EvidenceStore, IntegrityError, tooLarge } from './evidence.storage.ts';
+import { type EvidenceStorage, IntegrityError, tooLarge } from './evidence.storage.ts';
 
 export interface EvidenceDeps {
   db: Kysely<Database>;
   clock: Clock;
   audit: AuditService;
   cases: CasesService;
-  /** Where evidence files are kept. */
-  dir: string;
+  /** Where evidence content is kept: files, or the database (see evidence.stores.ts). */
+  storage: EvidenceStorage;
   /** The largest file accepted. */
   maxBytes: number;
 }
+
+/** An upload still unfinished after this long was abandoned (its process died mid-way). */
+const ABANDONED_AFTER_MS = 24 * 3_600_000;
+const SWEEP_EVERY_MS = 3_600_000;
 
 export interface UploadInput {
   /** As the uploader named it: metadata only, never a path. */
@@ -50,10 +54,11 @@ const DEFAULT_MEDIA_TYPE = 'application/octet-stream';
  * written in one transaction with the change it records.
  */
 export class EvidenceService {
-  private readonly store: EvidenceStore;
+  private readonly store: EvidenceStorage;
+  private nextSweepAt = 0;
 
   constructor(readonly deps: EvidenceDeps) {
-    this.store = new EvidenceStore(deps.dir, deps.maxBytes);
+    this.store = deps.storage;
   }
 
   async list(ctx: Ctx, caseId: string) {
@@ -82,9 +87,9 @@ export class EvidenceService {
     if (input.declaredSize !== undefined && input.declaredSize > this.deps.maxBytes) {
       throw tooLarge(this.deps.maxBytes);
     }
-    const incoming = await this.store.receive(source);
+    await this.sweepIfDue();
     const id = crypto.randomUUID();
-    let placed = false;
+    const incoming = await this.store.receive(id, source);
     try {
       return await inTransaction(this.deps.db, async (trx) => {
         const { row, access } = await this.deps.cases.lockForWork(trx, ctx, caseId);
@@ -115,22 +120,32 @@ export class EvidenceService {
           sha256: incoming.sha256,
           note: input.note ?? '',
         });
-        await this.deps.cases.touch(trx, caseId);
+        await this.deps.cases.touch(trx, caseId, tlp);
         await this.deps.cases.record(trx, ctx, caseId, tlp, 'evidence.upload', {
           evidenceId: id,
           sha256: incoming.sha256,
           size: incoming.size,
           tlp,
         });
-        // Last, so a failed write above leaves only the temporary file, removed below.
-        await this.store.place(incoming, id);
-        placed = true;
+        // Last, so a failed write above leaves only received content, removed below.
+        await this.store.place(trx, incoming);
         return presentEvidence(evidence, [custody]);
       });
     } catch (error) {
-      await (placed ? this.store.remove(id) : this.store.discard(incoming)).catch(() => {});
+      await this.discardUnrecorded(id);
       throw error;
     }
+  }
+
+  /**
+   * After a failed recording transaction, removes the received content — but only once the database
+   * says no row was committed: a commit can be applied with its acknowledgement lost, and the item
+   * then stands and must keep its content. When that cannot be asked, the content stays for the
+   * sweeper, which removes it only when no row has appeared.
+   */
+  private async discardUnrecorded(id: string) {
+    const recorded = await repo.recordedAmong(this.deps.db, [id]).catch(() => null);
+    if (recorded && !recorded.has(id)) await this.store.remove(id).catch(() => {});
   }
 
   /**
@@ -178,6 +193,19 @@ export class EvidenceService {
     }
   }
 
+  /**
+   * Content of uploads whose process died mid-way is never placed: delete it now and then. Any
+   * upload may do it, so it also happens on a node whose processes come and go.
+   */
+  private async sweepIfDue() {
+    const now = this.deps.clock.now().getTime();
+    if (now < this.nextSweepAt) return;
+    this.nextSweepAt = now + SWEEP_EVERY_MS;
+    await this.store
+      .sweepAbandoned(new Date(now - ABANDONED_AFTER_MS), (ids) => repo.recordedAmong(this.deps.db, ids))
+      .catch(() => {});
+  }
+
   private async auditIntegrity(ctx: Ctx, caseId: string, error: IntegrityError) {
     await inTransaction(this.deps.db, (trx) =>
       this.deps.audit.record(trx, ctx, {
@@ -192,8 +220,8 @@ export class EvidenceService {
   /** Hands custody of an item to someone else: for those who work on the case. */
   async transfer(ctx: Ctx, caseId: string, id: string, input: EvidenceTransfer): Promise<Evidence> {
     const custodian = input.custodian.trim();
-    const problem =
-      custodian === '' ? 'is blank' : /\p{Cc}/u.test(custodian) ? 'contains a control character' : null;
+    // A name is shown in custody records and exports: the same rules as a file name, bar separators.
+    const problem = nameProblem(custodian);
     if (problem) {
       throw invalidInput(`the new custodian ${problem}`, [{ field: 'body/custodian', message: problem }]);
     }
@@ -217,7 +245,7 @@ export class EvidenceService {
         sha256: current.sha256,
         note: input.note ?? '',
       });
-      await this.deps.cases.touch(trx, caseId);
+      await this.deps.cases.touch(trx, caseId, current.tlp);
       await this.deps.cases.record(trx, ctx, caseId, current.tlp, 'evidence.transfer', {
         evidenceId: id,
         from: current.custodian,
@@ -236,9 +264,14 @@ const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/u;
  * `.` or `..`, no control characters, nothing that disguises what it says.
  */
 export function filenameProblem(name: string): string | null {
-  if (name.trim() === '') return 'is blank';
   if (name === '.' || name === '..') return 'is not a file name';
   if (/[/\\]/.test(name)) return 'contains a path separator (/ or \\)';
+  return nameProblem(name);
+}
+
+/** A name shown to people: any script, but nothing invisible that changes how it reads. */
+function nameProblem(name: string): string | null {
+  if (name.trim() === '') return 'is blank';
   if (/\p{Cc}/u.test(name)) return 'contains a control character';
   if (BIDI_CONTROLS.test(name)) return 'contains a bidirectional control character';
   if (!name.isWellFormed()) return 'contains an unpaired surrogate';

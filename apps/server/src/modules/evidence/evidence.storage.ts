@@ -1,143 +1,70 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { pipeline, type Readable, Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { AppError } from '../../errors.ts';
+import type { Tx } from '../../platform/db/transaction.ts';
 
-/** A file received in full and hashed, not yet placed under its evidence id. */
-export interface Incoming {
-  tempPath: string;
+/** A file received in full and hashed under its evidence id, not yet the content of a recorded item. */
+export interface Received {
+  id: string;
   sha256: string;
   size: number;
 }
 
-/** An opened stored file whose size matched its record; stream it once, or close it. */
+/** Stored content whose size matched its record and whose digest did; stream it once, or close it. */
 export interface Opened {
   stream(): Readable;
   close(): Promise<void>;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const TEMP_PREFIX = '.incoming-';
-
 /**
- * The evidence files on disk: one file per item, named by the item's id and nothing else (never
- * by anything a user sent). A file is received under a temporary name in the same directory, hashed
- * and counted as it arrives, flushed to disk, and only then renamed into place.
+ * Where evidence content lives. The evidence row is the record; the store keeps the bytes under
+ * the row's id. An upload is `receive` (outside any transaction, so no lock is held while a file
+ * arrives), then `place` inside the transaction that writes the row; on a failure the caller
+ * calls `remove` once it has seen that no row was committed (a failed commit may have been applied
+ * with only its acknowledgement lost), so content exists only for committed rows. Whatever a crash
+ * or an unanswerable failure leaves behind is deleted later by `sweepAbandoned`.
  */
-export class EvidenceStore {
-  constructor(
-    private readonly dir: string,
-    private readonly maxBytes: number,
-  ) {}
-
+export interface EvidenceStorage {
   /**
-   * Reads `source` to a temporary file while hashing it. Past `maxBytes` it stops, removes what it
-   * wrote and throws `payload_too_large`. It never destroys `source` (for an HTTP request that would
-   * cut the connection before the refusal is sent); the caller closes the connection instead.
+   * Reads `source` while hashing and counting it. Past the limit it stops, keeps nothing and throws
+   * `payload_too_large`. It never destroys `source` (for an HTTP request that would cut the
+   * connection before the refusal is sent); the caller closes the connection instead.
    */
-  async receive(source: Readable): Promise<Incoming> {
-    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const tempPath = path.join(this.dir, `${TEMP_PREFIX}${crypto.randomUUID()}`);
-    const handle = await fs.open(tempPath, 'wx', 0o600);
-    const hash = crypto.createHash('sha256');
-    let size = 0;
-    let reading = true;
-    try {
-      for await (const chunk of source.iterator({ destroyOnReturn: false })) {
-        reading = false;
-        const bytes: Buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        size += bytes.length;
-        if (size > this.maxBytes) throw tooLarge(this.maxBytes);
-        hash.update(bytes);
-        for (let offset = 0; offset < bytes.length; ) {
-          offset += (await handle.write(bytes, offset)).bytesWritten;
-        }
-        reading = true;
-      }
-      reading = false;
-      await handle.sync();
-      await handle.close();
-    } catch (error) {
-      await handle.close().catch(() => {});
-      await fs.rm(tempPath, { force: true });
-      if (error instanceof AppError) throw error;
-      if (reading) throw new AppError('invalid_input', 'the upload was cut off before the file ended');
-      throw storeError(error);
-    }
-    return { tempPath, sha256: hash.digest('hex'), size };
-  }
-
-  /** Gives a received file its evidence id. */
-  async place(incoming: Incoming, id: string) {
-    await fs.rename(incoming.tempPath, this.pathOf(id));
-    await syncDirectory(this.dir);
-  }
-
-  /** Forgets a received file that was never placed. */
-  async discard(incoming: Incoming) {
-    await fs.rm(incoming.tempPath, { force: true });
-  }
-
-  async remove(id: string) {
-    await fs.rm(this.pathOf(id), { force: true });
-  }
-
+  receive(id: string, source: Readable): Promise<Received>;
+  /** Makes received content the item's, in the transaction that records the item. */
+  place(trx: Tx, received: Received): Promise<void>;
+  /** Deletes whatever is kept under `id`, received or placed. */
+  remove(id: string): Promise<void>;
   /**
-   * Opens the file of an item and checks it against its record — size, then SHA-256 — before
-   * anything is handed out; a missing or changed file is an `IntegrityError`. The stream it then
-   * gives hashes again and holds back its last piece until the digest matches, so a file changed
-   * even while it is being sent is never delivered whole (the client sees a cut-off download).
+   * Checks the stored content against its record — size, then SHA-256 — before anything is handed
+   * out: missing or changed content is an `IntegrityError`. The stream it then gives hashes again
+   * and holds back its last piece until the digest matches, so content changed even while it is
+   * being sent is never delivered whole (the client sees a cut-off download).
    */
-  async open(id: string, expected: { size: number; sha256: string }): Promise<Opened> {
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(this.pathOf(id), 'r');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new IntegrityError(id, 'its file is missing from the evidence store');
-      }
-      throw storeError(error);
-    }
-    try {
-      const { size } = await handle.stat();
-      if (size !== expected.size) {
-        throw new IntegrityError(id, `its file is ${size} bytes on disk but ${expected.size} were recorded`);
-      }
-      if ((await hashOf(handle, size)) !== expected.sha256) {
-        throw new IntegrityError(id, 'its file no longer matches its recorded SHA-256');
-      }
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-    let streamed = false;
-    return {
-      stream: () => {
-        streamed = true;
-        const verified = verifying(id, expected.sha256);
-        pipeline(handle.createReadStream({ start: 0, autoClose: true }), verified, () => {});
-        return verified;
-      },
-      close: async () => {
-        if (!streamed) await handle.close();
-      },
-    };
-  }
-
-  private pathOf(id: string) {
-    if (!UUID.test(id)) throw new Error(`not an evidence id: ${id}`);
-    return path.join(this.dir, id);
-  }
+  open(id: string, expected: { size: number; sha256: string }): Promise<Opened>;
+  /**
+   * Deletes content last written before `startedBefore` that belongs to no item: uploads whose
+   * process died mid-way, or whose recording transaction failed when the store could not be told.
+   * `recordedAmong` says which of some ids have an evidence row.
+   */
+  sweepAbandoned(
+    startedBefore: Date,
+    recordedAmong: (ids: string[]) => Promise<Set<string>>,
+  ): Promise<number>;
 }
 
-/** A stored file that does not match its record: it is not served. */
+/** Stored content that does not match its record: it is not served, and the refusal says why. */
 export class IntegrityError extends AppError {
   constructor(
     readonly evidenceId: string,
     readonly reason: string,
   ) {
-    super('internal', `evidence ${evidenceId} is not served: ${reason}`);
+    super(
+      'integrity_failed',
+      `evidence ${evidenceId} is not served: ${reason}. The record and its chain of custody stand; ` +
+        'the failure is in the audit log, for the node’s operators to restore the content from a backup',
+      { evidenceId, reason },
+    );
   }
 }
 
@@ -146,7 +73,39 @@ export const tooLarge = (maxBytes: number) =>
     maxBytes,
   });
 
-function verifying(id: string, sha256: string) {
+export const cutOff = () => new AppError('invalid_input', 'the upload was cut off before the file ended');
+
+/**
+ * Reads an upload piece by piece into `write`, hashing and counting as it goes. Errors of the
+ * source (the client went away) become `invalid_input`; errors of `write` pass through as thrown.
+ */
+export async function consumeUpload(
+  source: Readable,
+  maxBytes: number,
+  write: (bytes: Buffer) => Promise<void>,
+): Promise<{ sha256: string; size: number }> {
+  const hash = crypto.createHash('sha256');
+  let size = 0;
+  let reading = true;
+  try {
+    for await (const chunk of source.iterator({ destroyOnReturn: false })) {
+      reading = false;
+      const bytes: Buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += bytes.length;
+      if (size > maxBytes) throw tooLarge(maxBytes);
+      hash.update(bytes);
+      await write(bytes);
+      reading = true;
+    }
+  } catch (error) {
+    if (error instanceof AppError || !reading) throw error;
+    throw cutOff();
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+/** Passes content through, holding back its last piece until the whole matches `sha256`. */
+export function verifying(id: string, sha256: string) {
   const hash = crypto.createHash('sha256');
   let held: Buffer | null = null;
   return new Transform({
@@ -158,7 +117,9 @@ function verifying(id: string, sha256: string) {
     },
     flush(done) {
       if (hash.digest('hex') !== sha256) {
-        done(new Error(`the file of evidence ${id} no longer matches its sha256; the download was cut off`));
+        done(
+          new Error(`the content of evidence ${id} no longer matches its sha256; the download was cut off`),
+        );
         return;
       }
       done(null, held);
@@ -166,30 +127,9 @@ function verifying(id: string, sha256: string) {
   });
 }
 
-async function hashOf(handle: fs.FileHandle, size: number) {
-  const hash = crypto.createHash('sha256');
-  const buffer = Buffer.allocUnsafe(64 * 1024);
-  for (let position = 0; position < size; ) {
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-    if (bytesRead === 0) break;
-    hash.update(buffer.subarray(0, bytesRead));
-    position += bytesRead;
-  }
-  return hash.digest('hex');
-}
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-function storeError(error: unknown) {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new AppError('unavailable', 'the evidence store is full; nothing was stored');
-  }
-  return error;
-}
-
-async function syncDirectory(dir: string) {
-  // So the rename survives a crash; not every platform can open a directory for this.
-  const handle = await fs.open(dir, 'r').catch(() => null);
-  if (!handle) return;
-  await handle.sync().catch(() => {});
-  await handle.close();
+export function requireEvidenceId(id: string) {
+  if (!UUID.test(id)) throw new Error(`not an evidence id: ${id}`);
+  return id;
 }
