@@ -74,6 +74,10 @@ export const CaseSharesSchema = Type.Object({
   ),
   recipients: Type.Array(PersonSchema),
   version: Type.Integer(),
+  can: Type.Object(
+    { change: Type.Boolean({ description: "narrow or relax the case's label and audiences" }) },
+    { description: 'what the caller may do to this sharing (the server enforces the same rule)' },
+  ),
 });
 export type CaseShares = Static<typeof CaseSharesSchema>;
 
@@ -83,7 +87,7 @@ export const SharesUpdateSchema = Type.Object(
     additionalProperties: false,
     minProperties: 1,
     description:
-      'Replaces the label and audiences given. Anyone who works on the case may narrow; only the owner party may relax (a lower label, more parties, groups or people).',
+      "Replaces the label and audiences given: for the owner party's workers only, narrowing or relaxing. A party the case is shared with narrows only its own items.",
   },
 );
 export type SharesUpdate = Static<typeof SharesUpdateSchema>;

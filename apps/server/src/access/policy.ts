@@ -176,7 +176,10 @@ const orAll = (parts: RawBuilder<SqlBool>[]) =>
  * AMBER and AMBER+STRICT: the owner and the parties it is shared with, directly or through a
  * sharing group (AMBER+STRICT differs in what may be passed on: see `passableOnward`). RED: nobody
  * by party — only the people named on the case and whoever created it. Named people read every label.
- * Roles never widen this: an admin reads what their party and name allow.
+ * Whatever the label, the PoCs and coordinators of the party the object came from (`origin`: the
+ * case's owner, an item's originating party) read it: a narrowing limits who else reads an object,
+ * never takes it from its own party, which can then always relax it again. Beyond that, roles never
+ * widen this: an admin reads what their party and name allow.
  */
 function labelAllows(
   viewer: CaseViewer,
@@ -184,6 +187,7 @@ function labelAllows(
   caseId: string,
   owner: string,
   creators: string[],
+  origin: string,
 ): RawBuilder<SqlBool> {
   const { party, id } = viewer.actor;
   const own = party ? sql<SqlBool>`${sql.ref(owner)} = ${party}` : FALSE;
@@ -204,11 +208,17 @@ function labelAllows(
         where s.party_code = ${party} and s.effective_from <= ${viewer.day}::date
         order by s.effective_from desc limit 1) is true`
     : FALSE;
+  const originStaff =
+    party && hasRole(viewer.actor, ...ORIGIN_STAFF) ? sql<SqlBool>`${sql.ref(origin)} = ${party}` : FALSE;
   return sql<SqlBool>`(${tlp} = 'clear'
     or (${tlp} = 'green' and (${community} or ${own} or ${shared}))
     or (${tlp} in ('amber', 'amber+strict') and (${own} or ${shared}))
-    or ${named})`;
+    or ${named}
+    or ${originStaff})`;
 }
+
+/** Those of a party who always read what their party originated, however it was narrowed. */
+export const ORIGIN_STAFF = ['poc', 'coordinator'] as const;
 
 /** Local operators (the CLI, the node itself) work on the database directly and see everything. */
 const seesAll = (viewer: CaseViewer) =>
@@ -221,9 +231,14 @@ export function casesVisibleTo(viewer: CaseViewer) {
   return (_eb: ExpressionBuilder<Database, 'cases'>): Expression<SqlBool> => {
     if (seesAll(viewer)) return sql<SqlBool>`true`;
     if (nobody(viewer)) return FALSE;
-    return labelAllows(viewer, sql.ref('cases.tlp'), 'cases.id', 'cases.owner_party', [
-      'cases.created_by_id',
-    ]);
+    return labelAllows(
+      viewer,
+      sql.ref('cases.tlp'),
+      'cases.id',
+      'cases.owner_party',
+      ['cases.created_by_id'],
+      'cases.owner_party',
+    );
   };
 }
 
@@ -239,7 +254,14 @@ export function caseItemsVisibleTo(viewer: CaseViewer, item: 'observables' | 'ca
     if (nobody(viewer)) return FALSE;
     return eb.and([
       casesVisibleTo(viewer)(eb),
-      labelAllows(viewer, sql.ref(`${item}.tlp`), 'cases.id', 'cases.owner_party', [`${item}.created_by_id`]),
+      labelAllows(
+        viewer,
+        sql.ref(`${item}.tlp`),
+        'cases.id',
+        'cases.owner_party',
+        [`${item}.created_by_id`],
+        `${item}.origin_party`,
+      ),
     ]);
   };
 }
@@ -262,7 +284,12 @@ export function passableOnward(viewer: CaseViewer, item: 'observables') {
   };
 }
 
-/** Events about a case: seen by who sees the case and, for an item's event, the item's label. */
+/**
+ * Events about a case: seen by who sees the case and, for an item's event, by the item's own
+ * audience — its label, its creator and its originating party, stored with the event — exactly as
+ * `caseItemsVisibleTo` judges the item itself (not by the case's creator, who may not read an item
+ * someone else narrowed).
+ */
 export function caseEventsVisibleTo(viewer: CaseViewer) {
   return (eb: ExpressionBuilder<Database, 'cases' | 'notifications'>): Expression<SqlBool> => {
     if (seesAll(viewer)) return sql<SqlBool>`true`;
@@ -274,7 +301,8 @@ export function caseEventsVisibleTo(viewer: CaseViewer) {
         sql.ref('notifications.tlp'),
         'cases.id',
         'cases.owner_party',
-        ['cases.created_by_id'],
+        ['notifications.item_created_by_id'],
+        'notifications.item_origin_party',
       )})`,
     ]);
   };

@@ -715,8 +715,8 @@ function Sharing({ caseId }: { caseId: string }) {
     <Card withBorder>
       <Stack>
         <Text size="sm">
-          Owner: <b>{s.ownerParty}</b>. Anyone who works on the case may narrow the label; only {s.ownerParty}{' '}
-          may relax it or widen the audience.
+          Owner: <b>{s.ownerParty}</b>. Only {s.ownerParty} changes the label and who the case is shared with;
+          a party it is shared with may narrow only the items it added itself.
         </Text>
         <Group align="flex-end">
           <Select
@@ -734,7 +734,7 @@ function Sharing({ caseId }: { caseId: string }) {
             searchable
             w={420}
           />
-          <Button onClick={() => save.mutate()} disabled={!draft} loading={save.isPending}>
+          <Button onClick={() => save.mutate()} disabled={!draft || !s.can.change} loading={save.isPending}>
             Save sharing
           </Button>
         </Group>

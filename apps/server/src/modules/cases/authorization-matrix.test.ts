@@ -15,7 +15,10 @@ import { json, onPostgres, startTestNode, type TestNode, type TestUser } from '.
  *
  * Fixture: ten cases opened by one LT analyst (each label × shared with EE or not), each with a
  * task, a timeline entry and an observable, note and evidence item of its own label, of every
- * stricter label and of CLEAR; and every signed-in principal's own CLEAR case holding all the probe
+ * stricter label and of CLEAR, and in those shared with EE that EE sees, an observable and a note EE
+ * added at the case's label and at RED; principals include the PoCs of LT and EE (issue 16: they
+ * read what their own party originated, whatever its label); and every signed-in principal's own
+ * CLEAR case holding all the probe
  * values, from which correlations are asked. Routes: GET /cases (listed, counts, total, filtered
  * totals), /cases/:id (+ counts), …/shares, …/tasks, …/notes, …/timeline, …/observables (+ total),
  * …/observables/:itemId, …/correlations (of the item, and from the viewer's own case),
@@ -52,6 +55,8 @@ interface Who {
   /** null: nobody signed in. */
   party: Party | null;
   userId: string | null;
+  /** A PoC or coordinator: reads whatever their own party originated (issue 16, item 3). */
+  originStaff?: boolean;
 }
 
 interface CaseFacts {
@@ -68,11 +73,14 @@ interface CaseFacts {
  *   GREEN: the community, the owner party, and the parties the case is shared with.
  *   AMBER, AMBER+STRICT: the owner party and the parties it is shared with — nobody else.
  *   RED: only named people — here, the person who created the case and its items.
- * The creator, being named, reads whatever they created.
+ * The creator, being named, reads whatever they created. And whatever the label, the PoCs and
+ * coordinators of the party an object came from (the case's owner; an item's adder's party) read
+ * it, so no narrowing takes it from that party (issue 16, item 3).
  */
-function mayRead(who: Who, label: Label, c: CaseFacts): boolean {
+function mayRead(who: Who, label: Label, c: CaseFacts, author: Author = caseAuthor(c)): boolean {
   if (who.userId === null) return false;
-  const isCreator = who.userId === c.creatorId;
+  if (who.originStaff && who.party === author.origin) return true;
+  const isCreator = who.userId === author.creatorId;
   const ownerParty = who.party === c.ownerParty;
   const sharedParty = who.party !== null && c.sharedWith.includes(who.party);
   const community = who.party !== null && inCommunity(who.party);
@@ -89,19 +97,30 @@ function mayRead(who: Who, label: Label, c: CaseFacts): boolean {
   }
 }
 
+/** Who made an object: the person, and the party it came from. */
+interface Author {
+  creatorId: string;
+  origin: Party;
+}
+const caseAuthor = (c: CaseFacts): Author => ({ creatorId: c.creatorId, origin: c.ownerParty });
+
 const oracle = {
   /** The case itself: by its own label. */
   seesCase: (who: Who, c: CaseFacts) => mayRead(who, c.label, c),
-  /** An item (observable, note, evidence): only inside a case the viewer sees, and by its own label. */
-  seesItem: (who: Who, c: CaseFacts, item: Label) => mayRead(who, c.label, c) && mayRead(who, item, c),
+  /**
+   * An item (observable, note, evidence): only inside a case the viewer sees, and by its own label
+   * and its own author — not the case's (issue 16, item 2).
+   */
+  seesItem: (who: Who, c: CaseFacts, item: ProbeItem) =>
+    mayRead(who, c.label, c) && mayRead(who, item.label, c, item.author),
   /**
    * Exports carry what may be passed on: nothing that is RED, and nothing AMBER+STRICT except for
    * the owner party's own people (the parties it was shared with may not pass it on) — whether the
    * label is the item's or its case's.
    */
-  exports: (who: Who, c: CaseFacts, item: Label) =>
+  exports: (who: Who, c: CaseFacts, item: ProbeItem) =>
     oracle.seesItem(who, c, item) &&
-    [item, c.label].every(
+    [item.label, c.label].every(
       (label) => label !== 'red' && (label !== 'amber+strict' || who.party === c.ownerParty),
     ),
 };
@@ -131,7 +150,8 @@ interface Probe {
   principal: string;
   caseLabel: Label | '-';
   shared: boolean | '-';
-  item: Label | '-';
+  /** The item's label, and who added it when that was not the case's creator. */
+  item: string;
   expected: Outcome;
   got: Outcome;
 }
@@ -160,6 +180,7 @@ interface Principal extends Who {
 
 interface ProbeItem {
   label: Label;
+  author: Author;
   id: string;
   /** The observable's value (unique in the whole fixture) or the note's body marker. */
   value: string;
@@ -229,20 +250,29 @@ describe('authorization matrix: every read route × principal × TLP × shared',
 
   before(async () => {
     node = await startTestNode();
-    const made: [string, Party | null, string][] = [
-      ['owner analyst (LT, creator)', 'LT', 'lt.owner'],
-      ['owner-party analyst (LT)', 'LT', 'lt.colleague'],
-      ['shared-party analyst (EE)', 'EE', 'ee.analyst'],
-      ['community member analyst (PL)', 'PL', 'pl.analyst'],
-      ['observer analyst (FI)', 'FI', 'fi.analyst'],
-      ['EU institution analyst (EU)', 'EU', 'eu.analyst'],
-      ['partner analyst (UA)', 'UA', 'ua.analyst'],
-      ['external analyst (DE)', 'DE', 'de.analyst'],
-      ['anonymous', null, ''],
+    const made: [string, Party | null, string, 'analyst' | 'poc'][] = [
+      ['owner analyst (LT, creator)', 'LT', 'lt.owner', 'analyst'],
+      ['owner-party analyst (LT)', 'LT', 'lt.colleague', 'analyst'],
+      ['owner-party PoC (LT)', 'LT', 'lt.poc', 'poc'],
+      ['shared-party PoC (EE)', 'EE', 'ee.poc', 'poc'],
+      ['shared-party analyst (EE)', 'EE', 'ee.analyst', 'analyst'],
+      ['community member analyst (PL)', 'PL', 'pl.analyst', 'analyst'],
+      ['observer analyst (FI)', 'FI', 'fi.analyst', 'analyst'],
+      ['EU institution analyst (EU)', 'EU', 'eu.analyst', 'analyst'],
+      ['partner analyst (UA)', 'UA', 'ua.analyst', 'analyst'],
+      ['external analyst (DE)', 'DE', 'de.analyst', 'analyst'],
+      ['anonymous', null, '', 'analyst'],
     ];
-    for (const [key, party, name] of made) {
-      const user = party ? await node.user(name, party, ['analyst']) : null;
-      principals.push({ key, party, user, userId: user?.id ?? null, own: null });
+    for (const [key, party, name, role] of made) {
+      const user = party ? await node.user(name, party, [role]) : null;
+      principals.push({
+        key,
+        party,
+        user,
+        userId: user?.id ?? null,
+        originStaff: role === 'poc',
+        own: null,
+      });
     }
     owner = principals[0]!.user!;
 
@@ -293,8 +323,10 @@ describe('authorization matrix: every read route × principal × TLP × shared',
             tlp: item,
           });
           assert.equal(o.tlp, item);
+          const author = caseAuthor(probe);
           probe.observables.push({
             label: item,
+            author,
             id: o.id,
             value,
             eventSeq: await eventOf(c.id, 'observable.create'),
@@ -303,6 +335,7 @@ describe('authorization matrix: every read route × principal × TLP × shared',
           const n = await send(owner, 'POST', `/cases/${c.id}/notes`, { body, tlp: item });
           probe.notes.push({
             label: item,
+            author,
             id: n.id,
             value: body,
             eventSeq: await eventOf(c.id, 'case.note.create'),
@@ -317,10 +350,41 @@ describe('authorization matrix: every read route × principal × TLP × shared',
           assert.equal(json(res).tlp, item);
           probe.evidence.push({
             label: item,
+            author,
             id: json(res).id,
             value,
             eventSeq: await eventOf(c.id, 'evidence.upload'),
           });
+        }
+        if (shared && label !== 'red') {
+          // The party it is shared with adds its own items, at the case's label and at RED: they
+          // are judged by their own author, not the case's creator (issue 16, item 2).
+          const partner = principals.find((p) => p.key === 'shared-party analyst (EE)')!;
+          const author: Author = { creatorId: partner.userId!, origin: 'EE' };
+          for (const item of new Set<Label>([label, 'red'])) {
+            const value = `mx-${slug(label)}-shared-by-ee-${slug(item)}.example`;
+            const o = await send(partner.user!, 'POST', `/cases/${c.id}/observables`, {
+              type: 'domain',
+              value,
+              tlp: item,
+            });
+            probe.observables.push({
+              label: item,
+              author,
+              id: o.id,
+              value,
+              eventSeq: await eventOf(c.id, 'observable.create'),
+            });
+            const body = `note ${value}`;
+            const n = await send(partner.user!, 'POST', `/cases/${c.id}/notes`, { body, tlp: item });
+            probe.notes.push({
+              label: item,
+              author,
+              id: n.id,
+              value: body,
+              eventSeq: await eventOf(c.id, 'case.note.create'),
+            });
+          }
         }
         cases.push(probe);
         allCases.push(probe);
@@ -370,7 +434,7 @@ describe('authorization matrix: every read route × principal × TLP × shared',
       route: string,
       p: Principal,
       c: ProbeCase | null,
-      item: Label | null,
+      item: ProbeItem | null,
       expected: Outcome,
       got: Outcome,
     ) =>
@@ -379,7 +443,9 @@ describe('authorization matrix: every read route × principal × TLP × shared',
         principal: p.key,
         caseLabel: c?.label ?? '-',
         shared: c?.shared ?? '-',
-        item: item ?? '-',
+        item: item
+          ? `${item.label}${item.author.creatorId === c?.creatorId ? '' : ` added by ${item.author.origin}`}`
+          : '-',
         expected,
         got,
       });
@@ -387,7 +453,7 @@ describe('authorization matrix: every read route × principal × TLP × shared',
     const expect = (p: Principal, allowed: boolean): Outcome =>
       p.user === null ? 'unauthenticated' : allowed ? 'allow' : 'deny';
     const count = (p: Principal, c: ProbeCase, items: ProbeItem[]) =>
-      items.filter((i) => oracle.seesItem(p, c, i.label)).length;
+      items.filter((i) => oracle.seesItem(p, c, i)).length;
 
     const tasks: (() => Promise<void>)[] = [];
     const downloads: (() => Promise<void>)[] = [];
@@ -480,8 +546,8 @@ describe('authorization matrix: every read route × principal × TLP × shared',
               'GET /events (observable.create)',
               p,
               c,
-              o.label,
-              expect(p, oracle.seesItem(p, c, o.label)),
+              o,
+              expect(p, oracle.seesItem(p, c, o)),
               seen(o.eventSeq),
             );
           }
@@ -490,8 +556,8 @@ describe('authorization matrix: every read route × principal × TLP × shared',
               'GET /events (evidence.upload)',
               p,
               c,
-              e.label,
-              expect(p, oracle.seesItem(p, c, e.label)),
+              e,
+              expect(p, oracle.seesItem(p, c, e)),
               seen(e.eventSeq),
             );
           }
@@ -500,8 +566,8 @@ describe('authorization matrix: every read route × principal × TLP × shared',
               'GET /events (case.note.create)',
               p,
               c,
-              n.label,
-              expect(p, oracle.seesItem(p, c, n.label)),
+              n,
+              expect(p, oracle.seesItem(p, c, n)),
               seen(n.eventSeq),
             );
           }
@@ -563,8 +629,8 @@ describe('authorization matrix: every read route × principal × TLP × shared',
               'GET /cases/:id/notes (note listed)',
               p,
               c,
-              n.label,
-              expect(p, oracle.seesItem(p, c, n.label)),
+              n,
+              expect(p, oracle.seesItem(p, c, n)),
               presence(res, () => json(res).items.some((x: any) => x.id === n.id)),
             );
           }
@@ -587,8 +653,8 @@ describe('authorization matrix: every read route × principal × TLP × shared',
               'GET /cases/:id/observables (listed)',
               p,
               c,
-              o.label,
-              expect(p, oracle.seesItem(p, c, o.label)),
+              o,
+              expect(p, oracle.seesItem(p, c, o)),
               presence(res, () => json(res).items.some((x: any) => x.id === o.id)),
             );
           }
@@ -609,8 +675,8 @@ describe('authorization matrix: every read route × principal × TLP × shared',
               'GET /cases/:id/observables/export (row)',
               p,
               c,
-              o.label,
-              expect(p, oracle.exports(p, c, o.label)),
+              o,
+              expect(p, oracle.exports(p, c, o)),
               presence(res, () => values.has(o.value)),
             );
           }
@@ -623,25 +689,18 @@ describe('authorization matrix: every read route × principal × TLP × shared',
               'GET /cases/:id/evidence (listed)',
               p,
               c,
-              e.label,
-              expect(p, oracle.seesItem(p, c, e.label)),
+              e,
+              expect(p, oracle.seesItem(p, c, e)),
               presence(res, () => json(res).items.some((x: any) => x.id === e.id)),
             );
           }
         });
 
         for (const o of c.observables) {
-          const seesItem = oracle.seesItem(p, c, o.label);
+          const seesItem = oracle.seesItem(p, c, o);
           tasks.push(async () => {
             const res = await get(p.user, `/cases/${c.id}/observables/${o.id}`);
-            record(
-              'GET /cases/:id/observables/:itemId',
-              p,
-              c,
-              o.label,
-              expect(p, seesItem),
-              statusOutcome(res),
-            );
+            record('GET /cases/:id/observables/:itemId', p, c, o, expect(p, seesItem), statusOutcome(res));
           });
           tasks.push(async () => {
             const res = await get(p.user, `/cases/${c.id}/observables/${o.id}/correlations`);
@@ -649,7 +708,7 @@ describe('authorization matrix: every read route × principal × TLP × shared',
               'GET /cases/:id/observables/:itemId/correlations',
               p,
               c,
-              o.label,
+              o,
               expect(p, seesItem),
               statusOutcome(res),
             );
@@ -668,7 +727,7 @@ describe('authorization matrix: every read route × principal × TLP × shared',
               'GET …/correlations (from own case)',
               p,
               c,
-              o.label,
+              o,
               expect(p, seesItem),
               presence(res, () => json(res).items.some((x: any) => x.observableId === o.id)),
             );
@@ -679,7 +738,7 @@ describe('authorization matrix: every read route × principal × TLP × shared',
               'GET /indicators/lookup',
               p,
               c,
-              o.label,
+              o,
               expect(p, seesItem),
               presence(res, () => json(res).items.some((x: any) => x.observableId === o.id)),
             );
@@ -687,10 +746,10 @@ describe('authorization matrix: every read route × principal × TLP × shared',
         }
 
         for (const e of c.evidence) {
-          const seesItem = oracle.seesItem(p, c, e.label);
+          const seesItem = oracle.seesItem(p, c, e);
           tasks.push(async () => {
             const res = await get(p.user, `/cases/${c.id}/evidence/${e.id}`);
-            record('GET /cases/:id/evidence/:itemId', p, c, e.label, expect(p, seesItem), statusOutcome(res));
+            record('GET /cases/:id/evidence/:itemId', p, c, e, expect(p, seesItem), statusOutcome(res));
           });
           // A download is a custody step written in a transaction: run those one at a time.
           downloads.push(async () => {
@@ -699,7 +758,7 @@ describe('authorization matrix: every read route × principal × TLP × shared',
               'GET /cases/:id/evidence/:itemId/content',
               p,
               c,
-              e.label,
+              e,
               expect(p, seesItem),
               statusOutcome(res),
             );
@@ -737,7 +796,7 @@ describe('authorization matrix: every read route × principal × TLP × shared',
   });
 
   it('the real event stream carries exactly what the matrix read for the shared party', async () => {
-    const ee = principals.find((p) => p.party === 'EE')!;
+    const ee = principals.find((p) => p.key === 'shared-party analyst (EE)')!;
     const actor = await node.services.identity.authenticateToken(ee.user!.token);
     assert.ok(actor);
     const expected = (await node.services.events.since({ actor, requestId: null }, 0, 100_000)).map(

@@ -22,8 +22,12 @@ const isOperator = (ctx: Ctx) => ctx.actor.type === 'system' && hasRole(ctx.acto
 /**
  * What the actor may do with a case they can see. Everyone who sees it reads it; those who work on
  * it — workers of the owner party or of a party it is shared with, its named people and its
- * assignees — add tasks, notes, observables and evidence, and may narrow its labels; only workers
- * of the owner party (the originating party) change the case itself and relax its labels.
+ * assignees — add tasks, notes, observables and evidence. Only workers of the owner party (the
+ * originating party) change the case itself and its sharing, narrowing or relaxing it. An item's
+ * label is narrowed by workers of the owner party or of the party the item came from (a party it
+ * is shared with narrows only its own contributions), and relaxed only by the party it came from.
+ * A narrowing never takes an object from its own party: the policy lets that party's PoCs and
+ * coordinators read it whatever its label, so they can always relax it again.
  */
 export class CaseAccess {
   private constructor(
@@ -59,13 +63,25 @@ export class CaseAccess {
     if (!this.isOwner) throw forbidden(`only the case's own party may ${what}`);
   }
 
-  /** An item's label may be relaxed only by its originating party (the case's owner for the case). */
+  /**
+   * An item's label: narrowed by the case's own party or by the party the item came from, relaxed
+   * only by the party it came from.
+   */
   requireMayRelabel(from: Tlp, to: Tlp, originParty: string, what: string) {
     this.requireContributor(`change the label of ${what}`);
-    if (!isRelaxing(from, to) || isOperator(this.ctx)) return;
-    if (this.ctx.actor.party !== originParty) {
+    if (from === to || isOperator(this.ctx)) return;
+    const ownContribution = this.ctx.actor.party === originParty;
+    if (isRelaxing(from, to)) {
+      if (!ownContribution) {
+        throw forbidden(
+          `only ${originParty}, which labelled ${what}, may relax it from ${from.toUpperCase()} to ${to.toUpperCase()}`,
+        );
+      }
+      return;
+    }
+    if (!this.isOwner && !ownContribution) {
       throw forbidden(
-        `only ${originParty}, which labelled ${what}, may relax it from ${from.toUpperCase()} to ${to.toUpperCase()}; anyone may narrow it`,
+        `only the case's own party or ${originParty}, which added ${what}, may narrow it; a party the case is shared with narrows only what it added itself`,
       );
     }
   }

@@ -388,6 +388,15 @@ export async function insertTimelineEntry(trx: Tx, row: Insertable<CaseTimelineT
   return trx.insertInto('case_timeline').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
+/** Who created a labelled item and the party it came from: with its label, who its events reach. */
+export async function itemAuthor(db: Executor, table: 'observables' | 'case_notes' | 'evidence', id: string) {
+  return db
+    .selectFrom(table)
+    .select(['created_by_id', 'origin_party'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
 export async function timelineOf(db: Executor, caseId: string) {
   return db
     .selectFrom('case_timeline')

@@ -21,7 +21,7 @@ import type {
   TaskStatus,
   Tlp,
 } from '@vytis/contracts';
-import type { Kysely, Selectable } from 'kysely';
+import { type Expression, type Kysely, type Selectable, sql } from 'kysely';
 import { type CaseViewer, deploymentsVisibleTo } from '../../access/policy.ts';
 import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
@@ -48,6 +48,10 @@ export interface CasesDeps {
 
 /** A day before a task is due, its clock says so. */
 const DUE_SOON_MS = 24 * 3600 * 1000;
+
+/** TLP 2.0 labels from the widest audience to the narrowest, as a number SQL can compare. */
+const tlpRank = (label: Expression<unknown>) =>
+  sql<number>`(case ${label} when 'clear' then 0 when 'green' then 1 when 'amber' then 2 when 'amber+strict' then 3 else 4 end)`;
 
 /**
  * Cases: the incident a party works, with its tasks, notes and timeline, shared under TLP 2.0.
@@ -209,13 +213,14 @@ export class CasesService {
 
   async shares(ctx: Ctx, id: string): Promise<CaseShares> {
     const row = await this.visibleCase(ctx, id);
-    return this.presentShares(this.deps.db, row);
+    return this.presentShares(this.deps.db, row, await CaseAccess.of(this.deps.db, ctx, row));
   }
 
   /**
-   * Changes the label and audiences. Narrowing (a stricter label, fewer parties, groups or people)
-   * is for anyone who works on the case; relaxing is for the owner party only. Takes effect at once:
-   * every read applies the policy to the rows as they are now.
+   * Changes the label and audiences: for the owner party's workers only, narrowing or relaxing. A
+   * party the case is shared with may not narrow it — that could take the case from its owner —
+   * only its own contributions. Takes effect at once: every read applies the policy to the rows as
+   * they are now, and the owner's PoCs and coordinators read the case whatever its label.
    */
   async updateShares(ctx: Ctx, id: string, input: SharesUpdate, ifMatch: number | undefined) {
     const problems = await this.audienceProblems(
@@ -227,7 +232,11 @@ export class CasesService {
     if (problems.length > 0) throw invalidInput(summarise('the sharing', problems), problems);
     return inTransaction(this.deps.db, async (trx) => {
       const { row, access } = await this.lockForWork(trx, ctx, id);
-      access.requireContributor('change its sharing');
+      if (!access.isOwner) {
+        throw forbidden(
+          `only the case's own party (${row.owner_party}) changes its label and who it is shared with; a party it is shared with may narrow only the observables, notes and evidence it added itself`,
+        );
+      }
       checkVersion('case', row.version, ifMatch);
       const before = await repo.audienceOf(trx, id);
       const from = row.tlp as Tlp;
@@ -243,11 +252,6 @@ export class CasesService {
         added.parties.length > 0 ||
         added.groups.length > 0 ||
         added.recipients.length > 0;
-      if (relaxing) {
-        access.requireOwner(
-          `relax its sharing (${describeRelaxing(from, to, added)}); anyone who works on it may narrow it`,
-        );
-      }
       if (input.parties) await repo.replaceParties(trx, id, input.parties);
       if (input.groups) await repo.replaceGroups(trx, id, input.groups);
       if (input.recipients) await repo.replacePeople(trx, 'case_recipients', id, input.recipients);
@@ -258,7 +262,7 @@ export class CasesService {
         groups: input.groups ?? null,
         recipients: input.recipients ?? null,
       });
-      return this.presentShares(trx, updated);
+      return this.presentShares(trx, updated, access);
     });
   }
 
@@ -404,7 +408,7 @@ export class CasesService {
         created_by: ctx.actor.name,
         created_at: this.deps.clock.now(),
       });
-      await this.touch(trx, caseId);
+      await this.touch(trx, caseId, tlp);
       await this.record(trx, ctx, caseId, tlp, 'case.note.create', { noteId: note.id, tlp });
       return presentNote(note);
     });
@@ -444,12 +448,18 @@ export class CasesService {
   // Shared by the case's items.
 
   /** Marks the case changed (lists are sorted by it) without a new version of its own fields. */
-  async touch(trx: Tx, caseId: string) {
-    await trx
-      .updateTable('cases')
-      .set({ updated_at: this.deps.clock.now() })
-      .where('id', '=', caseId)
-      .execute();
+  /**
+   * Marks the case as changed — only when every reader of the case may read the change: an item
+   * under a narrower label than its case (or RED) leaves the case's time as it was, else the
+   * case's `updatedAt` (and the list's order) would tell others that something hidden was added.
+   */
+  async touch(trx: Tx, caseId: string, itemTlp: Tlp | string | null = null) {
+    let update = trx.updateTable('cases').set({ updated_at: this.deps.clock.now() }).where('id', '=', caseId);
+    if (itemTlp !== null) {
+      if (itemTlp === 'red') return;
+      update = update.where(sql<boolean>`${tlpRank(sql.lit(itemTlp))} <= ${tlpRank(sql.ref('cases.tlp'))}`);
+    }
+    await update.execute();
   }
 
   /** Audits a change and tells the live streams, in the change's transaction. */
@@ -462,12 +472,15 @@ export class CasesService {
     summary: Record<string, unknown>,
   ) {
     await this.deps.audit.record(trx, ctx, { action, objectType: 'case', objectId: caseId, summary });
-    const itemId = summary.observableId ?? summary.noteId ?? summary.evidenceId;
+    const item = itemOf(summary);
+    // An item's event reaches the item's own audience: its creator and origin, not the actor's.
+    const author = item && tlp !== null ? await repo.itemAuthor(trx, item.table, item.id) : undefined;
     await this.deps.notifier.publishCaseEvent(trx, {
       type: action,
       caseId,
       tlp,
-      data: { caseId, by: ctx.actor.name, ...(typeof itemId === 'string' ? { itemId } : {}) },
+      item: author ? { createdById: author.created_by_id, originParty: author.origin_party } : undefined,
+      data: { caseId, by: ctx.actor.name, ...(item ? { itemId: item.id } : {}) },
     });
   }
 
@@ -525,7 +538,7 @@ export class CasesService {
     return problems;
   }
 
-  private async presentShares(db: Executor, row: repo.CaseRow): Promise<CaseShares> {
+  private async presentShares(db: Executor, row: repo.CaseRow, access: CaseAccess): Promise<CaseShares> {
     const audience = await repo.audienceOf(db, row.id);
     return {
       tlp: row.tlp as Tlp,
@@ -534,6 +547,7 @@ export class CasesService {
       groups: audience.groups,
       recipients: audience.recipients.map(person),
       version: row.version,
+      can: { change: access.isOwner },
     };
   }
 
@@ -591,6 +605,21 @@ export class CasesService {
   }
 }
 
+const ITEM_TABLES = {
+  observableId: 'observables',
+  noteId: 'case_notes',
+  evidenceId: 'evidence',
+} as const;
+
+/** The labelled item an audited change is about, if any. */
+function itemOf(summary: Record<string, unknown>) {
+  for (const [key, table] of Object.entries(ITEM_TABLES)) {
+    const id = summary[key];
+    if (typeof id === 'string') return { table, id };
+  }
+  return null;
+}
+
 export function taskClock(status: string, dueAt: Date | null, doneAt: Date | null, now: Date): Task['clock'] {
   if (!dueAt) return 'none';
   if (status === 'cancelled') return 'none';
@@ -610,19 +639,6 @@ export function checkVersion(what: string, version: number, ifMatch: number | un
 
 export function summarise(what: string, problems: FieldProblem[]) {
   return `${what} has problems: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`;
-}
-
-function describeRelaxing(
-  from: Tlp,
-  to: Tlp,
-  added: { parties: string[]; groups: string[]; recipients: string[] },
-) {
-  const parts: string[] = [];
-  if (isRelaxing(from, to)) parts.push(`${from.toUpperCase()} to ${to.toUpperCase()}`);
-  if (added.parties.length > 0) parts.push(`adding ${added.parties.join(', ')}`);
-  if (added.groups.length > 0) parts.push(`adding ${added.groups.length} sharing group(s)`);
-  if (added.recipients.length > 0) parts.push(`naming ${added.recipients.length} more people`);
-  return parts.join('; ');
 }
 
 const person = (p: { id: string; name: string; party: string }): Person => ({

@@ -146,7 +146,9 @@ describe('cases: two states work their own cases and share one', () => {
       await call('POST', lt, `/cases/${ltCase}/observables`, { type: 'ip-dst', value: '203.0.113.7' }),
     );
     assert.equal((await call('GET', ee, `/cases/${ltCase}/observables/${obs.id}`)).statusCode, 200);
-    const narrowed = await call('PATCH', ee, `/cases/${ltCase}/observables/${obs.id}`, { tlp: 'red' });
+    const byPartner = await call('PATCH', ee, `/cases/${ltCase}/observables/${obs.id}`, { tlp: 'red' });
+    assert.equal(byPartner.statusCode, 403, 'a party the case is shared with narrows only its own items');
+    const narrowed = await call('PATCH', lt, `/cases/${ltCase}/observables/${obs.id}`, { tlp: 'red' });
     assert.equal(narrowed.statusCode, 200, narrowed.body);
     assert.equal((await call('GET', ee, `/cases/${ltCase}/observables/${obs.id}`)).statusCode, 404);
     assert.equal((await call('GET', lt2, `/cases/${ltCase}/observables/${obs.id}`)).statusCode, 404);
@@ -349,13 +351,13 @@ describe('cases: what hidden items cannot be found out by', () => {
     assert.equal(json(res).error.details[0].field, 'querystring/cursor');
   });
 
-  it('does not hand out a hidden duplicate’s id', async () => {
+  it('does not confirm a hidden duplicate: the caller’s own copy is stored', async () => {
     const res = await call('POST', ee, `/cases/${caseId}/observables`, {
       type: 'domain',
       value: 'mmm-secret.example',
     });
-    assert.equal(res.statusCode, 409);
-    assert.equal(json(res).error.details.id, null);
+    assert.equal(res.statusCode, 201, res.body);
+    assert.notEqual(json(res).id, secretId);
   });
 
   it('takes a narrowed item’s past events out of the streams of those it no longer reaches', async () => {
@@ -365,7 +367,10 @@ describe('cases: what hidden items cannot be found out by', () => {
       events.some((e) => e.type === 'case.create'),
       'FI sees the GREEN case’s events',
     );
-    assert.ok(!events.some((e) => e.type === 'observable.create'), 'but not the narrowed item’s creation');
+    assert.ok(
+      !events.some((e) => e.type === 'observable.create' && e.data.itemId === secretId),
+      'but not the narrowed item’s creation',
+    );
     assert.equal((await call('GET', fi, `/cases/${caseId}/observables`)).statusCode, 200);
   });
 

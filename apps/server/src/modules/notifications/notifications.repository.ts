@@ -20,6 +20,8 @@ export async function insertNotification(
     data: string;
     case_id?: string;
     tlp?: string | null;
+    item_created_by_id?: string | null;
+    item_origin_party?: string | null;
   },
 ) {
   const { seq } = await trx

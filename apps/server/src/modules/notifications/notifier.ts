@@ -16,6 +16,8 @@ export interface CaseEventInput {
   caseId: string;
   /** The item's own label; null for what concerns the case as a whole. */
   tlp: string | null;
+  /** With the label, the item's audience: who created it and the party it came from. */
+  item?: { createdById: string | null; originParty: string } | undefined;
   data: Record<string, unknown>;
 }
 
@@ -56,6 +58,8 @@ export class Notifier {
       request_id: null,
       case_id: input.caseId,
       tlp: input.tlp,
+      item_created_by_id: input.item?.createdById ?? null,
+      item_origin_party: input.item?.originParty ?? null,
       party_only: false,
       data: JSON.stringify(input.data),
     });
