@@ -452,8 +452,13 @@ export const DeliverySchema = Type.Object({
   state: oneOf(['pending', 'delivered', 'failed'] as const),
   attempts: Type.Integer(),
   nextAttemptAt: Nullable(TimestampSchema),
-  lastError: Nullable(Type.String()),
-  lastStatus: Nullable(Type.Integer()),
+  lastError: Nullable(
+    Type.String({
+      description:
+        'why the last attempt failed, as a class only: refused_address (not sent, the host is not public), unreachable (no HTTP answer in time), http_3xx (redirects are not followed), http_4xx, http_5xx; or "the webhook was disabled"',
+    }),
+  ),
+  lastStatus: Nullable(Type.Integer({ description: 'the HTTP status of a successful delivery' })),
   deliveredAt: Nullable(TimestampSchema),
   createdAt: TimestampSchema,
 });

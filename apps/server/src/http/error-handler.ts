@@ -1,5 +1,9 @@
+import { TimestampSchema } from '@vytis/contracts';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode, type FieldProblem } from '../errors.ts';
+import { TIME_FORMAT_HINT } from './time-format.ts';
+
+const TIMESTAMP_PATTERN = (TimestampSchema as { pattern?: string }).pattern;
 
 interface AjvIssue {
   instancePath: string;
@@ -35,6 +39,12 @@ export function validationProblems(context: string, issues: readonly AjvIssue[])
       problem = { field: `${base}/${String(issue.params.additionalProperty)}`, message: 'unknown field' };
     } else if (issue.keyword === 'required') {
       problem = { field: `${base}/${String(issue.params.missingProperty)}`, message: 'is required' };
+    } else if (
+      (issue.keyword === 'format' && issue.params.format === 'date-time') ||
+      (issue.keyword === 'pattern' && issue.params.pattern === TIMESTAMP_PATTERN)
+    ) {
+      // A regular expression says nothing to a person; what a time must look like does.
+      problem = { field: base, message: TIME_FORMAT_HINT };
     } else if (issue.keyword === 'anyOf' || issue.keyword === 'const') {
       // Unions of literals: ajv reports each branch; say once what is allowed.
       problem = { field: base, message: 'is not one of the allowed values' };
@@ -47,12 +57,16 @@ export function validationProblems(context: string, issues: readonly AjvIssue[])
       problems.push(problem);
     }
   }
-  // A failed union branch also yields that branch's own errors; keep the union's summary line.
-  const unionFields = new Set(
-    problems.filter((p) => p.message === 'is not one of the allowed values').map((p) => p.field),
-  );
-  return problems.filter(
-    (p) => p.message === 'is not one of the allowed values' || !unionFields.has(p.field),
+  // A failed union branch also yields that branch's own errors; keep the union's summary line,
+  // unless a branch says what a time must look like (a nullable time), which says more.
+  const fieldsWith = (message: string) =>
+    new Set(problems.filter((p) => p.message === message).map((p) => p.field));
+  const unionFields = fieldsWith('is not one of the allowed values');
+  const timeFields = fieldsWith(TIME_FORMAT_HINT);
+  return problems.filter((p) =>
+    p.message === 'is not one of the allowed values'
+      ? !timeFields.has(p.field)
+      : !unionFields.has(p.field) || p.message === TIME_FORMAT_HINT,
   );
 }
 
@@ -84,6 +98,29 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
       status: 400,
       body: {
         error: { code: 'invalid_input', message: `request body is not valid JSON: ${fastifyError.message}` },
+      },
+    };
+  }
+  // The router's own refusals quote the whole URL back; say what is wrong with it instead.
+  if (fastifyError.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return {
+      status: 414,
+      body: {
+        error: {
+          code: 'invalid_input',
+          message: 'a path parameter is longer than 100 characters; no identifier in this API is that long',
+        },
+      },
+    };
+  }
+  if (fastifyError.code === 'FST_ERR_BAD_URL') {
+    return {
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid_input',
+          message: 'the URL path has a malformed percent-encoding (e.g. a lone %); encode it as UTF-8',
+        },
       },
     };
   }

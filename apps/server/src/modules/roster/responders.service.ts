@@ -13,7 +13,7 @@ import type { Clock } from '../../clock.ts';
 import { type Ctx, hasRole } from '../../context.ts';
 import { AppError, type FieldProblem, forbidden, invalidInput, notFound } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
-import { utcDay } from '../../platform/days.ts';
+import { isCalendarDay } from '../../platform/days.ts';
 import type { Database, RespondersTable, ResponderUnavailabilityTable } from '../../platform/db/schema.ts';
 import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
 import * as parties from '../parties/parties.repository.ts';
@@ -274,9 +274,11 @@ function validate(input: Omit<NewResponder, 'party'>, at: string) {
     });
   }
   const until = input.travelDocumentsUntil;
-  const untilMs = until ? Date.parse(`${until}T00:00:00Z`) : 0;
-  if (until && (Number.isNaN(untilMs) || utcDay(new Date(untilMs)) !== until)) {
-    problems.push({ field: `${at}/travelDocumentsUntil`, message: `${until} is not a calendar date` });
+  if (until && !isCalendarDay(until)) {
+    problems.push({
+      field: `${at}/travelDocumentsUntil`,
+      message: `${until} is not a calendar date from 1000-01-01 to 9998-12-31`,
+    });
   }
   if (problems.length > 0) {
     throw invalidInput(

@@ -12,6 +12,7 @@ import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
 import { type Ctx, hasRole } from '../../context.ts';
 import { AppError, conflict, type FieldProblem, forbidden, invalidInput, notFound } from '../../errors.ts';
+import { parseInstant } from '../../platform/days.ts';
 import type { Database, DutyRotationsTable } from '../../platform/db/schema.ts';
 import { type Executor, inTransaction } from '../../platform/db/transaction.ts';
 import { type CalendarEvent, renderCalendar } from './ical.ts';
@@ -357,13 +358,13 @@ export class RotationsService {
   }
 
   private instant(query: ShiftRangeQuery) {
-    const from = query.from ? parseTime(query.from, 'querystring/from') : this.deps.clock.now();
+    const from = query.from ? parseInstant(query.from, 'querystring/from') : this.deps.clock.now();
     return { from, to: new Date(from.getTime() + 1) };
   }
 
   private range(query: ShiftRangeQuery, defaultLength: number) {
-    const from = query.from ? parseTime(query.from, 'querystring/from') : this.deps.clock.now();
-    const to = query.to ? parseTime(query.to, 'querystring/to') : new Date(from.getTime() + defaultLength);
+    const from = query.from ? parseInstant(query.from, 'querystring/from') : this.deps.clock.now();
+    const to = query.to ? parseInstant(query.to, 'querystring/to') : new Date(from.getTime() + defaultLength);
     if (to <= from) {
       throw invalidInput('to must be after from', [
         { field: 'querystring/to', message: 'must be after from' },
@@ -385,16 +386,6 @@ export class RotationsService {
   }
 }
 
-function parseTime(value: string, field: string): Date {
-  const at = new Date(value);
-  if (Number.isNaN(at.getTime())) {
-    throw invalidInput(`${field} must be an ISO 8601 timestamp`, [
-      { field, message: `not a time: ${value}` },
-    ]);
-  }
-  return at;
-}
-
 function validateRotation(input: NewRotation) {
   const problems: FieldProblem[] = [];
   if (!isTimeZone(input.timeZone) || !isValidZone(input.timeZone)) {
@@ -406,7 +397,7 @@ function validateRotation(input: NewRotation) {
   if (!parseLocalDay(input.startsOn)) {
     problems.push({
       field: 'body/startsOn',
-      message: `${input.startsOn} is not a calendar date (YYYY-MM-DD)`,
+      message: `${input.startsOn} is not a calendar date (YYYY-MM-DD) from 1000-01-01 to 9998-12-31`,
     });
   }
   if (!parseShiftStart(input.shiftStart)) {

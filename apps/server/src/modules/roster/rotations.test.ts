@@ -547,6 +547,27 @@ describe('duty rotations', () => {
       const notUuid = await post(ltPoc, '/rotations', rotation({ responderIds: ['ona'] }));
       assert.deepEqual(fieldsOf(notUuid), ['body/responderIds/0']);
     });
+
+    it('keeps to the years 1000 to 9998: days past them are a 400, windows into 9999 are answered', async () => {
+      for (const startsOn of ['0000-01-01', '0999-12-31', '9999-06-01']) {
+        const res = await post(ltPoc, '/rotations', rotation({ startsOn, responderIds: [rasa] }));
+        assert.equal(res.statusCode, 400, res.body);
+        assert.deepEqual(fieldsOf(res), ['body/startsOn']);
+        assert.match(json(res).error.message, /from 1000-01-01 to 9998-12-31/);
+      }
+      for (const from of ['9999-12-20T00:00:00Z', '0000-01-01T00:00:00Z', '9998-12-31T23:59:59-14:00']) {
+        const shifts = await get(ltPoc, `/rotations/${primary.id}/shifts?from=${encodeURIComponent(from)}`);
+        assert.equal(shifts.statusCode, 400, shifts.body);
+        assert.deepEqual(fieldsOf(shifts), ['querystring/from']);
+        const duty = await get(ltPoc, `/parties/LT/duty?from=${encodeURIComponent(from)}`);
+        assert.equal(duty.statusCode, 400, duty.body);
+      }
+      // The last day accepted, and the default 14 days after it, reach into 9999: still shifts.
+      const last = await get(ltPoc, `/rotations/${primary.id}/shifts?from=9998-12-31T00:00:00Z`);
+      assert.equal(last.statusCode, 200, last.body);
+      assert.equal(json(last).to, '9999-01-14T00:00:00.000Z');
+      assert.equal(json(last).items.length, 15);
+    });
   });
 
   describe('ending a rotation', () => {

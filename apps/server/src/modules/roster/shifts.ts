@@ -1,4 +1,5 @@
 import { DateTime, IANAZone } from 'luxon';
+import { isCalendarDay } from '../../platform/days.ts';
 
 /**
  * The shifts of a duty rotation: pure time arithmetic, no storage.
@@ -53,11 +54,11 @@ export function parseShiftStart(value: string): { hour: number; minute: number }
   return match ? { hour: Number(match[1]), minute: Number(match[2]) } : null;
 }
 
+/** A local calendar day, in the years the node keeps (so its shifts stay in them too). */
 export function parseLocalDay(value: string): { year: number; month: number; day: number } | null {
   const match = DAY.exec(value);
-  if (!match) return null;
-  const date = { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) };
-  return DateTime.fromObject(date, { zone: 'utc' }).isValid ? date : null;
+  if (!match || !isCalendarDay(value)) return null;
+  return { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) };
 }
 
 /**
