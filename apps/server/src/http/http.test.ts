@@ -105,7 +105,7 @@ describe('HTTP contract', () => {
     );
   });
 
-  it('answers an unknown route with the error shape and keeps a sane request id', async () => {
+  it('answers an unknown route with the error shape and an id of its own', async () => {
     const res = await node.request({
       method: 'GET',
       url: '/api/v1/nothing-here',
@@ -113,13 +113,40 @@ describe('HTTP contract', () => {
     });
     assert.equal(res.statusCode, 404);
     assert.deepEqual(Object.keys(json(res)), ['error']);
-    assert.equal(res.headers['x-request-id'], 'trace-123');
+    assert.match(String(res.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  });
+
+  it('keeps an authenticated caller’s sane X-Request-Id, never an anonymous one’s', async () => {
+    const kept = await node.request({
+      method: 'GET',
+      url: '/api/v1/me',
+      headers: { ...admin.headers, 'x-request-id': 'trace-123' },
+    });
+    assert.equal(kept.headers['x-request-id'], 'trace-123');
     const odd = await node.request({
       method: 'GET',
-      url: '/healthz',
-      headers: { 'x-request-id': 'bad id\nwith newline' },
+      url: '/api/v1/me',
+      headers: { ...admin.headers, 'x-request-id': 'bad id\nwith newline' },
     });
     assert.match(String(odd.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    const long = await node.request({
+      method: 'GET',
+      url: '/api/v1/me',
+      headers: { ...admin.headers, 'x-request-id': 'a'.repeat(101) },
+    });
+    assert.match(String(long.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    for (const headers of [{}, { authorization: 'Bearer vyt_not-a-token' }]) {
+      const anonymous = await node.request({
+        method: 'GET',
+        url: '/api/v1/me',
+        headers: { ...headers, 'x-request-id': 'forged-by-anonymous' },
+      });
+      assert.equal(anonymous.statusCode, 401);
+      assert.match(String(anonymous.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+      const denial = await node.services.audit.page({ action: 'access.denied' }, 'desc', 1);
+      assert.notEqual(denial.items[0]!.requestId, 'forged-by-anonymous');
+      assert.equal(denial.items[0]!.requestId, anonymous.headers['x-request-id']);
+    }
   });
 
   it('records the request id with the audit event of a mutation', async () => {

@@ -15,6 +15,8 @@ interface BulkOptions {
   format: BulkFormat;
   type?: string | undefined;
   maxBytes: number;
+  /** The most records a file may hold (MAX_RECORDS unless a test or an operator says fewer). */
+  maxRecords?: number | undefined;
   onBytes?: (bytes: number) => void;
 }
 
@@ -74,24 +76,53 @@ async function* decoded(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
   yield decoder.decode();
 }
 
-/** Text lines with their 1-based numbers, a batch per chunk; `\r\n` is handled, empty lines skipped. */
+/**
+ * The longest line (or CSV record) a file may have, in UTF-16 code units. A value is at most 2 KiB
+ * and a comment 2000 characters, so a real line is far shorter; a longer one is refused at once,
+ * before more of it is kept, so a file that is one huge line costs no more than its first 64 KiB.
+ */
+export const MAX_LINE_CHARS = 64 * 1024;
+
+function lineTooLong(line: number): AppError {
+  const message = `is longer than ${MAX_LINE_CHARS} characters; each line holds one indicator`;
+  return new AppError('invalid_input', `line ${line} ${message}; nothing was imported`, [
+    { field: `body/lines/${line}`, line, message },
+  ]);
+}
+
+/**
+ * Text lines with their 1-based numbers, a batch per chunk; `\r\n` is handled, empty lines skipped.
+ * Each piece is searched once: the unfinished line is kept as pieces, not searched again.
+ */
 async function* lineBatches(texts: AsyncIterable<string>): AsyncGenerator<{ line: number; text: string }[]> {
-  let rest = '';
+  let rest: string[] = [];
+  let restLength = 0;
   let line = 0;
   for await (const piece of texts) {
-    const text = rest + piece;
     const batch: { line: number; text: string }[] = [];
     let start = 0;
-    for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
+    for (let nl = piece.indexOf('\n'); nl !== -1; nl = piece.indexOf('\n', start)) {
       line++;
-      const raw = text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl);
+      if (restLength + nl - start > MAX_LINE_CHARS + 1) throw lineTooLong(line);
+      let whole = piece.slice(start, nl);
+      if (rest.length > 0) {
+        whole = rest.join('') + whole;
+        rest = [];
+        restLength = 0;
+      }
+      const raw = whole.endsWith('\r') ? whole.slice(0, -1) : whole;
       if (raw.trim() !== '') batch.push({ line, text: raw });
       start = nl + 1;
     }
-    rest = text.slice(start);
+    if (start < piece.length) {
+      restLength += piece.length - start;
+      if (restLength > MAX_LINE_CHARS + 1) throw lineTooLong(line + 1);
+      rest.push(piece.slice(start));
+    }
     if (batch.length > 0) yield batch;
   }
-  if (rest.trim() !== '') yield [{ line: line + 1, text: rest.endsWith('\r') ? rest.slice(0, -1) : rest }];
+  const last = rest.join('');
+  if (last.trim() !== '') yield [{ line: line + 1, text: last.endsWith('\r') ? last.slice(0, -1) : last }];
 }
 
 /**
@@ -104,6 +135,30 @@ export async function* bulkRecordBatches(
   source: Readable,
   options: BulkOptions,
 ): AsyncGenerator<BulkRecord[]> {
+  const maxRecords = options.maxRecords ?? MAX_RECORDS;
+  let records = 0;
+  for await (const batch of recordBatches(source, options)) {
+    records += batch.length;
+    if (records > maxRecords) throw tooManyRecords(maxRecords);
+    yield batch;
+  }
+}
+
+/**
+ * The most indicators one file may hold. An import is checked whole before anything is written,
+ * so its rows are in memory at once (about 100 bytes each): this bounds what one file costs the
+ * node, whatever its byte size. Larger sets are imported as several files.
+ */
+export const MAX_RECORDS = 1_000_000;
+
+function tooManyRecords(max: number): AppError {
+  return new AppError(
+    'payload_too_large',
+    `the file holds more than ${max} indicators; split it into files of at most ${max} lines and import each; nothing was imported`,
+  );
+}
+
+async function* recordBatches(source: Readable, options: BulkOptions): AsyncGenerator<BulkRecord[]> {
   const texts = decoded(limited(source, options.maxBytes, options.onBytes ?? (() => {})));
   if (options.format === 'csv') {
     yield* csvRecordBatches(texts);
@@ -117,7 +172,36 @@ export async function* bulkRecordBatches(
   }
 }
 
+const BACKSLASH = 92;
+const OPENERS = new Set([91, 123]);
+const CLOSERS = new Set([93, 125]);
+
+/** Whether arrays or objects nest deeper than `limit` in a JSON text: one pass, strings skipped. */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) i++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) inString = true;
+    else if (OPENERS.has(code)) {
+      if (++depth > limit) return true;
+    } else if (CLOSERS.has(code)) depth--;
+  }
+  return false;
+}
+
 function ndjsonRecord(line: number, text: string): BulkRecord {
+  // Every field of a record is a plain value: anything nested is refused before it is parsed.
+  if (nestsDeeperThan(text, 1)) {
+    return {
+      line,
+      error:
+        'nests arrays or objects; each line must be one flat object like {"type":"domain","value":"example.org"}',
+    };
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -222,6 +306,8 @@ class CsvReader {
   private carry = '';
   /** The last piece ended with a `\r` inside a field: a line break, counted once the next piece shows whether `\n` follows. */
   private pendingCr = false;
+  /** The characters of the current record's finished fields, with their commas. */
+  private recordLength = 0;
 
   read(piece: string, end: boolean): CsvRow[] {
     const rows: CsvRow[] = [];
@@ -323,6 +409,7 @@ class CsvReader {
       }
       if (start < i && !this.quoting) this.field += text.slice(start, i);
     }
+    this.refuseLongRecord();
     if (end) {
       if (this.quoting) {
         this.line = this.quoteLine;
@@ -372,7 +459,14 @@ class CsvReader {
     }
   }
 
+  /** A record longer than a line may be is refused as soon as it is seen, before more is kept. */
+  private refuseLongRecord() {
+    if (this.recordLength + this.field.length <= MAX_LINE_CHARS) return;
+    throw this.error(`the line is longer than ${MAX_LINE_CHARS} characters; each line holds one indicator`);
+  }
+
   private endField() {
+    this.recordLength += this.field.length + 1;
     this.fields.push(this.field);
     this.field = '';
     this.quoted = false;
@@ -382,8 +476,10 @@ class CsvReader {
   private endRecord(rows: CsvRow[], lineEnds = true) {
     if (this.fields.length > 0 || this.field !== '' || this.quoted) {
       this.endField();
+      this.refuseLongRecord();
       rows.push({ fields: this.fields, line: this.line });
       this.fields = [];
+      this.recordLength = 0;
     }
     if (lineEnds) this.line++;
   }

@@ -20,16 +20,17 @@ import { Type } from 'typebox';
 import { AppError } from '../../errors.ts';
 import { access, ctxOf } from '../../http/access.ts';
 import { ifMatchVersion, sendVersioned } from '../../http/if-match.ts';
+import type { RequestGauge } from '../../http/request-gauge.ts';
 import type { Services } from '../../http/services.ts';
 import { formatOf } from './bulk-parse.ts';
 
 const BULK_MEDIA_TYPES = ['text/csv', 'application/x-ndjson', 'application/jsonl', 'text/plain'];
 
 /** Observables of a case, the indicator lookup, exports and bulk imports. */
-export const indicatorsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
-  app,
-  { services },
-) => {
+export const indicatorsRoutes: FastifyPluginAsyncTypebox<{
+  services: Services;
+  requestGauge?: RequestGauge;
+}> = async (app, { services, requestGauge }) => {
   const tags = ['indicators'];
   const observables = services.observables;
   const read = { access: access.anyUser };
@@ -233,6 +234,7 @@ export const indicatorsRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
         type: request.query.type,
         tlp: request.query.tlp as Tlp | undefined,
         partial: request.query.partial ?? false,
+        ...(requestGauge ? { othersWaiting: () => requestGauge.others() > 0 } : {}),
       });
     },
   );

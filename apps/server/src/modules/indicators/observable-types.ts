@@ -74,13 +74,22 @@ const REFANGED: ReadonlyMap<string, string> = new Map([
 ]);
 
 // The one token not in the map is " dot ", whatever its spaces.
+// Each pass refangs what is left; eight levels of tokens in tokens are far more than any real value
+// has, and keep the work per value a small multiple of its (bounded) length.
+const MAX_REFANG_PASSES = 8;
+// How often a normalised value is refanged and normalised again before it is refused.
+const MAX_RENORMALISE_PASSES = 3;
+
 const refangToken = (token: string): string => REFANGED.get(token.trim().toLowerCase()) ?? '.';
 
 /** Undo common defanging: hxxp/hxxps/fxp (any case) -> http/https/ftp, [.] (.) {.} [dot] (dot) {dot} " dot " -> ".", [:] -> ":", [@] [at] (at) -> "@", [://] -> "://". */
 export function refang(raw: string): string {
   let value = raw;
-  // Repeated because refanging can uncover another defanged token: "[[.]]" -> "[.]" -> ".".
-  while (isDefanged(value)) value = value.replace(DEFANGED_GLOBAL, refangToken);
+  // Repeated because refanging can uncover another defanged token: "[[.]]" -> "[.]" -> ".". Each
+  // pass reads the whole value, so the passes are bounded: a value nested deeper ("[[[[.]]]]" a
+  // thousand deep) would cost a pass per level; what is still defanged after them is refused.
+  for (let pass = 0; pass < MAX_REFANG_PASSES && isDefanged(value); pass++)
+    value = value.replace(DEFANGED_GLOBAL, refangToken);
   return value;
 }
 
@@ -724,8 +733,11 @@ function tooLong(value: string): Rejection {
 const CONTROL_CHAR = /[^\t\x20-\x7e\u0080-\uffff]/;
 const CONTROL_CHAR_BESIDES_NEWLINES = /[^\t\n\r\x20-\x7e\u0080-\uffff]/;
 
-// Each pass refangs what is left; three passes are far more than any real value needs.
-const MAX_REFANG_PASSES = 3;
+function tooDeeplyDefanged(value: string): Rejection {
+  return reject(
+    `${show(value)} is still defanged after ${MAX_REFANG_PASSES} rounds of refanging (tokens nested in tokens); write it with at most ${MAX_REFANG_PASSES} levels`,
+  );
+}
 
 /** The stored value for an already trimmed `value`, or why there is none. */
 function pipeline(spec: TypeSpec, value: string): Outcome {
@@ -737,12 +749,16 @@ function pipeline(spec: TypeSpec, value: string): Outcome {
     return reject(
       `value contains the control character ${describeChar(control[0])} at position ${control.index}; only tab${spec.multiline ? ', line feed and carriage return are' : ' is'} allowed`,
     );
-  let stored = spec.normalise(spec.refang ? refang(value) : value);
+  const refanged = spec.refang ? refang(value) : value;
+  if (spec.refang && isDefanged(refanged)) return tooDeeplyDefanged(value);
+  let stored = spec.normalise(refanged);
   // Normalising can assemble a defanged token (a URL host "%28dot%29" decodes to "(dot)"); the
   // stored value must come out the same when normalised again, so refang until nothing changes.
   for (let pass = 0; spec.refang && typeof stored === 'string' && isDefanged(stored); pass++) {
-    if (pass === MAX_REFANG_PASSES) return reject(`${show(value)} keeps producing defanged text`);
-    stored = spec.normalise(refang(stored));
+    if (pass === MAX_RENORMALISE_PASSES) return reject(`${show(value)} keeps producing defanged text`);
+    const again = refang(stored);
+    if (isDefanged(again)) return tooDeeplyDefanged(value);
+    stored = spec.normalise(again);
   }
   if (typeof stored === 'string' && stored !== value && exceedsMaxBytes(stored)) return tooLong(stored);
   return stored;

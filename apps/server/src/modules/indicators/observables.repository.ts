@@ -7,22 +7,16 @@ import type { Executor, Tx } from '../../platform/db/transaction.ts';
 
 export type ObservableRow = Selectable<ObservablesTable>;
 
+/**
+ * Stores an observable; undefined if its creator already holds the value in the case (one row per
+ * case, type, value and creator: each person's copy, see `visibleDuplicate`).
+ */
 export async function insertObservable(trx: Tx, row: Insertable<ObservablesTable>) {
   return trx
     .insertInto('observables')
     .values(row)
-    .onConflict((oc) => oc.columns(['case_id', 'type', 'value']).doNothing())
+    .onConflict((oc) => oc.doNothing())
     .returningAll()
-    .executeTakeFirst();
-}
-
-export async function findInCase(db: Executor, caseId: string, type: string, value: string) {
-  return db
-    .selectFrom('observables')
-    .select('id')
-    .where('case_id', '=', caseId)
-    .where('type', '=', type)
-    .where('value', '=', value)
     .executeTakeFirst();
 }
 
@@ -32,6 +26,25 @@ function visibleInCase(db: Executor, viewer: CaseViewer, caseId: string) {
     .innerJoin('cases', 'cases.id', 'observables.case_id')
     .where('cases.id', '=', caseId)
     .where(caseItemsVisibleTo(viewer, 'observables'));
+}
+
+/**
+ * The value in the case as far as the viewer may see it. A value held only under a label the viewer
+ * cannot read is no duplicate for them: they store their own copy, and learn nothing.
+ */
+export async function visibleDuplicate(
+  db: Executor,
+  viewer: CaseViewer,
+  caseId: string,
+  type: string,
+  value: string,
+) {
+  return visibleInCase(db, viewer, caseId)
+    .select('observables.id')
+    .where('observables.type', '=', type)
+    .where('observables.value', '=', value)
+    .limit(1)
+    .executeTakeFirst();
 }
 
 export async function findVisible(db: Executor, viewer: CaseViewer, caseId: string, id: string) {
@@ -75,7 +88,7 @@ function filtered(db: Executor, viewer: CaseViewer, caseId: string, filter: Obse
   return query;
 }
 
-/** By type, then value; `afterId` is the last row of the previous page. */
+/** By type, then value, then id (copies share a value); `afterId` is the last row of the previous page. */
 export async function listVisible(
   db: Executor,
   viewer: CaseViewer,
@@ -87,10 +100,15 @@ export async function listVisible(
   let query = filtered(db, viewer, caseId, filter).selectAll('observables');
   if (afterId) {
     query = query.where(
-      sql<boolean>`(observables.type, observables.value) > (select o.type, o.value from observables o where o.id = ${afterId} and o.case_id = ${caseId})`,
+      sql<boolean>`(observables.type, observables.value, observables.id) > (select o.type, o.value, o.id from observables o where o.id = ${afterId} and o.case_id = ${caseId})`,
     );
   }
-  return query.orderBy('observables.type').orderBy('observables.value').limit(limit).execute();
+  return query
+    .orderBy('observables.type')
+    .orderBy('observables.value')
+    .orderBy('observables.id')
+    .limit(limit)
+    .execute();
 }
 
 export async function countVisible(
@@ -121,10 +139,15 @@ export async function passablePage(
     .selectAll('observables');
   if (afterId) {
     query = query.where(
-      sql<boolean>`(observables.type, observables.value) > (select o.type, o.value from observables o where o.id = ${afterId})`,
+      sql<boolean>`(observables.type, observables.value, observables.id) > (select o.type, o.value, o.id from observables o where o.id = ${afterId})`,
     );
   }
-  return query.orderBy('observables.type').orderBy('observables.value').limit(limit).execute();
+  return query
+    .orderBy('observables.type')
+    .orderBy('observables.value')
+    .orderBy('observables.id')
+    .limit(limit)
+    .execute();
 }
 
 /**
@@ -182,30 +205,165 @@ export async function caseHasObservables(db: Executor, caseId: string): Promise<
 }
 
 /**
- * One batch of a bulk import, in one statement. With `skipExisting`, rows already in the case are
- * skipped (the import is idempotent); without it, the caller knows there are none (a row that is
- * there after all fails the statement on the unique constraint). Returns how many were new.
+ * One batch of a bulk import, in one statement. With `skipExisting`, rows the importer can already
+ * see in the case are skipped (the import is idempotent), while a value held there only under a
+ * label the importer cannot read is stored as the importer's own copy and counted as new — so the
+ * counts say nothing about hidden rows. Without it, the caller knows the case holds none (a row
+ * that is there after all fails the statement on the unique constraint). Returns how many were new.
  */
 export async function insertBatch(
   trx: Tx,
+  viewer: CaseViewer,
   rows: BulkRows,
-  fixed: { caseId: string; originParty: string; createdById: string | null; createdBy: string; at: Date },
+  fixed: {
+    caseId: string;
+    originParty: string;
+    createdById: string | null;
+    createdBy: string;
+    at: Date;
+    importId: string;
+  },
   skipExisting: boolean,
 ): Promise<number> {
+  const seenAlready = trx
+    .selectFrom('observables')
+    .innerJoin('cases', 'cases.id', 'observables.case_id')
+    .select(sql<number>`1`.as('one'))
+    .where('observables.case_id', '=', fixed.caseId)
+    .where(sql<boolean>`observables.type = u.type and observables.value = u.value`)
+    .where(caseItemsVisibleTo(viewer, 'observables'));
   // The arrays go as array literals written here: the driver's own encoding of a 5000-element
   // array costs more than the statement's parse on the server.
   const result = await sql`
     insert into observables (id, case_id, type, category, value, tlp, to_ids, comment, first_seen, last_seen,
-                             sightings, origin_party, created_by_id, created_by, created_at, updated_at, version)
+                             sightings, origin_party, created_by_id, created_by, created_at, updated_at, version,
+                             import_id)
     select gen_random_uuid(), ${fixed.caseId}::uuid, u.type, u.category, u.value, u.tlp, u.to_ids, u.comment,
            null, null, 0, ${fixed.originParty}, ${fixed.createdById}::uuid, ${fixed.createdBy},
-           ${fixed.at}::timestamptz, ${fixed.at}::timestamptz, 1
+           ${fixed.at}::timestamptz, ${fixed.at}::timestamptz, 1, ${fixed.importId}::uuid
     from unnest(${textArray(rows.type)}::text[], ${textArray(rows.category)}::text[],
                 ${textArray(rows.value)}::text[], ${textArray(rows.tlp)}::text[],
                 ${booleanArray(rows.toIds)}::boolean[], ${textArray(rows.comment)}::text[])
          as u(type, category, value, tlp, to_ids, comment)
-    ${skipExisting ? sql`on conflict (case_id, type, value) do nothing` : sql``}`.execute(trx);
+    ${skipExisting ? sql`where not exists (${seenAlready}) on conflict do nothing` : sql``}`.execute(trx);
   return Number(result.numAffectedRows ?? 0);
+}
+
+/**
+ * Opens an import's record in the transaction of its first part (`done` at once when that part is
+ * also its last). Its heartbeat is the database's clock, which every process sharing it agrees on.
+ */
+export async function startImport(
+  trx: Tx,
+  record: { id: string; caseId: string; startedById: string | null; at: Date; done: boolean },
+) {
+  await trx
+    .insertInto('observable_imports')
+    .values({
+      id: record.id,
+      case_id: record.caseId,
+      status: record.done ? 'done' : 'running',
+      started_by_id: record.startedById,
+      started_at: record.at,
+      heartbeat_at: sql<Date>`now()`,
+      finished_at: record.done ? sql<Date>`now()` : null,
+    })
+    .execute();
+}
+
+/**
+ * A later part of a running import: beats its heart (and, for the last part, marks it done). False
+ * if it is no longer running — it was given up for dead and is being rolled back — so the part must
+ * write nothing. The row lock taken here orders the part against a concurrent claim.
+ */
+export async function continueImport(trx: Tx, id: string, done: boolean): Promise<boolean> {
+  const row = await trx
+    .updateTable('observable_imports')
+    .set(
+      done
+        ? { heartbeat_at: sql<Date>`now()`, status: 'done', finished_at: sql<Date>`now()` }
+        : { heartbeat_at: sql<Date>`now()` },
+    )
+    .where('id', '=', id)
+    .where('status', '=', 'running')
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Marks a running import failed, claiming its rollback; false if it was not running. */
+export async function failImport(db: Executor, id: string): Promise<boolean> {
+  const row = await db
+    .updateTable('observable_imports')
+    .set({ status: 'failed', heartbeat_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('status', '=', 'running')
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Claims unfinished imports no process is working on — running ones whose process died, and failed
+ * ones whose rollback stopped half-way — marking them failed with a fresh heartbeat, so that no
+ * other process claims them meanwhile and no part of them can commit any more. An import is
+ * abandoned when its heartbeat is older than `staleAfterMs`, or at once (`anyNotLive`) where this
+ * process is the database's only writer; imports this process is running (`live`) never are.
+ */
+export async function claimAbandonedImports(
+  db: Executor,
+  options: { staleAfterMs: number; anyNotLive: boolean; live: readonly string[]; limit: number },
+) {
+  const stale = options.anyNotLive
+    ? sql<boolean>`true`
+    : sql<boolean>`heartbeat_at < now() - make_interval(secs => ${options.staleAfterMs / 1000})`;
+  const claimable = db
+    .selectFrom('observable_imports')
+    .select('id')
+    .where('finished_at', 'is', null)
+    .where(stale)
+    .where(sql<boolean>`not (id = any(${textArray(options.live)}::uuid[]))`)
+    .limit(options.limit)
+    .forUpdate()
+    .skipLocked();
+  return db
+    .updateTable('observable_imports')
+    .set({ status: 'failed', heartbeat_at: sql<Date>`now()` })
+    .where('id', 'in', claimable)
+    .returning(['id', 'case_id'])
+    .execute();
+}
+
+/** Takes the case's row lock, as every writer of its observables does. */
+export async function lockCaseRow(trx: Tx, caseId: string) {
+  await trx.selectFrom('cases').select('id').where('id', '=', caseId).forUpdate().execute();
+}
+
+/** Deletes up to `limit` rows a failed import wrote, and beats its heart; how many went. */
+export async function deleteImportRows(trx: Tx, importId: string, limit: number): Promise<number> {
+  const result = await trx
+    .deleteFrom('observables')
+    .where(
+      'id',
+      'in',
+      trx.selectFrom('observables').select('id').where('import_id', '=', importId).limit(limit),
+    )
+    .executeTakeFirst();
+  await trx
+    .updateTable('observable_imports')
+    .set({ heartbeat_at: sql<Date>`now()` })
+    .where('id', '=', importId)
+    .execute();
+  return Number(result.numDeletedRows);
+}
+
+/** A failed import's last row is gone. */
+export async function finishRollback(trx: Tx, importId: string) {
+  await trx
+    .updateTable('observable_imports')
+    .set({ finished_at: sql<Date>`now()` })
+    .where('id', '=', importId)
+    .execute();
 }
 
 const ARRAY_ESCAPED = /["\\]/;

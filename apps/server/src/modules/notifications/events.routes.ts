@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { invalidInput } from '../../errors.ts';
+import { AppError, invalidInput } from '../../errors.ts';
 import { access, ctxOf, identifyCaller } from '../../http/access.ts';
 import type { Services } from '../../http/services.ts';
 
@@ -8,8 +8,21 @@ const BATCH = 200;
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const HEARTBEAT_MS = 15_000;
 
-export const eventsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+/** How many live event streams one user may hold open at once (on this process), by default. */
+export const DEFAULT_STREAMS_PER_USER = 5;
+
+export const eventsRoutes: FastifyPluginAsyncTypebox<{
+  services: Services;
+  streamsPerUser?: number;
+}> = async (app, { services, streamsPerUser = DEFAULT_STREAMS_PER_USER }) => {
   const open = new Set<AbortController>();
+  // Each stream holds a socket and wakes on every event: one user may not hold more than a few.
+  const streamsByUser = new Map<string, number>();
+  const release = (user: string) => {
+    const left = (streamsByUser.get(user) ?? 1) - 1;
+    if (left > 0) streamsByUser.set(user, left);
+    else streamsByUser.delete(user);
+  };
   app.addHook('preClose', async () => {
     for (const stream of open) stream.abort();
   });
@@ -51,48 +64,63 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
           { field: 'headers/last-event-id', message: 'not an event id' },
         ]);
       }
-      await services.events.mark();
-      // A starting point beyond the newest event (a client of a database since restored) would
-      // silently skip what comes next: start from the newest instead.
-      const latest = await services.events.latestSeq();
-      const asked = lastEventId !== undefined ? Number(lastEventId) : request.query.since;
-      let last = asked === undefined ? latest : Math.min(asked, latest);
-
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-        'x-request-id': request.id,
-      });
-      raw.write('retry: 3000\n\n');
-      const stream = new AbortController();
-      open.add(stream);
-      request.raw.on('close', () => stream.abort());
+      const user = request.actor.id ?? request.actor.name;
+      const held = streamsByUser.get(user) ?? 0;
+      if (held >= streamsPerUser) {
+        throw new AppError(
+          'rate_limited',
+          `you already have ${held} live event streams open, the most one user may; close one (each browser tab keeps one) and try again`,
+        );
+      }
+      // Taken before the first await, so simultaneous requests cannot all pass the check.
+      streamsByUser.set(user, held + 1);
       try {
-        while (!stream.signal.aborted) {
-          const mark = await services.events.mark();
-          // The caller as of now: a revoked token or ended session ends the stream, a changed role
-          // changes what it carries.
-          const caller = await identifyCaller(services.identity, request);
-          if (caller === null || caller === 'invalid') break;
-          const ctx = { ...ctxOf(request), actor: caller.actor };
-          const events = await services.events.since(ctx, last, BATCH);
-          for (const event of events) {
-            raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-            last = event.seq;
+        await services.events.mark();
+        // A starting point beyond the newest event (a client of a database since restored) would
+        // silently skip what comes next: start from the newest instead.
+        const latest = await services.events.latestSeq();
+        const asked = lastEventId !== undefined ? Number(lastEventId) : request.query.since;
+        let last = asked === undefined ? latest : Math.min(asked, latest);
+
+        reply.hijack();
+        const raw = reply.raw;
+        raw.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+          'x-request-id': request.id,
+        });
+        raw.write('retry: 3000\n\n');
+        const stream = new AbortController();
+        open.add(stream);
+        request.raw.on('close', () => stream.abort());
+        try {
+          while (!stream.signal.aborted) {
+            const mark = await services.events.mark();
+            // The caller as of now: a revoked token or ended session ends the stream, a changed role
+            // changes what it carries, and an account that must now enrol a second factor (made an
+            // admin under VYTIS_REQUIRE_MFA=admins) may no longer read it.
+            const caller = await identifyCaller(services.identity, request);
+            if (caller === null || caller === 'invalid' || caller.mfaEnrolmentRequired) break;
+            const ctx = { ...ctxOf(request), actor: caller.actor };
+            const events = await services.events.since(ctx, last, BATCH);
+            for (const event of events) {
+              raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+              last = event.seq;
+            }
+            if (events.length === BATCH) continue;
+            const woken = await services.events.waitForNews(mark, HEARTBEAT_MS, stream.signal);
+            if (!woken && !stream.signal.aborted) raw.write(': keep-alive\n\n');
           }
-          if (events.length === BATCH) continue;
-          const woken = await services.events.waitForNews(mark, HEARTBEAT_MS, stream.signal);
-          if (!woken && !stream.signal.aborted) raw.write(': keep-alive\n\n');
+        } catch (error) {
+          request.log.warn({ err: error }, 'event stream ended by an error');
+        } finally {
+          open.delete(stream);
+          raw.end();
         }
-      } catch (error) {
-        request.log.warn({ err: error }, 'event stream ended by an error');
       } finally {
-        open.delete(stream);
-        raw.end();
+        release(user);
       }
     },
   );

@@ -13,6 +13,8 @@ export interface SchedulerDeps {
   clock: Clock;
   council: CouncilService;
   journal: RequestJournal;
+  /** Bulk imports cut short by a crash: rolled back on each tick. */
+  imports?: { recoverAbandoned(): Promise<number> };
   onError?: (error: unknown) => void;
 }
 
@@ -78,6 +80,8 @@ export class Scheduler {
         if (outcome) result[outcome] += 1;
       }
     }
+    // After the clocks, which are due at a time; an abandoned import only waits to be removed.
+    await this.deps.imports?.recoverAbandoned();
     return result;
   }
 

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { parseConfig } from '../config.ts';
+import { startTestNode, type TestNode, type TestUser } from '../test/harness.ts';
+import { DEFAULT_HTTP_LIMITS } from './timeouts.ts';
+
+/** How long a test waits for something it expects before it fails (never to prove an absence). */
+const WAIT_MS = 10_000;
+
+describe('hardening: floods, streams and slow clients', () => {
+  let node: TestNode;
+  let analyst: TestUser;
+
+  before(async () => {
+    node = await startTestNode({ deniedAuditedPerMinute: 10 });
+    analyst = await node.user('lt.prober', 'LT', ['analyst']);
+  });
+  after(() => node.close());
+
+  const deniedRows = async (action: string) =>
+    (await node.services.audit.page({ action }, 'asc', 1000)).items as { summary: Record<string, any> }[];
+
+  it('a flood of bad tokens grows the audit log by a bounded number of rows, and counts every one', async () => {
+    const before = (await deniedRows('access.denied')).length;
+    for (let i = 0; i < 200; i++) {
+      const res = await node.request({
+        method: 'GET',
+        url: '/api/v1/cases',
+        headers: { authorization: 'Bearer vyt_guessing-a-token' },
+      });
+      assert.equal(res.statusCode, 401);
+    }
+    assert.equal(
+      (await deniedRows('access.denied')).length - before,
+      10,
+      'the first ten are written one by one',
+    );
+    assert.equal(
+      (await deniedRows('access.denied.aggregated')).length,
+      0,
+      'the rest wait for the window to end',
+    );
+    // The minute ends; the next denial (or the node's timer) writes the count.
+    node.clock.advance(61_000);
+    const next = await node.request({ method: 'GET', url: '/api/v1/cases' });
+    assert.equal(next.statusCode, 401);
+    const aggregated = await deniedRows('access.denied.aggregated');
+    assert.equal(aggregated.length, 1);
+    assert.equal(aggregated[0]!.summary.count, 190);
+    assert.deepEqual(aggregated[0]!.summary.statuses, { 401: 190 });
+    assert.deepEqual(aggregated[0]!.summary.routes, ['GET /api/v1/cases']);
+    assert.equal(
+      (await deniedRows('access.denied')).length - before,
+      11,
+      'a new window starts one by one again',
+    );
+  });
+
+  it('counts a signed-in user’s forbidden calls under that user, apart from other sources', async () => {
+    const before = (await deniedRows('access.denied')).length;
+    for (let i = 0; i < 30; i++) {
+      const res = await node.request({ method: 'GET', url: '/api/v1/audit', headers: analyst.headers });
+      assert.equal(res.statusCode, 403);
+    }
+    assert.equal((await deniedRows('access.denied')).length - before, 10);
+    node.clock.advance(61_000);
+    await node.request({ method: 'GET', url: '/api/v1/audit', headers: analyst.headers });
+    const aggregated = await deniedRows('access.denied.aggregated');
+    const mine = aggregated.find((row) => row.summary.count === 20);
+    assert.ok(mine, JSON.stringify(aggregated.map((r) => r.summary)));
+    assert.deepEqual(mine.summary.statuses, { 403: 20 });
+  });
+});
+
+describe('hardening: live event streams and slow clients on a real socket', () => {
+  let node: TestNode;
+  let analyst: TestUser;
+  let port: number;
+
+  before(async () => {
+    node = await startTestNode({
+      eventStreamsPerUser: 5,
+      http: {
+        ...DEFAULT_HTTP_LIMITS,
+        headersTimeoutMs: 500,
+        bodyMinBytesPerSecond: 1000,
+        bodyGraceMs: 300,
+        checkIntervalMs: 100,
+      },
+    });
+    analyst = await node.user('lt.streamer', 'LT', ['analyst']);
+    await node.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (node.app.server.address() as AddressInfo).port;
+  });
+  after(() => node.close());
+
+  const openStream = (headers: Record<string, string>) =>
+    new Promise<{ status: number; body: Promise<string>; close(): void }>((resolve, reject) => {
+      const request = http.get({ host: '127.0.0.1', port, path: '/api/v1/events', headers }, (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => {
+          text += chunk;
+        });
+        const body = new Promise<string>((done) => response.on('close', () => done(text)));
+        resolve({ status: response.statusCode ?? 0, body, close: () => request.destroy() });
+      });
+      request.on('error', reject);
+    });
+
+  it('refuses a sixth live event stream of one user with 429, and frees the slot of a closed one', async () => {
+    const streams = [];
+    for (let i = 0; i < 5; i++) {
+      const stream = await openStream(analyst.headers);
+      assert.equal(stream.status, 200);
+      streams.push(stream);
+    }
+    const sixth = await openStream(analyst.headers);
+    assert.equal(sixth.status, 429);
+    assert.match(JSON.parse(await sixth.body).error.message, /already have 5 live event streams open/);
+    // Another user is not affected.
+    const other = await node.user('ee.streamer', 'EE', ['analyst']);
+    const theirs = await openStream(other.headers);
+    assert.equal(theirs.status, 200);
+    theirs.close();
+    // Closing one frees its slot (once the node has seen the close).
+    streams.pop()!.close();
+    const deadline = Date.now() + WAIT_MS;
+    let again = await openStream(analyst.headers);
+    while (again.status === 429 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      again = await openStream(analyst.headers);
+    }
+    assert.equal(again.status, 200);
+    for (const stream of [...streams, again]) stream.close();
+  });
+
+  it('cuts an upload whose body trickles in with a 408, and a request whose headers never end', async () => {
+    const answer = (send: (socket: net.Socket) => void) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => send(socket));
+        let text = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk) => {
+          text += chunk;
+        });
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+        socket.setTimeout(WAIT_MS, () => {
+          socket.destroy();
+          reject(new Error('the node kept the connection open'));
+        });
+      });
+    const slowBody = await answer((socket) => {
+      socket.write(
+        `POST /api/v1/cases HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: ${analyst.headers.authorization}\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\n\r\n{"title":`,
+      );
+    });
+    assert.match(slowBody, /^HTTP\/1\.1 408/);
+    assert.match(slowBody, /arrived too slowly/);
+    const slowHeaders = await answer((socket) => {
+      socket.write('GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: ');
+    });
+    assert.match(slowHeaders, /^HTTP\/1\.1 408/);
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(health.status, 200, 'the node still answers');
+  });
+});
+
+describe('hardening: limits are configured', () => {
+  it('has sane defaults, takes the environment, and says what is wrong', () => {
+    const defaults = parseConfig({});
+    assert.ok(defaults.ok);
+    assert.equal(defaults.config.eventStreamsPerUser, 5);
+    assert.equal(defaults.config.deniedAuditedPerMinute, 10);
+    assert.deepEqual(defaults.config.http, DEFAULT_HTTP_LIMITS);
+    const set = parseConfig({
+      VYTIS_HTTP_IDLE_TIMEOUT_SECONDS: '30',
+      VYTIS_UPLOAD_MIN_BYTES_PER_SECOND: '1024',
+    });
+    assert.ok(set.ok);
+    assert.equal(set.config.http.idleTimeoutMs, 30_000);
+    assert.equal(set.config.http.bodyMinBytesPerSecond, 1024);
+    const wrong = parseConfig({
+      VYTIS_HTTP_HEADERS_TIMEOUT_SECONDS: '120',
+      VYTIS_HTTP_REQUEST_TIMEOUT_SECONDS: '60',
+    });
+    assert.equal(wrong.ok, false);
+    assert.match(
+      !wrong.ok ? wrong.problems.join('\n') : '',
+      /VYTIS_HTTP_HEADERS_TIMEOUT_SECONDS must not be longer/,
+    );
+    const zero = parseConfig({ VYTIS_EVENT_STREAMS_PER_USER: '0' });
+    assert.equal(zero.ok, false);
+  });
+});
