@@ -6,6 +6,8 @@ import type { Readable } from 'node:stream';
 import type { Tlp } from '@vytis/contracts';
 import type { Services } from '../http/services.ts';
 import type { BulkFormat } from '../modules/indicators/bulk-parse.ts';
+import { writeBackup } from './backup.ts';
+import { BACKUP_TRAILER, type BackupOutcome, summaryOf } from './backup-format.ts';
 import {
   type AdminCommand,
   type CommandResult,
@@ -42,6 +44,11 @@ export async function startAdminSocket(services: Services, socketPath: string): 
     const url = new URL(req.url ?? '/', 'http://admin.sock');
     if (req.method === 'POST' && url.pathname === '/import') {
       void streamImport(services, url.searchParams, req, res);
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/backup') {
+      req.resume();
+      void streamBackup(services, path.dirname(socketPath), res);
       return;
     }
     let body = '';
@@ -95,6 +102,27 @@ async function streamImport(
   answer(res, result);
   // Refused before the end of the file (an unknown case, a file too large): let the rest go by.
   if (!req.complete) req.resume();
+}
+
+/**
+ * `POST /backup`: the archive as the body, then a trailer with its summary or why it failed; an
+ * answer without the trailer was cut off.
+ */
+async function streamBackup(services: Services, dataDir: string, res: http.ServerResponse) {
+  res.writeHead(200, { 'content-type': 'application/gzip', trailer: BACKUP_TRAILER });
+  let outcome: BackupOutcome;
+  try {
+    const manifest = await writeBackup(
+      { database: services.database, dataDir, evidenceDir: path.join(dataDir, 'evidence') },
+      res,
+    );
+    outcome = { summary: summaryOf(manifest) };
+  } catch (error) {
+    outcome = { error: describeError(error).trimEnd() };
+  }
+  if (res.destroyed) return;
+  res.addTrailers({ [BACKUP_TRAILER]: encodeURIComponent(JSON.stringify(outcome)) });
+  res.end();
 }
 
 const importRequestOf = (params: URLSearchParams): ImportRequest => ({
