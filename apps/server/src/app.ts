@@ -11,20 +11,30 @@ import { AuditService } from './audit/audit.service.ts';
 import type { Clock } from './clock.ts';
 import { AppError } from './errors.ts';
 import { ctxOf, makeAccessHook, type RouteAccess } from './http/access.ts';
+import { DenialLimiter } from './http/denial-limiter.ts';
 import { makeErrorHandler, toErrorResponse } from './http/error-handler.ts';
-import { requestIdOf } from './http/request-id.ts';
+import { depthLimitedJsonParser } from './http/json-body.ts';
+import { RequestGauge } from './http/request-gauge.ts';
+import { adoptCallerRequestId, freshRequestId } from './http/request-id.ts';
 import type { Services } from './http/services.ts';
-import { rejectUnstorableText } from './http/storable-text.ts';
+import { rejectInfiniteNumbers, rejectUnstorableText } from './http/storable-text.ts';
+import { registerStorableTimeFormat } from './http/time-format.ts';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits, serverTimeouts, slowBodyGuard } from './http/timeouts.ts';
 import { caseViewerOf } from './modules/cases/case-viewer.ts';
 import { casesRoutes } from './modules/cases/cases.routes.ts';
 import { CasesService } from './modules/cases/cases.service.ts';
 import { CouncilService } from './modules/council/council.service.ts';
 import { evidenceRoutes } from './modules/evidence/evidence.routes.ts';
 import { EvidenceService } from './modules/evidence/evidence.service.ts';
+import { evidenceStorageFor } from './modules/evidence/evidence.stores.ts';
 import { FrameworkService } from './modules/framework/framework.service.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { AccountsService } from './modules/identity/accounts.service.ts';
 import { identityRoutes } from './modules/identity/identity.routes.ts';
 import { IdentityService } from './modules/identity/identity.service.ts';
+import { MfaService, type RequireMfa } from './modules/identity/mfa.service.ts';
+import { TokenCache } from './modules/identity/token-cache.ts';
+import { ImportLedger } from './modules/indicators/import-ledger.ts';
 import { indicatorsRoutes } from './modules/indicators/indicators.routes.ts';
 import { ObservablesService } from './modules/indicators/observables.service.ts';
 import { EventBus } from './modules/notifications/event-bus.ts';
@@ -49,34 +59,56 @@ import { teamsRoutes } from './modules/teams/teams.routes.ts';
 import { TeamsService } from './modules/teams/teams.service.ts';
 import type { DatabaseHandle } from './platform/db/database.ts';
 import type { NodeKey } from './platform/keys.ts';
+import type { PrivateNetworks } from './platform/network.ts';
 
 export interface AppOptions {
   logLevel: string;
+  /** Live event streams one user may hold open at once. */
+  eventStreamsPerUser: number;
+  /** Denials (401/403) per source and minute audited one by one; the rest are counted in one event. */
+  deniedAuditedPerMinute: number;
+  /** HTTP timeouts and the slowest upload accepted: see http/timeouts.ts. */
+  http: HttpLimits;
   bodyLimit: number;
   tokenTtlDays: number;
   sessionTtlHours: number;
   loginAttemptsPerMinute: number;
   cookieSecure: boolean;
-  webhookPrivateNetworks: boolean;
+  /** VYTIS_REQUIRE_MFA: who must log in with a second factor. */
+  requireMfa: RequireMfa;
+  webhookPrivateNetworks: PrivateNetworks;
   /** The largest indicator file a bulk import reads. */
   importMaxBytes: number;
+  /** On PostgreSQL: how long an import may go without progress before it is rolled back. */
+  importStaleSeconds: number;
   /** The largest evidence file accepted. */
   evidenceMaxBytes: number;
-  /** Where evidence files are kept (under the data directory). */
+  /** Where evidence files are kept on the embedded database (on PostgreSQL: in the database). */
   evidenceDir: string;
+  /** Where signed audit checkpoints are appended as well (none: only in the database). */
+  auditCheckpointFile: string | null;
+  /** How often the node signs checkpoints; verification then flags older ones (none: not checked). */
+  checkpointSeconds: number | null;
 }
 
 export const DEFAULT_APP_OPTIONS: AppOptions = {
   logLevel: 'silent',
+  eventStreamsPerUser: 5,
+  deniedAuditedPerMinute: 10,
+  http: DEFAULT_HTTP_LIMITS,
   bodyLimit: 1_048_576,
   tokenTtlDays: 90,
   sessionTtlHours: 12,
   loginAttemptsPerMinute: 5,
   cookieSecure: false,
+  requireMfa: 'none',
   webhookPrivateNetworks: false,
   importMaxBytes: 256 * 1024 * 1024,
+  importStaleSeconds: 120,
   evidenceMaxBytes: 100 * 1024 * 1024,
   evidenceDir: path.resolve('.vytis', 'evidence'),
+  auditCheckpointFile: null,
+  checkpointSeconds: null,
 };
 
 export interface AppDeps {
@@ -92,25 +124,53 @@ export interface AppDeps {
 export function buildServices(
   deps: AppDeps,
   given: Pick<AppOptions, 'tokenTtlDays' | 'sessionTtlHours' | 'webhookPrivateNetworks'> &
-    Partial<Pick<AppOptions, 'importMaxBytes' | 'evidenceMaxBytes' | 'evidenceDir'>>,
+    Partial<
+      Pick<
+        AppOptions,
+        | 'importMaxBytes'
+        | 'importStaleSeconds'
+        | 'evidenceMaxBytes'
+        | 'evidenceDir'
+        | 'requireMfa'
+        | 'auditCheckpointFile'
+        | 'checkpointSeconds'
+      >
+    >,
 ): Services {
   const options = { ...DEFAULT_APP_OPTIONS, ...given };
   const { db } = deps.database;
-  const audit = new AuditService({ database: deps.database, clock: deps.clock, key: deps.key });
+  const audit = new AuditService({
+    database: deps.database,
+    clock: deps.clock,
+    key: deps.key,
+    checkpointFile: options.auditCheckpointFile,
+    checkpointSeconds: options.checkpointSeconds,
+  });
   const framework = new FrameworkService({ db, clock: deps.clock, audit });
   const parties = new PartiesService({ db, clock: deps.clock, audit, framework });
+  const tokens = new TokenCache(deps.database);
+  const mfa = new MfaService({ db, clock: deps.clock, audit, requireMfa: options.requireMfa, tokens });
   const identity = new IdentityService({
     db,
     clock: deps.clock,
     audit,
     tokenTtlDays: options.tokenTtlDays,
     sessionTtlHours: options.sessionTtlHours,
+    mfa,
+    tokens,
   });
+  const accounts = new AccountsService({ db, clock: deps.clock, audit, tokens });
   const notifier = new Notifier(deps.clock);
   const journal = new RequestJournal({ clock: deps.clock, audit, notifier });
   const requests = new RequestsService({ db, clock: deps.clock, framework, journal });
   const council = new CouncilService({ db, clock: deps.clock, requests, journal });
-  const scheduler = new Scheduler({ db, clock: deps.clock, council, journal });
+  const imports = new ImportLedger({
+    db,
+    audit,
+    soleWriter: deps.database.kind === 'pglite',
+    staleAfterMs: options.importStaleSeconds * 1000,
+  });
+  const scheduler = new Scheduler({ db, clock: deps.clock, council, journal, imports });
   const webhooks = new WebhooksService({
     db,
     clock: deps.clock,
@@ -145,13 +205,18 @@ export function buildServices(
     cases,
     importMaxBytes: options.importMaxBytes,
     pool: deps.database.pool,
+    imports,
   });
   const evidence = new EvidenceService({
     db,
     clock: deps.clock,
     audit,
     cases,
-    dir: options.evidenceDir,
+    storage: evidenceStorageFor(deps.database, {
+      dir: options.evidenceDir,
+      maxBytes: options.evidenceMaxBytes,
+      clock: deps.clock,
+    }),
     maxBytes: options.evidenceMaxBytes,
   });
   return {
@@ -160,6 +225,9 @@ export function buildServices(
     framework,
     parties,
     identity,
+    accounts,
+    tokens,
+    mfa,
     requests,
     council,
     scheduler,
@@ -184,9 +252,11 @@ export async function buildApp(
   const app = Fastify({
     logger: { level: options.logLevel },
     bodyLimit: options.bodyLimit,
-    genReqId: requestIdOf,
+    ...serverTimeouts(options.http),
+    genReqId: freshRequestId,
     ajv: {
       customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
+      onCreate: registerStorableTimeFormat,
     },
     // Errors the router raises before any route runs (bad URL, over-long parameter) get the API's shape too.
     frameworkErrors: (error, request, reply) => {
@@ -197,18 +267,41 @@ export async function buildApp(
 
   // The API speaks JSON only: anything else is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
+  // Too deep a body is refused on its text, before anything recursive (validation, jsonb, the audit
+  // chain's canonical JSON) runs on it.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    depthLimitedJsonParser(app.getDefaultJsonParser('error', 'error')),
+  );
   app.addSchema(ErrorBodySchema);
   app.addHook('onRoute', requireDeclarations);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
 
+  const denials = new DenialLimiter({
+    clock: deps.clock,
+    record: (ctx, entry) => services.audit.recordDenial(ctx, entry),
+    perWindow: options.deniedAuditedPerMinute,
+  });
+  // Counts of a flood are written when its minute is over, even if no further denial comes.
+  const denialFlush = setInterval(() => {
+    denials.flushDue().catch((error) => app.log.error({ err: error }, 'writing denial counts failed'));
+  }, 60_000);
+  denialFlush.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(denialFlush);
+    await denials.flushAll();
+  });
   app.setErrorHandler(
     makeErrorHandler(async (request, response) => {
       // Public routes (login) audit their own refusals; everything else is audited here, once.
       if (request.denialAudited || request.routeOptions.config?.access?.kind === 'public') return;
       request.denialAudited = true;
-      await services.audit.recordDenial(ctxOf(request), {
+      const source = request.actor?.id ? `user:${request.actor.id}` : `address:${request.ip}`;
+      await denials.deny(source, ctxOf(request), {
         action: 'access.denied',
         objectType: 'route',
         objectId: `${request.method} ${request.routeOptions.url ?? request.url}`,
@@ -258,10 +351,18 @@ export async function buildApp(
     app.swagger(),
   );
 
+  app.addHook('onRequest', slowBodyGuard(options.http));
+  const requestGauge = new RequestGauge();
+  app.addHook('onRequest', requestGauge.onRequest);
   app.addHook('onRequest', makeAccessHook(services.identity));
+  app.addHook('onRequest', adoptCallerRequestId);
   app.addHook('preValidation', rejectUnstorableText);
+  app.addHook('preHandler', rejectInfiniteNumbers);
+  // Other processes' account changes reach this one's token cache; until then it caches nothing.
+  await services.tokens.listen();
   app.addHook('onClose', async () => {
     await services.events.close();
+    await services.tokens.close();
   });
 
   await app.register(healthRoutes, { services });
@@ -276,12 +377,12 @@ export async function buildApp(
       await api.register(auditRoutes, { services });
       await api.register(requestsRoutes, { services });
       await api.register(webhooksRoutes, { services });
-      await api.register(eventsRoutes, { services });
+      await api.register(eventsRoutes, { services, streamsPerUser: options.eventStreamsPerUser });
       await api.register(respondersRoutes, { services });
       await api.register(teamsRoutes, { services });
       await api.register(rotationsRoutes, { services });
       await api.register(casesRoutes, { services });
-      await api.register(indicatorsRoutes, { services });
+      await api.register(indicatorsRoutes, { services, requestGauge });
       await api.register(evidenceRoutes, { services });
     },
     { prefix: '/api/v1' },

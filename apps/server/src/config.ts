@@ -1,5 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { checkpointFileIn } from './audit/audit.checkpoint-file.ts';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http/timeouts.ts';
+import { isNetwork, type PrivateNetworks } from './platform/network.ts';
 
 /**
  * Every setting of a node, parsed once at boot. Problems are collected, not thrown one at a time,
@@ -30,6 +33,23 @@ const boolish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** true/false, or the CIDR networks allowed, comma-separated (e.g. `10.8.0.0/16,fd00:1::/64`). */
+const privateNetworks = z.string().transform((value, context): PrivateNetworks => {
+  const flag = boolish.safeParse(value.trim());
+  if (flag.success) return flag.data;
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const bad = entries.find((entry) => !isNetwork(entry));
+  if (entries.length > 0 && bad === undefined) return entries;
+  context.addIssue({
+    code: 'custom',
+    message: `must be true, false or a comma-separated list of CIDR networks such as 10.8.0.0/16${bad ? ` (${bad} is not one)` : ''}`,
+  });
+  return z.NEVER;
+});
+
 const envSchema = z.object({
   PORT: portSchema.default(8080),
   HOST: z.string().min(1, 'must not be empty').default('127.0.0.1'),
@@ -43,9 +63,18 @@ const envSchema = z.object({
   VYTIS_SESSION_TTL_HOURS: positiveInt('hours').default(12),
   VYTIS_LOGIN_ATTEMPTS_PER_MINUTE: positiveInt('attempts').default(5),
   VYTIS_COOKIE_SECURE: boolish.default(false),
-  VYTIS_WEBHOOK_PRIVATE_NETWORKS: boolish.default(false),
+  VYTIS_WEBHOOK_PRIVATE_NETWORKS: privateNetworks.default(false),
   VYTIS_IMPORT_MAX_BYTES: positiveInt('bytes').default(256 * 1024 * 1024),
+  VYTIS_IMPORT_STALE_SECONDS: positiveInt('seconds').default(120),
+  VYTIS_EVENT_STREAMS_PER_USER: positiveInt('streams').default(5),
+  VYTIS_DENIALS_AUDITED_PER_MINUTE: positiveInt('denials').default(10),
+  VYTIS_HTTP_HEADERS_TIMEOUT_SECONDS: positiveInt('seconds').default(30),
+  VYTIS_HTTP_IDLE_TIMEOUT_SECONDS: positiveInt('seconds').default(120),
+  VYTIS_HTTP_KEEPALIVE_SECONDS: positiveInt('seconds').default(10),
+  VYTIS_HTTP_REQUEST_TIMEOUT_SECONDS: positiveInt('seconds').default(3600),
+  VYTIS_UPLOAD_MIN_BYTES_PER_SECOND: positiveInt('bytes per second').default(8192),
   VYTIS_EVIDENCE_MAX_BYTES: positiveInt('bytes').default(100 * 1024 * 1024),
+  VYTIS_REQUIRE_MFA: z.enum(['admins', 'none'], { error: 'must be admins or none' }).default('none'),
 });
 
 export interface Config {
@@ -62,14 +91,29 @@ export interface Config {
   sessionTtlHours: number;
   loginAttemptsPerMinute: number;
   cookieSecure: boolean;
-  /** Let webhooks call hosts in private or local networks (e.g. a national CSIRT's internal relay). */
-  webhookPrivateNetworks: boolean;
+  /** Let webhooks call hosts in private or local networks (all, or the listed CIDR networks, e.g. a national CSIRT's internal relay). */
+  webhookPrivateNetworks: PrivateNetworks;
   /** The largest indicator file a bulk import reads. */
   importMaxBytes: number;
+  /** On PostgreSQL: how long an import may go without progress before it is rolled back. */
+  importStaleSeconds: number;
+  /** Live event streams one user may hold open at once (per process). */
+  eventStreamsPerUser: number;
+  /** Denials (401/403) per source and minute audited one by one; the rest are counted in one event. */
+  deniedAuditedPerMinute: number;
+  /** HTTP timeouts and the slowest upload accepted. */
+  http: HttpLimits;
   /** The largest evidence file accepted. */
   evidenceMaxBytes: number;
-  /** Where evidence files are kept: `evidence/` under the data directory. */
+  /**
+   * Where evidence files are kept on the embedded database: `evidence/` under the data directory.
+   * With DATABASE_URL the content is kept in PostgreSQL instead, where every process reaches it.
+   */
   evidenceDir: string;
+  /** Every signed audit checkpoint is appended here too: `audit-checkpoints.jsonl` under the data directory. */
+  auditCheckpointFile: string;
+  /** Who must log in to the web app with a second factor (TOTP): admins, or nobody. */
+  requireMfa: 'admins' | 'none';
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -85,6 +129,14 @@ export function parseConfig(env: NodeJS.ProcessEnv): ConfigResult {
     return { ok: false, problems };
   }
   const e = parsed.data;
+  if (e.VYTIS_HTTP_HEADERS_TIMEOUT_SECONDS > e.VYTIS_HTTP_REQUEST_TIMEOUT_SECONDS) {
+    return {
+      ok: false,
+      problems: [
+        `VYTIS_HTTP_HEADERS_TIMEOUT_SECONDS must not be longer than VYTIS_HTTP_REQUEST_TIMEOUT_SECONDS (${e.VYTIS_HTTP_REQUEST_TIMEOUT_SECONDS})`,
+      ],
+    };
+  }
   return {
     ok: true,
     config: {
@@ -102,8 +154,21 @@ export function parseConfig(env: NodeJS.ProcessEnv): ConfigResult {
       cookieSecure: e.VYTIS_COOKIE_SECURE,
       webhookPrivateNetworks: e.VYTIS_WEBHOOK_PRIVATE_NETWORKS,
       importMaxBytes: e.VYTIS_IMPORT_MAX_BYTES,
+      importStaleSeconds: e.VYTIS_IMPORT_STALE_SECONDS,
+      eventStreamsPerUser: e.VYTIS_EVENT_STREAMS_PER_USER,
+      deniedAuditedPerMinute: e.VYTIS_DENIALS_AUDITED_PER_MINUTE,
+      http: {
+        ...DEFAULT_HTTP_LIMITS,
+        headersTimeoutMs: e.VYTIS_HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+        idleTimeoutMs: e.VYTIS_HTTP_IDLE_TIMEOUT_SECONDS * 1000,
+        keepAliveTimeoutMs: e.VYTIS_HTTP_KEEPALIVE_SECONDS * 1000,
+        requestTimeoutMs: e.VYTIS_HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+        bodyMinBytesPerSecond: e.VYTIS_UPLOAD_MIN_BYTES_PER_SECOND,
+      },
       evidenceMaxBytes: e.VYTIS_EVIDENCE_MAX_BYTES,
       evidenceDir: path.join(path.resolve(e.VYTIS_DATA_DIR), 'evidence'),
+      auditCheckpointFile: checkpointFileIn(path.resolve(e.VYTIS_DATA_DIR)),
+      requireMfa: e.VYTIS_REQUIRE_MFA,
     },
   };
 }

@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'not_found'
   | 'conflict'
   | 'precondition_failed'
+  /** Stored content no longer matches its recorded digest: the record stands, the bytes do not. */
+  | 'integrity_failed'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
@@ -22,6 +24,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   precondition_failed: 412,
+  integrity_failed: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

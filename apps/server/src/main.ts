@@ -45,9 +45,19 @@ try {
   app.log.warn({ err: error }, 'admin socket unavailable: the CLI will not reach this node');
 }
 
-const checkpointTimer = setInterval(() => {
-  services.audit.checkpoint().catch((error) => app.log.error({ err: error }, 'checkpoint failed'));
-}, config.checkpointSeconds * 1000);
+// A quiet chain is signed again every interval too (renewing after half of one absorbs timer
+// jitter), so verification can take a checkpoint older than two intervals as a sign of deletion.
+// One is signed at boot as well, after a signed start line: the node may have been stopped for
+// longer than that, and the stop and start lines tell verification it was.
+await services.audit
+  .markLifecycle('start')
+  .catch((error) => app.log.error({ err: error }, 'cannot record the start in the checkpoint file'));
+const signCheckpoint = () =>
+  services.audit
+    .checkpoint({ renewAfterMs: (config.checkpointSeconds * 1000) / 2 })
+    .catch((error) => app.log.error({ err: error }, 'checkpoint failed'));
+void signCheckpoint();
+const checkpointTimer = setInterval(signCheckpoint, config.checkpointSeconds * 1000);
 checkpointTimer.unref();
 
 // Bundling the solver's workers and loading HiGHS takes a moment: do it before the first proposal.
@@ -74,6 +84,8 @@ async function shutdown(signal: string) {
   try {
     await app.close();
     await services.audit.checkpoint();
+    // Last: only a node that stopped cleanly may be quiet for longer than two intervals.
+    await services.audit.markLifecycle('stop');
   } catch (error) {
     app.log.error({ err: error }, 'error while shutting down');
   } finally {

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { type BulkResult, type Role, TLPS, type Tlp } from '@vytis/contracts';
+import type { VerifyResult } from '../audit/audit.verifier.ts';
 import { CLI_ACTOR, type Ctx } from '../context.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../http/services.ts';
@@ -9,6 +10,7 @@ import { isObservableType } from '../modules/indicators/observable-types.ts';
 import { trustedKeyFromFile } from '../platform/keys.ts';
 import { loadDemo } from './demo.ts';
 import { describeError } from './describe-error.ts';
+import { runUserAccountCommand, type UserAccountCommand } from './user-commands.ts';
 
 /**
  * The administrative commands, written once over the services. The CLI runs them in-process when
@@ -19,8 +21,14 @@ export type AdminCommand =
   | { name: 'user.add'; userName: string; party: string; roles: Role[]; password?: string | undefined }
   | { name: 'token.issue'; userName: string; expiresInDays?: number | undefined; label?: string | undefined }
   | { name: 'token.revoke'; tokenId: string }
+  | UserAccountCommand
   /** keyFiles are absolute: the command may run in the node's process, not where it was typed. */
-  | { name: 'audit.verify'; keyFiles?: string[] | undefined }
+  | {
+      name: 'audit.verify';
+      keyFiles?: string[] | undefined;
+      /** Absolute files or URLs of checkpoints kept outside the database. */
+      checkpointSources?: string[] | undefined;
+    }
   | { name: 'audit.checkpoint' }
   | { name: 'demo' };
 
@@ -60,6 +68,13 @@ export async function runCommand(
       });
       return ok(`${token}\n`);
     }
+    case 'user.disable':
+    case 'user.enable':
+    case 'user.roles':
+    case 'user.password':
+    case 'user.end-sessions':
+    case 'user.mfa-reset':
+      return ok(await runUserAccountCommand(services, ctx, command));
     case 'token.revoke': {
       const token = await services.identity.revokeToken(ctx, command.tokenId);
       return ok(`revoked ${token.id}\n`);
@@ -71,12 +86,15 @@ export async function runCommand(
           return [key.keyId, key.publicKey] as const;
         }),
       );
-      const result = await services.audit.verify(extra);
+      const result = await services.audit.verify({
+        extraKeys: extra,
+        checkpointSources: command.checkpointSources,
+      });
       if (result.ok) return ok(`ok ${result.events} events, ${result.checkpoints} checkpoints\n`);
       return {
         exitCode: 1,
-        stdout: `${result.firstBadSeq}\n`,
-        stderr: `audit chain broken at event ${result.firstBadSeq}: ${result.reason}\n`,
+        stdout: result.firstBadSeq === null ? '' : `${result.firstBadSeq}\n`,
+        stderr: describeProblems(result),
       };
     }
     case 'audit.checkpoint': {
@@ -88,6 +106,16 @@ export async function runCommand(
     default:
       return fail(`unknown command ${(command as { name: string }).name}\n`);
   }
+}
+
+/** The first problem says where the log stops being trustworthy; the others follow, one a line. */
+function describeProblems(result: VerifyResult): string {
+  const [first, ...others] = result.problems;
+  const headline =
+    first?.seq === null || first === undefined
+      ? `audit log does not verify: ${result.reason}`
+      : `audit chain broken at event ${first.seq}: ${first.message}`;
+  return [headline, ...others.map((p) => `also: ${p.message}`)].map((line) => `${line}\n`).join('');
 }
 
 /** `vytis import`: what to import where, as whom. The file itself comes as a stream beside it. */

@@ -1,11 +1,13 @@
 import path from 'node:path';
 import { ROLES, type Role, TLPS } from '@vytis/contracts';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { isUrl } from '../audit/audit.checkpoint-file.ts';
 import { loadConfigOrExit } from '../config.ts';
 import { BULK_FORMATS } from '../modules/indicators/bulk-parse.ts';
 import { passVerifyCommand } from '../modules/passes/pass.command.ts';
 import { openServices } from '../node.ts';
 import { adminSocketPath, isNodeListening, sendAdminCommand } from './admin-socket.ts';
+import { backupCommand, restoreCommand } from './backup-command.ts';
 import { type AdminCommand, type CommandResult, runCommand } from './commands.ts';
 import { describeError } from './describe-error.ts';
 import { type ImportFlags, importCommand } from './import.ts';
@@ -45,6 +47,48 @@ async function readStdin(prompt = true): Promise<string> {
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
+}
+
+/** A new password: typed twice, unseen, on a terminal; else standard input (its final newline dropped). */
+async function readNewPassword(): Promise<string> {
+  if (!process.stdin.isTTY) return readStdin(false);
+  const first = await promptHidden('new password: ');
+  const second = await promptHidden('again: ');
+  if (first !== second)
+    finish({ exitCode: 1, stdout: '', stderr: 'the two passwords differ; nothing changed\n' });
+  return first;
+}
+
+function promptHidden(question: string): Promise<string> {
+  return new Promise((resolve) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    stdin.setRawMode(true);
+    stdin.setEncoding('utf8');
+    stdin.resume();
+    let value = '';
+    const done = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n') {
+          done();
+          resolve(value);
+          return;
+        }
+        if (ch === '\u0003' || ch === '\u0004') {
+          done();
+          finish({ exitCode: 130, stdout: '', stderr: 'cancelled; nothing changed\n' });
+        }
+        value = ch === '\u007f' || ch === '\b' ? value.slice(0, -1) : value + ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
 }
 
 const positiveInt = (value: string) => {
@@ -97,6 +141,53 @@ user
     await execute({ name: 'user.add', userName: name, party: opts.party, roles: opts.role, password });
   });
 
+const roleOption = () =>
+  new Option('--role <role>', 'a role (repeat for more)')
+    .choices(ROLES)
+    .argParser((value: string, previous: Role[] | undefined) => {
+      if (!(ROLES as readonly string[]).includes(value)) {
+        throw new InvalidArgumentError(`must be one of ${ROLES.join(', ')}`);
+      }
+      return [...(previous ?? []), value as Role];
+    })
+    .makeOptionMandatory();
+
+user
+  .command('disable <name>')
+  .description('disable a user: their web sessions and API tokens stop working at once')
+  .option('--reason <text>', 'why, for the audit log')
+  .action((name: string, opts: { reason?: string }) =>
+    execute({ name: 'user.disable', userName: name, reason: opts.reason }),
+  );
+user
+  .command('enable <name>')
+  .description('enable a disabled user (they log in again; old sessions and tokens stay ended)')
+  .action((name: string) => execute({ name: 'user.enable', userName: name }));
+user
+  .command('roles <name>')
+  .description("set a user's roles (all of them: the roles given replace the current ones)")
+  .addOption(roleOption())
+  .action((name: string, opts: { role: Role[] }) =>
+    execute({ name: 'user.roles', userName: name, roles: opts.role }),
+  );
+user
+  .command('password <name>')
+  .description(
+    "set a user's web-login password, read from standard input or asked for on a terminal (never from the command line); their web sessions end",
+  )
+  .action(async (name: string) => {
+    const password = await readNewPassword();
+    await execute({ name: 'user.password', userName: name, password });
+  });
+user
+  .command('end-sessions <name>')
+  .description('end all web sessions and revoke all API tokens of a user')
+  .action((name: string) => execute({ name: 'user.end-sessions', userName: name }));
+user
+  .command('mfa-reset <name>')
+  .description("remove a user's second factor (lost device and recovery codes); their web sessions end")
+  .action((name: string) => execute({ name: 'user.mfa-reset', userName: name }));
+
 const token = program.command('token').description('manage API tokens');
 token
   .command('issue <name>')
@@ -122,8 +213,21 @@ audit
     'also trust this key (PEM) for checkpoints; repeatable',
     (v: string, p: string[] = []) => [...p, v],
   )
-  .action((opts: { key?: string[] }) =>
-    execute({ name: 'audit.verify', keyFiles: opts.key?.map((file) => path.resolve(file)) }),
+  .option(
+    '--checkpoints <file|url>',
+    "also check checkpoints kept outside the database: a file (JSON lines, e.g. another node's audit-checkpoints.jsonl or saved answers of GET /api/v1/audit/checkpoints/latest) or that URL; repeatable",
+    (v: string, p: string[] = []) => [...p, v],
+  )
+  .addHelpText(
+    'after',
+    "\nThe node's own VYTIS_DATA_DIR/audit-checkpoints.jsonl is always checked; a chain whose newest checkpoint is older than twice VYTIS_CHECKPOINT_SECONDS is flagged, and so is a longer gap between the checkpoints in that file unless the node recorded a clean stop there.",
+  )
+  .action((opts: { key?: string[]; checkpoints?: string[] }) =>
+    execute({
+      name: 'audit.verify',
+      keyFiles: opts.key?.map((file) => path.resolve(file)),
+      checkpointSources: opts.checkpoints?.map((source) => (isUrl(source) ? source : path.resolve(source))),
+    }),
   );
 audit
   .command('checkpoint')
@@ -156,6 +260,24 @@ program
     '\nA bar shows progress on a terminal. A rejected file is listed line by line ("line 12: …"), exit 1.',
   )
   .action(async (file: string, opts: ImportFlags) => finish(await importCommand(file, opts)));
+
+program
+  .command('backup <file>')
+  .description(
+    'write a backup of this node (database, node key, evidence files) to FILE, a .tar.gz; consistent while the node runs',
+  )
+  .addHelpText(
+    'after',
+    '\nFILE appears only once the archive is complete. Restore it with `vytis restore FILE` into an empty data directory or database.',
+  )
+  .action(async (file: string) => finish(await backupCommand(file, loadConfigOrExit())));
+
+program
+  .command('restore <file>')
+  .description(
+    'restore a backup into an empty VYTIS_DATA_DIR (and, with DATABASE_URL, an empty database); checks the archive first, then verifies the audit chain',
+  )
+  .action(async (file: string) => finish(await restoreCommand(file, loadConfigOrExit())));
 
 const pass = program.command('pass').description('responder passes');
 pass

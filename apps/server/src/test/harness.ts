@@ -105,7 +105,12 @@ export async function startTestNode(
   // Test receivers listen on loopback.
   const { app, services } = await buildApp(
     { database, clock, key, ...(options.fetch ? { fetch: options.fetch } : {}) },
-    { webhookPrivateNetworks: true, evidenceDir: path.join(dataDir, 'evidence'), ...options },
+    {
+      webhookPrivateNetworks: true,
+      evidenceDir: path.join(dataDir, 'evidence'),
+      auditCheckpointFile: path.join(dataDir, 'audit-checkpoints.jsonl'),
+      ...options,
+    },
   );
   await seedIfEmpty({ db: database.db, clock, audit: services.audit });
   const cli: Ctx = { actor: CLI_ACTOR, requestId: null };

@@ -62,6 +62,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // An idle connection the server closes (restart, pg_terminate_backend, a proxy's timeout) is
     // dropped by the pool; unheard, its 'error' event would end the process.
     pool.on('error', () => {});
+    // The same for a connection that dies while checked out: the query in flight fails with the
+    // error (and the request gets its answer); the client's own 'error' event must not end the process.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

@@ -39,6 +39,30 @@ export interface UsersTable {
   created_at: Timestamp;
   disabled_at: Timestamp | null;
   version: number;
+  /** 0006_accounts: the confirmed TOTP secret (base32); null when the user has no second factor. */
+  mfa_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A secret being enrolled, until its first code confirms it. */
+  mfa_pending_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The last TOTP time step accepted: a code is never accepted twice. */
+  mfa_last_step: ColumnType<number | null, number | null | undefined, number | null>;
+  mfa_enabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface UserRecoveryCodesTable {
+  user_id: string;
+  code_hash: string;
+  created_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface LoginChallengesTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  failures: Generated<number>;
+  used_at: Timestamp | null;
 }
 
 export interface ApiTokensTable {
@@ -92,6 +116,8 @@ export interface Database {
   users: UsersTable;
   api_tokens: ApiTokensTable;
   sessions: SessionsTable;
+  user_recovery_codes: UserRecoveryCodesTable;
+  login_challenges: LoginChallengesTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
   audit_checkpoints: AuditCheckpointsTable;
@@ -120,8 +146,11 @@ export interface Database {
   case_notes: CaseNotesTable;
   case_timeline: CaseTimelineTable;
   observables: ObservablesTable;
+  observable_imports: ObservableImportsTable;
   evidence: EvidenceTable;
   evidence_custody: EvidenceCustodyTable;
+  evidence_chunks: EvidenceChunksTable;
+  evidence_files_to_adopt: EvidenceFilesToAdoptTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -196,6 +225,9 @@ export interface NotificationsTable {
   case_id: ColumnType<string | null, string | null | undefined, never>;
   /** An item's own label, for events about it; null: the case's label decides. */
   tlp: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0008_observable_copies: who created the event's item, and its originating party (its audience). */
+  item_created_by_id: ColumnType<string | null, string | null | undefined, never>;
+  item_origin_party: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface WebhooksTable {
@@ -380,6 +412,10 @@ export interface CaseTimelineTable {
   recorded_by: string;
 }
 
+/**
+ * One row per (case, type, value, creator) (0008_observable_copies): a value someone else holds in
+ * the case under a label the caller cannot read is stored again as the caller's own copy.
+ */
 export interface ObservablesTable {
   id: string;
   case_id: string;
@@ -398,6 +434,20 @@ export interface ObservablesTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   version: number;
+  /** The bulk import that wrote the row (null for one added alone): see `observable_imports`. */
+  import_id: string | null;
+}
+
+/** A bulk import: `running` until its last part commits (`done`), or `failed` and rolled back. */
+export interface ObservableImportsTable {
+  id: string;
+  case_id: string;
+  status: 'running' | 'done' | 'failed';
+  started_by_id: string | null;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+  /** When it was done, or when the last row of a failed one was gone. */
+  finished_at: Timestamp | null;
 }
 
 export interface EvidenceTable {
@@ -413,6 +463,19 @@ export interface EvidenceTable {
   created_by_id: string | null;
   created_by: string;
   created_at: Timestamp;
+}
+
+/** Evidence content on PostgreSQL, piece by piece (0007). */
+export interface EvidenceChunksTable {
+  evidence_id: string;
+  seq: number;
+  data: Buffer;
+  stored_at: Timestamp;
+}
+
+/** Items recorded before evidence moved into the database, whose file is still to be taken in. */
+export interface EvidenceFilesToAdoptTable {
+  evidence_id: string;
 }
 
 export interface EvidenceCustodyTable {
