@@ -68,6 +68,27 @@ describe('bad input is a 4xx that says what to fix', () => {
     assert.equal(res.statusCode, 401, res.body.slice(0, 200));
   });
 
+  it('names the body when it is not JSON or uses a reserved prototype key', async () => {
+    for (const [payload, says] of [
+      ['{"title":{"__proto__":0}}', /__proto__/],
+      ['{"constructor":{"prototype":{}}}', /__proto__ or constructor.prototype/],
+      ['{"title":', /not valid JSON/],
+    ] as const) {
+      const res = await node.request({
+        method: 'POST',
+        url: `${api}/requests`,
+        headers: { ...admin.headers, 'content-type': 'application/json' },
+        payload,
+      });
+      assert.equal(res.statusCode, 400, res.body);
+      assert.match(json(res).error.message, says);
+      assert.deepEqual(
+        json(res).error.details.map((d: { field: string }) => d.field),
+        ['body'],
+      );
+    }
+  });
+
   it('refuses NUL and over-long path parameters', async () => {
     assertRefused(await send('GET', `${api}/parties/%00`), 400, /params\/code contains a NUL/);
     assertRefused(await send('POST', `${api}/users/a%00b/tokens`, '{}'), 400, /params\/id contains a NUL/);

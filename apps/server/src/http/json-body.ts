@@ -58,6 +58,20 @@ export function depthLimitedJsonParser(
       );
       return;
     }
-    parseJson(request, body, done);
+    parseJson(request, body, (error, value) => {
+      if (!error) return done(null, value);
+      // A refusal names the body, as every 400 names what to fix.
+      // Fastify's parser says only "not valid JSON" when it refuses a prototype-poisoning key.
+      const forbidden = /"(?:__proto__|prototype)"\s*:/.test(body);
+      const message = forbidden
+        ? 'uses the reserved key __proto__ or constructor.prototype'
+        : 'is not valid JSON';
+      done(
+        invalidInput(`request body ${message}: ${forbidden ? 'rename the key' : error.message}`, [
+          { field: 'body', message },
+        ]),
+        undefined,
+      );
+    });
   };
 }
