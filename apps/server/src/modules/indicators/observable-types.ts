@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 
 interface MispDescribeTypes {
   result: {
@@ -314,6 +314,9 @@ function ipAndPort(value: string): Outcome {
 // Host names
 
 const HOST_ASCII = /^[a-z0-9._-]+$/;
+const hasUndecodableAceLabel = (ascii: string) =>
+  ascii.includes('xn--') && domainToUnicode(ascii).split('.').some((label) => label.startsWith('xn--'));
+
 // Characters that rule a name out before IDN mapping; anything non-ASCII is left to domainToASCII.
 const NOT_HOST_CHAR = /[^a-z0-9._\-\u0080-\uffff]/;
 // WHATWG reads a name whose last label is a number as an IPv4 address ("0x7f.1" is 127.0.0.1).
@@ -339,7 +342,10 @@ function hostName(value: string, requireDot: boolean): Outcome {
     const bad = NOT_HOST_CHAR.exec(host);
     if (bad) return reject(`${show(value)} contains ${describeChar(bad[0])}, which a domain name cannot`);
     host = domainToASCII(host);
-    if (host === '') return reject(`${show(value)} is not a valid internationalised domain name`);
+    // Node 20's IDNA refuses an xn-- label that is not valid Punycode; Node 22+ (Ada) passes it
+    // through. Such a label does not decode: it comes back from domainToUnicode still as xn--.
+    if (host === '' || hasUndecodableAceLabel(host))
+      return reject(`${show(value)} is not a valid internationalised domain name`);
   }
   if (host.endsWith('.')) host = host.slice(0, -1);
   if (host.length > 253) return reject(`${show(value)} is longer than 253 characters`);

@@ -88,6 +88,10 @@ function filtered(db: Executor, viewer: CaseViewer, caseId: string, filter: Obse
   return query;
 }
 
+/** Rows after `afterId` in the list's order (type, value, id); an id from another case finds none. */
+const afterInListOrder = (afterId: string, caseId: string) =>
+  sql<boolean>`(observables.type, observables.value, observables.id) > (select o.type, o.value, o.id from observables o where o.id = ${afterId} and o.case_id = ${caseId})`;
+
 /** By type, then value, then id (copies share a value); `afterId` is the last row of the previous page. */
 export async function listVisible(
   db: Executor,
@@ -99,9 +103,7 @@ export async function listVisible(
 ) {
   let query = filtered(db, viewer, caseId, filter).selectAll('observables');
   if (afterId) {
-    query = query.where(
-      sql<boolean>`(observables.type, observables.value, observables.id) > (select o.type, o.value, o.id from observables o where o.id = ${afterId} and o.case_id = ${caseId})`,
-    );
+    query = query.where(afterInListOrder(afterId, caseId));
   }
   return query
     .orderBy('observables.type')
@@ -138,9 +140,7 @@ export async function passablePage(
     .where(passableOnward(viewer, 'observables'))
     .selectAll('observables');
   if (afterId) {
-    query = query.where(
-      sql<boolean>`(observables.type, observables.value, observables.id) > (select o.type, o.value, o.id from observables o where o.id = ${afterId})`,
-    );
+    query = query.where(afterInListOrder(afterId, caseId));
   }
   return query
     .orderBy('observables.type')
