@@ -148,6 +148,7 @@ async function main() {
       const dir = i === 0 ? firstDir : fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-load-'));
       if (i > 0) {
         dirs.push(dir);
+        fs.mkdirSync(path.dirname(keyFile(dir)), { recursive: true });
         fs.copyFileSync(keyFile(firstDir), keyFile(dir));
       }
       const port = await freePort();
@@ -199,8 +200,8 @@ async function main() {
           title: `load ${crypto.randomUUID()}`,
           incidentClass: 'rsit:malicious-code="c2-server"',
           severity: 'high',
-          tlp: 'GREEN',
-          pap: 'GREEN',
+          tlp: 'green',
+          pap: 'green',
         }),
       });
       if (response.status !== 201) throw new Error(`case: ${response.status} ${await response.text()}`);
@@ -232,7 +233,9 @@ async function main() {
     // The same rows, normalised as stored, by single-row autocommit INSERTs.
     const pool = new pg.Pool({ connectionString: scratch.url, max: PROCESSES * POOL_PER_PROCESS });
     const owner = (
-      await pool.query<{ id: string; party: string }>(`select id, party from users where name = 'lt.analyst'`)
+      await pool.query<{ id: string; party: string }>(
+        `select id, party_code as party from users where name = 'lt.analyst'`,
+      )
     ).rows[0]!;
     const rows = Array.from({ length: WRITES }, (_, n) => {
       const result = normaliseObservable('ip-dst', addressOf(n));
@@ -249,7 +252,7 @@ async function main() {
           await pool.query(
             `insert into observables (id, case_id, type, category, value, tlp, to_ids, comment, sightings,
                origin_party, created_by_id, created_by, created_at, updated_at, version)
-             values ($1, $2, $3, $4, $5, 'GREEN', $6, 'load', 0, $7, $8, 'lt.analyst', $9, $9, 1)`,
+             values ($1, $2, $3, $4, $5, 'green', $6, 'load', 0, $7, $8, 'lt.analyst', $9, $9, 1)`,
             [
               crypto.randomUUID(),
               raw.id,
