@@ -231,7 +231,10 @@ export async function insertBatch(
     .select(sql<number>`1`.as('one'))
     .where('observables.case_id', '=', fixed.caseId)
     .where(sql<boolean>`observables.type = u.type and observables.value = u.value`)
-    .where(caseItemsVisibleTo(viewer, 'observables'));
+    .where(caseItemsVisibleTo(viewer, 'observables'))
+    // OFFSET 0 keeps this a per-row probe of the (case, type, value) index: as an anti-join the
+    // planner would judge the policy on every row of the case for every part (quadratic).
+    .offset(0);
   // The arrays go as array literals written here: the driver's own encoding of a 5000-element
   // array costs more than the statement's parse on the server.
   const result = await sql`
