@@ -315,7 +315,10 @@ function ipAndPort(value: string): Outcome {
 
 const HOST_ASCII = /^[a-z0-9._-]+$/;
 const hasUndecodableAceLabel = (ascii: string) =>
-  ascii.includes('xn--') && domainToUnicode(ascii).split('.').some((label) => label.startsWith('xn--'));
+  ascii.includes('xn--') &&
+  domainToUnicode(ascii)
+    .split('.')
+    .some((label) => label.startsWith('xn--'));
 
 // Characters that rule a name out before IDN mapping; anything non-ASCII is left to domainToASCII.
 const NOT_HOST_CHAR = /[^a-z0-9._\-\u0080-\uffff]/;
