@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,37 +13,12 @@ import { openServices } from '../node.ts';
 import { openDatabase } from '../platform/db/database.ts';
 import { createPostgresDatabase, onPostgres } from '../test/harness.ts';
 import { importRequestProblem } from './commands.ts';
+import { freePort, vytis as runVytis } from './node-process.fixtures.ts';
 
 // `vytis import` as an operator runs it: the real CLI (bin/vytis.js) in its own process, straight
 // into the database when no node runs, and streamed through the running node's admin socket.
 const serverDir = path.resolve(import.meta.dirname, '..', '..');
 const main = path.join(serverDir, 'src', 'main.ts');
-const cliBin = path.join(serverDir, 'bin', 'vytis.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 async function waitForHealth(base: string, child: ChildProcess, timeoutMs = 90_000) {
   const start = Date.now();
@@ -84,7 +58,7 @@ describe('vytis import', () => {
   let ltCase = '';
   let badCase = '';
   let nodeCase = '';
-  const vytis = (args: string[]) => run([cliBin, ...args], env);
+  const vytis = (args: string[]) => runVytis(args, env);
   const file = (name: string, content: string) => {
     const full = path.join(dir, name);
     fs.writeFileSync(full, content);

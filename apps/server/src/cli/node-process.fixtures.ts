@@ -32,7 +32,7 @@ export function vytis(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   });
 }
 
-const freePort = () =>
+export const freePort = () =>
   new Promise<number>((resolve) => {
     const server = net.createServer().listen(0, '127.0.0.1', () => {
       const { port } = server.address() as net.AddressInfo;
