@@ -41,6 +41,8 @@ const { values } = parseArgs({
 });
 const PROCESSES = Number(values.processes);
 const CONNECTIONS = Number(values.connections);
+// Extra node flags for the processes under load, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+const childNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const SECONDS = Number(values.seconds);
 const WRITES = Number(values.writes);
 /** Each process's pool (the node's default). */
@@ -152,18 +154,22 @@ async function main() {
         fs.copyFileSync(keyFile(firstDir), keyFile(dir));
       }
       const port = await freePort();
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/server/src/main.ts')], {
-        cwd: root,
-        env: {
-          ...process.env,
-          DATABASE_URL: scratch.url,
-          PORT: String(port),
-          VYTIS_DATA_DIR: dir,
-          LOG_LEVEL: 'error',
-          VYTIS_SCHEDULER_SECONDS: '3600',
+      const child = spawn(
+        process.execPath,
+        [...childNodeArgs, '--import', 'tsx', path.join(root, 'apps/server/src/main.ts')],
+        {
+          cwd: root,
+          env: {
+            ...process.env,
+            DATABASE_URL: scratch.url,
+            PORT: String(port),
+            VYTIS_DATA_DIR: dir,
+            LOG_LEVEL: 'error',
+            VYTIS_SCHEDULER_SECONDS: '3600',
+          },
+          stdio: ['ignore', 'ignore', 'inherit'],
         },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+      );
       children.push(child);
       urls.push(`http://127.0.0.1:${port}`);
     }

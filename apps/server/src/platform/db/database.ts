@@ -5,6 +5,7 @@ import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.ts';
+import { prepareRepeatedStatements } from './prepared-statements.ts';
 import type { Database } from './schema.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -65,6 +66,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // The same for a connection that dies while checked out: the query in flight fails with the
     // error (and the request gets its answer); the client's own 'error' event must not end the process.
     pool.on('connect', (client) => client.on('error', () => {}));
+    prepareRepeatedStatements(pool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
