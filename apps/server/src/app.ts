@@ -160,7 +160,7 @@ export function buildServices(
     tokens,
   });
   const accounts = new AccountsService({ db, clock: deps.clock, audit, tokens });
-  const notifier = new Notifier(deps.clock);
+  const notifier = new Notifier({ db, clock: deps.clock });
   const journal = new RequestJournal({ clock: deps.clock, audit, notifier });
   const requests = new RequestsService({ db, clock: deps.clock, framework, journal });
   const council = new CouncilService({ db, clock: deps.clock, requests, journal });
@@ -222,6 +222,7 @@ export function buildServices(
   return {
     ...deps,
     audit,
+    notifier,
     framework,
     parties,
     identity,

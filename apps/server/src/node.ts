@@ -61,6 +61,9 @@ export function startBackgroundWork(
     running = Promise.allSettled([
       services.scheduler.tick().catch((error) => onError('scheduler', error)),
       drainWebhooks(services).catch((error) => onError('webhook delivery', error)),
+      // Events whose writer died between its commit and their sealing.
+      services.audit.seal().catch((error) => onError('audit sealing', error)),
+      services.notifier.sequence().catch((error) => onError('event numbering', error)),
     ]).finally(() => {
       running = null;
     });

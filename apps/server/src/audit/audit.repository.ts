@@ -1,30 +1,47 @@
 import { sql } from 'kysely';
+import { LOCKS, lockForTransaction } from '../platform/db/locks.ts';
 import type { AuditEventRow } from '../platform/db/schema.ts';
 import type { Executor, Tx } from '../platform/db/transaction.ts';
 import type { EnvelopeParts } from './audit.chain.ts';
 
+/** Adds events to the caller's transaction, to be placed in the chain after it commits. */
+export async function insertPending(trx: Tx, events: readonly EnvelopeParts[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 5000) {
+    await trx
+      .insertInto('audit_pending')
+      .values(events.slice(i, i + 5000).map(({ head, middle, tail }) => ({ head, middle, tail })))
+      .execute();
+  }
+}
+
+/** One sealer at a time, held until commit; a waiter's next statement sees what its turn left. */
+export async function takeSealerTurn(trx: Tx): Promise<void> {
+  await lockForTransaction(trx, LOCKS.auditSealer);
+}
+
 /**
- * Appends one event in one statement: moving the head row takes the chain's turn (a waiter sees
- * the head its predecessor committed) and the database completes the envelope JS wrote and hashes
- * it. Returns the event's sequence number.
+ * The oldest committed pending events. Ids are taken at insert and transactions commit in any
+ * order, so a lower id may commit after a higher one was sealed: it is simply placed later.
  */
-export async function appendOne(trx: Tx, parts: EnvelopeParts): Promise<number> {
-  const result = await sql<{ seq: number }>`
-    with moved as (
-      update audit_head
-      set seq = seq + 1,
-          prev_hash = hash,
-          hash = encode(sha256(convert_to(
-            ${parts.head}::text || hash || ${parts.middle}::text || (seq + 1)::text || ${parts.tail}::text,
-            'UTF8')), 'hex')
-      where id = 1
-      returning seq, prev_hash, hash
-    )
-    insert into audit_events (seq, envelope, hash)
-    select seq, ${parts.head}::text || prev_hash || ${parts.middle}::text || seq::text || ${parts.tail}::text, hash
-    from moved
-    returning seq`.execute(trx);
-  return result.rows[0]!.seq;
+export async function oldestPending(trx: Tx, limit: number) {
+  return trx
+    .selectFrom('audit_pending')
+    .select(['id', 'head', 'middle', 'tail'])
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+export async function deletePending(trx: Tx, ids: readonly number[]): Promise<void> {
+  await sql`delete from audit_pending where id = any(${ids}::bigint[])`.execute(trx);
+}
+
+export async function pendingCount(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('audit_pending')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Takes the chain's turn for `count` events: returns the head they follow. Held until commit. */

@@ -4,8 +4,9 @@ import type { Actor, Ctx } from '../context.ts';
 import { AppError } from '../errors.ts';
 import { canonicalJson } from '../platform/canonical-json.ts';
 import type { DatabaseHandle } from '../platform/db/database.ts';
-import { inTransaction, type Tx } from '../platform/db/transaction.ts';
+import { afterCommit, inTransaction, type Tx } from '../platform/db/transaction.ts';
 import { type NodeKey, sign } from '../platform/keys.ts';
+import { coalesceReruns } from '../platform/rerun-coalescer.ts';
 import {
   envelopeWriter,
   joinEnvelope,
@@ -22,6 +23,9 @@ import { readCheckpointSource, readOwnCheckpointFile } from './audit.checkpoint-
 import { presentCheckpoint, presentEvent } from './audit.presenters.ts';
 import * as repo from './audit.repository.ts';
 import { type SignedCheckpoint, type VerifyResult, verifyChain } from './audit.verifier.ts';
+
+/** Events placed in the chain per sealing transaction. */
+const SEAL_BATCH = 5000;
 
 export interface AuditEntry {
   /** dotted verb, e.g. `user.create`, `party.status.change`, `access.denied` */
@@ -58,28 +62,71 @@ export interface VerifyRequest {
  */
 export class AuditService {
   private lastSigned: Awaited<ReturnType<typeof repo.insertCheckpoint>> | undefined;
+  private readonly sealCoalesced = coalesceReruns(() => this.sealAll());
 
   constructor(private readonly deps: AuditDeps) {}
 
-  async record(trx: Tx, ctx: Ctx, entry: AuditEntry): Promise<number> {
-    const [seq] = await this.recordMany(trx, ctx, [entry]);
-    return seq!;
+  async record(trx: Tx, ctx: Ctx, entry: AuditEntry): Promise<void> {
+    await this.recordMany(trx, ctx, [entry]);
   }
 
-  async recordMany(trx: Tx, ctx: Ctx, entries: readonly AuditEntry[]): Promise<number[]> {
-    if (entries.length === 0) return [];
+  /**
+   * Adds the events to the caller's transaction, unplaced: they commit or roll back with it, and
+   * taking no shared lock there, writes on the node do not wait for each other's commits. Once it
+   * has committed they are sealed into the chain, before inTransaction returns.
+   */
+  async recordMany(trx: Tx, ctx: Ctx, entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
     const write = envelopeWriter(unplacedActor(this.deps.clock.now(), ctx));
-    if (entries.length === 1) return [await repo.appendOne(trx, write(unplacedEntry(entries[0]!)))];
-    const head = await repo.claimHead(trx, entries.length);
-    let prevHash = head.hash;
-    const rows = entries.map((entry, i) => {
-      const seq = head.seq + i + 1;
-      const envelope = joinEnvelope(write(unplacedEntry(entry)), prevHash, seq);
-      prevHash = sha256Hex(envelope);
-      return { seq, envelope, hash: prevHash };
-    });
-    await repo.insertClaimed(trx, rows);
-    return rows.map((r) => r.seq);
+    await repo.insertPending(
+      trx,
+      entries.map((entry) => write(unplacedEntry(entry))),
+    );
+    afterCommit(trx, 'audit.seal', () => this.sealQuietly());
+  }
+
+  /**
+   * Places every committed pending event in the chain, oldest first, many per transaction: the
+   * chain's order is the order of sealing. One sealer at a time on the database; one that waited
+   * for another seals what is left, if anything. Returns how many it placed.
+   */
+  seal(): Promise<number> {
+    return this.sealCoalesced();
+  }
+
+  private async sealAll(): Promise<number> {
+    let placed = 0;
+    for (;;) {
+      const count = await inTransaction(this.deps.database.db, async (trx) => {
+        await repo.takeSealerTurn(trx);
+        const pending = await repo.oldestPending(trx, SEAL_BATCH);
+        if (pending.length === 0) return 0;
+        const head = await repo.claimHead(trx, pending.length);
+        let prevHash = head.hash;
+        const rows = pending.map((parts, i) => {
+          const seq = head.seq + i + 1;
+          const envelope = joinEnvelope(parts, prevHash, seq);
+          prevHash = sha256Hex(envelope);
+          return { seq, envelope, hash: prevHash };
+        });
+        await repo.insertClaimed(trx, rows);
+        await repo.deletePending(
+          trx,
+          pending.map((p) => p.id),
+        );
+        return pending.length;
+      });
+      placed += count;
+      if (count < SEAL_BATCH) return placed;
+    }
+  }
+
+  /**
+   * After a commit the change is made whatever happens here; events a failed sealing leaves
+   * pending are placed by the next one (the next write, the scheduler, or any read of the log).
+   */
+  private async sealQuietly(): Promise<void> {
+    await this.seal().catch(() => {});
   }
 
   /** Records a denied access on its own: there is no mutation for it to ride with. */
@@ -89,6 +136,7 @@ export class AuditService {
 
   /** A page of events in sequence order; the cursor is the last sequence number seen. */
   async page(filter: repo.EventFilter, order: 'asc' | 'desc', limit: number) {
+    await this.seal();
     const rows = await repo.pageEvents(this.deps.database.db, filter, order, limit + 1);
     const page = rows.slice(0, limit);
     return {
@@ -106,6 +154,7 @@ export class AuditService {
    * other processes, and checkpoints kept elsewhere.
    */
   async verify(request: VerifyRequest = {}): Promise<VerifyResult> {
+    await this.seal();
     const trustedKeys = new Map([
       [this.deps.key.keyId, this.deps.key.publicKey],
       ...(request.extraKeys ?? []),
@@ -158,6 +207,7 @@ export class AuditService {
    * own file), so its file has no gaps while others sign.
    */
   async checkpoint(options: { force?: boolean; renewAfterMs?: number } = {}) {
+    await this.seal();
     let signed: SignedCheckpoint | undefined;
     let result: { created: boolean; checkpoint: Awaited<ReturnType<typeof repo.insertCheckpoint>> };
     try {

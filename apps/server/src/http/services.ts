@@ -10,6 +10,7 @@ import type { MfaService } from '../modules/identity/mfa.service.ts';
 import type { TokenCache } from '../modules/identity/token-cache.ts';
 import type { ObservablesService } from '../modules/indicators/observables.service.ts';
 import type { EventsService } from '../modules/notifications/events.service.ts';
+import type { Notifier } from '../modules/notifications/notifier.ts';
 import type { WebhooksService } from '../modules/notifications/webhooks.service.ts';
 import type { PartiesService } from '../modules/parties/parties.service.ts';
 import type { RequestsService } from '../modules/requests/requests.service.ts';
@@ -26,6 +27,7 @@ export interface Services {
   clock: Clock;
   key: NodeKey;
   audit: AuditService;
+  notifier: Notifier;
   framework: FrameworkService;
   parties: PartiesService;
   identity: IdentityService;

@@ -8,6 +8,7 @@ import * as accounts from './0006_accounts.ts';
 import * as evidenceBlobs from './0007_evidence_blobs.ts';
 import * as observableCopies from './0008_observable_copies.ts';
 import * as hardening from './0009_hardening.ts';
+import * as sequencedAfterCommit from './0010_sequenced_after_commit.ts';
 
 /** Listed statically (not read from disk) so migrations run the same from source, tests and bundles. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_evidence_blobs': evidenceBlobs,
   '0008_observable_copies': observableCopies,
   '0009_hardening': hardening,
+  '0010_sequenced_after_commit': sequencedAfterCommit,
 };

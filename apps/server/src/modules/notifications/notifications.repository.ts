@@ -10,7 +10,7 @@ import type { Executor, Tx } from '../../platform/db/transaction.ts';
 
 export const EVENTS_CHANNEL = 'vytis_events';
 
-export async function insertNotification(
+export async function insertPending(
   trx: Tx,
   row: {
     at: Date;
@@ -24,12 +24,26 @@ export async function insertNotification(
     item_origin_party?: string | null;
   },
 ) {
-  const { seq } = await trx
-    .insertInto('notifications')
-    .values(row)
-    .returning('seq')
-    .executeTakeFirstOrThrow();
-  return seq;
+  await trx.insertInto('notifications_pending').values(row).execute();
+}
+
+/**
+ * Moves the oldest committed pending events into `notifications`, numbered in that order, and
+ * returns them numbered. The caller holds the sequencer's turn.
+ */
+export async function numberPending(trx: Tx, limit: number) {
+  const result = await sql<{ seq: number; request_id: string | null; at: Date }>`
+    with taken as (
+      delete from notifications_pending
+      where id in (select id from notifications_pending order by id limit ${limit})
+      returning *
+    )
+    insert into notifications (at, type, request_id, party_only, data, case_id, tlp, item_created_by_id,
+                               item_origin_party)
+    select at, type, request_id, party_only, data, case_id, tlp, item_created_by_id, item_origin_party
+    from taken order by id
+    returning seq, request_id, at`.execute(trx);
+  return result.rows;
 }
 
 /** One outbox row per live webhook whose party may see the request, in the event's own transaction. */
@@ -122,12 +136,14 @@ export async function visibleSince(
     .execute();
 }
 
-/** Gives the past events about a case's item the item's new label. */
+/** Gives the past events about a case's item the item's new label, numbered yet or not. */
 export async function relabelItemEvents(trx: Tx, caseId: string, itemId: string, tlp: string) {
-  await trx
-    .updateTable('notifications')
-    .set({ tlp })
-    .where('case_id', '=', caseId)
-    .where(sql<boolean>`data ->> 'itemId' = ${itemId}`)
-    .execute();
+  for (const table of ['notifications', 'notifications_pending'] as const) {
+    await trx
+      .updateTable(table)
+      .set({ tlp })
+      .where('case_id', '=', caseId)
+      .where(sql<boolean>`data ->> 'itemId' = ${itemId}`)
+      .execute();
+  }
 }

@@ -1,6 +1,9 @@
+import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { LOCKS, lockForTransaction } from '../../platform/db/locks.ts';
-import type { Tx } from '../../platform/db/transaction.ts';
+import type { Database } from '../../platform/db/schema.ts';
+import { afterCommit, inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import { coalesceReruns } from '../../platform/rerun-coalescer.ts';
 import * as repo from './notifications.repository.ts';
 
 export interface NotificationInput {
@@ -21,39 +24,38 @@ export interface CaseEventInput {
   data: Record<string, unknown>;
 }
 
+/** Events numbered per sequencing transaction. */
+const SEQUENCE_BATCH = 1000;
+
 /**
- * Publishes what happened to a request, inside the transaction that made it happen: the event row
- * (read by the live streams), the webhook outbox rows, and a NOTIFY that wakes the streams of
- * every process at commit. A rolled-back change publishes nothing.
+ * Publishes what happened, inside the transaction that made it happen: a rolled-back change
+ * publishes nothing. The event waits there unnumbered, so publishers take no shared lock; right
+ * after the commit a sequencer numbers every committed pending event in one short transaction,
+ * writes the webhook outbox rows of request events, and wakes the streams of every process (a
+ * NOTIFY, delivered at its commit). Streams resume after the last number they sent, so numbers are
+ * given in commit order: one sequencer at a time, and a number given is never overtaken.
  */
 export class Notifier {
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock }) {}
 
-  async publish(trx: Tx, input: NotificationInput): Promise<number> {
-    // Streams resume after the last sequence number they sent, so numbers must be committed in
-    // order: publishers take turns until commit, and a number taken is never overtaken.
-    await lockForTransaction(trx, LOCKS.notifications);
-    const at = this.clock.now();
-    const seq = await repo.insertNotification(trx, {
-      at,
+  async publish(trx: Tx, input: NotificationInput): Promise<void> {
+    await repo.insertPending(trx, {
+      at: this.deps.clock.now(),
       type: input.type,
       request_id: input.requestId,
       party_only: input.partyOnly,
       data: JSON.stringify(input.data),
     });
-    await repo.queueDeliveries(trx, seq, input.requestId, at);
-    await repo.signalCommitted(trx, seq);
-    return seq;
+    this.sequenceAfterCommit(trx);
   }
 
   /**
    * What happened in a case, for the live streams of those who see the case (and, for an item,
    * its label `tlp`). Webhooks carry requests only.
    */
-  async publishCaseEvent(trx: Tx, input: CaseEventInput): Promise<number> {
-    await lockForTransaction(trx, LOCKS.notifications);
-    const seq = await repo.insertNotification(trx, {
-      at: this.clock.now(),
+  async publishCaseEvent(trx: Tx, input: CaseEventInput): Promise<void> {
+    await repo.insertPending(trx, {
+      at: this.deps.clock.now(),
       type: input.type,
       request_id: null,
       case_id: input.caseId,
@@ -63,7 +65,42 @@ export class Notifier {
       party_only: false,
       data: JSON.stringify(input.data),
     });
-    await repo.signalCommitted(trx, seq);
-    return seq;
+    this.sequenceAfterCommit(trx);
+  }
+
+  private readonly sequenceCoalesced = coalesceReruns(() => this.sequenceAll());
+
+  /** Numbers every committed pending event; returns how many. */
+  sequence(): Promise<number> {
+    return this.sequenceCoalesced();
+  }
+
+  private async sequenceAll(): Promise<number> {
+    let numbered = 0;
+    for (;;) {
+      const count = await inTransaction(this.deps.db, async (trx) => {
+        await lockForTransaction(trx, LOCKS.notifications);
+        const events = await repo.numberPending(trx, SEQUENCE_BATCH);
+        if (events.length === 0) return 0;
+        for (const event of events) {
+          if (event.request_id) await repo.queueDeliveries(trx, event.seq, event.request_id, event.at);
+        }
+        await repo.signalCommitted(trx, Math.max(...events.map((e) => e.seq)));
+        return events.length;
+      });
+      numbered += count;
+      if (count < SEQUENCE_BATCH) return numbered;
+    }
+  }
+
+  private sequenceAfterCommit(trx: Tx) {
+    // The change is made whatever happens here; what a failed sequencing leaves pending is
+    // numbered by the next one (the next publisher's, or the scheduler's).
+    afterCommit(trx, 'notifications.sequence', () =>
+      this.sequence().then(
+        () => {},
+        () => {},
+      ),
+    );
   }
 }

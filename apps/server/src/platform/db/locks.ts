@@ -5,6 +5,7 @@ import type { Tx } from './transaction.ts';
 export const LOCKS = {
   seed: 72_750_013,
   notifications: 72_750_014,
+  auditSealer: 72_750_015,
 } as const;
 
 export async function lockForTransaction(trx: Tx, key: (typeof LOCKS)[keyof typeof LOCKS]): Promise<void> {

@@ -100,6 +100,14 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+/** Events recorded but not yet placed in the chain: a sealer places them right after commit. */
+export interface AuditPendingTable {
+  id: Generated<number>;
+  head: string;
+  middle: string;
+  tail: string;
+}
+
 export interface AuditCheckpointsTable {
   id: Generated<number>;
   size: number;
@@ -120,12 +128,14 @@ export interface Database {
   login_challenges: LoginChallengesTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
+  audit_pending: AuditPendingTable;
   audit_checkpoints: AuditCheckpointsTable;
   requests: RequestsTable;
   request_timeline: RequestTimelineTable;
   council_votes: CouncilVotesTable;
   deadlines: DeadlinesTable;
   notifications: NotificationsTable;
+  notifications_pending: NotificationsPendingTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   responders: RespondersTable;
@@ -228,6 +238,12 @@ export interface NotificationsTable {
   /** 0008_observable_copies: who created the event's item, and its originating party (its audience). */
   item_created_by_id: ColumnType<string | null, string | null | undefined, never>;
   item_origin_party: ColumnType<string | null, string | null | undefined, never>;
+}
+
+/** Published but not yet numbered: a sequencer gives them their `seq` right after commit. */
+export interface NotificationsPendingTable extends Omit<NotificationsTable, 'seq' | 'tlp'> {
+  id: Generated<number>;
+  tlp: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface WebhooksTable {
