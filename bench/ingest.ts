@@ -8,7 +8,7 @@
 //     slices; each slice goes through both, each into a case of its own, in alternating order;
 //     the median of the rounds' ratios is the figure. Once into new cases (where the import needs
 //     no check against stored rows) and once into cases that already hold an indicator (each row
-//     checked: ON CONFLICT DO NOTHING); --into picks one. CPU time is printed beside wall time,
+//     checked against what the importer sees there); --into picks one. CPU time is printed beside wall time,
 //     for the server's processes too when it runs on this machine.
 //  2. lookup: GET /api/v1/indicators/lookup?value=… over real HTTP (loopback, the client in a
 //     process of its own), one request at a time, for stored values (some typed defanged or in
@@ -558,7 +558,7 @@ async function runOn(kind: 'pg' | 'pglite', rows: number, preload: number) {
         throw new Error(`the import and COPY stored different rows (${diff[0]!.n})`);
     };
 
-    // A case that already holds an indicator: the import checks each row against it (ON CONFLICT).
+    // A case that already holds an indicator: the import checks each row against what the importer sees there.
     let held = 0;
     const holding = async (owner: CaseOwner) => {
       await services.observables.add(ctx, owner.caseId, { type: 'domain', value: `held-${held}.example` });
@@ -602,7 +602,9 @@ async function runOn(kind: 'pg' | 'pglite', rows: number, preload: number) {
       const ratios = rounds.map((r) => r.copy.ms / r.ours.ms);
       const ratio = median(ratios);
       const where =
-        mode === 'new' ? 'new cases' : 'cases already holding indicators (each row checked: ON CONFLICT)';
+        mode === 'new'
+          ? 'new cases'
+          : 'cases already holding indicators (each row checked against what the importer sees)';
       console.log(
         `ingest on ${engine.label}: ${rows} indicators into ${before} stored: ours ${seconds(oursMs)} s (${perSecond(rows, oursMs)}/s); ` +
           `COPY of the same rows ${seconds(copyMs)} s (${perSecond(rows, copyMs)}/s); ratio ${ratio.toFixed(2)}x ` +

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 
 /**
@@ -392,5 +393,56 @@ describe('a partner cannot take a case from its owner', () => {
     const back = await call('PATCH', ltPoc, `/cases/${caseId}/observables/${ltItem}`, { tlp: 'amber' });
     assert.equal(back.statusCode, 200, back.body);
     assert.equal((await call('GET', ee, `/cases/${caseId}/observables/${ltItem}`)).statusCode, 200);
+  });
+});
+
+describe('writers of one case go together, and still never store one value twice', () => {
+  let node: TestNode;
+  let first: TestUser;
+  let second: TestUser;
+  let caseId: string;
+  const call = caller(() => node);
+
+  before(async () => {
+    node = await startTestNode();
+    first = await node.user('lt.analyst', 'LT', ['analyst']);
+    second = await node.user('lt.analyst2', 'LT', ['analyst']);
+    caseId = json(await call('POST', first, '/cases', caseBody())).id;
+  });
+  after(() => node.close());
+
+  it('lets exactly one of two people adding the same value at once store it', async () => {
+    // Items are added under a shared lock of the case: without the value's own lock, both adders
+    // (whose copies the unique index tells apart) could find no visible row and both store one.
+    for (let round = 0; round < 20; round++) {
+      const value = `race-${round}.example`;
+      const answers = await Promise.all(
+        [first, second].map((user) =>
+          call('POST', user, `/cases/${caseId}/observables`, { type: 'domain', value }),
+        ),
+      );
+      assert.deepEqual(
+        answers.map((a) => a.statusCode).sort(),
+        [201, 409],
+        answers.map((a) => a.body).join('\n'),
+      );
+    }
+    const listed = json(await call('GET', first, `/cases/${caseId}/observables?limit=100`));
+    assert.equal(listed.items.length, 20);
+    const audit = await node.database.db
+      .selectFrom('audit_events')
+      .select('envelope')
+      .where(sql<boolean>`envelope::jsonb ->> 'action' = 'observable.create'`)
+      .execute();
+    assert.equal(audit.length, 20, 'one audit event per stored value');
+    assert.equal((await node.services.audit.verify()).ok, true);
+  });
+
+  it('moves the case’s time after a visible item is added, though writers share the case', async () => {
+    const before = json(await call('GET', first, `/cases/${caseId}`)).updatedAt;
+    node.clock.advance(5_000);
+    const added = await call('POST', second, `/cases/${caseId}/notes`, { body: 'seen by all readers' });
+    assert.equal(added.statusCode, 201, added.body);
+    assert.notEqual(json(await call('GET', first, `/cases/${caseId}`)).updatedAt, before);
   });
 });

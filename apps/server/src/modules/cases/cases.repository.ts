@@ -1,10 +1,18 @@
-import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type Insertable,
+  type Selectable,
+  sql,
+  type Updateable,
+} from 'kysely';
 import { type CaseViewer, caseItemsVisibleTo, casesVisibleTo } from '../../access/policy.ts';
 import type {
   CaseNotesTable,
   CasesTable,
   CaseTasksTable,
   CaseTimelineTable,
+  Database,
 } from '../../platform/db/schema.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
 
@@ -24,14 +32,42 @@ export async function findVisible(db: Executor, viewer: CaseViewer, id: string) 
 }
 
 /** The case, locked for a change, if the viewer may see it. */
-export async function lockVisible(trx: Tx, viewer: CaseViewer, id: string) {
-  return trx
-    .selectFrom('cases')
-    .selectAll()
-    .where('cases.id', '=', id)
-    .where(casesVisibleTo(viewer))
-    .forUpdate()
-    .executeTakeFirst();
+export async function lockVisible(trx: Tx, viewer: CaseViewer, id: string, mode: 'update' | 'share') {
+  const query = trx.selectFrom('cases').selectAll().where('cases.id', '=', id).where(casesVisibleTo(viewer));
+  return (mode === 'update' ? query.forUpdate() : query.forShare()).executeTakeFirst();
+}
+
+/** TLP 2.0 labels from the widest audience to the narrowest, as a number SQL can compare. */
+const tlpRank = (label: Expression<unknown>) =>
+  sql<number>`(case ${label} when 'clear' then 0 when 'green' then 1 when 'amber' then 2 when 'amber+strict' then 3 else 4 end)`;
+
+const TOUCH_EVERY = sql`interval '1 second'`;
+
+/**
+ * See CasesService.touch. 'busy' when writers hold the case (it was not touched, and may need to
+ * be); 'done' when it was touched or needs no touch.
+ */
+export async function touchCase(
+  db: Executor,
+  caseId: string,
+  itemTlp: string | null,
+  at: Date,
+): Promise<'done' | 'busy'> {
+  const due = sql<boolean>`updated_at < ${at}::timestamptz - ${TOUCH_EVERY}`;
+  const shown =
+    itemTlp === null
+      ? sql<boolean>`true`
+      : sql<boolean>`${tlpRank(sql.lit(itemTlp))} <= ${tlpRank(sql.ref('tlp'))}`;
+  const result = await sql<{ touched: boolean }>`
+    with free as (
+      select id from cases where id = ${caseId} and ${due} and ${shown} for no key update skip locked
+    ), touched as (
+      update cases set updated_at = ${at} where id in (select id from free) returning id
+    )
+    select exists (select 1 from touched) as touched,
+           exists (select 1 from cases where id = ${caseId} and ${due} and ${shown}) as wanted`.execute(db);
+  const row = result.rows[0] as { touched: boolean; wanted: boolean } | undefined;
+  return row && !row.touched && row.wanted ? 'busy' : 'done';
 }
 
 export async function updateCase(trx: Tx, id: string, changes: Updateable<CasesTable>) {
@@ -102,41 +138,46 @@ export interface ItemCounts {
 
 /** What the viewer may see of each case: counts of items filtered by the same policy. */
 export async function itemCounts(db: Executor, viewer: CaseViewer, caseIds: readonly string[]) {
-  const counts = new Map<string, ItemCounts>(
-    caseIds.map((id) => [id, { tasks: 0, openTasks: 0, observables: 0, notes: 0, timeline: 0, evidence: 0 }]),
-  );
+  const counts = new Map<string, ItemCounts>();
   if (caseIds.length === 0) return counts;
-  const ids = [...caseIds];
-  const [tasks, timeline, observables, notes, evidence] = await Promise.all([
-    db
-      .selectFrom('case_tasks')
-      .where('case_id', 'in', ids)
-      .groupBy('case_id')
-      .select((eb) => [
-        'case_id',
-        eb.fn.countAll<number | string>().as('n'),
-        sql<number | string>`count(*) filter (where status in ('todo', 'in-progress'))`.as('open'),
-      ])
-      .execute(),
-    db
-      .selectFrom('case_timeline')
-      .where('case_id', 'in', ids)
-      .groupBy('case_id')
-      .select((eb) => ['case_id', eb.fn.countAll<number | string>().as('n')])
-      .execute(),
-    countItems(db, viewer, 'observables', ids),
-    countItems(db, viewer, 'case_notes', ids),
-    countItems(db, viewer, 'evidence', ids),
-  ]);
-  for (const row of tasks) {
-    const c = counts.get(row.case_id)!;
-    c.tasks = Number(row.n);
-    c.openTasks = Number(row.open);
+  // One statement for a whole page (each statement is a round trip and, on a server, a plan), and
+  // the ids as one array parameter so the text stays the same whatever the page's size.
+  const rows = await db
+    .selectFrom('cases as outer')
+    .where(sql<boolean>`${sql.ref('outer.id')} = any(${[...caseIds]}::uuid[])`)
+    .select((eb) => [
+      'outer.id as case_id',
+      eb
+        .selectFrom('case_tasks')
+        .whereRef('case_tasks.case_id', '=', 'outer.id')
+        .select((inner) => inner.fn.countAll<number | string>().as('n'))
+        .as('tasks'),
+      eb
+        .selectFrom('case_tasks')
+        .whereRef('case_tasks.case_id', '=', 'outer.id')
+        .where('case_tasks.status', 'in', ['todo', 'in-progress'])
+        .select((inner) => inner.fn.countAll<number | string>().as('n'))
+        .as('open_tasks'),
+      eb
+        .selectFrom('case_timeline')
+        .whereRef('case_timeline.case_id', '=', 'outer.id')
+        .select((inner) => inner.fn.countAll<number | string>().as('n'))
+        .as('timeline'),
+      cappedCount(eb, viewer, 'observables').as('observables'),
+      cappedCount(eb, viewer, 'case_notes').as('notes'),
+      cappedCount(eb, viewer, 'evidence').as('evidence'),
+    ])
+    .execute();
+  for (const row of rows) {
+    counts.set(row.case_id, {
+      tasks: Number(row.tasks ?? 0),
+      openTasks: Number(row.open_tasks ?? 0),
+      observables: Number(row.observables ?? 0),
+      notes: Number(row.notes ?? 0),
+      timeline: Number(row.timeline ?? 0),
+      evidence: Number(row.evidence ?? 0),
+    });
   }
-  for (const row of timeline) counts.get(row.case_id)!.timeline = Number(row.n);
-  for (const row of observables) counts.get(row.case_id)!.observables = Number(row.n);
-  for (const row of notes) counts.get(row.case_id)!.notes = Number(row.n);
-  for (const row of evidence) counts.get(row.case_id)!.evidence = Number(row.n);
   return counts;
 }
 
@@ -146,32 +187,24 @@ export async function itemCounts(db: Executor, viewer: CaseViewer, caseIds: read
  */
 export const COUNT_CAP = 10_000;
 
-async function countItems(
-  db: Executor,
+/** The items of `table` in the outer query's case that the viewer may read, up to the cap. */
+function cappedCount(
+  eb: ExpressionBuilder<Database & { outer: Database['cases'] }, 'outer'>,
   viewer: CaseViewer,
   table: 'observables' | 'case_notes' | 'evidence',
-  ids: string[],
 ) {
-  return db
-    .selectFrom('cases as outer')
-    .where('outer.id', 'in', ids)
-    .select((eb) => [
-      'outer.id as case_id',
+  return eb
+    .selectFrom(
       eb
-        .selectFrom(
-          eb
-            .selectFrom(table)
-            .innerJoin('cases', 'cases.id', `${table}.case_id`)
-            .whereRef('cases.id', '=', 'outer.id')
-            .where(caseItemsVisibleTo(viewer, table))
-            .select(sql<number>`1`.as('one'))
-            .limit(COUNT_CAP + 1)
-            .as('capped'),
-        )
-        .select((inner) => inner.fn.countAll<number | string>().as('n'))
-        .as('n'),
-    ])
-    .execute();
+        .selectFrom(table)
+        .innerJoin('cases', 'cases.id', `${table}.case_id`)
+        .whereRef('cases.id', '=', 'outer.id')
+        .where(caseItemsVisibleTo(viewer, table))
+        .select(sql<number>`1`.as('one'))
+        .limit(COUNT_CAP + 1)
+        .as('capped'),
+    )
+    .select((inner) => inner.fn.countAll<number | string>().as('n'));
 }
 
 // Audiences: parties, sharing groups, named people and assignees.

@@ -21,7 +21,7 @@ import type {
   TaskStatus,
   Tlp,
 } from '@vytis/contracts';
-import { type Expression, type Kysely, type Selectable, sql } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { type CaseViewer, deploymentsVisibleTo } from '../../access/policy.ts';
 import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
@@ -29,7 +29,7 @@ import type { Ctx } from '../../context.ts';
 import { AppError, type FieldProblem, forbidden, invalidInput, notFound } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import type { CaseNotesTable, CaseTimelineTable, Database } from '../../platform/db/schema.ts';
-import { type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import { afterCommit, type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { relabelItemEvents } from '../notifications/notifications.repository.ts';
 import type { Notifier } from '../notifications/notifier.ts';
 import type { RequestsService } from '../requests/requests.service.ts';
@@ -46,18 +46,20 @@ export interface CasesDeps {
   requests: RequestsService;
 }
 
+/** A touch of a case busy with writers is tried again a second later, this many times at most. */
+const TOUCH_RETRIES = 60;
+
 /** A day before a task is due, its clock says so. */
 const DUE_SOON_MS = 24 * 3600 * 1000;
-
-/** TLP 2.0 labels from the widest audience to the narrowest, as a number SQL can compare. */
-const tlpRank = (label: Expression<unknown>) =>
-  sql<number>`(case ${label} when 'clear' then 0 when 'green' then 1 when 'amber' then 2 when 'amber+strict' then 3 else 4 end)`;
 
 /**
  * Cases: the incident a party works, with its tasks, notes and timeline, shared under TLP 2.0.
  * Every read goes through the access policy in SQL; what the viewer may not see is a 404.
  */
 export class CasesService {
+  /** Cases whose touch is waiting for their writers, "caseId:label". */
+  private readonly touchesDue = new Set<string>();
+
   constructor(private readonly deps: CasesDeps) {}
 
   viewer(ctx: Ctx): CaseViewer {
@@ -137,8 +139,13 @@ export class CasesService {
   }
 
   /** Locks the case for a change and says what the actor may do with it. */
-  async lockForWork(trx: Tx, ctx: Ctx, id: string) {
-    const row = await repo.lockVisible(trx, this.viewer(ctx), id);
+  /**
+   * Locks a visible case for the transaction. `case`: to change the case itself (its words, label,
+   * audience); writers of one case take turns. `items`: to add or change what the case holds; such
+   * writers go together, and only a change to the case itself waits for them (and they for it).
+   */
+  async lockForWork(trx: Tx, ctx: Ctx, id: string, scope: 'case' | 'items' = 'case') {
+    const row = await repo.lockVisible(trx, this.viewer(ctx), id, scope === 'case' ? 'update' : 'share');
     if (!row) throw notFound(`case ${id}`);
     return { row, access: await CaseAccess.of(trx, ctx, row) };
   }
@@ -327,7 +334,7 @@ export class CasesService {
   async addTask(ctx: Ctx, caseId: string, input: NewTask): Promise<Task> {
     if (input.assignee) await this.requireUser(input.assignee, 'body/assignee');
     const id = await inTransaction(this.deps.db, async (trx) => {
-      const { access } = await this.lockForWork(trx, ctx, caseId);
+      const { access } = await this.lockForWork(trx, ctx, caseId, 'items');
       access.requireContributor('add tasks');
       const now = this.deps.clock.now();
       const task = await repo.insertTask(trx, {
@@ -354,7 +361,7 @@ export class CasesService {
   async updateTask(ctx: Ctx, caseId: string, taskId: string, patch: TaskPatch, ifMatch: number | undefined) {
     if (patch.assignee) await this.requireUser(patch.assignee, 'body/assignee');
     await inTransaction(this.deps.db, async (trx) => {
-      const { access } = await this.lockForWork(trx, ctx, caseId);
+      const { access } = await this.lockForWork(trx, ctx, caseId, 'items');
       const task = await repo.lockTask(trx, caseId, taskId);
       if (!task) throw notFound(`task ${taskId}`);
       const isAssignee = ctx.actor.id !== null && task.assignee_id === ctx.actor.id;
@@ -395,7 +402,7 @@ export class CasesService {
 
   async addNote(ctx: Ctx, caseId: string, input: NewNote): Promise<Note> {
     return inTransaction(this.deps.db, async (trx) => {
-      const { row, access } = await this.lockForWork(trx, ctx, caseId);
+      const { row, access } = await this.lockForWork(trx, ctx, caseId, 'items');
       access.requireContributor('add notes');
       const tlp = input.tlp ?? (row.tlp as Tlp);
       const note = await repo.insertNote(trx, {
@@ -429,7 +436,7 @@ export class CasesService {
       ]);
     }
     return inTransaction(this.deps.db, async (trx) => {
-      const { access } = await this.lockForWork(trx, ctx, caseId);
+      const { access } = await this.lockForWork(trx, ctx, caseId, 'items');
       access.requireContributor('add to its timeline');
       const entry = await repo.insertTimelineEntry(trx, {
         id: crypto.randomUUID(),
@@ -447,19 +454,33 @@ export class CasesService {
 
   // Shared by the case's items.
 
-  /** Marks the case changed (lists are sorted by it) without a new version of its own fields. */
   /**
-   * Marks the case as changed — only when every reader of the case may read the change: an item
-   * under a narrower label than its case (or RED) leaves the case's time as it was, else the
-   * case's `updatedAt` (and the list's order) would tell others that something hidden was added.
+   * Marks the case as changed (lists are sorted by it) without a new version of its own fields —
+   * only when every reader of the case may read the change: an item under a narrower label than
+   * its case (or RED) leaves the case's time as it was, else the case's `updatedAt` (and the
+   * list's order) would tell others that something hidden was added.
+   *
+   * Done once the item's transaction has committed, at most once a second, and never waiting:
+   * writers holding the case for its items cannot update its row in their transactions (each would
+   * wait for the others), and a touch waiting for them would queue every later writer behind it.
+   * A case busy with writers is touched a second later instead.
    */
   async touch(trx: Tx, caseId: string, itemTlp: Tlp | string | null = null) {
-    let update = trx.updateTable('cases').set({ updated_at: this.deps.clock.now() }).where('id', '=', caseId);
-    if (itemTlp !== null) {
-      if (itemTlp === 'red') return;
-      update = update.where(sql<boolean>`${tlpRank(sql.lit(itemTlp))} <= ${tlpRank(sql.ref('cases.tlp'))}`);
-    }
-    await update.execute();
+    if (itemTlp === 'red') return;
+    const at = this.deps.clock.now();
+    afterCommit(trx, `case.touch:${caseId}:${itemTlp}`, () => this.touchNow(caseId, itemTlp, at, 0));
+  }
+
+  private async touchNow(caseId: string, itemTlp: string | null, at: Date, retries: number): Promise<void> {
+    const outcome = await repo.touchCase(this.deps.db, caseId, itemTlp, at).catch(() => 'busy' as const);
+    if (outcome !== 'busy' || retries >= TOUCH_RETRIES) return;
+    const retryKey = `${caseId}:${itemTlp}`;
+    if (this.touchesDue.has(retryKey)) return;
+    this.touchesDue.add(retryKey);
+    setTimeout(() => {
+      this.touchesDue.delete(retryKey);
+      void this.touchNow(caseId, itemTlp, this.deps.clock.now(), retries + 1);
+    }, 1000).unref();
   }
 
   /** Audits a change and tells the live streams, in the change's transaction. */

@@ -92,7 +92,7 @@ export class EvidenceService {
     const incoming = await this.store.receive(id, source);
     try {
       return await inTransaction(this.deps.db, async (trx) => {
-        const { row, access } = await this.deps.cases.lockForWork(trx, ctx, caseId);
+        const { row, access } = await this.deps.cases.lockForWork(trx, ctx, caseId, 'items');
         access.requireContributor('add evidence');
         const tlp = input.tlp ?? (row.tlp as Tlp);
         const now = this.deps.clock.now();
@@ -226,7 +226,7 @@ export class EvidenceService {
       throw invalidInput(`the new custodian ${problem}`, [{ field: 'body/custodian', message: problem }]);
     }
     return inTransaction(this.deps.db, async (trx) => {
-      const { access } = await this.deps.cases.lockForWork(trx, ctx, caseId);
+      const { access } = await this.deps.cases.lockForWork(trx, ctx, caseId, 'items');
       const viewer = this.deps.cases.viewer(ctx);
       const current = await repo.lockVisible(trx, viewer, caseId, id, 'update');
       if (!current) throw notFound(`evidence ${id}`);

@@ -211,7 +211,7 @@ describe('bulk import: all or nothing, although written in parts', () => {
       });
 
     // A fault of the database's own (as a full disk would be) when the part holding line 3,500 is
-    // written: the first part (500 rows) has committed by then.
+    // written: the first part (at most 2,000 rows on either engine) has committed by then.
     const { db } = node.database;
     await sql`create function refuse_one_row() returns trigger language plpgsql as $$
       begin raise exception 'the disk is full'; end $$`.execute(db);
@@ -234,5 +234,56 @@ describe('bulk import: all or nothing, although written in parts', () => {
     assert.equal(again.statusCode, 200, again.body);
     assert.deepEqual(json(again), { imported: 3999, duplicates: 1, rejected: 0, problems: [] });
     assert.equal(await observableTotal(caseId), 4000);
+  });
+
+  it('in a later part too, skips what the importer sees and stores their own copy of what they do not', async () => {
+    const ee = await node.user('ee.partner', 'EE', ['analyst']);
+    const created = await node.request({
+      method: 'POST',
+      url: `${api}/cases`,
+      headers: lt.headers,
+      payload: caseBody({ shares: { parties: ['EE'] } }),
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const caseId = json(created).id as string;
+    const add = async (user: TestUser, value: string, tlp?: string) => {
+      const res = await node.request({
+        method: 'POST',
+        url: `${api}/cases/${caseId}/observables`,
+        headers: user.headers,
+        payload: { type: 'domain', value, ...(tlp ? { tlp } : {}) },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+    };
+    await add(ee, 'partner-amber.late.example');
+    await add(ee, 'partner-red.late.example', 'red');
+    await add(lt, 'own.late.example');
+    // The three come last, after enough new lines for the import to be written in several parts.
+    const fresh = Array.from({ length: 6000 }, (_, n) => `domain,n${n}.late.example`);
+    const known = ['partner-amber.late.example', 'partner-red.late.example', 'own.late.example'];
+    const csv = `${['type,value', ...fresh, ...known.map((v) => `domain,${v}`)].join('\n')}\n`;
+    const res = await node.request({
+      method: 'POST',
+      url: `${api}/indicators/bulk?caseId=${caseId}`,
+      headers: { ...lt.headers, 'content-type': 'text/csv' },
+      payload: csv,
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    // The RED value is new to the importer, like any other: the counts do not tell it exists.
+    assert.deepEqual(json(res), { imported: 6001, duplicates: 2, rejected: 0, problems: [] });
+    assert.ok((await summaries('observable.import', caseId)).length > 1, 'written in parts');
+    const copies = json(
+      await node.request({
+        method: 'GET',
+        url: `${api}/cases/${caseId}/observables?q=partner-`,
+        headers: lt.headers,
+      }),
+    );
+    assert.deepEqual(copies.items.map((o: any) => `${o.value} ${o.originParty}`).sort(), [
+      'partner-amber.late.example EE',
+      'partner-red.late.example LT',
+    ]);
+    // The importer's list: the new values, the partner's AMBER one, their own, and their RED copy.
+    assert.equal(await observableTotal(caseId), 6000 + 3);
   });
 });

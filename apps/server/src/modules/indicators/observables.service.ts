@@ -47,14 +47,23 @@ export interface ObservablesDeps {
 /** Like MISP's correlation cap: a value in more places than this (a public resolver) is flagged. */
 export const CORRELATION_CAP = 20;
 /**
- * How long one write transaction of a bulk import aims to take: each holds the case's lock (and, on
- * the embedded database, its one connection), so other users' requests interleave with an import.
- * The rows per part follow from it, within these bounds.
+ * How long one write transaction of a bulk import aims to take, and the bounds of its rows (which
+ * follow from the time). Each part holds the case's row lock. On the embedded database it also holds
+ * the one connection every request waits for, so its parts are short: another user's request waits
+ * for at most one of them. On a PostgreSQL server a part blocks only other writers of the same case,
+ * so its parts are long, and what each part costs besides its rows (lock, ledger, audit, commit) is
+ * paid rarely.
  */
-const PART_TARGET_MS = 40;
-const FIRST_PART_ROWS = 500;
-const MIN_PART_ROWS = 200;
-const MAX_PART_ROWS = 5000;
+interface PartSizing {
+  targetMs: number;
+  firstRows: number;
+  minRows: number;
+  maxRows: number;
+}
+const EMBEDDED_PARTS: PartSizing = { targetMs: 20, firstRows: 300, minRows: 100, maxRows: 2000 };
+const SERVER_PARTS: PartSizing = { targetMs: 250, firstRows: 2000, minRows: 500, maxRows: 20_000 };
+/** A part is at most this much larger than the last: one quick part (a lull) must not make a long one. */
+const PART_GROWTH = 1.5;
 /** Lines normalised between two turns of the event loop while a file is read. */
 const LINES_PER_TURN = 500;
 /** As long as a comment added one by one may be. */
@@ -159,10 +168,12 @@ export class ObservablesService {
     const seen = seenWindow(input.firstSeen, input.lastSeen);
     const { type, category, value, toIds } = normalised.observable;
     return inTransaction(this.deps.db, async (trx) => {
-      const { row: theCase, access } = await this.deps.cases.lockForWork(trx, ctx, caseId);
+      const { row: theCase, access } = await this.deps.cases.lockForWork(trx, ctx, caseId, 'items');
       access.requireContributor('add observables');
-      // Only a duplicate the caller can see is one (every writer holds the case's lock): a value
-      // hidden from them by its label is stored again as their own copy, revealing nothing.
+      // Only a duplicate the caller can see is one: a value hidden from them by its label is stored
+      // again as their own copy, revealing nothing. Adders of one value take turns (imports hold
+      // the whole case), so two cannot both find none.
+      await repo.lockValue(trx, caseId, type, value);
       const duplicate = await repo.visibleDuplicate(trx, this.deps.cases.viewer(ctx), caseId, type, value);
       if (duplicate) throw conflict(`the case already has the ${type} ${value}`, { id: duplicate.id });
       const tlp = input.tlp ?? (theCase.tlp as Tlp);
@@ -200,7 +211,7 @@ export class ObservablesService {
 
   async update(ctx: Ctx, caseId: string, id: string, patch: ObservablePatch, ifMatch: number | undefined) {
     return inTransaction(this.deps.db, async (trx) => {
-      const { access } = await this.deps.cases.lockForWork(trx, ctx, caseId);
+      const { access } = await this.deps.cases.lockForWork(trx, ctx, caseId, 'items');
       const current = await repo.lockVisible(trx, this.deps.cases.viewer(ctx), caseId, id);
       if (!current) throw notFound(`observable ${id}`);
       access.requireContributor('change its observables');
@@ -239,7 +250,7 @@ export class ObservablesService {
   ) {
     const at = input.at ? new Date(input.at) : this.deps.clock.now();
     return inTransaction(this.deps.db, async (trx) => {
-      const { access } = await this.deps.cases.lockForWork(trx, ctx, caseId);
+      const { access } = await this.deps.cases.lockForWork(trx, ctx, caseId, 'items');
       const current = await repo.lockVisible(trx, this.deps.cases.viewer(ctx), caseId, id);
       if (!current) throw notFound(`observable ${id}`);
       access.requireContributor('report sightings');
@@ -303,7 +314,7 @@ export class ObservablesService {
 
   /**
    * Imports an indicator file into a case. The file is received, parsed and normalised first, with
-   * no transaction open; then written in parts, each in its own short transaction (PART_TARGET_MS),
+   * no transaction open; then written in parts, each in its own short transaction (PartSizing),
    * so other users' requests get the database between them. A file with a bad line
    * writes nothing (naming every bad line) unless `partial`, when the good lines are kept. Values
    * already in the case are counted as duplicates, so importing a file again changes nothing. The
@@ -465,14 +476,22 @@ export class ObservablesService {
     const total = file.rows.type.length;
     const at = this.deps.clock.now();
     const tlps = new Map<string, number>();
+    // A pool under Kysely means a PostgreSQL server (see ObservablesDeps.pool).
+    const onServer = this.deps.pool !== undefined;
+    const sizing = onServer ? SERVER_PARTS : EMBEDDED_PARTS;
     let imported = 0;
-    let partRows = FIRST_PART_ROWS;
+    let partRows = sizing.firstRows;
+    // Once the case holds observables it keeps needing the check (should they go meanwhile, the
+    // check only finds nothing), so it is asked for no more.
+    let caseHeldObservables = false;
     for (let part = 1, from = 0; part === 1 || from < total; part++) {
       const to = Math.min(total, from + partRows);
       const last = to === total;
       const partStarted = performance.now();
       imported += await inTransaction(this.deps.db, async (trx) => {
-        // Each part re-checks access: one who lost it mid-import writes no further part.
+        if (onServer) await repo.planWithoutJit(trx);
+        // Each part re-checks access: one who lost it mid-import writes no further part. The case is
+        // locked for update, not shared with other writers of its items: insertBatch relies on it.
         const { row: theCase, access } = await this.deps.cases.lockForWork(trx, ctx, caseId);
         access.requireContributor('import observables');
         // The import's record is written with its first part, and is done with its last: rows of
@@ -500,7 +519,7 @@ export class ObservablesService {
         // Into a case without observables, nothing can be there already (every writer of a case's
         // observables holds its row lock, as this transaction now does, and the file's own repeats
         // are gone): those rows go in without the check for an existing row, a fifth of the cost.
-        const skipExisting = await repo.caseHasObservables(trx, caseId);
+        const skipExisting = caseHeldObservables || (await repo.caseHasObservables(trx, caseId));
         const fixed = {
           caseId,
           originParty: ctx.actor.party ?? theCase.owner_party,
@@ -512,6 +531,7 @@ export class ObservablesService {
         const viewer = this.deps.cases.viewer(ctx);
         const written =
           batch.type.length > 0 ? await repo.insertBatch(trx, viewer, batch, fixed, skipExisting) : 0;
+        caseHeldObservables = skipExisting || written > 0;
         const importedSoFar = imported + written;
         if (written === 0 && !(last && importedSoFar > 0)) return written;
         // The case's time moves only for what every reader of the case sees (its narrowest row).
@@ -552,11 +572,12 @@ export class ObservablesService {
       if (part === 1) onRecorded();
       from = to;
       // Parts sized by time, not rows: a busy or slow machine writes fewer rows per part, so the
-      // connection is never held much longer than PART_TARGET_MS.
+      // connection is never held much longer than the target.
       const took = Math.max(1, performance.now() - partStarted);
       partRows = Math.min(
-        MAX_PART_ROWS,
-        Math.max(MIN_PART_ROWS, Math.round((partRows * PART_TARGET_MS) / took)),
+        sizing.maxRows,
+        Math.round(partRows * PART_GROWTH),
+        Math.max(sizing.minRows, Math.round((partRows * sizing.targetMs) / took)),
       );
       // Kysely's lock on the embedded database's one connection is not fair: taken again at once,
       // it would go to this loop every time. Waiting requests go first.
