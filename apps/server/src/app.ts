@@ -14,6 +14,7 @@ import { ctxOf, makeAccessHook, type RouteAccess } from './http/access.ts';
 import { DenialLimiter } from './http/denial-limiter.ts';
 import { makeErrorHandler, toErrorResponse } from './http/error-handler.ts';
 import { depthLimitedJsonParser } from './http/json-body.ts';
+import { documentOptionalBodies, missingBodyAsEmpty } from './http/optional-body.ts';
 import { RequestGauge } from './http/request-gauge.ts';
 import { adoptCallerRequestId, freshRequestId } from './http/request-id.ts';
 import type { Services } from './http/services.ts';
@@ -24,6 +25,9 @@ import { caseViewerOf } from './modules/cases/case-viewer.ts';
 import { casesRoutes } from './modules/cases/cases.routes.ts';
 import { CasesService } from './modules/cases/cases.service.ts';
 import { CouncilService } from './modules/council/council.service.ts';
+import { deploymentsRoutes } from './modules/deployments/deployments.routes.ts';
+import { DeploymentsService } from './modules/deployments/deployments.service.ts';
+import { DeploymentMoves } from './modules/deployments/moves.ts';
 import { evidenceRoutes } from './modules/evidence/evidence.routes.ts';
 import { EvidenceService } from './modules/evidence/evidence.service.ts';
 import { evidenceStorageFor } from './modules/evidence/evidence.stores.ts';
@@ -45,6 +49,8 @@ import { webhooksRoutes } from './modules/notifications/webhooks.routes.ts';
 import { WebhooksService } from './modules/notifications/webhooks.service.ts';
 import { partiesRoutes } from './modules/parties/parties.routes.ts';
 import { PartiesService } from './modules/parties/parties.service.ts';
+import { passesRoutes } from './modules/passes/passes.routes.ts';
+import { PassesService } from './modules/passes/passes.service.ts';
 import { RequestJournal } from './modules/requests/journal.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
 import { RequestsService } from './modules/requests/requests.service.ts';
@@ -162,7 +168,14 @@ export function buildServices(
   const accounts = new AccountsService({ db, clock: deps.clock, audit, tokens });
   const notifier = new Notifier({ db, clock: deps.clock });
   const journal = new RequestJournal({ clock: deps.clock, audit, notifier });
-  const requests = new RequestsService({ db, clock: deps.clock, framework, journal });
+  const deploymentMoves = new DeploymentMoves({ clock: deps.clock, audit, journal });
+  const requests = new RequestsService({
+    db,
+    clock: deps.clock,
+    framework,
+    journal,
+    deployments: deploymentMoves,
+  });
   const council = new CouncilService({ db, clock: deps.clock, requests, journal });
   const imports = new ImportLedger({
     db,
@@ -189,13 +202,23 @@ export function buildServices(
     db,
     clock: deps.clock,
     audit,
-    key: deps.key,
     framework,
     requests,
     journal,
     solve: deps.solve ?? solveOffThread,
   });
+  const deployments = new DeploymentsService({
+    db,
+    clock: deps.clock,
+    audit,
+    key: deps.key,
+    requests,
+    journal,
+    moves: deploymentMoves,
+    teams,
+  });
   const rotations = new RotationsService({ db, clock: deps.clock, audit });
+  const passes = new PassesService({ db, clock: deps.clock, key: deps.key });
   const cases = new CasesService({ db, clock: deps.clock, audit, notifier, requests });
   const observables = new ObservablesService({
     db,
@@ -237,6 +260,8 @@ export function buildServices(
     responders,
     rotations,
     teams,
+    deployments,
+    passes,
     cases,
     observables,
     evidence,
@@ -327,6 +352,7 @@ export async function buildApp(
   });
   await app.register(swagger, {
     refResolver: { buildLocalReference: (schema, _base, _fragment, i) => String(schema.$id ?? `def-${i}`) },
+    transformObject: documentOptionalBodies,
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -357,6 +383,7 @@ export async function buildApp(
   app.addHook('onRequest', requestGauge.onRequest);
   app.addHook('onRequest', makeAccessHook(services.identity));
   app.addHook('onRequest', adoptCallerRequestId);
+  app.addHook('preValidation', missingBodyAsEmpty);
   app.addHook('preValidation', rejectUnstorableText);
   app.addHook('preHandler', rejectInfiniteNumbers);
   // Other processes' account changes reach this one's token cache; until then it caches nothing.
@@ -381,6 +408,8 @@ export async function buildApp(
       await api.register(eventsRoutes, { services, streamsPerUser: options.eventStreamsPerUser });
       await api.register(respondersRoutes, { services });
       await api.register(teamsRoutes, { services });
+      await api.register(deploymentsRoutes, { services });
+      await api.register(passesRoutes, { services });
       await api.register(rotationsRoutes, { services });
       await api.register(casesRoutes, { services });
       await api.register(indicatorsRoutes, { services, requestGauge });

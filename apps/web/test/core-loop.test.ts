@@ -99,6 +99,9 @@ describe('the core loop in a browser: request, council, team, release, acceptanc
     await page
       .getByRole('textbox', { name: 'What was already done to limit the damage' })
       .fill('Segments isolated.');
+    await page
+      .getByRole('textbox', { name: 'Other help available (contracts, insurance, other teams)' })
+      .fill('None contracted.');
     await page.getByRole('button', { name: 'Save draft' }).click();
     await page
       .getByTestId('request-title')

@@ -7,6 +7,13 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T)
 const text = (maxLength: number, description?: string) =>
   Type.String({ maxLength, ...(description ? { description } : {}) });
 
+/**
+ * Whether exercise data is wanted where real data is read: `exclude` (real only, the default),
+ * `include` (both, each marked) or `only` (exercises only).
+ */
+export const EXERCISE_SCOPES = ['exclude', 'include', 'only'] as const;
+export type ExerciseScope = (typeof EXERCISE_SCOPES)[number];
+
 export const CASE_STATUSES = ['open', 'in-progress', 'contained', 'resolved', 'closed'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 export const TASK_STATUSES = ['todo', 'in-progress', 'done', 'cancelled'] as const;
@@ -70,7 +77,12 @@ export const CaseSharesSchema = Type.Object({
   ownerParty: Type.String(),
   parties: Type.Array(Type.String()),
   groups: Type.Array(
-    Type.Object({ id: UuidSchema, name: Type.String(), parties: Type.Array(Type.String()) }),
+    Type.Object({
+      id: UuidSchema,
+      name: Type.String(),
+      parties: Type.Array(Type.String()),
+      retired: Type.Boolean({ description: 'the group is retired: its members are frozen' }),
+    }),
   ),
   recipients: Type.Array(PersonSchema),
   version: Type.Integer(),
@@ -239,6 +251,7 @@ export const ObservableSchema = Type.Object({
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
   version: Type.Integer(),
+  exercise: Type.Boolean({ description: 'its case is an exercise' }),
 });
 export type Observable = Static<typeof ObservableSchema>;
 export const NewObservableSchema = Type.Object(
@@ -298,6 +311,7 @@ export const CorrelationSchema = Type.Object({
   sightings: Type.Integer(),
   firstSeen: Nullable(TimestampSchema),
   lastSeen: Nullable(TimestampSchema),
+  exercise: Type.Boolean({ description: 'the other case is an exercise' }),
 });
 export type Correlation = Static<typeof CorrelationSchema>;
 export const CorrelationListSchema = Type.Object({
@@ -306,9 +320,51 @@ export const CorrelationListSchema = Type.Object({
     description: 'the value is in more places than the cap (e.g. a public resolver); only the cap are listed',
   }),
   cap: Type.Integer(),
+  exercises: oneOf(
+    EXERCISE_SCOPES,
+    'which cases were searched: real ones (exclude), both (include) or exercises (only)',
+  ),
 });
+export const CorrelationQuerySchema = Type.Object(
+  {
+    exercise: Type.Optional(
+      oneOf(
+        EXERCISE_SCOPES,
+        'from a real case: exclude (the default) keeps exercises out, include or only asks for them. An exercise case correlates only with exercises: only (the default), nothing else',
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 export const LookupQuerySchema = Type.Object(
-  { value: Type.String({ minLength: 1, maxLength: 4096 }) },
+  {
+    value: Type.String({ minLength: 1, maxLength: 4096 }),
+    exercise: Type.Optional(
+      oneOf(
+        EXERCISE_SCOPES,
+        'exclude (the default): real cases only; include: exercises too, marked; only: exercises only',
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export const ObservableExportQuerySchema = Type.Object(
+  {
+    format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('ndjson')], { default: 'csv' })),
+    exercise: Type.Optional(
+      oneOf(
+        EXERCISE_SCOPES,
+        'an exercise case is exported only when asked for: include (or only); a real case with exclude (the default) or include',
+      ),
+    ),
+    mine: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          "only what your party contributed to the case (observables whose originParty is yours), whatever the case's own label: what a party originated is its own to pass on",
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export const LookupResultSchema = Type.Object({
@@ -385,15 +441,48 @@ export const SharingGroupSchema = Type.Object({
   ownerParty: Type.String(),
   parties: Type.Array(Type.String()),
   createdAt: TimestampSchema,
+  retiredAt: Type.Union([TimestampSchema, Type.Null()], {
+    description:
+      'when it was retired: no longer offered for new shares, its members frozen; the cases already shared with it keep that audience',
+  }),
+  version: Type.Integer(),
+  can: Type.Object(
+    { change: Type.Boolean({ description: 'rename it, change its members, retire it (its own party)' }) },
+    { description: 'what the caller may do to this group (the server enforces the same rule)' },
+  ),
 });
-export const NewSharingGroupSchema = Type.Object(
+export type SharingGroup = Static<typeof SharingGroupSchema>;
+const sharingGroupFields = {
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  parties: Type.Array(PartyCodeSchema, { minItems: 1, maxItems: 60, uniqueItems: true }),
+};
+export const NewSharingGroupSchema = Type.Object(sharingGroupFields, {
+  additionalProperties: false,
+  examples: [{ name: 'Baltic CSIRTs', parties: ['EE', 'LT', 'LV'] }],
+});
+export type NewSharingGroup = Static<typeof NewSharingGroupSchema>;
+export const SharingGroupPatchSchema = Type.Object(
+  { name: Type.Optional(sharingGroupFields.name), parties: Type.Optional(sharingGroupFields.parties) },
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    parties: Type.Array(PartyCodeSchema, { minItems: 1, maxItems: 60, uniqueItems: true }),
+    additionalProperties: false,
+    minProperties: 1,
+    description:
+      "Renames the group or replaces its members (its own party's workers). The group's own party's cases shared with it follow the new members; another party's cases keep exactly the parties they had (their share of the group becomes shares with those parties), since only a case's own party changes its audience.",
+    examples: [{ parties: ['EE', 'FI', 'LT', 'LV'] }, { name: 'Baltic and Nordic CSIRTs' }],
+  },
+);
+export type SharingGroupPatch = Static<typeof SharingGroupPatchSchema>;
+export const SharingGroupListQuerySchema = Type.Object(
+  {
+    retired: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'list retired groups too (they are not offered for new shares)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
-export type NewSharingGroup = Static<typeof NewSharingGroupSchema>;
 
 /** The evidence of a case you may see, oldest first, without custody (ask for one item to see it). */
 export const EvidenceListSchema = Type.Object({ items: Type.Array(EvidenceSchema) });

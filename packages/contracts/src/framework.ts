@@ -54,7 +54,12 @@ export const FrameworkRulesSchema = Type.Object(
         postActionReportDays: Type.Integer({ minimum: 1, maximum: 365 }),
         nis2EarlyWarningHours: hours('NIS2 early warning after awareness'),
         nis2NotificationHours: hours('NIS2 incident notification after awareness'),
-        nis2FinalReportDays: Type.Integer({ minimum: 1, maximum: 365 }),
+        nis2FinalReportMonths: Type.Integer({
+          minimum: 1,
+          maximum: 12,
+          description:
+            "NIS2 final report, in calendar months after the incident notification was filed, counted on the entity's local calendar",
+        }),
       },
       { additionalProperties: false },
     ),

@@ -4,6 +4,7 @@ export * from './common.ts';
 export * from './framework.ts';
 export * from './identity.ts';
 export * from './parties.ts';
+export * from './passes.ts';
 export * from './requests.ts';
 export * from './roster.ts';
 export * from './rotations.ts';

@@ -48,10 +48,26 @@ export const AsOfQuerySchema = Type.Object(
 export const StatusChangeSchema = Type.Object(
   {
     status: PartyStatusSchema,
-    effectiveFrom: DateOnlySchema,
+    from: Type.Optional(
+      Type.String({
+        ...DateOnlySchema,
+        description:
+          'YYYY-MM-DD (UTC): the first day the status is in force, as `from` in statusHistory. Required (or its former name effectiveFrom)',
+      }),
+    ),
+    effectiveFrom: Type.Optional(
+      Type.String({
+        ...DateOnlySchema,
+        deprecated: true,
+        description: 'the former name of `from`, still accepted; send one of the two',
+      }),
+    ),
     note: Type.Optional(Type.String({ maxLength: 2000 })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ status: 'observer', from: '2027-01-01', note: 'accession to observer status' }],
+  },
 );
 export type StatusChange = Static<typeof StatusChangeSchema>;
 

@@ -229,7 +229,12 @@ export const DeadlineSchema = Type.Object({
   state: oneOf(DEADLINE_STATES),
   warnedAt: Nullable(TimestampSchema),
   escalatedAt: Nullable(TimestampSchema),
-  metAt: Nullable(TimestampSchema),
+  metAt: Nullable(
+    Type.String({
+      ...TimestampSchema,
+      description: "when it was met; for the entity's NIS2 reports, when the entity filed the report",
+    }),
+  ),
   late: Type.Boolean({ description: 'met after it was due' }),
 });
 export type Deadline = Static<typeof DeadlineSchema>;
@@ -306,6 +311,10 @@ export const RequestSchema = Type.Object({
   decision: Nullable(DecisionSchema),
   report: Nullable(PostActionReportSchema),
   deadlines: Type.Array(DeadlineSchema),
+  missingForSubmission: Type.Array(Type.Object({ field: Type.String(), message: Type.String() }), {
+    description:
+      "a draft's fields that the Cyber Solidarity Act's template still needs (the body paths a PATCH fills): submitting is refused with these same problems until this is empty; always empty once submitted",
+  }),
 });
 export type AssistanceRequest = Static<typeof RequestSchema>;
 
@@ -404,6 +413,31 @@ export const DeadlineParamsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const Nis2FilingSchema = Type.Object(
+  {
+    filedAt: Type.String({
+      ...TimestampSchema,
+      description:
+        'when the entity filed the report with its CSIRT or competent authority (not when you record it): not in the future, not before awareAt, and a final report not before the incident notification',
+    }),
+    timeZone: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description:
+          "the IANA time zone in which NIS2's month for the final report is counted, from the incident notification's filing; by default the zone of the capital of the request's location/country",
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      { filedAt: '2026-03-02T14:00:00Z' },
+      { filedAt: '2026-03-03T09:15:00+02:00', timeZone: 'Europe/Vilnius' },
+    ],
+  },
+);
+export type Nis2Filing = Static<typeof Nis2FilingSchema>;
+
 /** What the live stream and webhooks carry. */
 export const NotificationSchema = Type.Object({
   seq: Type.Integer(),
@@ -427,12 +461,23 @@ export const WebhookSchema = Type.Object({
   createdBy: Type.String(),
   disabledAt: Nullable(TimestampSchema),
   failing: Type.Integer({ description: 'deliveries that failed for good' }),
+  exercises: Type.Boolean({
+    description:
+      'receives the events of exercise requests too (each marked exercise: true); else real events only',
+  }),
 });
 export const NewWebhookSchema = Type.Object(
   {
     url: Type.String({ maxLength: 2000, pattern: '^https?://', description: 'an http(s) URL' }),
     party: Type.Optional(PartyCodeSchema),
     description: Type.Optional(Type.String({ maxLength: 500 })),
+    exercises: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'also receive the events of exercise requests (each marked exercise: true); false: real events only',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -449,6 +494,7 @@ export const DeliverySchema = Type.Object({
   url: Type.String(),
   notificationSeq: Type.Integer(),
   type: Type.String(),
+  exercise: Type.Boolean({ description: 'the event is of an exercise' }),
   state: oneOf(['pending', 'delivered', 'failed'] as const),
   attempts: Type.Integer(),
   nextAttemptAt: Nullable(TimestampSchema),

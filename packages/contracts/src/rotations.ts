@@ -111,3 +111,52 @@ export const ShiftListSchema = Type.Object({
   items: Type.Array(ShiftSchema),
 });
 export type ShiftList = Static<typeof ShiftListSchema>;
+
+export const CALENDAR_FEED_KINDS = ['responder', 'party'] as const;
+export type CalendarFeedKind = (typeof CALENDAR_FEED_KINDS)[number];
+
+export const NewCalendarFeedSchema = Type.Object(
+  {
+    kind: oneOf(
+      CALENDAR_FEED_KINDS,
+      "responder: one responder's shifts (give responderId); party: a party's whole roster (give party)",
+    ),
+    responderId: Type.Optional(UuidSchema),
+    party: Type.Optional(PartyCodeSchema),
+    label: Type.Optional(Type.String({ maxLength: 200, description: 'to tell your feeds apart' })),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      { kind: 'party', party: 'LT', label: 'phone calendar' },
+      { kind: 'responder', responderId: '0b8f3c2e-1f4a-4f7e-9d59-2a4c8e3b7d10' },
+    ],
+  },
+);
+export type NewCalendarFeed = Static<typeof NewCalendarFeedSchema>;
+
+export const CalendarFeedSchema = Type.Object({
+  id: UuidSchema,
+  kind: oneOf(CALENDAR_FEED_KINDS),
+  responderId: Type.Union([UuidSchema, Type.Null()]),
+  party: Type.Union([PartyCodeSchema, Type.Null()], { description: 'for a party feed: the party' }),
+  label: Type.Union([Type.String(), Type.Null()]),
+  createdAt: TimestampSchema,
+  lastUsedAt: Type.Union([TimestampSchema, Type.Null()], {
+    description: 'when a calendar app last fetched it (to the hour)',
+  }),
+  revokedAt: Type.Union([TimestampSchema, Type.Null()]),
+});
+export type CalendarFeed = Static<typeof CalendarFeedSchema>;
+
+export const IssuedCalendarFeedSchema = Type.Object({
+  url: Type.String({
+    description:
+      'the subscription URL to give a calendar app; it is the secret (shown once, only its hash is kept)',
+  }),
+  path: Type.String({ description: 'the same, relative to the node' }),
+  token: Type.String({ description: 'the secret part of the URL' }),
+  info: CalendarFeedSchema,
+});
+
+export const CalendarFeedListSchema = Type.Object({ items: Type.Array(CalendarFeedSchema) });

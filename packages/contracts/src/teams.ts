@@ -155,3 +155,40 @@ export const RevokeBodySchema = Type.Object(
   { reason: Type.Optional(Type.String({ maxLength: 2000 })) },
   { additionalProperties: false },
 );
+
+/** The 409 of an adoption that would book someone twice. */
+export const BookingConflictErrorSchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ examples: ['conflict'] }),
+      message: Type.String(),
+      details: Type.Optional(
+        Type.Object({
+          conflicts: Type.Array(
+            Type.Object({
+              responderId: UuidSchema,
+              name: Type.String(),
+              party: PartyCodeSchema,
+              clash: oneOf(['deployment', 'unavailable', 'restriction'] as const),
+              reason: Type.String({
+                examples: [
+                  'booked on deployment 0b9e… (request 5d1c…, on site) from 2026-11-24 06:00 to 2026-12-01 18:00 UTC',
+                ],
+              }),
+              deploymentId: Type.Optional(UuidSchema),
+              requestId: Type.Optional(UuidSchema),
+            }),
+          ),
+          resolve: Type.Object({
+            method: Type.Literal('POST'),
+            href: Type.String({ description: 'the re-solve: propose a new team without them' }),
+          }),
+        }),
+      ),
+    }),
+  },
+  {
+    description:
+      'The team cannot be adopted (a booking clash, or the proposal or request is no longer adoptable); `details` is present for a booking clash',
+  },
+);

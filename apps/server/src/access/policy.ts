@@ -28,22 +28,52 @@ export function tokensVisibleTo(actor: Actor) {
 }
 
 /**
- * Who is looking at requests: the actor, plus whether their party sits on the council today (read
- * from the party's status and the framework in force, so it cannot be claimed by a role alone).
+ * Who is looking at requests: the actor, the UTC day on which their party's place in the community
+ * is read (as for cases), plus whether their party sits on the council today (read from the party's
+ * status and the framework in force, so it cannot be claimed by a role alone).
  */
 export interface RequestViewer {
   actor: Actor;
+  /** 'YYYY-MM-DD' */
+  day: string;
   councilVoter: boolean;
 }
 
-const COMMUNITY_TLPS = ['clear', 'green'];
 const FALSE = sql<SqlBool>`false`;
+
+/** The statuses whose parties form the community that GREEN reaches. */
+export const COMMUNITY_STATUSES = ['member', 'observer', 'eu_institution', 'partner'] as const;
+
+/**
+ * TLP 2.0's community, the one audience GREEN has on everything Vytis labels (requests, cases,
+ * their items, their events, webhooks): the parties of the framework — member, observer, EU
+ * institution or partner — by their status on `day`. An external state, a party with no status yet
+ * and a user of no party are outside it. For a fixed party this is one subquery that does not
+ * depend on the row, so the database evaluates it once per statement.
+ */
+function inCommunity(party: string | RawBuilder<unknown> | null, day: string): RawBuilder<SqlBool> {
+  if (party === null) return FALSE;
+  return sql<SqlBool>`(select s.status in (${sql.join([...COMMUNITY_STATUSES])}) from party_statuses s
+    where s.party_code = ${party} and s.effective_from <= ${day}::date
+    order by s.effective_from desc limit 1) is true`;
+}
+
+/**
+ * Who a submitted request's own label lets in, beyond the parties the request concerns: CLEAR,
+ * anyone; GREEN, the community on `day` (exactly as for cases, `labelAllows`); AMBER and stricter,
+ * nobody.
+ */
+function requestLabelAllows(party: string | RawBuilder<unknown> | null, day: string): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(requests.submitted_at is not null
+    and (requests.tlp = 'clear' or (requests.tlp = 'green' and ${inCommunity(party, day)})))`;
+}
 
 /**
  * Requests: a draft is seen by its own party (and admins) only. After submission a request is seen
  * by its party, the council members (the `council` users of parties that vote today, or that sat
- * on that request's council), coordinators and admins; everyone else sees it only when it is
- * labelled CLEAR or GREEN.
+ * on that request's council), coordinators and admins, and the home states of the people on its
+ * deployment; everyone else sees it only as its label allows: CLEAR, or GREEN while their party is
+ * in the community (`inCommunity`, the same rule as for cases).
  */
 export function requestsVisibleTo(viewer: RequestViewer) {
   const { actor } = viewer;
@@ -55,14 +85,14 @@ export function requestsVisibleTo(viewer: RequestViewer) {
     if (hasRole(actor, 'coordinator') || (viewer.councilVoter && hasRole(actor, 'council'))) {
       return eb.or([own, submitted]);
     }
-    const community = eb.and([submitted, eb('requests.tlp', 'in', COMMUNITY_TLPS)]);
+    const byLabel = requestLabelAllows(actor.party ?? null, viewer.day);
     const peopleOnIt = actor.party ? homePartyOf(actor.party) : FALSE;
     if (hasRole(actor, 'council') && actor.party) {
       // A party that sat on a request's council keeps seeing it, even after it stopped being a member.
       const onItsCouncil = sql<SqlBool>`(requests.council -> 'electorate') @> ${JSON.stringify([actor.party])}::jsonb`;
-      return eb.or([own, community, peopleOnIt, onItsCouncil]);
+      return eb.or([own, byLabel, peopleOnIt, onItsCouncil]);
     }
-    return eb.or([own, community, peopleOnIt]);
+    return eb.or([own, byLabel, peopleOnIt]);
   };
 }
 
@@ -91,14 +121,16 @@ export function notificationsVisibleTo(viewer: RequestViewer) {
 
 /**
  * What a party's webhooks receive: what the party's own PoC sees, with the party taken from the
- * webhook row, so a delivery is only ever queued for a party that may see the request.
+ * webhook row and its place in the community read on `day` (the event's), so a delivery is only
+ * ever queued for a party that may see the request.
  */
-export function requestsVisibleToWebhookParty(eb: ExpressionBuilder<Database, 'requests' | 'webhooks'>) {
-  return eb.or([
-    eb('requests.party_code', '=', eb.ref('webhooks.party_code')),
-    homePartyOf(sql.ref('webhooks.party_code')),
-    eb.and([eb('requests.submitted_at', 'is not', null), eb('requests.tlp', 'in', COMMUNITY_TLPS)]),
-  ]);
+export function requestsVisibleToWebhookParty(day: string) {
+  return (eb: ExpressionBuilder<Database, 'requests' | 'webhooks'>): Expression<SqlBool> =>
+    eb.or([
+      eb('requests.party_code', '=', eb.ref('webhooks.party_code')),
+      homePartyOf(sql.ref('webhooks.party_code')),
+      requestLabelAllows(sql.ref('webhooks.party_code'), day),
+    ]);
 }
 
 /**
@@ -163,16 +195,14 @@ export interface CaseViewer {
   day: string;
 }
 
-/** The statuses whose parties form the community that GREEN reaches. */
-export const COMMUNITY_STATUSES = ['member', 'observer', 'eu_institution', 'partner'] as const;
-
 const orAll = (parts: RawBuilder<SqlBool>[]) =>
   parts.length === 0 ? FALSE : sql<SqlBool>`(${sql.join(parts, sql` or `)})`;
 
 /**
  * TLP 2.0 as one SQL condition: may the viewer read something labelled `tlp` that belongs to the
  * case `caseId` (owned by `owner`) and was created by one of `creators`?
- * CLEAR: anyone signed in. GREEN: the community, the owner and the parties it is shared with.
+ * CLEAR: anyone signed in. GREEN: the community (`inCommunity`, as for requests), the owner and
+ * the parties it is shared with.
  * AMBER and AMBER+STRICT: the owner and the parties it is shared with, directly or through a
  * sharing group (AMBER+STRICT differs in what may be passed on: see `passableOnward`). RED: nobody
  * by party — only the people named on the case and whoever created it. Named people read every label.
@@ -202,12 +232,7 @@ function labelAllows(
         sql<SqlBool>`exists (select 1 from case_recipients r where r.case_id = ${sql.ref(caseId)} and r.user_id = ${id})`,
       ])
     : FALSE;
-  // One subquery that does not depend on the row: the database evaluates it once per statement.
-  const community = party
-    ? sql<SqlBool>`(select s.status in (${sql.join([...COMMUNITY_STATUSES])}) from party_statuses s
-        where s.party_code = ${party} and s.effective_from <= ${viewer.day}::date
-        order by s.effective_from desc limit 1) is true`
-    : FALSE;
+  const community = inCommunity(party ?? null, viewer.day);
   const originStaff =
     party && hasRole(viewer.actor, ...ORIGIN_STAFF) ? sql<SqlBool>`${sql.ref(origin)} = ${party}` : FALSE;
   return sql<SqlBool>`(${tlp} = 'clear'
@@ -280,6 +305,23 @@ export function passableOnward(viewer: CaseViewer, item: 'observables') {
       caseItemsVisibleTo(viewer, item)(eb),
       ...labels.map((tlp) => sql<SqlBool>`${tlp} <> 'red'`),
       ...labels.map((tlp) => sql<SqlBool>`(${tlp} <> 'amber+strict' or ${own})`),
+    ]);
+  };
+}
+
+/**
+ * What the viewer's party contributed to a case (an item's origin is their party) and the viewer
+ * sees: the party's own to pass on, whatever the labels of the case it sits in, since a label
+ * limits who receives an object, never its source. RED and AMBER+STRICT items stay with whoever of
+ * that party may read them (`caseItemsVisibleTo`).
+ */
+export function ownContributions(viewer: CaseViewer, item: 'observables') {
+  return (eb: ExpressionBuilder<Database, 'cases'>): Expression<SqlBool> => {
+    const { party } = viewer.actor;
+    if (!party) return FALSE;
+    return eb.and([
+      caseItemsVisibleTo(viewer, item)(eb),
+      sql<SqlBool>`${sql.ref(`${item}.origin_party`)} = ${party}`,
     ]);
   };
 }

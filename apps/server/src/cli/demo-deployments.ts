@@ -86,21 +86,21 @@ export async function loadDemoDeployments(services: Services): Promise<string> {
   } else {
     // Each home state releases its people; a release never re-solves, so the members stay these.
     for (const member of deployment.members) {
-      await services.teams.release(await as(pocOf(member.party)), deployment.id, member.responderId, {
+      await services.deployments.release(await as(pocOf(member.party)), deployment.id, member.responderId, {
         decision: 'release',
         reason: 'released for the demo mission',
       });
     }
     const host = await as(pocOf(deployment.hostParty));
-    await services.teams.accept(host, deployment.id, {
+    await services.deployments.accept(host, deployment.id, {
       personnelStatus: '[demo] Under the CRRT MoU: officials of the sending state on mission',
       access: '[demo] SOC network and the affected control centre, escorted',
       liabilityAgreementSha256: 'a3f1c0de'.repeat(8),
     });
     const working = deployment.mode === 'remote' ? 'remote' : 'on_site';
-    await services.teams.setStatus(coordinator, deployment.id, working);
+    await services.deployments.setStatus(coordinator, deployment.id, working);
     for (const member of deployment.members)
-      await services.teams.pass(host, deployment.id, member.responderId);
+      await services.deployments.pass(host, deployment.id, member.responderId);
     lines.push(
       `  deployments: 1 ${working === 'remote' ? 'working remotely' : 'on site'} for "${target.title}" (${deployment.members.length} responders, passes issued; ` +
         `open it at /deployments/${deployment.id})`,
@@ -128,7 +128,7 @@ async function linkDemoResponder(
 ): Promise<string> {
   const cli: Ctx = { actor: CLI_ACTOR, requestId: null };
   // The demo deployment: the one just made, or the newest of a `[demo]` request (an earlier run).
-  const all = (await services.teams.list(coordinator, {})).items;
+  const all = (await services.deployments.list(coordinator, {})).items;
   let demo = all.find((d) => d.id === createdId);
   for (const d of createdId ? [] : all) {
     const request = await services.requests.get(cli, d.requestId);

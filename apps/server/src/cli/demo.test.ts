@@ -11,23 +11,58 @@ describe('vytis demo', () => {
   });
   after(() => node.close());
 
-  it('loads people for every role, once, who can log in', async () => {
+  it('loads people for every role, once, and says what it holds, as the API sees it', async () => {
     const first = await runCommand(node.services, { name: 'demo' });
     assert.equal(first.exitCode, 0, first.stderr);
+    process.stdout.write(`# ${first.stdout.replace(/\n/g, '\n# ')}\n`);
+    const lines = first.stdout.split('\n');
+    assert.equal(
+      lines[0],
+      'demo world loaded: added 26 users, 120 responders, 6 duty rotations, 5 requests, 4 cases, 53 indicators, 1 deployment, 2 passes',
+    );
+    assert.equal(lines[1], 'the demo holds:');
     assert.match(
       first.stdout,
       /parties: 30 \(6 member, 7 observer, 1 eu_institution, 2 partner, 14 external\)/,
     );
-    assert.match(first.stdout, /users: 26 created, 0 already there/);
-    const again = await runCommand(node.services, { name: 'demo' });
     assert.match(
       first.stdout,
-      /requests: 5 \(LT voting, FI assembling, UA voting, EU draft, EE voting \(exercise\)\)/,
+      /users: 26 \(1 admin, 1 coordinator, 1 auditor, 9 poc, 8 analyst, 6 council, 6 responder;/,
     );
-    assert.match(again.stdout, /users: 0 created, 26 already there/, 'loading twice changes nothing');
-    assert.match(again.stdout, /requests: 5 already there, none added/);
-    assert.match(first.stdout, /cases: 4 \(LT AMBER, EE GREEN, PL CLEAR, LT AMBER\+STRICT\), 53 indicators/);
-    assert.match(again.stdout, /cases: 4 already there, none added/);
+    assert.match(first.stdout, /responders: 120 \(EE 20, HR 20, LT 20, NL 20, PL 20, RO 20\)/);
+    assert.match(first.stdout, /duty rotations: 6 weekly standby \(/);
+    assert.match(
+      first.stdout,
+      /cases: 4 \(EE GREEN, LT AMBER\+STRICT \(exercise\), LT AMBER, PL CLEAR\): 53 indicators, 4 tasks \(1 done\), 4 timeline entries, 1 note/,
+    );
+    assert.match(first.stdout, /correlations: 185\.220\.101\.47 in 2 cases \(EE, LT\)/);
+    assert.match(
+      first.stdout,
+      /deployments: 1 \(\w+, a remote mission, for "\[demo\] DDoS against public e-services": 2 responders released, 2 passes issued, 0 revoked;/,
+    );
+
+    // Each request is named with the status the API gives it now, not the one it had mid-load.
+    const admin = await node.user('summary.admin', 'LT', ['admin']);
+    const listed = json(
+      await node.request({ method: 'GET', url: '/api/v1/requests?limit=50', headers: admin.headers }),
+    ).items.filter((r: any) => r.title.startsWith('[demo]'));
+    const byCreation = [...listed].sort(
+      (a: any, b: any) => a.party.localeCompare(b.party) || a.title.localeCompare(b.title),
+    );
+    const described = byCreation
+      .map((r: any) => `${r.party} ${r.status}${r.exercise ? ' (exercise)' : ''}`)
+      .join(', ');
+    assert.ok(lines.includes(`  requests: 5 (${described})`), `${described}\n${first.stdout}`);
+
+    const again = await runCommand(node.services, { name: 'demo' });
+    const againLines = again.stdout.split('\n');
+    assert.equal(againLines[0], 'demo world loaded: added nothing (it was all there)');
+    // The one line that may differ says whether the demo user was linked to a responder just now.
+    const held = (all: string[]) =>
+      all.slice(1).map((line) => line.replace(/ \((linked now|already linked)\);/, ';'));
+    assert.deepEqual(held(againLines), held(lines), 'loading twice changes nothing, and says the same');
+    assert.match(first.stdout, /responder pass: ee\.analyst is .* \(linked now\)/);
+    assert.match(again.stdout, /responder pass: ee\.analyst is .* \(already linked\)/);
 
     const login = await node.request({
       method: 'POST',

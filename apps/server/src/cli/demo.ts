@@ -1,10 +1,11 @@
-import { PARTY_STATUSES, type Role } from '@vytis/contracts';
+import type { Role } from '@vytis/contracts';
 import type { Ctx } from '../context.ts';
 import type { Services } from '../http/services.ts';
 import { loadDemoCases } from './demo-cases.ts';
 import { loadDemoDeployments } from './demo-deployments.ts';
 import { loadDemoRequests } from './demo-requests.ts';
 import { loadDemoRoster } from './demo-roster.ts';
+import { demoHoldings, describeAdded } from './demo-summary.ts';
 
 export const DEMO_PASSWORD = 'vytis-demo-2026';
 
@@ -30,27 +31,28 @@ export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
       { name: `${code.toLowerCase()}.analyst`, party: code, roles: ['analyst', 'responder'] as Role[] },
     ]),
   ];
-  let created = 0;
+  const names = people.map((p) => p.name);
+  const before = (await demoHoldings(services, names)).counts;
   for (const person of people) {
     try {
       await services.identity.createUser(ctx, { ...person, password: DEMO_PASSWORD });
-      created += 1;
     } catch (error) {
       if ((error as { code?: string }).code !== 'conflict') throw error;
     }
   }
-  const parties = await services.parties.list(ctx, {});
-  const byStatus = PARTY_STATUSES.map(
-    (status) => [status, parties.items.filter((p) => p.status === status).length] as const,
-  );
+  // Each loader adds its part unless it finds that part there already; their own lines are
+  // replaced by what the database holds afterwards, which stays true on every run.
+  await loadDemoRoster(services);
+  await loadDemoRequests(services);
+  await loadDemoCases(services);
+  const deployed = await loadDemoDeployments(services);
+  const holdings = await demoHoldings(services, names);
+  const responderPass = deployed.split('\n').filter((line) => line.startsWith('  responder pass:'));
   return [
-    `demo world loaded`,
-    `  parties: ${parties.items.length} (${byStatus.map(([status, n]) => `${n} ${status}`).join(', ')})`,
-    `  users: ${created} created, ${people.length - created} already there`,
-    await loadDemoRoster(services),
-    await loadDemoRequests(services),
-    await loadDemoCases(services),
-    await loadDemoDeployments(services),
+    `demo world loaded: added ${describeAdded(before, holdings.counts)}`,
+    'the demo holds:',
+    ...holdings.lines,
+    ...responderPass,
     `  every demo user's password: ${DEMO_PASSWORD} (e.g. admin, duty.officer, lt.council, pl.poc, auditor)`,
     '',
   ].join('\n');

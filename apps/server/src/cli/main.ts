@@ -283,35 +283,48 @@ const pass = program.command('pass').description('responder passes');
 pass
   .command('verify <token>')
   .description(
-    'verify a responder pass offline (no database, no running node); prints its claims, or why it is not valid',
+    'verify a responder pass (offline unless --node: no database, no running node); prints its claims and whether revocation was checked, or why it is not valid',
   )
   .option(
     '--key <file>',
     "trust these keys: a JWKS as GET /api/v1/node/keys serves it, or a PEM key; repeatable (default: this node's own key)",
     (v: string, p: string[] = []) => [...p, v],
   )
-  .option('--revoked <file>', 'a revocation list: {"revoked": ["<pass id>", ...]} or an array of pass ids')
+  .option(
+    '--revoked <file>',
+    'a saved revocation list: GET /api/v1/passes/revocations as served (its signature is checked), or {"revoked": ["<pass id>", ...]} or an array of pass ids (unsigned)',
+  )
+  .option(
+    '--node <url>',
+    'the issuing node (e.g. https://vytis.example.org): fetch its public signed revocation list, and its keys unless --key is given',
+  )
   .option('--json', 'print the result as JSON')
   .option(
     '--at <time>',
     'check validity at this ISO 8601 time instead of now (e.g. the first day of the mission)',
   )
   .addHelpText('after', '\nTOKEN "-" reads the pass from standard input.')
-  .action(async (token: string, opts: { key?: string[]; revoked?: string; json?: boolean; at?: string }) => {
-    const at = opts.at === undefined ? undefined : new Date(opts.at);
-    if (at && Number.isNaN(at.getTime())) {
-      finish({ exitCode: 1, stdout: '', stderr: `--at must be an ISO 8601 time (got ${opts.at})\n` });
-      return;
-    }
-    const result = await passVerifyCommand({
-      token: token === '-' ? await readStdin(false) : token,
-      keyFiles: opts.key,
-      revokedFile: opts.revoked,
-      json: opts.json,
-      dataDir: () => loadConfigOrExit().dataDir,
-      ...(at ? { now: at } : {}),
-    });
-    finish(result);
-  });
+  .action(
+    async (
+      token: string,
+      opts: { key?: string[]; revoked?: string; node?: string; json?: boolean; at?: string },
+    ) => {
+      const at = opts.at === undefined ? undefined : new Date(opts.at);
+      if (at && Number.isNaN(at.getTime())) {
+        finish({ exitCode: 1, stdout: '', stderr: `--at must be an ISO 8601 time (got ${opts.at})\n` });
+        return;
+      }
+      const result = await passVerifyCommand({
+        token: token === '-' ? await readStdin(false) : token,
+        keyFiles: opts.key,
+        revokedFile: opts.revoked,
+        nodeUrl: opts.node,
+        json: opts.json,
+        dataDir: () => loadConfigOrExit().dataDir,
+        ...(at ? { now: at } : {}),
+      });
+      finish(result);
+    },
+  );
 
 await program.parseAsync(process.argv);

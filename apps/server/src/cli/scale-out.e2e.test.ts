@@ -326,7 +326,8 @@ describe('three node processes on one PostgreSQL serve every route interchangeab
     const streams = await Promise.all(procs.map((proc) => EventStream.open(proc, users.poc!)));
     try {
       const now = Date.now();
-      // Aware of the incident 40 days ago: the three NIS2 reports are overdue the moment it is submitted.
+      // Aware of the incident 40 days ago: the NIS2 early warning and notification are overdue the
+      // moment it is submitted (the final report's month starts only when the notification is filed).
       const body = requestBody({
         tlp: 'green',
         window: { from: new Date(now + DAY).toISOString(), to: new Date(now + 8 * DAY).toISOString() },
@@ -336,27 +337,27 @@ describe('three node processes on one PostgreSQL serve every route interchangeab
       assert.equal(filed.status, 201, JSON.stringify(filed.body));
       const id = filed.body.id;
       assert.equal((await call('POST', `/requests/${id}/submit`, { as: users.poc })).status, 200);
-      await waitFor('the three NIS2 clocks to be escalated', async () => {
-        return (await auditCount('request.deadline.overdue', id)) >= 3;
+      await waitFor('the two NIS2 clocks to be escalated', async () => {
+        return (await auditCount('request.deadline.overdue', id)) >= 2;
       });
       // Every scheduler ticks every second; let each of them pass over the request a few more times.
       await new Promise((r) => setTimeout(r, 3_500));
-      assert.equal(await auditCount('request.deadline.overdue', id), 3, 'each clock escalated once, in all');
+      assert.equal(await auditCount('request.deadline.overdue', id), 2, 'each clock escalated once, in all');
       const clocks = (await call('GET', `/requests/${id}`, { as: users.poc })).body.deadlines;
-      for (const kind of ['nis2_early_warning', 'nis2_notification', 'nis2_final_report']) {
+      for (const kind of ['nis2_early_warning', 'nis2_notification']) {
         assert.equal(clocks.find((d: any) => d.kind === kind).state, 'overdue', kind);
       }
       await Promise.all(
         streams.map((stream, i) =>
           waitFor(
             `the escalations on the stream of ${procs[i]!.name}`,
-            () => stream.of(id).filter((e) => e.type.endsWith('deadline.overdue')).length >= 3,
+            () => stream.of(id).filter((e) => e.type.endsWith('deadline.overdue')).length >= 2,
           ),
         ),
       );
       for (const [i, stream] of streams.entries()) {
         const overdue = stream.of(id).filter((e) => e.type.endsWith('deadline.overdue'));
-        assert.equal(overdue.length, 3, `${procs[i]!.name} streamed each escalation once`);
+        assert.equal(overdue.length, 2, `${procs[i]!.name} streamed each escalation once`);
       }
     } finally {
       for (const stream of streams) stream.close();

@@ -49,6 +49,11 @@ export function depthLimitedJsonParser(
   limit = MAX_JSON_DEPTH,
 ): FastifyBodyParser<string> {
   return (request: FastifyRequest, body: string, done) => {
+    // An empty JSON body is no body: the route's schema then says whether one is needed.
+    if (/^\s*$/.test(body)) {
+      done(null, undefined);
+      return;
+    }
     if (nestsDeeperThan(body, limit)) {
       done(
         invalidInput(`request body nests deeper than ${limit} levels of arrays and objects; flatten it`, [

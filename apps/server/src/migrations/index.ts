@@ -9,6 +9,10 @@ import * as evidenceBlobs from './0007_evidence_blobs.ts';
 import * as observableCopies from './0008_observable_copies.ts';
 import * as hardening from './0009_hardening.ts';
 import * as sequencedAfterCommit from './0010_sequenced_after_commit.ts';
+import * as nis2FinalReportMonth from './0011_nis2_final_report_month.ts';
+import * as exerciseWebhooks from './0012_exercise_webhooks.ts';
+import * as sharingGroupChanges from './0013_sharing_group_changes.ts';
+import * as calendarFeeds from './0014_calendar_feeds.ts';
 
 /** Listed statically (not read from disk) so migrations run the same from source, tests and bundles. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +26,8 @@ export const migrations: Record<string, Migration> = {
   '0008_observable_copies': observableCopies,
   '0009_hardening': hardening,
   '0010_sequenced_after_commit': sequencedAfterCommit,
+  '0011_nis2_final_report_month': nis2FinalReportMonth,
+  '0012_exercise_webhooks': exerciseWebhooks,
+  '0013_sharing_group_changes': sharingGroupChanges,
+  '0014_calendar_feeds': calendarFeeds,
 };

@@ -18,6 +18,7 @@ export function requestBody(overrides: Partial<NewRequest> = {}): NewRequest {
     window: { from: '2026-11-24T06:00:00Z', to: '2026-12-01T18:00:00Z' },
     awareAt: '2026-11-23T09:30:00Z',
     impact: 'Control systems of the transmission grid are encrypted.',
+    helpNeeded: 'Forensic triage of the control network, to restore it safely.',
     measuresTaken: 'Affected segments isolated; backups verified.',
     otherHelp: 'None contracted.',
     exercise: false,

@@ -410,11 +410,14 @@ function Observables({ caseId, works }: { caseId: string; works: boolean }) {
 }
 
 function Correlations({ caseId, o }: { caseId: string; o: Observable }) {
+  // An exercise correlates with exercises only; a real case with exercises only when asked.
+  const [withExercises, setWithExercises] = useState(false);
   const list = useQuery({
-    queryKey: ['correlations', o.id],
+    queryKey: ['correlations', o.id, withExercises],
     queryFn: () =>
       api<{ items: Correlation[]; overCorrelating: boolean; cap: number }>(
         `/cases/${caseId}/observables/${o.id}/correlations`,
+        { query: { exercise: !o.exercise && withExercises ? 'include' : undefined } },
       ),
   });
   if (list.isPending) return <Loading />;
@@ -422,9 +425,20 @@ function Correlations({ caseId, o }: { caseId: string; o: Observable }) {
   return (
     <Stack>
       <Text size="sm" className="wrap-anywhere">
-        <code>{o.value}</code> in other cases you may see
+        <code>{o.value}</code> in other {o.exercise ? 'exercises' : 'cases'} you may see
         {list.data.overCorrelating ? ` (more than ${list.data.cap}: a very common value)` : ''}:
       </Text>
+      {o.exercise ? (
+        <Text size="xs" c="dimmed">
+          This case is an exercise: it is compared with other exercises only.
+        </Text>
+      ) : (
+        <Checkbox
+          label="Include exercises (marked)"
+          checked={withExercises}
+          onChange={(e) => setWithExercises(e.currentTarget.checked)}
+        />
+      )}
       {list.data.items.length ? (
         <CorrelationTable items={list.data.items} />
       ) : (

@@ -21,6 +21,7 @@ import {
   CASE_STATUSES,
   type Case,
   type Correlation,
+  type ExerciseScope,
   PAPS,
   SEVERITIES,
   TLPS,
@@ -205,7 +206,15 @@ type Lookup = {
   items: Correlation[];
   overCorrelating: boolean;
   cap: number;
+  exercises: ExerciseScope;
 };
+
+/** Which cases a lookup searches: exercises only when asked for (the server's default leaves them out). */
+const EXERCISE_SCOPE_OPTIONS: { value: ExerciseScope; label: string }[] = [
+  { value: 'exclude', label: 'Real cases' },
+  { value: 'include', label: 'Real cases and exercises' },
+  { value: 'only', label: 'Exercises only' },
+];
 
 export function CorrelationTable({ items }: { items: Correlation[] }) {
   return (
@@ -233,7 +242,8 @@ export function CorrelationTable({ items }: { items: Correlation[] }) {
             <Table.Td className="wrap-anywhere">
               <Anchor component={Link} to={`/cases/${c.caseId}`}>
                 {c.caseTitle}
-              </Anchor>
+              </Anchor>{' '}
+              <ExerciseBadge exercise={c.exercise} />
             </Table.Td>
             <Table.Td>{c.ownerParty}</Table.Td>
             <Table.Td>{c.sightings}</Table.Td>
@@ -247,9 +257,10 @@ export function CorrelationTable({ items }: { items: Correlation[] }) {
 export function IndicatorsPage() {
   const [value, setValue] = useState('');
   const [asked, setAsked] = useState('');
+  const [exercises, setExercises] = useState<ExerciseScope>('exclude');
   const lookup = useQuery({
-    queryKey: ['lookup', asked],
-    queryFn: () => api<Lookup>('/indicators/lookup', { query: { value: asked } }),
+    queryKey: ['lookup', asked, exercises],
+    queryFn: () => api<Lookup>('/indicators/lookup', { query: { value: asked, exercise: exercises } }),
     enabled: asked !== '',
   });
   return (
@@ -272,6 +283,14 @@ export function IndicatorsPage() {
             w={520}
             classNames={{ input: 'mono' }}
           />
+          <Select
+            label="Search in"
+            data={EXERCISE_SCOPE_OPTIONS}
+            value={exercises}
+            onChange={(v) => setExercises((v as ExerciseScope | null) ?? 'exclude')}
+            allowDeselect={false}
+            w={230}
+          />
           <Button type="submit" disabled={!value.trim()}>
             Look up
           </Button>
@@ -284,6 +303,11 @@ export function IndicatorsPage() {
             Searched for {lookup.data.candidates.join(', ')} — {lookup.data.items.length} place
             {lookup.data.items.length === 1 ? '' : 's'} you may see
             {lookup.data.overCorrelating ? ` (more than ${lookup.data.cap}: a very common value)` : ''}
+            {lookup.data.exercises === 'exclude'
+              ? '; exercises left out'
+              : lookup.data.exercises === 'only'
+                ? ', in exercises only'
+                : ', exercises included (marked)'}
           </Text>
           {lookup.data.items.length ? (
             <CorrelationTable items={lookup.data.items} />

@@ -14,6 +14,7 @@ import {
   Table,
   Text,
   Textarea,
+  TextInput,
   Timeline,
   Title,
 } from '@mantine/core';
@@ -26,7 +27,7 @@ import { useRequest } from '../api/queries.ts';
 import { useAuth, useMe } from '../auth.tsx';
 import { ExerciseBadge, PapBadge, SeverityBadge, StatusBadge, TlpBadge } from '../components/badges.tsx';
 import { Countdown } from '../components/Countdown.tsx';
-import { fmtTime, humanize, viewerZone } from '../components/format.ts';
+import { fmtTime, humanize, isoToLocalInput, localInputToIso, viewerZone } from '../components/format.ts';
 import { Markdown } from '../components/Markdown.tsx';
 import { Loading, Problem } from '../components/Problem.tsx';
 
@@ -135,6 +136,18 @@ function RequestView({ r }: { r: AssistanceRequest }) {
         </Group>
       </Group>
       <Problem error={action.error} title="That did not work" />
+      {r.status === 'draft' && r.missingForSubmission.length > 0 ? (
+        <Alert color="orange" title="Not ready to submit" data-testid="missing-for-submission">
+          <Text size="sm">The Cyber Solidarity Act's template still needs:</Text>
+          <List size="sm">
+            {r.missingForSubmission.map((p) => (
+              <List.Item key={p.field}>
+                {p.field.replace(/^\/?body\//, '')}: {p.message}
+              </List.Item>
+            ))}
+          </List>
+        </Alert>
+      ) : null}
       <Modal opened={report !== null} onClose={() => setReport(null)} title="Post-action report">
         <Stack>
           <Textarea
@@ -222,7 +235,7 @@ function RequestView({ r }: { r: AssistanceRequest }) {
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 5 }}>
           <Stack>
-            <Deadlines r={r} />
+            <Deadlines r={r} canFile={own && has('poc')} />
             <Card withBorder>
               <Title order={2} size="h4" mb="xs">
                 Eligibility
@@ -271,7 +284,11 @@ function RequestView({ r }: { r: AssistanceRequest }) {
   );
 }
 
-function Deadlines({ r }: { r: AssistanceRequest }) {
+const NIS2_KINDS = ['nis2_early_warning', 'nis2_notification', 'nis2_final_report'];
+
+function Deadlines({ r, canFile }: { r: AssistanceRequest; canFile: boolean }) {
+  const action = useRequestAction(r);
+  const [filing, setFiling] = useState<{ kind: string; at: string } | null>(null);
   return (
     <Card withBorder>
       <Title order={2} size="h4" mb="xs">
@@ -307,6 +324,21 @@ function Deadlines({ r }: { r: AssistanceRequest }) {
                     ) : (
                       <Countdown dueAt={d.dueAt} />
                     )}
+                    {NIS2_KINDS.includes(d.kind) && d.metAt ? (
+                      <Text size="xs" c="dimmed">
+                        filed {fmtTime(d.metAt)}
+                      </Text>
+                    ) : null}
+                    {canFile && NIS2_KINDS.includes(d.kind) && !done ? (
+                      <Button
+                        size="compact-xs"
+                        variant="light"
+                        mt={4}
+                        onClick={() => setFiling({ kind: d.kind, at: isoToLocalInput(new Date()) })}
+                      >
+                        Record filing
+                      </Button>
+                    ) : null}
                   </Table.Td>
                 </Table.Tr>
               );
@@ -314,6 +346,38 @@ function Deadlines({ r }: { r: AssistanceRequest }) {
           </Table.Tbody>
         </Table>
       )}
+      <Problem error={action.error} title="The filing was not recorded" />
+      <Modal
+        opened={filing !== null}
+        onClose={() => setFiling(null)}
+        title={`Filed: ${humanize(filing?.kind ?? '')}`}
+      >
+        <Stack>
+          <TextInput
+            type="datetime-local"
+            label="When the entity filed it"
+            description={`In your zone (${viewerZone()}); not when you record it`}
+            value={filing?.at ?? ''}
+            onChange={(e) => {
+              const at = e.currentTarget.value;
+              setFiling((old) => (old ? { ...old, at } : old));
+            }}
+          />
+          <Button
+            disabled={!filing?.at}
+            onClick={() => {
+              if (!filing) return;
+              action.mutate({
+                path: `deadlines/${filing.kind}/complete`,
+                body: { filedAt: localInputToIso(filing.at) },
+              });
+              setFiling(null);
+            }}
+          >
+            Record the filing
+          </Button>
+        </Stack>
+      </Modal>
     </Card>
   );
 }

@@ -14,6 +14,7 @@ import { useParties } from '../api/queries.ts';
 import { useAuth, useMe } from '../auth.tsx';
 import { fmtDate, fmtTime, humanize, viewerZone } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { CalendarSubscriptions } from './CalendarFeeds.tsx';
 
 /** Monday 00:00 of this week in the viewer's zone, and the Monday after. */
 function thisWeek(): { from: string; to: string } {
@@ -213,6 +214,7 @@ export function RosterPage() {
           </Table.Tbody>
         </Table>
       </Card>
+      <CalendarSubscriptions parties={dutyParties} />
       <Group align="flex-end">
         <Select
           label="Party"

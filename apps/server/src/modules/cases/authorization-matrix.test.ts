@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Ctx } from '../../context.ts';
 import { json, onPostgres, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
+import { submitRequest } from '../../test/requests.fixtures.ts';
 
 /**
  * The authorization matrix (issue 5, item 7): every read route of cases, their items, indicators
@@ -24,6 +25,8 @@ import { json, onPostgres, startTestNode, type TestNode, type TestUser } from '.
  * …/observables/:itemId, …/correlations (of the item, and from the viewer's own case),
  * …/observables/export (rows), …/evidence, …/evidence/:itemId, …/evidence/:itemId/content,
  * /indicators/lookup, and the event stream (its rows via `events.since`, plus one real stream).
+ * And one submitted request of every label filed by LT (issue 17, item 6: GREEN has the one meaning
+ * it has for cases): GET /requests/:id, GET /requests (listed) and the stream's request events.
  */
 
 const api = '/api/v1';
@@ -103,6 +106,19 @@ interface Author {
   origin: Party;
 }
 const caseAuthor = (c: CaseFacts): Author => ({ creatorId: c.creatorId, origin: c.ownerParty });
+
+/**
+ * May `who` read a submitted request of `label` filed by `requester`? Beyond the parties a request
+ * concerns (here only its own: none of these principals votes, coordinates or deploys), its label
+ * decides, and GREEN means what it means for cases: the community.
+ */
+function mayReadRequest(who: Who, label: Label, requester: Party): boolean {
+  if (who.userId === null) return false;
+  if (who.party === requester) return true;
+  if (label === 'clear') return true;
+  if (label === 'green') return who.party !== null && inCommunity(who.party);
+  return false;
+}
 
 const oracle = {
   /** The case itself: by its own label. */
@@ -226,6 +242,8 @@ describe('authorization matrix: every read route × principal × TLP × shared',
   let owner: TestUser;
   const principals: Principal[] = [];
   const cases: ProbeCase[] = [];
+  /** One submitted request per label, filed by LT's PoC, with the seq of its `request.submitted` event. */
+  const requests: { id: string; label: Label; requester: Party; submittedSeq: number }[] = [];
   /** Every case in the database, for the expected `total` of GET /cases. */
   const allCases: CaseFacts[] = [];
   let lastSeq = 0;
@@ -391,6 +409,16 @@ describe('authorization matrix: every read route × principal × TLP × shared',
       }
     }
 
+    const ltPoc = principals.find((p) => p.key === 'owner-party PoC (LT)')!.user!;
+    for (const label of LABELS) {
+      const request = await submitRequest(node, ltPoc, { title: `Matrix request ${label}`, tlp: label });
+      const events = await node.services.events.since(node.cli, lastSeq, 1000);
+      lastSeq = Math.max(lastSeq, ...events.map((e) => e.seq));
+      const submitted = events.filter((e) => e.requestId === request.id && e.type === 'request.submitted');
+      assert.equal(submitted.length, 1, `one request.submitted event for ${request.id}`);
+      requests.push({ id: request.id, label, requester: 'LT', submittedSeq: submitted[0]!.seq });
+    }
+
     // Every signed-in principal's own CLEAR case, holding every probe value, to correlate from.
     const csv = `${cases.flatMap((c) => c.observables.map((o) => `domain,${o.value}`)).join('\n')}\n`;
     for (const p of principals) {
@@ -455,9 +483,38 @@ describe('authorization matrix: every read route × principal × TLP × shared',
     const count = (p: Principal, c: ProbeCase, items: ProbeItem[]) =>
       items.filter((i) => oracle.seesItem(p, c, i)).length;
 
+    const recordRequest = (route: string, p: Principal, r: (typeof requests)[number], got: Outcome) =>
+      probes.push({
+        route,
+        principal: p.key,
+        caseLabel: r.label,
+        shared: '-',
+        item: '-',
+        expected: expect(p, mayReadRequest(p, r.label, r.requester)),
+        got,
+      });
+
     const tasks: (() => Promise<void>)[] = [];
     const downloads: (() => Promise<void>)[] = [];
     for (const p of principals) {
+      // Requests: each one, and whether the board lists it.
+      for (const r of requests) {
+        tasks.push(async () => {
+          recordRequest('GET /requests/:id', p, r, statusOutcome(await get(p.user, `/requests/${r.id}`)));
+        });
+      }
+      tasks.push(async () => {
+        const res = await get(p.user, '/requests?limit=200');
+        for (const r of requests) {
+          recordRequest(
+            'GET /requests (listed)',
+            p,
+            r,
+            presence(res, () => json(res).items.some((x: any) => x.id === r.id)),
+          );
+        }
+      });
+
       // GET /cases: which probe cases are listed, with what counts, and the total.
       tasks.push(async () => {
         const res = await get(p.user, '/cases?limit=500');
@@ -532,6 +589,8 @@ describe('authorization matrix: every read route × principal × TLP × shared',
           record('GET /events', p, null, null, 'unauthenticated', streamOutcome);
         }
         const seen = (seq: number): Outcome => (seqs ? (seqs.has(seq) ? 'allow' : 'deny') : streamOutcome);
+        for (const r of requests)
+          recordRequest('GET /events (request.submitted)', p, r, seen(r.submittedSeq));
         for (const c of cases) {
           record(
             'GET /events (case.create)',

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
+import { fileRequest } from '../../test/requests.fixtures.ts';
 
 /**
  * Issue 16, items 2 and 3, tried as an attacker with an ordinary account would: a label never
@@ -444,5 +445,38 @@ describe('writers of one case go together, and still never store one value twice
     const added = await call('POST', second, `/cases/${caseId}/notes`, { body: 'seen by all readers' });
     assert.equal(added.statusCode, 201, added.body);
     assert.notEqual(json(await call('GET', first, `/cases/${caseId}`)).updatedAt, before);
+  });
+});
+
+describe('a case is an exercise exactly when its request is one', () => {
+  let node: TestNode;
+  let poc: TestUser;
+  let analyst: TestUser;
+  const call = caller(() => node);
+
+  before(async () => {
+    node = await startTestNode();
+    poc = await node.user('lt.poc', 'LT', ['poc']);
+    analyst = await node.user('lt.analyst', 'LT', ['analyst']);
+  });
+  after(() => node.close());
+
+  it('refuses a real case for a drill, or a drill for a real request, naming the field', async () => {
+    const drill = json(await fileRequest(node, poc, { exercise: true, title: 'EXERCISE Cyber Coalition' }));
+    const real = json(await fileRequest(node, poc));
+    for (const [request, exercise] of [
+      [drill, false],
+      [real, true],
+    ] as const) {
+      const refused = await call('POST', analyst, '/cases', caseBody({ requestId: request.id, exercise }));
+      assert.equal(refused.statusCode, 400, refused.body);
+      assert.ok(
+        json(refused).error.details.some((d: { field: string }) => d.field === 'body/exercise'),
+        refused.body,
+      );
+    }
+    const inherited = await call('POST', analyst, '/cases', caseBody({ requestId: drill.id }));
+    assert.equal(inherited.statusCode, 201, inherited.body);
+    assert.equal(json(inherited).exercise, true);
   });
 });

@@ -13,10 +13,12 @@ import type {
   CaseTasksTable,
   CaseTimelineTable,
   Database,
+  SharingGroupsTable,
 } from '../../platform/db/schema.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
 
 export type CaseRow = Selectable<CasesTable>;
+export type SharingGroupRow = Selectable<SharingGroupsTable>;
 
 export async function insertCase(trx: Tx, row: Insertable<CasesTable>) {
   return trx.insertInto('cases').values(row).returningAll().executeTakeFirstOrThrow();
@@ -220,7 +222,7 @@ export async function audienceOf(db: Executor, caseId: string) {
     db
       .selectFrom('case_group_shares')
       .innerJoin('sharing_groups', 'sharing_groups.id', 'case_group_shares.group_id')
-      .select(['sharing_groups.id', 'sharing_groups.name'])
+      .select(['sharing_groups.id', 'sharing_groups.name', 'sharing_groups.retired_at'])
       .where('case_group_shares.case_id', '=', caseId)
       .orderBy('sharing_groups.name')
       .execute(),
@@ -233,7 +235,12 @@ export async function audienceOf(db: Executor, caseId: string) {
   );
   return {
     parties: parties.map((p) => p.party_code),
-    groups: groups.map((g) => ({ id: g.id, name: g.name, parties: members.get(g.id) ?? [] })),
+    groups: groups.map((g) => ({
+      id: g.id,
+      name: g.name,
+      parties: members.get(g.id) ?? [],
+      retired: g.retired_at !== null,
+    })),
     recipients,
     assignees,
   };
@@ -354,6 +361,15 @@ export async function existingUsers(db: Executor, ids: readonly string[]) {
     .execute();
 }
 
+/** A user as the access policy sees them, to ask what they may see. */
+export async function userAsActor(db: Executor, id: string) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'name', 'party_code', 'roles', 'disabled_at'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
 export async function existingParties(db: Executor, codes: readonly string[]) {
   if (codes.length === 0) return [];
   const rows = await db
@@ -455,9 +471,13 @@ export async function insertGroup(
   return row;
 }
 
-/** Sharing groups are seen by their owner party and their members. */
-export async function groupsVisible(db: Executor, party: string | null, id?: string) {
+/**
+ * Sharing groups are seen by their owner party and their members; retired ones (no longer offered
+ * for new shares) only when asked for.
+ */
+export async function groupsVisible(db: Executor, party: string | null, id?: string, includeRetired = true) {
   let query = db.selectFrom('sharing_groups').selectAll();
+  if (!includeRetired) query = query.where('sharing_groups.retired_at', 'is', null);
   if (party) {
     query = query.where((eb) =>
       eb.or([
@@ -476,4 +496,58 @@ export async function groupsVisible(db: Executor, party: string | null, id?: str
   }
   if (id) query = query.where('sharing_groups.id', '=', id);
   return query.orderBy('sharing_groups.name').execute();
+}
+
+export async function lockGroup(trx: Tx, id: string) {
+  return trx.selectFrom('sharing_groups').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function updateGroup(
+  trx: Tx,
+  id: string,
+  changes: { name?: string; retired_at?: Date; retired_by?: string },
+) {
+  return trx
+    .updateTable('sharing_groups')
+    .set((eb) => ({ ...changes, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function replaceGroupMembers(trx: Tx, groupId: string, parties: readonly string[]) {
+  await trx.deleteFrom('sharing_group_members').where('group_id', '=', groupId).execute();
+  await trx
+    .insertInto('sharing_group_members')
+    .values(parties.map((party_code) => ({ group_id: groupId, party_code })))
+    .execute();
+}
+
+/**
+ * The cases of parties other than `ownerParty` shared with the group keep exactly the audience they
+ * have: their share of the group becomes shares with its current members. Returns those cases.
+ */
+export async function resolveGroupSharesOfOthers(trx: Tx, groupId: string, ownerParty: string) {
+  await sql`insert into case_shares (case_id, party_code)
+    select g.case_id, m.party_code from case_group_shares g
+      join cases c on c.id = g.case_id
+      join sharing_group_members m on m.group_id = g.group_id
+    where g.group_id = ${groupId} and c.owner_party <> ${ownerParty}
+    on conflict do nothing`.execute(trx);
+  const resolved = await sql<{ case_id: string }>`delete from case_group_shares g using cases c
+    where c.id = g.case_id and g.group_id = ${groupId} and c.owner_party <> ${ownerParty}
+    returning g.case_id`.execute(trx);
+  return resolved.rows.map((r) => r.case_id);
+}
+
+/** Which of `groupIds` are retired. */
+export async function retiredGroups(db: Executor, groupIds: readonly string[]) {
+  if (groupIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('sharing_groups')
+    .select('id')
+    .where('id', 'in', [...groupIds])
+    .where('retired_at', 'is not', null)
+    .execute();
+  return rows.map((r) => r.id);
 }

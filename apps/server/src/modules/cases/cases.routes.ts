@@ -15,6 +15,8 @@ import {
   NewTaskSchema,
   NoteSchema,
   SharesUpdateSchema,
+  SharingGroupListQuerySchema,
+  SharingGroupPatchSchema,
   SharingGroupSchema,
   TaskPatchSchema,
   TaskSchema,
@@ -247,11 +249,12 @@ export const casesRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       config: read,
       schema: {
         tags,
-        summary: 'Sharing groups your party made or belongs to',
+        summary: 'Sharing groups your party made or belongs to (retired ones with ?retired=true)',
+        querystring: SharingGroupListQuerySchema,
         response: { 200: items(SharingGroupSchema) },
       },
     },
-    async (request) => cases.groups(ctxOf(request)),
+    async (request) => cases.groups(ctxOf(request), request.query),
   );
 
   app.post(
@@ -279,6 +282,45 @@ export const casesRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         response: { 200: SharingGroupSchema },
       },
     },
-    async (request) => cases.group(ctxOf(request), request.params.id),
+    async (request, reply) => sendVersioned(reply, await cases.group(ctxOf(request), request.params.id)),
+  );
+
+  app.patch(
+    '/sharing-groups/:id',
+    {
+      config: read,
+      schema: {
+        tags,
+        summary:
+          "Rename a sharing group or replace its members (its own party; If-Match: the version you read). Other parties' cases shared with it keep the parties they had",
+        params: CaseParamsSchema,
+        body: SharingGroupPatchSchema,
+        response: { 200: SharingGroupSchema },
+      },
+    },
+    async (request, reply) =>
+      sendVersioned(
+        reply,
+        await cases.updateGroup(ctxOf(request), request.params.id, request.body, ifMatchVersion(request)),
+      ),
+  );
+
+  app.post(
+    '/sharing-groups/:id/retire',
+    {
+      config: read,
+      schema: {
+        tags,
+        summary:
+          'Retire a sharing group (its own party): no longer offered for new shares, members frozen; cases already shared with it keep it',
+        params: CaseParamsSchema,
+        response: { 200: SharingGroupSchema },
+      },
+    },
+    async (request, reply) =>
+      sendVersioned(
+        reply,
+        await cases.retireGroup(ctxOf(request), request.params.id, ifMatchVersion(request)),
+      ),
   );
 };

@@ -14,8 +14,11 @@ import type {
   Note,
   Pap,
   Person,
+  Role,
   Severity,
   SharesUpdate,
+  SharingGroup,
+  SharingGroupPatch,
   Task,
   TaskPatch,
   TaskStatus,
@@ -28,6 +31,7 @@ import type { Clock } from '../../clock.ts';
 import type { Ctx } from '../../context.ts';
 import { AppError, type FieldProblem, forbidden, invalidInput, notFound } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
+import { utcDay } from '../../platform/days.ts';
 import type { CaseNotesTable, CaseTimelineTable, Database } from '../../platform/db/schema.ts';
 import { afterCommit, type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { relabelItemEvents } from '../notifications/notifications.repository.ts';
@@ -78,7 +82,16 @@ export class CasesService {
     if (input.requestId) {
       const request = await this.deps.requests.get(ctx, input.requestId).catch(() => null);
       if (!request) problems.push({ field: 'body/requestId', message: 'no request you may see has this id' });
-      else exercise = input.exercise ?? request.exercise;
+      else if (input.exercise !== undefined && input.exercise !== request.exercise) {
+        // A case is an exercise exactly when its request is one: else a drill's work would count
+        // as real (or real work be hidden as a drill).
+        problems.push({
+          field: 'body/exercise',
+          message: request.exercise
+            ? 'the request is an exercise, so its case is one'
+            : 'the request is real, so its case is',
+        });
+      } else exercise = request.exercise;
     }
     if (input.deploymentId && !(await this.deploymentVisible(ctx, input.deploymentId))) {
       problems.push({ field: 'body/deploymentId', message: 'no deployment you may see has this id' });
@@ -90,6 +103,11 @@ export class CasesService {
     };
     const assignees = input.assignees ?? [];
     problems.push(...(await this.audienceProblems(ctx, shares, assignees, 'body')));
+    const retired = await repo.retiredGroups(this.deps.db, shares.groups);
+    shares.groups.forEach((g, i) => {
+      if (retired.includes(g))
+        problems.push({ field: `body/shares/groups/${i}`, message: 'sharing group is retired' });
+    });
     if (problems.length > 0) throw invalidInput(summarise('the case', problems), problems);
 
     const now = this.deps.clock.now();
@@ -254,6 +272,14 @@ export class CasesService {
         // Named people read every label of the case, so naming anyone — yourself too — widens it.
         recipients: (input.recipients ?? []).filter((r) => !before.recipients.some((b) => b.id === r)),
       };
+      const retired = await repo.retiredGroups(trx, added.groups);
+      if (retired.length > 0) {
+        const problems = (input.groups ?? [])
+          .map((g, i) => ({ g, i }))
+          .filter(({ g }) => retired.includes(g))
+          .map(({ i }) => ({ field: `body/groups/${i}`, message: 'sharing group is retired' }));
+        throw invalidInput(summarise('the sharing', problems), problems);
+      }
       const relaxing =
         isRelaxing(from, to) ||
         added.parties.length > 0 ||
@@ -304,23 +330,111 @@ export class CasesService {
       });
       return group;
     });
-    return presentGroup(row, [...input.parties].sort());
+    return presentGroup(ctx, row, [...input.parties].sort());
   }
 
-  async groups(ctx: Ctx) {
-    const rows = await repo.groupsVisible(this.deps.db, ctx.actor.party);
+  async groups(ctx: Ctx, query: { retired?: boolean | undefined } = {}) {
+    const rows = await repo.groupsVisible(this.deps.db, ctx.actor.party, undefined, query.retired ?? false);
     const members = await repo.groupMembers(
       this.deps.db,
       rows.map((r) => r.id),
     );
-    return { items: rows.map((row) => presentGroup(row, members.get(row.id) ?? [])) };
+    return { items: rows.map((row) => presentGroup(ctx, row, members.get(row.id) ?? [])) };
   }
 
   async group(ctx: Ctx, id: string) {
     const [row] = await repo.groupsVisible(this.deps.db, ctx.actor.party, id);
     if (!row) throw notFound(`sharing group ${id}`);
     const members = await repo.groupMembers(this.deps.db, [id]);
-    return presentGroup(row, members.get(id) ?? []);
+    return presentGroup(ctx, row, members.get(id) ?? []);
+  }
+
+  /**
+   * Renames a group or replaces its members: its own party's workers, while it is not retired. The
+   * group's own party's cases shared with it follow the new members; another party's cases keep
+   * exactly the parties they had (their group share becomes party shares, audited on each case),
+   * since only a case's own party changes who reads it.
+   */
+  async updateGroup(ctx: Ctx, id: string, patch: SharingGroupPatch, ifMatch: number | undefined) {
+    const parties = patch.parties;
+    if (parties) {
+      const known = await repo.existingParties(this.deps.db, parties);
+      const problems = parties
+        .map((p, i) => ({ p, i }))
+        .filter(({ p }) => !known.includes(p))
+        .map(({ p, i }) => ({ field: `body/parties/${i}`, message: `unknown party ${p}` }));
+      if (problems.length > 0) throw invalidInput(summarise('the group', problems), problems);
+    }
+    return inTransaction(this.deps.db, async (trx) => {
+      const current = await this.lockOwnGroup(trx, ctx, id, 'change');
+      checkVersion('sharing group', current.version, ifMatch);
+      const before = (await repo.groupMembers(trx, [id])).get(id) ?? [];
+      const membersChange = parties !== undefined && !sameSet(before, parties);
+      let resolvedCases: string[] = [];
+      if (membersChange) {
+        resolvedCases = await repo.resolveGroupSharesOfOthers(trx, id, current.owner_party);
+        for (const caseId of resolvedCases) {
+          await this.record(trx, ctx, caseId, null, 'case.share.resolve', {
+            groupId: id,
+            parties: before,
+            reason: `sharing group ${current.name} changed its members; this case keeps the parties it had`,
+          });
+        }
+        await repo.replaceGroupMembers(trx, id, parties);
+      }
+      const updated = await repo.updateGroup(trx, id, patch.name !== undefined ? { name: patch.name } : {});
+      await this.deps.audit.record(trx, ctx, {
+        action: 'sharing-group.update',
+        objectType: 'sharing-group',
+        objectId: id,
+        summary: {
+          ...(patch.name !== undefined ? { name: { from: current.name, to: patch.name } } : {}),
+          ...(membersChange ? { parties: { from: before, to: [...parties].sort() } } : {}),
+          resolvedCases,
+        },
+      });
+      return presentGroup(ctx, updated, membersChange ? [...parties].sort() : before);
+    });
+  }
+
+  /**
+   * Retires a group: no longer offered for new shares, its members frozen. The cases already
+   * shared with it keep it, and so exactly the audience they had; their own party may drop it.
+   */
+  async retireGroup(ctx: Ctx, id: string, ifMatch: number | undefined) {
+    return inTransaction(this.deps.db, async (trx) => {
+      const current = await this.lockOwnGroup(trx, ctx, id, 'retire');
+      checkVersion('sharing group', current.version, ifMatch);
+      const updated = await repo.updateGroup(trx, id, {
+        retired_at: this.deps.clock.now(),
+        retired_by: ctx.actor.name,
+      });
+      await this.deps.audit.record(trx, ctx, {
+        action: 'sharing-group.retire',
+        objectType: 'sharing-group',
+        objectId: id,
+        summary: { name: current.name },
+      });
+      const members = (await repo.groupMembers(trx, [id])).get(id) ?? [];
+      return presentGroup(ctx, updated, members);
+    });
+  }
+
+  /** The group, locked, if the actor may see it and is a worker of its own party; never a retired one. */
+  private async lockOwnGroup(trx: Tx, ctx: Ctx, id: string, what: string) {
+    const [visible] = await repo.groupsVisible(trx, ctx.actor.party, id);
+    if (!visible) throw notFound(`sharing group ${id}`);
+    const current = await repo.lockGroup(trx, id);
+    if (!current) throw notFound(`sharing group ${id}`);
+    if (!mayChangeGroup(ctx, current)) {
+      throw forbidden(
+        `only ${CASE_WORKERS.join(', ')} of ${current.owner_party}, whose group it is, ${what} it`,
+      );
+    }
+    if (current.retired_at) {
+      throw new AppError('conflict', `sharing group ${current.name} is retired: its members are frozen`);
+    }
+    return current;
   }
 
   // Tasks.
@@ -332,10 +446,10 @@ export class CasesService {
   }
 
   async addTask(ctx: Ctx, caseId: string, input: NewTask): Promise<Task> {
-    if (input.assignee) await this.requireUser(input.assignee, 'body/assignee');
     const id = await inTransaction(this.deps.db, async (trx) => {
       const { access } = await this.lockForWork(trx, ctx, caseId, 'items');
       access.requireContributor('add tasks');
+      if (input.assignee) await this.requireAssigneeSeesCase(trx, caseId, input.assignee);
       const now = this.deps.clock.now();
       const task = await repo.insertTask(trx, {
         id: crypto.randomUUID(),
@@ -359,13 +473,13 @@ export class CasesService {
   }
 
   async updateTask(ctx: Ctx, caseId: string, taskId: string, patch: TaskPatch, ifMatch: number | undefined) {
-    if (patch.assignee) await this.requireUser(patch.assignee, 'body/assignee');
     await inTransaction(this.deps.db, async (trx) => {
       const { access } = await this.lockForWork(trx, ctx, caseId, 'items');
       const task = await repo.lockTask(trx, caseId, taskId);
       if (!task) throw notFound(`task ${taskId}`);
       const isAssignee = ctx.actor.id !== null && task.assignee_id === ctx.actor.id;
       if (!isAssignee) access.requireContributor('change its tasks');
+      if (patch.assignee) await this.requireAssigneeSeesCase(trx, caseId, patch.assignee);
       checkVersion('task', task.version, ifMatch);
       const now = this.deps.clock.now();
       const finishing = patch.status === 'done' || patch.status === 'cancelled';
@@ -520,9 +634,36 @@ export class CasesService {
     return row !== undefined;
   }
 
-  private async requireUser(id: string, field: string) {
-    const [user] = await repo.existingUsers(this.deps.db, [id]);
-    if (!user) throw invalidInput(`no user has the id ${id}`, [{ field, message: 'unknown user' }]);
+  /**
+   * A task goes only to someone who may read its case, judged by the same policy as every read
+   * (under the case's lock, so a change of its audience cannot slip in between): work nobody can
+   * see is work nobody does, and its title would tell them the case exists.
+   */
+  private async requireAssigneeSeesCase(trx: Tx, caseId: string, userId: string) {
+    const field = 'body/assignee';
+    const user = await repo.userAsActor(trx, userId);
+    if (!user) throw invalidInput(`no user has the id ${userId}`, [{ field, message: 'unknown user' }]);
+    if (user.disabled_at) {
+      throw invalidInput(`${user.name}'s account is disabled: assign the task to someone active`, [
+        { field, message: 'account disabled' },
+      ]);
+    }
+    const viewer: CaseViewer = {
+      actor: {
+        type: 'user',
+        id: user.id,
+        name: user.name,
+        party: user.party_code,
+        roles: user.roles as Role[],
+      },
+      day: utcDay(this.deps.clock.now()),
+    };
+    if (!(await repo.findVisible(trx, viewer, caseId))) {
+      throw invalidInput(
+        `${user.name} (${user.party_code}) may not see this case: share it with them first, or assign someone who may see it`,
+        [{ field, message: 'may not see the case' }],
+      );
+    }
   }
 
   private async audienceProblems(
@@ -668,16 +809,23 @@ const person = (p: { id: string; name: string; party: string }): Person => ({
   party: p.party,
 });
 
-function presentGroup(
-  row: { id: string; name: string; owner_party: string; created_at: Date },
-  parties: string[],
-) {
+const mayChangeGroup = (ctx: Ctx, row: { owner_party: string }) =>
+  (ctx.actor.type === 'system' && ctx.actor.roles.includes('admin')) ||
+  (ctx.actor.party === row.owner_party && CASE_WORKERS.some((role) => ctx.actor.roles.includes(role)));
+
+const sameSet = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x) => b.includes(x));
+
+function presentGroup(ctx: Ctx, row: repo.SharingGroupRow, parties: string[]): SharingGroup {
   return {
     id: row.id,
     name: row.name,
     ownerParty: row.owner_party,
     parties,
     createdAt: row.created_at.toISOString(),
+    retiredAt: row.retired_at?.toISOString() ?? null,
+    version: row.version,
+    can: { change: row.retired_at === null && mayChangeGroup(ctx, row) },
   };
 }
 

@@ -26,7 +26,7 @@ export const DEFAULT_FRAMEWORK_RULES: FrameworkRules = {
     postActionReportDays: 30,
     nis2EarlyWarningHours: 24,
     nis2NotificationHours: 72,
-    nis2FinalReportDays: 30,
+    nis2FinalReportMonths: 1,
   },
   deployments: { minTeamSize: 2, maxTeamSize: 12, maxPerParty: 4 },
   restrictions: {

@@ -8,7 +8,16 @@ export const BULK_FORMATS = ['csv', 'ndjson', 'lines'] as const;
 export type BulkFormat = (typeof BULK_FORMATS)[number];
 
 export type BulkRecord =
-  | { line: number; type: string; value: string; comment?: string; tlp?: string; toIds?: boolean }
+  | {
+      line: number;
+      type: string;
+      value: string;
+      comment?: string;
+      tlp?: string;
+      toIds?: boolean;
+      /** Exported from an exercise case (the `exercise` field of an export's line). */
+      exercise?: boolean;
+    }
   | { line: number; error: string };
 
 interface BulkOptions {
@@ -21,7 +30,7 @@ interface BulkOptions {
 }
 
 const TLP_SET = new Set<string>(TLPS);
-const NDJSON_FIELDS = new Set(['type', 'value', 'comment', 'tlp', 'toIds']);
+const NDJSON_FIELDS = new Set(['type', 'value', 'comment', 'tlp', 'toIds', 'exercise']);
 
 /** The format a file's name or a request's media type implies; null when neither says. */
 export function formatOf(nameOrMediaType: string): BulkFormat | null {
@@ -128,7 +137,7 @@ async function* lineBatches(texts: AsyncIterable<string>): AsyncGenerator<{ line
 /**
  * The records of an indicator file, streamed in batches (one per chunk read): each with its line
  * number, or what is wrong with that line. CSV is `type,value[,comment]` (a header row is
- * skipped); NDJSON is one `{"type","value","comment"?,"tlp"?,"toIds"?}` per line; `lines` is one
+ * skipped); NDJSON is one `{"type","value","comment"?,"tlp"?,"toIds"?,"exercise"?}` per line (as exported); `lines` is one
  * value per line of `type`.
  */
 export async function* bulkRecordBatches(
@@ -218,7 +227,7 @@ function ndjsonRecord(line: number, text: string): BulkRecord {
   const unknown = Object.keys(record).filter((key) => !NDJSON_FIELDS.has(key));
   if (unknown.length > 0)
     return { line, error: `unknown field ${unknown.join(', ')}; fields: ${[...NDJSON_FIELDS].join(', ')}` };
-  const { type, value, comment, tlp, toIds } = record;
+  const { type, value, comment, tlp, toIds, exercise } = record;
   if (typeof type !== 'string') return { line, error: 'type must be a string (a MISP attribute type)' };
   if (typeof value !== 'string') return { line, error: 'value must be a string' };
   if (comment !== undefined && typeof comment !== 'string')
@@ -228,6 +237,8 @@ function ndjsonRecord(line: number, text: string): BulkRecord {
   }
   if (toIds !== undefined && typeof toIds !== 'boolean')
     return { line, error: 'toIds must be true or false' };
+  if (exercise !== undefined && typeof exercise !== 'boolean')
+    return { line, error: 'exercise must be true or false' };
   return {
     line,
     type,
@@ -235,6 +246,7 @@ function ndjsonRecord(line: number, text: string): BulkRecord {
     ...(comment !== undefined ? { comment } : {}),
     ...(tlp !== undefined ? { tlp } : {}),
     ...(toIds !== undefined ? { toIds } : {}),
+    ...(exercise !== undefined ? { exercise } : {}),
   };
 }
 

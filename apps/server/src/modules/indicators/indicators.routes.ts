@@ -6,9 +6,11 @@ import {
   CaseItemParamsSchema,
   CaseParamsSchema,
   CorrelationListSchema,
+  CorrelationQuerySchema,
   LookupQuerySchema,
   LookupResultSchema,
   NewObservableSchema,
+  ObservableExportQuerySchema,
   ObservableListQuerySchema,
   ObservableListSchema,
   ObservablePatchSchema,
@@ -75,19 +77,17 @@ export const indicatorsRoutes: FastifyPluginAsyncTypebox<{
       config: read,
       schema: {
         tags,
-        summary: 'Export what you may pass on (no RED; AMBER+STRICT only to its own party)',
+        summary:
+          "Export what you may pass on (no RED; AMBER+STRICT only to its own party); mine=true: what your party contributed, whatever the case's label",
+        description:
+          'An exercise case is exported only with `exercise=include` (else 400 naming `querystring/exercise`); ' +
+          'every line says whether it comes from an exercise (`exercise` column or field), and so does the file name ' +
+          '(`case-<id>-exercise.csv`). A line marked `exercise: true` is refused when imported into a real case.',
         params: CaseParamsSchema,
-        querystring: Type.Object(
-          {
-            format: Type.Optional(
-              Type.Union([Type.Literal('csv'), Type.Literal('ndjson')], { default: 'csv' }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: ObservableExportQuerySchema,
         response: {
           200: {
-            description: 'CSV (type,value,comment,tlp,toIds) or NDJSON',
+            description: 'CSV (type,value,comment,tlp,toIds,exercise) or NDJSON',
             content: {
               'text/csv': { schema: Type.String() },
               'application/x-ndjson': { schema: Type.String() },
@@ -98,21 +98,27 @@ export const indicatorsRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) => {
       const format = request.query.format ?? 'csv';
-      const rows = observables.passable(ctxOf(request), request.params.id);
-      // Read the first row before answering, so a case you may not see is a 404, not an empty file.
-      const first = await rows.next();
+      // A case you may not see is a 404 and an exercise not asked for a 400, before any line.
+      const mine = request.query.mine ?? false;
+      const { exercise, rows } = await observables.passable(
+        ctxOf(request),
+        request.params.id,
+        request.query.exercise,
+        mine,
+      );
       async function* lines() {
-        if (format === 'csv') yield 'type,value,comment,tlp,toIds\n';
-        for (let next = first; !next.done; next = await rows.next()) {
-          const o = next.value;
+        if (format === 'csv') yield 'type,value,comment,tlp,toIds,exercise\n';
+        for await (const o of rows) {
           yield format === 'csv'
-            ? `${[o.type, o.value, o.comment, o.tlp, String(o.toIds)].map(csvField).join(',')}\n`
-            : `${JSON.stringify({ type: o.type, value: o.value, comment: o.comment, tlp: o.tlp, toIds: o.toIds })}\n`;
+            ? `${[o.type, o.value, o.comment, o.tlp, String(o.toIds), String(o.exercise)].map(csvField).join(',')}\n`
+            : `${JSON.stringify({ type: o.type, value: o.value, comment: o.comment, tlp: o.tlp, toIds: o.toIds, exercise: o.exercise })}\n`;
         }
       }
+      const from = mine ? `-from-${ctxOf(request).actor.party}` : '';
+      const name = `case-${request.params.id}${from}${exercise ? '-exercise' : ''}.${format}`;
       return reply
         .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
-        .header('content-disposition', `attachment; filename="case-${request.params.id}.${format}"`)
+        .header('content-disposition', `attachment; filename="${name}"`)
         .send(Readable.from(lines()) as unknown as string);
     },
   );
@@ -184,11 +190,21 @@ export const indicatorsRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags,
         summary: 'The same value in other cases and parties — only where you may see them',
+        description:
+          'Exercises stay apart: from a real case, exercises are left out unless `exercise=include` or `only` asks for them; ' +
+          'from an exercise case, only exercises are searched (any other `exercise` is a 400). Each item says `exercise`.',
         params: CaseItemParamsSchema,
+        querystring: CorrelationQuerySchema,
         response: { 200: CorrelationListSchema },
       },
     },
-    async (request) => observables.correlations(ctxOf(request), request.params.id, request.params.itemId),
+    async (request) =>
+      observables.correlations(
+        ctxOf(request),
+        request.params.id,
+        request.params.itemId,
+        request.query.exercise,
+      ),
   );
 
   app.get(
@@ -198,11 +214,13 @@ export const indicatorsRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags,
         summary: 'Where a value is known, as far as you may see (defanged or any case is fine)',
+        description:
+          'Real cases only unless exercises are asked for: `exercise=include` (both, each item marked `exercise`) or `only`.',
         querystring: LookupQuerySchema,
         response: { 200: LookupResultSchema },
       },
     },
-    async (request) => observables.lookup(ctxOf(request), request.query.value),
+    async (request) => observables.lookup(ctxOf(request), request.query.value, request.query.exercise),
   );
 
   app.post(

@@ -1,11 +1,19 @@
 import crypto from 'node:crypto';
+import type { ExerciseScope } from '@vytis/contracts';
 import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type pg from 'pg';
-import { type CaseViewer, caseItemsVisibleTo, passableOnward } from '../../access/policy.ts';
+import {
+  type CaseViewer,
+  caseItemsVisibleTo,
+  ownContributions,
+  passableOnward,
+} from '../../access/policy.ts';
 import type { ObservablesTable } from '../../platform/db/schema.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
 
 export type ObservableRow = Selectable<ObservablesTable>;
+/** An observable with whether its case is an exercise. */
+export type ObservableInCase = ObservableRow & { case_exercise: boolean };
 
 /**
  * Stores an observable; undefined if its creator already holds the value in the case (one row per
@@ -50,6 +58,7 @@ export async function visibleDuplicate(
 export async function findVisible(db: Executor, viewer: CaseViewer, caseId: string, id: string) {
   return visibleInCase(db, viewer, caseId)
     .selectAll('observables')
+    .select('cases.exercise as case_exercise')
     .where('observables.id', '=', id)
     .executeTakeFirst();
 }
@@ -125,19 +134,23 @@ export async function countVisible(
   return Number(row.n);
 }
 
-/** A page of what the viewer may pass on from a case (for exports), in the list's order. */
+/**
+ * A page of what the viewer may pass on from a case (for exports), in the list's order; `mine`:
+ * only what the viewer's party contributed, which it passes on whatever the case's label.
+ */
 export async function passablePage(
   db: Executor,
   viewer: CaseViewer,
   caseId: string,
   afterId: string | null,
   limit: number,
+  mine = false,
 ) {
   let query = db
     .selectFrom('observables')
     .innerJoin('cases', 'cases.id', 'observables.case_id')
     .where('cases.id', '=', caseId)
-    .where(passableOnward(viewer, 'observables'))
+    .where(mine ? ownContributions(viewer, 'observables') : passableOnward(viewer, 'observables'))
     .selectAll('observables');
   if (afterId) {
     query = query.where(afterInListOrder(afterId, caseId));
@@ -152,14 +165,15 @@ export async function passablePage(
 
 /**
  * Where any of `values` is stored, as far as the viewer may see: the rows of other cases (and
- * parties) with the same normalised value. At most `limit` rows; the caller asks for one more than
- * the cap to know whether the value over-correlates.
+ * parties) with the same normalised value, in real cases, exercises or both (`exercises`). At most
+ * `limit` rows; the caller asks for one more than the cap to know whether the value over-correlates.
  */
 export async function visibleWithValues(
   db: Executor,
   viewer: CaseViewer,
   values: readonly string[],
   excludeId: string | null,
+  exercises: ExerciseScope,
   limit: number,
   pool?: pg.Pool,
 ) {
@@ -170,7 +184,12 @@ export async function visibleWithValues(
     .where('observables.value', 'in', [...values])
     .where(caseItemsVisibleTo(viewer, 'observables'))
     .selectAll('observables')
-    .select(['cases.title as case_title', 'cases.owner_party as case_owner']);
+    .select([
+      'cases.title as case_title',
+      'cases.owner_party as case_owner',
+      'cases.exercise as case_exercise',
+    ]);
+  if (exercises !== 'include') query = query.where('cases.exercise', '=', exercises === 'only');
   if (excludeId) query = query.where('observables.id', '<>', excludeId);
   // No ORDER BY: a value in a hundred thousand places would be sorted whole to show twenty. The
   // first `limit` the index yields are enough; the caller orders them.

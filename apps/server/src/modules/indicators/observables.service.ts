@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type {
   BulkResult,
   Correlation,
+  ExerciseScope,
   NewObservable,
   Observable,
   ObservableListQuery,
@@ -130,7 +131,7 @@ export class ObservablesService {
   }
 
   async list(ctx: Ctx, caseId: string, query: ObservableListQuery) {
-    await this.deps.cases.visibleCase(ctx, caseId);
+    const theCase = await this.deps.cases.visibleCase(ctx, caseId);
     const viewer = this.deps.cases.viewer(ctx);
     const limit = query.limit ?? 50;
     const afterId = query.cursor ? decodeCursor<[string]>(query.cursor, ['uuid'])[0] : null;
@@ -149,14 +150,15 @@ export class ObservablesService {
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
-      items: page.map(presentObservable),
+      items: page.map((row) => presentObservable(row, theCase.exercise)),
       total,
       nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null,
     };
   }
 
   async get(ctx: Ctx, caseId: string, id: string): Promise<Observable> {
-    return presentObservable(await this.visible(ctx, caseId, id));
+    const row = await this.visible(ctx, caseId, id);
+    return presentObservable(row, row.case_exercise);
   }
 
   async add(ctx: Ctx, caseId: string, input: NewObservable): Promise<Observable> {
@@ -205,13 +207,13 @@ export class ObservablesService {
         type,
         tlp,
       });
-      return presentObservable(created);
+      return presentObservable(created, theCase.exercise);
     });
   }
 
   async update(ctx: Ctx, caseId: string, id: string, patch: ObservablePatch, ifMatch: number | undefined) {
     return inTransaction(this.deps.db, async (trx) => {
-      const { access } = await this.deps.cases.lockForWork(trx, ctx, caseId, 'items');
+      const { row: theCase, access } = await this.deps.cases.lockForWork(trx, ctx, caseId, 'items');
       const current = await repo.lockVisible(trx, this.deps.cases.viewer(ctx), caseId, id);
       if (!current) throw notFound(`observable ${id}`);
       access.requireContributor('change its observables');
@@ -237,7 +239,7 @@ export class ObservablesService {
         ...(patch.tlp !== undefined ? { tlp: { from: current.tlp, to: patch.tlp } } : {}),
       });
       if (patch.tlp !== undefined) await this.deps.cases.relabelEvents(trx, caseId, id, patch.tlp);
-      return presentObservable(updated);
+      return presentObservable(updated, theCase.exercise);
     });
   }
 
@@ -250,7 +252,7 @@ export class ObservablesService {
   ) {
     const at = input.at ? new Date(input.at) : this.deps.clock.now();
     return inTransaction(this.deps.db, async (trx) => {
-      const { access } = await this.deps.cases.lockForWork(trx, ctx, caseId, 'items');
+      const { row: theCase, access } = await this.deps.cases.lockForWork(trx, ctx, caseId, 'items');
       const current = await repo.lockVisible(trx, this.deps.cases.viewer(ctx), caseId, id);
       if (!current) throw notFound(`observable ${id}`);
       access.requireContributor('report sightings');
@@ -265,27 +267,41 @@ export class ObservablesService {
         at: at.toISOString(),
         ...(input.source ? { withSource: true } : {}),
       });
-      return presentObservable(updated);
+      return presentObservable(updated, theCase.exercise);
     });
   }
 
-  /** The same value elsewhere — only where the viewer may see the other side. */
-  async correlations(ctx: Ctx, caseId: string, id: string) {
+  /**
+   * The same value elsewhere — only where the viewer may see the other side, and apart from
+   * exercises: a real case's value meets exercises only when they are asked for (`exercise`), an
+   * exercise's value meets exercises only.
+   */
+  async correlations(ctx: Ctx, caseId: string, id: string, exercise: ExerciseScope | undefined) {
     const row = await this.visible(ctx, caseId, id);
+    if (row.case_exercise && exercise !== undefined && exercise !== 'only') {
+      throw invalidInput('an exercise case correlates with exercises only', [
+        { field: 'querystring/exercise', message: 'must be only (or left out) for an exercise case' },
+      ]);
+    }
+    const scope = row.case_exercise ? 'only' : (exercise ?? 'exclude');
     const viewer = this.deps.cases.viewer(ctx);
     const rows = await repo.visibleWithValues(
       this.deps.db,
       viewer,
       [row.value],
       row.id,
+      scope,
       CORRELATION_CAP + 1,
       this.deps.pool,
     );
-    return correlationList(rows);
+    return correlationList(rows, scope);
   }
 
-  /** Where a value (as typed: defanged, any case) is known, as far as the viewer may see. */
-  async lookup(ctx: Ctx, value: string) {
+  /**
+   * Where a value (as typed: defanged, any case) is known, as far as the viewer may see: in real
+   * cases, unless exercises are asked for.
+   */
+  async lookup(ctx: Ctx, value: string, exercise: ExerciseScope = 'exclude') {
     const candidates = lookupCandidates(value);
     const viewer = this.deps.cases.viewer(ctx);
     const rows = await repo.visibleWithValues(
@@ -293,23 +309,48 @@ export class ObservablesService {
       viewer,
       candidates,
       null,
+      exercise,
       CORRELATION_CAP + 1,
       this.deps.pool,
     );
-    return { query: value, candidates, ...correlationList(rows) };
+    return { query: value, candidates, ...correlationList(rows, exercise) };
   }
 
-  /** The observables of a case the viewer may pass on, one page at a time (for exports). */
-  async *passable(ctx: Ctx, caseId: string) {
-    await this.deps.cases.visibleCase(ctx, caseId);
-    const viewer = this.deps.cases.viewer(ctx);
-    let after: string | null = null;
-    for (;;) {
-      const rows = await repo.passablePage(this.deps.db, viewer, caseId, after, 1000);
-      for (const row of rows) yield presentObservable(row);
-      if (rows.length < 1000) return;
-      after = rows.at(-1)!.id;
+  /**
+   * The observables of a case the viewer may pass on, read a page at a time (for exports), and
+   * whether the case is an exercise. An exercise is passed on only when asked for (`exercise`
+   * include or only), a real case unless only exercises are asked for: exercise data never leaves
+   * in what was taken for a real export.
+   */
+  async passable(ctx: Ctx, caseId: string, exercise: ExerciseScope = 'exclude', mine = false) {
+    const theCase = await this.deps.cases.visibleCase(ctx, caseId);
+    if (mine && !ctx.actor.party) {
+      throw invalidInput('mine=true exports what your party contributed, and you belong to no party', [
+        { field: 'querystring/mine', message: 'you belong to no party' },
+      ]);
     }
+    if (theCase.exercise && exercise === 'exclude') {
+      throw invalidInput(`case ${caseId} is an exercise: export it with exercise=include`, [
+        { field: 'querystring/exercise', message: 'the case is an exercise; ask for it with include' },
+      ]);
+    }
+    if (!theCase.exercise && exercise === 'only') {
+      throw invalidInput(`case ${caseId} is not an exercise`, [
+        { field: 'querystring/exercise', message: 'the case is real; leave out exercise=only' },
+      ]);
+    }
+    const viewer = this.deps.cases.viewer(ctx);
+    const db = this.deps.db;
+    async function* rows() {
+      let after: string | null = null;
+      for (;;) {
+        const page = await repo.passablePage(db, viewer, caseId, after, 1000, mine);
+        for (const row of page) yield presentObservable(row, theCase.exercise);
+        if (page.length < 1000) return;
+        after = page.at(-1)!.id;
+      }
+    }
+    return { exercise: theCase.exercise, rows: rows() };
   }
 
   /**
@@ -343,7 +384,7 @@ export class ObservablesService {
       // A file already on this machine is read as it is; anything else is received in full first.
       spooled = source instanceof fs.ReadStream ? null : await spoolToFile(source, this.deps.importMaxBytes);
       const input = spooled ? fs.createReadStream(spooled.file) : source;
-      const file = await this.readImportFile(input, options);
+      const file = await this.readImportFile(input, options, visible.exercise);
       if (!options.partial && file.rejected > 0) {
         const { rejected, problems } = file;
         throw new AppError(
@@ -364,8 +405,16 @@ export class ObservablesService {
     }
   }
 
-  /** Parses, checks and normalises a whole file, deduplicating its own repeats; touches no database. */
-  private async readImportFile(source: Readable, options: ImportOptions): Promise<ImportFile> {
+  /**
+   * Parses, checks and normalises a whole file, deduplicating its own repeats; touches no database.
+   * A line exported from an exercise is refused for a real case (`intoExercise` false): exercise
+   * data does not become real by being imported again.
+   */
+  private async readImportFile(
+    source: Readable,
+    options: ImportOptions,
+    intoExercise: boolean,
+  ): Promise<ImportFile> {
     const problems: { line: number; message: string }[] = [];
     const rows: ImportRows = { ...emptyBatch(), tlp: [] };
     let rejected = 0;
@@ -396,6 +445,13 @@ export class ObservablesService {
         lines = record.line;
         if ('error' in record) {
           refuse(record.line, record.error);
+          continue;
+        }
+        if (record.exercise === true && !intoExercise) {
+          refuse(
+            record.line,
+            'comes from an exercise (exercise: true): import it into an exercise case only',
+          );
           continue;
         }
         const normalised = normaliseObservable(record.type, record.value);
@@ -648,7 +704,10 @@ function seenWindow(firstSeen: string | undefined, lastSeen: string | undefined)
   return { firstSeen: first, lastSeen: last };
 }
 
-function correlationList(found: Awaited<ReturnType<typeof repo.visibleWithValues>>) {
+function correlationList(
+  found: Awaited<ReturnType<typeof repo.visibleWithValues>>,
+  exercises: ExerciseScope,
+) {
   const overCorrelating = found.length > CORRELATION_CAP;
   const rows = [...found].sort(
     (a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id.localeCompare(b.id),
@@ -667,14 +726,16 @@ function correlationList(found: Awaited<ReturnType<typeof repo.visibleWithValues
         sightings: row.sightings,
         firstSeen: row.first_seen?.toISOString() ?? null,
         lastSeen: row.last_seen?.toISOString() ?? null,
+        exercise: row.case_exercise,
       }),
     ),
     overCorrelating,
     cap: CORRELATION_CAP,
+    exercises,
   };
 }
 
-export function presentObservable(row: repo.ObservableRow): Observable {
+export function presentObservable(row: repo.ObservableRow, exercise: boolean): Observable {
   return {
     id: row.id,
     caseId: row.case_id,
@@ -692,5 +753,6 @@ export function presentObservable(row: repo.ObservableRow): Observable {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     version: row.version,
+    exercise,
   };
 }

@@ -6,6 +6,7 @@ import {
   type RequestViewer,
   requestsVisibleToWebhookParty,
 } from '../../access/policy.ts';
+import { utcDay } from '../../platform/days.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
 
 export const EVENTS_CHANNEL = 'vytis_events';
@@ -46,7 +47,10 @@ export async function numberPending(trx: Tx, limit: number) {
   return result.rows;
 }
 
-/** One outbox row per live webhook whose party may see the request, in the event's own transaction. */
+/**
+ * One outbox row per live webhook whose party may see the request (and, for an exercise, that
+ * takes exercises), in the event's own transaction.
+ */
 export async function queueDeliveries(trx: Tx, seq: number, requestId: string, at: Date) {
   await trx
     .insertInto('webhook_deliveries')
@@ -56,7 +60,9 @@ export async function queueDeliveries(trx: Tx, seq: number, requestId: string, a
         .selectFrom(['webhooks', 'requests'])
         .where('requests.id', '=', requestId)
         .where('webhooks.disabled_at', 'is', null)
-        .where(requestsVisibleToWebhookParty)
+        .where(requestsVisibleToWebhookParty(utcDay(at)))
+        // An exercise's events only to the webhooks that opted into exercises.
+        .where((eb) => eb.or([eb('requests.exercise', '=', false), eb('webhooks.exercises', '=', true)]))
         .select([
           sql<string>`gen_random_uuid()`.as('id'),
           'webhooks.id as webhook_id',

@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Insertable } from 'kysely';
+import { type ExpressionBuilder, type Insertable, sql } from 'kysely';
 import type { Database, WebhooksTable } from '../../platform/db/schema.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
 import { NOTIFICATION_COLUMNS } from './notifications.repository.ts';
@@ -32,6 +32,7 @@ export async function listWebhooks(db: Executor, party: string | null, id?: stri
     'webhooks.created_at',
     'webhooks.created_by',
     'webhooks.disabled_at',
+    'webhooks.exercises',
     eb
       .selectFrom('webhook_deliveries')
       .whereRef('webhook_deliveries.webhook_id', '=', 'webhooks.id')
@@ -68,8 +69,14 @@ export async function listDeliveries(
     .selectFrom('webhook_deliveries')
     .innerJoin('webhooks', 'webhooks.id', 'webhook_deliveries.webhook_id')
     .innerJoin('notifications', 'notifications.seq', 'webhook_deliveries.notification_seq')
+    .leftJoin('requests', 'requests.id', 'notifications.request_id')
     .selectAll('webhook_deliveries')
-    .select(['webhooks.party_code', 'webhooks.url', 'notifications.type']);
+    .select([
+      'webhooks.party_code',
+      'webhooks.url',
+      'notifications.type',
+      sql<boolean>`coalesce(requests.exercise, false)`.as('exercise'),
+    ]);
   if (opts.party) query = query.where('webhooks.party_code', '=', opts.party);
   if (opts.state) query = query.where('webhook_deliveries.state', '=', opts.state);
   if (opts.id) query = query.where('webhook_deliveries.id', '=', opts.id);

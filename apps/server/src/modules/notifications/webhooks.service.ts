@@ -66,12 +66,15 @@ const presentWebhook = (row: Awaited<ReturnType<typeof repo.listWebhooks>>[numbe
   createdBy: row.created_by,
   disabledAt: row.disabled_at?.toISOString() ?? null,
   failing: Number(row.failing ?? 0),
+  exercises: row.exercises,
 });
 
 /**
  * Webhooks per party, fed by the durable outbox that every request event writes in its own
  * transaction: a delivery is retried with back-off until it succeeds or has failed MAX_ATTEMPTS
- * times, and failures stay visible to the party's PoCs and the admins.
+ * times, and failures stay visible to the party's PoCs and the admins. An exercise's events go
+ * only to webhooks that opted into exercises (`exercises`), and every body says `exercise`: a
+ * receiver that asked for real events never has to tell a drill from an incident.
  */
 export class WebhooksService {
   constructor(private readonly deps: WebhooksDeps) {}
@@ -132,12 +135,13 @@ export class WebhooksService {
         description: input.description ?? null,
         created_at: this.deps.clock.now(),
         created_by: ctx.actor.name,
+        exercises: input.exercises ?? false,
       });
       await this.deps.audit.record(trx, ctx, {
         action: 'webhook.create',
         objectType: 'webhook',
         objectId: id,
-        summary: { party, url: url.toString() },
+        summary: { party, url: url.toString(), exercises: input.exercises ?? false },
       });
     });
     const [row] = await repo.listWebhooks(this.deps.db, null, id);
@@ -361,6 +365,7 @@ function presentDelivery(row: Awaited<ReturnType<typeof repo.listDeliveries>>[nu
     url: row.url,
     notificationSeq: row.notification_seq,
     type: row.type,
+    exercise: row.exercise,
     state: row.state as 'pending',
     // An attempt under way is counted once it is recorded, with the rest of its outcome.
     attempts: row.state === 'pending' && row.lease_until !== null ? row.attempts - 1 : row.attempts,

@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
 import { type Ctx, hasRole } from '../../context.ts';
-import { conflict, forbidden, notFound } from '../../errors.ts';
+import { conflict, forbidden, invalidInput, notFound } from '../../errors.ts';
 import { parseDay, utcDay } from '../../platform/days.ts';
 import type { Database, PartyStatusesTable } from '../../platform/db/schema.ts';
 import { type Executor, inTransaction } from '../../platform/db/transaction.ts';
@@ -44,6 +44,27 @@ function mandateRoles(code: string, rules: FrameworkRules, day: string): Party['
   return roles;
 }
 
+/**
+ * The first day of a status change: `from`, the name statusHistory reads it by, or `effectiveFrom`,
+ * the name it was first written by (still accepted, so older clients keep working).
+ */
+function firstDayOf(change: StatusChange): string {
+  const { from, effectiveFrom } = change;
+  if (from !== undefined && effectiveFrom !== undefined && from !== effectiveFrom) {
+    throw invalidInput('send the first day once: from (or its former name effectiveFrom), not both', [
+      { field: 'body/effectiveFrom', message: `differs from body/from (${from}); send only from` },
+    ]);
+  }
+  const day = from ?? effectiveFrom;
+  if (day === undefined) {
+    throw invalidInput('a status change says from which day it is in force: body/from is required', [
+      { field: 'body/from', message: 'is required' },
+    ]);
+  }
+  parseDay(day, from !== undefined ? 'body/from' : 'body/effectiveFrom'); // rejects 2026-02-31 and the like
+  return day;
+}
+
 /** Parties of the force and their status over time. Every user of the force may read them. */
 export class PartiesService {
   constructor(private readonly deps: PartiesDeps) {}
@@ -68,21 +89,21 @@ export class PartiesService {
   async changeStatus(ctx: Ctx, code: string, change: StatusChange): Promise<Party> {
     if (!hasRole(ctx.actor, 'admin')) throw forbidden('only admins change a party status');
     const partyCode = code.toUpperCase();
-    parseDay(change.effectiveFrom, 'body/effectiveFrom'); // rejects 2026-02-31 and the like
+    const from = firstDayOf(change);
     await inTransaction(this.deps.db, async (trx) => {
       if (!(await repo.findParty(trx, partyCode))) throw notFound(`party ${partyCode}`);
       const history = await repo.statusRows(trx, partyCode);
-      if (history.some((row) => row.effective_from === change.effectiveFrom)) {
-        throw conflict(`party ${partyCode} already has a status change effective ${change.effectiveFrom}`);
+      if (history.some((row) => row.effective_from === from)) {
+        throw conflict(`party ${partyCode} already has a status change effective ${from}`);
       }
-      const before = statusOn(history, change.effectiveFrom);
+      const before = statusOn(history, from);
       if (before === change.status) {
-        throw conflict(`party ${partyCode} is already ${change.status} on ${change.effectiveFrom}`);
+        throw conflict(`party ${partyCode} is already ${change.status} on ${from}`);
       }
       await repo.insertStatus(trx, {
         party_code: partyCode,
         status: change.status,
-        effective_from: change.effectiveFrom,
+        effective_from: from,
         note: change.note ?? null,
         recorded_at: this.deps.clock.now(),
         recorded_by: ctx.actor.name,
@@ -91,15 +112,10 @@ export class PartiesService {
         action: 'party.status.change',
         objectType: 'party',
         objectId: partyCode,
-        summary: {
-          from: before,
-          to: change.status,
-          effectiveFrom: change.effectiveFrom,
-          note: change.note ?? null,
-        },
+        summary: { from: before, to: change.status, effectiveFrom: from, note: change.note ?? null },
       });
     });
-    return this.get(ctx, partyCode, change.effectiveFrom);
+    return this.get(ctx, partyCode, from);
   }
 
   private async load(db: Executor, day: string, code?: string): Promise<Party[]> {

@@ -41,10 +41,18 @@ describe('parties and the mandate', () => {
       method: 'POST',
       url: '/api/v1/parties/ua/statuses',
       headers: admin.headers,
-      payload: { status: 'observer', effectiveFrom: '2027-01-01', note: 'accession to observer status' },
+      payload: { status: 'observer', from: '2027-01-01', note: 'accession to observer status' },
     });
     assert.equal(change.statusCode, 201, change.body);
     assert.equal(json(change).status, 'observer');
+    // Written as `from`, read back as `from`: one name for the first day a status is in force.
+    assert.deepEqual(
+      json(change).statusHistory.map((h: any) => [h.status, h.from]),
+      [
+        ['partner', '2018-03-06'],
+        ['observer', '2027-01-01'],
+      ],
+    );
 
     assert.equal(json(await get('/api/v1/parties/UA')).status, 'partner', 'today it is still a partner');
     assert.equal(json(await get('/api/v1/parties/UA?asOf=2027-01-01')).status, 'observer');
@@ -82,6 +90,18 @@ describe('parties and the mandate', () => {
     });
   });
 
+  it('still accepts the former name effectiveFrom on write, and reads it back as from', async () => {
+    const change = await node.request({
+      method: 'POST',
+      url: '/api/v1/parties/MD/statuses',
+      headers: admin.headers,
+      payload: { status: 'observer', effectiveFrom: '2027-05-01' },
+    });
+    assert.equal(change.statusCode, 201, change.body);
+    assert.deepEqual(json(change).statusHistory.at(-1).from, '2027-05-01');
+    assert.equal(json(change).statusHistory.at(-1).effectiveFrom, undefined);
+  });
+
   it('refuses bad changes with clear errors', async () => {
     const post = (code: string, payload: unknown, user = admin) =>
       node.request({
@@ -101,11 +121,21 @@ describe('parties and the mandate', () => {
     const sameDay = await post('UA', { status: 'member', effectiveFrom: '2027-01-01' });
     assert.equal(sameDay.statusCode, 409);
 
-    const badDate = await post('UA', { status: 'member', effectiveFrom: '2027-02-31' });
+    const badDate = await post('UA', { status: 'member', from: '2027-02-31' });
     assert.equal(badDate.statusCode, 400);
     assert.deepEqual(json(badDate).error.details, [
+      { field: 'body/from', message: 'not a valid date: 2027-02-31' },
+    ]);
+    const badOldName = await post('UA', { status: 'member', effectiveFrom: '2027-02-31' });
+    assert.deepEqual(json(badOldName).error.details, [
       { field: 'body/effectiveFrom', message: 'not a valid date: 2027-02-31' },
     ]);
+    const noDay = await post('UA', { status: 'member' });
+    assert.equal(noDay.statusCode, 400);
+    assert.deepEqual(json(noDay).error.details, [{ field: 'body/from', message: 'is required' }]);
+    const twoDays = await post('UA', { status: 'member', from: '2027-03-01', effectiveFrom: '2027-04-01' });
+    assert.equal(twoDays.statusCode, 400);
+    assert.equal(json(twoDays).error.details[0].field, 'body/effectiveFrom');
     const badAsOf = await get('/api/v1/parties?asOf=yesterday');
     assert.equal(badAsOf.statusCode, 400);
     assert.equal(json(badAsOf).error.details[0].field, 'querystring/asOf');

@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadOrCreateNodeKey, type NodeKey, nodeKeyFromPrivatePem } from '../../platform/keys.ts';
-import { issuePass, type PassClaims, passIdOf } from './pass.ts';
+import { issuePass, type PassClaims, passIdOf, signRevocationList } from './pass.ts';
 
 // `vytis pass verify` as a host runs it at the door: the real CLI (bin/vytis.js) in its own process,
-// offline: no database, no running node.
+// offline: no database, no running node (GET /passes/revocations with --node: see passes.routes.test.ts).
 const cliBin = path.resolve(import.meta.dirname, '..', '..', '..', 'bin', 'vytis.js');
 
 interface Run {
@@ -81,7 +81,6 @@ describe('vytis pass verify, offline', () => {
   it("accepts a valid pass with this node's own key and prints its claims, one per line", async () => {
     const result = await vytis([valid]);
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stderr, '');
     const lines = result.stdout.trimEnd().split('\n');
     assert.equal(lines[0], 'valid responder pass');
     assert.ok(lines.includes(`pass:       ${passIdOf(valid)}`), result.stdout);
@@ -93,6 +92,83 @@ describe('vytis pass verify, offline', () => {
     assert.ok(lines.includes('exercise:   yes (exercise)'));
     assert.ok(lines.includes(`key id:     ${key.keyId}`));
     assert.equal(fs.existsSync(path.join(dir, 'node', 'db')), false, 'no database was opened');
+    // No list was given: the verdict says so plainly, on both streams.
+    assert.equal(
+      lines.at(-1),
+      'revocation: NOT CHECKED: no revocation list was given (--node URL or --revoked FILE); a revoked pass looks valid here',
+    );
+    assert.match(result.stderr, /^vytis: warning: revocation NOT CHECKED/);
+    const asJson = await vytis([valid, '--json']);
+    assert.deepEqual(JSON.parse(asJson.stdout).revocation, { checked: false });
+  });
+
+  it('checks a saved signed list: trusted when the node key signed it, refused when altered or foreign', async () => {
+    const id = passIdOf(valid)!;
+    const updatedAt = '2026-11-25T10:00:00.000Z';
+    const issuedAt = new Date('2026-11-25T10:05:00Z');
+    const response = async (signer: NodeKey, revoked: string[]) => ({
+      revoked,
+      updatedAt,
+      issuedAt: issuedAt.toISOString(),
+      keyId: signer.keyId,
+      signed: await signRevocationList(signer, { revoked, updatedAt }, issuedAt),
+    });
+    const listing = file('signed.json', JSON.stringify(await response(key, [id])));
+    const refused = await vytis([valid, '--revoked', listing]);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, `vytis: invalid pass: pass ${id} was revoked\n`);
+
+    const others = file('signed-others.json', JSON.stringify(await response(key, [crypto.randomUUID()])));
+    const accepted = await vytis([valid, '--revoked', others]);
+    assert.equal(accepted.code, 0, accepted.stderr);
+    assert.equal(accepted.stderr, '');
+    assert.ok(
+      accepted.stdout.includes(
+        `revocation: checked against revocation list ${others}, signed by key ${key.keyId} at 2026-11-25T10:05:00.000Z (1 revoked pass)`,
+      ),
+      accepted.stdout,
+    );
+
+    // The plain copy beside the signature is not what counts: emptying it changes nothing.
+    const trimmed = file('trimmed.json', JSON.stringify({ ...(await response(key, [id])), revoked: [] }));
+    assert.equal((await vytis([valid, '--revoked', trimmed])).code, 1);
+    // A signed payload that was edited, or a list signed by another node's key, is not trusted.
+    const signed = await signRevocationList(key, { revoked: [id], updatedAt }, issuedAt);
+    const [header, , signature] = signed.split('.');
+    const emptied = Buffer.from(
+      JSON.stringify({ iss: `vytis:${key.keyId}`, iat: 1, revoked: [], updatedAt }),
+    ).toString('base64url');
+    const forged = file('forged.json', JSON.stringify({ signed: `${header}.${emptied}.${signature}` }));
+    const badSignature = await vytis([valid, '--revoked', forged]);
+    assert.equal(badSignature.code, 1);
+    assert.match(badSignature.stderr, /forged\.json cannot be trusted: bad signature/);
+    const foreign = file('foreign.json', JSON.stringify(await response(other, [])));
+    const untrusted = await vytis([valid, '--revoked', foreign]);
+    assert.equal(untrusted.code, 1);
+    assert.match(untrusted.stderr, new RegExp(`signed by key ${other.keyId}, not a trusted key`));
+  });
+
+  it('says a plain list is unsigned, and refuses --node with --revoked or an unreachable node', async () => {
+    const plain = file('plain.json', JSON.stringify({ revoked: [] }));
+    const result = await vytis([valid, '--revoked', plain]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(
+      result.stdout.includes(
+        `revocation: checked against revocation list ${plain}, UNSIGNED: its origin is not verified (0 revoked passes)`,
+      ),
+      result.stdout,
+    );
+    const both = await vytis([valid, '--revoked', plain, '--node', 'http://127.0.0.1:2']);
+    assert.equal(both.code, 1);
+    assert.equal(both.stderr, 'vytis: give --revoked FILE or --node URL, not both\n');
+    const unreachable = await vytis([valid, '--node', 'http://127.0.0.1:2']);
+    assert.equal(unreachable.code, 1);
+    assert.match(
+      unreachable.stderr,
+      /^vytis: cannot fetch http:\/\/127\.0\.0\.1:2\/api\/v1\/node\/keys: ECONNREFUSED\n$/,
+    );
+    const notUrl = await vytis([valid, '--node', 'vytis.example.org']);
+    assert.match(notUrl.stderr, /--node must be the node's URL/);
   });
 
   it('accepts it with the published JWKS or a PEM public key, as JSON too, and from stdin', async () => {

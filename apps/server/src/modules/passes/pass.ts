@@ -117,6 +117,94 @@ export async function issuePass(
     .sign(key.privateKey);
 }
 
+/**
+ * The revocation list as the node publishes it: a compact JWS signed by the node key like a pass
+ * (alg EdDSA, `typ: vytis-revocations+jwt`), whose payload is `{iss, iat, revoked, updatedAt}`:
+ * `revoked` the revoked pass ids, `updatedAt` the time of the latest revocation (null: none yet),
+ * `iat` when the list was signed (how fresh it is). A host that fetched it from anywhere (a mirror,
+ * a USB stick) can tell it came from the node and was not trimmed.
+ */
+export const REVOCATIONS_TYPE = 'vytis-revocations+jwt';
+
+export interface RevocationList {
+  revoked: string[];
+  updatedAt: string | null;
+}
+
+export interface VerifiedRevocationList extends RevocationList {
+  keyId: string;
+  issuedAt: string;
+}
+
+export async function signRevocationList(
+  key: NodeKey,
+  list: RevocationList,
+  issuedAt: Date,
+): Promise<string> {
+  const payload = {
+    iss: issuerOf(key.keyId),
+    iat: Math.floor(issuedAt.getTime() / 1000),
+    revoked: list.revoked,
+    updatedAt: list.updatedAt,
+  };
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: PASS_ALGORITHM, kid: key.keyId, typ: REVOCATIONS_TYPE })
+    .sign(key.privateKey);
+}
+
+/**
+ * Checks a signed revocation list against trusted keys: its form, algorithm, type, key and
+ * signature. Returns the list, or why it cannot be trusted (never throws).
+ */
+export async function verifyRevocationList(
+  signed: string,
+  keys: PassKeys,
+): Promise<{ ok: true; list: VerifiedRevocationList } | { ok: false; reason: string }> {
+  const parts = typeof signed === 'string' ? splitToken(signed.trim()) : null;
+  if (!parts) return { ok: false, reason: 'the signed list is not a compact JWS' };
+  const header = decodeJson(parts[0]);
+  if (!header || header.alg !== PASS_ALGORITHM || header.typ !== REVOCATIONS_TYPE) {
+    return {
+      ok: false,
+      reason: `the signed list is not an ${PASS_ALGORITHM} JWS of type ${REVOCATIONS_TYPE}`,
+    };
+  }
+  const trusted = trustedKeys(keys);
+  const publicKey = typeof header.kid === 'string' ? trusted.get(header.kid) : undefined;
+  if (!publicKey) {
+    return {
+      ok: false,
+      reason: `the list is signed by key ${String(header.kid)}, not a trusted key (trusted: ${[...trusted.keys()].join(', ') || 'none'})`,
+    };
+  }
+  try {
+    await compactVerify(parts.join('.'), publicKey, { algorithms: [PASS_ALGORITHM] });
+  } catch {
+    return { ok: false, reason: `bad signature: the list was altered, or not signed by key ${header.kid}` };
+  }
+  const payload = decodeJson(parts[1]);
+  const kid = header.kid as string;
+  if (
+    !payload ||
+    payload.iss !== issuerOf(kid) ||
+    typeof payload.iat !== 'number' ||
+    !Array.isArray(payload.revoked) ||
+    !payload.revoked.every((id) => typeof id === 'string') ||
+    !(payload.updatedAt === null || typeof payload.updatedAt === 'string')
+  ) {
+    return { ok: false, reason: 'the signed list does not hold {iss, iat, revoked, updatedAt}' };
+  }
+  return {
+    ok: true,
+    list: {
+      revoked: payload.revoked as string[],
+      updatedAt: payload.updatedAt as string | null,
+      keyId: kid,
+      issuedAt: iso(payload.iat),
+    },
+  };
+}
+
 /** The pass id (`jti`) of a token, without verifying it; null when it has none. For revocation lists. */
 export function passIdOf(token: string): string | null {
   const parts = splitToken(token);

@@ -90,7 +90,6 @@ describe('eligibility', () => {
           ['answer', 'running'],
           ['decision', 'running'],
           ['nis2_early_warning', 'running'],
-          ['nis2_final_report', 'running'],
           ['nis2_notification', 'running'],
           ['response', 'running'],
         ]);

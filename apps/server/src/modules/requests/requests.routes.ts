@@ -3,6 +3,7 @@ import {
   DeadlineParamsSchema,
   NewRequestSchema,
   NewVoteSchema,
+  Nis2FilingSchema,
   ReportBodySchema,
   RequestIdParamsSchema,
   RequestListQuerySchema,
@@ -127,6 +128,8 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
       schema: {
         tags,
         summary: 'Submit a draft: eligibility is decided, and an eligible request goes to the council',
+        description:
+          "Only a complete draft is submitted: the Cyber Solidarity Act's template needs affectedEntity (name and sector), incidentClass, impact, helpNeeded, measuresTaken and otherHelp (blank text counts as missing). An incomplete draft is a 400 invalid_input whose details name every missing field by its body path (as in the request's missingForSubmission); the draft is unchanged. Submission starts the council's clocks and the NIS2 early warning (awareAt + 24 h) and incident notification (awareAt + 72 h).",
         params: RequestIdParamsSchema,
         response: { 200: RequestSchema },
       },
@@ -188,15 +191,23 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
       config: { access: access.roles('poc') },
       schema: {
         tags,
-        summary: 'Record that the affected entity filed one of its NIS2 reports (stops that clock)',
+        summary: 'Record that the affected entity filed one of its NIS2 reports, and when',
+        description:
+          "Meets that clock at the time the entity filed (`late` when after it was due), on any status: closing a request does not end the entity's NIS2 duties. The early warning is due 24 h and the incident notification 72 h after awareAt; recording the notification starts the final report's clock, due one calendar month after the notification was filed, on the calendar of `timeZone`. A final report before its notification is recorded is a 409; a filing time in the future, before awareAt, or a final report before its notification is a 400 naming body/filedAt.",
         params: DeadlineParamsSchema,
+        body: Nis2FilingSchema,
         response: { 200: RequestSchema },
       },
     },
     async (request, reply) =>
       sendVersioned(
         reply,
-        await services.requests.completeNis2(ctxOf(request), request.params.id, request.params.kind),
+        await services.requests.completeNis2(
+          ctxOf(request),
+          request.params.id,
+          request.params.kind,
+          request.body,
+        ),
       ),
   );
 };

@@ -5,6 +5,7 @@ import type {
   Decision,
   Eligibility,
   NewRequest,
+  Nis2Filing,
   PartyStatus,
   PostActionReport,
   Priority,
@@ -24,15 +25,25 @@ import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import { utcDay } from '../../platform/days.ts';
 import type { Database, RequestsTable } from '../../platform/db/schema.ts';
 import { type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import type { RequestMoveGuard } from '../deployments/moves.ts';
 import type { FrameworkService } from '../framework/framework.service.ts';
 import * as parties from '../parties/parties.repository.ts';
-import { FORCE_CLOCKS, NIS2_CLOCKS, presentDeadline, reportClock, submissionClocks } from './deadlines.ts';
+import {
+  capitalZone,
+  FORCE_CLOCKS,
+  finalReportClock,
+  isIanaZone,
+  presentDeadline,
+  reportClock,
+  submissionClocks,
+} from './deadlines.ts';
 import { assessEligibility } from './eligibility.ts';
 import type { RequestJournal } from './journal.ts';
 import { illegalTransitionMessage, TRANSITIONS, type TransitionName } from './lifecycle.ts';
 import { assessPriority } from './priority.ts';
 import * as repo from './requests.repository.ts';
 import { rsitProblem } from './taxonomy.ts';
+import { missingForSubmission } from './template.ts';
 
 export type RequestRow = Selectable<RequestsTable>;
 
@@ -41,6 +52,8 @@ export interface RequestsDeps {
   clock: Clock;
   framework: FrameworkService;
   journal: RequestJournal;
+  /** Keeps a deployment in step with the request's own moves (deploy, stand down, withdraw). */
+  deployments?: RequestMoveGuard;
 }
 
 /** How far ahead of the node's clock `awareAt` may be: clocks of devices drift. */
@@ -61,15 +74,15 @@ export interface CouncilSettings {
 export class RequestsService {
   constructor(private readonly deps: RequestsDeps) {}
 
-  /** Who is looking, with whether their party votes in the council today. */
+  /** Who is looking, on which day (their party's place in the community), and whether their party votes in the council today. */
   async viewer(ctx: Ctx, db: Executor = this.deps.db): Promise<RequestViewer> {
     const { actor } = ctx;
-    if (!hasRole(actor, 'council') || !actor.party) return { actor, councilVoter: false };
     const day = utcDay(this.deps.clock.now());
+    if (!hasRole(actor, 'council') || !actor.party) return { actor, day, councilVoter: false };
     const [status] = await parties.statusesOn(db, day, actor.party);
     const framework = await this.deps.framework.inForce(this.deps.clock.now(), db).catch(() => null);
     const voters: readonly string[] = framework?.rules.council.voters ?? [];
-    return { actor, councilVoter: status !== undefined && voters.includes(status.status) };
+    return { actor, day, councilVoter: status !== undefined && voters.includes(status.status) };
   }
 
   async create(ctx: Ctx, input: NewRequest): Promise<AssistanceRequest> {
@@ -227,6 +240,13 @@ export class RequestsService {
         throw conflict(illegalTransitionMessage('submit', current.status as RequestStatus, ['draft']));
       const now = this.deps.clock.now();
       const fields = current.fields as NewRequest;
+      const missing = missingForSubmission(fields);
+      if (missing.length > 0) {
+        throw invalidInput(
+          `the request cannot be submitted: the Cyber Solidarity Act's template still needs ${missing.map((p) => p.field).join(', ')}; edit the draft, then submit`,
+          missing,
+        );
+      }
       if (new Date(fields.window.to) <= now) {
         throw conflict('the mission window has already ended: edit window/to before submitting');
       }
@@ -307,6 +327,10 @@ export class RequestsService {
       if (!transition.allowed(ctx.actor, current.party_code)) {
         throw forbidden(`only ${transition.who} may ${name.replace('-', ' ')} a request`);
       }
+      const from = current.status as RequestStatus;
+      if (!transition.from.includes(from))
+        throw conflict(illegalTransitionMessage(name, from, transition.from));
+      await this.deps.deployments?.beforeRequestMove(trx, ctx, current, name);
       return this.applyTransition(trx, ctx, current, name, body);
     });
     return this.present(this.deps.db, row);
@@ -386,27 +410,86 @@ export class RequestsService {
       case 'report':
         return { clocksMet: kinds(await repo.meetDeadlines(trx, request.id, ['post_action_report'], now)) };
       case 'close':
-        // Closed, the force stops watching the entity's NIS2 reports too.
-        return {
-          clocksCancelled: kinds(
-            await repo.cancelDeadlines(trx, request.id, [...FORCE_CLOCKS, ...NIS2_CLOCKS]),
-          ),
-        };
+        // The force is done, but the entity's NIS2 duties are the law's, not the force's: its
+        // clocks run on, visible and firing, until the PoC records each filing.
+        return { clocksCancelled: kinds(await repo.cancelDeadlines(trx, request.id, FORCE_CLOCKS)) };
     }
   }
 
-  /** The requester reports that the entity has filed one of its NIS2 reports. */
-  async completeNis2(ctx: Ctx, id: string, kind: DeadlineKind) {
+  /**
+   * The requester records that the entity filed one of its NIS2 reports, at the time it filed (not
+   * now): that time meets the clock, so `late` says whether the entity was late, not the PoC. The
+   * incident notification's filing starts the final report's month. Open on any status, closed
+   * included: the entity's duties outlive the force's work.
+   */
+  async completeNis2(ctx: Ctx, id: string, kind: DeadlineKind, filing: Nis2Filing) {
     const row = await inTransaction(this.deps.db, async (trx) => {
       const current = await this.lockForChange(trx, ctx, id, undefined);
       this.requireRequesterPoc(ctx, current, 'complete the NIS2 reports of');
       const now = this.deps.clock.now();
-      const met = await repo.meetDeadlines(trx, id, [kind], now);
-      if (met.length === 0) throw conflict(`the ${kind} clock of this request is not running`);
+      const fields = current.fields as NewRequest;
+      const filedAt = new Date(filing.filedAt);
+      const clocks = await repo.deadlines(trx, [id]);
+      const problems: FieldProblem[] = [];
+      if (filedAt.getTime() > now.getTime() + AWARE_AT_SKEW_MS) {
+        problems.push({
+          field: 'body/filedAt',
+          message: `is in the future (it is now ${now.toISOString()})`,
+        });
+      } else if (filedAt < new Date(fields.awareAt)) {
+        problems.push({
+          field: 'body/filedAt',
+          message: `is before the entity became aware of the incident (awareAt ${fields.awareAt})`,
+        });
+      }
+      const notification = clocks.find((c) => c.kind === 'nis2_notification');
+      if (kind === 'nis2_final_report' && notification?.met_at && filedAt < notification.met_at) {
+        problems.push({
+          field: 'body/filedAt',
+          message: `is before the incident notification was filed (${notification.met_at.toISOString()})`,
+        });
+      }
+      const timeZone = filing.timeZone ?? capitalZone(fields.location.country);
+      if (filing.timeZone !== undefined && !isIanaZone(filing.timeZone)) {
+        problems.push({
+          field: 'body/timeZone',
+          message: `${filing.timeZone} is not an IANA time zone (e.g. Europe/Vilnius)`,
+        });
+      } else if (kind === 'nis2_notification' && timeZone === undefined) {
+        problems.push({
+          field: 'body/timeZone',
+          message: `is required: the final report's month is counted in the entity's time zone, and ${fields.location.country} has no default`,
+        });
+      }
+      if (problems.length > 0) {
+        throw invalidInput(problems.map((p) => `${p.field} ${p.message}`).join('; '), problems);
+      }
+      const met = await repo.meetDeadlines(trx, id, [kind], filedAt);
+      if (met.length === 0) {
+        throw conflict(
+          kind === 'nis2_final_report' && !clocks.some((c) => c.kind === kind)
+            ? 'the final report is due one month after the incident notification: record the notification first'
+            : `the ${kind} clock of this request is not running`,
+        );
+      }
+      const clock = met[0]!;
+      let finalReportDueAt: string | undefined;
+      if (kind === 'nis2_notification') {
+        const framework = await this.deps.framework.inForce(now, trx);
+        const finalReport = finalReportClock(id, filedAt, timeZone!, framework.rules.clocks);
+        await repo.insertDeadlines(trx, [finalReport]);
+        finalReportDueAt = (finalReport.due_at as Date).toISOString();
+      }
       const updated = await repo.updateRequest(trx, id, { updated_at: now });
       await this.deps.journal.record(trx, ctx, updated, {
         kind: 'deadline.met',
-        detail: { deadline: kind, dueAt: met[0]!.due_at.toISOString(), late: now > met[0]!.due_at },
+        detail: {
+          deadline: kind,
+          dueAt: clock.due_at.toISOString(),
+          filedAt: filedAt.toISOString(),
+          late: filedAt > clock.due_at,
+          ...(finalReportDueAt ? { finalReportDueAt, timeZone } : {}),
+        },
       });
       return updated;
     });
@@ -525,6 +608,7 @@ export class RequestsService {
       decision: (row.decision as Decision | null) ?? null,
       report: (row.report as PostActionReport | null) ?? null,
       deadlines: clocks.map(presentDeadline),
+      missingForSubmission: row.status === 'draft' ? missingForSubmission(fields) : [],
     };
   }
 }

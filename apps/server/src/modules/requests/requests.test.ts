@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 import { fileRequest, HOUR, requestBody, submitRequest, vote } from '../../test/requests.fixtures.ts';
+import { deployTeam, registerAnalyst } from '../deployments/deployments.fixtures.ts';
 
 const api = '/api/v1';
 
@@ -292,8 +293,8 @@ describe('assistance requests', () => {
         response: '2026-11-26T12:00:00.000Z',
         nis2_early_warning: '2026-11-24T09:30:00.000Z',
         nis2_notification: '2026-11-26T09:30:00.000Z',
-        nis2_final_report: '2026-12-23T09:30:00.000Z',
       });
+      assert.deepEqual(body.missingForSubmission, []);
       assert.ok(body.deadlines.every((d: any) => d.state === 'running'));
       const again = await post(ltPoc, `/requests/${body.id}/submit`);
       assert.equal(again.statusCode, 409);
@@ -334,7 +335,14 @@ describe('assistance requests', () => {
       );
       assert.equal(assembling.status, 'assembling');
       node.clock.advance(10 * HOUR);
-      const deployed = json(await post(coordinator, `/requests/${id}/deploy`, {}));
+      // Only the host's acceptance of a team deploys a request (and meets its response clock).
+      const bare = await post(coordinator, `/requests/${id}/deploy`, {});
+      assert.equal(bare.statusCode, 409);
+      assert.match(json(bare).error.message, /no deployment the host accepted/);
+      for (const name of ['Forensic One', 'Forensic Two'])
+        await registerAnalyst(node, ltPoc, 'LT', `${name} (lifecycle)`);
+      await deployTeam(node, id, { coordinator, host: ltPoc, pocs: { LT: ltPoc } });
+      const deployed = json(await get(ltPoc, `/requests/${id}`));
       assert.equal(deployed.status, 'deployed');
       const state = (body: any, kind: string) => body.deadlines.find((d: any) => d.kind === kind);
       assert.equal(state(deployed, 'answer').state, 'met');
@@ -436,16 +444,16 @@ describe('assistance requests', () => {
         response: 'cancelled',
         nis2_early_warning: 'running',
         nis2_notification: 'running',
-        nis2_final_report: 'running',
       });
       const voteAfter = await vote(node, eeCouncil, id, 'activate');
       assert.equal(voteAfter.statusCode, 409);
       assert.match(json(voteAfter).error.message, /withdrawn/);
       const closed = json(await post(coordinator, `/requests/${id}/close`, {}));
       assert.equal(closed.status, 'closed');
-      assert.ok(
-        closed.deadlines.every((d: any) => d.state === 'cancelled'),
-        'closed: the NIS2 clocks are no longer watched either',
+      assert.deepEqual(
+        Object.fromEntries(closed.deadlines.map((d: any) => [d.kind, d.state])),
+        { ...states, nis2_early_warning: 'running', nis2_notification: 'running' },
+        "closed by the force, the entity's NIS2 clocks still run",
       );
     });
 
@@ -489,18 +497,283 @@ describe('assistance requests', () => {
 
     it('records the entity’s NIS2 reports, once each', async () => {
       const { id } = await submitRequest(node, ltPoc);
-      const done = await post(ltPoc, `/requests/${id}/deadlines/nis2_early_warning/complete`);
+      const complete = (
+        user: TestUser,
+        kind: string,
+        payload: object = { filedAt: '2026-11-23T11:00:00Z' },
+      ) => post(user, `/requests/${id}/deadlines/${kind}/complete`, payload);
+      const done = await complete(ltPoc, 'nis2_early_warning');
       assert.equal(done.statusCode, 200, done.body);
       const warning = json(done).deadlines.find((d: any) => d.kind === 'nis2_early_warning');
       assert.equal(warning.state, 'met');
       assert.equal(warning.late, false);
-      const twice = await post(ltPoc, `/requests/${id}/deadlines/nis2_early_warning/complete`);
-      assert.equal(twice.statusCode, 409);
-      assert.equal((await post(ltPoc, `/requests/${id}/deadlines/decision/complete`)).statusCode, 400);
-      assert.equal(
-        (await post(eePoc, `/requests/${id}/deadlines/nis2_notification/complete`)).statusCode,
-        404,
+      assert.equal((await complete(ltPoc, 'nis2_early_warning')).statusCode, 409);
+      assert.equal((await complete(ltPoc, 'decision')).statusCode, 400);
+      assert.equal((await complete(eePoc, 'nis2_notification')).statusCode, 404);
+      assert.equal((await complete(ltAnalyst, 'nis2_notification')).statusCode, 403);
+    });
+  });
+
+  describe('the Act’s template at submission', () => {
+    const patch = (id: string, payload: object) =>
+      node.request({ method: 'PATCH', url: `${api}/requests/${id}`, headers: ltPoc.headers, payload });
+
+    it('keeps an incomplete draft, refuses to submit it naming every missing field, then submits it once complete', async () => {
+      const filed = await fileRequest(node, ltPoc, {
+        affectedEntity: { name: '   ', sector: 'energy', essential: true },
+        impact: undefined,
+        helpNeeded: ' \n ',
+        measuresTaken: undefined,
+        otherHelp: undefined,
+      });
+      assert.equal(filed.statusCode, 201, 'a draft may be incomplete');
+      const draft = json(filed);
+      const missing = [
+        'body/affectedEntity/name',
+        'body/impact',
+        'body/helpNeeded',
+        'body/measuresTaken',
+        'body/otherHelp',
+      ];
+      assert.deepEqual(
+        draft.missingForSubmission.map((p: any) => p.field),
+        missing,
       );
+
+      const refused = await post(ltPoc, `/requests/${draft.id}/submit`);
+      assert.equal(refused.statusCode, 400, refused.body);
+      const { error } = json(refused);
+      assert.equal(error.code, 'invalid_input');
+      assert.deepEqual(
+        error.details.map((d: any) => d.field),
+        missing,
+        'every missing field, by its body path',
+      );
+      assert.ok(error.details.every((d: any) => /is required to submit/.test(d.message)));
+      assert.match(error.message, /Cyber Solidarity Act's template still needs body\/affectedEntity\/name/);
+      const unchanged = json(await get(ltPoc, `/requests/${draft.id}`));
+      assert.equal(unchanged.status, 'draft');
+      assert.equal(unchanged.version, draft.version, 'the refused submission changed nothing');
+      assert.deepEqual(unchanged.deadlines, []);
+
+      const half = json(
+        await patch(draft.id, {
+          affectedEntity: { name: 'Grid operator', sector: 'energy', essential: true },
+          impact: 'Control systems encrypted.',
+        }),
+      );
+      assert.deepEqual(
+        half.missingForSubmission.map((p: any) => p.field),
+        ['body/helpNeeded', 'body/measuresTaken', 'body/otherHelp'],
+      );
+      const stillRefused = await post(ltPoc, `/requests/${draft.id}/submit`);
+      assert.deepEqual(
+        json(stillRefused).error.details.map((d: any) => d.field),
+        ['body/helpNeeded', 'body/measuresTaken', 'body/otherHelp'],
+      );
+      const complete = json(
+        await patch(draft.id, {
+          helpNeeded: 'Forensics.',
+          measuresTaken: 'Segments isolated.',
+          otherHelp: 'None.',
+        }),
+      );
+      assert.deepEqual(complete.missingForSubmission, []);
+      const submitted = await post(ltPoc, `/requests/${draft.id}/submit`);
+      assert.equal(submitted.statusCode, 200, submitted.body);
+      assert.equal(json(submitted).status, 'voting');
+      assert.deepEqual(json(submitted).missingForSubmission, []);
+    });
+
+    it('says so in the API document', async () => {
+      const doc = json(await node.request({ method: 'GET', url: '/openapi.json' }));
+      const submit = doc.paths['/api/v1/requests/{id}/submit'].post;
+      assert.match(submit.description, /helpNeeded, measuresTaken and otherHelp/);
+      const filing =
+        doc.paths['/api/v1/requests/{id}/deadlines/{kind}/complete'].post.requestBody.content[
+          'application/json'
+        ];
+      assert.deepEqual(filing.schema.required, ['filedAt']);
+      // Each example is a filing the API accepts (for an entity aware before it).
+      const { id } = await submitRequest(node, ltPoc, { awareAt: '2026-03-02T08:00:00Z' });
+      const examples = Object.values(filing.examples).map((e: any) => e.value);
+      assert.equal(examples.length, 2);
+      for (const [example, kind] of examples.map((e, i) => [
+        e,
+        ['nis2_early_warning', 'nis2_notification'][i],
+      ])) {
+        const res = await post(ltPoc, `/requests/${id}/deadlines/${kind}/complete`, example);
+        assert.equal(res.statusCode, 200, `${JSON.stringify(example)}: ${res.body}`);
+      }
+    });
+  });
+
+  describe('the entity’s NIS2 reports', () => {
+    const complete = (id: string, kind: string, payload?: object, user = ltPoc) =>
+      post(user, `/requests/${id}/deadlines/${kind}/complete`, payload);
+    const clock = (body: any, kind: string) => body.deadlines.find((d: any) => d.kind === kind);
+    beforeEach(() => node.clock.set('2026-11-23T12:00:00Z'));
+    after(() => node.clock.set('2026-11-23T12:00:00Z'));
+
+    it('are met at the time the entity filed them, not when the PoC records it', async () => {
+      node.clock.set('2026-11-23T12:00:00Z');
+      const { id } = await submitRequest(node, ltPoc); // aware since 2026-11-23T09:30Z
+      node.clock.set('2026-11-25T12:00:00Z'); // the early warning was due on the 24th, 09:30
+      await node.services.scheduler.tick();
+      assert.equal(clock(json(await get(ltPoc, `/requests/${id}`)), 'nis2_early_warning').state, 'overdue');
+
+      const recorded = await complete(id, 'nis2_early_warning', { filedAt: '2026-11-23T20:00:00+02:00' });
+      assert.equal(recorded.statusCode, 200, recorded.body);
+      const warning = clock(json(recorded), 'nis2_early_warning');
+      assert.equal(warning.state, 'met');
+      assert.equal(warning.metAt, '2026-11-23T18:00:00.000Z', 'the filing time, in UTC');
+      assert.equal(warning.late, false, 'filed in time, though recorded late');
+
+      const timeline = json(await get(ltPoc, `/requests/${id}/timeline`)).items;
+      const entry = timeline.find((e: any) => e.kind === 'deadline.met');
+      assert.deepEqual(entry.detail, {
+        deadline: 'nis2_early_warning',
+        dueAt: '2026-11-24T09:30:00.000Z',
+        filedAt: '2026-11-23T18:00:00.000Z',
+        late: false,
+      });
+      const audited = await node.services.audit.page(
+        { objectId: id, action: 'request.deadline.met' },
+        'asc',
+        10,
+      );
+      assert.equal(audited.items.length, 1, 'audited');
+
+      const onTime = await complete(id, 'nis2_notification', { filedAt: '2026-11-25T11:00:00Z' });
+      assert.equal(clock(json(onTime), 'nis2_notification').late, false, 'due on the 26th, 09:30');
+    });
+
+    it('refuses a filing time in the future, before awareness, or without one, naming the field', async () => {
+      const { id } = await submitRequest(node, ltPoc);
+      const cases: [object | undefined, string, RegExp][] = [
+        [{ filedAt: '2026-11-23T13:00:00Z' }, 'body/filedAt', /in the future/],
+        [{ filedAt: '2026-11-23T09:00:00Z' }, 'body/filedAt', /before the entity became aware/],
+        [{}, 'body/filedAt', /required/],
+        [undefined, 'body', /./],
+        [{ filedAt: 'yesterday' }, 'body/filedAt', /./],
+        [
+          { filedAt: '2026-11-23T11:00:00Z', timeZone: 'Mars/Olympus' },
+          'body/timeZone',
+          /not an IANA time zone/,
+        ],
+        [{ filedAt: '2026-11-23T11:00:00Z', timeZone: '+02:00' }, 'body/timeZone', /not an IANA time zone/],
+      ];
+      for (const [payload, field, message] of cases) {
+        const res = await complete(id, 'nis2_notification', payload);
+        assert.equal(res.statusCode, 400, `${JSON.stringify(payload)}: ${res.body}`);
+        const problem = json(res).error.details?.find((d: any) => d.field === field);
+        assert.ok(problem, `${field} named in ${res.body}`);
+        assert.match(problem.message, message);
+      }
+      const after = json(await get(ltPoc, `/requests/${id}`));
+      assert.equal(clock(after, 'nis2_notification').state, 'running', 'nothing was recorded');
+      assert.equal(clock(after, 'nis2_final_report'), undefined);
+    });
+
+    it('start the final report when the notification is filed: one calendar month on the entity’s own calendar', async () => {
+      const { id } = await submitRequest(node, ltPoc);
+      assert.equal(
+        clock(await submitRequest(node, ltPoc), 'nis2_final_report'),
+        undefined,
+        'not at submission',
+      );
+      const early = await complete(id, 'nis2_final_report', { filedAt: '2026-11-23T11:00:00Z' });
+      assert.equal(early.statusCode, 409);
+      assert.match(json(early).error.message, /record the notification first/);
+
+      node.clock.set('2026-12-02T12:00:00Z');
+      // 22:30 UTC on 30 November is 00:30 on 1 December in Vilnius: the month ends at 00:30 on
+      // 1 January there, which is 22:30 UTC on 31 December (in UTC it would be 30 December).
+      const notified = json(await complete(id, 'nis2_notification', { filedAt: '2026-11-30T22:30:00Z' }));
+      assert.equal(clock(notified, 'nis2_notification').metAt, '2026-11-30T22:30:00.000Z');
+      assert.equal(clock(notified, 'nis2_notification').late, true, 'due 26 November 09:30');
+      const final = clock(notified, 'nis2_final_report');
+      assert.equal(final.dueAt, '2026-12-31T22:30:00.000Z', 'not awareness + 30 days (23 December)');
+      assert.equal(final.state, 'running');
+      assert.equal(final.warnAt, '2026-12-28T22:30:00.000Z');
+      const entry = json(await get(ltPoc, `/requests/${id}/timeline`)).items.findLast(
+        (e: any) => e.kind === 'deadline.met',
+      );
+      assert.equal(entry.detail.finalReportDueAt, '2026-12-31T22:30:00.000Z');
+      assert.equal(entry.detail.timeZone, 'Europe/Vilnius');
+
+      const before = await complete(id, 'nis2_final_report', { filedAt: '2026-11-30T22:00:00Z' });
+      assert.equal(before.statusCode, 400);
+      assert.match(json(before).error.details[0].message, /before the incident notification was filed/);
+      const filed = json(await complete(id, 'nis2_final_report', { filedAt: '2026-12-01T09:00:00Z' }));
+      assert.equal(clock(filed, 'nis2_final_report').state, 'met');
+      assert.equal(clock(filed, 'nis2_final_report').late, false);
+    });
+
+    it('count the month in the zone given, across daylight saving and short months', async () => {
+      node.clock.set('2027-01-30T12:00:00Z');
+      // A token of its own: lt.poc's expires before spring.
+      const poc = await node.user('lt.poc.2027', 'LT', ['poc']);
+      const window = { from: '2027-02-01T00:00:00Z', to: '2027-04-30T00:00:00Z' };
+      const dst = (await submitRequest(node, poc, { awareAt: '2027-01-30T08:00:00Z', window })).id;
+      const shortMonth = (await submitRequest(node, poc, { awareAt: '2027-01-30T08:00:00Z', window })).id;
+      node.clock.set('2027-03-20T12:00:00Z');
+      // 12:00 in Vilnius on 10 March (winter time, UTC+2): 12:00 on 10 April is summer time, UTC+3.
+      const spring = json(
+        await complete(
+          dst,
+          'nis2_notification',
+          {
+            filedAt: '2027-03-10T10:00:00Z',
+            timeZone: 'Europe/Vilnius',
+          },
+          poc,
+        ),
+      );
+      assert.equal(clock(spring, 'nis2_final_report').dueAt, '2027-04-10T09:00:00.000Z');
+      // 31 January + one month: the last day of February, same local time.
+      const february = json(
+        await complete(shortMonth, 'nis2_notification', { filedAt: '2027-01-31T10:00:00Z' }, poc),
+      );
+      assert.equal(clock(february, 'nis2_final_report').dueAt, '2027-02-28T10:00:00.000Z');
+    });
+
+    it('needs the zone for a state whose zone Vytis does not know', async () => {
+      const { id } = await submitRequest(node, ltPoc, { location: { country: 'JP' } });
+      const without = await complete(id, 'nis2_notification', { filedAt: '2026-11-23T11:00:00Z' });
+      assert.equal(without.statusCode, 400);
+      assert.equal(json(without).error.details[0].field, 'body/timeZone');
+      const given = json(
+        await complete(id, 'nis2_notification', { filedAt: '2026-11-23T11:00:00Z', timeZone: 'Asia/Tokyo' }),
+      );
+      assert.equal(clock(given, 'nis2_final_report').dueAt, '2026-12-23T11:00:00.000Z');
+    });
+
+    it('outlive the request: closed by the force, the clocks still fire and filings are still recorded', async () => {
+      const { id } = await submitRequest(node, ltPoc);
+      assert.equal(json(await post(ltPoc, `/requests/${id}/withdraw`, {})).status, 'withdrawn');
+      const closed = json(await post(coordinator, `/requests/${id}/close`, {}));
+      assert.equal(closed.status, 'closed');
+      assert.equal(clock(closed, 'nis2_early_warning').state, 'running');
+      assert.equal(clock(closed, 'nis2_notification').state, 'running');
+      assert.equal(clock(closed, 'decision').state, 'cancelled');
+
+      node.clock.set('2026-11-24T10:00:00Z');
+      await node.services.scheduler.tick();
+      const overdue = json(await get(ltPoc, `/requests/${id}`));
+      assert.equal(clock(overdue, 'nis2_early_warning').state, 'overdue', 'still watched after close');
+      assert.ok(
+        json(await get(ltPoc, '/requests?status=closed&limit=200')).items.some(
+          (r: any) => r.id === id && r.nextDeadline?.kind === 'nis2_early_warning',
+        ),
+        'and shown on the board',
+      );
+      const recorded = await complete(id, 'nis2_notification', { filedAt: '2026-11-24T09:00:00Z' });
+      assert.equal(recorded.statusCode, 200, recorded.body);
+      const after = json(recorded);
+      assert.equal(after.status, 'closed');
+      assert.equal(clock(after, 'nis2_notification').state, 'met');
+      assert.equal(clock(after, 'nis2_final_report').dueAt, '2026-12-24T09:00:00.000Z');
     });
   });
 

@@ -1,7 +1,7 @@
 import type { Insertable } from 'kysely';
 import { partyRosterVisibleTo, respondersVisibleTo, rotationsVisibleTo } from '../../access/policy.ts';
 import type { Actor } from '../../context.ts';
-import type { DutyRotationsTable } from '../../platform/db/schema.ts';
+import type { CalendarFeedsTable, DutyRotationsTable } from '../../platform/db/schema.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
 
 /** The party, if it exists and the viewer may see its roster. */
@@ -104,4 +104,62 @@ export async function unavailabilityBetween(db: Executor, ids: readonly string[]
     .where('ends_at', '>', from)
     .orderBy('starts_at')
     .execute();
+}
+
+export async function insertFeed(trx: Tx, row: Insertable<CalendarFeedsTable>) {
+  return trx.insertInto('calendar_feeds').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+/** A user's calendar feeds, newest first, revoked ones too (so they see what they revoked). */
+export async function feedsOf(db: Executor, userId: string) {
+  return db
+    .selectFrom('calendar_feeds')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .limit(500)
+    .execute();
+}
+
+/** A feed of this user (admins: anyone's), locked for revocation. */
+export async function lockFeed(trx: Tx, viewer: Actor, id: string) {
+  let query = trx.selectFrom('calendar_feeds').selectAll().where('id', '=', id);
+  if (!viewer.roles.includes('admin')) query = query.where('user_id', '=', viewer.id ?? '');
+  return query.forUpdate().executeTakeFirst();
+}
+
+export async function revokeFeed(trx: Tx, id: string, at: Date) {
+  return trx
+    .updateTable('calendar_feeds')
+    .set({ revoked_at: at })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** A live feed by its secret's hash, with its user as they are now; none if revoked or disabled. */
+export async function liveFeedByHash(db: Executor, hash: string) {
+  return db
+    .selectFrom('calendar_feeds as f')
+    .innerJoin('users as u', 'u.id', 'f.user_id')
+    .select([
+      'f.id',
+      'f.kind',
+      'f.target',
+      'f.last_used_at',
+      'u.id as user_id',
+      'u.name as user_name',
+      'u.party_code as user_party',
+      'u.roles as user_roles',
+    ])
+    .where('f.token_hash', '=', hash)
+    .where('f.revoked_at', 'is', null)
+    .where('u.disabled_at', 'is', null)
+    .executeTakeFirst();
+}
+
+export async function touchFeed(db: Executor, id: string, at: Date) {
+  await db.updateTable('calendar_feeds').set({ last_used_at: at }).where('id', '=', id).execute();
 }

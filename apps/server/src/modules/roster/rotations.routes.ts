@@ -1,6 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
+  CalendarFeedListSchema,
+  CalendarFeedSchema,
   IdParamsSchema,
+  IssuedCalendarFeedSchema,
+  NewCalendarFeedSchema,
   NewRotationSchema,
   PartyCodeSchema,
   RotationListQuerySchema,
@@ -23,7 +27,8 @@ const calendar = (description: string) => ({
 
 /**
  * Duty rotations, who is on duty, and the .ics feeds. The feeds take the usual bearer token or
- * session cookie; calendar apps that cannot send either need a tokenised feed URL (future work).
+ * session cookie, or (for calendar apps that can send neither) a secret subscription URL that its
+ * user creates, lists and revokes under /calendar-feeds.
  */
 export const rotationsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
@@ -151,6 +156,77 @@ export const rotationsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         await services.rotations.partyFeed(ctxOf(request), request.params.code),
         `duty-${request.params.code}`,
       ),
+  );
+
+  app.post(
+    '/calendar-feeds',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags,
+        summary: 'Create a secret subscription URL for a duty calendar (shown once), for calendar apps',
+        description:
+          "The URL works with no other credential, so treat it as a password: it shows the calendar as you may see it at each fetch (one responder's shifts, or a party's roster), " +
+          'until you revoke it (DELETE /calendar-feeds/:id) or your account is disabled; then it answers 404. Only a hash of its secret is kept.',
+        body: NewCalendarFeedSchema,
+        response: { 201: IssuedCalendarFeedSchema },
+      },
+    },
+    async (request, reply) => {
+      const { token, info } = await services.rotations.createFeed(ctxOf(request), request.body);
+      const path = `/api/v1/calendar-feeds/${token}/duty.ics`;
+      return reply
+        .status(201)
+        .send({ url: `${request.protocol}://${request.host}${path}`, path, token, info });
+    },
+  );
+
+  app.get(
+    '/calendar-feeds',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags,
+        summary: 'My duty calendar subscriptions (never their secrets), revoked ones included',
+        response: { 200: CalendarFeedListSchema },
+      },
+    },
+    async (request) => services.rotations.listFeeds(ctxOf(request)),
+  );
+
+  app.delete(
+    '/calendar-feeds/:id',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags,
+        summary:
+          'Revoke a duty calendar subscription (mine; admins: anyone’s): its URL answers 404 from now on',
+        params: IdParamsSchema,
+        response: { 200: CalendarFeedSchema },
+      },
+    },
+    async (request) => services.rotations.revokeFeed(ctxOf(request), request.params.id),
+  );
+
+  app.get(
+    '/calendar-feeds/:token/duty.ics',
+    {
+      config: { access: access.public },
+      schema: {
+        tags,
+        summary: 'A duty calendar by its secret subscription URL (no other credential); 404 once revoked',
+        params: Type.Object(
+          { token: Type.String({ maxLength: 100, description: 'the secret from POST /calendar-feeds' }) },
+          { additionalProperties: false },
+        ),
+        response: calendar('an iCalendar (RFC 5545) feed, times in UTC'),
+      },
+    },
+    async (request, reply) => {
+      const feed = await services.rotations.feedByToken(request.params.token);
+      return sendCalendar(reply, feed.body, feed.name);
+    },
   );
 
   app.get(

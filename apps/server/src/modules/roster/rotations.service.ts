@@ -1,6 +1,9 @@
 import crypto from 'node:crypto';
 import type {
+  CalendarFeed,
+  NewCalendarFeed,
   NewRotation,
+  Role,
   Rotation,
   RotationListQuery,
   Shift,
@@ -13,8 +16,9 @@ import type { Clock } from '../../clock.ts';
 import { type Ctx, hasRole } from '../../context.ts';
 import { AppError, conflict, type FieldProblem, forbidden, invalidInput, notFound } from '../../errors.ts';
 import { parseInstant } from '../../platform/days.ts';
-import type { Database, DutyRotationsTable } from '../../platform/db/schema.ts';
+import type { CalendarFeedsTable, Database, DutyRotationsTable } from '../../platform/db/schema.ts';
 import { type Executor, inTransaction } from '../../platform/db/transaction.ts';
+import { newSecret, secretHash } from '../../platform/secrets.ts';
 import { type CalendarEvent, renderCalendar } from './ical.ts';
 import { isTimeZone } from './responders.service.ts';
 import * as repo from './rotations.repository.ts';
@@ -39,6 +43,7 @@ export interface RotationsDeps {
 type RotationRow = Selectable<DutyRotationsTable>;
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 /** How far ahead a new rotation is checked against the party's other rotations. */
 export const OVERLAP_HORIZON_MS = 56 * DAY_MS;
 /** What an .ics feed holds: the past week and the next eight. */
@@ -259,9 +264,8 @@ export class RotationsService {
   }
 
   /**
-   * One responder's shifts as iCalendar, the past week and the next eight. Accepts the usual
-   * bearer token or session; a tokenised feed URL (for calendar apps that cannot send a token)
-   * is future work.
+   * One responder's shifts as iCalendar, the past week and the next eight. Behind the usual
+   * bearer token or session, or a secret feed URL (createFeed, feedByToken).
    */
   async responderFeed(ctx: Ctx, responderId: string): Promise<string> {
     const responder = await repo.findVisibleResponder(this.deps.db, ctx.actor, responderId);
@@ -273,6 +277,112 @@ export class RotationsService {
       name: `Duty: ${responder.name} (${responder.party_code})`,
       events: (await this.present(this.deps.db, shifts)).map((s) => eventOf(s, false, now)),
     });
+  }
+
+  /**
+   * A secret subscription URL for a duty calendar, for calendar apps that can send no credential:
+   * one responder's shifts or a party's roster, whichever the caller may see now. The secret is
+   * returned once; only its SHA-256 is kept.
+   */
+  async createFeed(ctx: Ctx, input: NewCalendarFeed): Promise<{ token: string; info: CalendarFeed }> {
+    if (ctx.actor.type !== 'user' || !ctx.actor.id) {
+      throw forbidden('a calendar feed belongs to a user: create it as one');
+    }
+    const field = input.kind === 'responder' ? 'responderId' : 'party';
+    const target = input.kind === 'responder' ? input.responderId : input.party;
+    const other = input.kind === 'responder' ? 'party' : 'responderId';
+    if (target === undefined) {
+      throw invalidInput(`a ${input.kind} feed needs body/${field}`, [
+        { field: `body/${field}`, message: `is required for kind ${input.kind}` },
+      ]);
+    }
+    if ((input.kind === 'responder' ? input.party : input.responderId) !== undefined) {
+      throw invalidInput(`a ${input.kind} feed takes ${field}, not ${other}`, [
+        { field: `body/${other}`, message: `is not used by kind ${input.kind}` },
+      ]);
+    }
+    const visible =
+      input.kind === 'responder'
+        ? await repo.findVisibleResponder(this.deps.db, ctx.actor, target)
+        : await repo.findVisibleParty(this.deps.db, ctx.actor, target);
+    if (!visible) throw notFound(`${input.kind === 'responder' ? 'responder' : 'party'} ${target}`);
+    const token = newSecret('vcal');
+    const row = await inTransaction(this.deps.db, async (trx) => {
+      const created = await repo.insertFeed(trx, {
+        id: crypto.randomUUID(),
+        user_id: ctx.actor.id!,
+        token_hash: secretHash(token),
+        kind: input.kind,
+        target,
+        label: input.label ?? null,
+        created_at: this.deps.clock.now(),
+      });
+      await this.deps.audit.record(trx, ctx, {
+        action: 'calendar_feed.create',
+        objectType: 'calendar_feed',
+        objectId: created.id,
+        summary: { kind: input.kind, target, label: created.label },
+      });
+      return created;
+    });
+    return { token, info: presentFeed(row) };
+  }
+
+  /** The caller's own calendar feeds (never their secrets), revoked ones included. */
+  async listFeeds(ctx: Ctx): Promise<{ items: CalendarFeed[] }> {
+    if (!ctx.actor.id) return { items: [] };
+    return { items: (await repo.feedsOf(this.deps.db, ctx.actor.id)).map(presentFeed) };
+  }
+
+  /** Ends a feed for good: its URL answers 404 from now on. Mine; admins: anyone's. */
+  async revokeFeed(ctx: Ctx, id: string): Promise<CalendarFeed> {
+    const row = await inTransaction(this.deps.db, async (trx) => {
+      const feed = await repo.lockFeed(trx, ctx.actor, id);
+      if (!feed) throw notFound(`calendar feed ${id}`);
+      const revoked = await repo.revokeFeed(trx, id, this.deps.clock.now());
+      if (!revoked) throw conflict('this calendar feed is already revoked');
+      await this.deps.audit.record(trx, ctx, {
+        action: 'calendar_feed.revoke',
+        objectType: 'calendar_feed',
+        objectId: id,
+        summary: { userId: feed.user_id, kind: feed.kind, target: feed.target },
+      });
+      return revoked;
+    });
+    return presentFeed(row);
+  }
+
+  /**
+   * The calendar behind a secret feed URL, as its user may see it now. Unknown, revoked, a
+   * disabled user's, or no longer visible to them: all the same 404, telling a prober nothing.
+   */
+  async feedByToken(token: string): Promise<{ name: string; body: string }> {
+    const gone = () => notFound('calendar feed');
+    const feed = await repo.liveFeedByHash(this.deps.db, secretHash(token));
+    if (!feed) throw gone();
+    const now = this.deps.clock.now();
+    // Calendar apps poll every few minutes: note the use at most once an hour, not on every poll.
+    if (!feed.last_used_at || now.getTime() - feed.last_used_at.getTime() > HOUR_MS) {
+      await repo.touchFeed(this.deps.db, feed.id, now);
+    }
+    const ctx: Ctx = {
+      actor: {
+        type: 'user',
+        id: feed.user_id,
+        name: feed.user_name,
+        party: feed.user_party,
+        roles: feed.user_roles as Role[],
+      },
+      requestId: null,
+    };
+    try {
+      return feed.kind === 'responder'
+        ? { name: `duty-${feed.target}`, body: await this.responderFeed(ctx, feed.target) }
+        : { name: `duty-${feed.target}`, body: await this.partyFeed(ctx, feed.target) };
+    } catch (error) {
+      if ((error as { code?: string }).code === 'not_found') throw gone();
+      throw error;
+    }
   }
 
   /** A party's whole duty roster as iCalendar, the past week and the next eight. */
@@ -437,6 +547,19 @@ export function presentRotation(row: RotationRow): Rotation {
     createdAt: row.created_at.toISOString(),
     createdBy: row.created_by,
     version: row.version,
+  };
+}
+
+function presentFeed(row: Selectable<CalendarFeedsTable>): CalendarFeed {
+  return {
+    id: row.id,
+    kind: row.kind as CalendarFeed['kind'],
+    responderId: row.kind === 'responder' ? row.target : null,
+    party: row.kind === 'party' ? row.target : null,
+    label: row.label,
+    createdAt: row.created_at.toISOString(),
+    lastUsedAt: row.last_used_at?.toISOString() ?? null,
+    revokedAt: row.revoked_at?.toISOString() ?? null,
   };
 }
 

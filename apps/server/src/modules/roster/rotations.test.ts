@@ -610,4 +610,125 @@ describe('duty rotations', () => {
       );
     });
   });
+
+  describe('secret calendar subscription URLs', () => {
+    const feeds = (user: TestUser) => get(user, '/calendar-feeds');
+    const fetchFeed = (path: string) => node.request({ method: 'GET', url: path });
+
+    it('a feed URL works with no credential, shows what its user may see, and is listed without its secret', async () => {
+      const created = await post(ltResponder, '/calendar-feeds', {
+        kind: 'responder',
+        responderId: ona,
+        label: 'phone',
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const { url, path, token, info } = json(created);
+      assert.match(token, /^vcal_[A-Za-z0-9_-]{43}$/);
+      assert.equal(path, `/api/v1/calendar-feeds/${token}/duty.ics`);
+      assert.ok(url.endsWith(path), url);
+      assert.deepEqual(
+        { ...info, id: undefined, createdAt: undefined },
+        {
+          id: undefined,
+          kind: 'responder',
+          responderId: ona,
+          party: null,
+          label: 'phone',
+          createdAt: undefined,
+          lastUsedAt: null,
+          revokedAt: null,
+        },
+      );
+
+      const viaUrl = await fetchFeed(path);
+      assert.equal(viaUrl.statusCode, 200, viaUrl.body);
+      assert.match(String(viaUrl.headers['content-type']), /^text\/calendar/);
+      assert.equal(viaUrl.headers['cache-control'], 'private, no-store');
+      const withToken = await get(ltResponder, `/responders/${ona}/duty.ics`);
+      assert.equal(viaUrl.body, withToken.body, 'the same calendar as with a bearer token');
+
+      const listed = json(await feeds(ltResponder)).items;
+      assert.equal(listed.length, 1);
+      assert.equal(listed[0].id, info.id);
+      assert.ok(listed[0].lastUsedAt, 'the fetch is noted');
+      assert.ok(!JSON.stringify(listed).includes(token), 'the secret is never shown again');
+      assert.deepEqual(json(await feeds(eePoc)).items, [], "nobody sees another user's feeds");
+      const stored = await node.database.db
+        .selectFrom('calendar_feeds')
+        .select('token_hash')
+        .where('id', '=', info.id)
+        .executeTakeFirstOrThrow();
+      assert.notEqual(stored.token_hash, token);
+      assert.ok(!stored.token_hash.includes(token.slice(5)), 'only a hash of the secret is stored');
+    });
+
+    it('revoking a feed makes its URL a 404 at once; only its user (or an admin) revokes it; audited', async () => {
+      const created = json(await post(ltPoc, '/calendar-feeds', { kind: 'party', party: 'LT' }));
+      assert.equal((await fetchFeed(created.path)).statusCode, 200);
+      const del = (user: TestUser, id: string) =>
+        node.request({ method: 'DELETE', url: `${api}/calendar-feeds/${id}`, headers: user.headers });
+      assert.equal((await del(ltResponder, created.info.id)).statusCode, 404, "not another user's");
+      const revoked = await del(ltPoc, created.info.id);
+      assert.equal(revoked.statusCode, 200, revoked.body);
+      assert.ok(json(revoked).revokedAt);
+      const gone = await fetchFeed(created.path);
+      assert.equal(gone.statusCode, 404);
+      assert.equal(json(gone).error.code, 'not_found');
+      assert.equal((await del(ltPoc, created.info.id)).statusCode, 409);
+      assert.ok(json(await feeds(ltPoc)).items.find((f: any) => f.id === created.info.id).revokedAt);
+
+      const another = json(await post(ltPoc, '/calendar-feeds', { kind: 'party', party: 'LT' }));
+      assert.equal((await del(admin, another.info.id)).statusCode, 200, 'an admin may revoke any');
+      assert.equal((await fetchFeed(another.path)).statusCode, 404);
+
+      const events = await node.services.audit.page({ objectId: created.info.id }, 'asc', 10);
+      assert.deepEqual(
+        events.items.map((e: any) => [e.action, e.actor.name]),
+        [
+          ['calendar_feed.create', 'lt.poc'],
+          ['calendar_feed.revoke', 'lt.poc'],
+        ],
+      );
+    });
+
+    it('an unknown secret is a 404; a disabled user’s feeds stop; nobody makes a feed of what they cannot see', async () => {
+      assert.equal(
+        (await fetchFeed(`${api}/calendar-feeds/vcal_${'x'.repeat(43)}/duty.ics`)).statusCode,
+        404,
+      );
+      assert.equal((await fetchFeed(`${api}/calendar-feeds/${'x'.repeat(101)}/duty.ics`)).statusCode, 404);
+
+      const foreign = await post(eePoc, '/calendar-feeds', { kind: 'responder', responderId: ona });
+      assert.equal(foreign.statusCode, 404, "EE's PoC cannot see LT's responders");
+      const foreignParty = await post(eePoc, '/calendar-feeds', { kind: 'party', party: 'LT' });
+      assert.equal(foreignParty.statusCode, 404);
+      const missing = await post(ltPoc, '/calendar-feeds', { kind: 'responder' });
+      assert.equal(missing.statusCode, 400);
+      assert.deepEqual(json(missing).error.details, [
+        { field: 'body/responderId', message: 'is required for kind responder' },
+      ]);
+      const mixed = await post(ltPoc, '/calendar-feeds', { kind: 'party', party: 'LT', responderId: ona });
+      assert.equal(mixed.statusCode, 400);
+      assert.equal(json(mixed).error.details[0].field, 'body/responderId');
+      const noAccount = await node.request({
+        method: 'POST',
+        url: `${api}/calendar-feeds`,
+        payload: { kind: 'party', party: 'LT' },
+      });
+      assert.equal(noAccount.statusCode, 401);
+
+      const leaver = await node.user('lt.leaver', 'LT', ['responder']);
+      const feed = json(await post(leaver, '/calendar-feeds', { kind: 'party', party: 'LT' }));
+      assert.equal((await fetchFeed(feed.path)).statusCode, 200);
+      const user = json(await get(admin, `/users/${leaver.id}`));
+      const disabled = await node.request({
+        method: 'POST',
+        url: `${api}/users/${leaver.id}/disable`,
+        headers: { ...admin.headers, 'if-match': `"${user.version}"` },
+        payload: { reason: 'left the force' },
+      });
+      assert.equal(disabled.statusCode, 200, disabled.body);
+      assert.equal((await fetchFeed(feed.path)).statusCode, 404, 'a disabled user’s feed stops');
+    });
+  });
 });

@@ -41,6 +41,14 @@ describe('clocks', () => {
     node.clock.set(START);
     // awareAt right now, so the NIS2 clocks line up with the force's own.
     const { id } = await submitRequest(node, poc, { awareAt: START });
+    // The notification filed at once starts the final report's month (30 days from 23 November).
+    const notified = await node.request({
+      method: 'POST',
+      url: `/api/v1/requests/${id}/deadlines/nis2_notification/complete`,
+      headers: poc.headers,
+      payload: { filedAt: START },
+    });
+    assert.equal(notified.statusCode, 200, notified.body);
     const clocks = await clocksOf(node, poc, id);
     assert.equal(clocks.decision.warnAt, at(24 - 4.8).toISOString(), '24 h clock warns 4 h 48 min ahead');
     assert.equal(
@@ -86,6 +94,7 @@ describe('clocks', () => {
         .filter((e: any) => e.kind.startsWith('deadline.'))
         .map((e: any) => [e.kind, e.detail.deadline]),
       [
+        ['deadline.met', 'nis2_notification'],
         ['deadline.warning', 'decision'],
         ['deadline.warning', 'nis2_early_warning'],
         ['deadline.overdue', 'nis2_early_warning'],
@@ -99,16 +108,17 @@ describe('clocks', () => {
     const { id } = await submitRequest(node, poc, { awareAt: START, tlp: 'green' });
     node.clock.set(at(24 * 40));
     const result = await node.services.scheduler.tick();
-    assert.ok(result.escalated >= 5, `escalated ${result.escalated}`);
+    assert.ok(result.escalated >= 2, `escalated ${result.escalated}`);
     const clocks = await clocksOf(node, poc, id);
     // Declined at the deadline, so its answer is given and no response is owed.
     assert.equal(clocks.decision.state, 'met');
     assert.equal(clocks.answer.state, 'met');
     assert.equal(clocks.response.state, 'cancelled');
-    for (const kind of ['nis2_early_warning', 'nis2_notification', 'nis2_final_report']) {
+    for (const kind of ['nis2_early_warning', 'nis2_notification']) {
       assert.equal(clocks[kind].state, 'overdue', kind);
       assert.equal(clocks[kind].warnedAt, null, `${kind}: no stale warning after its due time`);
     }
+    assert.equal(clocks.nis2_final_report, undefined, 'the final report waits for the notification');
   });
 
   it('marks a clock met late when it is met after it was due', async () => {
@@ -120,6 +130,7 @@ describe('clocks', () => {
       method: 'POST',
       url: `/api/v1/requests/${id}/deadlines/nis2_early_warning/complete`,
       headers: poc.headers,
+      payload: { filedAt: at(24.5).toISOString() },
     });
     const clock = json(res).deadlines.find((d: any) => d.kind === 'nis2_early_warning');
     assert.equal(clock.state, 'met');
@@ -193,11 +204,12 @@ describe('clocks with two processes on one database', { skip: !onPostgres() && '
       const overdue = await auditCount(a, 'request.deadline.overdue');
       assert.equal(warnings, fired.warned, 'every warning written once');
       assert.equal(overdue, fired.escalated, 'every escalation written once');
-      // Per request: decision warned; answer and response cancelled or met at the decline; NIS2 x3 warned + overdue.
-      assert.equal(overdue, 15 * 3);
+      // Per request: decision warned; answer and response cancelled or met at the decline; the NIS2
+      // early warning and notification warned + overdue (no final report: nothing was notified).
+      assert.equal(overdue, 15 * 2);
       const perRequest = await Promise.all(ids.map((id) => auditCount(a, 'request.deadline.overdue', id)));
       assert.ok(
-        perRequest.every((n) => n === 3),
+        perRequest.every((n) => n === 2),
         `overdue per request: ${perRequest}`,
       );
     } finally {
@@ -250,7 +262,7 @@ describe('clocks with two OS processes on one database', {
     assert.equal(await auditCount(node, 'request.decision'), 10);
     assert.equal(await auditCount(node, 'request.deadline.warning'), total.warned);
     assert.equal(await auditCount(node, 'request.deadline.overdue'), total.escalated);
-    assert.equal(total.escalated, 10 * 3, 'three NIS2 clocks per request, each escalated once');
+    assert.equal(total.escalated, 10 * 2, 'two NIS2 clocks per request, each escalated once');
     assert.equal((await node.services.audit.verify()).ok, true, 'one intact chain');
   });
 });

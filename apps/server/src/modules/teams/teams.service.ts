@@ -1,14 +1,11 @@
 import crypto from 'node:crypto';
 import type {
-  AcceptanceBody,
   Clearance,
   Deployment,
-  DeploymentStatus,
   Framework,
   HomeStateRestriction,
   NewRequest,
   PartyStatus,
-  ReleaseBody,
   Skill,
   TeamProposal,
 } from '@vytis/contracts';
@@ -17,16 +14,15 @@ import type { Kysely, Selectable } from 'kysely';
 import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
 import { type Ctx, hasRole } from '../../context.ts';
-import { conflict, forbidden, notFound } from '../../errors.ts';
+import { AppError, conflict, forbidden, notFound } from '../../errors.ts';
 import { utcDay } from '../../platform/days.ts';
-import type { Database, DeploymentsTable, TeamProposalsTable } from '../../platform/db/schema.ts';
-import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import type { Database, TeamProposalsTable } from '../../platform/db/schema.ts';
+import { type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { CAPITALS, distanceKm, travelHours } from '../../platform/geo.ts';
-import type { NodeKey } from '../../platform/keys.ts';
+import * as deployments from '../deployments/deployments.repository.ts';
+import { presentDeployment } from '../deployments/present.ts';
 import type { FrameworkService } from '../framework/framework.service.ts';
 import * as parties from '../parties/parties.repository.ts';
-import { issuePass } from '../passes/pass.ts';
-import { passQrSvg } from '../passes/qr.ts';
 import type { RequestJournal } from '../requests/journal.ts';
 import type { RequestRow, RequestsService } from '../requests/requests.service.ts';
 import type { Candidate, Need, TeamProblem, TeamSolution } from './solver/types.ts';
@@ -36,7 +32,6 @@ export interface TeamsDeps {
   db: Kysely<Database>;
   clock: Clock;
   audit: AuditService;
-  key: NodeKey;
   framework: FrameworkService;
   requests: RequestsService;
   journal: RequestJournal;
@@ -63,6 +58,13 @@ interface RosterRow {
   busy: boolean;
   recent: number | string | null;
 }
+
+/**
+ * The day whose party statuses judge home-state restrictions: the day the request was submitted,
+ * on which its eligibility was judged — not today, so a host that joins or leaves the framework
+ * later is still judged as the state that asked.
+ */
+const requestDay = (request: RequestRow, now: Date) => utcDay(request.submitted_at ?? now);
 
 /** Why a person cannot be on this team before the solver even looks, or null. */
 function hardExclusion(
@@ -105,8 +107,8 @@ function startHours(row: RosterRow, request: NewRequest): number {
 }
 
 /**
- * Team assembly for activated requests, and the deployment that follows: proposals from the exact
- * solver, adoption, each home state's release, the host's acceptance, and the responders' passes.
+ * Team assembly for activated requests: proposals from the exact solver, their adoption into a
+ * deployment (whose life then belongs to DeploymentsService), and the re-solve after a decline.
  */
 export class TeamsService {
   constructor(private readonly deps: TeamsDeps) {}
@@ -123,7 +125,7 @@ export class TeamsService {
         `a team is proposed only for an activated request; this one is ${request.status.replace('_', ' ')}`,
       );
     }
-    const declined = await repo.declinedFor(this.deps.db, requestId);
+    const declined = await deployments.declinedFor(this.deps.db, requestId);
     const row = await this.solveAndStore(ctx, request, declined);
     return presentProposal(row);
   }
@@ -141,7 +143,7 @@ export class TeamsService {
     const now = this.deps.clock.now();
     const fields = request.fields as NewRequest;
     const framework: Framework = await this.deps.framework.inForce(now, db);
-    const [host] = await parties.statusesOn(db, utcDay(now), request.party_code);
+    const [host] = await parties.statusesOn(db, requestDay(request, now), request.party_code);
     const hostStatus = (host?.status as PartyStatus | undefined) ?? null;
     const roster = (await repo.rosterForWindow(
       db,
@@ -295,9 +297,14 @@ export class TeamsService {
     return { items: (await repo.listProposals(this.deps.db, requestId)).map(presentProposal) };
   }
 
-  /** Adopting a proposal creates the deployment, each member waiting for their home state. */
+  /**
+   * Adopting a proposal creates the deployment, each member waiting for their home state. The
+   * members are locked and re-checked first: whoever was booked, went on leave or was ruled out
+   * since the proposal makes it a 409 naming them, with the re-solve to call.
+   */
   async adopt(ctx: Ctx, requestId: string, proposalId: string): Promise<Deployment> {
     this.requireCoordinator(ctx);
+    let refused: BookingConflict[] = [];
     const deployment = await inTransaction(this.deps.db, async (trx) => {
       const request = await this.deps.requests.lockForChange(trx, ctx, requestId, undefined);
       const proposal = await repo.findProposal(trx, requestId, proposalId);
@@ -308,13 +315,19 @@ export class TeamsService {
       if (!PROPOSABLE.includes(request.status)) {
         throw conflict(`a team is adopted only for an activated request; this one is ${request.status}`);
       }
-      if (await repo.liveDeploymentOf(trx, requestId)) {
+      if (await deployments.liveDeploymentOf(trx, requestId)) {
         throw conflict('this request already has a deployment under way');
       }
       const fields = request.fields as NewRequest;
       const solution = proposal.solution as { members: TeamProposal['members'] };
+      await deployments.lockResponders(
+        trx,
+        solution.members.map((m) => m.responderId),
+      );
+      refused = await this.bookingConflicts(trx, request, solution.members);
+      if (refused.length > 0) throw bookingConflictError(requestId, refused);
       const now = this.deps.clock.now();
-      const created = await repo.insertDeployment(trx, {
+      const created = await deployments.insertDeployment(trx, {
         id: crypto.randomUUID(),
         request_id: requestId,
         proposal_id: proposalId,
@@ -329,7 +342,7 @@ export class TeamsService {
         updated_at: now,
         version: 1,
       });
-      await repo.insertMembers(
+      await deployments.insertMembers(
         trx,
         solution.members.map((m) => ({
           deployment_id: created.id,
@@ -348,345 +361,151 @@ export class TeamsService {
         objectId: created.id,
         summary: { requestId, proposalId, members: solution.members.map((m) => m.responderId) },
       });
+      await this.deps.journal.record(trx, ctx, request, {
+        kind: 'deployment.proposed',
+        detail: { deploymentId: created.id, proposalId, members: solution.members.length, mode: fields.mode },
+      });
       return created;
+    }).catch(async (error: unknown) => {
+      // The refusal is rolled back with the transaction; the audit trail keeps it all the same.
+      if (refused.length > 0) await this.auditRefusal(ctx, requestId, proposalId, refused);
+      throw error;
     });
-    return this.present(deployment);
+    return presentDeployment(this.deps.db, deployment);
   }
 
-  /** Deployments the viewer may see: of one request, or (`mine`) those the caller is on as a responder. */
-  async list(ctx: Ctx, query: { requestId?: string | undefined; mine?: boolean | undefined }) {
-    const rows = await repo.listVisibleDeployments(this.deps.db, ctx.actor, {
-      requestId: query.requestId,
-      ...(query.mine ? { memberUserId: ctx.actor.id ?? '00000000-0000-0000-0000-000000000000' } : {}),
-    });
-    return { items: await Promise.all(rows.map((row) => this.present(row))) };
+  private async auditRefusal(ctx: Ctx, requestId: string, proposalId: string, conflicts: BookingConflict[]) {
+    await inTransaction(this.deps.db, (trx) =>
+      this.deps.audit.record(trx, ctx, {
+        action: 'team.adopt.refused',
+        objectType: 'request',
+        objectId: requestId,
+        summary: {
+          proposalId,
+          conflicts: conflicts.map((c) => ({ responderId: c.responderId, clash: c.clash, reason: c.reason })),
+        },
+      }),
+    );
   }
 
-  async get(ctx: Ctx, id: string) {
-    const row = await repo.findVisibleDeployment(this.deps.db, ctx.actor, id);
-    if (!row) throw notFound(`deployment ${id}`);
-    return this.present(row);
+  /** A proposal of the request, for the deployment it was adopted into. */
+  proposalOf(db: Executor, requestId: string, proposalId: string) {
+    return repo.findProposal(db, requestId, proposalId);
   }
 
   /**
-   * A home state's PoC releases or declines one of its own people. A decline re-solves without
-   * them: the new team's newcomers join as pending, those it drops are marked replaced.
+   * After a home state's decline: re-solves without everyone declined for the request, keeping
+   * those still on the team, and adopts the result for the deployment. The caller holds the
+   * request's lock and applies the new team to the deployment's members.
    */
-  async release(ctx: Ctx, deploymentId: string, responderId: string, body: ReleaseBody) {
-    const row = await inTransaction(this.deps.db, async (trx) => {
-      const deployment = await repo.lockVisibleDeployment(trx, ctx.actor, deploymentId);
-      if (!deployment) throw notFound(`deployment ${deploymentId}`);
-      const member = (await repo.members(trx, deploymentId)).find((m) => m.responder_id === responderId);
-      if (!member) throw notFound(`responder ${responderId} on this deployment`);
-      if (!hasRole(ctx.actor, 'poc') || ctx.actor.party !== member.party_code) {
-        throw forbidden(
-          `only a PoC of ${member.party_code} releases or declines ${member.party_code}'s people`,
-        );
-      }
-      if (deployment.status !== 'proposed')
-        throw conflict(`the deployment is ${deployment.status}: releases are closed`);
-      if (member.status !== 'pending') throw conflict(`${member.name} is already ${member.status}`);
-      const now = this.deps.clock.now();
-      const released = body.decision === 'release';
-      await repo.updateMember(trx, deploymentId, responderId, {
-        status: released ? 'released' : 'declined',
-        decided_by: ctx.actor.name,
-        decided_at: now,
-        decision_reason: body.reason ?? null,
-      });
-      await this.deps.audit.record(trx, ctx, {
-        action: released ? 'deployment.member.release' : 'deployment.member.decline',
-        objectType: 'deployment',
-        objectId: deploymentId,
-        summary: { responderId, party: member.party_code, reason: body.reason ?? null },
-      });
-      const proposalId = released ? deployment.proposal_id : await this.replaceDeclined(trx, ctx, deployment);
-      const current = await repo.members(trx, deploymentId);
-      const active = current.filter((m) => m.status === 'pending' || m.status === 'released');
-      // A re-solve after a decline that could not meet every need holds the team back.
-      const currentProposal = await repo.findProposal(trx, deployment.request_id, proposalId);
-      if (currentProposal?.feasible && active.length > 0 && active.every((m) => m.status === 'released')) {
-        const done = await repo.updateDeployment(trx, deploymentId, { status: 'released', updated_at: now });
-        await this.deps.audit.record(trx, ctx, {
-          action: 'deployment.released',
-          objectType: 'deployment',
-          objectId: deploymentId,
-          summary: { members: active.map((m) => m.responder_id) },
-        });
-        return done;
-      }
-      return repo.updateDeployment(trx, deploymentId, { updated_at: now });
-    });
-    return this.present(row);
-  }
-
-  /** Re-solves the gap a decline left; returns the deployment's new proposal. */
-  private async replaceDeclined(
+  async resolveAfterDecline(
     trx: Tx,
     ctx: Ctx,
-    deployment: Selectable<DeploymentsTable>,
-  ): Promise<string> {
-    const request = await this.deps.requests.lockForSystem(trx, deployment.request_id);
-    const declined = await repo.declinedFor(trx, deployment.request_id);
-    const staying = (await repo.members(trx, deployment.id))
-      .filter((m) => m.status === 'pending' || m.status === 'released')
-      .map((m) => m.responder_id);
-    const proposal = await this.solveAndStore(ctx, request, declined, trx, deployment.id, staying);
-    const solution = proposal.solution as { members: TeamProposal['members'] };
+    request: RequestRow,
+    deploymentId: string,
+    staying: readonly string[],
+  ) {
+    const declined = await deployments.declinedFor(trx, request.id);
+    const proposal = await this.solveAndStore(ctx, request, declined, trx, deploymentId, staying);
     await repo.setProposalStatus(trx, proposal.id, 'adopted');
-    const current = await repo.members(trx, deployment.id);
-    const wanted = new Set(solution.members.map((m) => m.responderId));
-    for (const m of current) {
-      if ((m.status === 'pending' || m.status === 'released') && !wanted.has(m.responder_id)) {
-        await repo.updateMember(trx, deployment.id, m.responder_id, { status: 'replaced' });
-      }
-    }
-    const present = new Set(current.map((m) => m.responder_id));
-    await repo.insertMembers(
-      trx,
-      solution.members
-        .filter((m) => !present.has(m.responderId))
-        .map((m) => ({
-          deployment_id: deployment.id,
-          responder_id: m.responderId,
-          party_code: m.party,
-          status: 'pending',
-          reasons: JSON.stringify(m.reasons),
-        })),
-    );
-    await repo.updateDeployment(trx, deployment.id, {
-      proposal_id: proposal.id,
-      updated_at: this.deps.clock.now(),
-    });
-    return proposal.id;
-  }
-
-  /** The host party's PoC accepts the released team on its territory. */
-  async accept(ctx: Ctx, deploymentId: string, body: AcceptanceBody) {
-    const row = await inTransaction(this.deps.db, async (trx) => {
-      const deployment = await repo.lockVisibleDeployment(trx, ctx.actor, deploymentId);
-      if (!deployment) throw notFound(`deployment ${deploymentId}`);
-      if (!hasRole(ctx.actor, 'poc') || ctx.actor.party !== deployment.host_party) {
-        throw forbidden(`only a PoC of the host, ${deployment.host_party}, accepts the team`);
-      }
-      if (deployment.status !== 'released') {
-        throw conflict(
-          deployment.status === 'proposed'
-            ? 'every home state must release its people before the host accepts the team'
-            : `the deployment is already ${deployment.status}`,
-        );
-      }
-      const now = this.deps.clock.now();
-      const acceptance = {
-        personnelStatus: body.personnelStatus,
-        access: body.access,
-        liabilityAgreementSha256: body.liabilityAgreementSha256,
-        note: body.note ?? null,
-        acceptedAt: now.toISOString(),
-        acceptedBy: ctx.actor.name,
-      };
-      const accepted = await repo.updateDeployment(trx, deploymentId, {
-        status: 'accepted',
-        acceptance: JSON.stringify(acceptance),
-        updated_at: now,
-      });
-      await this.deps.audit.record(trx, ctx, {
-        action: 'deployment.accept',
-        objectType: 'deployment',
-        objectId: deploymentId,
-        summary: {
-          hostParty: deployment.host_party,
-          liabilityAgreementSha256: body.liabilityAgreementSha256,
-        },
-      });
-      const request = await this.deps.requests.lockForSystem(trx, deployment.request_id);
-      if (request.status === 'assembling')
-        await this.deps.requests.applyTransition(trx, ctx, request, 'deploy');
-      return accepted;
-    });
-    return this.present(row);
-  }
-
-  /** accepted → en route / remote → on site → stood down, by a coordinator or the host's PoC. */
-  async setStatus(ctx: Ctx, deploymentId: string, status: 'en_route' | 'remote' | 'on_site' | 'stood_down') {
-    const allowed: Record<string, DeploymentStatus[]> = {
-      en_route: ['accepted'],
-      remote: ['accepted', 'en_route'],
-      on_site: ['accepted', 'en_route', 'remote'],
-      stood_down: ['accepted', 'en_route', 'remote', 'on_site'],
-    };
-    const row = await inTransaction(this.deps.db, async (trx) => {
-      const deployment = await repo.lockVisibleDeployment(trx, ctx.actor, deploymentId);
-      if (!deployment) throw notFound(`deployment ${deploymentId}`);
-      const hostPoc = hasRole(ctx.actor, 'poc') && ctx.actor.party === deployment.host_party;
-      if (!hasRole(ctx.actor, 'coordinator') && !hostPoc) {
-        throw forbidden("only a coordinator or the host's PoC moves a deployment along");
-      }
-      if (!allowed[status]!.includes(deployment.status as DeploymentStatus)) {
-        throw conflict(
-          `a deployment goes ${status.replace('_', ' ')} only from ${allowed[status]!.join(', ')}; it is ${deployment.status}`,
-        );
-      }
-      const updated = await repo.updateDeployment(trx, deploymentId, {
-        status,
-        updated_at: this.deps.clock.now(),
-      });
-      await this.deps.audit.record(trx, ctx, {
-        action: `deployment.${status}`,
-        objectType: 'deployment',
-        objectId: deploymentId,
-        summary: { from: deployment.status, to: status },
-      });
-      return updated;
-    });
-    return this.present(row);
+    return proposal;
   }
 
   /**
-   * A released member's pass, once the host has accepted: for the responder's home and host PoCs,
-   * coordinators and admins. The pass id is fixed at first issue, so a revocation sticks.
+   * Whoever of the team can no longer go, re-checked at adoption under the caller's lock on the
+   * members' rows: booked on another deployment, on leave, or ruled out by the rules of the day
+   * (a home state's new restriction, a lapsed clearance or travel document).
    */
-  async pass(ctx: Ctx, deploymentId: string, responderId: string) {
-    const deployment = await repo.findVisibleDeployment(this.deps.db, ctx.actor, deploymentId);
-    if (!deployment) throw notFound(`deployment ${deploymentId}`);
-    const member = (await repo.members(this.deps.db, deploymentId)).find(
-      (m) => m.responder_id === responderId,
-    );
-    if (member?.status !== 'released')
-      throw notFound(`a released responder ${responderId} on this deployment`);
-    const mayHold =
-      hasRole(ctx.actor, 'coordinator', 'admin') ||
-      (hasRole(ctx.actor, 'poc') &&
-        [member.party_code, deployment.host_party].includes(ctx.actor.party ?? '')) ||
-      (ctx.actor.id !== null && (await repo.userOfResponder(this.deps.db, responderId)) === ctx.actor.id);
-    if (!mayHold)
-      throw forbidden(
-        'only the responder themself, their home or host PoC, coordinators and admins get passes',
-      );
-    if (!['accepted', 'en_route', 'remote', 'on_site'].includes(deployment.status)) {
-      throw conflict(
-        `passes are issued once the host has accepted the team; the deployment is ${deployment.status}`,
-      );
+  private async bookingConflicts(
+    trx: Tx,
+    request: RequestRow,
+    members: TeamProposal['members'],
+  ): Promise<BookingConflict[]> {
+    const fields = request.fields as NewRequest;
+    const from = new Date(fields.window.from);
+    const to = new Date(fields.window.to);
+    const ids = members.map((m) => m.responderId);
+    const now = this.deps.clock.now();
+    const [bookings, leave, rows, framework, [host]] = await Promise.all([
+      deployments.bookingsOverlapping(trx, ids, from, to, request.id),
+      deployments.unavailabilityOverlapping(trx, ids, from, to),
+      repo.rosterForWindow(trx, from, to, new Date(now.getTime() - YEAR_MS), null, ids) as Promise<
+        RosterRow[]
+      >,
+      this.deps.framework.inForce(now, trx),
+      parties.statusesOn(trx, requestDay(request, now), request.party_code),
+    ]);
+    const hostStatus = (host?.status as PartyStatus | undefined) ?? null;
+    const restrictions = framework.rules.restrictions ?? {};
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const conflicts: BookingConflict[] = [];
+    const day = (at: Date) => at.toISOString().slice(0, 16).replace('T', ' ');
+    for (const member of members) {
+      const who = { responderId: member.responderId, name: member.name, party: member.party };
+      const booking = bookings.find((b) => b.responder_id === member.responderId);
+      if (booking) {
+        conflicts.push({
+          ...who,
+          clash: 'deployment',
+          reason: `booked on deployment ${booking.deployment_id} (request ${booking.request_id}, ${booking.status.replace('_', ' ')}) from ${day(booking.window_from)} to ${day(booking.window_to)} UTC`,
+          deploymentId: booking.deployment_id,
+          requestId: booking.request_id,
+        });
+        continue;
+      }
+      const away = leave.find((l) => l.responder_id === member.responderId);
+      if (away) {
+        conflicts.push({
+          ...who,
+          clash: 'unavailable',
+          reason: `${away.kind.replace('_', ' ')} from ${day(away.starts_at)} to ${day(away.ends_at)} UTC`,
+        });
+        continue;
+      }
+      const row = byId.get(member.responderId);
+      const why = row
+        ? hardExclusion(row, fields, hostStatus, restrictions[member.party])
+        : 'no longer on the roster';
+      if (why) conflicts.push({ ...who, clash: 'restriction', reason: why });
     }
-    const request = await this.deps.requests.findForSystem(deployment.request_id);
-    const { passId, issuedAt } = await this.passFor(ctx, deploymentId, responderId, member);
-    const token = await issuePass(
-      this.deps.key,
-      {
-        responderId,
-        responderName: member.name,
-        homeParty: member.party_code,
-        hostParty: deployment.host_party,
-        deploymentId,
-        requestId: deployment.request_id,
-        window: { from: deployment.window_from.toISOString(), to: deployment.window_to.toISOString() },
-        skills: member.skills as { skill: string; level: number }[],
-        exercise: request.exercise,
-      },
-      issuedAt,
-      passId,
-    );
-    return {
-      pass: token,
-      passId,
-      keyId: this.deps.key.keyId,
-      expiresAt: deployment.window_to.toISOString(),
-      qrSvg: await passQrSvg(token),
-    };
-  }
-
-  /** The pass's id and time of issue, fixed the first time it is asked for. */
-  private async passFor(
-    ctx: Ctx,
-    deploymentId: string,
-    responderId: string,
-    member: { pass_id: string | null; pass_issued_at: Date | null },
-  ) {
-    if (member.pass_id && member.pass_issued_at)
-      return { passId: member.pass_id, issuedAt: member.pass_issued_at };
-    return inTransaction(this.deps.db, async (trx) => {
-      const fixed = await repo.fixPass(
-        trx,
-        deploymentId,
-        responderId,
-        crypto.randomUUID(),
-        this.deps.clock.now(),
-      );
-      if (fixed.created) {
-        await this.deps.audit.record(trx, ctx, {
-          action: 'pass.issue',
-          objectType: 'deployment',
-          objectId: deploymentId,
-          summary: { responderId, passId: fixed.passId },
+    const { maxPerParty } = framework.rules.deployments;
+    for (const party of new Set(members.map((m) => m.party))) {
+      const cap = Math.min(restrictions[party]?.maxPerMission ?? maxPerParty, maxPerParty);
+      const ofParty = members.filter((m) => m.party === party);
+      for (const member of ofParty.slice(cap)) {
+        if (conflicts.some((c) => c.responderId === member.responderId)) continue;
+        conflicts.push({
+          responderId: member.responderId,
+          name: member.name,
+          party,
+          clash: 'restriction',
+          reason: `${party} sends at most ${cap} per mission`,
         });
       }
-      return { passId: fixed.passId, issuedAt: fixed.issuedAt };
-    });
+    }
+    return conflicts;
   }
+}
 
-  async revokePass(ctx: Ctx, deploymentId: string, responderId: string, reason: string | undefined) {
-    return inTransaction(this.deps.db, async (trx) => {
-      const deployment = await repo.lockVisibleDeployment(trx, ctx.actor, deploymentId);
-      if (!deployment) throw notFound(`deployment ${deploymentId}`);
-      const member = (await repo.members(trx, deploymentId)).find((m) => m.responder_id === responderId);
-      if (!member?.pass_id) throw notFound(`a pass of responder ${responderId} on this deployment`);
-      const mayRevoke =
-        hasRole(ctx.actor, 'coordinator', 'admin') ||
-        (hasRole(ctx.actor, 'poc') &&
-          [member.party_code, deployment.host_party].includes(ctx.actor.party ?? ''));
-      if (!mayRevoke)
-        throw forbidden("only the responder's home or host PoC, coordinators and admins revoke passes");
-      const inserted = await repo.insertRevocation(trx, {
-        pass_id: member.pass_id,
-        deployment_id: deploymentId,
-        responder_id: responderId,
-        revoked_at: this.deps.clock.now(),
-        revoked_by: ctx.actor.name,
-        reason: reason ?? null,
-      });
-      if (!inserted) throw conflict('this pass is already revoked');
-      await this.deps.audit.record(trx, ctx, {
-        action: 'pass.revoke',
-        objectType: 'deployment',
-        objectId: deploymentId,
-        summary: { responderId, passId: member.pass_id, reason: reason ?? null },
-      });
-      return { revoked: [member.pass_id], updatedAt: inserted.revoked_at.toISOString() };
-    });
-  }
+/** The 409 of an adoption that would book someone twice: who, what clashes, and the re-solve to call. */
+function bookingConflictError(requestId: string, conflicts: BookingConflict[]) {
+  const named = conflicts.map((c) => `${c.name} (${c.party}): ${c.reason}`).join('; ');
+  const href = `/api/v1/requests/${requestId}/team-proposals`;
+  return new AppError(
+    'conflict',
+    `this team can no longer be adopted: ${named}. Propose a new team (POST ${href}) to solve around them`,
+    { conflicts, resolve: { method: 'POST', href } },
+  );
+}
 
-  async revocationList() {
-    const rows = await repo.revocations(this.deps.db);
-    return { revoked: rows.map((r) => r.pass_id), updatedAt: rows.at(-1)?.revoked_at.toISOString() ?? null };
-  }
-
-  private async present(row: Selectable<DeploymentsTable>): Promise<Deployment> {
-    const members = await repo.members(this.deps.db, row.id);
-    return {
-      id: row.id,
-      requestId: row.request_id,
-      proposalId: row.proposal_id,
-      hostParty: row.host_party,
-      status: row.status as DeploymentStatus,
-      mode: row.mode,
-      window: { from: row.window_from.toISOString(), to: row.window_to.toISOString() },
-      members: members.map((m) => ({
-        responderId: m.responder_id,
-        name: m.name,
-        party: m.party_code,
-        status: m.status as 'pending',
-        reasons: m.reasons as string[],
-        decidedBy: m.decided_by,
-        decidedAt: m.decided_at?.toISOString() ?? null,
-        decisionReason: m.decision_reason,
-        passId: m.pass_id,
-      })),
-      acceptance: (row.acceptance as Deployment['acceptance']) ?? null,
-      createdAt: row.created_at.toISOString(),
-      updatedAt: row.updated_at.toISOString(),
-      version: row.version,
-    };
-  }
+export interface BookingConflict {
+  responderId: string;
+  name: string;
+  party: string;
+  clash: 'deployment' | 'unavailable' | 'restriction';
+  reason: string;
+  deploymentId?: string;
+  requestId?: string;
 }
 
 function presentProposal(row: Selectable<TeamProposalsTable>): TeamProposal {

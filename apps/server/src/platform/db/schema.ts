@@ -76,6 +76,19 @@ export interface ApiTokensTable {
   last_used_at: Timestamp | null;
 }
 
+/** 0014_calendar_feeds: secret duty calendar URLs; only the secret's hash is kept. */
+export interface CalendarFeedsTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  kind: string;
+  target: string;
+  label: string | null;
+  created_at: Timestamp;
+  revoked_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+}
+
 export interface SessionsTable {
   id: string;
   user_id: string;
@@ -123,6 +136,7 @@ export interface Database {
   frameworks: FrameworksTable;
   users: UsersTable;
   api_tokens: ApiTokensTable;
+  calendar_feeds: CalendarFeedsTable;
   sessions: SessionsTable;
   user_recovery_codes: UserRecoveryCodesTable;
   login_challenges: LoginChallengesTable;
@@ -255,6 +269,8 @@ export interface WebhooksTable {
   created_at: Timestamp;
   created_by: string;
   disabled_at: Timestamp | null;
+  /** Receives the events of exercises too (marked); real events only when false. */
+  exercises: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface WebhookDeliveriesTable {
@@ -391,6 +407,11 @@ export interface SharingGroupsTable {
   owner_party: string;
   created_at: Timestamp;
   created_by: string;
+  /** 0013_sharing_group_changes: bumped by every edit (If-Match). */
+  version: ColumnType<number, number | undefined, number>;
+  /** Retired: no longer offered for new shares; the cases already shared with it keep it. */
+  retired_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  retired_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CaseTasksTable {

@@ -1,0 +1,266 @@
+import type { Insertable, Updateable } from 'kysely';
+import { deploymentsVisibleTo } from '../../access/policy.ts';
+import type { Actor } from '../../context.ts';
+import type { DeploymentMembersTable, DeploymentsTable } from '../../platform/db/schema.ts';
+import type { Executor, Tx } from '../../platform/db/transaction.ts';
+
+/** A member who still counts: awaiting their home state, or released by it. */
+export const BOOKED_MEMBER = ['pending', 'released'];
+/** A deployment that no longer books anyone. */
+export const OVER = ['stood_down', 'cancelled'];
+
+export async function insertDeployment(trx: Tx, row: Insertable<DeploymentsTable>) {
+  return trx.insertInto('deployments').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function insertMembers(trx: Tx, rows: Insertable<DeploymentMembersTable>[]) {
+  if (rows.length > 0) await trx.insertInto('deployment_members').values(rows).execute();
+}
+
+export async function liveDeploymentOf(db: Executor, requestId: string) {
+  return db
+    .selectFrom('deployments')
+    .selectAll()
+    .where('request_id', '=', requestId)
+    .where('status', 'not in', OVER)
+    .executeTakeFirst();
+}
+
+export async function lockVisibleDeployment(trx: Tx, viewer: Actor, id: string) {
+  return trx
+    .selectFrom('deployments')
+    .selectAll()
+    .where('id', '=', id)
+    .where(deploymentsVisibleTo(viewer))
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function findVisibleDeployment(db: Executor, viewer: Actor, id: string) {
+  return db
+    .selectFrom('deployments')
+    .selectAll()
+    .where('id', '=', id)
+    .where(deploymentsVisibleTo(viewer))
+    .executeTakeFirst();
+}
+
+export async function updateDeployment(trx: Tx, id: string, changes: Updateable<DeploymentsTable>) {
+  return trx
+    .updateTable('deployments')
+    .set((eb) => ({ ...changes, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function members(db: Executor, deploymentId: string) {
+  return db
+    .selectFrom('deployment_members as m')
+    .innerJoin('responders as r', 'r.id', 'm.responder_id')
+    .selectAll('m')
+    .select(['r.name', 'r.skills'])
+    .where('m.deployment_id', '=', deploymentId)
+    .orderBy('m.party_code')
+    .orderBy('r.name')
+    .execute();
+}
+
+export async function updateMember(
+  trx: Tx,
+  deploymentId: string,
+  responderId: string,
+  changes: Updateable<DeploymentMembersTable>,
+) {
+  return trx
+    .updateTable('deployment_members')
+    .set(changes)
+    .where('deployment_id', '=', deploymentId)
+    .where('responder_id', '=', responderId)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Gives a member their pass id once; returns the id and time that stand (another request's, if it was first). */
+export async function fixPass(trx: Tx, deploymentId: string, responderId: string, passId: string, at: Date) {
+  const set = await trx
+    .updateTable('deployment_members')
+    .set({ pass_id: passId, pass_issued_at: at })
+    .where('deployment_id', '=', deploymentId)
+    .where('responder_id', '=', responderId)
+    .where('pass_id', 'is', null)
+    .returning(['pass_id', 'pass_issued_at'])
+    .executeTakeFirst();
+  const row =
+    set ??
+    (await trx
+      .selectFrom('deployment_members')
+      .select(['pass_id', 'pass_issued_at'])
+      .where('deployment_id', '=', deploymentId)
+      .where('responder_id', '=', responderId)
+      .executeTakeFirstOrThrow());
+  return { passId: row.pass_id!, issuedAt: row.pass_issued_at!, created: set !== undefined };
+}
+
+export async function declinedFor(db: Executor, requestId: string) {
+  const rows = await db
+    .selectFrom('deployment_members as m')
+    .innerJoin('deployments as d', 'd.id', 'm.deployment_id')
+    .select('m.responder_id')
+    .where('d.request_id', '=', requestId)
+    .where('m.status', '=', 'declined')
+    .execute();
+  return rows.map((r) => r.responder_id);
+}
+
+export async function insertRevocation(
+  trx: Tx,
+  row: {
+    pass_id: string;
+    deployment_id: string;
+    responder_id: string;
+    revoked_at: Date;
+    revoked_by: string;
+    reason: string | null;
+  },
+) {
+  return trx
+    .insertInto('pass_revocations')
+    .values(row)
+    .onConflict((oc) => oc.column('pass_id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Deployments the viewer may see, newest first; of one request, or those a user is on. */
+export async function listVisibleDeployments(
+  db: Executor,
+  viewer: Actor,
+  filter: { requestId?: string | undefined; memberUserId?: string | undefined },
+) {
+  let query = db.selectFrom('deployments').selectAll('deployments').where(deploymentsVisibleTo(viewer));
+  if (filter.requestId) query = query.where('deployments.request_id', '=', filter.requestId);
+  if (filter.memberUserId) {
+    const userId = filter.memberUserId;
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('deployment_members as dm')
+          .innerJoin('responders as r', 'r.id', 'dm.responder_id')
+          .select('dm.responder_id')
+          .whereRef('dm.deployment_id', '=', 'deployments.id')
+          .where('r.user_id', '=', userId),
+      ),
+    );
+  }
+  return query.orderBy('deployments.created_at', 'desc').orderBy('deployments.id').limit(100).execute();
+}
+
+/** The user who is this responder, if one is linked. */
+export async function userOfResponder(db: Executor, responderId: string) {
+  const row = await db
+    .selectFrom('responders')
+    .select('user_id')
+    .where('id', '=', responderId)
+    .executeTakeFirst();
+  return row?.user_id ?? null;
+}
+
+/** The deployment itself, whoever asks: for work already authorised through its request. */
+export async function findDeployment(db: Executor, id: string) {
+  return db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The request's deployment under way (not stood down nor cancelled), locked. */
+export async function lockLiveDeploymentOf(trx: Tx, requestId: string) {
+  return trx
+    .selectFrom('deployments')
+    .selectAll()
+    .where('request_id', '=', requestId)
+    .where('status', 'not in', OVER)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/**
+ * Locks these responders' rows, in one order, for the rest of the transaction: two adoptions that
+ * share a person run one after the other, so the second sees the first's booking.
+ */
+export async function lockResponders(trx: Tx, ids: readonly string[]) {
+  if (ids.length === 0) return;
+  await trx
+    .selectFrom('responders')
+    .select('id')
+    .where('id', 'in', [...ids])
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
+/** Other deployments that book any of these responders over the window, with their request. */
+export async function bookingsOverlapping(
+  db: Executor,
+  responderIds: readonly string[],
+  from: Date,
+  to: Date,
+  exceptRequestId: string,
+) {
+  if (responderIds.length === 0) return [];
+  return db
+    .selectFrom('deployment_members as m')
+    .innerJoin('deployments as d', 'd.id', 'm.deployment_id')
+    .innerJoin('requests as q', 'q.id', 'd.request_id')
+    .select([
+      'm.responder_id',
+      'd.id as deployment_id',
+      'd.request_id',
+      'd.status',
+      'd.window_from',
+      'd.window_to',
+      'q.title',
+    ])
+    .where('m.responder_id', 'in', [...responderIds])
+    .where('m.status', 'in', BOOKED_MEMBER)
+    .where('d.status', 'not in', OVER)
+    .where('d.window_from', '<', to)
+    .where('d.window_to', '>', from)
+    .where('d.request_id', '<>', exceptRequestId)
+    .orderBy('d.window_from')
+    .execute();
+}
+
+/** Leave and other unavailability of these responders overlapping the window. */
+export async function unavailabilityOverlapping(
+  db: Executor,
+  responderIds: readonly string[],
+  from: Date,
+  to: Date,
+) {
+  if (responderIds.length === 0) return [];
+  return db
+    .selectFrom('responder_unavailability')
+    .select(['responder_id', 'kind', 'starts_at', 'ends_at'])
+    .where('responder_id', 'in', [...responderIds])
+    .where('starts_at', '<', to)
+    .where('ends_at', '>', from)
+    .orderBy('starts_at')
+    .execute();
+}
+
+/** Members of a deployment whose pass was issued and is not yet on the revocation list. */
+export async function unrevokedPasses(db: Executor, deploymentId: string) {
+  return db
+    .selectFrom('deployment_members as m')
+    .select(['m.responder_id', 'm.party_code', 'm.pass_id'])
+    .where('m.deployment_id', '=', deploymentId)
+    .where('m.pass_id', 'is not', null)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb.selectFrom('pass_revocations as v').select('v.pass_id').whereRef('v.pass_id', '=', 'm.pass_id'),
+        ),
+      ),
+    )
+    .orderBy('m.responder_id')
+    .execute();
+}
