@@ -227,7 +227,7 @@ export function buildServices(
     notifier,
     cases,
     importMaxBytes: options.importMaxBytes,
-    pool: deps.database.pool,
+    engine: deps.database.kind,
     imports,
   });
   const evidence = new EvidenceService({

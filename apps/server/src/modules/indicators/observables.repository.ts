@@ -1,7 +1,5 @@
-import crypto from 'node:crypto';
 import type { ExerciseScope } from '@vytis/contracts';
 import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
-import type pg from 'pg';
 import {
   type CaseViewer,
   caseItemsVisibleTo,
@@ -175,7 +173,6 @@ export async function visibleWithValues(
   excludeId: string | null,
   exercises: ExerciseScope,
   limit: number,
-  pool?: pg.Pool,
 ) {
   if (values.length === 0) return [];
   let query = db
@@ -193,14 +190,9 @@ export async function visibleWithValues(
   if (excludeId) query = query.where('observables.id', '<>', excludeId);
   // No ORDER BY: a value in a hundred thousand places would be sorted whole to show twenty. The
   // first `limit` the index yields are enough; the caller orders them.
-  query = query.limit(limit);
-  if (!pool) return query.execute();
-  // On a server, as a named statement: the policy's SQL costs more to plan than to run, and a
-  // prepared statement is planned once per connection.
-  const compiled = query.compile();
-  const name = `vytis_${crypto.createHash('sha256').update(compiled.sql).digest('hex').slice(0, 24)}`;
-  const result = await pool.query({ name, text: compiled.sql, values: [...compiled.parameters] });
-  return result.rows as Awaited<ReturnType<typeof query.execute>>;
+  // On a server the statement runs prepared (platform/db/prepared-statements.ts): the policy's SQL
+  // costs more to plan than to run.
+  return query.limit(limit).execute();
 }
 
 export interface BulkRows {

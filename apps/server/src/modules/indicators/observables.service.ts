@@ -13,12 +13,12 @@ import type {
 } from '@vytis/contracts';
 import { TLPS } from '@vytis/contracts';
 import type { Kysely } from 'kysely';
-import type pg from 'pg';
 import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
 import type { Ctx } from '../../context.ts';
 import { AppError, conflict, invalidInput, notFound } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
+import type { DatabaseKind } from '../../platform/db/database.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { inTransaction } from '../../platform/db/transaction.ts';
 import { CaseAccess } from '../cases/case-access.ts';
@@ -39,8 +39,8 @@ export interface ObservablesDeps {
   cases: CasesService;
   /** The largest indicator file a bulk import reads. */
   importMaxBytes: number;
-  /** On a PostgreSQL server, the pool under Kysely: lookups run as prepared statements there. */
-  pool?: pg.Pool | undefined;
+  /** Which engine holds the data: import parts are sized for it. */
+  engine: DatabaseKind;
   /** Keeps imports all-or-nothing: rolls back one that fails or is cut short. */
   imports: ImportLedger;
 }
@@ -292,7 +292,6 @@ export class ObservablesService {
       row.id,
       scope,
       CORRELATION_CAP + 1,
-      this.deps.pool,
     );
     return correlationList(rows, scope);
   }
@@ -311,7 +310,6 @@ export class ObservablesService {
       null,
       exercise,
       CORRELATION_CAP + 1,
-      this.deps.pool,
     );
     return { query: value, candidates, ...correlationList(rows, exercise) };
   }
@@ -532,8 +530,7 @@ export class ObservablesService {
     const total = file.rows.type.length;
     const at = this.deps.clock.now();
     const tlps = new Map<string, number>();
-    // A pool under Kysely means a PostgreSQL server (see ObservablesDeps.pool).
-    const onServer = this.deps.pool !== undefined;
+    const onServer = this.deps.engine === 'postgres';
     const sizing = onServer ? SERVER_PARTS : EMBEDDED_PARTS;
     let imported = 0;
     let partRows = sizing.firstRows;
