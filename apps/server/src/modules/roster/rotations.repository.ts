@@ -16,7 +16,14 @@ export async function findVisibleParty(db: Executor, viewer: Actor, code: string
 
 /** Serialises rotation changes of one party (the overlap check reads the party's other rotations). */
 export async function lockParty(trx: Tx, code: string) {
-  return trx.selectFrom('parties').select('code').where('code', '=', code).forUpdate().executeTakeFirst();
+  // NO KEY UPDATE: rotation changes still take turns, while rows referring to the party (whose
+  // foreign-key checks take KEY SHARE) are not held up.
+  return trx
+    .selectFrom('parties')
+    .select('code')
+    .where('code', '=', code)
+    .forNoKeyUpdate()
+    .executeTakeFirst();
 }
 
 export async function insertRotation(trx: Tx, row: Insertable<DutyRotationsTable>) {

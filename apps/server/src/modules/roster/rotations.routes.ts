@@ -212,6 +212,8 @@ export const rotationsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.get(
     '/calendar-feeds/:token/duty.ics',
     {
+      // The URL is the secret: the request log (which names every URL at info) must not keep it.
+      logLevel: 'warn',
       config: { access: access.public },
       schema: {
         tags,

@@ -414,8 +414,15 @@ export class RotationsService {
   private async present(db: Executor, shifts: readonly RotationShift[]): Promise<Shift[]> {
     if (shifts.length === 0) return [];
     const ids = [...new Set(shifts.map((s) => s.responderId))];
-    const from = new Date(Math.min(...shifts.map((s) => s.start.toMillis())));
-    const to = new Date(Math.max(...shifts.map((s) => s.end.toMillis())));
+    // A loop, not Math.min(...spread): a long range of many rotations is more arguments than a call takes.
+    let fromMs = Number.POSITIVE_INFINITY;
+    let toMs = Number.NEGATIVE_INFINITY;
+    for (const s of shifts) {
+      fromMs = Math.min(fromMs, s.start.toMillis());
+      toMs = Math.max(toMs, s.end.toMillis());
+    }
+    const from = new Date(fromMs);
+    const to = new Date(toMs);
     const [names, gaps] = await Promise.all([
       repo.responderNames(db, ids),
       repo.unavailabilityBetween(db, ids, from, to),
