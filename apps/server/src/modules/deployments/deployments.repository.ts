@@ -166,11 +166,6 @@ export async function userOfResponder(db: Executor, responderId: string) {
   return row?.user_id ?? null;
 }
 
-/** The deployment itself, whoever asks: for work already authorised through its request. */
-export async function findDeployment(db: Executor, id: string) {
-  return db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
 /** The request's deployment under way (not stood down nor cancelled), locked. */
 export async function lockLiveDeploymentOf(trx: Tx, requestId: string) {
   return trx
