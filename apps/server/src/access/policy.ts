@@ -166,6 +166,22 @@ export function deploymentsVisibleTo(actor: Actor) {
 }
 
 /**
+ * How much a viewer of a deployment sees of one of its members. Coordinators, admins and the
+ * member's home party see all of it; the host sees who comes and why they were picked, not the
+ * home state's own reasons for its decision; another home state on the same team sees only that a
+ * responder of that party holds a place (its own roster rule, `respondersVisibleTo`, stops there).
+ */
+export type DeploymentMemberView = 'full' | 'host' | 'place';
+export function deploymentMemberView(
+  actor: Actor,
+  hostParty: string,
+  memberParty: string,
+): DeploymentMemberView {
+  if (hasRole(actor, 'admin', 'coordinator') || actor.party === memberParty) return 'full';
+  return actor.party === hostParty ? 'host' : 'place';
+}
+
+/**
  * A party's duty roster (its rotations, and so its duty and feeds) is seen by whoever sees its
  * responders: the party's own users, coordinators and admins (as `respondersVisibleTo`), applied in SQL.
  */
@@ -181,6 +197,63 @@ export function partyRosterVisibleTo(actor: Actor) {
   return (eb: ExpressionBuilder<Database, 'parties'>): Expression<SqlBool> => {
     if (hasRole(actor, 'admin', 'coordinator')) return eb.lit(true);
     return actor.party ? eb('parties.code', '=', actor.party) : eb.lit(false);
+  };
+}
+
+/** Calendar feeds (the subscriptions themselves): their owner sees theirs; admins see all (to revoke a leaked one). */
+export function calendarFeedsVisibleTo(actor: Actor) {
+  return (eb: ExpressionBuilder<Database, 'calendar_feeds'>): Expression<SqlBool> => {
+    if (hasRole(actor, 'admin')) return eb.lit(true);
+    return actor.id ? eb('calendar_feeds.user_id', '=', actor.id) : eb.lit(false);
+  };
+}
+
+/**
+ * What a secret feed URL may serve, judged at each fetch for its owner as they are now (`owner`,
+ * read with the feed): the feed is not revoked, it is the owner's, the owner's account is not
+ * disabled, and the owner still sees its target — a responder by `respondersVisibleTo`, a party's
+ * roster by `partyRosterVisibleTo`. Anything else is the same 404 ("invisible looks like absent").
+ */
+export function calendarFeedsServableFor(owner: Actor) {
+  return (eb: ExpressionBuilder<Database, 'calendar_feeds'>): Expression<SqlBool> => {
+    if (!owner.id) return eb.lit(false);
+    return eb.and([
+      eb('calendar_feeds.revoked_at', 'is', null),
+      eb('calendar_feeds.user_id', '=', owner.id),
+      eb.exists(
+        eb
+          .selectFrom('users')
+          .select('users.id')
+          .where('users.id', '=', owner.id)
+          .where('users.disabled_at', 'is', null),
+      ),
+      eb.or([
+        eb.and([
+          eb('calendar_feeds.kind', '=', 'responder'),
+          eb.exists(
+            eb
+              .selectFrom('responders')
+              .select('responders.id')
+              // The target is text; a responder feed's target is a UUID (checked at creation). The
+              // CASE keeps the cast away from a party feed's code whatever order the planner picks.
+              .where(
+                sql<SqlBool>`responders.id = (case when calendar_feeds.kind = 'responder' then calendar_feeds.target::uuid end)`,
+              )
+              .where(respondersVisibleTo(owner)),
+          ),
+        ]),
+        eb.and([
+          eb('calendar_feeds.kind', '=', 'party'),
+          eb.exists(
+            eb
+              .selectFrom('parties')
+              .select('parties.code')
+              .whereRef('parties.code', '=', 'calendar_feeds.target')
+              .where(partyRosterVisibleTo(owner)),
+          ),
+        ]),
+      ]),
+    ]);
   };
 }
 
@@ -221,11 +294,7 @@ function labelAllows(
 ): RawBuilder<SqlBool> {
   const { party, id } = viewer.actor;
   const own = party ? sql<SqlBool>`${sql.ref(owner)} = ${party}` : FALSE;
-  const shared = party
-    ? sql<SqlBool>`(exists (select 1 from case_shares s where s.case_id = ${sql.ref(caseId)} and s.party_code = ${party})
-        or exists (select 1 from case_group_shares g join sharing_group_members m on m.group_id = g.group_id
-                   where g.case_id = ${sql.ref(caseId)} and m.party_code = ${party}))`
-    : FALSE;
+  const shared = party ? sharedWithParty(caseId, party) : FALSE;
   const named = id
     ? orAll([
         ...creators.map((creator) => sql<SqlBool>`${sql.ref(creator)} = ${id}`),
@@ -240,6 +309,45 @@ function labelAllows(
     or (${tlp} in ('amber', 'amber+strict') and (${own} or ${shared}))
     or ${named}
     or ${originStaff})`;
+}
+
+/**
+ * Whether the case `caseId` is shared with `party` by party: directly (`case_shares`) or through a
+ * sharing group it is a member of now (`case_group_shares`, `sharing_group_members`).
+ */
+function sharedWithParty(caseId: string, party: string): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(exists (select 1 from case_shares s where s.case_id = ${sql.ref(caseId)} and s.party_code = ${party})
+        or exists (select 1 from case_group_shares g join sharing_group_members m on m.group_id = g.group_id
+                   where g.case_id = ${sql.ref(caseId)} and m.party_code = ${party}))`;
+}
+
+/**
+ * The case (table `cases`) is shared with `party` by party, directly or through a sharing group:
+ * the audience by party that TLP's AMBER reaches, and one of the ways to work on a case.
+ */
+export function caseSharedWithParty(party: string | null) {
+  return (_eb: ExpressionBuilder<Database, 'cases'>): Expression<SqlBool> =>
+    party ? sharedWithParty('cases.id', party) : FALSE;
+}
+
+/**
+ * Sharing groups (table `sharing_groups`) are seen by their owner party and their member parties;
+ * nobody without a party sees any.
+ */
+export function sharingGroupsVisibleTo(party: string | null) {
+  return (eb: ExpressionBuilder<Database, 'sharing_groups'>): Expression<SqlBool> => {
+    if (!party) return FALSE;
+    return eb.or([
+      eb('sharing_groups.owner_party', '=', party),
+      eb.exists(
+        eb
+          .selectFrom('sharing_group_members as m')
+          .select('m.group_id')
+          .whereRef('m.group_id', '=', 'sharing_groups.id')
+          .where('m.party_code', '=', party),
+      ),
+    ]);
+  };
 }
 
 /** Those of a party who always read what their party originated, however it was narrowed. */

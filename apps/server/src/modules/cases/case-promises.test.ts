@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 
 const api = '/api/v1';
+const RULE = 'they must be an active user who can see this case';
 
 const caseBody = (overrides: Record<string, unknown> = {}) => ({
   title: 'Ransomware at the grid operator',
@@ -61,10 +62,13 @@ describe('cases keep their small promises', () => {
         assignee: ee.id,
       });
       assert.equal(refused.statusCode, 400, refused.body);
-      assert.deepEqual(json(refused).error.details, [
-        { field: 'body/assignee', message: 'may not see the case' },
-      ]);
-      assert.match(json(refused).error.message, /ee\.analyst \(EE\) may not see this case/);
+      // lt.analyst may not see ee.analyst as a user: told the rule, nothing about them.
+      assert.deepEqual(json(refused).error.details, [{ field: 'body/assignee', message: RULE }]);
+      assert.equal(
+        json(refused).error.message,
+        `assignee ${ee.id} cannot be assigned: they must be an active user who can see this case`,
+      );
+      assert.doesNotMatch(refused.body, /ee\.analyst|\bEE\b/);
 
       const task = await call('POST', lt, `/cases/${caseId}/tasks`, {
         title: 'Image the historian',
@@ -88,7 +92,40 @@ describe('cases keep their small promises', () => {
         title: 'x',
         assignee: '00000000-0000-4000-8000-000000000000',
       });
-      assert.deepEqual(json(unknown).error.details, [{ field: 'body/assignee', message: 'unknown user' }]);
+      assert.deepEqual(json(unknown).error.details, [{ field: 'body/assignee', message: RULE }]);
+    });
+
+    it('answers alike for an unknown id, a disabled account and someone who may not see the case', async () => {
+      const caseId = await open(lt, { tlp: 'amber', shares: { parties: ['LV'] } });
+      const disabled = await node.user('lv.gone', 'LV', ['analyst']);
+      const admin = await node.user('admin.review', 'LT', ['admin', 'analyst']);
+      const off = await call('POST', admin, `/users/${disabled.id}/disable`);
+      assert.ok(off.statusCode < 300, off.body);
+      const probe = async (caller: TestUser, assignee: string) => {
+        const res = await call('POST', caller, `/cases/${caseId}/tasks`, { title: 'x', assignee });
+        assert.equal(res.statusCode, 400, res.body);
+        return json(res).error;
+      };
+      const unknownId = '00000000-0000-4000-8000-000000000000';
+      const answers = [
+        [unknownId, await probe(lt, unknownId)],
+        [disabled.id, await probe(lt, disabled.id)],
+        [ee.id, await probe(lt, ee.id)],
+      ] as const;
+      for (const [id, error] of answers) {
+        assert.deepEqual(
+          { ...error, message: error.message.replace(id, '<id>') },
+          {
+            code: 'invalid_input',
+            message: 'assignee <id> cannot be assigned: they must be an active user who can see this case',
+            details: [{ field: 'body/assignee', message: RULE }],
+          },
+        );
+      }
+      // Whoever may see the user (here an admin) is told which it is.
+      const told = await probe(admin, disabled.id);
+      assert.deepEqual(told.details, [{ field: 'body/assignee', message: 'account disabled' }]);
+      assert.match(told.message, /lv\.gone's account is disabled/);
     });
   });
 

@@ -6,7 +6,15 @@ import {
   sql,
   type Updateable,
 } from 'kysely';
-import { type CaseViewer, caseItemsVisibleTo, casesVisibleTo } from '../../access/policy.ts';
+import {
+  type CaseViewer,
+  caseItemsVisibleTo,
+  caseSharedWithParty,
+  casesVisibleTo,
+  sharingGroupsVisibleTo,
+  usersVisibleTo,
+} from '../../access/policy.ts';
+import type { Actor } from '../../context.ts';
 import type {
   CaseNotesTable,
   CasesTable,
@@ -312,29 +320,11 @@ export async function replacePeople(
 /** Whether the user's party is among the case's audience by party (directly or by a group). */
 export async function partyShared(db: Executor, caseId: string, party: string) {
   const row = await db
-    .selectNoFrom((eb) => [
-      eb
-        .or([
-          eb.exists(
-            eb
-              .selectFrom('case_shares')
-              .select('case_id')
-              .where('case_id', '=', caseId)
-              .where('party_code', '=', party),
-          ),
-          eb.exists(
-            eb
-              .selectFrom('case_group_shares as g')
-              .innerJoin('sharing_group_members as m', 'm.group_id', 'g.group_id')
-              .select('g.case_id')
-              .where('g.case_id', '=', caseId)
-              .where('m.party_code', '=', party),
-          ),
-        ])
-        .as('shared'),
-    ])
-    .executeTakeFirstOrThrow();
-  return Boolean(row.shared);
+    .selectFrom('cases')
+    .select((eb) => sql<boolean>`${caseSharedWithParty(party)(eb)}`.as('shared'))
+    .where('cases.id', '=', caseId)
+    .executeTakeFirst();
+  return Boolean(row?.shared);
 }
 
 export async function isPerson(
@@ -361,11 +351,15 @@ export async function existingUsers(db: Executor, ids: readonly string[]) {
     .execute();
 }
 
-/** A user as the access policy sees them, to ask what they may see. */
-export async function userAsActor(db: Executor, id: string) {
+/**
+ * A user as the access policy sees them, to ask what they may see, and whether `caller` may see
+ * that user at all (`usersVisibleTo`), which decides what may be told about them.
+ */
+export async function userAsActor(db: Executor, id: string, caller: Actor) {
   return db
     .selectFrom('users')
     .select(['id', 'name', 'party_code', 'roles', 'disabled_at'])
+    .select((eb) => sql<boolean>`${usersVisibleTo(caller)(eb)}`.as('visible_to_caller'))
     .where('id', '=', id)
     .executeTakeFirst();
 }
@@ -476,24 +470,8 @@ export async function insertGroup(
  * for new shares) only when asked for.
  */
 export async function groupsVisible(db: Executor, party: string | null, id?: string, includeRetired = true) {
-  let query = db.selectFrom('sharing_groups').selectAll();
+  let query = db.selectFrom('sharing_groups').selectAll().where(sharingGroupsVisibleTo(party));
   if (!includeRetired) query = query.where('sharing_groups.retired_at', 'is', null);
-  if (party) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('sharing_groups.owner_party', '=', party),
-        eb.exists(
-          eb
-            .selectFrom('sharing_group_members as m')
-            .select('m.group_id')
-            .whereRef('m.group_id', '=', 'sharing_groups.id')
-            .where('m.party_code', '=', party),
-        ),
-      ]),
-    );
-  } else {
-    query = query.where(sql<boolean>`false`);
-  }
   if (id) query = query.where('sharing_groups.id', '=', id);
   return query.orderBy('sharing_groups.name').execute();
 }
@@ -524,20 +502,75 @@ export async function replaceGroupMembers(trx: Tx, groupId: string, parties: rea
 }
 
 /**
- * The cases of parties other than `ownerParty` shared with the group keep exactly the audience they
- * have: their share of the group becomes shares with its current members. Returns those cases.
+ * Locks, for a change, the cases of parties other than `ownerParty` shared with the group, in the
+ * order of their ids (every writer of several cases takes them in that order). Call with the
+ * group's row locked: a case is shared with a group only under a lock of the group's row
+ * (`lockGroupsForSharing`, or the foreign key's), so the set cannot grow meanwhile.
  */
-export async function resolveGroupSharesOfOthers(trx: Tx, groupId: string, ownerParty: string) {
+export async function lockCasesOfOthersSharedWithGroup(trx: Tx, groupId: string, ownerParty: string) {
+  const rows = await trx
+    .selectFrom('cases')
+    .select('cases.id')
+    .where('cases.owner_party', '<>', ownerParty)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('case_group_shares as g')
+          .select('g.case_id')
+          .whereRef('g.case_id', '=', 'cases.id')
+          .where('g.group_id', '=', groupId),
+      ),
+    )
+    .orderBy('cases.id')
+    .forUpdate()
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The cases `caseIds` (locked by the caller) keep exactly the audience they have: their share of
+ * the group becomes shares with its current members, and each is a new version of the case (so an
+ * update based on the version before, which still named the group, is refused as stale). Returns
+ * the cases that were shared with the group.
+ */
+export async function resolveGroupShares(trx: Tx, groupId: string, caseIds: readonly string[], at: Date) {
+  if (caseIds.length === 0) return [];
+  const ids = [...caseIds];
   await sql`insert into case_shares (case_id, party_code)
     select g.case_id, m.party_code from case_group_shares g
-      join cases c on c.id = g.case_id
       join sharing_group_members m on m.group_id = g.group_id
-    where g.group_id = ${groupId} and c.owner_party <> ${ownerParty}
+    where g.group_id = ${groupId} and g.case_id = any(${ids}::uuid[])
     on conflict do nothing`.execute(trx);
-  const resolved = await sql<{ case_id: string }>`delete from case_group_shares g using cases c
-    where c.id = g.case_id and g.group_id = ${groupId} and c.owner_party <> ${ownerParty}
+  const resolved = await sql<{ case_id: string }>`delete from case_group_shares g
+    where g.group_id = ${groupId} and g.case_id = any(${ids}::uuid[])
     returning g.case_id`.execute(trx);
-  return resolved.rows.map((r) => r.case_id);
+  const resolvedIds = resolved.rows.map((r) => r.case_id).sort();
+  if (resolvedIds.length > 0) {
+    await trx
+      .updateTable('cases')
+      .set((eb) => ({ version: eb('version', '+', 1), updated_at: at }))
+      .where(sql<boolean>`id = any(${resolvedIds}::uuid[])`)
+      .execute();
+  }
+  return resolvedIds;
+}
+
+/**
+ * Locks the groups a case is being shared with `FOR SHARE` (in the order of their ids), before the
+ * case itself, and says which are retired: a group cannot be retired or change its members between
+ * this check and the share's commit. Groups are locked before cases by every writer that locks
+ * both (a member change locks its group, then the cases it resolves).
+ */
+export async function lockGroupsForSharing(trx: Tx, groupIds: readonly string[]) {
+  if (groupIds.length === 0) return { retired: [] as string[] };
+  const rows = await trx
+    .selectFrom('sharing_groups')
+    .select(['id', 'retired_at'])
+    .where('id', 'in', [...groupIds])
+    .orderBy('id')
+    .forShare()
+    .execute();
+  return { retired: rows.filter((r) => r.retired_at !== null).map((r) => r.id) };
 }
 
 /** Which of `groupIds` are retired. */

@@ -102,16 +102,20 @@ export class CasesService {
       recipients: input.shares?.recipients ?? [],
     };
     const assignees = input.assignees ?? [];
-    problems.push(...(await this.audienceProblems(ctx, shares, assignees, 'body')));
-    const retired = await repo.retiredGroups(this.deps.db, shares.groups);
-    shares.groups.forEach((g, i) => {
-      if (retired.includes(g))
-        problems.push({ field: `body/shares/groups/${i}`, message: 'sharing group is retired' });
-    });
+    problems.push(...(await this.audienceProblems(ctx, shares, 'body')));
+    const retiredProblems = (retired: string[]) =>
+      shares.groups
+        .map((g, i) => ({ g, i }))
+        .filter(({ g }) => retired.includes(g))
+        .map(({ i }) => ({ field: `body/shares/groups/${i}`, message: 'sharing group is retired' }));
+    problems.push(...retiredProblems(await repo.retiredGroups(this.deps.db, shares.groups)));
     if (problems.length > 0) throw invalidInput(summarise('the case', problems), problems);
 
     const now = this.deps.clock.now();
     const row = await inTransaction(this.deps.db, async (trx) => {
+      // Again under the groups' lock, so a group retired meanwhile is not attached.
+      const lateRetired = retiredProblems((await repo.lockGroupsForSharing(trx, shares.groups)).retired);
+      if (lateRetired.length > 0) throw invalidInput(summarise('the case', lateRetired), lateRetired);
       const created = await repo.insertCase(trx, {
         id: crypto.randomUUID(),
         owner_party: party,
@@ -134,6 +138,7 @@ export class CasesService {
       await repo.replaceParties(trx, created.id, shares.parties);
       await repo.replaceGroups(trx, created.id, shares.groups);
       await repo.replacePeople(trx, 'case_recipients', created.id, shares.recipients);
+      await this.requireAssigneesSeeCase(trx, ctx, created.id, assignees, 'body/assignees');
       await repo.replacePeople(trx, 'case_assignees', created.id, assignees);
       await this.record(trx, ctx, created.id, null, 'case.create', {
         tlp: input.tlp,
@@ -202,7 +207,6 @@ export class CasesService {
       const problem = rsitProblem(patch.incidentClass);
       if (problem) problems.push({ field: 'body/incidentClass', message: problem });
     }
-    if (patch.assignees) problems.push(...(await this.audienceProblems(ctx, null, patch.assignees, 'body')));
     if (problems.length > 0) throw invalidInput(summarise('the change', problems), problems);
     const row = await inTransaction(this.deps.db, async (trx) => {
       const { row: current, access } = await this.lockForWork(trx, ctx, id);
@@ -218,6 +222,8 @@ export class CasesService {
         );
       }
       checkVersion('case', current.version, ifMatch);
+      if (patch.assignees)
+        await this.requireAssigneesSeeCase(trx, ctx, id, patch.assignees, 'body/assignees');
       const updated = await repo.updateCase(trx, id, {
         ...(patch.title !== undefined ? { title: patch.title } : {}),
         ...(patch.description !== undefined ? { description: patch.description } : {}),
@@ -251,11 +257,13 @@ export class CasesService {
     const problems = await this.audienceProblems(
       ctx,
       { parties: input.parties ?? [], groups: input.groups ?? [], recipients: input.recipients ?? [] },
-      [],
       'body',
     );
     if (problems.length > 0) throw invalidInput(summarise('the sharing', problems), problems);
     return inTransaction(this.deps.db, async (trx) => {
+      // The groups first (FOR SHARE), then the case: the order a member change of a group takes
+      // them in. A group cannot be retired, or change its members, until this share is committed.
+      const { retired: retiredNamed } = await repo.lockGroupsForSharing(trx, input.groups ?? []);
       const { row, access } = await this.lockForWork(trx, ctx, id);
       if (!access.isOwner) {
         throw forbidden(
@@ -272,7 +280,7 @@ export class CasesService {
         // Named people read every label of the case, so naming anyone — yourself too — widens it.
         recipients: (input.recipients ?? []).filter((r) => !before.recipients.some((b) => b.id === r)),
       };
-      const retired = await repo.retiredGroups(trx, added.groups);
+      const retired = added.groups.filter((g) => retiredNamed.includes(g));
       if (retired.length > 0) {
         const problems = (input.groups ?? [])
           .map((g, i) => ({ g, i }))
@@ -372,7 +380,10 @@ export class CasesService {
       const membersChange = parties !== undefined && !sameSet(before, parties);
       let resolvedCases: string[] = [];
       if (membersChange) {
-        resolvedCases = await repo.resolveGroupSharesOfOthers(trx, id, current.owner_party);
+        // Other parties' cases change (a new version each): locked in the order of their ids, after
+        // the group, as every writer that locks a group and a case takes them.
+        const others = await repo.lockCasesOfOthersSharedWithGroup(trx, id, current.owner_party);
+        resolvedCases = await repo.resolveGroupShares(trx, id, others, this.deps.clock.now());
         for (const caseId of resolvedCases) {
           await this.record(trx, ctx, caseId, null, 'case.share.resolve', {
             groupId: id,
@@ -449,7 +460,8 @@ export class CasesService {
     const id = await inTransaction(this.deps.db, async (trx) => {
       const { access } = await this.lockForWork(trx, ctx, caseId, 'items');
       access.requireContributor('add tasks');
-      if (input.assignee) await this.requireAssigneeSeesCase(trx, caseId, input.assignee);
+      if (input.assignee)
+        await this.requireAssigneeSeesCase(trx, ctx, caseId, input.assignee, 'body/assignee');
       const now = this.deps.clock.now();
       const task = await repo.insertTask(trx, {
         id: crypto.randomUUID(),
@@ -478,8 +490,20 @@ export class CasesService {
       const task = await repo.lockTask(trx, caseId, taskId);
       if (!task) throw notFound(`task ${taskId}`);
       const isAssignee = ctx.actor.id !== null && task.assignee_id === ctx.actor.id;
-      if (!isAssignee) access.requireContributor('change its tasks');
-      if (patch.assignee) await this.requireAssigneeSeesCase(trx, caseId, patch.assignee);
+      if (!access.isContributor) {
+        // Whoever may only read the case works the task assigned to them: its status, nothing else.
+        if (!isAssignee) access.requireContributor('change its tasks');
+        const others = Object.keys(patch)
+          .filter((field) => field !== 'status')
+          .sort();
+        if (others.length > 0) {
+          throw forbidden(
+            `as its assignee you may change this task's status only, not its ${others.join(', ')}: the rest is for those who work on the case (its party, the parties it is shared with, its named people and assignees)`,
+          );
+        }
+      }
+      if (patch.assignee)
+        await this.requireAssigneeSeesCase(trx, ctx, caseId, patch.assignee, 'body/assignee');
       checkVersion('task', task.version, ifMatch);
       const now = this.deps.clock.now();
       const finishing = patch.status === 'done' || patch.status === 'cancelled';
@@ -635,67 +659,94 @@ export class CasesService {
   }
 
   /**
-   * A task goes only to someone who may read its case, judged by the same policy as every read
-   * (under the case's lock, so a change of its audience cannot slip in between): work nobody can
-   * see is work nobody does, and its title would tell them the case exists.
+   * Work (a task, or the case itself) goes only to someone who may read the case, judged by the
+   * same policy as every read (under the case's lock, so a change of its audience cannot slip in
+   * between): work nobody can see is work nobody does, and its title would tell them the case
+   * exists.
+   *
+   * A refusal tells nothing about a user the caller may not see (`usersVisibleTo`): an unknown id,
+   * a disabled account and someone who may not see the case get the same words. Only a caller who
+   * sees the user is told which it is.
    */
-  private async requireAssigneeSeesCase(trx: Tx, caseId: string, userId: string) {
-    const field = 'body/assignee';
-    const user = await repo.userAsActor(trx, userId);
-    if (!user) throw invalidInput(`no user has the id ${userId}`, [{ field, message: 'unknown user' }]);
-    if (user.disabled_at) {
-      throw invalidInput(`${user.name}'s account is disabled: assign the task to someone active`, [
-        { field, message: 'account disabled' },
+  private async requireAssigneeSeesCase(trx: Tx, ctx: Ctx, caseId: string, userId: string, field: string) {
+    const refusal = await this.assigneeRefusal(trx, ctx, caseId, userId);
+    if (refusal) {
+      throw invalidInput(`assignee ${userId} cannot be assigned: ${refusal.message}`, [
+        { field, message: refusal.detail },
       ]);
     }
-    const viewer: CaseViewer = {
-      actor: {
-        type: 'user',
-        id: user.id,
-        name: user.name,
-        party: user.party_code,
-        roles: user.roles as Role[],
-      },
-      day: utcDay(this.deps.clock.now()),
-    };
-    if (!(await repo.findVisible(trx, viewer, caseId))) {
-      throw invalidInput(
-        `${user.name} (${user.party_code}) may not see this case: share it with them first, or assign someone who may see it`,
-        [{ field, message: 'may not see the case' }],
-      );
+  }
+
+  /** `requireAssigneeSeesCase` for a list of assignees (`field`/0, `field`/1…), all refusals at once. */
+  private async requireAssigneesSeeCase(trx: Tx, ctx: Ctx, caseId: string, userIds: string[], field: string) {
+    const problems: FieldProblem[] = [];
+    const messages: string[] = [];
+    for (const [i, userId] of userIds.entries()) {
+      const refusal = await this.assigneeRefusal(trx, ctx, caseId, userId);
+      if (!refusal) continue;
+      problems.push({ field: `${field}/${i}`, message: refusal.detail });
+      messages.push(`assignee ${userId} cannot be assigned: ${refusal.message}`);
     }
+    if (problems.length > 0) throw invalidInput(messages.join('; '), problems);
+  }
+
+  private async assigneeRefusal(
+    trx: Tx,
+    ctx: Ctx,
+    caseId: string,
+    userId: string,
+  ): Promise<{ message: string; detail: string } | null> {
+    const user = await repo.userAsActor(trx, userId, ctx.actor);
+    let sees = false;
+    if (user && !user.disabled_at) {
+      const viewer: CaseViewer = {
+        actor: {
+          type: 'user',
+          id: user.id,
+          name: user.name,
+          party: user.party_code,
+          roles: user.roles as Role[],
+        },
+        day: utcDay(this.deps.clock.now()),
+      };
+      sees = (await repo.findVisible(trx, viewer, caseId)) !== undefined;
+    }
+    if (sees) return null;
+    const rule = 'they must be an active user who can see this case';
+    if (!user?.visible_to_caller) return { message: rule, detail: rule };
+    if (user.disabled_at) {
+      return {
+        message: `${rule}, and ${user.name}'s account is disabled: assign someone active`,
+        detail: 'account disabled',
+      };
+    }
+    return {
+      message: `${rule}, and ${user.name} (${user.party_code}) may not: share it with them first, or assign someone who may see it`,
+      detail: 'may not see the case',
+    };
   }
 
   private async audienceProblems(
     ctx: Ctx,
-    shares: { parties: string[]; groups: string[]; recipients: string[] } | null,
-    assignees: string[],
+    shares: { parties: string[]; groups: string[]; recipients: string[] },
     at: string,
   ): Promise<FieldProblem[]> {
     const problems: FieldProblem[] = [];
     const db = this.deps.db;
-    if (shares) {
-      const parties = await repo.existingParties(db, shares.parties);
-      shares.parties.forEach((p, i) => {
-        if (!parties.includes(p))
-          problems.push({ field: `${at}/parties/${i}`, message: `unknown party ${p}` });
-      });
-      // Only a group the sharer may see: attaching another party's private group would show it.
-      const groups = shares.groups.length > 0 ? await repo.groupsVisible(db, ctx.actor.party) : [];
-      shares.groups.forEach((g, i) => {
-        if (!groups.some((group) => group.id === g))
-          problems.push({ field: `${at}/groups/${i}`, message: 'unknown sharing group' });
-      });
-      const people = await repo.existingUsers(db, shares.recipients);
-      shares.recipients.forEach((r, i) => {
-        if (!people.some((u) => u.id === r))
-          problems.push({ field: `${at}/recipients/${i}`, message: 'unknown user' });
-      });
-    }
-    const users = await repo.existingUsers(db, assignees);
-    assignees.forEach((a, i) => {
-      if (!users.some((u) => u.id === a))
-        problems.push({ field: `${at}/assignees/${i}`, message: 'unknown user' });
+    const parties = await repo.existingParties(db, shares.parties);
+    shares.parties.forEach((p, i) => {
+      if (!parties.includes(p)) problems.push({ field: `${at}/parties/${i}`, message: `unknown party ${p}` });
+    });
+    // Only a group the sharer may see: attaching another party's private group would show it.
+    const groups = shares.groups.length > 0 ? await repo.groupsVisible(db, ctx.actor.party) : [];
+    shares.groups.forEach((g, i) => {
+      if (!groups.some((group) => group.id === g))
+        problems.push({ field: `${at}/groups/${i}`, message: 'unknown sharing group' });
+    });
+    const people = await repo.existingUsers(db, shares.recipients);
+    shares.recipients.forEach((r, i) => {
+      if (!people.some((u) => u.id === r))
+        problems.push({ field: `${at}/recipients/${i}`, message: 'unknown user' });
     });
     return problems;
   }
