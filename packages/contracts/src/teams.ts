@@ -61,11 +61,13 @@ export const DeploymentSchema = Type.Object({
   hostParty: PartyCodeSchema,
   status: oneOf(DEPLOYMENT_STATUSES),
   mode: Type.String(),
+  exercise: Type.Boolean({ description: 'the deployment answers an exercise request' }),
   window: Type.Object({ from: TimestampSchema, to: TimestampSchema }),
   members: Type.Array(
     Type.Object({
       responderId: UuidSchema,
-      name: Type.String(),
+      /** Null for a viewer from another home state: they see the place, not the person. */
+      name: Nullable(Type.String()),
       party: PartyCodeSchema,
       status: oneOf(['pending', 'released', 'declined', 'replaced'] as const),
       reasons: Type.Array(Type.String()),

@@ -142,7 +142,7 @@ async function linkDemoResponder(
   const released = demo.members.filter(
     (m) => m.status === 'released' && (MEMBERS as readonly string[]).includes(m.party),
   );
-  const say = (userName: string, member: { name: string; party: string }, how: string) =>
+  const say = (userName: string, member: { name: string | null; party: string }, how: string) =>
     `  responder pass: ${userName} is ${member.name} (${member.party}) on the demo deployment (${how}); ` +
     `log in as ${userName}, open My deployments${passable ? ', then Open my pass' : ''}`;
 

@@ -25,6 +25,7 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api } from '../api/client.ts';
 import { useAuth, useMe } from '../auth.tsx';
+import { ExerciseBadge } from '../components/badges.tsx';
 import { fmtTime, humanize } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
 
@@ -130,6 +131,7 @@ export function DeploymentPage() {
           <Badge size="lg" data-testid="deployment-status">
             {humanize(d.status)}
           </Badge>
+          <ExerciseBadge exercise={d.exercise} />
         </Group>
         <Anchor component={Link} to={`/requests/${d.requestId}`} size="sm">
           The request
@@ -153,7 +155,18 @@ export function DeploymentPage() {
           <Table.Tbody>
             {d.members.map((m) => (
               <Table.Tr key={m.responderId} style={m.status === 'replaced' ? { opacity: 0.6 } : undefined}>
-                <Table.Td>{m.name}</Table.Td>
+                <Table.Td>
+                  {m.name ?? (
+                    <Text
+                      span
+                      c="dimmed"
+                      size="sm"
+                      title="Shown to its home state, the host and coordinators"
+                    >
+                      a responder of {m.party}
+                    </Text>
+                  )}
+                </Table.Td>
                 <Table.Td>{m.party}</Table.Td>
                 <Table.Td>
                   <Badge color={MEMBER_COLOURS[m.status]} variant="light">
@@ -189,7 +202,7 @@ export function DeploymentPage() {
                           variant="default"
                           onClick={() => {
                             setReason('');
-                            setDeciding({ responderId: m.responderId, name: m.name });
+                            setDeciding({ responderId: m.responderId, name: m.name ?? m.party });
                           }}
                           aria-label={`Decline ${m.name}`}
                         >

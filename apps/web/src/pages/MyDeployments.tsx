@@ -4,6 +4,7 @@ import type { Deployment } from '@vytis/contracts';
 import { Link } from 'react-router';
 import { api } from '../api/client.ts';
 import { useMe } from '../auth.tsx';
+import { ExerciseBadge } from '../components/badges.tsx';
 import { fmtTime, humanize } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
 import { PASS_STATUSES, useOwnMembers } from './Deployment.tsx';
@@ -48,6 +49,7 @@ export function MyDeploymentsPage() {
                     Deployment to {d.hostParty}
                   </Title>
                   <Badge>{humanize(d.status)}</Badge>
+                  <ExerciseBadge exercise={d.exercise} />
                 </Group>
                 <Text size="sm" c="dimmed">
                   {humanize(d.mode)} · {fmtTime(d.window.from)} – {fmtTime(d.window.to)} ·{' '}

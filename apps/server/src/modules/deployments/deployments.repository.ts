@@ -54,6 +54,16 @@ export async function updateDeployment(trx: Tx, id: string, changes: Updateable<
     .executeTakeFirstOrThrow();
 }
 
+/** Whether the deployment's request is an exercise: marked wherever the deployment shows. */
+export async function isExercise(db: Executor, requestId: string) {
+  const row = await db
+    .selectFrom('requests')
+    .select('exercise')
+    .where('id', '=', requestId)
+    .executeTakeFirst();
+  return row?.exercise ?? false;
+}
+
 export async function members(db: Executor, deploymentId: string) {
   return db
     .selectFrom('deployment_members as m')
@@ -82,6 +92,11 @@ export async function updateMember(
 }
 
 /** Gives a member their pass id once; returns the id and time that stand (another request's, if it was first). */
+/** The deployment's status, held against a concurrent move (a stand-down) until commit. */
+export async function shareLockDeployment(trx: Tx, id: string) {
+  return trx.selectFrom('deployments').select('status').where('id', '=', id).forShare().executeTakeFirst();
+}
+
 export async function fixPass(trx: Tx, deploymentId: string, responderId: string, passId: string, at: Date) {
   const set = await trx
     .updateTable('deployment_members')
@@ -204,7 +219,6 @@ export async function bookingsOverlapping(
   return db
     .selectFrom('deployment_members as m')
     .innerJoin('deployments as d', 'd.id', 'm.deployment_id')
-    .innerJoin('requests as q', 'q.id', 'd.request_id')
     .select([
       'm.responder_id',
       'd.id as deployment_id',
@@ -212,7 +226,6 @@ export async function bookingsOverlapping(
       'd.status',
       'd.window_from',
       'd.window_to',
-      'q.title',
     ])
     .where('m.responder_id', 'in', [...responderIds])
     .where('m.status', 'in', BOOKED_MEMBER)

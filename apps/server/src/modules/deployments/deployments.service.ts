@@ -12,7 +12,7 @@ import type { Clock } from '../../clock.ts';
 import { type Ctx, hasRole } from '../../context.ts';
 import { conflict, forbidden, notFound } from '../../errors.ts';
 import type { Database, DeploymentsTable } from '../../platform/db/schema.ts';
-import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import { type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
 import type { NodeKey } from '../../platform/keys.ts';
 import { issuePass } from '../passes/pass.ts';
 import { passQrSvg } from '../passes/qr.ts';
@@ -37,6 +37,9 @@ export interface DeploymentsDeps {
 }
 
 type DeploymentRow = Selectable<DeploymentsTable>;
+
+/** Solves of the gap a decline leaves before the decline gives up: each lost a race for the team. */
+const DECLINE_ATTEMPTS = 3;
 
 /**
  * A deployment after adoption: each home state's release, the host's acceptance, the moves of
@@ -65,114 +68,180 @@ export class DeploymentsService {
       requestId: query.requestId,
       ...(query.mine ? { memberUserId: ctx.actor.id ?? '00000000-0000-0000-0000-000000000000' } : {}),
     });
-    return { items: await Promise.all(rows.map((row) => this.present(row))) };
+    return { items: await Promise.all(rows.map((row) => this.present(ctx, row))) };
   }
 
   async get(ctx: Ctx, id: string) {
     const row = await repo.findVisibleDeployment(this.deps.db, ctx.actor, id);
     if (!row) throw notFound(`deployment ${id}`);
-    return this.present(row);
+    return this.present(ctx, row);
   }
 
   /**
    * A home state's PoC releases or declines one of its own people. A decline re-solves without
-   * them: the new team's newcomers join as pending, those it drops are marked replaced.
+   * them: the solver works outside the transaction, then the new team is applied under lock if the
+   * deployment has not changed meanwhile and its newcomers are still free — else it solves again.
    */
   async release(ctx: Ctx, deploymentId: string, responderId: string, body: ReleaseBody) {
-    const row = await inTransaction(this.deps.db, async (trx) => {
-      const { request, deployment } = await this.lockWithRequest(trx, ctx, deploymentId);
-      const member = (await repo.members(trx, deploymentId)).find((m) => m.responder_id === responderId);
-      if (!member) throw notFound(`responder ${responderId} on this deployment`);
-      if (!hasRole(ctx.actor, 'poc') || ctx.actor.party !== member.party_code) {
-        throw forbidden(
-          `only a PoC of ${member.party_code} releases or declines ${member.party_code}'s people`,
+    if (body.decision === 'release') {
+      const row = await inTransaction(this.deps.db, async (trx) => {
+        const { request, deployment } = await this.lockWithRequest(trx, ctx, deploymentId);
+        const member = await this.decidable(trx, ctx, deployment, responderId);
+        await this.recordDecision(trx, ctx, request, deploymentId, member, body);
+        return this.releaseIfComplete(trx, ctx, request, deployment, deployment.proposal_id);
+      });
+      return this.present(ctx, row);
+    }
+    for (let attempt = 1; attempt <= DECLINE_ATTEMPTS; attempt++) {
+      const seen = await repo.findVisibleDeployment(this.deps.db, ctx.actor, deploymentId);
+      if (!seen) throw notFound(`deployment ${deploymentId}`);
+      // Refusals come before the solver works, and again under the lock.
+      await this.decidable(this.deps.db, ctx, seen, responderId);
+      const staying = (await repo.members(this.deps.db, deploymentId))
+        .filter((m) => repo.BOOKED_MEMBER.includes(m.status) && m.responder_id !== responderId)
+        .map((m) => m.responder_id);
+      const request = await this.deps.requests.findForSystem(seen.request_id);
+      const solved = await this.deps.teams.solveAfterDecline(request, deploymentId, responderId, staying);
+      const row = await inTransaction(this.deps.db, async (trx) => {
+        const { request, deployment } = await this.lockWithRequest(trx, ctx, deploymentId);
+        const member = await this.decidable(trx, ctx, deployment, responderId);
+        if (deployment.version !== seen.version) return null;
+        const current = await repo.members(trx, deploymentId);
+        const alreadyOn = new Set(
+          current.filter((m) => repo.BOOKED_MEMBER.includes(m.status)).map((m) => m.responder_id),
         );
-      }
-      if (deployment.status !== 'proposed')
-        throw conflict(`the deployment is ${deployment.status}: releases are closed`);
-      if (member.status !== 'pending') throw conflict(`${member.name} is already ${member.status}`);
-      const now = this.deps.clock.now();
-      const released = body.decision === 'release';
-      await repo.updateMember(trx, deploymentId, responderId, {
-        status: released ? 'released' : 'declined',
-        decided_by: ctx.actor.name,
-        decided_at: now,
-        decision_reason: body.reason ?? null,
+        const proposal = await this.deps.teams.adoptAfterDecline(trx, ctx, request, solved, alreadyOn);
+        if (!proposal) return null;
+        await this.recordDecision(trx, ctx, request, deploymentId, member, body);
+        const afterDecision = await repo.members(trx, deploymentId);
+        await this.applyTeam(trx, ctx, request, deploymentId, afterDecision, solved.stored.members);
+        return this.releaseIfComplete(trx, ctx, request, deployment, proposal.id);
       });
-      await this.deps.audit.record(trx, ctx, {
-        action: released ? 'deployment.member.release' : 'deployment.member.decline',
-        objectType: 'deployment',
-        objectId: deploymentId,
-        summary: { responderId, party: member.party_code, reason: body.reason ?? null },
-      });
-      await this.deps.journal.record(trx, ctx, request, {
-        kind: released ? 'deployment.member.released' : 'deployment.member.declined',
-        // The home state's reason stays on the deployment, for those who see it.
-        detail: { deploymentId, responderId, party: member.party_code },
-      });
-      const proposalId = released
-        ? deployment.proposal_id
-        : await this.replaceDeclined(trx, ctx, request, deployment);
-      const current = await repo.members(trx, deploymentId);
-      const active = current.filter((m) => m.status === 'pending' || m.status === 'released');
-      // A re-solve after a decline that could not meet every need holds the team back.
-      const proposal = await this.deps.teams.proposalOf(trx, deployment.request_id, proposalId);
-      if (proposal?.feasible && active.length > 0 && active.every((m) => m.status === 'released')) {
-        return this.deps.moves.apply(trx, ctx, request, deployment, 'released', {
-          audit: { members: active.map((m) => m.responder_id) },
-        });
-      }
-      return repo.updateDeployment(trx, deploymentId, { updated_at: now });
-    });
-    return this.present(row);
+      if (row) return this.present(ctx, row);
+    }
+    throw conflict(
+      'the team changed while the gap left by this decline was being solved, again and again: try again',
+    );
   }
 
-  /** Re-solves the gap a decline left, marks who it drops and adds who it brings; returns the new proposal. */
-  private async replaceDeclined(
+  /** The member a PoC may decide on now: theirs, pending, on a deployment still open to releases. */
+  private async decidable(db: Executor, ctx: Ctx, deployment: DeploymentRow, responderId: string) {
+    const member = (await repo.members(db, deployment.id)).find((m) => m.responder_id === responderId);
+    if (!member) throw notFound(`responder ${responderId} on this deployment`);
+    if (!hasRole(ctx.actor, 'poc') || ctx.actor.party !== member.party_code) {
+      throw forbidden(
+        `only a PoC of ${member.party_code} releases or declines ${member.party_code}'s people`,
+      );
+    }
+    if (deployment.status !== 'proposed')
+      throw conflict(`the deployment is ${deployment.status}: releases are closed`);
+    if (member.status !== 'pending') throw conflict(`${member.name} is already ${member.status}`);
+    return member;
+  }
+
+  private async recordDecision(
+    trx: Tx,
+    ctx: Ctx,
+    request: RequestRow,
+    deploymentId: string,
+    member: { responder_id: string; party_code: string },
+    body: ReleaseBody,
+  ) {
+    const released = body.decision === 'release';
+    await repo.updateMember(trx, deploymentId, member.responder_id, {
+      status: released ? 'released' : 'declined',
+      decided_by: ctx.actor.name,
+      decided_at: this.deps.clock.now(),
+      decision_reason: body.reason ?? null,
+    });
+    await this.deps.audit.record(trx, ctx, {
+      action: released ? 'deployment.member.release' : 'deployment.member.decline',
+      objectType: 'deployment',
+      objectId: deploymentId,
+      summary: { responderId: member.responder_id, party: member.party_code, reason: body.reason ?? null },
+    });
+    await this.deps.journal.record(trx, ctx, request, {
+      kind: released ? 'deployment.member.released' : 'deployment.member.declined',
+      // The home state's reason stays on the deployment, for those who see it.
+      detail: { deploymentId, responderId: member.responder_id, party: member.party_code },
+    });
+  }
+
+  /** Once everyone on a team that meets every need is released, the deployment is released. */
+  private async releaseIfComplete(
     trx: Tx,
     ctx: Ctx,
     request: RequestRow,
     deployment: DeploymentRow,
-  ): Promise<string> {
-    const staying = (await repo.members(trx, deployment.id))
-      .filter((m) => m.status === 'pending' || m.status === 'released')
-      .map((m) => m.responder_id);
-    const proposal = await this.deps.teams.resolveAfterDecline(trx, ctx, request, deployment.id, staying);
-    const solution = proposal.solution as { members: TeamProposal['members'] };
-    const current = await repo.members(trx, deployment.id);
-    const wanted = new Set(solution.members.map((m) => m.responderId));
+    proposalId: string,
+  ) {
+    const active = (await repo.members(trx, deployment.id)).filter((m) =>
+      repo.BOOKED_MEMBER.includes(m.status),
+    );
+    // A re-solve after a decline that could not meet every need holds the team back.
+    const proposal = await this.deps.teams.proposalOf(trx, deployment.request_id, proposalId);
+    if (proposal?.feasible && active.length > 0 && active.every((m) => m.status === 'released')) {
+      return this.deps.moves.apply(trx, ctx, request, deployment, 'released', {
+        audit: { members: active.map((m) => m.responder_id) },
+      });
+    }
+    return repo.updateDeployment(trx, deployment.id, {
+      proposal_id: proposalId,
+      updated_at: this.deps.clock.now(),
+    });
+  }
+
+  /**
+   * Brings the deployment's members in line with a re-solved team: those it drops are replaced,
+   * those it brings join as pending — also someone replaced earlier whom it picks again.
+   */
+  private async applyTeam(
+    trx: Tx,
+    ctx: Ctx,
+    request: RequestRow,
+    deploymentId: string,
+    current: Awaited<ReturnType<typeof repo.members>>,
+    team: TeamProposal['members'],
+  ) {
+    const wanted = new Set(team.map((m) => m.responderId));
     for (const m of current) {
-      if ((m.status === 'pending' || m.status === 'released') && !wanted.has(m.responder_id)) {
-        await repo.updateMember(trx, deployment.id, m.responder_id, { status: 'replaced' });
+      if (repo.BOOKED_MEMBER.includes(m.status) && !wanted.has(m.responder_id)) {
+        await repo.updateMember(trx, deploymentId, m.responder_id, { status: 'replaced' });
         await this.deps.journal.record(trx, ctx, request, {
           kind: 'deployment.member.replaced',
-          detail: { deploymentId: deployment.id, responderId: m.responder_id, party: m.party_code },
+          detail: { deploymentId, responderId: m.responder_id, party: m.party_code },
         });
       }
     }
-    const present = new Set(current.map((m) => m.responder_id));
-    const newcomers = solution.members.filter((m) => !present.has(m.responderId));
-    await repo.insertMembers(
-      trx,
-      newcomers.map((m) => ({
-        deployment_id: deployment.id,
-        responder_id: m.responderId,
-        party_code: m.party,
+    const byId = new Map(current.map((m) => [m.responder_id, m]));
+    const newcomers = team.filter((m) => !repo.BOOKED_MEMBER.includes(byId.get(m.responderId)?.status ?? ''));
+    for (const m of newcomers.filter((n) => byId.has(n.responderId))) {
+      await repo.updateMember(trx, deploymentId, m.responderId, {
         status: 'pending',
         reasons: JSON.stringify(m.reasons),
-      })),
+        decided_by: null,
+        decided_at: null,
+        decision_reason: null,
+      });
+    }
+    await repo.insertMembers(
+      trx,
+      newcomers
+        .filter((m) => !byId.has(m.responderId))
+        .map((m) => ({
+          deployment_id: deploymentId,
+          responder_id: m.responderId,
+          party_code: m.party,
+          status: 'pending',
+          reasons: JSON.stringify(m.reasons),
+        })),
     );
     for (const m of newcomers) {
       await this.deps.journal.record(trx, ctx, request, {
         kind: 'deployment.member.added',
-        detail: { deploymentId: deployment.id, responderId: m.responderId, party: m.party },
+        detail: { deploymentId, responderId: m.responderId, party: m.party },
       });
     }
-    await repo.updateDeployment(trx, deployment.id, {
-      proposal_id: proposal.id,
-      updated_at: this.deps.clock.now(),
-    });
-    return proposal.id;
   }
 
   /** The host party's PoC accepts the released team on its territory: the request is deployed. */
@@ -209,7 +278,7 @@ export class DeploymentsService {
       await this.deps.requests.applyTransition(trx, ctx, request, DEPLOYMENT_MOVES.accepted.request!);
       return accepted;
     });
-    return this.present(row);
+    return this.present(ctx, row);
   }
 
   /**
@@ -228,7 +297,7 @@ export class DeploymentsService {
       if (requestMove) await this.deps.requests.applyTransition(trx, ctx, request, requestMove);
       return moved;
     });
-    return this.present(row);
+    return this.present(ctx, row);
   }
 
   /**
@@ -252,13 +321,7 @@ export class DeploymentsService {
       throw forbidden(
         'only the responder themself, their home or host PoC, coordinators and admins get passes',
       );
-    if (!AT_WORK.includes(deployment.status as DeploymentStatus)) {
-      throw conflict(
-        deployment.status === 'stood_down'
-          ? 'the deployment stood down: its passes ended with the mission'
-          : `passes are issued once the host has accepted the team; the deployment is ${deployment.status}`,
-      );
-    }
+    requireAtWork(deployment.status);
     const request = await this.deps.requests.findForSystem(deployment.request_id);
     const { passId, issuedAt } = await this.passFor(ctx, request, deploymentId, member);
     const token = await issuePass(
@@ -296,6 +359,8 @@ export class DeploymentsService {
     if (member.pass_id && member.pass_issued_at)
       return { passId: member.pass_id, issuedAt: member.pass_issued_at };
     return inTransaction(this.deps.db, async (trx) => {
+      // A stand-down that committed since the check above has revoked every fixed pass but this one.
+      requireAtWork((await repo.shareLockDeployment(trx, deploymentId))?.status ?? 'cancelled');
       const fixed = await repo.fixPass(
         trx,
         deploymentId,
@@ -349,7 +414,16 @@ export class DeploymentsService {
     });
   }
 
-  present(row: DeploymentRow): Promise<Deployment> {
-    return presentDeployment(this.deps.db, row);
+  present(ctx: Ctx, row: DeploymentRow): Promise<Deployment> {
+    return presentDeployment(this.deps.db, ctx.actor, row);
   }
+}
+
+function requireAtWork(status: string) {
+  if (AT_WORK.includes(status as DeploymentStatus)) return;
+  throw conflict(
+    status === 'stood_down'
+      ? 'the deployment stood down: its passes ended with the mission'
+      : `passes are issued once the host has accepted the team; the deployment is ${status}`,
+  );
 }

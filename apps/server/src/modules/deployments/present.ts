@@ -1,15 +1,21 @@
 import type { Deployment, DeploymentStatus } from '@vytis/contracts';
 import type { Selectable } from 'kysely';
+import { deploymentMemberView } from '../../access/policy.ts';
+import type { Actor } from '../../context.ts';
 import type { DeploymentsTable } from '../../platform/db/schema.ts';
 import type { Executor } from '../../platform/db/transaction.ts';
 import * as repo from './deployments.repository.ts';
 
-/** A deployment as the API shows it, with its members. */
+/** A deployment as the API shows it to the viewer, with as much of each member as they may see. */
 export async function presentDeployment(
   db: Executor,
+  viewer: Actor,
   row: Selectable<DeploymentsTable>,
 ): Promise<Deployment> {
-  const members = await repo.members(db, row.id);
+  const [members, exercise] = await Promise.all([
+    repo.members(db, row.id),
+    repo.isExercise(db, row.request_id),
+  ]);
   return {
     id: row.id,
     requestId: row.request_id,
@@ -17,18 +23,23 @@ export async function presentDeployment(
     hostParty: row.host_party,
     status: row.status as DeploymentStatus,
     mode: row.mode,
+    exercise,
     window: { from: row.window_from.toISOString(), to: row.window_to.toISOString() },
-    members: members.map((m) => ({
-      responderId: m.responder_id,
-      name: m.name,
-      party: m.party_code,
-      status: m.status as 'pending',
-      reasons: m.reasons as string[],
-      decidedBy: m.decided_by,
-      decidedAt: m.decided_at?.toISOString() ?? null,
-      decisionReason: m.decision_reason,
-      passId: m.pass_id,
-    })),
+    members: members.map((m) => {
+      const view = deploymentMemberView(viewer, row.host_party, m.party_code);
+      const seen = view !== 'place';
+      return {
+        responderId: m.responder_id,
+        name: seen ? m.name : null,
+        party: m.party_code,
+        status: m.status as 'pending',
+        reasons: seen ? (m.reasons as string[]) : [],
+        decidedBy: seen ? m.decided_by : null,
+        decidedAt: m.decided_at?.toISOString() ?? null,
+        decisionReason: view === 'full' ? m.decision_reason : null,
+        passId: seen ? m.pass_id : null,
+      };
+    }),
     acceptance: (row.acceptance as Deployment['acceptance']) ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

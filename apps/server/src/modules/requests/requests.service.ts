@@ -53,7 +53,7 @@ export interface RequestsDeps {
   framework: FrameworkService;
   journal: RequestJournal;
   /** Keeps a deployment in step with the request's own moves (deploy, stand down, withdraw). */
-  deployments?: RequestMoveGuard;
+  deployments: RequestMoveGuard;
 }
 
 /** How far ahead of the node's clock `awareAt` may be: clocks of devices drift. */
@@ -330,7 +330,7 @@ export class RequestsService {
       const from = current.status as RequestStatus;
       if (!transition.from.includes(from))
         throw conflict(illegalTransitionMessage(name, from, transition.from));
-      await this.deps.deployments?.beforeRequestMove(trx, ctx, current, name);
+      await this.deps.deployments.beforeRequestMove(trx, ctx, current, name);
       return this.applyTransition(trx, ctx, current, name, body);
     });
     return this.present(this.deps.db, row);

@@ -130,16 +130,23 @@ export class TeamsService {
     return presentProposal(row);
   }
 
-  private async solveAndStore(
-    ctx: Ctx,
+  private async solveAndStore(ctx: Ctx, request: RequestRow, excludedIds: string[]) {
+    const solved = await this.solve(request, excludedIds);
+    return inTransaction(this.deps.db, (trx) => this.store(trx, ctx, request, solved, 'proposed'));
+  }
+
+  /**
+   * Solves a team for the request on the committed roster, outside any transaction: the solver
+   * holds no lock while it works. Whoever it picks is checked again under lock before they are booked.
+   */
+  private async solve(
     request: RequestRow,
     excludedIds: string[],
-    trx?: Tx,
     ownDeploymentId: string | null = null,
     /** Members who stay (a re-solve after a decline): only the gap they leave is solved. */
     keepIds: readonly string[] = [],
-  ) {
-    const db = trx ?? this.deps.db;
+  ): Promise<SolvedTeam> {
+    const db = this.deps.db;
     const now = this.deps.clock.now();
     const fields = request.fields as NewRequest;
     const framework: Framework = await this.deps.framework.inForce(now, db);
@@ -265,30 +272,37 @@ export class TeamsService {
       unmet: solution.unmet,
       stats: solution.stats,
     };
-    const write = async (tx: Tx) => {
-      await repo.supersedeProposals(tx, request.id);
-      const proposal = await repo.insertProposal(tx, {
-        id: crypto.randomUUID(),
-        request_id: request.id,
-        status: 'proposed',
-        feasible: solution.feasible,
-        solution: JSON.stringify(stored),
-        excluded_ids: JSON.stringify(excludedIds),
-        created_at: this.deps.clock.now(),
-        created_by: ctx.actor.name,
-      });
-      await this.deps.journal.record(tx, ctx, request, {
-        kind: 'team.proposed',
-        detail: {
-          proposalId: proposal.id,
-          feasible: solution.feasible,
-          members: stored.members.length,
-          startHours: solution.objective.startHours,
-        },
-      });
-      return proposal;
-    };
-    return trx ? write(trx) : inTransaction(this.deps.db, write);
+    return { feasible: solution.feasible, stored, excludedIds };
+  }
+
+  private async store(
+    tx: Tx,
+    ctx: Ctx,
+    request: RequestRow,
+    solved: SolvedTeam,
+    status: 'proposed' | 'adopted',
+  ) {
+    await repo.supersedeProposals(tx, request.id);
+    const proposal = await repo.insertProposal(tx, {
+      id: crypto.randomUUID(),
+      request_id: request.id,
+      status,
+      feasible: solved.feasible,
+      solution: JSON.stringify(solved.stored),
+      excluded_ids: JSON.stringify(solved.excludedIds),
+      created_at: this.deps.clock.now(),
+      created_by: ctx.actor.name,
+    });
+    await this.deps.journal.record(tx, ctx, request, {
+      kind: 'team.proposed',
+      detail: {
+        proposalId: proposal.id,
+        feasible: solved.feasible,
+        members: solved.stored.members.length,
+        startHours: solved.stored.objective.startHours,
+      },
+    });
+    return proposal;
   }
 
   async proposals(ctx: Ctx, requestId: string) {
@@ -371,7 +385,7 @@ export class TeamsService {
       if (refused.length > 0) await this.auditRefusal(ctx, requestId, proposalId, refused);
       throw error;
     });
-    return presentDeployment(this.deps.db, deployment);
+    return presentDeployment(this.deps.db, ctx.actor, deployment);
   }
 
   private async auditRefusal(ctx: Ctx, requestId: string, proposalId: string, conflicts: BookingConflict[]) {
@@ -394,21 +408,40 @@ export class TeamsService {
   }
 
   /**
-   * After a home state's decline: re-solves without everyone declined for the request, keeping
-   * those still on the team, and adopts the result for the deployment. The caller holds the
-   * request's lock and applies the new team to the deployment's members.
+   * After a home state's decline, outside any transaction: re-solves the gap without everyone
+   * declined for the request (and `declining`, whose decline is not written yet), keeping `staying`.
    */
-  async resolveAfterDecline(
+  async solveAfterDecline(
+    request: RequestRow,
+    deploymentId: string,
+    declining: string,
+    staying: readonly string[],
+  ): Promise<SolvedTeam> {
+    const declined = await deployments.declinedFor(this.deps.db, request.id);
+    return this.solve(request, [...new Set([...declined, declining])], deploymentId, staying);
+  }
+
+  /**
+   * Adopts a re-solve for the deployment, under the caller's lock of the request and deployment:
+   * the newcomers are locked and checked as an adoption checks its members. Returns the adopted
+   * proposal, or null when someone it picked was booked, went on leave or was ruled out
+   * meanwhile — the caller then solves again.
+   */
+  async adoptAfterDecline(
     trx: Tx,
     ctx: Ctx,
     request: RequestRow,
-    deploymentId: string,
-    staying: readonly string[],
+    solved: SolvedTeam,
+    alreadyOn: ReadonlySet<string>,
   ) {
-    const declined = await deployments.declinedFor(trx, request.id);
-    const proposal = await this.solveAndStore(ctx, request, declined, trx, deploymentId, staying);
-    await repo.setProposalStatus(trx, proposal.id, 'adopted');
-    return proposal;
+    const members = solved.stored.members;
+    const newcomers = members.filter((m) => !alreadyOn.has(m.responderId)).map((m) => m.responderId);
+    await deployments.lockResponders(trx, newcomers);
+    const refused = (await this.bookingConflicts(trx, request, members)).filter((c) =>
+      newcomers.includes(c.responderId),
+    );
+    if (refused.length > 0) return null;
+    return this.store(trx, ctx, request, solved, 'adopted');
   }
 
   /**
@@ -496,6 +529,13 @@ function bookingConflictError(requestId: string, conflicts: BookingConflict[]) {
     `this team can no longer be adopted: ${named}. Propose a new team (POST ${href}) to solve around them`,
     { conflicts, resolve: { method: 'POST', href } },
   );
+}
+
+/** A solver's team for a request, ready to be stored as a proposal. */
+export interface SolvedTeam {
+  feasible: boolean;
+  stored: Omit<TeamProposal, 'id' | 'requestId' | 'status' | 'feasible' | 'createdAt' | 'createdBy'>;
+  excludedIds: string[];
 }
 
 export interface BookingConflict {
