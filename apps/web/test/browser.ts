@@ -98,7 +98,8 @@ export class BrowserWorld {
     await page.getByLabel('Name').fill(name);
     await page.getByRole('textbox', { name: 'Password' }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByTestId('whoami').filter({ hasText: name }).waitFor();
+    // scrypt at OWASP's cost (128 MiB, on purpose) for several people at once on a busy machine.
+    await page.getByTestId('whoami').filter({ hasText: name }).waitFor({ timeout: 90_000 });
     return { user, context, page };
   }
 
