@@ -410,7 +410,7 @@ export async function buildApp(
       await api.register(teamsRoutes, { services });
       await api.register(deploymentsRoutes, { services });
       await api.register(passesRoutes, { services });
-      await api.register(rotationsRoutes, { services });
+      await api.register(rotationsRoutes, { services, denials });
       await api.register(casesRoutes, { services });
       await api.register(indicatorsRoutes, { services, requestGauge });
       await api.register(evidenceRoutes, { services });

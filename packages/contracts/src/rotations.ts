@@ -159,4 +159,27 @@ export const IssuedCalendarFeedSchema = Type.Object({
   info: CalendarFeedSchema,
 });
 
-export const CalendarFeedListSchema = Type.Object({ items: Type.Array(CalendarFeedSchema) });
+export const CalendarFeedListSchema = Type.Object({
+  items: Type.Array(CalendarFeedSchema, { description: 'live feeds first, then revoked ones; newest first' }),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as ?cursor= for the next page' }),
+});
+export type CalendarFeedList = Static<typeof CalendarFeedListSchema>;
+
+/** A user holds at most this many live (unrevoked) calendar feeds. */
+export const MAX_LIVE_CALENDAR_FEEDS = 50;
+
+export const CalendarFeedListQuerySchema = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 200,
+        default: 100,
+        description: `feeds per page; the first page of the default size holds every live feed (at most ${MAX_LIVE_CALENDAR_FEEDS})`,
+      }),
+    ),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+export type CalendarFeedListQuery = Static<typeof CalendarFeedListQuerySchema>;

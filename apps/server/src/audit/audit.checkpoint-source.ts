@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import { AppError, invalidInput } from '../errors.ts';
+import { fetchBoundedText } from '../platform/bounded-fetch.ts';
 import { type ExternalCheckpoint, isUrl, parseCheckpoints } from './audit.checkpoint-file.ts';
 
 /**
@@ -71,54 +72,12 @@ async function readText(file: string): Promise<string> {
   }
 }
 
-/** Only our own words and well-known error codes: never text the other side chose. */
-function whyFetchFailed(error: unknown, timedOut: boolean, timeoutMs: number): string {
-  if (timedOut) return `no complete answer within ${timeoutMs / 1000} s`;
-  const code = (error as { cause?: { code?: unknown } }).cause?.code;
-  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : 'the connection failed';
-}
-
 async function fetchText(url: string, fetchImpl: typeof fetch, timeoutMs: number): Promise<string> {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  const fail = (why: string) => invalidInput(`cannot fetch checkpoints from ${url}: ${why}`);
-  try {
-    let response: Response;
-    try {
-      response = await fetchImpl(url, {
-        headers: { accept: 'application/json' },
-        signal: controller.signal,
-        redirect: 'error',
-      });
-    } catch (error) {
-      throw fail(whyFetchFailed(error, timedOut, timeoutMs));
-    }
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => {});
-      throw fail(`HTTP ${response.status}`);
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const reader = response.body?.getReader();
-    try {
-      for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
-        total += read.value.length;
-        if (total > MAX_SOURCE_BYTES) {
-          await reader?.cancel().catch(() => {});
-          throw invalidInput(`checkpoints from ${url} are larger than ${MAX_SOURCE_BYTES} bytes`);
-        }
-        chunks.push(Buffer.from(read.value));
-      }
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      throw fail(whyFetchFailed(error, timedOut, timeoutMs));
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  } finally {
-    clearTimeout(timer);
-  }
+  return fetchBoundedText(url, {
+    what: `checkpoints from ${url}`,
+    plural: true,
+    maxBytes: MAX_SOURCE_BYTES,
+    timeoutMs,
+    fetchImpl,
+  });
 }

@@ -1,5 +1,11 @@
-import type { Insertable } from 'kysely';
-import { partyRosterVisibleTo, respondersVisibleTo, rotationsVisibleTo } from '../../access/policy.ts';
+import { type Insertable, sql } from 'kysely';
+import {
+  calendarFeedsServableFor,
+  calendarFeedsVisibleTo,
+  partyRosterVisibleTo,
+  respondersVisibleTo,
+  rotationsVisibleTo,
+} from '../../access/policy.ts';
 import type { Actor } from '../../context.ts';
 import type { CalendarFeedsTable, DutyRotationsTable } from '../../platform/db/schema.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
@@ -117,23 +123,64 @@ export async function insertFeed(trx: Tx, row: Insertable<CalendarFeedsTable>) {
   return trx.insertInto('calendar_feeds').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-/** A user's calendar feeds, newest first, revoked ones too (so they see what they revoked). */
-export async function feedsOf(db: Executor, userId: string) {
-  return db
+/**
+ * A page of a user's calendar feeds, revoked ones too (so they see what they revoked): live ones
+ * first, then newest first. `after` is the last row of the previous page.
+ */
+export async function feedsOf(
+  db: Executor,
+  userId: string,
+  limit: number,
+  after?: { revoked: number; createdAt: Date; id: string },
+) {
+  const revoked = sql<number>`(case when calendar_feeds.revoked_at is null then 0 else 1 end)`;
+  let query = db
     .selectFrom('calendar_feeds')
     .selectAll()
+    .select(revoked.as('revoked_rank'))
+    .where('user_id', '=', userId);
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb(revoked, '>', after.revoked),
+        eb.and([
+          eb(revoked, '=', after.revoked),
+          eb.or([
+            eb('created_at', '<', after.createdAt),
+            eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
+          ]),
+        ]),
+      ]),
+    );
+  }
+  return query.orderBy(revoked).orderBy('created_at', 'desc').orderBy('id').limit(limit).execute();
+}
+
+/** Serialises feed creation per user (the cap counts their live feeds). */
+export async function lockFeedOwner(trx: Tx, userId: string) {
+  // NO KEY UPDATE: feeds take turns, while rows referring to the user (KEY SHARE) are not held up.
+  return trx.selectFrom('users').select('id').where('id', '=', userId).forNoKeyUpdate().executeTakeFirst();
+}
+
+export async function liveFeedCount(db: Executor, userId: string) {
+  const row = await db
+    .selectFrom('calendar_feeds')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
     .where('user_id', '=', userId)
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .limit(500)
-    .execute();
+    .where('revoked_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 /** A feed of this user (admins: anyone's), locked for revocation. */
 export async function lockFeed(trx: Tx, viewer: Actor, id: string) {
-  let query = trx.selectFrom('calendar_feeds').selectAll().where('id', '=', id);
-  if (!viewer.roles.includes('admin')) query = query.where('user_id', '=', viewer.id ?? '');
-  return query.forUpdate().executeTakeFirst();
+  return trx
+    .selectFrom('calendar_feeds')
+    .selectAll()
+    .where('id', '=', id)
+    .where(calendarFeedsVisibleTo(viewer))
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 export async function revokeFeed(trx: Tx, id: string, at: Date) {
@@ -146,8 +193,8 @@ export async function revokeFeed(trx: Tx, id: string, at: Date) {
     .executeTakeFirst();
 }
 
-/** A live feed by its secret's hash, with its user as they are now; none if revoked or disabled. */
-export async function liveFeedByHash(db: Executor, hash: string) {
+/** A feed by its secret's hash, whatever its state, with its owner as they are now. */
+export async function feedByHash(db: Executor, hash: string) {
   return db
     .selectFrom('calendar_feeds as f')
     .innerJoin('users as u', 'u.id', 'f.user_id')
@@ -155,16 +202,27 @@ export async function liveFeedByHash(db: Executor, hash: string) {
       'f.id',
       'f.kind',
       'f.target',
+      'f.revoked_at',
       'f.last_used_at',
       'u.id as user_id',
       'u.name as user_name',
       'u.party_code as user_party',
       'u.roles as user_roles',
+      'u.disabled_at as user_disabled_at',
     ])
     .where('f.token_hash', '=', hash)
-    .where('f.revoked_at', 'is', null)
-    .where('u.disabled_at', 'is', null)
     .executeTakeFirst();
+}
+
+/** Whether the feed may serve its owner's calendar now (the access policy's rule). */
+export async function isServable(db: Executor, owner: Actor, id: string) {
+  const row = await db
+    .selectFrom('calendar_feeds')
+    .select('id')
+    .where('id', '=', id)
+    .where(calendarFeedsServableFor(owner))
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 export async function touchFeed(db: Executor, id: string, at: Date) {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
+  CalendarFeedListQuerySchema,
   CalendarFeedListSchema,
   CalendarFeedSchema,
   IdParamsSchema,
@@ -16,6 +17,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { access, ctxOf } from '../../http/access.ts';
+import type { DenialLimiter } from '../../http/denial-limiter.ts';
 import { ifMatchVersion, sendVersioned } from '../../http/if-match.ts';
 import type { Services } from '../../http/services.ts';
 
@@ -30,10 +32,11 @@ const calendar = (description: string) => ({
  * session cookie, or (for calendar apps that can send neither) a secret subscription URL that its
  * user creates, lists and revokes under /calendar-feeds.
  */
-export const rotationsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
-  app,
-  { services },
-) => {
+export const rotationsRoutes: FastifyPluginAsyncTypebox<{
+  services: Services;
+  /** Refused secret feed URLs are audited through it, like every other denial (rate-limited). */
+  denials: Pick<DenialLimiter, 'deny'>;
+}> = async (app, { services, denials }) => {
   const tags = ['roster'];
   const keepers = access.roles('poc', 'admin');
   const sendCalendar = (reply: FastifyReply, body: string, name: string) =>
@@ -188,10 +191,14 @@ export const rotationsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       schema: {
         tags,
         summary: 'My duty calendar subscriptions (never their secrets), revoked ones included',
+        description:
+          'Live feeds first (a user holds at most 50; creating one more is a 409), then revoked ones, ' +
+          'newest first; a page at a time (follow nextCursor).',
+        querystring: CalendarFeedListQuerySchema,
         response: { 200: CalendarFeedListSchema },
       },
     },
-    async (request) => services.rotations.listFeeds(ctxOf(request)),
+    async (request) => services.rotations.listFeeds(ctxOf(request), request.query),
   );
 
   app.delete(
@@ -218,6 +225,10 @@ export const rotationsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       schema: {
         tags,
         summary: 'A duty calendar by its secret subscription URL (no other credential); 404 once revoked',
+        description:
+          "Unknown, revoked, a disabled user's, or a calendar its user no longer sees: the same 404. " +
+          'Each refusal is audited as a denial (`calendar_feed.denied`, never with the secret), ' +
+          'rate-limited per client address like every other denial.',
         params: Type.Object(
           { token: Type.String({ maxLength: 100, description: 'the secret from POST /calendar-feeds' }) },
           { additionalProperties: false },
@@ -226,7 +237,20 @@ export const rotationsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       },
     },
     async (request, reply) => {
-      const feed = await services.rotations.feedByToken(request.params.token);
+      const feed = await services.rotations.feedByToken(request.params.token, async (refusal) => {
+        request.denialAudited = true;
+        try {
+          await denials.deny(`address:${request.ip}`, ctxOf(request), {
+            action: 'calendar_feed.denied',
+            objectType: 'route',
+            objectId: `${request.method} ${request.routeOptions.url}`,
+            summary: { status: 404, reason: refusal.reason, feedId: refusal.feedId },
+          });
+        } catch (error) {
+          // As the error handler does for other denials: the caller still gets its 404.
+          request.log.error({ err: error }, 'could not audit a refused calendar feed');
+        }
+      });
       return sendCalendar(reply, feed.body, feed.name);
     },
   );

@@ -1,20 +1,24 @@
 import crypto from 'node:crypto';
-import type {
-  CalendarFeed,
-  NewCalendarFeed,
-  NewRotation,
-  Role,
-  Rotation,
-  RotationListQuery,
-  Shift,
-  ShiftList,
-  ShiftRangeQuery,
+import {
+  type CalendarFeed,
+  type CalendarFeedList,
+  type CalendarFeedListQuery,
+  MAX_LIVE_CALENDAR_FEEDS,
+  type NewCalendarFeed,
+  type NewRotation,
+  type Role,
+  type Rotation,
+  type RotationListQuery,
+  type Shift,
+  type ShiftList,
+  type ShiftRangeQuery,
 } from '@vytis/contracts';
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
-import { type Ctx, hasRole } from '../../context.ts';
+import { type Actor, type Ctx, hasRole } from '../../context.ts';
 import { AppError, conflict, type FieldProblem, forbidden, invalidInput, notFound } from '../../errors.ts';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import { parseInstant } from '../../platform/days.ts';
 import type { CalendarFeedsTable, Database, DutyRotationsTable } from '../../platform/db/schema.ts';
 import { type Executor, inTransaction } from '../../platform/db/transaction.ts';
@@ -64,6 +68,15 @@ const planOf = (row: RotationRow): RotationPlan => ({
 
 interface RotationShift extends PlannedShift {
   rotation: RotationRow;
+}
+
+/**
+ * Why a secret feed URL was refused (all answered the same 404): for the audit trail only.
+ * `feedId` is known unless the secret matches no feed.
+ */
+export interface FeedRefusal {
+  reason: 'unknown' | 'revoked' | 'owner_disabled' | 'not_visible';
+  feedId: string | null;
 }
 
 /**
@@ -308,6 +321,16 @@ export class RotationsService {
     if (!visible) throw notFound(`${input.kind === 'responder' ? 'responder' : 'party'} ${target}`);
     const token = newSecret('vcal');
     const row = await inTransaction(this.deps.db, async (trx) => {
+      // Feeds are polled with no credential and never expire: a user holds a bounded number at once.
+      await repo.lockFeedOwner(trx, ctx.actor.id!);
+      const live = await repo.liveFeedCount(trx, ctx.actor.id!);
+      if (live >= MAX_LIVE_CALENDAR_FEEDS) {
+        throw conflict(
+          `you already have ${live} live calendar feeds, the most one user may hold (${MAX_LIVE_CALENDAR_FEEDS}): ` +
+            'revoke one you no longer use (DELETE /calendar-feeds/:id) and create this one again',
+          { liveFeeds: live, max: MAX_LIVE_CALENDAR_FEEDS },
+        );
+      }
       const created = await repo.insertFeed(trx, {
         id: crypto.randomUUID(),
         user_id: ctx.actor.id!,
@@ -328,10 +351,31 @@ export class RotationsService {
     return { token, info: presentFeed(row) };
   }
 
-  /** The caller's own calendar feeds (never their secrets), revoked ones included. */
-  async listFeeds(ctx: Ctx): Promise<{ items: CalendarFeed[] }> {
-    if (!ctx.actor.id) return { items: [] };
-    return { items: (await repo.feedsOf(this.deps.db, ctx.actor.id)).map(presentFeed) };
+  /**
+   * The caller's own calendar feeds (never their secrets), revoked ones included, a page at a
+   * time: live ones first (all of them on a first page of the default size), then newest first.
+   */
+  async listFeeds(ctx: Ctx, query: CalendarFeedListQuery = {}): Promise<CalendarFeedList> {
+    const after = query.cursor
+      ? decodeCursor<[number, string, string]>(query.cursor, ['int', 'timestamp', 'uuid'])
+      : undefined;
+    if (!ctx.actor.id) return { items: [], nextCursor: null };
+    const limit = query.limit ?? 100;
+    const rows = await repo.feedsOf(
+      this.deps.db,
+      ctx.actor.id,
+      limit + 1,
+      after ? { revoked: after[0], createdAt: new Date(after[1]), id: after[2] } : undefined,
+    );
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(presentFeed),
+      nextCursor:
+        rows.length > limit && last
+          ? encodeCursor([Number(last.revoked_rank), last.created_at.toISOString(), last.id])
+          : null,
+    };
   }
 
   /** Ends a feed for good: its URL answers 404 from now on. Mine; admins: anyone's. */
@@ -353,36 +397,53 @@ export class RotationsService {
   }
 
   /**
-   * The calendar behind a secret feed URL, as its user may see it now. Unknown, revoked, a
-   * disabled user's, or no longer visible to them: all the same 404, telling a prober nothing.
+   * The calendar behind a secret feed URL, as its user may see it now (the access policy's
+   * `calendarFeedsServableFor`). Unknown, revoked, a disabled user's, or no longer visible to them:
+   * all the same 404, telling a prober nothing; each refusal is told to `refused` first (the caller
+   * audits it as a denial), and a refused fetch leaves the feed untouched.
    */
-  async feedByToken(token: string): Promise<{ name: string; body: string }> {
-    const gone = () => notFound('calendar feed');
-    const feed = await repo.liveFeedByHash(this.deps.db, secretHash(token));
-    if (!feed) throw gone();
+  async feedByToken(
+    token: string,
+    refused: (refusal: FeedRefusal) => Promise<void> = async () => {},
+  ): Promise<{ name: string; body: string }> {
+    const refuse = async (refusal: FeedRefusal) => {
+      await refused(refusal);
+      return notFound('calendar feed');
+    };
+    const feed = await repo.feedByHash(this.deps.db, secretHash(token));
+    if (!feed) throw await refuse({ reason: 'unknown', feedId: null });
+    const owner: Actor = {
+      type: 'user',
+      id: feed.user_id,
+      name: feed.user_name,
+      party: feed.user_party,
+      roles: feed.user_roles as Role[],
+    };
+    if (!(await repo.isServable(this.deps.db, owner, feed.id))) {
+      const reason = feed.revoked_at ? 'revoked' : feed.user_disabled_at ? 'owner_disabled' : 'not_visible';
+      throw await refuse({ reason, feedId: feed.id });
+    }
+    const ctx: Ctx = { actor: owner, requestId: null };
+    let body: string;
+    try {
+      body =
+        feed.kind === 'responder'
+          ? await this.responderFeed(ctx, feed.target)
+          : await this.partyFeed(ctx, feed.target);
+    } catch (error) {
+      // Visible a moment ago, gone now (a change in between): refused like any other.
+      if ((error as { code?: string }).code === 'not_found') {
+        throw await refuse({ reason: 'not_visible', feedId: feed.id });
+      }
+      throw error;
+    }
+    // Only a served fetch counts as a use. Calendar apps poll every few minutes: note it at most
+    // once an hour, not on every poll.
     const now = this.deps.clock.now();
-    // Calendar apps poll every few minutes: note the use at most once an hour, not on every poll.
     if (!feed.last_used_at || now.getTime() - feed.last_used_at.getTime() > HOUR_MS) {
       await repo.touchFeed(this.deps.db, feed.id, now);
     }
-    const ctx: Ctx = {
-      actor: {
-        type: 'user',
-        id: feed.user_id,
-        name: feed.user_name,
-        party: feed.user_party,
-        roles: feed.user_roles as Role[],
-      },
-      requestId: null,
-    };
-    try {
-      return feed.kind === 'responder'
-        ? { name: `duty-${feed.target}`, body: await this.responderFeed(ctx, feed.target) }
-        : { name: `duty-${feed.target}`, body: await this.partyFeed(ctx, feed.target) };
-    } catch (error) {
-      if ((error as { code?: string }).code === 'not_found') throw gone();
-      throw error;
-    }
+    return { name: `duty-${feed.target}`, body };
   }
 
   /** A party's whole duty roster as iCalendar, the past week and the next eight. */

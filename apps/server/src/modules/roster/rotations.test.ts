@@ -730,5 +730,149 @@ describe('duty rotations', () => {
       assert.equal(disabled.statusCode, 200, disabled.body);
       assert.equal((await fetchFeed(feed.path)).statusCode, 404, 'a disabled user’s feed stops');
     });
+
+    it('a refused feed URL is audited as a denial, rate-limited per address, and a refused fetch does not touch the feed', async () => {
+      const denied = async () =>
+        (await node.services.audit.page({ action: 'calendar_feed.denied' }, 'asc', 1000)).items as any[];
+      const fetchFrom = (path: string, remoteAddress: string) =>
+        node.request({ method: 'GET', url: path, remoteAddress });
+      const before = (await denied()).length;
+
+      // A coordinator's feed of another party's roster, never fetched yet.
+      const officer = await node.user('lt.officer', 'LT', ['coordinator']);
+      const feed = json(await post(officer, '/calendar-feeds', { kind: 'party', party: 'EE' }));
+      assert.equal(feed.info.lastUsedAt, null);
+      // No longer a coordinator: EE's roster is out of sight, and so is the feed.
+      const user = json(await get(admin, `/users/${officer.id}`));
+      const demoted = await node.request({
+        method: 'PUT',
+        url: `${api}/users/${officer.id}/roles`,
+        headers: { ...admin.headers, 'if-match': `"${user.version}"` },
+        payload: { roles: ['responder'] },
+      });
+      assert.equal(demoted.statusCode, 200, demoted.body);
+      const hidden = await fetchFrom(feed.path, '198.51.100.7');
+      assert.equal(hidden.statusCode, 404);
+      assert.deepEqual(json(hidden).error, { code: 'not_found', message: 'calendar feed not found' });
+      const listed = json(await get(officer, '/calendar-feeds')).items.find(
+        (f: any) => f.id === feed.info.id,
+      );
+      assert.equal(listed.lastUsedAt, null, 'a refused fetch is not a use of the feed');
+
+      // Unknown and revoked secrets: the same 404, each audited with why (never the secret).
+      const unknown = `vcal_${'u'.repeat(43)}`;
+      assert.equal(
+        (await fetchFrom(`${api}/calendar-feeds/${unknown}/duty.ics`, '198.51.100.7')).statusCode,
+        404,
+      );
+      const revokedFeed = json(await post(ltPoc, '/calendar-feeds', { kind: 'party', party: 'LT' }));
+      await node.request({
+        method: 'DELETE',
+        url: `${api}/calendar-feeds/${revokedFeed.info.id}`,
+        headers: ltPoc.headers,
+      });
+      assert.equal((await fetchFrom(revokedFeed.path, '198.51.100.7')).statusCode, 404);
+
+      const written = (await denied()).slice(before);
+      assert.deepEqual(
+        written.map((e) => [e.actor.name, e.object, e.summary]),
+        [
+          [
+            'anonymous',
+            { type: 'route', id: 'GET /api/v1/calendar-feeds/:token/duty.ics' },
+            { status: 404, reason: 'not_visible', feedId: feed.info.id },
+          ],
+          [
+            'anonymous',
+            { type: 'route', id: 'GET /api/v1/calendar-feeds/:token/duty.ics' },
+            { status: 404, reason: 'unknown', feedId: null },
+          ],
+          [
+            'anonymous',
+            { type: 'route', id: 'GET /api/v1/calendar-feeds/:token/duty.ics' },
+            { status: 404, reason: 'revoked', feedId: revokedFeed.info.id },
+          ],
+        ],
+      );
+      assert.ok(!JSON.stringify(written).includes(unknown.slice(5)), 'the secret is not written to the log');
+
+      // A prober looping over secrets: the first 10 a minute per address are written, the rest counted.
+      for (let i = 0; i < 25; i++) {
+        const res = await fetchFrom(
+          `${api}/calendar-feeds/vcal_${String(i).padStart(43, 'p')}/duty.ics`,
+          '203.0.113.9',
+        );
+        assert.equal(res.statusCode, 404);
+      }
+      assert.equal((await denied()).length, before + 3 + 10);
+      node.clock.advance(61_000);
+      await fetchFrom(`${api}/calendar-feeds/${unknown}/duty.ics`, '203.0.113.9');
+      const aggregated = (
+        await node.services.audit.page(
+          { action: 'access.denied.aggregated', objectId: 'address:203.0.113.9' },
+          'asc',
+          10,
+        )
+      ).items as any[];
+      assert.equal(aggregated.length, 1);
+      assert.equal(aggregated[0].summary.count, 15);
+      assert.deepEqual(aggregated[0].summary.statuses, { '404': 15 });
+      assert.deepEqual(aggregated[0].summary.routes, ['GET /api/v1/calendar-feeds/:token/duty.ics']);
+    });
+
+    it('a user holds at most 50 live feeds (409 beyond, saying what to do); the list pages through all of them, live first', async () => {
+      const holder = await node.user('lt.holder', 'LT', ['responder']);
+      const ids: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        const res = await post(holder, '/calendar-feeds', {
+          kind: 'party',
+          party: 'LT',
+          label: `device ${i}`,
+        });
+        assert.equal(res.statusCode, 201, res.body);
+        ids.push(json(res).info.id);
+        node.clock.advance(1_000);
+      }
+      const refused = await post(holder, '/calendar-feeds', { kind: 'party', party: 'LT' });
+      assert.equal(refused.statusCode, 409, refused.body);
+      assert.match(
+        json(refused).error.message,
+        /^you already have 50 live calendar feeds, the most one user may hold \(50\): revoke one you no longer use/,
+      );
+      const revoked = await node.request({
+        method: 'DELETE',
+        url: `${api}/calendar-feeds/${ids[49]}`,
+        headers: holder.headers,
+      });
+      assert.equal(revoked.statusCode, 200, revoked.body);
+      node.clock.advance(1_000);
+      const again = await post(holder, '/calendar-feeds', { kind: 'party', party: 'LT', label: 'new phone' });
+      assert.equal(again.statusCode, 201, again.body);
+      ids.push(json(again).info.id);
+
+      const first = json(await get(holder, '/calendar-feeds'));
+      assert.equal(first.items.length, 51, 'the default page holds every feed here');
+      assert.equal(first.nextCursor, null);
+      assert.deepEqual(
+        first.items.map((f: any) => f.id),
+        [...ids.slice(0, 49), ids[50]].reverse().concat([ids[49]]),
+        'live ones newest first, then the revoked one',
+      );
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await get(holder, `/calendar-feeds?limit=20${cursor ? `&cursor=${cursor}` : ''}`);
+        assert.equal(res.statusCode, 200, res.body);
+        paged.push(...json(res).items.map((f: any) => f.id));
+        cursor = json(res).nextCursor;
+      } while (cursor);
+      assert.deepEqual(
+        paged,
+        first.items.map((f: any) => f.id),
+      );
+      const foreign = await get(holder, '/calendar-feeds?cursor=bm9wZQ');
+      assert.equal(foreign.statusCode, 400);
+      assert.equal(json(foreign).error.details[0].field, 'querystring/cursor');
+    });
   });
 });
