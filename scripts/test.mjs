@@ -21,6 +21,12 @@ const files = args.some((a) => a.endsWith('.ts'))
   ? []
   : roots.flatMap((d) => findTests(path.join(root, d))).sort();
 const env = { ...process.env };
+// The tests run `vytis` and the node in child processes as users do: precompiled, when fresh.
+const built = spawnSync(process.execPath, ['apps/server/scripts/build.mjs', '--if-stale'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (built.status !== 0) process.exit(built.status ?? 1);
 let tmp;
 if (!env.DATABASE_URL) {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-template-'));

@@ -18,7 +18,7 @@ import { freePort, vytis as runVytis } from './node-process.fixtures.ts';
 // `vytis import` as an operator runs it: the real CLI (bin/vytis.js) in its own process, straight
 // into the database when no node runs, and streamed through the running node's admin socket.
 const serverDir = path.resolve(import.meta.dirname, '..', '..');
-const main = path.join(serverDir, 'src', 'main.ts');
+const cliBin = path.join(serverDir, 'bin', 'vytis.js');
 
 async function waitForHealth(base: string, child: ChildProcess, timeoutMs = 90_000) {
   const start = Date.now();
@@ -233,7 +233,7 @@ describe('vytis import', () => {
     before(async () => {
       const port = await freePort();
       env.PORT = String(port);
-      node = spawn(process.execPath, ['--import', 'tsx', main], {
+      node = spawn(process.execPath, [cliBin, 'start'], {
         env,
         stdio: ['ignore', 'ignore', 'inherit'],
       });

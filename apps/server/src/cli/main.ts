@@ -1,26 +1,29 @@
 import path from 'node:path';
 import { ROLES, type Role, TLPS } from '@vytis/contracts';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { isUrl } from '../audit/audit.checkpoint-file.ts';
-import { loadConfigOrExit } from '../config.ts';
 import { BULK_FORMATS } from '../modules/indicators/bulk-parse.ts';
-import { passVerifyCommand } from '../modules/passes/pass.command.ts';
-import { openServices } from '../node.ts';
-import { adminSocketPath, isNodeListening, sendAdminCommand } from './admin-socket.ts';
-import { backupCommand, restoreCommand } from './backup-command.ts';
-import { type AdminCommand, type CommandResult, runCommand } from './commands.ts';
+import type { AdminCommand, CommandResult } from './commands.ts';
 import { describeError } from './describe-error.ts';
-import { type ImportFlags, importCommand } from './import.ts';
+import type { ImportFlags } from './import.ts';
+
+// Each command imports its code when it runs, so `--help`, an argument error or an offline
+// `pass verify` loads neither the server nor a database driver (and starts in a fraction of the time).
+const loadConfigOrExit = async () => (await import('../config.ts')).loadConfigOrExit();
 
 /** Runs a command through the running node when there is one, else against the database directly. */
 async function execute(command: AdminCommand): Promise<never> {
-  const config = loadConfigOrExit();
+  const config = await loadConfigOrExit();
   let result: CommandResult;
   try {
+    const { adminSocketPath, isNodeListening, sendAdminCommand } = await import('./admin-socket.ts');
     const socket = adminSocketPath(config.dataDir);
     if (await isNodeListening(socket)) {
       result = await sendAdminCommand(socket, command);
     } else {
+      const [{ openServices }, { runCommand }] = await Promise.all([
+        import('../node.ts'),
+        import('./commands.ts'),
+      ]);
       const { services, applied } = await openServices(config);
       try {
         result = await runCommand(services, command, { applied });
@@ -222,13 +225,14 @@ audit
     'after',
     "\nThe node's own VYTIS_DATA_DIR/audit-checkpoints.jsonl is always checked; a chain whose newest checkpoint is older than twice VYTIS_CHECKPOINT_SECONDS is flagged, and so is a longer gap between the checkpoints in that file unless the node recorded a clean stop there.",
   )
-  .action((opts: { key?: string[]; checkpoints?: string[] }) =>
-    execute({
+  .action(async (opts: { key?: string[]; checkpoints?: string[] }) => {
+    const { isUrl } = await import('../audit/audit.checkpoint-file.ts');
+    await execute({
       name: 'audit.verify',
       keyFiles: opts.key?.map((file) => path.resolve(file)),
       checkpointSources: opts.checkpoints?.map((source) => (isUrl(source) ? source : path.resolve(source))),
-    }),
-  );
+    });
+  });
 audit
   .command('checkpoint')
   .description('sign a checkpoint of the chain now')
@@ -259,7 +263,10 @@ program
     'after',
     '\nA bar shows progress on a terminal. A rejected file is listed line by line ("line 12: …"), exit 1.',
   )
-  .action(async (file: string, opts: ImportFlags) => finish(await importCommand(file, opts)));
+  .action(async (file: string, opts: ImportFlags) => {
+    const { importCommand } = await import('./import.ts');
+    finish(await importCommand(file, opts));
+  });
 
 program
   .command('backup <file>')
@@ -270,14 +277,20 @@ program
     'after',
     '\nFILE appears only once the archive is complete. Restore it with `vytis restore FILE` into an empty data directory or database.',
   )
-  .action(async (file: string) => finish(await backupCommand(file, loadConfigOrExit())));
+  .action(async (file: string) => {
+    const { backupCommand } = await import('./backup-command.ts');
+    finish(await backupCommand(file, await loadConfigOrExit()));
+  });
 
 program
   .command('restore <file>')
   .description(
     'restore a backup into an empty VYTIS_DATA_DIR (and, with DATABASE_URL, an empty database); checks the archive first, then verifies the audit chain',
   )
-  .action(async (file: string) => finish(await restoreCommand(file, loadConfigOrExit())));
+  .action(async (file: string) => {
+    const { restoreCommand } = await import('./backup-command.ts');
+    finish(await restoreCommand(file, await loadConfigOrExit()));
+  });
 
 const pass = program.command('pass').description('responder passes');
 pass
@@ -298,6 +311,10 @@ pass
     '--node <url>',
     'the issuing node (e.g. https://vytis.example.org): fetch its public signed revocation list, and its keys unless --key is given',
   )
+  .option(
+    '--max-age <age>',
+    'the oldest signed revocation list accepted, as 90m, 24h or 7d: with --node default 24h; with --revoked checked only when given',
+  )
   .option('--json', 'print the result as JSON')
   .option(
     '--at <time>',
@@ -307,11 +324,31 @@ pass
   .action(
     async (
       token: string,
-      opts: { key?: string[]; revoked?: string; node?: string; json?: boolean; at?: string },
+      opts: {
+        key?: string[];
+        revoked?: string;
+        node?: string;
+        json?: boolean;
+        at?: string;
+        maxAge?: string;
+      },
     ) => {
       const at = opts.at === undefined ? undefined : new Date(opts.at);
       if (at && Number.isNaN(at.getTime())) {
         finish({ exitCode: 1, stdout: '', stderr: `--at must be an ISO 8601 time (got ${opts.at})\n` });
+        return;
+      }
+      const [{ parseMaxAge, passVerifyCommand }, config] = await Promise.all([
+        import('../modules/passes/pass.command.ts'),
+        import('../config.ts'),
+      ]);
+      const maxAgeMs = opts.maxAge === undefined ? undefined : parseMaxAge(opts.maxAge);
+      if (maxAgeMs === null) {
+        finish({
+          exitCode: 1,
+          stdout: '',
+          stderr: `--max-age must be a whole number with a unit s, m, h or d, e.g. 24h or 7d (got ${opts.maxAge})\n`,
+        });
         return;
       }
       const result = await passVerifyCommand({
@@ -319,8 +356,9 @@ pass
         keyFiles: opts.key,
         revokedFile: opts.revoked,
         nodeUrl: opts.node,
+        maxAgeMs,
         json: opts.json,
-        dataDir: () => loadConfigOrExit().dataDir,
+        dataDir: () => config.loadConfigOrExit().dataDir,
         ...(at ? { now: at } : {}),
       });
       finish(result);

@@ -12,7 +12,6 @@ import { createPostgresDatabase, onPostgres } from '../test/harness.ts';
 // Real node and CLI processes on one data directory (and, on PostgreSQL runs, a database of their
 // own), for tests of what survives a process: crashes, backups, restores.
 const serverDir = path.resolve(import.meta.dirname, '..', '..');
-const main = path.join(serverDir, 'src', 'main.ts');
 const cliBin = path.join(serverDir, 'bin', 'vytis.js');
 
 export interface Run {
@@ -98,7 +97,7 @@ export interface NodeProcess {
 }
 
 export async function startNode(env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<NodeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+  const child = spawn(process.execPath, [cliBin, 'start'], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

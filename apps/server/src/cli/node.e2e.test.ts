@@ -9,10 +9,9 @@ import { sql } from 'kysely';
 import { openDatabase } from '../platform/db/database.ts';
 import { createPostgresDatabase, onPostgres } from '../test/harness.ts';
 
-// The node as an operator runs it: `npm start` (main.ts) and `npx vytis` (bin/vytis.js), as
+// The node as an operator runs it: `npm start` (`vytis start`) and `npx vytis` (bin/vytis.js), as
 // separate processes on one data directory, with and without the node running.
 const serverDir = path.resolve(import.meta.dirname, '..', '..');
-const main = path.join(serverDir, 'src', 'main.ts');
 const cliBin = path.join(serverDir, 'bin', 'vytis.js');
 
 interface Run {
@@ -60,7 +59,7 @@ describe('a node and its command line, as an operator uses them', () => {
   let base: string;
   const vytis = (args: string[], input?: string) => run([cliBin, ...args], env, input);
   const startNode = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main], {
+    const child = spawn(process.execPath, [cliBin, 'start'], {
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -92,7 +91,7 @@ describe('a node and its command line, as an operator uses them', () => {
   });
 
   it('refuses a bad configuration with one line per problem and no stack trace', async () => {
-    const result = await run(['--import', 'tsx', main], {
+    const result = await run([cliBin, 'start'], {
       ...env,
       PORT: 'eighty',
       DATABASE_URL: 'mysql://x/y',

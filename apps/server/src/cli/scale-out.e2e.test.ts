@@ -22,7 +22,7 @@ import { requestBody } from '../test/requests.fixtures.ts';
 // (sharing only the node's key, as its processes must), on one PostgreSQL database. A client
 // that goes round the three must not notice which one answers.
 const serverDir = path.resolve(import.meta.dirname, '..', '..');
-const main = path.join(serverDir, 'src', 'main.ts');
+const cliBin = path.join(serverDir, 'bin', 'vytis.js');
 const DAY = 86_400_000;
 const MEMBERS = ['EE', 'HR', 'LT', 'NL', 'PL', 'RO'];
 
@@ -147,7 +147,7 @@ describe('three node processes on one PostgreSQL serve every route interchangeab
     fs.mkdirSync(path.dirname(keyFile(dataDir)), { recursive: true, mode: 0o700 });
     fs.copyFileSync(sharedKeyFile, keyFile(dataDir));
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', main], {
+    const child = spawn(process.execPath, [cliBin, 'start'], {
       env: {
         ...process.env,
         DATABASE_URL: storage.databaseUrl,

@@ -148,6 +148,32 @@ describe('vytis pass verify, offline', () => {
     assert.match(untrusted.stderr, new RegExp(`signed by key ${other.keyId}, not a trusted key`));
   });
 
+  it('--max-age refuses a saved signed list older than it, saying how old; a bad value is named', async () => {
+    const signedAt = new Date(Date.now() - 3 * 24 * HOUR - 5 * 60_000);
+    const list = file(
+      'old-signed.json',
+      JSON.stringify({ signed: await signRevocationList(key, { revoked: [], updatedAt: null }, signedAt) }),
+    );
+    const iso = new Date(Math.floor(signedAt.getTime() / 1000) * 1000).toISOString();
+    const stale = await vytis([valid, '--revoked', list, '--max-age', '48h']);
+    assert.equal(stale.code, 1);
+    assert.equal(stale.stdout, '');
+    assert.match(
+      stale.stderr,
+      new RegExp(
+        `^vytis: revocation list ${list.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is too old to trust: it was signed at ${iso}, 3 days ago, and at most 2 days is accepted \\(--max-age\\)`,
+      ),
+    );
+    const allowed = await vytis([valid, '--revoked', list, '--max-age', '7d']);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    const bad = await vytis([valid, '--revoked', list, '--max-age', 'a day']);
+    assert.equal(bad.code, 1);
+    assert.equal(
+      bad.stderr,
+      'vytis: --max-age must be a whole number with a unit s, m, h or d, e.g. 24h or 7d (got a day)\n',
+    );
+  });
+
   it('says a plain list is unsigned, and refuses --node with --revoked or an unreachable node', async () => {
     const plain = file('plain.json', JSON.stringify({ revoked: [] }));
     const result = await vytis([valid, '--revoked', plain]);

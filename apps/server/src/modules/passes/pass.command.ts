@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import type { CommandResult } from '../../cli/commands.ts';
 import { invalidInput } from '../../errors.ts';
+import { fetchBoundedText } from '../../platform/bounded-fetch.ts';
 import { keyFile, trustedKeyFromFile } from '../../platform/keys.ts';
 import {
   type PassJwk,
@@ -23,6 +24,13 @@ import {
  * signature is then checked), or a plain `{"revoked": ["<pass id>", …]}` or bare array (taken as
  * it is, and said to be unsigned). With neither, the result says plainly that no revocation list
  * was checked.
+ *
+ * Freshness: a list fetched with --node must have been signed within --max-age (default 24 h) of
+ * now, or it is refused saying how old it is: a node that cannot sign, or a cache or mirror in
+ * between serving an old copy, must not let a revoked pass through. A saved list (--revoked) is
+ * judged so only when --max-age is given: a host offline at the border decides how old a list it
+ * carried may be. Answers of the node are read through the bounded fetch (at most
+ * MAX_NODE_ANSWER_BYTES, one timer for the whole answer).
  */
 export interface PassVerifyInput {
   token: string;
@@ -30,12 +38,29 @@ export interface PassVerifyInput {
   revokedFile?: string | undefined;
   /** The issuing node's base URL (https://node.example); its revocation list is fetched. */
   nodeUrl?: string | undefined;
+  /**
+   * The oldest signed list accepted, in ms (--max-age): for --node, default DEFAULT_MAX_LIST_AGE_MS;
+   * for --revoked, only when given.
+   */
+  maxAgeMs?: number | undefined;
   json?: boolean | undefined;
   /** Asked only when no --key (nor --node) is given. */
   dataDir: () => string;
+  /** When the pass must be valid (--at; default: now). */
   now?: Date;
+  /** The time a list's age is judged at: the real now, never --at (default: now). */
+  checkedAt?: Date;
   fetch?: typeof fetch;
 }
+
+/** A list signed longer ago than this is refused by --node unless --max-age says otherwise. */
+export const DEFAULT_MAX_LIST_AGE_MS = 24 * 3_600_000;
+/**
+ * The most a node's answer (its keys, its revocation list) may hold: the list names only passes
+ * whose window has not ended, about 90 bytes each, so this is tens of thousands of live revocations.
+ */
+export const MAX_NODE_ANSWER_BYTES = 8 * 1024 * 1024;
+const NODE_FETCH_TIMEOUT_MS = 15_000;
 
 /** What the verdict rests on as to revocation, said in the output. */
 export type RevocationCheck =
@@ -69,9 +94,21 @@ export async function passVerifyCommand(input: PassVerifyInput): Promise<Command
         : ownNodeKey(input.dataDir());
     if (nodeUrl) {
       const url = `${nodeUrl}/passes/revocations`;
-      ({ revoked, revocation } = await signedRevocations(await fetchJson(url, fetcher), url, keys));
+      const freshness: Freshness = {
+        maxAgeMs: input.maxAgeMs ?? DEFAULT_MAX_LIST_AGE_MS,
+        at: input.checkedAt ?? new Date(),
+      };
+      ({ revoked, revocation } = await signedRevocations(
+        await fetchJson(url, fetcher),
+        `the revocation list from ${url}`,
+        keys,
+        freshness,
+        url,
+      ));
     } else if (input.revokedFile) {
-      ({ revoked, revocation } = await revocationsFromFileChecked(input.revokedFile, keys));
+      const freshness =
+        input.maxAgeMs === undefined ? null : { maxAgeMs: input.maxAgeMs, at: input.checkedAt ?? new Date() };
+      ({ revoked, revocation } = await revocationsFromFileChecked(input.revokedFile, keys, freshness));
     } else {
       revoked = new Set();
       revocation = { checked: false };
@@ -180,10 +217,10 @@ function plainRevocations(json: unknown, file: string): Set<string> {
 }
 
 /** A saved list: the node's signed response is checked; a plain list is taken as it is. */
-async function revocationsFromFileChecked(file: string, keys: PassKeys) {
+async function revocationsFromFileChecked(file: string, keys: PassKeys, freshness: Freshness | null) {
   const json = parseJson(readText(file, 'revocation list'), file);
   if (json !== null && typeof json === 'object' && 'signed' in json) {
-    return signedRevocations(json, `revocation list ${file}`, keys);
+    return signedRevocations(json, `revocation list ${file}`, keys, freshness);
   }
   const revoked = plainRevocations(json, file);
   const revocation: RevocationCheck = {
@@ -195,14 +232,57 @@ async function revocationsFromFileChecked(file: string, keys: PassKeys) {
   return { revoked, revocation };
 }
 
+/** How old a signed list may be, judged at `at`. */
+interface Freshness {
+  maxAgeMs: number;
+  at: Date;
+}
+
+/**
+ * `--max-age`: a whole number with a unit, s, m, h or d (`90m`, `24h`, `7d`); null when it is not one.
+ */
+export function parseMaxAge(text: string): number | null {
+  const match = /^(\d{1,9})(s|m|h|d)$/.exec(text.trim());
+  if (!match) return null;
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  const ms = Number(match[1]) * unit;
+  return ms > 0 && ms <= 3650 * 86_400_000 ? ms : null;
+}
+
+/** An age for people: minutes under two hours, hours under two days, then days. */
+export function describeAge(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.floor(ms / 3_600_000);
+  if (hours < 48) return `${hours} h`;
+  return `${Math.floor(ms / 86_400_000)} days`;
+}
+
 /** The node's GET /passes/revocations response: only its signed part is trusted. */
-async function signedRevocations(json: unknown, source: string, keys: PassKeys) {
+async function signedRevocations(
+  json: unknown,
+  what: string,
+  keys: PassKeys,
+  freshness: Freshness | null,
+  source: string = what,
+) {
   const signed = (json as { signed?: unknown } | null)?.signed;
   if (typeof signed !== 'string') {
-    throw invalidInput(`${source} is not a signed revocation list (no "signed" JWS)`);
+    throw invalidInput(`${what} is not a signed revocation list (no "signed" JWS)`);
   }
   const verified = await verifyRevocationList(signed, keys);
-  if (!verified.ok) throw invalidInput(`${source} cannot be trusted: ${verified.reason}`);
+  if (!verified.ok) throw invalidInput(`${what} cannot be trusted: ${verified.reason}`);
+  if (freshness) {
+    const age = freshness.at.getTime() - Date.parse(verified.list.issuedAt);
+    if (age > freshness.maxAgeMs) {
+      throw invalidInput(
+        `${what} is too old to trust: it was signed at ${verified.list.issuedAt}, ${describeAge(age)} ago, ` +
+          `and at most ${describeAge(freshness.maxAgeMs)} is accepted (--max-age). A node signs its list ` +
+          'at least hourly: the node may be unable to sign, or something in between serves an old copy. ' +
+          'Fetch it again, or give --max-age to accept an older list.',
+      );
+    }
+  }
   const revoked = new Set(verified.list.revoked);
   const revocation: RevocationCheck = {
     checked: true,
@@ -237,22 +317,18 @@ async function keysFromNode(apiUrl: string, fetcher: typeof fetch): Promise<Map<
   return found;
 }
 
+/** A node's JSON answer, read through the bounded fetch: one timer, at most MAX_NODE_ANSWER_BYTES. */
 async function fetchJson(url: string, fetcher: typeof fetch): Promise<unknown> {
-  let response: Response;
+  const text = await fetchBoundedText(url, {
+    what: url,
+    maxBytes: MAX_NODE_ANSWER_BYTES,
+    timeoutMs: NODE_FETCH_TIMEOUT_MS,
+    fetchImpl: fetcher,
+    // As before: a node behind a redirect (http to https) is still reached; what it answers is checked.
+    redirect: 'follow',
+  });
   try {
-    response = await fetcher(url, {
-      headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(15_000),
-    });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } })
-      .cause;
-    const why = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error as Error).message;
-    throw invalidInput(`cannot fetch ${url}: ${why}`);
-  }
-  if (!response.ok) throw invalidInput(`cannot fetch ${url}: HTTP ${response.status}`);
-  try {
-    return await response.json();
+    return JSON.parse(text);
   } catch {
     throw invalidInput(`${url} did not answer JSON`);
   }
