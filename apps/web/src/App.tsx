@@ -16,7 +16,7 @@ import { LoginPage } from './pages/Login.tsx';
 import { MyDeploymentsPage } from './pages/MyDeployments.tsx';
 import { RequestPage } from './pages/RequestDetail.tsx';
 import { RequestsPage } from './pages/Requests.tsx';
-import { NewRequestPage } from './pages/RequestWizard.tsx';
+import { EditDraftPage, NewRequestPage } from './pages/RequestWizard.tsx';
 import { RosterPage } from './pages/Roster.tsx';
 import { UsersPage } from './pages/Users.tsx';
 
@@ -157,6 +157,7 @@ function Shell() {
           <Route path="/requests" element={<RequestsPage />} />
           <Route path="/requests/new" element={<NewRequestPage />} />
           <Route path="/requests/:id" element={<RequestPage />} />
+          <Route path="/requests/:id/edit" element={<EditDraftPage />} />
           <Route path="/deployments/:id" element={<DeploymentPage />} />
           <Route path="/deployments/:id/passes/:responderId" element={<PassPage />} />
           <Route path="/my/deployments" element={<MyDeploymentsPage />} />

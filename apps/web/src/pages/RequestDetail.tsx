@@ -105,9 +105,14 @@ function RequestView({ r }: { r: AssistanceRequest }) {
         </div>
         <Group gap="xs">
           {own && has('poc') && r.status === 'draft' ? (
-            <Button onClick={() => action.mutate({ path: 'submit' })} loading={action.isPending}>
-              Submit to the force
-            </Button>
+            <>
+              <Button component={Link} to={`/requests/${r.id}/edit`} variant="default">
+                Edit draft
+              </Button>
+              <Button onClick={() => action.mutate({ path: 'submit' })} loading={action.isPending}>
+                Submit to the force
+              </Button>
+            </>
           ) : null}
           {own &&
           has('poc') &&
@@ -138,7 +143,20 @@ function RequestView({ r }: { r: AssistanceRequest }) {
       <Problem error={action.error} title="That did not work" />
       {r.status === 'draft' && r.missingForSubmission.length > 0 ? (
         <Alert color="orange" title="Not ready to submit" data-testid="missing-for-submission">
-          <Text size="sm">The Cyber Solidarity Act's template still needs:</Text>
+          <Text size="sm">
+            The Cyber Solidarity Act's template still needs
+            {own && has('poc') ? (
+              <>
+                {' '}
+                (
+                <Anchor component={Link} to={`/requests/${r.id}/edit`} size="sm">
+                  edit the draft
+                </Anchor>{' '}
+                to fill them in)
+              </>
+            ) : null}
+            :
+          </Text>
           <List size="sm">
             {r.missingForSubmission.map((p) => (
               <List.Item key={p.field}>

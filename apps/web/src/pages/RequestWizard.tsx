@@ -1,6 +1,7 @@
 import {
   ActionIcon,
   Alert,
+  Anchor,
   Button,
   Checkbox,
   Group,
@@ -33,12 +34,13 @@ import {
   TLPS,
 } from '@vytis/contracts';
 import { useState } from 'react';
-import { useNavigate } from 'react-router';
+import { Link, useNavigate, useParams } from 'react-router';
 import rsit from '../../../server/data/taxonomies/rsit/machinetag.json';
 import { ApiError, api, errorText } from '../api/client.ts';
-import { useParties } from '../api/queries.ts';
-import { useMe } from '../auth.tsx';
+import { useParties, useRequest } from '../api/queries.ts';
+import { useAuth, useMe } from '../auth.tsx';
 import { humanize, isoToLocalInput, localInputToIso, viewerZone } from '../components/format.ts';
+import { Loading, Problem } from '../components/Problem.tsx';
 
 /** The RSIT taxonomy as MISP publishes it: classes (predicates) and their types (values). */
 const RSIT_CLASSES = rsit.predicates.map((p) => ({ value: p.value, label: p.expanded ?? p.value }));
@@ -117,8 +119,21 @@ const STEP_OF_FIELD: [RegExp, number][] = [
   [/^(measuresTaken|otherHelp|exercise)/, 2],
 ];
 
-function toBody(f: Form): Record<string, unknown> {
-  const optionalText = (s: string) => (s.trim() ? s : undefined);
+/**
+ * The form as the API's body. A new request leaves out what is not filled in. A draft's edit
+ * (`draft` given) sends blank text as "" so that clearing a field clears it (a PATCH leaves out
+ * what it does not send), and keeps the draft's map point (lat/lon, set over the API) while the
+ * country stays the same.
+ */
+function toBody(f: Form, draft?: AssistanceRequest): Record<string, unknown> {
+  const optionalText = (s: string) => (s.trim() ? s : draft ? '' : undefined);
+  const point =
+    draft && draft.location.country === f.country
+      ? {
+          ...(draft.location.lat !== undefined ? { lat: draft.location.lat } : {}),
+          ...(draft.location.lon !== undefined ? { lon: draft.location.lon } : {}),
+        }
+      : {};
   return {
     title: f.title,
     affectedEntity: { name: f.entityName, sector: f.sector ?? undefined, essential: f.essential },
@@ -127,7 +142,11 @@ function toBody(f: Form): Record<string, unknown> {
     tlp: f.tlp ?? undefined,
     pap: f.pap ?? undefined,
     mode: f.mode ?? undefined,
-    location: { country: f.country ?? undefined, ...(f.city.trim() ? { city: f.city.trim() } : {}) },
+    location: {
+      country: f.country ?? undefined,
+      ...(f.city.trim() ? { city: f.city.trim() } : {}),
+      ...point,
+    },
     needs: f.needs.map((n) => ({ skill: n.skill ?? undefined, count: n.count, minLevel: n.minLevel })),
     languages: f.languages,
     clearance: f.clearance ?? undefined,
@@ -149,14 +168,10 @@ function toBody(f: Form): Record<string, unknown> {
   };
 }
 
-export function NewRequestPage() {
-  const me = useMe();
-  const parties = useParties();
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
-  const [step, setStep] = useState(0);
+/** A blank form for a new request of `party`: a plausible window and the usual defaults. */
+function blankForm(party: string): Form {
   const now = new Date();
-  const [f, setF] = useState<Form>({
+  return {
     title: '',
     entityName: '',
     sector: null,
@@ -173,7 +188,7 @@ export function NewRequestPage() {
     crossBorderCountries: [],
     helpNeeded: '',
     mode: 'hybrid',
-    country: me.party === 'EU' ? 'BE' : me.party,
+    country: party === 'EU' ? 'BE' : party,
     city: '',
     needs: [{ skill: null, count: 1, minLevel: 2 }],
     languages: ['en'],
@@ -184,14 +199,131 @@ export function NewRequestPage() {
     measuresTaken: '',
     otherHelp: '',
     exercise: false,
-  });
+  };
+}
+
+/** A saved draft as the form shows it, in the viewer's zone. */
+function formOf(r: AssistanceRequest): Form {
+  const tag = /^rsit:([a-z-]+)="([^"]*)"$/.exec(r.incidentClass);
+  return {
+    title: r.title,
+    entityName: r.affectedEntity.name,
+    sector: r.affectedEntity.sector,
+    essential: r.affectedEntity.essential,
+    rsitClass: tag?.[1] ?? null,
+    rsitType: tag?.[2] ?? null,
+    severity: r.severity,
+    awareAt: isoToLocalInput(new Date(r.awareAt)),
+    tlp: r.tlp,
+    pap: r.pap,
+    impactLevel: r.impactLevel ?? null,
+    impact: r.impact ?? '',
+    crossBorderRisk: r.crossBorder?.risk ?? null,
+    crossBorderCountries: r.crossBorder?.countries ?? [],
+    helpNeeded: r.helpNeeded ?? '',
+    mode: r.mode,
+    country: r.location.country,
+    city: r.location.city ?? '',
+    needs: r.needs.map((n) => ({ skill: n.skill, count: n.count, minLevel: n.minLevel })),
+    languages: r.languages,
+    clearance: r.clearance,
+    windowFrom: isoToLocalInput(new Date(r.window.from)),
+    windowTo: isoToLocalInput(new Date(r.window.to)),
+    legalInstrument: r.legalInstrument ?? null,
+    measuresTaken: r.measuresTaken ?? '',
+    otherHelp: r.otherHelp ?? '',
+    exercise: r.exercise,
+  };
+}
+
+export function NewRequestPage() {
+  const me = useMe();
+  return <RequestWizard initial={blankForm(me.party)} />;
+}
+
+/** /requests/:id/edit: the same wizard, filled in from a draft of the viewer's party. */
+export function EditDraftPage() {
+  const { id = '' } = useParams();
+  const me = useMe();
+  const { has } = useAuth();
+  const request = useRequest(id);
+  // The form starts again from the draft as it is now only when asked to (after a stale save):
+  // a refetch in the background (a live event) must not wipe what the PoC is typing.
+  const [opened, setOpened] = useState(0);
+  if (request.isPending) return <Loading label="Reading the draft" />;
+  if (request.error) return <Problem error={request.error} title="This draft cannot be edited" />;
+  const r = request.data;
+  const back = (
+    <Anchor component={Link} to={`/requests/${r.id}`}>
+      Back to the request
+    </Anchor>
+  );
+  if (r.status !== 'draft' || r.party !== me.party || !has('poc')) {
+    return (
+      <Stack maw={980}>
+        <Title order={1} size="h2">
+          Edit draft
+        </Title>
+        <Alert color="orange" title="This request cannot be edited here">
+          {r.status !== 'draft'
+            ? `Only a draft can be edited; this request is ${humanize(r.status)} and changes only through its actions.`
+            : `Only a PoC of ${r.party} may edit this draft.`}
+        </Alert>
+        {back}
+      </Stack>
+    );
+  }
+  return (
+    <RequestWizard
+      key={`${r.id}:${opened}`}
+      initial={formOf(r)}
+      draft={r}
+      onReload={async () => {
+        await request.refetch();
+        setOpened((n) => n + 1);
+      }}
+    />
+  );
+}
+
+/**
+ * The Cyber Solidarity Act's template in three steps, for a new request (POST) or for a draft
+ * (PATCH with the version the form was filled from: a stale one is a 412, said as such).
+ */
+function RequestWizard({
+  initial,
+  draft: opened,
+  onReload,
+}: {
+  initial: Form;
+  draft?: AssistanceRequest;
+  onReload?: () => Promise<void>;
+}) {
+  const me = useMe();
+  const parties = useParties();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [step, setStep] = useState(0);
+  const [f, setF] = useState<Form>(initial);
+  // The draft as the form was filled from it: its version is what the save is based on, even when
+  // the page's copy is refreshed behind the form (a live event).
+  const [draft] = useState(opened);
   const set = <K extends keyof Form>(key: K, value: Form[K]) => setF((old) => ({ ...old, [key]: value }));
 
   const create = useMutation({
-    mutationFn: () => api<AssistanceRequest>('/requests', { body: toBody(f) }),
-    onSuccess: (created) => {
+    mutationFn: () =>
+      draft
+        ? api<AssistanceRequest>(`/requests/${draft.id}`, {
+            method: 'PATCH',
+            body: toBody(f, draft),
+            ifMatch: draft.version,
+          })
+        : api<AssistanceRequest>('/requests', { body: toBody(f) }),
+    onSuccess: (saved) => {
+      queryClient.setQueryData(['request', saved.id], saved);
       void queryClient.invalidateQueries({ queryKey: ['requests'] });
-      navigate(`/requests/${created.id}`);
+      void queryClient.invalidateQueries({ queryKey: ['timeline', saved.id] });
+      navigate(`/requests/${saved.id}`);
     },
     onError: (error) => {
       if (!(error instanceof ApiError)) return;
@@ -200,6 +332,12 @@ export function NewRequestPage() {
       if (target !== undefined) setStep(target);
     },
   });
+  // Someone changed the draft (412), or it is no longer a draft (409): the form cannot be saved
+  // over it; the PoC reloads it and sees what changed.
+  const stale =
+    draft && create.error instanceof ApiError && [409, 412].includes(create.error.status)
+      ? create.error
+      : null;
   const problems = create.error instanceof ApiError ? create.error : null;
   const err = (field: string) => problems?.forField(`body/${field}`);
 
@@ -209,14 +347,52 @@ export function NewRequestPage() {
   return (
     <Stack maw={980}>
       <Title order={1} size="h2">
-        New assistance request
+        {draft ? `Edit draft: ${draft.title}` : 'New assistance request'}
       </Title>
       <Text c="dimmed" size="sm">
-        The Cyber Solidarity Act's template. It is saved as a draft of {me.party}; you submit it from its
-        page. Times are in your zone ({viewerZone()}).
+        The Cyber Solidarity Act's template.{' '}
+        {draft
+          ? 'Your changes are saved to the draft; nothing is sent to the council until you submit it from its page.'
+          : `It is saved as a draft of ${me.party}; you submit it from its page.`}{' '}
+        Times are in your zone ({viewerZone()}).
       </Text>
-      {create.error ? (
-        <Alert color="red" role="alert" title="The request was not saved">
+      {draft && draft.missingForSubmission.length > 0 ? (
+        <Alert color="orange" title="Still needed to submit" data-testid="wizard-missing">
+          <List size="sm">
+            {draft.missingForSubmission.map((p) => (
+              <List.Item key={p.field}>
+                {p.field.replace(/^\/?body\//, '')}: {p.message}
+              </List.Item>
+            ))}
+          </List>
+        </Alert>
+      ) : null}
+      {stale ? (
+        <Alert color="red" role="alert" title="The draft was not saved: it changed since you opened it">
+          <Stack gap="xs" align="flex-start">
+            <Text size="sm">
+              {stale.status === 412
+                ? 'Someone saved this draft after you opened it. Reload it to see their changes, then make yours again.'
+                : stale.message}
+            </Text>
+            <Group>
+              {stale.status === 412 && onReload ? (
+                <Button size="xs" onClick={() => void onReload()}>
+                  Reload the draft
+                </Button>
+              ) : null}
+              <Anchor component={Link} to={`/requests/${draft?.id}`} size="sm">
+                Back to the request
+              </Anchor>
+            </Group>
+          </Stack>
+        </Alert>
+      ) : create.error ? (
+        <Alert
+          color="red"
+          role="alert"
+          title={draft ? 'The draft was not saved' : 'The request was not saved'}
+        >
           {problems?.details.length ? (
             <List size="sm">
               {problems.details.map((d) => (
@@ -335,7 +511,8 @@ export function NewRequestPage() {
                   value={f.impactLevel}
                   onChange={(v) => set('impactLevel', v)}
                   error={err('impactLevel')}
-                  clearable
+                  // A draft's edit cannot unset a saved value (the PATCH leaves out what is empty).
+                  clearable={!draft?.impactLevel}
                 />
                 <Select
                   label="Cross-border spread risk"
@@ -343,7 +520,7 @@ export function NewRequestPage() {
                   value={f.crossBorderRisk}
                   onChange={(v) => set('crossBorderRisk', v)}
                   error={err('crossBorder/risk')}
-                  clearable
+                  clearable={!draft?.crossBorder}
                 />
                 <MultiSelect
                   label="Other states at risk"
@@ -576,6 +753,11 @@ export function NewRequestPage() {
           Back
         </Button>
         <Group>
+          {draft ? (
+            <Anchor component={Link} to={`/requests/${draft.id}`} size="sm">
+              Cancel
+            </Anchor>
+          ) : null}
           {step < 3 ? (
             <Button variant={step < 2 ? 'filled' : 'default'} onClick={() => setStep((s) => s + 1)}>
               Next
