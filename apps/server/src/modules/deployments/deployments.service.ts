@@ -182,6 +182,7 @@ export class DeploymentsService {
     const proposal = await this.deps.teams.proposalOf(trx, deployment.request_id, proposalId);
     if (proposal?.feasible && active.length > 0 && active.every((m) => m.status === 'released')) {
       return this.deps.moves.apply(trx, ctx, request, deployment, 'released', {
+        changes: { proposal_id: proposalId },
         audit: { members: active.map((m) => m.responder_id) },
       });
     }

@@ -48,7 +48,11 @@ export class DeploymentMoves implements RequestMoveGuard {
     request: RequestRow,
     deployment: DeploymentRow,
     to: DeploymentMoveName,
-    extra: { audit?: Record<string, unknown>; changes?: { acceptance?: string }; reason?: string } = {},
+    extra: {
+      audit?: Record<string, unknown>;
+      changes?: { acceptance?: string; proposal_id?: string };
+      reason?: string;
+    } = {},
   ): Promise<DeploymentRow> {
     const why = whyNotMove(to, deployment, request.status);
     if (why) throw conflict(why);
