@@ -59,6 +59,7 @@ import { RespondersService } from './modules/roster/responders.service.ts';
 import { rotationsRoutes } from './modules/roster/rotations.routes.ts';
 import { RotationsService } from './modules/roster/rotations.service.ts';
 import { Scheduler } from './modules/scheduler/scheduler.ts';
+import { stixRoutes } from './modules/stix/stix.routes.ts';
 import { solveOffThread } from './modules/teams/solve.ts';
 import type { TeamProblem, TeamSolution } from './modules/teams/solver/types.ts';
 import { teamsRoutes } from './modules/teams/teams.routes.ts';
@@ -414,6 +415,7 @@ export async function buildApp(
       await api.register(casesRoutes, { services });
       await api.register(indicatorsRoutes, { services, requestGauge });
       await api.register(evidenceRoutes, { services });
+      await api.register(stixRoutes, { services });
     },
     { prefix: '/api/v1' },
   );

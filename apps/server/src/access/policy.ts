@@ -404,7 +404,7 @@ export function caseItemsVisibleTo(viewer: CaseViewer, item: 'observables' | 'ca
  * never forwarded) or AMBER+STRICT held by another party (its recipients may not share it onward)
  * — judged by the item's label and its case's, whichever is stricter.
  */
-export function passableOnward(viewer: CaseViewer, item: 'observables') {
+export function passableOnward(viewer: CaseViewer, item: 'observables' | 'case_notes') {
   return (eb: ExpressionBuilder<Database, 'cases'>): Expression<SqlBool> => {
     if (seesAll(viewer)) return sql<SqlBool>`true`;
     const own = viewer.actor.party ? sql<SqlBool>`cases.owner_party = ${viewer.actor.party}` : FALSE;
@@ -415,6 +415,17 @@ export function passableOnward(viewer: CaseViewer, item: 'observables') {
       ...labels.map((tlp) => sql<SqlBool>`(${tlp} <> 'amber+strict' or ${own})`),
     ]);
   };
+}
+
+/**
+ * The case's own label in `passableOnward`, for a case row already read through `casesVisibleTo`:
+ * whether the viewer may pass the case itself on (a STIX grouping of it, its title) — not RED, and
+ * AMBER+STRICT only from its own party. The same rule as the SQL above, on one row.
+ */
+export function casePassableOnward(viewer: CaseViewer, row: { tlp: string; owner_party: string }): boolean {
+  if (seesAll(viewer)) return true;
+  if (row.tlp === 'red') return false;
+  return row.tlp !== 'amber+strict' || (viewer.actor.party ?? null) === row.owner_party;
 }
 
 /**
