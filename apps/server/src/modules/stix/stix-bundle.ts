@@ -77,8 +77,14 @@ export async function* caseBundle(input: CaseBundleInput, stats: BundleStats = {
     }
     for (const object of mapped.scos) {
       const known = scos.get(object.id);
-      if (!known) scos.set(object.id, { object, tlp: observable.tlp });
-      else if (STRICTNESS[observable.tlp] > STRICTNESS[known.tlp]) known.tlp = observable.tlp;
+      if (!known) {
+        scos.set(object.id, { object, tlp: observable.tlp });
+        continue;
+      }
+      if (STRICTNESS[observable.tlp] > STRICTNESS[known.tlp]) known.tlp = observable.tlp;
+      // The same object named by several observables (a domain, and a domain|ip): what each
+      // says about it is kept — e.g. every address the domain resolves to.
+      mergeRefs(known.object, object, 'resolves_to_refs');
     }
     if (buffer.length >= CHUNK) {
       yield buffer;
@@ -121,4 +127,11 @@ export async function* caseBundle(input: CaseBundleInput, stats: BundleStats = {
   for (const definition of definitions.values()) write(definition);
   write(papMarkingDefinition(theCase.pap));
   yield `${buffer}]}`;
+}
+
+function mergeRefs(into: StixObject, from: StixObject, key: 'resolves_to_refs') {
+  const more = from[key] as string[] | undefined;
+  if (!more) return;
+  const have = (into[key] as string[] | undefined) ?? [];
+  into[key] = [...new Set([...have, ...more])];
 }

@@ -306,8 +306,8 @@ export function expressionOf(type: string, value: string): Expression | null {
       return stix(
         `[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = ${quote(value)}]`,
       );
+    // STIX's mac-addr is a MAC-48 only: an EUI-64 (8 octets) has no equivalent and is left out.
     case 'mac-address':
-    case 'mac-eui-64':
       return stix(`[mac-addr:value = ${quote(value)}]`, [sco('mac-addr', { value })]);
     case 'port':
       return stix(

@@ -52,6 +52,7 @@ const MAPPED: { type: string; value: string; pattern?: string; sco?: string }[] 
   },
   { type: 'hostname', value: 'mail.evil.example', sco: 'domain-name' },
   { type: 'domain|ip', value: 'evil2.example|192.0.2.55', sco: 'domain-name' },
+  { type: 'domain|ip', value: 'evil2.example|192.0.2.56', sco: 'domain-name' },
   { type: 'hostname|port', value: 'smtp.evil.example|25', sco: 'domain-name' },
   {
     type: 'url',
@@ -127,6 +128,8 @@ const UNMAPPED = [
   { type: 'text', value: 'seen on the night shift' },
   { type: 'ja3-fingerprint-md5', value: md5 },
   { type: 'uri', value: '/wp-login.php' },
+  // STIX's mac-addr holds a MAC-48 only.
+  { type: 'mac-eui-64', value: '00:00:5e:ef:10:00:00:01' },
 ];
 
 describe('STIX 2.1 export of a case', () => {
@@ -263,6 +266,15 @@ describe('STIX 2.1 export of a case', () => {
     );
     for (const o of UNMAPPED)
       assert.equal(indicatorOf(bundle, o.value, o.type), undefined, `${o.type} has no STIX equivalent`);
+    // One domain named by two observables is one object that keeps both addresses.
+    const evil2 = ofType(bundle, 'domain-name').filter((d) => d.value === 'evil2.example');
+    assert.equal(evil2.length, 1);
+    const addresses = new Set(
+      ofType(bundle, 'ipv4-addr')
+        .filter((a) => ['192.0.2.55', '192.0.2.56'].includes(a.value))
+        .map((a) => a.id),
+    );
+    assert.deepEqual(new Set(evil2[0].resolves_to_refs), addresses);
     // The CVE is a vulnerability, not an indicator.
     const cve = indicatorOf(bundle, 'CVE-2024-3094');
     assert.equal(cve.type, 'vulnerability');
