@@ -41,7 +41,11 @@ describe('accounts in a browser: containing a user, and a second factor', () => 
     await victim.page.getByRole('textbox', { name: 'Password' }).fill(PASSWORD);
     world.allow(/^POST \/api\/v1\/session 401$/);
     await victim.page.getByRole('button', { name: 'Log in' }).click();
-    await victim.page.getByRole('alert').filter({ hasText: 'wrong user name or password' }).waitFor();
+    // A refused login costs a scrypt at OWASP's cost too (on purpose): slow on a busy machine.
+    await victim.page
+      .getByRole('alert')
+      .filter({ hasText: 'wrong user name or password' })
+      .waitFor({ timeout: 90_000 });
     world.assertClean();
   });
 
@@ -72,7 +76,7 @@ describe('accounts in a browser: containing a user, and a second factor', () => 
     await page.getByRole('textbox', { name: 'Password' }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
     const code = page.getByRole('textbox', { name: 'Authentication code' });
-    await code.waitFor();
+    await code.waitFor({ timeout: 90_000 });
     assert.equal(await code.evaluate((el) => el === document.activeElement), true, 'focus moves to the code');
     world.allow(/^POST \/api\/v1\/session\/mfa 401$/);
     await code.fill('000000');
