@@ -16,10 +16,21 @@ const findTests = (dir) =>
         .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
     : [];
 
+// The longest files start first, so none of them runs alone at the end of the run.
+const LONGEST_FIRST = [/^apps\/web\/test\//, /\.e2e\.test\.ts$/, /\.cli\.test\.ts$/, /demo\.test\.ts$/];
+const rank = (file) => {
+  const at = LONGEST_FIRST.findIndex((pattern) => pattern.test(file));
+  return at === -1 ? LONGEST_FIRST.length : at;
+};
+// VYTIS_TEST_BROWSER=0 leaves out the browser tests (CI runs them on the embedded database only).
+const withBrowser = process.env.VYTIS_TEST_BROWSER !== '0';
 const args = process.argv.slice(2);
 const files = args.some((a) => a.endsWith('.ts'))
   ? []
-  : roots.flatMap((d) => findTests(path.join(root, d))).sort();
+  : roots
+      .flatMap((d) => findTests(path.join(root, d)))
+      .filter((file) => withBrowser || !file.startsWith('apps/web/test/'))
+      .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 const env = { ...process.env };
 // The tests run `vytis` and the node in child processes as users do: precompiled, when fresh.
 const built = spawnSync(process.execPath, ['apps/server/scripts/build.mjs', '--if-stale'], {
