@@ -1,6 +1,16 @@
 import '@mantine/core/styles.css';
 import './app.css';
-import { createTheme, MantineProvider } from '@mantine/core';
+import {
+  type CSSVariablesResolver,
+  createTheme,
+  DEFAULT_THEME,
+  darken,
+  defaultVariantColorsResolver,
+  luminance,
+  MantineProvider,
+  parseThemeColor,
+  type VariantColorsResolver,
+} from '@mantine/core';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -9,12 +19,80 @@ import { App } from './App.tsx';
 import { ApiError } from './api/client.ts';
 import { AuthProvider } from './auth.tsx';
 
+/** WCAG 2.x contrast ratio of two colours. */
+function contrast(a: string, b: string) {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/**
+ * The lightest of a palette's shades 6–9 whose contrast with `background` reaches WCAG AA for
+ * normal text (4.5:1), or shade 9 darkened until it does (orange and yellow have no such shade).
+ */
+function readable(palette: readonly string[], background: string) {
+  const shade = palette.slice(6).find((c) => contrast(c, background) >= 4.6);
+  if (shade) return shade;
+  let colour = palette[9]!;
+  while (contrast(colour, background) < 4.6) colour = darken(colour, 0.05);
+  return colour;
+}
+
+/**
+ * Mantine's light scheme puts white text on shade 6 (indigo 4.32:1, red 3.28:1), shade 9 text on
+ * shade 1 or 2 (orange 3.61:1, indigo 4.12:1) and grey 6 for dimmed text (3.32:1): all below WCAG AA. Here each
+ * palette's filled colour is the lightest shade that white text reads on, and its "light" text the
+ * lightest shade that reads on the light background.
+ */
+const FILLED: Record<string, string> = {};
+const LIGHT_TEXT: Record<string, string> = {};
+for (const [name, palette] of Object.entries(DEFAULT_THEME.colors)) {
+  FILLED[name] = readable(palette, DEFAULT_THEME.white);
+  // Shade 2 is the light background under the pointer (an active nav link hovered).
+  LIGHT_TEXT[name] = readable(palette, palette[2]!);
+}
+
+const cssVariablesResolver: CSSVariablesResolver = () => {
+  const light: Record<string, string> = {
+    '--mantine-color-dimmed': '#555d66',
+    '--mantine-color-placeholder': '#6b7280',
+    '--mantine-color-error': FILLED.red!,
+    // Links sit on white and on the alerts' pale backgrounds too (orange 1: 5.7:1).
+    '--mantine-color-anchor': DEFAULT_THEME.colors.indigo[9],
+    '--mantine-primary-color-contrast': DEFAULT_THEME.white,
+  };
+  for (const name of Object.keys(FILLED)) {
+    light[`--mantine-color-${name}-filled`] = FILLED[name]!;
+    light[`--mantine-color-${name}-filled-hover`] = darken(FILLED[name]!, 0.1);
+    light[`--mantine-color-${name}-text`] = FILLED[name]!;
+    light[`--mantine-color-${name}-outline`] = FILLED[name]!;
+    light[`--mantine-color-${name}-light-color`] = LIGHT_TEXT[name]!;
+  }
+  return { variables: {}, light, dark: {} };
+};
+
+/** Filled palette colours are dark enough for white text: auto contrast keeps it white. */
+const variantColorResolver: VariantColorsResolver = (input) => {
+  const colours = defaultVariantColorsResolver(input);
+  const parsed = parseThemeColor({ color: input.color ?? input.theme.primaryColor, theme: input.theme });
+  if (input.variant === 'filled' && parsed.isThemeColor && parsed.shade === undefined) {
+    return { ...colours, color: 'var(--mantine-color-white)' };
+  }
+  return colours;
+};
+
 const theme = createTheme({
   primaryColor: 'indigo',
+  variantColorResolver,
   // System fonts only: nothing is fetched from outside the node.
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Liberation Sans", sans-serif',
   fontFamilyMonospace: 'ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace',
   defaultRadius: 'sm',
+  components: {
+    // A dialog's close button says what it does; its header is no second page banner (the app's
+    // header is the banner landmark).
+    Modal: { defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } },
+    ModalHeader: { defaultProps: { component: 'div' } },
+  },
 });
 
 const queryClient = new QueryClient({
@@ -30,7 +108,7 @@ const queryClient = new QueryClient({
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <MantineProvider theme={theme}>
+    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
       <QueryClientProvider client={queryClient}>
         <BrowserRouter>
           <AuthProvider>

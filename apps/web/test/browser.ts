@@ -1,11 +1,14 @@
 // Browser tests: a real node listening on loopback, real Chromium through playwright-core, one
 // browser context per person. Every page is watched: a console error, an uncaught exception, an
-// unexpected HTTP error or any request to another origin fails the test.
+// unexpected HTTP error or any request to another origin fails the test. axe-core checks every page
+// a test visits (each navigation, client-side route changes included) and `world.axe(page)` checks
+// a page on demand (after a dialog opens): a violation fails the test like a console error does.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Role } from '@vytis/contracts';
+import axeCore from 'axe-core';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { startTestNode, type TestNode, type TestUser } from '../../server/src/test/harness.ts';
 
@@ -21,6 +24,15 @@ export function ensureBuilt() {
   });
   assert.equal(run.status, 0, 'the web app builds');
 }
+
+/** axe-core's rule sets the app is held to: WCAG 2.x A and AA, and axe's best practices. */
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
+
+/**
+ * Known violations let through, each with its reason: `{ path, rule, why }` (path: a regex on the
+ * page's path). Empty: every page the browser tests visit passes every rule.
+ */
+const AXE_EXCEPTIONS: { path: RegExp; rule: string; why: string }[] = [];
 
 export interface Problems {
   list: string[];
@@ -40,6 +52,15 @@ export class BrowserWorld {
   browser!: Browser;
   problems: Problems = { list: [], allowed: [] };
   private contexts: BrowserContext[] = [];
+  /** axe findings already noted, by `path rule target`: a repeated check does not flood the list. */
+  private axeSeen = new Set<string>();
+  /** The checks, one after another across all pages (axe is heavy; the machine may be small). */
+  private axeQueue: Promise<void> = Promise.resolve();
+  private axePending = new Set<Promise<void>>();
+  /** Per page: the latest navigation, so a check after a superseded one is skipped. */
+  private axeNavigation = new WeakMap<Page, number>();
+  private who = new WeakMap<Page, string>();
+  private reported = 0;
 
   async start(options: { now?: string } = {}) {
     ensureBuilt();
@@ -59,9 +80,13 @@ export class BrowserWorld {
   }
 
   async stop() {
+    await this.axeSettled();
+    const late = this.problems.list.slice(this.reported);
     for (const context of this.contexts) await context.close().catch(() => {});
     await this.browser?.close();
     await this.node?.close();
+    // Checks that finished after the test's last assertClean still fail the file.
+    assert.deepEqual(late, [], 'no problems found after the last assertClean (axe checks finish late)');
   }
 
   /** Provoked HTTP errors (e.g. a form's 400) that must not fail the test. */
@@ -70,11 +95,112 @@ export class BrowserWorld {
   }
 
   assertClean() {
+    this.reported = this.problems.list.length;
     assert.deepEqual(
       this.problems.list,
       [],
-      'no console errors, no unexpected HTTP errors, no foreign requests',
+      'no console errors, no unexpected HTTP errors, no foreign requests, no axe violations',
     );
+  }
+
+  /**
+   * axe-core on the page as it is now (after earlier checks of it): each violation, once per
+   * (page path, rule, target), goes into the problem list with its rule, impact and selectors
+   * (and axe's reason, e.g. the contrast ratio and colours).
+   * Returns the new findings. Checks run on their own after every navigation; call this after
+   * opening a dialog or another change that is not a navigation.
+   */
+  async axe(page: Page): Promise<string[]> {
+    return this.axeQueued(() => this.axeRun(page));
+  }
+
+  /** Waits for every axe check in flight. */
+  async axeSettled() {
+    while (this.axePending.size) await Promise.all([...this.axePending]);
+  }
+
+  private axeQueued(work: () => Promise<string[]>): Promise<string[]> {
+    const result = this.axeQueue.then(work);
+    const done = result.then(
+      () => {},
+      () => {},
+    );
+    this.axeQueue = done;
+    this.axePending.add(done);
+    void done.then(() => this.axePending.delete(done));
+    return result;
+  }
+
+  /** After a navigation: once the page has its main landmark (then axeRun waits for its data). */
+  private axeAfterNavigation(page: Page) {
+    const navigation = (this.axeNavigation.get(page) ?? 0) + 1;
+    this.axeNavigation.set(page, navigation);
+    void this.axeQueued(async () => {
+      try {
+        await page.locator('main').first().waitFor({ timeout: 15_000 });
+      } catch {
+        if (page.isClosed()) return [];
+      }
+      if (this.axeNavigation.get(page) !== navigation) return []; // a later navigation is checked
+      return this.axeRun(page);
+    });
+  }
+
+  private async axeRun(page: Page): Promise<string[]> {
+    if (page.isClosed()) return [];
+    let found: { id: string; impact: string; help: string; targets: [string, string | undefined][] }[];
+    let where: string;
+    try {
+      if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeCore.source);
+      [where, found] = await page.evaluate(async (tags) => {
+        // The page first settles: no spinner for 300 ms (a route renders a moment after the URL
+        // changes, then loads its data), and transitions (a dialog fading in) ended.
+        const until = Date.now() + 15_000;
+        for (let calm = 0; calm < 3 && Date.now() < until; ) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          calm = document.querySelector('.mantine-Loader-root') ? 0 : calm + 1;
+        }
+        await Promise.all(
+          document
+            .getAnimations()
+            .filter((a) => a.effect?.getTiming().iterations !== Number.POSITIVE_INFINITY)
+            .map((a) => a.finished.catch(() => {})),
+        );
+        const engine = (window as unknown as { axe: typeof axeCore }).axe;
+        const result = await engine.run(document, { runOnly: { type: 'tag', values: tags } });
+        return [
+          location.pathname,
+          result.violations.map((v) => ({
+            id: v.id,
+            impact: String(v.impact),
+            help: v.help,
+            targets: v.nodes.map((n) => {
+              const why = [...n.any, ...n.all, ...n.none].find((c) => c.message)?.message;
+              return [n.target.join(' '), why];
+            }),
+          })),
+        ] as const;
+      }, AXE_TAGS);
+    } catch (error) {
+      // The page moved on or closed while checked: the next navigation's check covers it.
+      if (page.isClosed() || /context was destroyed|closed|navigat/i.test(String(error))) return [];
+      throw error;
+    }
+    const who = this.who.get(page) ?? 'page';
+    const path = where.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, ':id');
+    const added: string[] = [];
+    for (const v of found) {
+      if (AXE_EXCEPTIONS.some((e) => e.rule === v.id && e.path.test(path))) continue;
+      for (const [target, why] of v.targets) {
+        const key = `${path} ${v.id} ${target}`;
+        if (this.axeSeen.has(key)) continue;
+        this.axeSeen.add(key);
+        const line = `${who}: axe ${v.id} (${v.impact}) on ${path}: ${v.help} — ${target}${why ? ` (${why})` : ''}`;
+        this.problems.list.push(line);
+        added.push(line);
+      }
+    }
+    return added;
   }
 
   /** A person with a password, logged in through the login page in a context of their own. */
@@ -123,7 +249,10 @@ export class BrowserWorld {
       const line = `${response.request().method()} ${url.pathname}${url.search} ${response.status()}`;
       if (!this.problems.allowed.some((re) => re.test(line))) note(`HTTP error: ${line}`);
     });
-    context.on('page', (page) => this.watchPage(page, note));
+    context.on('page', (page) => {
+      this.who.set(page, who);
+      this.watchPage(page, note);
+    });
   }
 
   private watchPage(page: Page, note: (what: string) => void) {
@@ -133,6 +262,9 @@ export class BrowserWorld {
       // Failed HTTP answers are judged above, by their method, path and status.
       if (message.text().startsWith('Failed to load resource')) return;
       note(`console error: ${message.text()}`);
+    });
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) this.axeAfterNavigation(page);
     });
     page.on('dialog', (dialog) => {
       note(`dialog opened: ${dialog.message()}`);

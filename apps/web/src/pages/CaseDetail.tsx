@@ -77,7 +77,7 @@ export function CasePage() {
     onSuccess: (c) => queryClient.setQueryData(['case', id], c),
   });
   if (kase.isPending) return <Loading />;
-  if (kase.error) return <Problem error={kase.error} title="This case cannot be shown" />;
+  if (kase.error) return <Problem error={kase.error} title="This case cannot be shown" page />;
   const c = kase.data;
   // Who works on the case adds to it (its party and the parties it is shared with); others read.
   const works =
@@ -384,7 +384,7 @@ function Observables({ caseId, works }: { caseId: string; works: boolean }) {
                       size="xs"
                       variant="default"
                       onClick={() => sight.mutate(o)}
-                      aria-label={`Record a sighting of ${o.value}`}
+                      aria-label={`Seen: record a sighting of ${o.value}`}
                     >
                       Seen
                     </Button>

@@ -109,7 +109,8 @@ export function DeploymentPage() {
   });
 
   if (deployment.isPending) return <Loading />;
-  if (deployment.error) return <Problem error={deployment.error} title="This deployment cannot be shown" />;
+  if (deployment.error)
+    return <Problem error={deployment.error} title="This deployment cannot be shown" page />;
   const d = deployment.data;
   const host = me.party === d.hostParty && has('poc');
   const active = d.members.filter((m) => m.status !== 'replaced');
@@ -406,7 +407,7 @@ export function PassPage() {
   const member = deployment.data?.members.find((m) => m.responderId === responderId);
   const { own } = useOwnMembers(deployment.data ? [deployment.data] : []);
   if (pass.isPending) return <Loading />;
-  if (pass.error) return <Problem error={pass.error} title="No pass" />;
+  if (pass.error) return <Problem error={pass.error} title="No pass" page />;
   const p = pass.data;
   return (
     <Stack maw={720}>

@@ -45,7 +45,7 @@ export function RequestPage() {
   const { id = '' } = useParams();
   const request = useRequest(id);
   if (request.isPending) return <Loading />;
-  if (request.error) return <Problem error={request.error} title="This request cannot be shown" />;
+  if (request.error) return <Problem error={request.error} title="This request cannot be shown" page />;
   return <RequestView r={request.data} />;
 }
 

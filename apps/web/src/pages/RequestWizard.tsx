@@ -251,7 +251,7 @@ export function EditDraftPage() {
   // a refetch in the background (a live event) must not wipe what the PoC is typing.
   const [opened, setOpened] = useState(0);
   if (request.isPending) return <Loading label="Reading the draft" />;
-  if (request.error) return <Problem error={request.error} title="This draft cannot be edited" />;
+  if (request.error) return <Problem error={request.error} title="This draft cannot be edited" page />;
   const r = request.data;
   const back = (
     <Anchor component={Link} to={`/requests/${r.id}`}>

@@ -26,7 +26,7 @@ export function UsersPage() {
   const [dialog, setDialog] = useState<Dialog>(null);
   const [notice, setNotice] = useState<string | null>(null);
   if (users.isPending) return <Loading label="Loading users" />;
-  if (users.error) return <Problem error={users.error} />;
+  if (users.error) return <Problem error={users.error} title="The users cannot be shown" page />;
 
   const open = (kind: AccountAct['kind'], user: User) => {
     setNotice(null);
@@ -111,7 +111,7 @@ export function UsersPage() {
                   ) : null}
                   {user.can.resetMfa ? (
                     <ActButton
-                      label={`Remove the second factor of ${user.name}`}
+                      label={`Remove 2FA, the second factor, of ${user.name}`}
                       onClick={() => open('resetMfa', user)}
                     >
                       Remove 2FA
@@ -119,7 +119,7 @@ export function UsersPage() {
                   ) : null}
                   {user.can.endSessions ? (
                     <ActButton
-                      label={`End all sessions of ${user.name}`}
+                      label={`End sessions of ${user.name}, all of them`}
                       onClick={() => open('endSessions', user)}
                     >
                       End sessions
