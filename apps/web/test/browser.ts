@@ -30,9 +30,16 @@ const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-
 
 /**
  * Known violations let through, each with its reason: `{ path, rule, why }` (path: a regex on the
- * page's path). Empty: every page the browser tests visit passes every rule.
+ * page's path; target: a regex on the element's selector, else the whole rule on those pages).
  */
-const AXE_EXCEPTIONS: { path: RegExp; rule: string; why: string }[] = [];
+const AXE_EXCEPTIONS: { path: RegExp; rule: string; target?: RegExp; why: string }[] = [
+  {
+    path: /./,
+    rule: 'region',
+    target: /mantine-Popover-dropdown/,
+    why: 'a dropdown open at the moment of the check (Select, Menu) renders in a portal at the end of <body>, outside the landmarks; it belongs to the control that opened it (aria-controls) and closes with it',
+  },
+];
 
 export interface Problems {
   list: string[];
@@ -190,8 +197,9 @@ export class BrowserWorld {
     const path = where.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, ':id');
     const added: string[] = [];
     for (const v of found) {
-      if (AXE_EXCEPTIONS.some((e) => e.rule === v.id && e.path.test(path))) continue;
+      const excepted = AXE_EXCEPTIONS.filter((e) => e.rule === v.id && e.path.test(path));
       for (const [target, why] of v.targets) {
+        if (excepted.some((e) => !e.target || e.target.test(target))) continue;
         const key = `${path} ${v.id} ${target}`;
         if (this.axeSeen.has(key)) continue;
         this.axeSeen.add(key);
