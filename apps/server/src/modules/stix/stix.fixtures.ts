@@ -12,7 +12,8 @@ import { parsePattern } from './stix-pattern.ts';
  * reference resolves inside the bundle, ids are unique).
  */
 
-const STIX_DATA = path.resolve(import.meta.dirname, '../../../../../../shared/data/stix2');
+// The OASIS schemas and examples, copied from ../shared/data/stix2 with their licence.
+export const STIX_DATA = path.resolve(import.meta.dirname, '../../../data/stix2');
 
 // ajv-formats is CommonJS: under NodeNext its default import is the module object.
 const addFormats = ((formatsPlugin as unknown as { default?: unknown }).default ?? formatsPlugin) as (

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
-import { bundleProblems, schemaCount } from './stix.fixtures.ts';
+import { bundleProblems, STIX_DATA, schemaCount } from './stix.fixtures.ts';
 
 const api = '/api/v1';
 
@@ -226,7 +226,7 @@ describe('STIX 2.1 export of a case', () => {
 
   it('checks bundles with all 57 STIX 2.1 schemas, and passes the OASIS example bundles', () => {
     assert.equal(schemaCount(), 57);
-    const dir = path.resolve(import.meta.dirname, '../../../../../../shared/data/stix2/examples');
+    const dir = path.join(STIX_DATA, 'examples');
     for (const file of fs.readdirSync(dir)) {
       const bundle = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
       // The examples leave markings off some objects, and one is a lone object that names others;
