@@ -86,7 +86,7 @@ export class DeploymentsService {
     if (body.decision === 'release') {
       const row = await inTransaction(this.deps.db, async (trx) => {
         const { request, deployment } = await this.lockWithRequest(trx, ctx, deploymentId);
-        const member = await this.decidable(trx, ctx, deployment, responderId);
+        const { member } = await this.decidable(trx, ctx, deployment, responderId);
         await this.recordDecision(trx, ctx, request, deploymentId, member, body);
         return this.releaseIfComplete(trx, ctx, request, deployment, deployment.proposal_id);
       });
@@ -96,17 +96,16 @@ export class DeploymentsService {
       const seen = await repo.findVisibleDeployment(this.deps.db, ctx.actor, deploymentId);
       if (!seen) throw notFound(`deployment ${deploymentId}`);
       // Refusals come before the solver works, and again under the lock.
-      await this.decidable(this.deps.db, ctx, seen, responderId);
-      const staying = (await repo.members(this.deps.db, deploymentId))
+      const { members } = await this.decidable(this.deps.db, ctx, seen, responderId);
+      const staying = members
         .filter((m) => repo.BOOKED_MEMBER.includes(m.status) && m.responder_id !== responderId)
         .map((m) => m.responder_id);
       const request = await this.deps.requests.findForSystem(seen.request_id);
       const solved = await this.deps.teams.solveAfterDecline(request, deploymentId, responderId, staying);
       const row = await inTransaction(this.deps.db, async (trx) => {
         const { request, deployment } = await this.lockWithRequest(trx, ctx, deploymentId);
-        const member = await this.decidable(trx, ctx, deployment, responderId);
+        const { member, members: current } = await this.decidable(trx, ctx, deployment, responderId);
         if (deployment.version !== seen.version) return null;
-        const current = await repo.members(trx, deploymentId);
         const alreadyOn = new Set(
           current.filter((m) => repo.BOOKED_MEMBER.includes(m.status)).map((m) => m.responder_id),
         );
@@ -124,9 +123,10 @@ export class DeploymentsService {
     );
   }
 
-  /** The member a PoC may decide on now: theirs, pending, on a deployment still open to releases. */
+  /** The member a PoC may decide on now (theirs, pending, on a deployment still open to releases), and the team. */
   private async decidable(db: Executor, ctx: Ctx, deployment: DeploymentRow, responderId: string) {
-    const member = (await repo.members(db, deployment.id)).find((m) => m.responder_id === responderId);
+    const members = await repo.members(db, deployment.id);
+    const member = members.find((m) => m.responder_id === responderId);
     if (!member) throw notFound(`responder ${responderId} on this deployment`);
     if (!hasRole(ctx.actor, 'poc') || ctx.actor.party !== member.party_code) {
       throw forbidden(
@@ -136,7 +136,7 @@ export class DeploymentsService {
     if (deployment.status !== 'proposed')
       throw conflict(`the deployment is ${deployment.status}: releases are closed`);
     if (member.status !== 'pending') throw conflict(`${member.name} is already ${member.status}`);
-    return member;
+    return { member, members };
   }
 
   private async recordDecision(
