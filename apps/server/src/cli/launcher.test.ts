@@ -11,10 +11,14 @@ const serverDir = path.resolve(import.meta.dirname, '..', '..');
 const cliBin = path.join(serverDir, 'bin', 'vytis.js');
 const cliSource = path.join(serverDir, 'src', 'cli', 'main.ts');
 
-// Reports every module the process loads, on stderr, one `loaded <url>` line each.
+// Reports every module the process loads, on stderr, one `loaded <url>` line each. Node 22.15+ has
+// in-thread hooks (registerHooks); older lines only off-thread ones (register), whose writes a
+// short-lived process on Node 24 can exit before flushing, so the in-thread form is used first.
 const traceModules = `data:text/javascript,${encodeURIComponent(
-  `import { register } from 'node:module';
-   register('data:text/javascript,' + encodeURIComponent(
+  `import * as mod from 'node:module';
+   const load = (url, context, next) => { process.stderr.write('loaded ' + url + '\\n'); return next(url, context); };
+   if (mod.registerHooks) mod.registerHooks({ load });
+   else mod.register('data:text/javascript,' + encodeURIComponent(
      'export async function load(url, context, next) { process.stderr.write("loaded " + url + "\\\\n"); return next(url, context); }'));`,
 )}`;
 
