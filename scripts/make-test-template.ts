@@ -1,16 +1,28 @@
-// Dumps a freshly migrated PGlite data directory once per test run; each test file then starts
-// from a copy of it instead of running initdb and the migrations again.
+// Migrates a database once per test run, for each test file to start from a copy of it instead of
+// running the migrations again: on the embedded database, a dump of a migrated PGlite data
+// directory written to OUTFILE; on PostgreSQL (`--postgres SERVER_URL NAME`), a database NAME.
 import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect } from 'kysely';
-import { migrateToLatest } from '../apps/server/src/platform/db/database.ts';
+import { migrateToLatest, openDatabase } from '../apps/server/src/platform/db/database.ts';
 import type { Database } from '../apps/server/src/platform/db/schema.ts';
+import { createScratchDatabase } from '../apps/server/src/platform/db/scratch-database.ts';
 
-const out = process.argv[2];
-if (!out) throw new Error('usage: make-test-template.ts OUTFILE');
-const pglite = await PGlite.create('memory://');
-const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
-await migrateToLatest(db);
-const dump = await pglite.dumpDataDir('none');
-fs.writeFileSync(out, Buffer.from(await dump.arrayBuffer()));
-await db.destroy();
+const [first, serverUrl] = process.argv.slice(2);
+if (first === '--postgres' && serverUrl) {
+  const created = await createScratchDatabase(serverUrl, 'template_');
+  const database = await openDatabase({ databaseUrl: created.url, poolSize: 1 });
+  await migrateToLatest(database.db);
+  await database.close();
+  // The name goes to stdout, for the test runner to pass on and to drop after the run.
+  process.stdout.write(`${new URL(created.url).pathname.slice(1)}\n`);
+} else if (first && first !== '--postgres') {
+  const pglite = await PGlite.create('memory://');
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  await migrateToLatest(db);
+  const dump = await pglite.dumpDataDir('none');
+  fs.writeFileSync(first, Buffer.from(await dump.arrayBuffer()));
+  await db.destroy();
+} else {
+  throw new Error('usage: make-test-template.ts OUTFILE | --postgres SERVER_URL');
+}

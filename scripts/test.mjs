@@ -1,8 +1,10 @@
-// `npm test`: the whole suite on node's test runner. On the embedded database it first builds one
-// migrated PGlite template for all test files; with DATABASE_URL set, each file makes its own
-// database on that server instead. Extra arguments are passed to `node --test` (e.g. a file).
+// `npm test`: the whole suite on node's test runner. It first migrates one template database for all
+// test files: a PGlite dump on the embedded database; with DATABASE_URL set, a database on that
+// server, which each file copies into its own (and which is dropped after the run). Extra arguments
+// are passed to `node --test` (e.g. a file).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -39,18 +41,25 @@ const built = spawnSync(process.execPath, ['apps/server/scripts/build.mjs', '--i
 });
 if (built.status !== 0) process.exit(built.status ?? 1);
 let tmp;
+let pgTemplate;
 if (!env.DATABASE_URL) {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-template-'));
   env.VYTIS_TEST_PGLITE_TEMPLATE = path.join(tmp, 'migrated.tar');
   const made = spawnSync(
     process.execPath,
     ['--import', 'tsx', 'scripts/make-test-template.ts', env.VYTIS_TEST_PGLITE_TEMPLATE],
-    {
-      cwd: root,
-      stdio: 'inherit',
-    },
+    { cwd: root, stdio: 'inherit' },
   );
   if (made.status !== 0) process.exit(made.status ?? 1);
+} else {
+  const made = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/make-test-template.ts', '--postgres', env.DATABASE_URL],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' },
+  );
+  if (made.status !== 0) process.exit(made.status ?? 1);
+  pgTemplate = made.stdout.trim();
+  env.VYTIS_TEST_PG_TEMPLATE = pgTemplate;
 }
 console.log(`vytis tests on ${env.DATABASE_URL ? 'PostgreSQL' : 'the embedded database (PGlite)'}`);
 const run = spawnSync(
@@ -59,4 +68,11 @@ const run = spawnSync(
   { cwd: root, env, stdio: 'inherit' },
 );
 if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+if (pgTemplate) {
+  const pg = createRequire(path.join(root, 'apps', 'server', 'package.json'))('pg');
+  const admin = new pg.Client({ connectionString: env.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`drop database if exists "${pgTemplate}" with (force)`);
+  await admin.end();
+}
 process.exit(run.status ?? 1);

@@ -1,6 +1,7 @@
 import type { Role } from '@vytis/contracts';
 import type { Ctx } from '../context.ts';
 import type { Services } from '../http/services.ts';
+import { hashPassword } from '../platform/secrets.ts';
 import { loadDemoCases } from './demo-cases.ts';
 import { loadDemoDeployments } from './demo-deployments.ts';
 import { loadDemoRequests } from './demo-requests.ts';
@@ -33,9 +34,17 @@ export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
   ];
   const names = people.map((p) => p.name);
   const before = (await demoHoldings(services, names)).counts;
-  for (const person of people) {
+  const existing = new Set(
+    (await services.database.db.selectFrom('users').select('name').where('name', 'in', names).execute()).map(
+      (row) => row.name,
+    ),
+  );
+  const missing = people.filter((person) => !existing.has(person.name));
+  // The demo password is published: its people may share one salted hash of it.
+  const demoHash = missing.length > 0 ? { passwordHash: await hashPassword(DEMO_PASSWORD) } : undefined;
+  for (const person of missing) {
     try {
-      await services.identity.createUser(ctx, { ...person, password: DEMO_PASSWORD });
+      await services.identity.createUser(ctx, { ...person, password: DEMO_PASSWORD }, demoHash);
     } catch (error) {
       if ((error as { code?: string }).code !== 'conflict') throw error;
     }

@@ -54,10 +54,15 @@ const usedOverAMinuteAgo = (lastUsedAt: Date | null, now: Date) =>
 export class IdentityService {
   constructor(private readonly deps: IdentityDeps) {}
 
-  async createUser(ctx: Ctx, input: NewUser) {
+  /**
+   * `hashed` is for the demo loader only (not reachable over HTTP): one hash of the published demo
+   * password for all its people, rather than a slow scrypt per person on every `vytis demo`.
+   */
+  async createUser(ctx: Ctx, input: NewUser, hashed?: { passwordHash: string }) {
     if (!hasRole(ctx.actor, 'admin')) throw forbidden('only admins create users');
     const party = input.party.toUpperCase();
-    const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
+    const passwordHash =
+      hashed?.passwordHash ?? (input.password === undefined ? null : await hashPassword(input.password));
     return inTransaction(this.deps.db, async (trx) => {
       if (!(await parties.findParty(trx, party))) {
         throw new AppError('not_found', `party ${party} not found`, [
