@@ -415,7 +415,7 @@ export async function buildApp(
       await api.register(casesRoutes, { services });
       await api.register(indicatorsRoutes, { services, requestGauge });
       await api.register(evidenceRoutes, { services });
-      await api.register(stixRoutes, { services });
+      await api.register(stixRoutes, { services, requestGauge });
     },
     { prefix: '/api/v1' },
   );

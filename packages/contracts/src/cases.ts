@@ -490,3 +490,65 @@ export type EvidenceList = Static<typeof EvidenceListSchema>;
 export type EvidenceUploadQuery = Static<typeof EvidenceUploadQuerySchema>;
 export type EvidenceTransfer = Static<typeof EvidenceTransferSchema>;
 export type CustodyEntry = Static<typeof CustodyEntrySchema>;
+
+/** What a STIX bundle brought into a case (POST /cases/{id}/stix). */
+export const StixImportResultSchema = Type.Object({
+  objects: Type.Integer({ description: 'objects in the bundle' }),
+  imported: Type.Integer({ description: 'observables added' }),
+  duplicates: Type.Integer({ description: 'observables the case (or the bundle) had already' }),
+  rejected: Type.Integer({ description: 'objects refused' }),
+  problems: Type.Array(LineProblemSchema, {
+    description:
+      'the first 100 refused objects: `line` is the index in `objects`, the message starts with the id',
+  }),
+  intelligence: Type.Object({
+    added: Type.Integer(),
+    updated: Type.Integer({ description: 'replaced by a later version (`modified`)' }),
+    unchanged: Type.Integer({ description: 'held already in the same version' }),
+    older: Type.Integer({ description: 'older than the version held: ignored' }),
+  }),
+});
+export type StixImportResult = Static<typeof StixImportResultSchema>;
+
+export const IntelObjectSchema = Type.Object({
+  id: UuidSchema,
+  caseId: UuidSchema,
+  stixId: Type.String(),
+  type: Type.String({ description: 'the STIX type: threat-actor, malware, relationship, x-…' }),
+  name: Nullable(Type.String()),
+  modified: Nullable(TimestampSchema),
+  sourceRef: Nullable(Type.String()),
+  targetRef: Nullable(Type.String()),
+  tlp: TlpSchema,
+  originParty: Type.String(),
+  createdBy: Type.String(),
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+});
+export type IntelObject = Static<typeof IntelObjectSchema>;
+
+export const IntelListQuerySchema = Type.Object(
+  { type: Type.Optional(Type.String({ maxLength: 250, pattern: '^[a-z0-9-]+$' })), ...pageQuery },
+  { additionalProperties: false },
+);
+export type IntelListQuery = Static<typeof IntelListQuerySchema>;
+export const IntelListSchema = Type.Object({
+  items: Type.Array(IntelObjectSchema),
+  nextCursor: Nullable(Type.String()),
+});
+
+export const IntelRelationshipSchema = Type.Object({
+  relationship: IntelObjectSchema,
+  direction: oneOf(['out', 'in'] as const, 'out: this object is the source; in: the target'),
+  other: Type.Object({
+    stixId: Type.String(),
+    type: Nullable(Type.String()),
+    name: Nullable(Type.String()),
+  }),
+});
+export const IntelObjectDetailSchema = Type.Object({
+  item: IntelObjectSchema,
+  object: Type.Object({}, { additionalProperties: true, description: 'the STIX object as received' }),
+  relationships: Type.Array(IntelRelationshipSchema),
+});
+export type IntelObjectDetail = Static<typeof IntelObjectDetailSchema>;

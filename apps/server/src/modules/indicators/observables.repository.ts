@@ -396,7 +396,10 @@ export async function lockCaseRow(trx: Tx, caseId: string) {
   await trx.selectFrom('cases').select('id').where('id', '=', caseId).forUpdate().execute();
 }
 
-/** Deletes up to `limit` rows a failed import wrote, and beats its heart; how many went. */
+/**
+ * Deletes up to `limit` rows a failed import wrote (its observables, then the intelligence objects a
+ * STIX bundle brought with them), and beats its heart; how many went.
+ */
 export async function deleteImportRows(trx: Tx, importId: string, limit: number): Promise<number> {
   const result = await trx
     .deleteFrom('observables')
@@ -406,12 +409,28 @@ export async function deleteImportRows(trx: Tx, importId: string, limit: number)
       trx.selectFrom('observables').select('id').where('import_id', '=', importId).limit(limit),
     )
     .executeTakeFirst();
+  let deleted = Number(result.numDeletedRows);
+  if (deleted < limit) {
+    const intel = await trx
+      .deleteFrom('case_intel_objects')
+      .where(
+        'id',
+        'in',
+        trx
+          .selectFrom('case_intel_objects')
+          .select('id')
+          .where('import_id', '=', importId)
+          .limit(limit - deleted),
+      )
+      .executeTakeFirst();
+    deleted += Number(intel.numDeletedRows);
+  }
   await trx
     .updateTable('observable_imports')
     .set({ heartbeat_at: sql<Date>`now()` })
     .where('id', '=', importId)
     .execute();
-  return Number(result.numDeletedRows);
+  return deleted;
 }
 
 /** A failed import's last row is gone. */

@@ -20,7 +20,7 @@ import { AppError, conflict, invalidInput, notFound } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import type { DatabaseKind } from '../../platform/db/database.ts';
 import type { Database } from '../../platform/db/schema.ts';
-import { inTransaction } from '../../platform/db/transaction.ts';
+import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { CaseAccess } from '../cases/case-access.ts';
 import type { CasesService } from '../cases/cases.service.ts';
 import { checkVersion } from '../cases/cases.service.ts';
@@ -72,15 +72,47 @@ const MAX_COMMENT = 2000;
 /** How many rejected lines an answer lists (all are counted). */
 const PROBLEMS_LISTED = 100;
 
-export interface ImportOptions {
-  format: BulkFormat;
-  type?: string | undefined;
+/** How any bulk import is written. */
+export interface WriteOptions {
+  /** What was imported, named in the audit of each part: csv, ndjson, lines, stix. */
+  format: string;
+  /** The label of rows that name none (else the case's). */
   tlp?: Tlp | undefined;
   partial: boolean;
-  /** Called as the file is read: bytes so far, and lines so far. */
+  /** Called as the file is read: bytes so far, and lines (or objects) so far. */
   onProgress?: (progress: { bytes: number; lines: number }) => void;
   /** Whether other users' requests are being answered: the import lets them finish first. */
   othersWaiting?: () => boolean;
+}
+
+/** An indicator file (CSV, NDJSON, a plain list). */
+export interface ImportOptions extends WriteOptions {
+  format: BulkFormat;
+  type?: string | undefined;
+}
+
+/** What an import's other rows are written with (the importer, the time, the import's id). */
+export interface CompanionFixed {
+  caseId: string;
+  originParty: string;
+  createdById: string | null;
+  createdBy: string;
+  at: Date;
+  importId: string;
+  /** The label of a row that names none. */
+  defaultTlp: Tlp;
+}
+
+/**
+ * Rows of another table that an import writes with its observables (a STIX bundle's intelligence
+ * objects): after them, in the same parts under the same lock, and rolled back with them.
+ */
+export interface ImportCompanion {
+  count: number;
+  /** Writes rows [from, to); how many it added. */
+  write(trx: Tx, from: number, to: number, fixed: CompanionFixed): Promise<number>;
+  /** In the last part's transaction: what must not outlive a failed import (replacing versions); how many. */
+  finish(trx: Tx, fixed: CompanionFixed): Promise<number>;
 }
 
 /**
@@ -373,7 +405,24 @@ export class ObservablesService {
         { field: 'querystring/tlp', message: 'not a TLP label' },
       ]);
     }
-    // Who may import is checked before the file is read, and again under the case's lock.
+    return this.importWith(ctx, caseId, source, options, (input, intoExercise) =>
+      this.readImportFile(input, options, intoExercise),
+    );
+  }
+
+  /**
+   * The frame of every bulk import (a file of lines, a STIX bundle): who may import is checked
+   * before anything is read, the body is received in full (spooled to a file, bounded), then
+   * `read` parses and checks it with no transaction open, and what it prepared is written in parts
+   * (`writeImport`). Without `partial`, anything refused writes nothing and is named.
+   */
+  async importWith(
+    ctx: Ctx,
+    caseId: string,
+    source: Readable,
+    options: WriteOptions,
+    read: (input: Readable, intoExercise: boolean) => Promise<ImportFile>,
+  ): Promise<BulkResult> {
     const visible = await this.deps.cases.visibleCase(ctx, caseId);
     (await CaseAccess.of(this.deps.db, ctx, visible)).requireContributor('import observables');
     const release = this.takeImportSlot(ctx);
@@ -382,18 +431,22 @@ export class ObservablesService {
       // A file already on this machine is read as it is; anything else is received in full first.
       spooled = source instanceof fs.ReadStream ? null : await spoolToFile(source, this.deps.importMaxBytes);
       const input = spooled ? fs.createReadStream(spooled.file) : source;
-      const file = await this.readImportFile(input, options, visible.exercise);
+      const file = await read(input, visible.exercise);
       if (!options.partial && file.rejected > 0) {
-        const { rejected, problems } = file;
+        const { rejected, problems, unit } = file;
+        const where = problems
+          .slice(0, 10)
+          .map((p) => (unit === 'object' ? (p.id ?? `#${p.line}`) : p.line))
+          .join(', ');
         throw new AppError(
           'invalid_input',
-          `${rejected} line(s) cannot be imported (${problems
-            .slice(0, 10)
-            .map((p) => p.line)
-            .join(
-              ', ',
-            )}${rejected > 10 ? ', …' : ''}); nothing was imported. Fix them, or import with partial=true to keep the good lines`,
-          problems.map((p) => ({ field: `body/lines/${p.line}`, line: p.line, message: p.message })),
+          `${rejected} ${unit}(s) cannot be imported (${where}${rejected > 10 ? ', …' : ''}); nothing was imported. ` +
+            `Fix them, or import with partial=true to keep the good ${unit}s`,
+          problems.map((p) => ({
+            field: `body/${unit === 'object' ? 'objects' : 'lines'}/${p.line}`,
+            line: p.line,
+            message: unit === 'object' && p.id ? `${p.id}: ${p.message}` : p.message,
+          })),
         );
       }
       return await this.writeImport(ctx, caseId, file, options);
@@ -413,19 +466,10 @@ export class ObservablesService {
     options: ImportOptions,
     intoExercise: boolean,
   ): Promise<ImportFile> {
-    const problems: { line: number; message: string }[] = [];
-    const rows: ImportRows = { ...emptyBatch(), tlp: [] };
-    let rejected = 0;
-    let inFileDuplicates = 0;
+    const rows = new ImportRowsBuilder(options.partial);
     let lines = 0;
     let bytes = 0;
     let sinceTurn = 0;
-    // What the file has had so far, by type: a value is stored once however often it comes.
-    const seen = new Map<string, Set<string>>();
-    const refuse = (line: number, message: string) => {
-      rejected++;
-      if (problems.length < PROBLEMS_LISTED) problems.push({ line, message });
-    };
     for await (const records of bulkRecordBatches(source, {
       format: options.format,
       type: options.type,
@@ -442,52 +486,21 @@ export class ObservablesService {
         }
         lines = record.line;
         if ('error' in record) {
-          refuse(record.line, record.error);
+          rows.refuse(record.line, record.error);
           continue;
         }
         if (record.exercise === true && !intoExercise) {
-          refuse(
+          rows.refuse(
             record.line,
             'comes from an exercise (exercise: true): import it into an exercise case only',
           );
           continue;
         }
-        const normalised = normaliseObservable(record.type, record.value);
-        if (!normalised.ok) {
-          refuse(record.line, normalised.message);
-          continue;
-        }
-        const comment = record.comment;
-        if (
-          comment !== undefined &&
-          (comment.length > MAX_COMMENT || comment.includes('\u0000') || !comment.isWellFormed())
-        ) {
-          refuse(record.line, `the comment must be text of at most ${MAX_COMMENT} characters, without NUL`);
-          continue;
-        }
-        const { type, category, value, toIds } = normalised.observable;
-        let values = seen.get(type);
-        if (!values) {
-          values = new Set();
-          seen.set(type, values);
-        }
-        if (values.has(value)) {
-          inFileDuplicates++;
-          continue;
-        }
-        values.add(value);
-        // Once a line is bad and the file is all-or-nothing, nothing more is kept.
-        if (!options.partial && rejected > 0) continue;
-        rows.type.push(type);
-        rows.category.push(category);
-        rows.value.push(value);
-        rows.tlp.push(record.tlp ?? null);
-        rows.toIds.push(record.toIds ?? toIds);
-        rows.comment.push(record.comment ?? '');
+        rows.add(record.line, record);
       }
       options.onProgress?.({ bytes, lines });
     }
-    return { rows, rejected, problems, inFileDuplicates, lines, bytes };
+    return rows.file({ lines, bytes, unit: 'line' });
   }
 
   /**
@@ -498,7 +511,7 @@ export class ObservablesService {
     ctx: Ctx,
     caseId: string,
     file: ImportFile,
-    options: ImportOptions,
+    options: WriteOptions,
   ): Promise<BulkResult> {
     const importId = crypto.randomUUID();
     let recorded = false;
@@ -523,11 +536,15 @@ export class ObservablesService {
     ctx: Ctx,
     caseId: string,
     file: ImportFile,
-    options: ImportOptions,
+    options: WriteOptions,
     importId: string,
     onRecorded: () => void,
   ): Promise<BulkResult> {
     const total = file.rows.type.length;
+    // The companion's rows come after the observables, numbered on from them.
+    const companion = file.companion;
+    const everything = total + (companion?.count ?? 0);
+    let companionWritten = 0;
     const at = this.deps.clock.now();
     const tlps = new Map<string, number>();
     const onServer = this.deps.engine === 'postgres';
@@ -537,9 +554,9 @@ export class ObservablesService {
     // Once the case holds observables it keeps needing the check (should they go meanwhile, the
     // check only finds nothing), so it is asked for no more.
     let caseHeldObservables = false;
-    for (let part = 1, from = 0; part === 1 || from < total; part++) {
-      const to = Math.min(total, from + partRows);
-      const last = to === total;
+    for (let part = 1, from = 0; part === 1 || from < everything; part++) {
+      const to = Math.min(everything, from + partRows);
+      const last = to === everything;
       const partStarted = performance.now();
       imported += await inTransaction(this.deps.db, async (trx) => {
         if (onServer) await repo.planWithoutJit(trx);
@@ -559,7 +576,7 @@ export class ObservablesService {
         }
         const defaultTlp = options.tlp ?? (theCase.tlp as Tlp);
         const batch = emptyBatch();
-        for (let i = from; i < to; i++) {
+        for (let i = from; i < Math.min(to, total); i++) {
           const tlp = file.rows.tlp[i] ?? defaultTlp;
           batch.type.push(file.rows.type[i]!);
           batch.category.push(file.rows.category[i]!);
@@ -586,7 +603,23 @@ export class ObservablesService {
           batch.type.length > 0 ? await repo.insertBatch(trx, viewer, batch, fixed, skipExisting) : 0;
         caseHeldObservables = skipExisting || written > 0;
         const importedSoFar = imported + written;
-        if (written === 0 && !(last && importedSoFar > 0)) return written;
+        let companionPart = 0;
+        if (companion) {
+          const companionFixed: CompanionFixed = { ...fixed, defaultTlp };
+          if (to > total) {
+            companionPart += await companion.write(
+              trx,
+              Math.max(0, from - total),
+              to - total,
+              companionFixed,
+            );
+          }
+          if (last) companionPart += await companion.finish(trx, companionFixed);
+          companionWritten += companionPart;
+        }
+        if (written === 0 && companionPart === 0 && !(last && importedSoFar + companionWritten > 0)) {
+          return written;
+        }
         // The case's time moves only for what every reader of the case sees (its narrowest row).
         if (batch.tlp.length > 0) {
           const rank = (tlp: string) => TLPS.indexOf(tlp as Tlp);
@@ -606,7 +639,14 @@ export class ObservablesService {
           action: 'observable.import',
           objectType: 'case',
           objectId: caseId,
-          summary: { importId, part, imported: written, format: options.format, ...totals },
+          summary: {
+            importId,
+            part,
+            imported: written,
+            format: options.format,
+            ...(companion ? { intelligence: companionPart } : {}),
+            ...totals,
+          },
         });
         // The live event tells of the whole import, once, with the part that completes it.
         if (last) {
@@ -641,7 +681,10 @@ export class ObservablesService {
       imported,
       duplicates: total - imported + file.inFileDuplicates,
       rejected: file.rejected,
-      problems: file.problems,
+      problems: file.problems.map(({ line, id, message }) => ({
+        line,
+        message: id ? `${id}: ${message}` : message,
+      })),
     };
   }
 
@@ -661,7 +704,7 @@ const MAX_GIVE_WAY_MS = 100;
  * MAX_GIVE_WAY_MS): another user's request takes several turns of the database, each of which
  * would otherwise wait for a whole step of the import.
  */
-async function giveWay(othersWaiting: (() => boolean) | undefined) {
+export async function giveWay(othersWaiting: (() => boolean) | undefined) {
   await new Promise((resolve) => setImmediate(resolve));
   const until = performance.now() + MAX_GIVE_WAY_MS;
   while (othersWaiting?.() && performance.now() < until) {
@@ -672,13 +715,110 @@ async function giveWay(othersWaiting: (() => boolean) | undefined) {
 /** A checked file's rows, in columns; `tlp` is null where the line gave none (the case's applies). */
 type ImportRows = Omit<repo.BulkRows, 'tlp'> & { tlp: (string | null)[] };
 
-interface ImportFile {
+export interface ImportProblem {
+  /** The line of a file, or the index of an object in a bundle. */
+  line: number;
+  /** An object's own id, where it has one. */
+  id?: string;
+  message: string;
+}
+
+/** A checked import, ready to write: no database was touched to make it. */
+export interface ImportFile {
   rows: ImportRows;
   rejected: number;
-  problems: { line: number; message: string }[];
+  problems: ImportProblem[];
   inFileDuplicates: number;
   lines: number;
   bytes: number;
+  /** What the answer and its errors count: lines of a file, or objects of a bundle. */
+  unit: 'line' | 'object';
+  companion?: ImportCompanion;
+}
+
+/** One value of an import as read, before it is normalised. */
+export interface ImportRecord {
+  type: string;
+  value: string;
+  comment?: string | undefined;
+  tlp?: string | undefined;
+  toIds?: boolean | undefined;
+}
+
+/**
+ * Normalises, checks and deduplicates an import's values as they are read (a value is stored once
+ * however often it comes), counting and listing (the first PROBLEMS_LISTED) what it refuses. Once
+ * something is refused and the import is all-or-nothing, nothing more is kept.
+ */
+export class ImportRowsBuilder {
+  private readonly rows: ImportRows = { ...emptyBatch(), tlp: [] };
+  private readonly problems: ImportProblem[] = [];
+  private readonly seen = new Map<string, Set<string>>();
+  private rejected = 0;
+  private inFileDuplicates = 0;
+
+  constructor(private readonly partial: boolean) {}
+
+  refuse(line: number, message: string, id?: string) {
+    this.rejected++;
+    if (this.problems.length < PROBLEMS_LISTED) this.problems.push({ line, message, ...(id ? { id } : {}) });
+  }
+
+  /** Adds one value; whether it was taken (false: refused, or already had). */
+  add(line: number, record: ImportRecord, id?: string): boolean {
+    const normalised = normaliseObservable(record.type, record.value);
+    if (!normalised.ok) {
+      this.refuse(line, normalised.message, id);
+      return false;
+    }
+    const comment = record.comment;
+    if (
+      comment !== undefined &&
+      (comment.length > MAX_COMMENT || comment.includes('\u0000') || !comment.isWellFormed())
+    ) {
+      this.refuse(line, `the comment must be text of at most ${MAX_COMMENT} characters, without NUL`, id);
+      return false;
+    }
+    const { type, category, value, toIds } = normalised.observable;
+    let values = this.seen.get(type);
+    if (!values) {
+      values = new Set();
+      this.seen.set(type, values);
+    }
+    if (values.has(value)) {
+      this.inFileDuplicates++;
+      return false;
+    }
+    values.add(value);
+    if (!this.partial && this.rejected > 0) return false;
+    this.rows.type.push(type);
+    this.rows.category.push(category);
+    this.rows.value.push(value);
+    this.rows.tlp.push(record.tlp ?? null);
+    this.rows.toIds.push(record.toIds ?? toIds);
+    this.rows.comment.push(comment ?? '');
+    return true;
+  }
+
+  /** Whether nothing more will be written (something was refused and the import is all-or-nothing). */
+  get failing() {
+    return !this.partial && this.rejected > 0;
+  }
+
+  file(read: {
+    lines: number;
+    bytes: number;
+    unit: 'line' | 'object';
+    companion?: ImportCompanion;
+  }): ImportFile {
+    return {
+      rows: this.rows,
+      rejected: this.rejected,
+      problems: this.problems,
+      inFileDuplicates: this.inFileDuplicates,
+      ...read,
+    };
+  }
 }
 
 const emptyBatch = (): repo.BulkRows => ({

@@ -21,6 +21,8 @@ export interface CaseBundleInput {
   /** What the viewer may pass on, in any order, read as the bundle is written. */
   observables: AsyncIterable<ObservableInput>;
   notes: AsyncIterable<NoteInput> | Iterable<NoteInput>;
+  /** Intelligence objects kept from imported bundles, as received (JSON text), with their labels. */
+  intel?: AsyncIterable<{ text: string; tlp: Tlp; originParty: string }>;
   /** The parties named by `created_by_ref`, looked up once at the end. */
   parties: (codes: string[]) => Promise<PartyInput[]>;
   /** A bundle is a transient wrapper (§8): a new random id each time unless one is given. */
@@ -102,6 +104,24 @@ export async function* caseBundle(input: CaseBundleInput, stats: BundleStats = {
       buffer = '';
     }
   }
+  // Ids the intelligence objects brought: an identity or marking definition Vytis writes as well
+  // (a bundle once exported by Vytis, imported again) is written once.
+  const keptIds = new Set<string>();
+  for await (const held of input.intel ?? []) {
+    const object = JSON.parse(held.text) as StixObject;
+    keptIds.add(object.id);
+    tlps.add(held.tlp);
+    // An object that came without a marking carries the label Vytis keeps it under.
+    const marked = Array.isArray(object.object_marking_refs)
+      ? object
+      : { ...object, object_marking_refs: markingRefs(held.tlp, null) };
+    track(marked);
+    write(marked);
+    if (buffer.length >= CHUNK) {
+      yield buffer;
+      buffer = '';
+    }
+  }
   for (const { object, tlp } of scos.values()) {
     refs.push(object.id);
     write({ ...object, object_marking_refs: markingRefs(tlp, theCase.pap) });
@@ -115,6 +135,7 @@ export async function* caseBundle(input: CaseBundleInput, stats: BundleStats = {
   for (const code of codes) {
     // Every party a row names exists (foreign keys); a missing one would leave a dangling reference.
     const party = found.get(code) ?? { code, name: code, createdAt: theCase.createdAt };
+    if (keptIds.has(identityId(code))) continue;
     refs.push(identityId(code));
     write(partyIdentity(party));
   }
@@ -124,8 +145,9 @@ export async function* caseBundle(input: CaseBundleInput, stats: BundleStats = {
   for (const tlp of [...tlps].sort((a, b) => STRICTNESS[a] - STRICTNESS[b])) {
     for (const definition of tlpMarkingDefinitions(tlp)) definitions.set(definition.id, definition);
   }
-  for (const definition of definitions.values()) write(definition);
-  write(papMarkingDefinition(theCase.pap));
+  const pap = papMarkingDefinition(theCase.pap);
+  definitions.set(pap.id, pap);
+  for (const definition of definitions.values()) if (!keptIds.has(definition.id)) write(definition);
   yield `${buffer}]}`;
 }
 

@@ -55,6 +55,8 @@ export interface PartyInput {
 }
 
 export const identityId = (party: string) => sdoId('identity', 'party', party);
+/** The `source_name` of the external reference by which a grouping says it is a Vytis case. */
+export const VYTIS_CASE_SOURCE = 'vytis-case';
 export const groupingId = (caseId: string) => sdoId('grouping', 'case', caseId);
 
 /** A party as the `identity` (class organization) that `created_by_ref` names; its name is public: TLP:CLEAR. */
@@ -462,6 +464,9 @@ export function mapCase(theCase: CaseInput, objectRefs: string[], modified: stri
     context: 'suspicious-activity',
     object_refs: objectRefs,
     labels,
+    // Names the case it stands for, so an import into another case knows it for the container it
+    // replaces (and does not keep it as an object whose references point into this case).
+    external_references: [{ source_name: VYTIS_CASE_SOURCE, external_id: theCase.id }],
     object_marking_refs: markingRefs(theCase.tlp, theCase.pap),
   };
 }

@@ -1,8 +1,21 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { CaseParamsSchema, EXERCISE_SCOPES, oneOf } from '@vytis/contracts';
+import {
+  CaseParamsSchema,
+  EXERCISE_SCOPES,
+  IntelListQuerySchema,
+  IntelListSchema,
+  IntelObjectDetailSchema,
+  oneOf,
+  StixImportResultSchema,
+  type Tlp,
+  TlpSchema,
+  UuidSchema,
+} from '@vytis/contracts';
 import { Type } from 'typebox';
+import { AppError } from '../../errors.ts';
 import { access, ctxOf } from '../../http/access.ts';
+import type { RequestGauge } from '../../http/request-gauge.ts';
 import type { Services } from '../../http/services.ts';
 import { StixService } from './stix.service.ts';
 
@@ -30,13 +43,111 @@ function wantsPlainJson(accept: string | undefined) {
   return types.includes('application/json') && !types.includes('application/stix+json');
 }
 
-/** STIX 2.1 out of Vytis: a case as a bundle. */
-export const stixRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+const StixImportQuerySchema = Type.Object(
+  {
+    partial: Type.Optional(
+      Type.Boolean({
+        description: 'keep the good objects of a bundle with bad ones (else nothing is written)',
+      }),
+    ),
+    tlp: Type.Optional(TlpSchema),
+  },
+  { additionalProperties: false },
+);
+
+const IntelParamsSchema = Type.Object(
+  { id: UuidSchema, objectId: UuidSchema },
+  { additionalProperties: false },
+);
+
+/** The media types a bundle is sent as; either may carry parameters (`;version=2.1`). */
+const BUNDLE_MEDIA_TYPES = ['application/stix+json', 'application/json'];
+
+/** STIX 2.1 in and out of Vytis: a case as a bundle, a bundle into a case, its intelligence objects. */
+export const stixRoutes: FastifyPluginAsyncTypebox<{
+  services: Services;
+  requestGauge?: RequestGauge;
+}> = async (app, { services, requestGauge }) => {
   const stix = new StixService({
     db: services.database.db,
     cases: services.cases,
     observables: services.observables,
   });
+
+  // A bundle is read as a stream by the import (received into a bounded file), never as a parsed
+  // body: in this plugin only, JSON bodies are left as they come.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(BUNDLE_MEDIA_TYPES, (_request, payload, done) => done(null, payload));
+  // Any other type reaches the route, which says which types to send.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  app.post(
+    '/cases/:id/stix',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags: ['stix'],
+        summary: 'Import a STIX 2.1 bundle into the case (streamed, all-or-nothing, versioned)',
+        description:
+          'Body: a STIX 2.1 bundle (`application/stix+json;version=2.1` or `application/json`). Indicators whose ' +
+          'pattern is a comparison (or an OR of comparisons, or the AND forms Vytis exports) become observables, as do ' +
+          'cyber-observables and observed data, and a vulnerability named by its CVE; every other object ' +
+          '(threat actors, malware, attack patterns, reports, relationships, sightings, notes, custom `x-` objects…) ' +
+          'is kept as an intelligence object of the case, exactly as received, and exported again with the case. ' +
+          'Each object takes its TLP marking (TLP 2.0 or 1.0), else `tlp`, else the case’s label; data marked ' +
+          'classified is refused. An id the case holds already (from your party) is replaced by a later `modified`, ' +
+          'ignored when older, and counted unchanged when the same. Without `partial=true` a bad object refuses the ' +
+          'whole bundle (400, nothing written, `details` names each by index and id).',
+        params: CaseParamsSchema,
+        querystring: StixImportQuerySchema,
+        response: { 200: StixImportResultSchema },
+      },
+    },
+    async (request) => {
+      const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (!BUNDLE_MEDIA_TYPES.includes(mediaType)) {
+        throw new AppError(
+          'unsupported_media_type',
+          `send the bundle as application/stix+json;version=2.1 (or application/json), not ${mediaType || 'no content type'}`,
+        );
+      }
+      return stix.importBundle(ctxOf(request), request.params.id, request.body as Readable, {
+        partial: request.query.partial ?? false,
+        tlp: request.query.tlp as Tlp | undefined,
+        ...(requestGauge ? { othersWaiting: () => requestGauge.others() > 0 } : {}),
+      });
+    },
+  );
+
+  app.get(
+    '/cases/:id/intelligence',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags: ['stix'],
+        summary: 'The intelligence objects of a case you may see (from STIX bundles), oldest first',
+        params: CaseParamsSchema,
+        querystring: IntelListQuerySchema,
+        response: { 200: IntelListSchema },
+      },
+    },
+    async (request) => stix.listIntel(ctxOf(request), request.params.id, request.query),
+  );
+
+  app.get(
+    '/cases/:id/intelligence/:objectId',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags: ['stix'],
+        summary: 'One intelligence object as received, with its relationships',
+        params: IntelParamsSchema,
+        response: { 200: IntelObjectDetailSchema },
+      },
+    },
+    async (request) => stix.intelDetail(ctxOf(request), request.params.id, request.params.objectId),
+  );
 
   app.get(
     '/cases/:id/stix',

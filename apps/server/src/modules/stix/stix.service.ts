@@ -1,15 +1,54 @@
-import type { ExerciseScope, Tlp } from '@vytis/contracts';
+import type { Readable } from 'node:stream';
+import type {
+  ExerciseScope,
+  IntelListQuery,
+  IntelObject,
+  IntelObjectDetail,
+  StixImportResult,
+  Tlp,
+} from '@vytis/contracts';
 import type { Kysely } from 'kysely';
 import { casePassableOnward } from '../../access/policy.ts';
 import type { Ctx } from '../../context.ts';
-import { forbidden } from '../../errors.ts';
+import { forbidden, invalidInput, notFound } from '../../errors.ts';
+import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import type { CasesService } from '../cases/cases.service.ts';
 import type { ObservablesService } from '../indicators/observables.service.ts';
+import * as intel from './intel.repository.ts';
 import * as repo from './stix.repository.ts';
 import { type BundleStats, caseBundle } from './stix-bundle.ts';
+import { BundleError, readStixBundle } from './stix-import.ts';
 import type { CaseInput } from './stix-mapping.ts';
 import type { Pap } from './stix-markings.ts';
+
+export interface StixImportOptions {
+  partial: boolean;
+  /** The label of objects without a TLP marking (else the case's). */
+  tlp?: Tlp | undefined;
+  onProgress?: (progress: { bytes: number; lines: number }) => void;
+  othersWaiting?: () => boolean;
+}
+
+type IntelRow = Awaited<ReturnType<typeof intel.listVisibleIntel>>[number];
+
+function presentIntel(row: IntelRow, caseId: string): IntelObject {
+  return {
+    id: row.id,
+    caseId,
+    stixId: row.stix_id,
+    type: row.stix_type,
+    name: row.name,
+    modified: row.stix_modified?.toISOString() ?? null,
+    sourceRef: row.source_ref,
+    targetRef: row.target_ref,
+    tlp: row.tlp as Tlp,
+    originParty: row.origin_party,
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
 
 export interface StixDeps {
   db: Kysely<Database>;
@@ -24,6 +63,112 @@ export interface StixDeps {
  */
 export class StixService {
   constructor(private readonly deps: StixDeps) {}
+
+  /**
+   * A STIX 2.1 bundle into a case, as a bulk import (received in full, read with no transaction
+   * open, written in parts, all-or-nothing): observables from its indicators with simple patterns,
+   * its cyber-observables and observed data; its other objects kept as the case's intelligence
+   * objects (see readStixBundle).
+   */
+  async importBundle(
+    ctx: Ctx,
+    caseId: string,
+    source: Readable,
+    options: StixImportOptions,
+  ): Promise<StixImportResult> {
+    let counts: StixImportResult['intelligence'] = { added: 0, updated: 0, unchanged: 0, older: 0 };
+    let objects = 0;
+    const viewer = this.deps.cases.viewer(ctx);
+    const result = await this.deps.observables.importWith(
+      ctx,
+      caseId,
+      source,
+      {
+        format: 'stix',
+        tlp: options.tlp,
+        partial: options.partial,
+        onProgress: options.onProgress,
+        othersWaiting: options.othersWaiting,
+      },
+      async (input, intoExercise) => {
+        const file = await readStixBundle(input, {
+          partial: options.partial,
+          intoExercise,
+          db: this.deps.db,
+          viewer,
+          caseId,
+          onProgress: options.onProgress,
+          othersWaiting: options.othersWaiting,
+        }).catch((error: unknown) => {
+          // The whole body is not a bundle Vytis reads: one answer, naming what is wrong.
+          if (error instanceof BundleError) {
+            throw invalidInput(`the body is not a STIX 2.1 bundle Vytis can read: ${error.message}`, [
+              {
+                field: error.objectIndex === undefined ? 'body' : `body/objects/${error.objectIndex}`,
+                message: error.message,
+              },
+            ]);
+          }
+          throw error;
+        });
+        counts = file.intel;
+        objects = file.lines;
+        return file;
+      },
+    );
+    return { objects, ...result, intelligence: counts };
+  }
+
+  /** The case's intelligence objects the viewer may see, oldest first, in pages. */
+  async listIntel(ctx: Ctx, caseId: string, query: IntelListQuery) {
+    await this.deps.cases.visibleCase(ctx, caseId);
+    const limit = query.limit ?? 50;
+    const after = query.cursor ? decodeCursor<[string, string]>(query.cursor, ['timestamp', 'uuid']) : null;
+    const rows = await intel.listVisibleIntel(this.deps.db, this.deps.cases.viewer(ctx), caseId, {
+      after: after ? { at: new Date(after[0]), id: after[1] } : null,
+      limit: limit + 1,
+      type: query.type,
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((row) => presentIntel(row, caseId)),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null,
+    };
+  }
+
+  /** One intelligence object as received, with the relationships the viewer sees at either end. */
+  async intelDetail(ctx: Ctx, caseId: string, id: string): Promise<IntelObjectDetail> {
+    await this.deps.cases.visibleCase(ctx, caseId);
+    const viewer = this.deps.cases.viewer(ctx);
+    const row = await intel.findVisibleIntel(this.deps.db, viewer, caseId, id);
+    if (!row) throw notFound(`intelligence object ${id}`);
+    const links = (await intel.visibleRelationshipsOf(this.deps.db, viewer, caseId, row.stix_id)).filter(
+      (link) => link.id !== row.id,
+    );
+    const others = links.map((link) => (link.source_ref === row.stix_id ? link.target_ref : link.source_ref));
+    const names = await intel.visibleNamesOf(this.deps.db, viewer, caseId, [
+      ...new Set(others.filter((o): o is string => o !== null)),
+    ]);
+    return {
+      item: presentIntel(row, caseId),
+      object: JSON.parse(row.object) as Record<string, unknown>,
+      relationships: links.map((link, i) => {
+        const other = others[i] ?? '';
+        const known = names.get(other);
+        return {
+          relationship: presentIntel(link, caseId),
+          direction: link.source_ref === row.stix_id ? ('out' as const) : ('in' as const),
+          // An end the viewer does not see among the case's objects is named by its id alone.
+          other: {
+            stixId: other,
+            type: known?.type ?? other.split('--')[0] ?? null,
+            name: known?.name ?? null,
+          },
+        };
+      }),
+    };
+  }
 
   /**
    * A case as a bundle. A case the viewer may not see is a 404; an exercise not asked for (or
@@ -63,12 +208,24 @@ export class StixService {
         };
       }
     }
+    async function* intelObjects() {
+      let after: { at: Date; id: string } | null = null;
+      for (;;) {
+        const page = await intel.passableIntelPage(db, viewer, caseId, after, 500);
+        for (const row of page)
+          yield { text: row.object, tlp: row.tlp as Tlp, originParty: row.origin_party };
+        const last = page.at(-1);
+        if (page.length < 500 || !last) return;
+        after = { at: last.created_at, id: last.id };
+      }
+    }
     const stats: BundleStats = { objects: 0, unmapped: 0 };
     const chunks = caseBundle(
       {
         theCase,
         observables: rows,
         notes: notes(),
+        intel: intelObjects(),
         parties: async (codes) =>
           (await repo.partiesByCode(db, codes)).map((p) => ({
             code: p.code,

@@ -168,6 +168,7 @@ export interface Database {
   case_assignees: { case_id: string; user_id: string };
   case_tasks: CaseTasksTable;
   case_notes: CaseNotesTable;
+  case_intel_objects: CaseIntelObjectsTable;
   case_timeline: CaseTimelineTable;
   observables: ObservablesTable;
   observable_imports: ObservableImportsTable;
@@ -438,6 +439,26 @@ export interface CaseNotesTable {
   created_by_id: string | null;
   created_by: string;
   created_at: Timestamp;
+}
+
+export interface CaseIntelObjectsTable {
+  id: string;
+  case_id: string;
+  stix_id: string;
+  stix_type: string;
+  name: string | null;
+  stix_modified: Timestamp | null;
+  source_ref: string | null;
+  target_ref: string | null;
+  /** The STIX object as received, JSON text. */
+  object: string;
+  tlp: string;
+  origin_party: string;
+  created_by_id: string | null;
+  created_by: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  import_id: string | null;
 }
 
 export interface CaseTimelineTable {

@@ -1,0 +1,63 @@
+import { type Kysely, sql } from 'kysely';
+
+// Frozen: never edit after it has shipped; add a new migration instead. No imports of app code.
+
+const TLP_CHECK = (column: string) =>
+  sql`${sql.ref(column)} in ('clear', 'green', 'amber', 'amber+strict', 'red')`;
+
+/**
+ * Intelligence objects of a case (issue 11): the STIX objects a bundle brings that are not
+ * observables (threat actors, malware, attack patterns, reports, relationships, custom x- objects…),
+ * kept exactly as received (`object`, the JSON text) so they export again unchanged. Each party
+ * keeps its own copy of an object id (unique per case, party and id), so whether another party
+ * holds the same id under a label the importer cannot read is never confirmed. `stix_modified`
+ * orders versions: a later one replaces the copy, an older one is ignored. A relationship's ends are
+ * columns, to list an object's relationships. `import_id` ties rows to the bulk import that wrote
+ * them, which rolls them back with its observables.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('case_intel_objects')
+    .addColumn('id', 'uuid', (c) => c.primaryKey())
+    .addColumn('case_id', 'uuid', (c) => c.notNull().references('cases.id'))
+    .addColumn('stix_id', 'text', (c) => c.notNull())
+    .addColumn('stix_type', 'text', (c) => c.notNull())
+    .addColumn('name', 'text')
+    .addColumn('stix_modified', 'timestamptz')
+    .addColumn('source_ref', 'text')
+    .addColumn('target_ref', 'text')
+    .addColumn('object', 'text', (c) => c.notNull())
+    .addColumn('tlp', 'text', (c) => c.notNull().check(TLP_CHECK('tlp')))
+    .addColumn('origin_party', 'text', (c) => c.notNull())
+    .addColumn('created_by_id', 'uuid', (c) => c.references('users.id'))
+    .addColumn('created_by', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+    .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+    .addColumn('import_id', 'uuid')
+    .addUniqueConstraint('case_intel_objects_copy', ['case_id', 'origin_party', 'stix_id'])
+    .execute();
+  await db.schema
+    .createIndex('case_intel_objects_case')
+    .on('case_intel_objects')
+    .columns(['case_id', 'created_at', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('case_intel_objects_source')
+    .on('case_intel_objects')
+    .columns(['case_id', 'source_ref'])
+    .execute();
+  await db.schema
+    .createIndex('case_intel_objects_target')
+    .on('case_intel_objects')
+    .columns(['case_id', 'target_ref'])
+    .execute();
+  await db.schema
+    .createIndex('case_intel_objects_import')
+    .on('case_intel_objects')
+    .column('import_id')
+    .execute();
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('case_intel_objects').execute();
+}
