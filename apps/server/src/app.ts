@@ -12,7 +12,7 @@ import type { Clock } from './clock.ts';
 import { AppError } from './errors.ts';
 import { ctxOf, makeAccessHook, type RouteAccess } from './http/access.ts';
 import { DenialLimiter } from './http/denial-limiter.ts';
-import { makeErrorHandler, toErrorResponse } from './http/error-handler.ts';
+import { type DenialAuditor, makeErrorHandler, toErrorResponse } from './http/error-handler.ts';
 import { depthLimitedJsonParser } from './http/json-body.ts';
 import { documentOptionalBodies, missingBodyAsEmpty } from './http/optional-body.ts';
 import { RequestGauge } from './http/request-gauge.ts';
@@ -60,6 +60,7 @@ import { rotationsRoutes } from './modules/roster/rotations.routes.ts';
 import { RotationsService } from './modules/roster/rotations.service.ts';
 import { Scheduler } from './modules/scheduler/scheduler.ts';
 import { stixRoutes } from './modules/stix/stix.routes.ts';
+import { taxiiRoutes } from './modules/taxii/taxii.routes.ts';
 import { solveOffThread } from './modules/teams/solve.ts';
 import type { TeamProblem, TeamSolution } from './modules/teams/solver/types.ts';
 import { teamsRoutes } from './modules/teams/teams.routes.ts';
@@ -96,6 +97,10 @@ export interface AppOptions {
   auditCheckpointFile: string | null;
   /** How often the node signs checkpoints; verification then flags older ones (none: not checked). */
   checkpointSeconds: number | null;
+  /** VYTIS_PUBLIC_URL: where others reach this node (TAXII discovery); none: the request's own host. */
+  publicUrl: string | null;
+  /** The largest TAXII request body (an envelope of objects to add). */
+  taxiiMaxContentLength: number;
 }
 
 export const DEFAULT_APP_OPTIONS: AppOptions = {
@@ -116,6 +121,8 @@ export const DEFAULT_APP_OPTIONS: AppOptions = {
   evidenceDir: path.resolve('.vytis', 'evidence'),
   auditCheckpointFile: null,
   checkpointSeconds: null,
+  publicUrl: null,
+  taxiiMaxContentLength: 16 * 1024 * 1024,
 };
 
 export interface AppDeps {
@@ -322,20 +329,19 @@ export async function buildApp(
     clearInterval(denialFlush);
     await denials.flushAll();
   });
-  app.setErrorHandler(
-    makeErrorHandler(async (request, response) => {
-      // Public routes (login) audit their own refusals; everything else is audited here, once.
-      if (request.denialAudited || request.routeOptions.config?.access?.kind === 'public') return;
-      request.denialAudited = true;
-      const source = request.actor?.id ? `user:${request.actor.id}` : `address:${request.ip}`;
-      await denials.deny(source, ctxOf(request), {
-        action: 'access.denied',
-        objectType: 'route',
-        objectId: `${request.method} ${request.routeOptions.url ?? request.url}`,
-        summary: { status: response.status, reason: response.body.error.message },
-      });
-    }),
-  );
+  const auditDenial: DenialAuditor = async (request, response) => {
+    // Public routes (login) audit their own refusals; everything else is audited here, once.
+    if (request.denialAudited || request.routeOptions.config?.access?.kind === 'public') return;
+    request.denialAudited = true;
+    const source = request.actor?.id ? `user:${request.actor.id}` : `address:${request.ip}`;
+    await denials.deny(source, ctxOf(request), {
+      action: 'access.denied',
+      objectType: 'route',
+      objectId: `${request.method} ${request.routeOptions.url ?? request.url}`,
+      summary: { status: response.status, reason: response.body.error.message },
+    });
+  };
+  app.setErrorHandler(makeErrorHandler(auditDenial));
   app.setNotFoundHandler(async (request) => {
     throw new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
   });
@@ -419,6 +425,13 @@ export async function buildApp(
     },
     { prefix: '/api/v1' },
   );
+  await app.register(taxiiRoutes, {
+    services,
+    auditDenial,
+    publicUrl: options.publicUrl,
+    maxContentLength: options.taxiiMaxContentLength,
+    prefix: '/taxii2',
+  });
   return { app, services };
 }
 

@@ -75,6 +75,20 @@ const envSchema = z.object({
   VYTIS_UPLOAD_MIN_BYTES_PER_SECOND: positiveInt('bytes per second').default(8192),
   VYTIS_EVIDENCE_MAX_BYTES: positiveInt('bytes').default(100 * 1024 * 1024),
   VYTIS_REQUIRE_MFA: z.enum(['admins', 'none'], { error: 'must be admins or none' }).default('none'),
+  VYTIS_PUBLIC_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .refine((value) => {
+        try {
+          const url = new URL(value);
+          return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash;
+        } catch {
+          return false;
+        }
+      }, 'must be an http(s) URL without query or fragment, e.g. https://vytis.cert.example')
+      .optional(),
+  ),
 });
 
 export interface Config {
@@ -114,6 +128,8 @@ export interface Config {
   auditCheckpointFile: string;
   /** Who must log in to the web app with a second factor (TOTP): admins, or nobody. */
   requireMfa: 'admins' | 'none';
+  /** Where others reach this node (TAXII discovery's absolute URLs); none: each request's own host. */
+  publicUrl: string | null;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -169,6 +185,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): ConfigResult {
       evidenceDir: path.join(path.resolve(e.VYTIS_DATA_DIR), 'evidence'),
       auditCheckpointFile: checkpointFileIn(path.resolve(e.VYTIS_DATA_DIR)),
       requireMfa: e.VYTIS_REQUIRE_MFA,
+      publicUrl: e.VYTIS_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
     },
   };
 }

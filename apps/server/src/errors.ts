@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'unauthenticated'
   | 'forbidden'
   | 'not_found'
+  /** The client accepts none of the media types the endpoint answers in. */
+  | 'not_acceptable'
   | 'conflict'
   | 'precondition_failed'
   /** Stored content no longer matches its recorded digest: the record stands, the bytes do not. */
@@ -22,6 +24,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
+  not_acceptable: 406,
   conflict: 409,
   precondition_failed: 412,
   integrity_failed: 409,

@@ -381,7 +381,10 @@ export function casesVisibleTo(viewer: CaseViewer) {
  * is never seen more widely than its case, and a narrower item label hides it within the case.
  * Needs `cases` joined.
  */
-export function caseItemsVisibleTo(viewer: CaseViewer, item: 'observables' | 'case_notes' | 'evidence' | 'case_intel_objects') {
+export function caseItemsVisibleTo(
+  viewer: CaseViewer,
+  item: 'observables' | 'case_notes' | 'evidence' | 'case_intel_objects',
+) {
   return (eb: ExpressionBuilder<Database, 'cases'>): Expression<SqlBool> => {
     if (seesAll(viewer)) return sql<SqlBool>`true`;
     if (nobody(viewer)) return FALSE;
@@ -404,7 +407,10 @@ export function caseItemsVisibleTo(viewer: CaseViewer, item: 'observables' | 'ca
  * never forwarded) or AMBER+STRICT held by another party (its recipients may not share it onward)
  * — judged by the item's label and its case's, whichever is stricter.
  */
-export function passableOnward(viewer: CaseViewer, item: 'observables' | 'case_notes' | 'case_intel_objects') {
+export function passableOnward(
+  viewer: CaseViewer,
+  item: 'observables' | 'case_notes' | 'case_intel_objects',
+) {
   return (eb: ExpressionBuilder<Database, 'cases'>): Expression<SqlBool> => {
     if (seesAll(viewer)) return sql<SqlBool>`true`;
     const own = viewer.actor.party ? sql<SqlBool>`cases.owner_party = ${viewer.actor.party}` : FALSE;

@@ -16,6 +16,7 @@ import {
   runImport,
 } from './commands.ts';
 import { describeError } from './describe-error.ts';
+import { type ImportProgress, runStixImport, type StixImportRequest } from './stix-command.ts';
 
 /**
  * The node's local admin channel: a Unix socket under the data directory (mode 0600), so the CLI
@@ -44,6 +45,10 @@ export async function startAdminSocket(services: Services, socketPath: string): 
     const url = new URL(req.url ?? '/', 'http://admin.sock');
     if (req.method === 'POST' && url.pathname === '/import') {
       void streamImport(services, url.searchParams, req, res);
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/stix') {
+      void streamStixImport(services, url.searchParams, req, res);
       return;
     }
     if (req.method === 'POST' && url.pathname === '/backup') {
@@ -100,6 +105,47 @@ async function streamImport(
     result = { exitCode: 1, stdout: '', stderr: describeError(error) };
   }
   answer(res, result);
+  // Refused before the end of the file (an unknown case, a file too large): let the rest go by.
+  if (!req.complete) req.resume();
+}
+
+/** How often, at most, the node tells the CLI how far a bundle's import has come. */
+const PROGRESS_EVERY_MS = 200;
+
+/**
+ * `POST /stix?caseId=…&partial=…[&as=…][&tlp=…]` with the bundle as the body: received in full
+ * (bounded), then imported by `StixService.importBundle`. The answer is JSON lines: `{"progress":
+ * {bytes, lines}}` while the node reads and writes the bundle (lines: objects so far), then
+ * `{"result": CommandResult}`; an answer without the result was cut off.
+ */
+async function streamStixImport(
+  services: Services,
+  params: URLSearchParams,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+) {
+  req.on('error', () => {}); // an aborted upload fails the import's read instead
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  let told = 0;
+  const onProgress: ImportProgress = (progress) => {
+    const now = performance.now();
+    if (now - told < PROGRESS_EVERY_MS || res.destroyed) return;
+    told = now;
+    res.write(`${JSON.stringify({ progress })}\n`);
+  };
+  const request: StixImportRequest = {
+    caseId: params.get('caseId') ?? '',
+    as: params.get('as') ?? undefined,
+    tlp: (params.get('tlp') ?? undefined) as Tlp | undefined,
+    partial: params.get('partial') === 'true',
+  };
+  let result: CommandResult;
+  try {
+    result = await runStixImport(services, request, req, onProgress);
+  } catch (error) {
+    result = { exitCode: 1, stdout: '', stderr: describeError(error) };
+  }
+  res.end(`${JSON.stringify({ result })}\n`);
   // Refused before the end of the file (an unknown case, a file too large): let the rest go by.
   if (!req.complete) req.resume();
 }
@@ -163,6 +209,77 @@ export async function sendImport(
           body.destroy();
           req.destroy();
         }),
+    );
+    req.on('error', reject);
+    body.on('error', (error) => {
+      req.destroy();
+      reject(error);
+    });
+    body.pipe(req);
+  });
+}
+
+/**
+ * Streams a STIX bundle to the running node's import; `onProgress` hears the node read and write
+ * it; resolves with its result (which may come before the whole file went: it refused it).
+ */
+export async function sendStixImport(
+  socketPath: string,
+  request: StixImportRequest,
+  body: Readable,
+  onProgress: ImportProgress,
+): Promise<CommandResult> {
+  const query = new URLSearchParams({ caseId: request.caseId, partial: String(request.partial) });
+  if (request.as !== undefined) query.set('as', request.as);
+  if (request.tlp !== undefined) query.set('tlp', request.tlp);
+  return new Promise((resolve, reject) => {
+    const stopSending = () => {
+      body.unpipe(req);
+      body.destroy();
+      req.destroy();
+    };
+    const req = http.request(
+      {
+        socketPath,
+        path: `/stix?${query}`,
+        method: 'POST',
+        headers: { 'content-type': 'application/stix+json;version=2.1' },
+      },
+      (res) => {
+        let pending = '';
+        let result: CommandResult | undefined;
+        const take = (line: string) => {
+          if (line.trim() === '') return;
+          const message = JSON.parse(line) as {
+            progress?: { bytes: number; lines: number };
+            result?: CommandResult;
+          };
+          if (message.progress) onProgress(message.progress);
+          if (message.result) result = message.result;
+        };
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          pending += chunk;
+          const lines = pending.split('\n');
+          pending = lines.pop() ?? '';
+          try {
+            for (const line of lines) take(line);
+          } catch (error) {
+            reject(error);
+          }
+        });
+        res.on('end', () => {
+          try {
+            take(pending);
+            if (result) resolve(result);
+            else reject(new Error('the node stopped answering before the import finished'));
+          } catch (error) {
+            reject(error);
+          }
+          stopSending();
+        });
+        res.on('error', reject);
+      },
     );
     req.on('error', reject);
     body.on('error', (error) => {

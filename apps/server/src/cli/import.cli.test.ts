@@ -13,12 +13,14 @@ import { openServices } from '../node.ts';
 import { openDatabase } from '../platform/db/database.ts';
 import { createPostgresDatabase, onPostgres } from '../test/harness.ts';
 import { importRequestProblem } from './commands.ts';
+import { isStixBundleFile } from './import.ts';
 import { freePort, vytis as runVytis } from './node-process.fixtures.ts';
 
 // `vytis import` as an operator runs it: the real CLI (bin/vytis.js) in its own process, straight
 // into the database when no node runs, and streamed through the running node's admin socket.
 const serverDir = path.resolve(import.meta.dirname, '..', '..');
 const cliBin = path.join(serverDir, 'bin', 'vytis.js');
+const c2Bundle = path.join(serverDir, 'data', 'stix2', 'examples', 'indicators-for-C2-with-COA.json');
 
 async function waitForHealth(base: string, child: ChildProcess, timeoutMs = 90_000) {
   const start = Date.now();
@@ -58,6 +60,7 @@ describe('vytis import', () => {
   let ltCase = '';
   let badCase = '';
   let nodeCase = '';
+  let stixCase = '';
   const vytis = (args: string[]) => runVytis(args, env);
   const file = (name: string, content: string) => {
     const full = path.join(dir, name);
@@ -71,6 +74,22 @@ describe('vytis import', () => {
       return await fn(services);
     } finally {
       await services.database.close();
+    }
+  }
+  async function intelIn(caseId: string) {
+    const database = await openDatabase({
+      databaseUrl: env.DATABASE_URL,
+      pgliteDir: path.join(env.VYTIS_DATA_DIR!, 'db'),
+    });
+    try {
+      return await database.db
+        .selectFrom('case_intel_objects')
+        .where('case_id', '=', caseId)
+        .select(['stix_id', 'stix_type', 'tlp'])
+        .orderBy('stix_id')
+        .execute();
+    } finally {
+      await database.close();
     }
   }
   async function storedIn(caseId: string) {
@@ -111,6 +130,7 @@ describe('vytis import', () => {
       ltCase = (await services.cases.create(lt, caseBody('Ransomware at the grid operator'))).id;
       badCase = (await services.cases.create(lt, caseBody('Phishing wave'))).id;
       nodeCase = (await services.cases.create(lt, caseBody('Wiper at the port authority'))).id;
+      stixCase = (await services.cases.create(lt, caseBody('Poison Ivy C2'))).id;
     });
   });
   after(async () => {
@@ -128,6 +148,57 @@ describe('vytis import', () => {
     'sha256,not-a-hash',
     'domain,ok-3.example.org',
   ].join('\n');
+
+  /** A bundle with one good object and one refused: a relationship to an actor that is nowhere. */
+  const badBundle = JSON.stringify({
+    type: 'bundle',
+    id: 'bundle--0f4b3c1e-8a7d-4e6f-9b2a-1c3d5e7f9a0b',
+    objects: [
+      {
+        type: 'malware',
+        spec_version: '2.1',
+        id: 'malware--11111111-2222-4333-8444-555555555555',
+        created: '2026-01-01T00:00:00.000Z',
+        modified: '2026-01-01T00:00:00.000Z',
+        name: 'Wiper',
+        is_family: true,
+      },
+      {
+        type: 'relationship',
+        spec_version: '2.1',
+        id: 'relationship--44444444-5555-4666-8777-888888888888',
+        created: '2026-01-01T00:00:00.000Z',
+        modified: '2026-01-01T00:00:00.000Z',
+        relationship_type: 'uses',
+        source_ref: 'threat-actor--99999999-9999-4999-8999-999999999999',
+        target_ref: 'malware--11111111-2222-4333-8444-555555555555',
+      },
+    ],
+  });
+  const c2Summary = (imported: number, duplicates: number, intel: string) =>
+    `objects 8: observables imported ${imported}, duplicates ${duplicates}, rejected 0; intelligence objects ${intel}\n`;
+
+  it('tells a STIX bundle from NDJSON by its name and first bytes', async () => {
+    const ndjson = [
+      JSON.stringify({ type: 'domain', value: 'evil.example' }),
+      JSON.stringify({ type: 'ip-dst', value: '203.0.113.9' }),
+    ].join('\n');
+    const lone = JSON.stringify({ type: 'malware', spec_version: '2.1', id: 'malware--1', name: 'x' });
+    const expected: [string, string, boolean][] = [
+      ['pretty.json', '\uFEFF\n  {\n  "type": "bundle",\n  "objects": []\n}\n', true],
+      ['minified.stix.json', `${badBundle}\n`, true],
+      ['bundle.stix', badBundle, true],
+      ['lone.json', `${lone}\n`, true],
+      ['iocs.json', ndjson, false],
+      ['one-ioc.json', `${JSON.stringify({ type: 'domain', value: 'evil.example' })}\n`, false],
+      ['array.json', '[{"type":"bundle"}]', false],
+      ['bundle.csv', badBundle, false],
+    ];
+    for (const [name, content, isBundle] of expected) {
+      assert.equal(await isStixBundleFile(file(name, content)), isBundle, name);
+    }
+    assert.equal(await isStixBundleFile(path.join(dir, 'absent.json')), false);
+  });
 
   describe('with no node running (straight into the database)', () => {
     it('imports a CSV of thousands of lines, and again changes nothing', async () => {
@@ -194,6 +265,65 @@ describe('vytis import', () => {
       assert.equal(byValue.get('203.0.113.7')?.tlp, 'green');
       assert.equal(byValue.get('https://evil.example/payload')?.tlp, 'red');
       assert.equal(byValue.get('boss@evil.example')?.tlp, 'amber');
+    });
+
+    it('imports a STIX bundle: observables from its indicators, its other objects as intelligence', async () => {
+      const first = await vytis(['import', c2Bundle, '--case', stixCase]);
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(first.stdout, c2Summary(2, 0, 'added 8, updated 0, unchanged 0, older 0'));
+      assert.equal(first.stderr, '');
+      assert.deepEqual(
+        (await storedIn(stixCase)).map((row) => [row.type, row.value]),
+        [
+          ['ip-dst', '10.0.0.0'],
+          ['sha256', 'ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c'],
+        ],
+      );
+      assert.deepEqual(
+        [...new Set((await intelIn(stixCase)).map((row) => row.stix_type))].sort(),
+        ['course-of-action', 'identity', 'indicator', 'malware', 'relationship'],
+        'the rest kept as intelligence (the indicators too: relationships lead to them)',
+      );
+    });
+
+    it('refuses a bundle with a bad object by index and id; --format stix reads any name', async () => {
+      const refused = await vytis(['import', file('bad.stix', badBundle), '--case', badCase]);
+      assert.equal(refused.code, 1);
+      assert.equal(refused.stdout, '');
+      const lines = refused.stderr.trimEnd().split('\n');
+      assert.match(lines[0]!, /^vytis: 1 object\(s\) cannot be imported; nothing was imported.*--partial/);
+      assert.match(
+        lines[1]!,
+        /^vytis: object 1: relationship--44444444-5555-4666-8777-888888888888: .*threat-actor--9999/,
+      );
+      assert.equal(lines.length, 2);
+
+      const data = file('bundle.dat', badBundle);
+      const partial = await vytis([
+        'import',
+        data,
+        '--case',
+        badCase,
+        '--format',
+        'stix',
+        '--partial',
+        '--tlp',
+        'green',
+      ]);
+      assert.equal(partial.code, 0, partial.stderr);
+      // Added, not unchanged: the refused import wrote nothing.
+      assert.equal(
+        partial.stdout,
+        'objects 2: observables imported 0, duplicates 0, rejected 1; intelligence objects added 1, updated 0, unchanged 0, older 0\n',
+      );
+      assert.match(
+        partial.stderr,
+        /^vytis: 1 object\(s\) were rejected and left out:\nvytis: object 1: relationship--/,
+      );
+      assert.deepEqual(
+        (await intelIn(badCase)).map((row) => [row.stix_id, row.tlp]),
+        [['malware--11111111-2222-4333-8444-555555555555', 'green']],
+      );
     });
 
     it('says clearly what is wrong', async () => {
@@ -280,6 +410,20 @@ describe('vytis import', () => {
       const nobody = await vytis(['import', csv, '--case', nodeCase, '--as', 'nobody']);
       assert.equal(nobody.code, 1);
       assert.equal(nobody.stderr, 'vytis: no active user named nobody\n');
+    });
+
+    it('imports a STIX bundle through the node: the same bundle again changes nothing', async () => {
+      const again = await vytis(['import', c2Bundle, '--case', stixCase, '--as', 'lt.analyst']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stdout, c2Summary(0, 2, 'added 0, updated 0, unchanged 8, older 0'));
+      assert.equal(again.stderr, '');
+
+      const refused = await vytis(['import', path.join(dir, 'bad.stix'), '--case', nodeCase]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /^vytis: object 1: relationship--44444444-5555-4666-8777-888888888888: /m);
+      const hidden = await vytis(['import', c2Bundle, '--case', stixCase, '--as', 'ee.analyst']);
+      assert.equal(hidden.code, 1);
+      assert.match(hidden.stderr, /^vytis: case [0-9a-f-]{36} not found\n$/, 'the node checks who imports');
     });
   });
 });

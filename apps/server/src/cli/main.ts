@@ -241,27 +241,31 @@ audit
 program
   .command('import <file>')
   .description(
-    'bulk-import indicators into a case: CSV (type,value[,comment]), NDJSON, or one value per line with --type; idempotent; prints "imported N, duplicates D, rejected R"',
+    'bulk-import indicators into a case: CSV (type,value[,comment]), NDJSON, or one value per line with --type; idempotent; prints "imported N, duplicates D, rejected R". Or a STIX 2.1 bundle (.json, .stix, or --format stix)',
   )
   .requiredOption('--case <id>', 'the case to import into')
   .option('--as <name>', 'act as this user (default: the local operator, who sees every case)')
   .option(
     '--partial',
-    'keep the good lines of a file with bad ones (default: a bad line rejects the whole file)',
+    'keep the good lines (objects) of a file with bad ones (default: a bad one rejects the whole file)',
   )
   .option('--type <type>', 'the MISP type of every value of a plain list, e.g. ip-dst')
   .addOption(
-    new Option('--tlp <label>', "the label of lines that carry none (default: the case's)").choices(TLPS),
+    new Option('--tlp <label>', "the label of lines (objects) that carry none (default: the case's)").choices(
+      TLPS,
+    ),
   )
   .addOption(
     new Option(
       '--format <format>',
-      'the file format (default: from its extension; lines with --type)',
-    ).choices(BULK_FORMATS),
+      'the file format (default: from its extension, and a .json file holding one JSON object is a STIX bundle; lines with --type)',
+    ).choices([...BULK_FORMATS, 'stix']),
   )
   .addHelpText(
     'after',
-    '\nA bar shows progress on a terminal. A rejected file is listed line by line ("line 12: …"), exit 1.',
+    '\nA bar shows progress on a terminal. A rejected file is listed line by line ("line 12: …"), exit 1.' +
+      '\nA STIX bundle prints "objects N: observables imported I, duplicates D, rejected R; intelligence objects added A, updated U, unchanged C, older O"; ' +
+      'refused objects are listed by index and id ("object 3: indicator--…: why"), exit 1 unless --partial.',
   )
   .action(async (file: string, opts: ImportFlags) => {
     const { importCommand } = await import('./import.ts');

@@ -33,8 +33,19 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export const ctxOf = (request: FastifyRequest): Ctx => ({ actor: request.actor, requestId: request.id });
 
+/** `Basic base64(user:password)`, or null for anything else. */
+function basicCredentials(authorization: string): { user: string; password: string } | null {
+  const match = /^Basic\s+([A-Za-z0-9+/]+={0,2})$/i.exec(authorization);
+  if (!match) return null;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 1) return null;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
 /**
- * Who sent this request, from its bearer token or else its session cookie, as of now: null when
+ * Who sent this request, from its bearer token (or HTTP Basic with an API token as the password)
+ * or else its session cookie, as of now: null when
  * there is no credential, and `'invalid'` for a bearer token that is unknown, expired or revoked.
  * `mfaEnrolmentRequired` says the account may do nothing until it enrols a second factor
  * (VYTIS_REQUIRE_MFA=admins): a session only that, a token nothing at all.
@@ -44,7 +55,11 @@ export async function identifyCaller(identity: IdentityService, request: Fastify
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-    const bearer = match ? await identity.authenticateBearer(match[1]!) : null;
+    const basic = match ? null : basicCredentials(authorization);
+    const token = match?.[1] ?? basic?.password;
+    const found = token ? await identity.authenticateBearer(token) : null;
+    // HTTP Basic (what TAXII clients send): the user's name, and one of their API tokens.
+    const bearer = found && (!basic || found.actor.name === basic.user) ? found : null;
     return bearer
       ? {
           actor: bearer.actor,

@@ -148,7 +148,16 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   };
 }
 
-export function makeErrorHandler(onDenied: (request: FastifyRequest, error: ErrorResponse) => Promise<void>) {
+export type DenialAuditor = (request: FastifyRequest, error: ErrorResponse) => Promise<void>;
+
+/**
+ * The error handler of a set of routes: one error shape, denials audited. `render` answers in
+ * another shape (TAXII's error message resource) what the API would answer in its own.
+ */
+export function makeErrorHandler(
+  onDenied: DenialAuditor,
+  render?: (response: ErrorResponse, request: FastifyRequest, reply: FastifyReply) => unknown,
+) {
   return async function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
     const response = toErrorResponse(error, request.id);
     if (response.status >= 500) request.log.error({ err: error }, 'request failed');
@@ -159,6 +168,7 @@ export function makeErrorHandler(onDenied: (request: FastifyRequest, error: Erro
         request.log.error({ err: auditError }, 'could not audit a denied access');
       }
     }
-    return reply.status(response.status).send(response.body);
+    reply.status(response.status);
+    return reply.send(render ? render(response, request, reply) : response.body);
   };
 }

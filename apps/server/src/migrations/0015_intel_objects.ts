@@ -13,7 +13,8 @@ const TLP_CHECK = (column: string) =>
  * holds the same id under a label the importer cannot read is never confirmed. `stix_modified`
  * orders versions: a later one replaces the copy, an older one is ignored. A relationship's ends are
  * columns, to list an object's relationships. `import_id` ties rows to the bulk import that wrote
- * them, which rolls them back with its observables.
+ * them, which rolls them back with its observables. Also the indexes TAXII pages by, and the
+ * status of a TAXII add-objects request.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -51,6 +52,32 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('case_intel_objects')
     .columns(['case_id', 'target_ref'])
     .execute();
+  // TAXII collections page through what was added, by (updated_at, id): a version's date added.
+  await db.schema
+    .createIndex('case_intel_objects_added')
+    .on('case_intel_objects')
+    .columns(['updated_at', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('case_intel_objects_case_added')
+    .on('case_intel_objects')
+    .columns(['case_id', 'updated_at', 'id'])
+    .execute();
+  await db.schema.createIndex('observables_added').on('observables').columns(['updated_at', 'id']).execute();
+  await db.schema
+    .createIndex('observables_case_added')
+    .on('observables')
+    .columns(['case_id', 'updated_at', 'id'])
+    .execute();
+  // The status of a TAXII add-objects request, for its requester to read back.
+  await db.schema
+    .createTable('taxii_statuses')
+    .addColumn('id', 'uuid', (c) => c.primaryKey())
+    .addColumn('user_id', 'uuid', (c) => c.notNull().references('users.id'))
+    .addColumn('collection_id', 'uuid', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+    .execute();
   await db.schema
     .createIndex('case_intel_objects_import')
     .on('case_intel_objects')
@@ -59,5 +86,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('taxii_statuses').execute();
+  await db.schema.dropIndex('observables_case_added').execute();
+  await db.schema.dropIndex('observables_added').execute();
   await db.schema.dropTable('case_intel_objects').execute();
 }

@@ -41,6 +41,7 @@ import { ExerciseBadge, PapBadge, SeverityBadge, TlpBadge } from '../components/
 import { fmtTime, humanize, localInputToIso } from '../components/format.ts';
 import { Markdown } from '../components/Markdown.tsx';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { Intelligence, StixDownload, StixImport } from './CaseStix.tsx';
 import { BulkImport, CorrelationTable } from './Cases.tsx';
 
 const OBSERVABLE_TYPES = [
@@ -116,6 +117,7 @@ export function CasePage() {
             value={c.status}
             onChange={(v) => v && patch.mutate({ status: v })}
           />
+          <StixDownload kase={c} />
         </Group>
       </div>
       <Problem error={patch.error} />
@@ -127,6 +129,7 @@ export function CasePage() {
           <Tabs.Tab value="notes">Notes ({c.counts.notes})</Tabs.Tab>
           <Tabs.Tab value="timeline">Timeline ({c.counts.timeline})</Tabs.Tab>
           <Tabs.Tab value="evidence">Evidence ({c.counts.evidence})</Tabs.Tab>
+          <Tabs.Tab value="intelligence">Intelligence (STIX)</Tabs.Tab>
           <Tabs.Tab value="sharing">Sharing</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="overview" pt="md">
@@ -151,6 +154,12 @@ export function CasePage() {
         </Tabs.Panel>
         <Tabs.Panel value="evidence" pt="md">
           <EvidencePanel caseId={id} works={works} />
+        </Tabs.Panel>
+        <Tabs.Panel value="intelligence" pt="md">
+          <Stack>
+            {works ? <StixImport caseId={id} /> : null}
+            <Intelligence caseId={id} />
+          </Stack>
         </Tabs.Panel>
         <Tabs.Panel value="sharing" pt="md">
           <Sharing caseId={id} />

@@ -55,6 +55,23 @@ export interface PartyInput {
 }
 
 export const identityId = (party: string) => sdoId('identity', 'party', party);
+/**
+ * An observable's indicator (or, for a CVE, vulnerability) carries the observable's own random
+ * UUID (v4, as the specification recommends for SDOs): a TAXII client asking for that id
+ * (`match[id]`) is answered from the observable's row directly, in SQL.
+ */
+export const observableSdoId = (type: 'indicator' | 'vulnerability', observableId: string) =>
+  `${type}--${observableId}`;
+/** The observable an indicator or vulnerability id of Vytis's stands for, if it looks like one. */
+export function observableOfSdoId(
+  id: string,
+): { type: 'indicator' | 'vulnerability'; observableId: string } | null {
+  const match =
+    /^(indicator|vulnerability)--([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$/.exec(
+      id,
+    );
+  return match ? { type: match[1] as 'indicator' | 'vulnerability', observableId: match[2]! } : null;
+}
 /** The `source_name` of the external reference by which a grouping says it is a Vytis case. */
 export const VYTIS_CASE_SOURCE = 'vytis-case';
 export const groupingId = (caseId: string) => sdoId('grouping', 'case', caseId);
@@ -367,7 +384,7 @@ export function mapObservable(o: ObservableInput, theCase: CaseInput): MappedObs
   if (expression.kind === 'vulnerability') {
     main = {
       type: 'vulnerability',
-      id: sdoId('vulnerability', 'observable', o.id),
+      id: observableSdoId('vulnerability', o.id),
       ...common,
       name: expression.cve,
       ...(o.comment ? { description: o.comment } : {}),
@@ -378,7 +395,7 @@ export function mapObservable(o: ObservableInput, theCase: CaseInput): MappedObs
   } else {
     main = {
       type: 'indicator',
-      id: sdoId('indicator', 'observable', o.id),
+      id: observableSdoId('indicator', o.id),
       ...common,
       name: o.value,
       ...(o.comment ? { description: o.comment } : {}),

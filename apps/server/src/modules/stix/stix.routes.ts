@@ -164,7 +164,7 @@ export const stixRoutes: FastifyPluginAsyncTypebox<{
           'for a CVE, a `vulnerability`; the cyber-observables, linked from their indicator by `based-on`; sightings as ' +
           '`sighting`; notes as `note`; the parties as `identity` (`created_by_ref`); and the marking definitions: ' +
           'TLP 2.0 (the OASIS extension) and TLP 1.0 on every object, the case’s PAP as a statement marking. ' +
-          'Ids are stable across exports (UUIDv5); `modified` moves when the row changes. Observables of a type STIX ' +
+          'Ids are stable across exports (an indicator has its observable’s UUID; the rest UUIDv5); `modified` moves when the row changes. Observables of a type STIX ' +
           'has no equivalent for (free text, names, JA3, …) are left out. ' +
           'An exercise case is exported only with `exercise=include` (else 400 naming `querystring/exercise`), and ' +
           'every object from it carries the label `exercise`. A case you may see but not pass on is a 403.',

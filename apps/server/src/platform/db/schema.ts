@@ -169,6 +169,7 @@ export interface Database {
   case_tasks: CaseTasksTable;
   case_notes: CaseNotesTable;
   case_intel_objects: CaseIntelObjectsTable;
+  taxii_statuses: TaxiiStatusesTable;
   case_timeline: CaseTimelineTable;
   observables: ObservablesTable;
   observable_imports: ObservableImportsTable;
@@ -459,6 +460,15 @@ export interface CaseIntelObjectsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   import_id: string | null;
+}
+
+export interface TaxiiStatusesTable {
+  id: string;
+  user_id: string;
+  collection_id: string;
+  /** The status resource as answered, JSON text. */
+  status: string;
+  created_at: Timestamp;
 }
 
 export interface CaseTimelineTable {
