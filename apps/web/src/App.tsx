@@ -18,6 +18,7 @@ import { RequestPage } from './pages/RequestDetail.tsx';
 import { RequestsPage } from './pages/Requests.tsx';
 import { EditDraftPage, NewRequestPage } from './pages/RequestWizard.tsx';
 import { RosterPage } from './pages/Roster.tsx';
+import { TaxiiPage } from './pages/Taxii.tsx';
 import { UsersPage } from './pages/Users.tsx';
 
 export function App() {
@@ -40,6 +41,7 @@ const NAV: { to: string; label: string; roles?: string[] }[] = [
   { to: '/roster', label: 'Roster' },
   { to: '/cases', label: 'Cases' },
   { to: '/indicators', label: 'Indicator lookup' },
+  { to: '/taxii', label: 'TAXII: connect tools' },
   { to: '/audit', label: 'Audit', roles: ['auditor', 'admin'] },
   { to: '/users', label: 'Users', roles: ['admin', 'poc'] },
   { to: '/account', label: 'My account' },
@@ -165,6 +167,7 @@ function Shell() {
           <Route path="/cases" element={<CasesPage />} />
           <Route path="/cases/:id" element={<CasePage />} />
           <Route path="/indicators" element={<IndicatorsPage />} />
+          <Route path="/taxii" element={<TaxiiPage />} />
           <Route path="/audit" element={<AuditPage />} />
           <Route path="/users" element={<UsersPage />} />
           <Route path="/account" element={<AccountPage />} />

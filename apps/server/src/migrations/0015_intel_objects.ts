@@ -9,8 +9,9 @@ const TLP_CHECK = (column: string) =>
  * Intelligence objects of a case (issue 11): the STIX objects a bundle brings that are not
  * observables (threat actors, malware, attack patterns, reports, relationships, custom x- objects…),
  * kept exactly as received (`object`, the JSON text) so they export again unchanged. Each party
- * keeps its own copy of an object id (unique per case, party and id), so whether another party
- * holds the same id under a label the importer cannot read is never confirmed. `stix_modified`
+ * keeps its own copy of an object id, and an importer who cannot read their party's copy (a
+ * colleague's RED one) gets one of their own, so whether a copy the importer cannot read exists is
+ * never confirmed; imports hold the case's row lock, which keeps the copies apart. `stix_modified`
  * orders versions: a later one replaces the copy, an older one is ignored. A relationship's ends are
  * columns, to list an object's relationships. `import_id` ties rows to the bulk import that wrote
  * them, which rolls them back with its observables. Also the indexes TAXII pages by, and the
@@ -27,6 +28,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('stix_modified', 'timestamptz')
     .addColumn('source_ref', 'text')
     .addColumn('target_ref', 'text')
+    .addColumn('relationship_type', 'text')
     .addColumn('object', 'text', (c) => c.notNull())
     .addColumn('tlp', 'text', (c) => c.notNull().check(TLP_CHECK('tlp')))
     .addColumn('origin_party', 'text', (c) => c.notNull())
@@ -35,7 +37,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
     .addColumn('import_id', 'uuid')
-    .addUniqueConstraint('case_intel_objects_copy', ['case_id', 'origin_party', 'stix_id'])
+    .execute();
+  await db.schema
+    .createIndex('case_intel_objects_copy')
+    .on('case_intel_objects')
+    .columns(['case_id', 'origin_party', 'stix_id'])
     .execute();
   await db.schema
     .createIndex('case_intel_objects_case')

@@ -25,6 +25,7 @@ import {
 import { ApiError, errorText } from '../api/client.ts';
 import { useAuth, useMe } from '../auth.tsx';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { ApiTokensCard } from './ApiTokens.tsx';
 
 export function AccountPage() {
   const me = useMe();
@@ -38,6 +39,7 @@ export function AccountPage() {
       </Text>
       <SecondFactorCard />
       <PasswordCard />
+      <ApiTokensCard />
     </Stack>
   );
 }

@@ -31,6 +31,7 @@ import { useMe } from '../auth.tsx';
 import { TlpBadge } from '../components/badges.tsx';
 import { fmtTime } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { TaxiiCollectionHint } from './Taxii.tsx';
 
 /** The media type a bundle is sent as (the node takes application/json too). */
 const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
@@ -345,6 +346,7 @@ export function Intelligence({ caseId, pageSize = 50 }: { caseId: string; pageSi
           w={240}
         />
       </Group>
+      <TaxiiCollectionHint caseId={caseId} />
       <Problem error={list.error} />
       {list.isPending ? (
         <Loading />
@@ -514,17 +516,22 @@ function IntelDetail({
 }
 
 /**
- * What kind of link a relationship is: its `relationship_type` (a sighting says so), read from the
- * relationship as received, since the list carries names only. A relationship's own name wins.
+ * What kind of link a relationship is: its `relationship_type` (a sighting says so), as the detail
+ * lists it; from the relationship as received only where the node does not list it. A
+ * relationship's own name wins.
  */
 function RelationshipKind({ caseId, relationship }: { caseId: string; relationship: IntelObject }) {
+  const listed: string | null | undefined = relationship.relationshipType;
   const detail = useQuery({
     queryKey: ['intelligence-object', caseId, relationship.id],
     queryFn: () => api<IntelObjectDetail>(`/cases/${caseId}/intelligence/${relationship.id}`),
-    enabled: relationship.type === 'relationship' && !relationship.name,
+    enabled: relationship.type === 'relationship' && !relationship.name && listed === undefined,
   });
   if (relationship.name) return <>{relationship.name}</>;
   if (relationship.type !== 'relationship') return <>{relationship.type}</>;
-  const kind = (detail.data?.object as Record<string, unknown> | undefined)?.relationship_type;
+  const kind =
+    listed !== undefined
+      ? listed
+      : (detail.data?.object as Record<string, unknown> | undefined)?.relationship_type;
   return <>{typeof kind === 'string' ? kind : 'relationship'}</>;
 }

@@ -12,6 +12,7 @@ export interface IntelDraft {
   modified: Date | null;
   sourceRef: string | null;
   targetRef: string | null;
+  relationshipType: string | null;
   /** The object's JSON text, as received. */
   text: string;
   /** Its own TLP marking; null takes the case's label. */
@@ -29,30 +30,27 @@ export interface IntelFixed {
 }
 
 /**
- * The importer's party's copies of these ids in the case (each party keeps its own), with whether
- * the viewer sees each: a copy the viewer cannot read is treated as absent, never confirmed.
+ * The importer's party's copies of these ids in the case that the importer sees (each party keeps
+ * its own; a copy the importer cannot read is as if absent, and never confirmed). Called under the
+ * case's row lock, which every writer of intelligence objects holds, so no copy appears meanwhile.
  */
 export async function partyCopies(trx: Tx, viewer: CaseViewer, caseId: string, party: string, ids: string[]) {
-  if (ids.length === 0) return new Map<string, { id: string; modified: Date | null; visible: boolean }>();
+  if (ids.length === 0) return new Map<string, { id: string; modified: Date | null }>();
   const rows = await trx
     .selectFrom('case_intel_objects')
     .innerJoin('cases', 'cases.id', 'case_intel_objects.case_id')
-    .select([
-      'case_intel_objects.id',
-      'case_intel_objects.stix_id',
-      'case_intel_objects.stix_modified',
-      (eb) => sql<boolean>`(${caseItemsVisibleTo(viewer, 'case_intel_objects')(eb)})`.as('visible'),
-    ])
+    .select(['case_intel_objects.id', 'case_intel_objects.stix_id', 'case_intel_objects.stix_modified'])
     .where('case_intel_objects.case_id', '=', caseId)
     .where('case_intel_objects.origin_party', '=', party)
     .where('case_intel_objects.stix_id', 'in', ids)
+    .where(caseItemsVisibleTo(viewer, 'case_intel_objects'))
+    .orderBy('case_intel_objects.created_at')
     .execute();
-  return new Map(
-    rows.map((row) => [
-      row.stix_id,
-      { id: row.id, modified: row.stix_modified, visible: Boolean(row.visible) },
-    ]),
-  );
+  const copies = new Map<string, { id: string; modified: Date | null }>();
+  for (const row of rows) {
+    if (!copies.has(row.stix_id)) copies.set(row.stix_id, { id: row.id, modified: row.stix_modified });
+  }
+  return copies;
 }
 
 export async function insertIntel(trx: Tx, drafts: IntelDraft[], fixed: IntelFixed): Promise<number> {
@@ -66,9 +64,11 @@ export async function insertIntel(trx: Tx, drafts: IntelDraft[], fixed: IntelFix
         stix_id: draft.stixId,
         stix_type: draft.type,
         name: draft.name,
-        stix_modified: draft.modified,
+        // An object without `modified` or `created` (a custom one may have neither) is versioned by when it came.
+        stix_modified: draft.modified ?? fixed.at,
         source_ref: draft.sourceRef,
         target_ref: draft.targetRef,
+        relationship_type: draft.relationshipType,
         object: draft.text,
         tlp: draft.tlp ?? fixed.defaultTlp,
         origin_party: fixed.originParty,
@@ -79,7 +79,6 @@ export async function insertIntel(trx: Tx, drafts: IntelDraft[], fixed: IntelFix
         import_id: fixed.importId,
       })),
     )
-    .onConflict((oc) => oc.columns(['case_id', 'origin_party', 'stix_id']).doNothing())
     .returning('id')
     .execute();
   return result.length;
@@ -92,9 +91,10 @@ export async function replaceIntel(trx: Tx, rowId: string, draft: IntelDraft, fi
     .set({
       stix_type: draft.type,
       name: draft.name,
-      stix_modified: draft.modified,
+      stix_modified: draft.modified ?? fixed.at,
       source_ref: draft.sourceRef,
       target_ref: draft.targetRef,
+      relationship_type: draft.relationshipType,
       object: draft.text,
       tlp: draft.tlp ?? fixed.defaultTlp,
       updated_at: fixed.at,
@@ -111,6 +111,7 @@ const LISTED = [
   'case_intel_objects.stix_modified',
   'case_intel_objects.source_ref',
   'case_intel_objects.target_ref',
+  'case_intel_objects.relationship_type',
   'case_intel_objects.tlp',
   'case_intel_objects.origin_party',
   'case_intel_objects.created_by',

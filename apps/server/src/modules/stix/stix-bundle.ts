@@ -104,12 +104,13 @@ export async function* caseBundle(input: CaseBundleInput, stats: BundleStats = {
       buffer = '';
     }
   }
-  // Ids the intelligence objects brought: an identity or marking definition Vytis writes as well
-  // (a bundle once exported by Vytis, imported again) is written once.
-  const keptIds = new Set<string>();
+  // Each party keeps its own copy of an object: the same id in the same version is written once.
+  const keptVersions = new Set<string>();
   for await (const held of input.intel ?? []) {
     const object = JSON.parse(held.text) as StixObject;
-    keptIds.add(object.id);
+    const version = `${object.id} ${String(object.modified ?? object.created ?? '')}`;
+    if (keptVersions.has(version)) continue;
+    keptVersions.add(version);
     tlps.add(held.tlp);
     // An object that came without a marking carries the label Vytis keeps it under.
     const marked = Array.isArray(object.object_marking_refs)
@@ -135,7 +136,6 @@ export async function* caseBundle(input: CaseBundleInput, stats: BundleStats = {
   for (const code of codes) {
     // Every party a row names exists (foreign keys); a missing one would leave a dangling reference.
     const party = found.get(code) ?? { code, name: code, createdAt: theCase.createdAt };
-    if (keptIds.has(identityId(code))) continue;
     refs.push(identityId(code));
     write(partyIdentity(party));
   }
@@ -147,7 +147,7 @@ export async function* caseBundle(input: CaseBundleInput, stats: BundleStats = {
   }
   const pap = papMarkingDefinition(theCase.pap);
   definitions.set(pap.id, pap);
-  for (const definition of definitions.values()) if (!keptIds.has(definition.id)) write(definition);
+  for (const definition of definitions.values()) write(definition);
   yield `${buffer}]}`;
 }
 

@@ -21,6 +21,7 @@ import {
   wellKnownMarking,
 } from './stix-import-mapping.ts';
 import { VYTIS_CASE_SOURCE } from './stix-mapping.ts';
+import { OWN_MARKING_IDS } from './stix-markings.ts';
 
 /** Objects read between two turns of the event loop: parsing is CPU work on the thread that answers everyone. */
 const OBJECTS_PER_TURN = 200;
@@ -65,6 +66,8 @@ export interface BundleReadOptions {
   intoExercise: boolean;
   /** Where an object may point into the case: its intelligence objects the importer sees. */
   db: Executor;
+  /** The ids of the parties' identities Vytis writes (`identityId`). */
+  partyIdentityIds: ReadonlySet<string>;
   viewer: CaseViewer;
   caseId: string;
   onProgress?: ((progress: { bytes: number; lines: number }) => void) | undefined;
@@ -167,6 +170,10 @@ export async function readStixBundle(
       continue;
     }
     if (plan.kind === 'skip' || derivable.has(stixId) || isVytisCase(object)) continue;
+    // What Vytis writes in every export (its parties' identities, its TLP and PAP markings) is its
+    // own: a bundle may name them but never replaces them.
+    if (OWN_MARKING_IDS.has(stixId) || (object.type === 'identity' && options.partyIdentityIds.has(stixId)))
+      continue;
     // A TLP marking definition is Vytis's own vocabulary (every export writes them again); any
     // other marking definition is kept, so objects that name it export with it.
     if (plan.kind === 'marking' && markings.get(stixId)?.kind === 'tlp') continue;
@@ -207,6 +214,8 @@ export async function readStixBundle(
             ? object.sighting_of_ref
             : null,
       targetRef: typeof object.target_ref === 'string' ? object.target_ref : null,
+      relationshipType:
+        typeof object.relationship_type === 'string' ? object.relationship_type.slice(0, 250) : null,
       text: JSON.stringify(object),
       tlp: label.tlp,
     };
@@ -306,12 +315,11 @@ function intelCompanion(
       );
       const fresh: intel.IntelDraft[] = [];
       for (const draft of part) {
+        // The copy of the importer's party that the importer sees; one they cannot see (a
+        // colleague's RED one) is not theirs to replace or to learn of: they get a copy of their own.
         const copy = held.get(draft.stixId);
         if (!copy) {
           fresh.push(draft);
-        } else if (!copy.visible) {
-          // A copy the importer cannot read is never confirmed: the answer is that of a new object.
-          counts.added++;
         } else {
           const held = copy.modified?.getTime() ?? 0;
           const came = draft.modified?.getTime() ?? 0;

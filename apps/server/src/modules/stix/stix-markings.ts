@@ -64,6 +64,13 @@ export const tlp2MarkingId = (tlp: Tlp) => TLP2[tlp].id;
 export const tlp1MarkingId = (tlp: Tlp) => TLP1[TLP1_OF[tlp]];
 export const papMarkingId = (pap: Pap) => `marking-definition--${uuidV5(VYTIS_NAMESPACE, `pap:${pap}`)}`;
 
+/** The marking definitions Vytis writes itself (TLP 2.0 and 1.0, its PAP statements): never taken from a bundle. */
+export const OWN_MARKING_IDS: ReadonlySet<string> = new Set([
+  ...Object.values(TLP2).map((t) => t.id),
+  ...Object.values(TLP1),
+  ...(['clear', 'green', 'amber', 'red'] as const).map(papMarkingId),
+]);
+
 /** The marking-definition objects, as published, for a TLP label (2.0 and 1.0). */
 export function tlpMarkingDefinitions(tlp: Tlp): MarkingDefinition[] {
   const level1 = TLP1_OF[tlp];

@@ -19,7 +19,7 @@ import * as intel from './intel.repository.ts';
 import * as repo from './stix.repository.ts';
 import { type BundleStats, caseBundle } from './stix-bundle.ts';
 import { BundleError, readStixBundle } from './stix-import.ts';
-import type { CaseInput } from './stix-mapping.ts';
+import { type CaseInput, identityId } from './stix-mapping.ts';
 import type { Pap } from './stix-markings.ts';
 
 export interface StixImportOptions {
@@ -42,6 +42,7 @@ function presentIntel(row: IntelRow, caseId: string): IntelObject {
     modified: row.stix_modified?.toISOString() ?? null,
     sourceRef: row.source_ref,
     targetRef: row.target_ref,
+    relationshipType: row.relationship_type,
     tlp: row.tlp as Tlp,
     originParty: row.origin_party,
     createdBy: row.created_by,
@@ -79,6 +80,9 @@ export class StixService {
     let counts: StixImportResult['intelligence'] = { added: 0, updated: 0, unchanged: 0, older: 0 };
     let objects = 0;
     const viewer = this.deps.cases.viewer(ctx);
+    const partyIdentityIds = new Set(
+      (await this.deps.db.selectFrom('parties').select('code').execute()).map((p) => identityId(p.code)),
+    );
     const result = await this.deps.observables.importWith(
       ctx,
       caseId,
@@ -95,6 +99,7 @@ export class StixService {
           partial: options.partial,
           intoExercise,
           db: this.deps.db,
+          partyIdentityIds,
           viewer,
           caseId,
           onProgress: options.onProgress,

@@ -131,7 +131,8 @@ export async function intelPage(
       'case_intel_objects.stix_id',
       'case_intel_objects.stix_type',
       'case_intel_objects.stix_modified',
-      'case_intel_objects.object',
+      // The text is read for the rows a page keeps, once their sizes say how many fit.
+      sql<number>`octet_length(case_intel_objects.object)`.as('bytes'),
       'case_intel_objects.tlp',
       'case_intel_objects.created_at',
       ADDED('case_intel_objects.updated_at').as('added'),
@@ -153,6 +154,17 @@ export async function intelPage(
     .orderBy('case_intel_objects.id')
     .limit(filter.limit + 1)
     .execute();
+}
+
+/** The texts of the intelligence objects a page keeps. */
+export async function intelTexts(db: Executor, ids: string[]) {
+  if (ids.length === 0) return new Map<string, string>();
+  const rows = await db
+    .selectFrom('case_intel_objects')
+    .select(['id', 'object'])
+    .where('id', 'in', ids)
+    .execute();
+  return new Map(rows.map((row) => [row.id, row.object]));
 }
 
 export type ObservablePageRow = Awaited<ReturnType<typeof observablePage>>[number];

@@ -220,11 +220,15 @@ export const taxiiRoutes: FastifyPluginAsyncTypebox<{
       schema: { ...hidden, params: collectionParams, response: { 202: Type.Object({}, open) } },
     },
     async (request, reply) => {
-      const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      if (type !== 'application/taxii+json' && type !== 'application/stix+json') {
+      const [sent] = mediaRanges(request.headers['content-type'] ?? '');
+      const type = sent?.type ?? '';
+      if (
+        (type !== 'application/taxii+json' && type !== 'application/stix+json') ||
+        (sent?.version !== undefined && sent.version !== '2.1')
+      ) {
         throw new AppError(
           'unsupported_media_type',
-          `send an envelope as ${TAXII_MEDIA_TYPE} (or a bundle as ${STIX_MEDIA_TYPE}), not ${type || 'no content type'}`,
+          `send an envelope as ${TAXII_MEDIA_TYPE} (or a bundle as ${STIX_MEDIA_TYPE}), not ${String(request.headers['content-type'] ?? 'no content type').slice(0, 100)}`,
         );
       }
       const body = request.body as { objects?: unknown } | undefined;
@@ -319,12 +323,14 @@ export const taxiiRoutes: FastifyPluginAsyncTypebox<{
     dateHeaders(reply, page);
     const objects = page.items.map((item) => item.object);
     if (prefersStix(request.headers.accept)) {
-      return sendTaxii(
-        reply,
-        { type: 'bundle', id: `bundle--${crypto.randomUUID()}`, objects },
-        200,
-        STIX_MEDIA_TYPE,
-      );
+      // A bundle has no paging of its own: the page's end is in the headers, and `next` is not
+      // offered, so a client that pages asks for the TAXII envelope.
+      const bundle = {
+        type: 'bundle',
+        id: `bundle--${crypto.randomUUID()}`,
+        ...(objects.length > 0 ? { objects } : {}),
+      };
+      return sendTaxii(reply, bundle, 200, STIX_MEDIA_TYPE);
     }
     return sendTaxii(reply, {
       more: page.more,
@@ -367,11 +373,17 @@ interface MediaRange {
   version: string | undefined;
 }
 
-function mediaRanges(accept: string): MediaRange[] {
-  return accept.split(',').map((part) => {
+/** The media ranges of an Accept (or Content-Type) header; a range with q=0 refuses its type. */
+function mediaRanges(header: string): MediaRange[] {
+  return header.split(',').flatMap((part) => {
     const [type = '', ...params] = part.split(';').map((p) => p.trim());
-    const version = params.find((p) => p.toLowerCase().startsWith('version='))?.slice('version='.length);
-    return { type: type.toLowerCase(), version };
+    const param = (name: string) => {
+      const found = params.find((p) => p.toLowerCase().startsWith(`${name}=`));
+      return found?.slice(name.length + 1).replace(/^"(.*)"$/, '$1');
+    };
+    const q = param('q');
+    if (q !== undefined && Number(q) === 0) return [];
+    return [{ type: type.toLowerCase(), version: param('version') }];
   });
 }
 

@@ -73,7 +73,15 @@ export interface ObjectPage {
 }
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
-const STIX_ID = /^[a-z][a-z0-9-]{0,249}--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const STIX_ID =
+  /^[a-z][a-z0-9-]{0,249}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/**
+ * The most bytes of objects one page holds (its first object always goes, whatever its size): a
+ * page of large custom objects ends early, with `more`, instead of filling the node's memory.
+ */
+export const PAGE_BYTES = 8 * 1024 * 1024;
+/** What an observable's indicator takes in a page, about: they are small. */
+const OBSERVABLE_BYTES = 1024;
 const STIX_TYPE = /^[a-z][a-z0-9-]{0,249}$/;
 
 function list(value: string | undefined): string[] | null {
@@ -84,9 +92,16 @@ function list(value: string | undefined): string[] | null {
     .filter(Boolean);
 }
 
+/** A real instant written as TAXII does (no 30 February: JavaScript would roll it over, PostgreSQL refuses it). */
+export function isTimestamp(value: string): boolean {
+  if (!TIMESTAMP.test(value) || value < '1000' || value >= '9999') return false;
+  const at = new Date(value);
+  return !Number.isNaN(at.getTime()) && at.toISOString().slice(0, 19) === value.slice(0, 19);
+}
+
 function timestampParam(name: string, value: string): string {
   // A TAXII timestamp, in a year the database keeps; nanoseconds are cut to what it holds.
-  if (!TIMESTAMP.test(value) || Number.isNaN(Date.parse(value)) || value < '1000' || value >= '9999') {
+  if (!isTimestamp(value)) {
     throw invalidInput(`${name} must be a UTC timestamp such as 2026-12-06T10:00:00.000Z`, [
       { field: `querystring/${name}`, message: 'not a timestamp' },
     ]);
@@ -174,19 +189,21 @@ export class TaxiiService {
     // The import names the first refused objects only: past them, which others failed is unknown,
     // and the status then gives counts with the failures it knows and no list of successes.
     const everyFailureNamed = result.rejected <= failedIndexes.size;
-    const successes: { id: string; version?: string }[] = [];
-    const failures: { id: string; message: string }[] = [];
+    const successes: { id: string; version: string }[] = [];
+    const failures: { id: string; version: string; message: string }[] = [];
     objects.forEach((object, index) => {
       const o = (object ?? {}) as { id?: unknown; modified?: unknown; created?: unknown };
-      const id = typeof o.id === 'string' ? o.id : `objects[${index}]`;
+      // Status details name an object by id and version; one without a STIX id is only counted.
+      if (typeof o.id !== 'string' || !STIX_ID.test(o.id)) return;
+      const version =
+        typeof o.modified === 'string'
+          ? o.modified
+          : typeof o.created === 'string'
+            ? o.created
+            : requestTimestamp;
       const message = failedIndexes.get(index);
-      if (message !== undefined) {
-        failures.push({ id, message });
-      } else if (everyFailureNamed) {
-        const version =
-          typeof o.modified === 'string' ? o.modified : typeof o.created === 'string' ? o.created : undefined;
-        successes.push({ id, ...(version ? { version } : {}) });
-      }
+      if (message !== undefined) failures.push({ id: o.id, version, message });
+      else if (everyFailureNamed) successes.push({ id: o.id, version });
     });
     const status = {
       id: crypto.randomUUID(),
@@ -296,7 +313,7 @@ export class TaxiiService {
     let after: { added: string; id: string } | null = null;
     if (query.next) {
       const [added, id] = decodeCursor<[string, string]>(query.next, ['text', 'uuid']);
-      if (!TIMESTAMP.test(added)) {
+      if (!isTimestamp(added)) {
         throw invalidInput('next is not one this server gave out', [
           { field: 'querystring/next', message: 'unknown' },
         ]);
@@ -336,12 +353,36 @@ export class TaxiiService {
     ].sort((a, b) =>
       a.row.added === b.row.added ? (a.row.id < b.row.id ? -1 : 1) : a.row.added < b.row.added ? -1 : 1,
     );
-    const taken = rows.slice(0, filter.limit);
-    const more = rows.length > filter.limit;
+    // A page ends at `limit` objects or PAGE_BYTES of them, whichever comes first.
+    const taken: Row[] = [];
+    let bytes = 0;
+    for (const entry of rows.slice(0, filter.limit)) {
+      const size = entry.kind === 'observable' ? OBSERVABLE_BYTES : entry.row.bytes;
+      if (taken.length > 0 && bytes + size > PAGE_BYTES) break;
+      taken.push(entry);
+      bytes += size;
+    }
+    const more = rows.length > taken.length;
+    const texts = await repo.intelTexts(
+      this.deps.db,
+      taken.flatMap((entry) => (entry.kind === 'intel' ? [entry.row.id] : [])),
+    );
+    const asked = filter.intelIds ? new Set(filter.intelIds) : null;
+    // Each party keeps its own copy of an object: the same id in the same version is served once.
+    const served = new Set<string>();
     const items: PagedObject[] = [];
     for (const entry of taken) {
-      const item = entry.kind === 'observable' ? observableObject(entry.row) : intelObject(entry.row);
-      if (item) items.push(item);
+      const item =
+        entry.kind === 'observable'
+          ? observableObject(entry.row)
+          : intelObject(entry.row, texts.get(entry.row.id) ?? '{}');
+      if (!item) continue;
+      // match[id] names one kind of object: vulnerability--<id of an address> is not its indicator.
+      if (asked && !asked.has(item.object.id)) continue;
+      const key = `${item.object.id} ${item.version}`;
+      if (served.has(key)) continue;
+      served.add(key);
+      items.push(item);
     }
     const last = taken.at(-1);
     return {
@@ -390,11 +431,12 @@ function observableObject(row: repo.ObservablePageRow): PagedObject | null {
   return { object, added: row.added, version: String(object.modified) };
 }
 
-function intelObject(row: repo.IntelPageRow): PagedObject {
-  const object = JSON.parse(row.object) as StixObject;
+function intelObject(row: repo.IntelPageRow, text: string): PagedObject {
+  const object = JSON.parse(text) as StixObject;
   const marked = Array.isArray(object.object_marking_refs)
     ? object
     : { ...object, object_marking_refs: markingRefs(row.tlp as Tlp, null) };
+  // An object without `modified` or `created` is versioned by when it came (as stored).
   const version =
     typeof object.modified === 'string'
       ? object.modified

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 import { bundleProblems } from '../stix/stix.fixtures.ts';
@@ -13,6 +14,7 @@ describe('TAXII 2.1 server', () => {
   let lt: TestUser;
   let fi: TestUser;
   let de: TestUser;
+  let ee: TestUser;
   let caseId: string;
   let hiddenCase: string;
 
@@ -46,13 +48,14 @@ describe('TAXII 2.1 server', () => {
     lt = await node.user('lt.analyst', 'LT', ['analyst']);
     fi = await node.user('fi.analyst', 'FI', ['analyst']);
     de = await node.user('de.analyst', 'DE', ['analyst']);
+    ee = await node.user('ee.analyst', 'EE', ['analyst']);
     const made = await api(lt, 'POST', '/cases', {
       title: 'Wiper at the water utility',
       incidentClass: 'rsit:malicious-code="infected-system"',
       severity: 'high',
       tlp: 'green',
       pap: 'amber',
-      shares: { community: true },
+      shares: { parties: ['EE'] },
     });
     assert.equal(made.statusCode, 201, made.body);
     caseId = json(made).id;
@@ -308,5 +311,116 @@ describe('TAXII 2.1 server', () => {
     assert.equal(res.headers['content-type'], STIX);
     assert.equal(json(res).type, 'bundle');
     assert.equal(json(res).objects.length, 5);
+  });
+
+  it('holds after the review: real dates only, forged keys refused, ids of one kind, media types to the letter', async () => {
+    const feb30 = await get(lt, `/api/collections/${caseId}/objects/?added_after=2026-02-30T00:00:00Z`);
+    assert.equal(feb30.statusCode, 400, feb30.body);
+    const forged = Buffer.from(JSON.stringify(['2026-99-99T99:99:99.000000Z', crypto.randomUUID()])).toString(
+      'base64url',
+    );
+    const badNext = await get(lt, `/api/collections/${caseId}/objects/?next=${forged}`);
+    assert.equal(badNext.statusCode, 400, badNext.body);
+    const indicator = (await objectsOf(lt, caseId, '?limit=1')).objects![0];
+    const asVulnerability = await get(
+      lt,
+      `/api/collections/${caseId}/objects/${indicator.id.replace('indicator--', 'vulnerability--')}/`,
+    );
+    assert.equal(asVulnerability.statusCode, 404);
+    const quoted = await get(lt, '/api/collections/', 'application/taxii+json;version="2.1"');
+    assert.equal(quoted.statusCode, 200, quoted.body);
+    const refused = await get(lt, '/api/collections/', 'application/taxii+json;q=0, text/html');
+    assert.equal(refused.statusCode, 406);
+    const oldBody = await node.request({
+      method: 'POST',
+      url: `/taxii2/api/collections/${caseId}/objects/`,
+      headers: {
+        authorization: basic(lt),
+        accept: TAXII,
+        'content-type': 'application/taxii+json;version=2.0',
+      },
+      payload: { objects: [] },
+    });
+    assert.equal(oldBody.statusCode, 415, oldBody.body);
+  });
+
+  it('serves one copy of an id and version however many parties hold it, and ends a page of large objects early', async () => {
+    const upper = 'malware--94D72BA6-CC3F-4F0B-9C5C-7B0C5E5B6A11';
+    const shared = (name: string) => ({
+      objects: [
+        {
+          type: 'malware',
+          spec_version: '2.1',
+          id: 'malware--5f2d5c8e-0b0e-4c3a-9d35-1d6f3f0c2a10',
+          created: '2026-02-01T00:00:00.000Z',
+          modified: '2026-02-01T00:00:00.000Z',
+          name,
+          is_family: true,
+        },
+        {
+          type: 'malware',
+          spec_version: '2.1',
+          id: upper,
+          created: '2026-02-01T00:00:00.000Z',
+          modified: '2026-02-01T00:00:00.000Z',
+          name: 'Upper',
+          is_family: false,
+        },
+      ],
+    });
+    // LT and EE (the case is shared with EE, so EE works on it) each keep a copy.
+    for (const [user, name] of [
+      [lt, 'Wiper'],
+      [ee, 'EE version'],
+    ] as const) {
+      const res = await node.request({
+        method: 'POST',
+        url: `/taxii2/api/collections/${caseId}/objects/`,
+        headers: { authorization: basic(user), accept: TAXII, 'content-type': TAXII },
+        payload: shared(name),
+      });
+      assert.equal(res.statusCode, 202, `${user.name}: ${res.body}`);
+      assert.deepEqual(
+        json(res).successes.map((d: any) => d.version),
+        ['2026-02-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z'],
+      );
+    }
+    const one = await get(
+      lt,
+      `/api/collections/${caseId}/objects/malware--5f2d5c8e-0b0e-4c3a-9d35-1d6f3f0c2a10/versions/`,
+    );
+    assert.deepEqual(json(one).versions, ['2026-02-01T00:00:00.000Z']);
+    const byUpper = await get(lt, `/api/collections/${caseId}/objects/${upper}/`);
+    assert.equal(byUpper.statusCode, 200, byUpper.body);
+
+    const blob = (i: number) => ({
+      type: 'x-blob',
+      spec_version: '2.1',
+      id: `x-blob--0000000${i}-0000-4000-8000-000000000000`,
+      created: '2026-02-01T00:00:00.000Z',
+      modified: '2026-02-01T00:00:00.000Z',
+      data: String(i).repeat(3 * 1024 * 1024),
+    });
+    const big = await node.request({
+      method: 'POST',
+      url: `/api/v1/cases/${caseId}/stix`,
+      headers: { ...lt.headers, 'content-type': STIX },
+      payload: JSON.stringify({
+        type: 'bundle',
+        id: 'bundle--6a0b1d7e-3f43-4f0a-9b0c-1c2d3e4f5a6b',
+        objects: [1, 2, 3].map(blob),
+      }),
+    });
+    assert.equal(big.statusCode, 200, big.body);
+    const page = await get(lt, `/api/collections/${caseId}/objects/?match[type]=x-blob&limit=100`);
+    assert.equal(page.statusCode, 200);
+    assert.equal(json(page).objects.length, 2, 'a page holds at most 8 MiB of objects');
+    assert.equal(json(page).more, true);
+    const rest = await get(
+      lt,
+      `/api/collections/${caseId}/objects/?match[type]=x-blob&limit=100&next=${json(page).next}`,
+    );
+    assert.equal(json(rest).objects.length, 1);
+    assert.equal(json(rest).more, false);
   });
 });

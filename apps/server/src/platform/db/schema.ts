@@ -451,6 +451,8 @@ export interface CaseIntelObjectsTable {
   stix_modified: Timestamp | null;
   source_ref: string | null;
   target_ref: string | null;
+  /** A relationship's `relationship_type` (a sighting's: null). */
+  relationship_type: string | null;
   /** The STIX object as received, JSON text. */
   object: string;
   tlp: string;
