@@ -519,7 +519,9 @@ export const IntelObjectSchema = Type.Object({
   modified: Nullable(TimestampSchema),
   sourceRef: Nullable(Type.String()),
   targetRef: Nullable(Type.String()),
-  relationshipType: Nullable(Type.String({ description: 'a relationship’s type: uses, indicates, mitigates…' })),
+  relationshipType: Nullable(
+    Type.String({ description: 'a relationship’s type: uses, indicates, mitigates…' }),
+  ),
   tlp: TlpSchema,
   originParty: Type.String(),
   createdBy: Type.String(),

@@ -262,7 +262,13 @@ function TokenTable({ tokens, onRevoke }: { tokens: Token[]; onRevoke: (token: T
             const ended = endOf(token, now);
             return (
               <Table.Tr key={token.id} data-testid={`token-${token.id}`}>
-                <Table.Td>{token.label ?? <Text c="dimmed">(no label)</Text>}</Table.Td>
+                <Table.Td>
+                  {token.label ?? (
+                    <Text span c="dimmed">
+                      (no label)
+                    </Text>
+                  )}
+                </Table.Td>
                 <Table.Td>{fmtDate(token.createdAt)}</Table.Td>
                 <Table.Td>{fmtDate(token.expiresAt)}</Table.Td>
                 <Table.Td>{token.lastUsedAt ? fmtTime(token.lastUsedAt) : 'never'}</Table.Td>
