@@ -450,4 +450,43 @@ describe('STIX 2.1 import into a case', () => {
     const theirs = (await intelOf(lt, shared)).filter((o) => o.stixId === secret.id).map((o) => o.name);
     assert.deepEqual(theirs.sort(), ['Mine', 'Red one']);
   });
+
+  it('answers a lookup as a bundle of what the viewer may pass on', async () => {
+    const target = await newCase('Lookup as STIX');
+    const add = async (value: string, tlp: string) => {
+      const res = await call(
+        'POST',
+        lt,
+        `/cases/${target}/observables`,
+        { type: 'domain', value, tlp },
+        'application/json',
+      );
+      assert.equal(res.statusCode, 201, res.body);
+    };
+    await add('lookup.evil.example', 'green');
+    const other = await newCase('Lookup, second case');
+    const amber = await call(
+      'POST',
+      lt,
+      `/cases/${other}/observables`,
+      { type: 'domain', value: 'lookup.evil.example', tlp: 'amber' },
+      'application/json',
+    );
+    assert.equal(amber.statusCode, 201, amber.body);
+    const res = await call('GET', lt, '/indicators/lookup/stix?value=lookup[.]evil[.]example');
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.headers['content-type'], STIX);
+    const found = JSON.parse(res.body) as Bundle;
+    assert.deepEqual(bundleProblems(found), []);
+    const indicators = found.objects.filter((o) => o.type === 'indicator');
+    assert.equal(indicators.length, 2, 'both correlations');
+    assert.ok(indicators.every((o) => o.pattern === "[domain-name:value = 'lookup.evil.example']"));
+    // A Finnish analyst sees the GREEN one only.
+    const asFi = JSON.parse(
+      (await call('GET', fi, '/indicators/lookup/stix?value=lookup.evil.example')).body,
+    ) as Bundle;
+    assert.equal(asFi.objects.filter((o) => o.type === 'indicator').length, 1);
+    const sco = asFi.objects.find((o) => o.type === 'domain-name');
+    assert.ok(sco.object_marking_refs.includes(TLP2_GREEN));
+  });
 });

@@ -6,6 +6,7 @@ import {
   IntelListQuerySchema,
   IntelListSchema,
   IntelObjectDetailSchema,
+  LookupQuerySchema,
   oneOf,
   StixImportResultSchema,
   type Tlp,
@@ -117,6 +118,40 @@ export const stixRoutes: FastifyPluginAsyncTypebox<{
         tlp: request.query.tlp as Tlp | undefined,
         ...(requestGauge ? { othersWaiting: () => requestGauge.others() > 0 } : {}),
       });
+    },
+  );
+
+  app.get(
+    '/indicators/lookup/stix',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags: ['stix'],
+        summary: 'Where a value is known, as a STIX 2.1 bundle of what you may pass on',
+        description:
+          'The lookup’s correlations (defanged or any case is fine; exercises only when asked for) that you may pass on ' +
+          '(no RED; AMBER+STRICT only your own party’s), each as its `indicator` (or `vulnerability`) with its ' +
+          'cyber-observables, the parties as `identity` and the TLP and PAP marking definitions.',
+        querystring: LookupQuerySchema,
+        response: {
+          200: {
+            description: 'A STIX 2.1 bundle',
+            content: {
+              [STIX_MEDIA_TYPE]: { schema: Type.Object({}, { additionalProperties: true }) },
+              'application/json': { schema: Type.Object({}, { additionalProperties: true }) },
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const bundle = await stix.lookupBundle(ctxOf(request), request.query.value, request.query.exercise);
+      return reply
+        .header(
+          'content-type',
+          wantsPlainJson(request.headers.accept) ? 'application/json; charset=utf-8' : STIX_MEDIA_TYPE,
+        )
+        .send(Buffer.from(JSON.stringify(bundle)));
     },
   );
 

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type {
   ExerciseScope,
@@ -13,14 +14,18 @@ import type { Ctx } from '../../context.ts';
 import { forbidden, invalidInput, notFound } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import type { Database } from '../../platform/db/schema.ts';
+import { TLP_STRICTNESS } from '../cases/case-access.ts';
 import type { CasesService } from '../cases/cases.service.ts';
 import type { ObservablesService } from '../indicators/observables.service.ts';
+import * as taxiiRepo from '../taxii/taxii.repository.ts';
+import { mappedObservableOf } from '../taxii/taxii.service.ts';
 import * as intel from './intel.repository.ts';
 import * as repo from './stix.repository.ts';
 import { type BundleStats, caseBundle } from './stix-bundle.ts';
 import { BundleError, readStixBundle } from './stix-import.ts';
-import { type CaseInput, identityId } from './stix-mapping.ts';
+import { type CaseInput, identityId, partyIdentity, type StixObject } from './stix-mapping.ts';
 import type { Pap } from './stix-markings.ts';
+import { markingRefs, papMarkingDefinition, tlpMarkingDefinitions } from './stix-markings.ts';
 
 export interface StixImportOptions {
   partial: boolean;
@@ -172,6 +177,68 @@ export class StixService {
           },
         };
       }),
+    };
+  }
+
+  /**
+   * A lookup's answer as a bundle: the correlations the viewer may pass on (the lookup shows what
+   * they see; a bundle carries only what they may pass on: no RED, AMBER+STRICT only their own
+   * party's), each as its indicator with its cyber-observables, with the parties and markings
+   * they name. At most the lookup's cap of rows, so it is built whole.
+   */
+  async lookupBundle(ctx: Ctx, value: string, exercise: ExerciseScope = 'exclude') {
+    const found = await this.deps.observables.lookup(ctx, value, exercise);
+    const ids = found.items.map((item) => item.observableId);
+    const rows = await taxiiRepo.observablePage(
+      this.deps.db,
+      this.deps.cases.viewer(ctx),
+      { kind: 'observables', ids },
+      {
+        addedAfter: null,
+        after: null,
+        observableKinds: { indicator: true, vulnerability: true },
+        intelTypes: null,
+        observableIds: null,
+        intelIds: null,
+        versions: null,
+        limit: Math.max(1, ids.length),
+      },
+    );
+    const objects: StixObject[] = [];
+    const scos = new Map<string, { object: StixObject; tlp: Tlp; pap: Pap }>();
+    const tlps = new Set<Tlp>(['clear']);
+    const paps = new Set<Pap>();
+    const parties = new Set<string>();
+    for (const row of rows) {
+      const mapped = mappedObservableOf(row);
+      if (!mapped) continue;
+      objects.push(...mapped.objects);
+      for (const sco of mapped.scos) {
+        const known = scos.get(sco.id);
+        const tlp = row.tlp as Tlp;
+        // A cyber-observable named by several observables goes under the strictest of their labels.
+        if (!known || TLP_STRICTNESS[tlp] > TLP_STRICTNESS[known.tlp]) {
+          scos.set(sco.id, { object: sco, tlp, pap: row.case_pap as Pap });
+        }
+      }
+      tlps.add(row.tlp as Tlp);
+      paps.add(row.case_pap as Pap);
+      parties.add(row.origin_party).add(row.case_owner_party);
+    }
+    const identities = (await repo.partiesByCode(this.deps.db, [...parties].sort())).map((p) =>
+      partyIdentity({ code: p.code, name: p.name, createdAt: p.created_at.toISOString() }),
+    );
+    const definitions = new Map<string, StixObject>();
+    for (const tlp of tlps) for (const d of tlpMarkingDefinitions(tlp)) definitions.set(d.id, d);
+    for (const pap of paps) definitions.set(papMarkingDefinition(pap).id, papMarkingDefinition(pap));
+    const marked = [...scos.values()].map(({ object, tlp, pap }) => ({
+      ...object,
+      object_marking_refs: markingRefs(tlp, pap),
+    }));
+    return {
+      type: 'bundle' as const,
+      id: `bundle--${crypto.randomUUID()}`,
+      objects: [...objects, ...marked, ...identities, ...definitions.values()],
     };
   }
 

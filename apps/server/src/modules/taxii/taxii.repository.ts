@@ -5,7 +5,12 @@ import type { Database } from '../../platform/db/schema.ts';
 import type { Executor } from '../../platform/db/transaction.ts';
 
 /** Which rows a collection holds, before the viewer's policy. */
-export type CollectionScope = { kind: 'all' } | { kind: 'community' } | { kind: 'case'; caseId: string };
+export type CollectionScope =
+  | { kind: 'all' }
+  | { kind: 'community' }
+  | { kind: 'case'; caseId: string }
+  /** Observables named by id, already chosen (a lookup's correlations), in any case, exercise or not. */
+  | { kind: 'observables'; ids: string[] };
 
 /** The TAXII filters, already parsed (see taxii.service.ts). */
 export interface ObjectFilter {
@@ -35,6 +40,10 @@ function scoped<T extends 'observables' | 'case_intel_objects'>(table: T, scope:
   return (eb: ExpressionBuilder<Database, 'cases' | T>): Expression<SqlBool> => {
     const ref = (column: string) => sql.ref(`${table}.${column}`);
     if (scope.kind === 'case') return sql<SqlBool>`${ref('case_id')} = ${scope.caseId}`;
+    if (scope.kind === 'observables') {
+      if (table !== 'observables' || scope.ids.length === 0) return sql<SqlBool>`false`;
+      return sql<SqlBool>`${ref('id')} in (${sql.join(scope.ids)})`;
+    }
     // The force-wide collections hold real work only: exercises stay in their own cases.
     const real = sql<SqlBool>`cases.exercise = false`;
     if (scope.kind === 'all') return real;

@@ -397,7 +397,14 @@ export class TaxiiService {
 
 /** An observable as its indicator (or vulnerability); a type STIX has no equivalent for maps to none. */
 function observableObject(row: repo.ObservablePageRow): PagedObject | null {
-  const mapped = mapObservable(
+  const object = mappedObservableOf(row)?.objects[0];
+  if (!object) return null;
+  return { object, added: row.added, version: String(object.modified) };
+}
+
+/** An observable row of a page, with its case's columns, as STIX (see mapObservable). */
+export function mappedObservableOf(row: repo.ObservablePageRow) {
+  return mapObservable(
     {
       id: row.id,
       type: row.type,
@@ -426,9 +433,6 @@ function observableObject(row: repo.ObservablePageRow): PagedObject | null {
       updatedAt: row.case_updated_at.toISOString(),
     },
   );
-  const object = mapped?.objects[0];
-  if (!object) return null;
-  return { object, added: row.added, version: String(object.modified) };
 }
 
 function intelObject(row: repo.IntelPageRow, text: string): PagedObject {
