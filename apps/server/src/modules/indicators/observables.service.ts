@@ -427,11 +427,13 @@ export class ObservablesService {
     (await CaseAccess.of(this.deps.db, ctx, visible)).requireContributor('import observables');
     const release = this.takeImportSlot(ctx);
     let spooled: Awaited<ReturnType<typeof spoolToFile>> | null = null;
+    let cleanup: (() => void) | undefined;
     try {
       // A file already on this machine is read as it is; anything else is received in full first.
       spooled = source instanceof fs.ReadStream ? null : await spoolToFile(source, this.deps.importMaxBytes);
       const input = spooled ? fs.createReadStream(spooled.file) : source;
       const file = await read(input, visible.exercise);
+      cleanup = file.cleanup;
       if (!options.partial && file.rejected > 0) {
         const { rejected, problems, unit } = file;
         const where = problems
@@ -451,6 +453,7 @@ export class ObservablesService {
       }
       return await this.writeImport(ctx, caseId, file, options);
     } finally {
+      cleanup?.();
       spooled?.remove();
       release();
     }
@@ -734,6 +737,8 @@ export interface ImportFile {
   /** What the answer and its errors count: lines of a file, or objects of a bundle. */
   unit: 'line' | 'object';
   companion?: ImportCompanion;
+  /** Frees what reading it left behind (temporary files), once the import is over either way. */
+  cleanup?: () => void;
 }
 
 /** One value of an import as read, before it is normalised. */
@@ -810,6 +815,7 @@ export class ImportRowsBuilder {
     bytes: number;
     unit: 'line' | 'object';
     companion?: ImportCompanion;
+    cleanup?: () => void;
   }): ImportFile {
     return {
       rows: this.rows,

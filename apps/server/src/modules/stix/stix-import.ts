@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { TLPS, type Tlp } from '@vytis/contracts';
 import type { CaseViewer } from '../../access/policy.ts';
@@ -130,126 +132,141 @@ export async function readStixBundle(
     }
   }
 
-  // Pass 2: each object planned; in-file versions of one id: the latest is kept.
-  const rows = new ImportRowsBuilder(options.partial);
-  const kept = new Map<string, intel.IntelDraft & { index: number }>();
-  const pointingOut: { index: number; id: string; refs: string[] }[] = [];
-  let bytes = 0;
-  let index = -1;
-  for await (const { index: at, object } of objectsOf(path, (n) => {
-    bytes += n;
-  })) {
-    index = at;
-    if (at % OBJECTS_PER_TURN === 0) {
-      options.onProgress?.({ bytes, lines: at });
-      await giveWay(options.othersWaiting);
-    }
-    const id = typeof object.id === 'string' ? object.id : undefined;
-    const problem = objectProblem(object);
-    if (problem) {
-      rows.refuse(at, problem, id);
-      continue;
-    }
-    const stixId = id!;
-    const label = labelOf(object, markings);
-    if ('refused' in label) {
-      rows.refuse(at, label.refused, stixId);
-      continue;
-    }
-    if (!options.intoExercise && Array.isArray(object.labels) && object.labels.includes('exercise')) {
-      rows.refuse(
-        at,
-        'comes from an exercise (label exercise): import it into an exercise case only',
-        stixId,
-      );
-      continue;
-    }
-    const plan = planObject(object, (ref) => scos.get(ref));
-    if (plan.kind === 'refused') {
-      rows.refuse(at, plan.reason, stixId);
-      continue;
-    }
-    if (plan.kind === 'skip' || derivable.has(stixId) || isVytisCase(object)) continue;
-    // What Vytis writes in every export (its parties' identities, its TLP and PAP markings) is its
-    // own: a bundle may name them but never replaces them.
-    if (OWN_MARKING_IDS.has(stixId) || (object.type === 'identity' && options.partyIdentityIds.has(stixId)))
-      continue;
-    // A TLP marking definition is Vytis's own vocabulary (every export writes them again); any
-    // other marking definition is kept, so objects that name it export with it.
-    if (plan.kind === 'marking' && markings.get(stixId)?.kind === 'tlp') continue;
-    if (plan.kind === 'marking' && markings.get(stixId)?.kind === 'classified') continue;
-    if (plan.kind === 'observables') {
-      const comment = commentOf(object);
-      for (const draft of plan.observables) {
-        rows.add(
+  // The objects' texts wait in a file, not in memory: a bundle of any size holds its ids and a few
+  // fields per object here, and each part of the write reads the texts it stores.
+  const texts = new TextSpool();
+  try {
+    // Pass 2: each object planned; in-file versions of one id: the latest is kept.
+    const rows = new ImportRowsBuilder(options.partial);
+    const kept = new Map<string, HeldDraft>();
+    const pointingOut: { index: number; id: string; refs: string[] }[] = [];
+    let bytes = 0;
+    let index = -1;
+    for await (const { index: at, object } of objectsOf(path, (n) => {
+      bytes += n;
+    })) {
+      index = at;
+      if (at % OBJECTS_PER_TURN === 0) {
+        options.onProgress?.({ bytes, lines: at });
+        await giveWay(options.othersWaiting);
+      }
+      const id = typeof object.id === 'string' ? object.id : undefined;
+      const problem = objectProblem(object);
+      if (problem) {
+        rows.refuse(at, problem, id);
+        continue;
+      }
+      const stixId = id!;
+      const label = labelOf(object, markings);
+      if ('refused' in label) {
+        rows.refuse(at, label.refused, stixId);
+        continue;
+      }
+      if (!options.intoExercise && Array.isArray(object.labels) && object.labels.includes('exercise')) {
+        rows.refuse(
           at,
-          {
-            type: draft.type,
-            value: draft.value,
-            comment: draft.comment ?? comment,
-            ...(label.tlp ? { tlp: label.tlp } : {}),
-          },
+          'comes from an exercise (label exercise): import it into an exercise case only',
           stixId,
         );
+        continue;
       }
-      if (!plan.keepAsIntel && !linkedTo.has(stixId)) continue;
+      const plan = planObject(object, (ref) => scos.get(ref));
+      if (plan.kind === 'refused') {
+        rows.refuse(at, plan.reason, stixId);
+        continue;
+      }
+      if (plan.kind === 'skip' || derivable.has(stixId) || isVytisCase(object)) continue;
+      // What Vytis writes in every export (its parties' identities, its TLP and PAP markings) is its
+      // own: a bundle may name them but never replaces them.
+      if (OWN_MARKING_IDS.has(stixId) || (object.type === 'identity' && options.partyIdentityIds.has(stixId)))
+        continue;
+      // A TLP marking definition is Vytis's own vocabulary (every export writes them again); any
+      // other marking definition is kept, so objects that name it export with it.
+      if (plan.kind === 'marking' && markings.get(stixId)?.kind === 'tlp') continue;
+      if (plan.kind === 'marking' && markings.get(stixId)?.kind === 'classified') continue;
+      if (plan.kind === 'observables') {
+        const comment = commentOf(object);
+        for (const draft of plan.observables) {
+          rows.add(
+            at,
+            {
+              type: draft.type,
+              value: draft.value,
+              comment: draft.comment ?? comment,
+              ...(label.tlp ? { tlp: label.tlp } : {}),
+            },
+            stixId,
+          );
+        }
+        if (!plan.keepAsIntel && !linkedTo.has(stixId)) continue;
+      }
+      const ends = ENDS.map((key) => object[key]).filter((ref): ref is string => typeof ref === 'string');
+      if (ends.includes(stixId)) {
+        rows.refuse(at, 'refers to itself', stixId);
+        continue;
+      }
+      const outside = ends.filter((ref) => !ids.has(ref));
+      if (outside.length > 0) pointingOut.push({ index: at, id: stixId, refs: outside });
+      const draft = {
+        index: at,
+        stixId,
+        type: object.type,
+        name: typeof object.name === 'string' ? object.name.slice(0, 1000) : null,
+        modified: timeOf(object.modified ?? object.created),
+        sourceRef:
+          typeof object.source_ref === 'string'
+            ? object.source_ref
+            : typeof object.sighting_of_ref === 'string'
+              ? object.sighting_of_ref
+              : null,
+        targetRef: typeof object.target_ref === 'string' ? object.target_ref : null,
+        relationshipType:
+          typeof object.relationship_type === 'string' ? object.relationship_type.slice(0, 250) : null,
+        text: texts.put(JSON.stringify(object)),
+        tlp: label.tlp,
+      };
+      const earlier = kept.get(stixId);
+      if (!earlier || (draft.modified?.getTime() ?? 0) > (earlier.modified?.getTime() ?? 0))
+        kept.set(stixId, draft);
     }
-    const ends = ENDS.map((key) => object[key]).filter((ref): ref is string => typeof ref === 'string');
-    if (ends.includes(stixId)) {
-      rows.refuse(at, 'refers to itself', stixId);
-      continue;
-    }
-    const outside = ends.filter((ref) => !ids.has(ref));
-    if (outside.length > 0) pointingOut.push({ index: at, id: stixId, refs: outside });
-    const draft = {
-      index: at,
-      stixId,
-      type: object.type,
-      name: typeof object.name === 'string' ? object.name.slice(0, 1000) : null,
-      modified: timeOf(object.modified ?? object.created),
-      sourceRef:
-        typeof object.source_ref === 'string'
-          ? object.source_ref
-          : typeof object.sighting_of_ref === 'string'
-            ? object.sighting_of_ref
-            : null,
-      targetRef: typeof object.target_ref === 'string' ? object.target_ref : null,
-      relationshipType:
-        typeof object.relationship_type === 'string' ? object.relationship_type.slice(0, 250) : null,
-      text: JSON.stringify(object),
-      tlp: label.tlp,
-    };
-    const earlier = kept.get(stixId);
-    if (!earlier || (draft.modified?.getTime() ?? 0) > (earlier.modified?.getTime() ?? 0))
-      kept.set(stixId, draft);
-  }
-  objects = index + 1;
+    objects = index + 1;
 
-  // Ends that are not in the bundle must be in the case already, as far as the importer sees.
-  if (pointingOut.length > 0) {
-    const wanted = [...new Set(pointingOut.flatMap((p) => p.refs))];
-    const known = new Set<string>();
-    for (let i = 0; i < wanted.length; i += 1000) {
-      for (const id of await intel.visibleStixIds(
-        options.db,
-        options.viewer,
-        options.caseId,
-        wanted.slice(i, i + 1000),
-      ))
-        known.add(id);
+    // Ends that are not in the bundle must be in the case already, as far as the importer sees.
+    if (pointingOut.length > 0) {
+      const wanted = [...new Set(pointingOut.flatMap((p) => p.refs))];
+      const known = new Set<string>();
+      for (let i = 0; i < wanted.length; i += 1000) {
+        for (const id of await intel.visibleStixIds(
+          options.db,
+          options.viewer,
+          options.caseId,
+          wanted.slice(i, i + 1000),
+        ))
+          known.add(id);
+      }
+      for (const { index: at, id, refs } of pointingOut) {
+        const dangling = refs.filter((ref) => !known.has(ref));
+        if (dangling.length === 0) continue;
+        rows.refuse(
+          at,
+          `refers to ${dangling.join(', ')}, which is neither in the bundle nor in the case`,
+          id,
+        );
+        kept.delete(id);
+      }
     }
-    for (const { index: at, id, refs } of pointingOut) {
-      const dangling = refs.filter((ref) => !known.has(ref));
-      if (dangling.length === 0) continue;
-      rows.refuse(at, `refers to ${dangling.join(', ')}, which is neither in the bundle nor in the case`, id);
-      kept.delete(id);
-    }
+    options.onProgress?.({ bytes, lines: objects });
+    const drafts = [...kept.values()].sort((a, b) => a.index - b.index);
+    const counts: IntelCounts = { added: 0, updated: 0, unchanged: 0, older: 0 };
+    const companion = intelCompanion(drafts, texts, options.viewer, counts);
+    return Object.assign(
+      rows.file({ lines: objects, bytes, unit: 'object', companion, cleanup: () => texts.remove() }),
+      { intel: counts },
+    );
+  } catch (error) {
+    texts.remove();
+    throw error;
   }
-  options.onProgress?.({ bytes, lines: objects });
-  const drafts = [...kept.values()].sort((a, b) => a.index - b.index);
-  const counts: IntelCounts = { added: 0, updated: 0, unchanged: 0, older: 0 };
-  const companion = intelCompanion(drafts, options.viewer, counts);
-  return Object.assign(rows.file({ lines: objects, bytes, unit: 'object', companion }), { intel: counts });
 }
 
 /**
@@ -297,11 +314,13 @@ function isLoneObject(path: string): boolean {
  * added rows are deleted again) never leaves a copy replaced.
  */
 function intelCompanion(
-  drafts: intel.IntelDraft[],
+  drafts: HeldDraft[],
+  texts: TextSpool,
   viewer: CaseViewer,
   counts: IntelCounts,
 ): ImportCompanion {
-  const replacements: { rowId: string; draft: intel.IntelDraft }[] = [];
+  const replacements: { rowId: string; draft: HeldDraft }[] = [];
+  const withText = (draft: HeldDraft): intel.IntelDraft => ({ ...draft, text: texts.get(draft.text) });
   return {
     count: drafts.length,
     async write(trx, from, to, fixed: CompanionFixed) {
@@ -319,7 +338,7 @@ function intelCompanion(
         // colleague's RED one) is not theirs to replace or to learn of: they get a copy of their own.
         const copy = held.get(draft.stixId);
         if (!copy) {
-          fresh.push(draft);
+          fresh.push(withText(draft));
         } else {
           const held = copy.modified?.getTime() ?? 0;
           const came = draft.modified?.getTime() ?? 0;
@@ -333,11 +352,41 @@ function intelCompanion(
       return added;
     },
     async finish(trx, fixed) {
-      for (const { rowId, draft } of replacements) await intel.replaceIntel(trx, rowId, draft, fixed);
+      for (const { rowId, draft } of replacements)
+        await intel.replaceIntel(trx, rowId, withText(draft), fixed);
       counts.updated += replacements.length;
       return replacements.length;
     },
   };
+}
+
+/** An intelligence object waiting to be written: its text is in the import's TextSpool. */
+type HeldDraft = Omit<intel.IntelDraft, 'text'> & { index: number; text: { at: number; length: number } };
+
+/** Texts written once to a private temporary file and read back by position. */
+class TextSpool {
+  private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-stix-'));
+  private readonly fd = fs.openSync(path.join(this.dir, 'objects'), 'w+', 0o600);
+  private end = 0;
+
+  put(text: string) {
+    const bytes = Buffer.from(text, 'utf8');
+    fs.writeSync(this.fd, bytes, 0, bytes.length, this.end);
+    const at = this.end;
+    this.end += bytes.length;
+    return { at, length: bytes.length };
+  }
+
+  get({ at, length }: { at: number; length: number }): string {
+    const bytes = Buffer.alloc(length);
+    fs.readSync(this.fd, bytes, 0, length, at);
+    return bytes.toString('utf8');
+  }
+
+  remove() {
+    fs.closeSync(this.fd);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 /** A Vytis case's own grouping: the case it is imported into stands for it. */
