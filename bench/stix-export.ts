@@ -105,9 +105,9 @@ async function main() {
     });
     // The rows go straight into the table (how they got there is not what is measured).
     const now = clock.now();
-    for (let start = 0; start < rows; start += 5000) {
+    for (let start = 0; start < rows; start += 2000) {
       const batch = [];
-      for (let i = start; i < Math.min(rows, start + 5000); i++) {
+      for (let i = start; i < Math.min(rows, start + 2000); i++) {
         const o = observable(i);
         const sighted = i % 10 === 0;
         batch.push({
