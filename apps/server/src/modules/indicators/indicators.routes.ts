@@ -247,6 +247,7 @@ export const indicatorsRoutes: FastifyPluginAsyncTypebox<{
           `send the file as ${BULK_MEDIA_TYPES.join(', ')}, not ${mediaType || 'no content type'}`,
         );
       }
+      observables.refuseDeclaredOversize(request.headers['content-length']);
       return observables.importFile(ctxOf(request), request.query.caseId, request.body as Readable, {
         format,
         type: request.query.type,

@@ -133,6 +133,20 @@ export class ObservablesService {
 
   constructor(private readonly deps: ObservablesDeps) {}
 
+  /**
+   * Refuses, before a byte of it is read, an upload that says it is larger than an import takes
+   * (its Content-Length); one that does not say is cut off at the limit as it comes.
+   */
+  refuseDeclaredOversize(contentLength: string | undefined) {
+    const declared = contentLength === undefined ? Number.NaN : Number(contentLength);
+    if (declared > this.deps.importMaxBytes) {
+      throw new AppError(
+        'payload_too_large',
+        `the file is larger than the limit of ${this.deps.importMaxBytes} bytes (VYTIS_IMPORT_MAX_BYTES); split it`,
+      );
+    }
+  }
+
   /** Takes an import slot for the caller, or refuses with what to do; returns its release. */
   private takeImportSlot(ctx: Ctx): () => void {
     const who = ctx.actor.id ?? ctx.actor.name;

@@ -371,6 +371,15 @@ describe('STIX 2.1 import into a case', () => {
     const huge = `{"type":"bundle","objects":[{"type":"note","x":"${'a'.repeat(3 * 1024 * 1024)}"}]}`;
     const tooBig = await importInto(lt, otherCase, huge);
     assert.equal(tooBig.statusCode, 413, tooBig.body.slice(0, 300));
+    // A body that says it is a gigabyte is refused on its word, before any of it is read.
+    const declared = await node.request({
+      method: 'POST',
+      url: `${api}/cases/${otherCase}/stix`,
+      headers: { ...lt.headers, 'content-type': STIX, 'content-length': String(1024 ** 3) },
+      payload: '{',
+    });
+    assert.equal(declared.statusCode, 413, declared.body);
+    assert.match(json(declared).error.message, /VYTIS_IMPORT_MAX_BYTES/);
   });
 
   it('follows the access policy: hidden cases are absent, readers cannot import, labels hide objects', async () => {

@@ -113,6 +113,7 @@ export const stixRoutes: FastifyPluginAsyncTypebox<{
           `send the bundle as application/stix+json;version=2.1 (or application/json), not ${mediaType || 'no content type'}`,
         );
       }
+      services.observables.refuseDeclaredOversize(request.headers['content-length']);
       return stix.importBundle(ctxOf(request), request.params.id, request.body as Readable, {
         partial: request.query.partial ?? false,
         tlp: request.query.tlp as Tlp | undefined,
