@@ -201,7 +201,8 @@ const SDO_TYPES = [
   'vulnerability',
 ];
 const SRO_TYPES = ['relationship', 'sighting'];
-const SCO_TYPES = new Set([
+/** The STIX 2.1 cyber-observable types. */
+export const SCO_TYPES: ReadonlySet<string> = new Set([
   'artifact',
   'autonomous-system',
   'directory',

@@ -20,6 +20,7 @@ import {
   markingMeaning,
   objectProblem,
   planObject,
+  SCO_TYPES,
   wellKnownMarking,
 } from './stix-import-mapping.ts';
 import { VYTIS_CASE_SOURCE } from './stix-mapping.ts';
@@ -30,26 +31,6 @@ const OBJECTS_PER_TURN = 200;
 const MAX_COMMENT = 2000;
 /** The references that must lead somewhere: a relationship's and a sighting's ends. */
 const ENDS = ['source_ref', 'target_ref', 'sighting_of_ref'] as const;
-const CYBER_OBSERVABLES = new Set([
-  'artifact',
-  'autonomous-system',
-  'directory',
-  'domain-name',
-  'email-addr',
-  'email-message',
-  'file',
-  'ipv4-addr',
-  'ipv6-addr',
-  'mac-addr',
-  'mutex',
-  'network-traffic',
-  'process',
-  'software',
-  'url',
-  'user-account',
-  'windows-registry-key',
-  'x509-certificate',
-]);
 
 export interface IntelCounts {
   /** New objects kept. */
@@ -108,8 +89,8 @@ export async function readStixBundle(
     if (typeof object.id !== 'string') continue;
     ids.add(object.id);
     if (object.type === 'marking-definition') markings.set(object.id, markingMeaning(object));
-    else if (CYBER_OBSERVABLES.has(object.type)) scos.set(object.id, object);
-    if (object.type === 'indicator' || CYBER_OBSERVABLES.has(object.type)) {
+    else if (SCO_TYPES.has(object.type)) scos.set(object.id, object);
+    if (object.type === 'indicator' || SCO_TYPES.has(object.type)) {
       if (planObject(object, () => undefined).kind === 'observables') becomeObservables.add(object.id);
     } else if (object.type === 'relationship' || object.type === 'sighting') {
       const [from, to] = [object.source_ref ?? object.sighting_of_ref, object.target_ref];
