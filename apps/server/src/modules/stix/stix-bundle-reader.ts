@@ -30,6 +30,8 @@ export interface BundleObject {
   index: number;
   /** As parsed; `type` and `id` are not checked here (the mapping refuses an object without them). */
   object: Record<string, unknown> & { type: string; id: string };
+  /** Its JSON text exactly as received (numbers, escapes and key order untouched). */
+  text: string;
 }
 
 export class BundleError extends Error {
@@ -99,6 +101,8 @@ class Scanner {
   private keyName = '';
   private value: Value | null = null;
   private index = 0;
+  /** The text of the value last parsed: an object is kept as it came. */
+  private lastText = '';
   private readonly seen = new Set<string>();
   private type: unknown;
   /** How many bytes of a UTF-8 byte order mark the input started with (tolerated before the bundle). */
@@ -288,7 +292,7 @@ class Scanner {
     this.value = null;
     const parsed = this.parse(value, value.start);
     if (value.objectIndex !== undefined) {
-      out.push({ index: value.objectIndex, object: parsed as BundleObject['object'] });
+      out.push({ index: value.objectIndex, object: parsed as BundleObject['object'], text: this.lastText });
       this.index++;
       this.state = 'after-element';
     } else {
@@ -326,6 +330,7 @@ class Scanner {
       this.fail(`${value.what} (from byte ${at}) is not valid UTF-8 text`, value.objectIndex);
     }
     try {
+      this.lastText = text;
       return JSON.parse(text);
     } catch (error) {
       const position = /position (\d+)/.exec((error as Error).message);

@@ -87,14 +87,15 @@ export async function readStixBundle(
   for await (const { object } of objectsOf(path)) {
     objects++;
     if (typeof object.id !== 'string') continue;
-    ids.add(object.id);
-    if (object.type === 'marking-definition') markings.set(object.id, markingMeaning(object));
-    else if (SCO_TYPES.has(object.type)) scos.set(object.id, object);
+    const objectId = idOf(object.id);
+    ids.add(objectId);
+    if (object.type === 'marking-definition') markings.set(objectId, markingMeaning(object));
+    else if (SCO_TYPES.has(object.type)) scos.set(objectId, object);
     if (object.type === 'indicator' || SCO_TYPES.has(object.type)) {
-      if (planObject(object, () => undefined).kind === 'observables') becomeObservables.add(object.id);
+      if (planObject(object, () => undefined).kind === 'observables') becomeObservables.add(objectId);
     } else if (object.type === 'relationship' || object.type === 'sighting') {
-      const [from, to] = [object.source_ref ?? object.sighting_of_ref, object.target_ref];
-      links.push({ id: object.id, type: object.relationship_type, from, to });
+      const [from, to] = [idOf(object.source_ref ?? object.sighting_of_ref), idOf(object.target_ref)];
+      links.push({ id: objectId, type: object.relationship_type, from, to });
     }
     if (objects % OBJECTS_PER_TURN === 0) await giveWay(options.othersWaiting);
   }
@@ -123,7 +124,7 @@ export async function readStixBundle(
     const pointingOut: { index: number; id: string; refs: string[] }[] = [];
     let bytes = 0;
     let index = -1;
-    for await (const { index: at, object } of objectsOf(path, (n) => {
+    for await (const { index: at, object, text } of objectsOf(path, (n) => {
       bytes += n;
     })) {
       index = at;
@@ -137,7 +138,7 @@ export async function readStixBundle(
         rows.refuse(at, problem, id);
         continue;
       }
-      const stixId = id!;
+      const stixId = idOf(id!);
       const label = labelOf(object, markings);
       if ('refused' in label) {
         rows.refuse(at, label.refused, stixId);
@@ -151,7 +152,7 @@ export async function readStixBundle(
         );
         continue;
       }
-      const plan = planObject(object, (ref) => scos.get(ref));
+      const plan = planObject(object, (ref) => scos.get(idOf(ref)));
       if (plan.kind === 'refused') {
         rows.refuse(at, plan.reason, stixId);
         continue;
@@ -181,7 +182,9 @@ export async function readStixBundle(
         }
         if (!plan.keepAsIntel && !linkedTo.has(stixId)) continue;
       }
-      const ends = ENDS.map((key) => object[key]).filter((ref): ref is string => typeof ref === 'string');
+      const ends = ENDS.map((key) => object[key])
+        .filter((ref): ref is string => typeof ref === 'string')
+        .map((ref) => idOf(ref));
       if (ends.includes(stixId)) {
         rows.refuse(at, 'refers to itself', stixId);
         continue;
@@ -196,14 +199,14 @@ export async function readStixBundle(
         modified: timeOf(object.modified ?? object.created),
         sourceRef:
           typeof object.source_ref === 'string'
-            ? object.source_ref
+            ? idOf(object.source_ref)
             : typeof object.sighting_of_ref === 'string'
-              ? object.sighting_of_ref
+              ? idOf(object.sighting_of_ref)
               : null,
-        targetRef: typeof object.target_ref === 'string' ? object.target_ref : null,
+        targetRef: typeof object.target_ref === 'string' ? idOf(object.target_ref) : null,
         relationshipType:
           typeof object.relationship_type === 'string' ? object.relationship_type.slice(0, 250) : null,
-        text: texts.put(JSON.stringify(object)),
+        text: texts.put(text),
         tlp: label.tlp,
       };
       const earlier = kept.get(stixId);
@@ -370,6 +373,16 @@ class TextSpool {
   }
 }
 
+/**
+ * An id as Vytis matches it: its UUID is hexadecimal, which the specification writes in lower case
+ * and some producers in upper; the object itself keeps the id as it came.
+ */
+function idOf(id: string): string;
+function idOf(id: unknown): unknown;
+function idOf(id: unknown): unknown {
+  return typeof id === 'string' ? id.toLowerCase() : id;
+}
+
 /** A Vytis case's own grouping: the case it is imported into stands for it. */
 function isVytisCase(object: Record<string, unknown>): boolean {
   return (
@@ -393,7 +406,7 @@ function labelOf(
   let tlp: Tlp | null = null;
   for (const ref of [...refs, ...granular]) {
     if (typeof ref !== 'string') continue;
-    const meaning = markings.get(ref) ?? wellKnownMarking(ref);
+    const meaning = markings.get(idOf(ref)) ?? wellKnownMarking(idOf(ref));
     if (!meaning) continue;
     if (meaning.kind === 'classified') {
       return {

@@ -16,7 +16,9 @@ import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { TLP_STRICTNESS } from '../cases/case-access.ts';
 import type { CasesService } from '../cases/cases.service.ts';
+import { lookupCandidates } from '../indicators/observable-types.ts';
 import type { ObservablesService } from '../indicators/observables.service.ts';
+import { CORRELATION_CAP } from '../indicators/observables.service.ts';
 import * as taxiiRepo from '../taxii/taxii.repository.ts';
 import { mappedObservableOf } from '../taxii/taxii.service.ts';
 import * as intel from './intel.repository.ts';
@@ -187,12 +189,12 @@ export class StixService {
    * they name. At most the lookup's cap of rows, so it is built whole.
    */
   async lookupBundle(ctx: Ctx, value: string, exercise: ExerciseScope = 'exclude') {
-    const found = await this.deps.observables.lookup(ctx, value, exercise);
-    const ids = found.items.map((item) => item.observableId);
+    // What may be passed on is chosen in SQL before the cap, so rows the viewer sees but may not
+    // pass on never crowd out the ones they may.
     const rows = await taxiiRepo.observablePage(
       this.deps.db,
       this.deps.cases.viewer(ctx),
-      { kind: 'observables', ids },
+      { kind: 'values', values: lookupCandidates(value), exercise },
       {
         addedAfter: null,
         after: null,
@@ -201,7 +203,7 @@ export class StixService {
         observableIds: null,
         intelIds: null,
         versions: null,
-        limit: Math.max(1, ids.length),
+        limit: CORRELATION_CAP - 1,
       },
     );
     const objects: StixObject[] = [];

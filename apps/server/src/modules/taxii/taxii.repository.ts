@@ -9,8 +9,8 @@ export type CollectionScope =
   | { kind: 'all' }
   | { kind: 'community' }
   | { kind: 'case'; caseId: string }
-  /** Observables named by id, already chosen (a lookup's correlations), in any case, exercise or not. */
-  | { kind: 'observables'; ids: string[] };
+  /** Observables of these (normalised) values, in real cases, exercises or both: a lookup. */
+  | { kind: 'values'; values: string[]; exercise: 'exclude' | 'include' | 'only' };
 
 /** The TAXII filters, already parsed (see taxii.service.ts). */
 export interface ObjectFilter {
@@ -40,9 +40,11 @@ function scoped<T extends 'observables' | 'case_intel_objects'>(table: T, scope:
   return (eb: ExpressionBuilder<Database, 'cases' | T>): Expression<SqlBool> => {
     const ref = (column: string) => sql.ref(`${table}.${column}`);
     if (scope.kind === 'case') return sql<SqlBool>`${ref('case_id')} = ${scope.caseId}`;
-    if (scope.kind === 'observables') {
-      if (table !== 'observables' || scope.ids.length === 0) return sql<SqlBool>`false`;
-      return sql<SqlBool>`${ref('id')} in (${sql.join(scope.ids)})`;
+    if (scope.kind === 'values') {
+      if (table !== 'observables' || scope.values.length === 0) return sql<SqlBool>`false`;
+      const values = sql<SqlBool>`${ref('value')} in (${sql.join(scope.values)})`;
+      if (scope.exercise === 'include') return values;
+      return eb.and([values, sql<SqlBool>`cases.exercise = ${scope.exercise === 'only'}`]);
     }
     // The force-wide collections hold real work only: exercises stay in their own cases.
     const real = sql<SqlBool>`cases.exercise = false`;

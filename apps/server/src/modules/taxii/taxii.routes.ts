@@ -172,7 +172,7 @@ export const taxiiRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const id = request.params.statusId;
+      const id = request.params.statusId.toLowerCase();
       if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
         throw new AppError('not_found', `status ${id.slice(0, 100)} not found`);
       }
@@ -307,12 +307,10 @@ export const taxiiRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const page = await taxii.object(
-        ctxOf(request),
-        request.params.collectionId,
-        request.params.objectId,
-        joined(request.query),
-      );
+      const page = await taxii.object(ctxOf(request), request.params.collectionId, request.params.objectId, {
+        'match[version]': 'all',
+        ...joined(request.query),
+      });
       dateHeaders(reply, page);
       return sendTaxii(reply, { more: page.more, versions: page.items.map((item) => item.version) });
     },
@@ -381,8 +379,9 @@ function mediaRanges(header: string): MediaRange[] {
       const found = params.find((p) => p.toLowerCase().startsWith(`${name}=`));
       return found?.slice(name.length + 1).replace(/^"(.*)"$/, '$1');
     };
+    // q=0 refuses the type; a q that is no weight (abc, -1, 2) makes the range void.
     const q = param('q');
-    if (q !== undefined && Number(q) === 0) return [];
+    if (q !== undefined && (!/^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/.test(q) || Number(q) === 0)) return [];
     return [{ type: type.toLowerCase(), version: param('version') }];
   });
 }
@@ -399,8 +398,13 @@ function acceptable(accept: string | undefined, url: string): boolean {
   );
 }
 
+/** Whether the client can take STIX 2.1 here but not a TAXII 2.1 envelope. */
 function prefersStix(accept: string | undefined): boolean {
   if (!accept) return false;
-  const types = mediaRanges(accept).map((range) => range.type);
-  return types.includes('application/stix+json') && !types.includes('application/taxii+json');
+  const ranges = mediaRanges(accept).filter(({ version }) => version === undefined || version === '2.1');
+  const types = ranges.map((range) => range.type);
+  return (
+    types.includes('application/stix+json') &&
+    !types.some((type) => type === 'application/taxii+json' || type === '*/*' || type === 'application/*')
+  );
 }

@@ -157,7 +157,16 @@ export class TaxiiService {
     if (page.items.length === 0 && !query['match[version]'] && !query.added_after && !query.next) {
       throw notFound(`object ${objectId} in collection ${collectionId}`);
     }
-    return page;
+    // Parties' copies may stand at different versions: `last` (the default) is the newest of them,
+    // `first` the oldest, `all` every one.
+    const words = list(query['match[version]']) ?? ['last'];
+    if (words.includes('all') || page.items.length < 2) return page;
+    const versions = page.items.map((item) => item.version).sort();
+    const wanted = new Set<string>();
+    if (words.includes('last')) wanted.add(versions.at(-1)!);
+    if (words.includes('first')) wanted.add(versions[0]!);
+    if (wanted.size === 0) return page;
+    return { ...page, items: page.items.filter((item) => wanted.has(item.version)) };
   }
 
   /** The `status` resource of an add-objects request the caller made. */
@@ -180,12 +189,23 @@ export class TaxiiService {
       );
     }
     const requestTimestamp = this.deps.clock.now().toISOString();
-    // The objects go through the import exactly as a bundle would.
-    const bundle = JSON.stringify({ type: 'bundle', id: `bundle--${crypto.randomUUID()}`, objects });
-    const result = await this.deps.stix.importBundle(ctx, scope.caseId, Readable.from([bundle]), {
+    // The objects go through the import exactly as a bundle would; what is not an object at all
+    // fails on its own, as any other bad object does, and leaves the rest to go in.
+    const isObject = (o: unknown) => typeof o === 'object' && o !== null && !Array.isArray(o);
+    const positions = objects.flatMap((o, index) => (isObject(o) ? [index] : []));
+    const bundle = JSON.stringify({
+      type: 'bundle',
+      id: `bundle--${crypto.randomUUID()}`,
+      objects: positions.map((index) => objects[index]),
+    });
+    const imported = await this.deps.stix.importBundle(ctx, scope.caseId, Readable.from([bundle]), {
       partial: true,
     });
-    const failedIndexes = new Map(result.problems.map((p) => [p.line, p.message]));
+    const result = { ...imported, rejected: imported.rejected + (objects.length - positions.length) };
+    const failedIndexes = new Map(imported.problems.map((p) => [positions[p.line]!, p.message]));
+    objects.forEach((o, index) => {
+      if (!isObject(o)) failedIndexes.set(index, 'is not a STIX object (a JSON object)');
+    });
     // The import names the first refused objects only: past them, which others failed is unknown,
     // and the status then gives counts with the failures it knows and no list of successes.
     const everyFailureNamed = result.rejected <= failedIndexes.size;
@@ -195,12 +215,8 @@ export class TaxiiService {
       const o = (object ?? {}) as { id?: unknown; modified?: unknown; created?: unknown };
       // Status details name an object by id and version; one without a STIX id is only counted.
       if (typeof o.id !== 'string' || !STIX_ID.test(o.id)) return;
-      const version =
-        typeof o.modified === 'string'
-          ? o.modified
-          : typeof o.created === 'string'
-            ? o.created
-            : requestTimestamp;
+      const stated = typeof o.modified === 'string' ? o.modified : o.created;
+      const version = typeof stated === 'string' && isTimestamp(stated) ? stated : requestTimestamp;
       const message = failedIndexes.get(index);
       if (message !== undefined) failures.push({ id: o.id, version, message });
       else if (everyFailureNamed) successes.push({ id: o.id, version });
@@ -293,7 +309,8 @@ export class TaxiiService {
         );
       }
     }
-    const ids = list(query['match[id]']);
+    // Ids are matched as stored: lower case (see stix-import.ts).
+    const ids = list(query['match[id]'])?.map((id) => id.toLowerCase()) ?? null;
     for (const id of ids ?? []) {
       if (!STIX_ID.test(id)) {
         throw invalidInput(
@@ -378,7 +395,7 @@ export class TaxiiService {
           : intelObject(entry.row, texts.get(entry.row.id) ?? '{}');
       if (!item) continue;
       // match[id] names one kind of object: vulnerability--<id of an address> is not its indicator.
-      if (asked && !asked.has(item.object.id)) continue;
+      if (asked && !asked.has(item.object.id.toLowerCase())) continue;
       const key = `${item.object.id} ${item.version}`;
       if (served.has(key)) continue;
       served.add(key);

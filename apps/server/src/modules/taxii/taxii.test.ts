@@ -392,6 +392,33 @@ describe('TAXII 2.1 server', () => {
     assert.deepEqual(json(one).versions, ['2026-02-01T00:00:00.000Z']);
     const byUpper = await get(lt, `/api/collections/${caseId}/objects/${upper}/`);
     assert.equal(byUpper.statusCode, 200, byUpper.body);
+    const byLower = await get(lt, `/api/collections/${caseId}/objects/${upper.toLowerCase()}/`);
+    assert.equal(byLower.statusCode, 200, byLower.body);
+    // EE moves its copy on: the object by id is its last version unless all are asked for.
+    const later = shared('EE later');
+    later.objects[0]!.modified = '2026-03-01T00:00:00.000Z';
+    const moved = await node.request({
+      method: 'POST',
+      url: `/taxii2/api/collections/${caseId}/objects/`,
+      headers: { authorization: basic(ee), accept: TAXII, 'content-type': TAXII },
+      payload: { objects: [later.objects[0], null] },
+    });
+    assert.equal(moved.statusCode, 202, moved.body);
+    assert.equal(json(moved).success_count, 1);
+    assert.equal(json(moved).failure_count, 1, 'the null element fails alone');
+    const lastOnly = await get(
+      lt,
+      `/api/collections/${caseId}/objects/malware--5f2d5c8e-0b0e-4c3a-9d35-1d6f3f0c2a10/`,
+    );
+    assert.deepEqual(
+      json(lastOnly).objects.map((o: any) => o.modified),
+      ['2026-03-01T00:00:00.000Z'],
+    );
+    const both = await get(
+      lt,
+      `/api/collections/${caseId}/objects/malware--5f2d5c8e-0b0e-4c3a-9d35-1d6f3f0c2a10/versions/`,
+    );
+    assert.deepEqual(json(both).versions.sort(), ['2026-02-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z']);
 
     const blob = (i: number) => ({
       type: 'x-blob',
