@@ -4,6 +4,7 @@ import { describeError } from './cli/describe-error.ts';
 import { loadConfigOrExit } from './config.ts';
 import { closeSolverPool, warmSolverPool } from './modules/teams/solver/index.ts';
 import { startBackgroundWork, startHttp } from './node.ts';
+import { sweepStaleTemporaries } from './platform/temp-sweep.ts';
 
 /**
  * Boots a node: config, storage, migrations, seed, HTTP, admin socket, checkpoint timer; and on
@@ -26,6 +27,9 @@ try {
   process.exit(1);
 }
 const { app, services } = started;
+// Imports cut short by a crash left their temporary files; a day is longer than any import runs.
+const swept = sweepStaleTemporaries(24 * 60 * 60 * 1000);
+if (swept > 0) app.log.info({ swept }, 'removed temporary files of imports cut short');
 
 try {
   await app.listen({ port: config.port, host: config.host });
