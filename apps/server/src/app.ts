@@ -60,6 +60,7 @@ import { rotationsRoutes } from './modules/roster/rotations.routes.ts';
 import { RotationsService } from './modules/roster/rotations.service.ts';
 import { Scheduler } from './modules/scheduler/scheduler.ts';
 import { stixRoutes } from './modules/stix/stix.routes.ts';
+import { StixService } from './modules/stix/stix.service.ts';
 import { taxiiRoutes } from './modules/taxii/taxii.routes.ts';
 import { solveOffThread } from './modules/teams/solve.ts';
 import type { TeamProblem, TeamSolution } from './modules/teams/solver/types.ts';
@@ -238,6 +239,7 @@ export function buildServices(
     engine: deps.database.kind,
     imports,
   });
+  const stix = new StixService({ db, cases, observables });
   const evidence = new EvidenceService({
     db,
     clock: deps.clock,
@@ -273,6 +275,7 @@ export function buildServices(
     cases,
     observables,
     evidence,
+    stix,
   };
 }
 

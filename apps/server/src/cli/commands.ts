@@ -154,6 +154,16 @@ export function importRequestProblem(request: ImportRequest): string | null {
 }
 
 /**
+ * Who an import runs as: the local operator, or with `--as NAME` that user, through their access
+ * (null when there is no such active user).
+ */
+export async function importerCtx(services: Services, as: string | undefined): Promise<Ctx | null> {
+  if (as === undefined) return { actor: CLI_ACTOR, requestId: null };
+  const actor = await services.identity.actorByName(as);
+  return actor ? { actor, requestId: null } : null;
+}
+
+/**
  * Imports an indicator file into a case over the services: in the CLI's process (no node running)
  * or in the node's, fed by the admin socket. Both print the same: a summary on stdout; the rejected
  * lines on stderr (exit 1 when they rejected the whole file).
@@ -165,12 +175,8 @@ export async function runImport(
 ): Promise<CommandResult> {
   const problem = importRequestProblem(request);
   if (problem) return fail(`${problem}\n`);
-  let ctx: Ctx = { actor: CLI_ACTOR, requestId: null };
-  if (request.as !== undefined) {
-    const actor = await services.identity.actorByName(request.as);
-    if (!actor) return fail(`no active user named ${request.as}\n`);
-    ctx = { actor, requestId: null };
-  }
+  const ctx = await importerCtx(services, request.as);
+  if (!ctx) return fail(`no active user named ${request.as}\n`);
   let summary: BulkResult;
   try {
     summary = await services.observables.importFile(ctx, request.caseId, source, {

@@ -1,11 +1,9 @@
 import type { Readable } from 'node:stream';
 import { type StixImportResult, TLPS, type Tlp } from '@vytis/contracts';
-import { CLI_ACTOR, type Ctx } from '../context.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../http/services.ts';
 import { isUuid } from '../modules/identity/identity.service.ts';
-import { StixService } from '../modules/stix/stix.service.ts';
-import type { CommandResult } from './commands.ts';
+import { type CommandResult, importerCtx } from './commands.ts';
 import { describeError } from './describe-error.ts';
 
 /** `vytis import BUNDLE --case ID`: a STIX 2.1 bundle into a case, as whom. The file comes beside it. */
@@ -48,17 +46,9 @@ export async function runStixImport(
 ): Promise<CommandResult> {
   const problem = stixRequestProblem(request);
   if (problem) return fail(`${problem}\n`);
-  let ctx: Ctx = { actor: CLI_ACTOR, requestId: null };
-  if (request.as !== undefined) {
-    const actor = await services.identity.actorByName(request.as);
-    if (!actor) return fail(`no active user named ${request.as}\n`);
-    ctx = { actor, requestId: null };
-  }
-  const stix = new StixService({
-    db: services.database.db,
-    cases: services.cases,
-    observables: services.observables,
-  });
+  const ctx = await importerCtx(services, request.as);
+  if (!ctx) return fail(`no active user named ${request.as}\n`);
+  const { stix } = services;
   let result: StixImportResult;
   try {
     result = await stix.importBundle(ctx, request.caseId, source, {

@@ -892,7 +892,10 @@ function correlationList(
   };
 }
 
-export function presentObservable(row: repo.ObservableRow, exercise: boolean): Observable {
+export function presentObservable(
+  row: Omit<repo.ObservableRow, 'created_by_id' | 'import_id'>,
+  exercise: boolean,
+): Observable {
   return {
     id: row.id,
     caseId: row.case_id,

@@ -62,20 +62,11 @@ export async function insertIntel(trx: Tx, drafts: IntelDraft[], fixed: IntelFix
         id: crypto.randomUUID(),
         case_id: fixed.caseId,
         stix_id: draft.stixId,
-        stix_type: draft.type,
-        name: draft.name,
-        // An object without `modified` or `created` (a custom one may have neither) is versioned by when it came.
-        stix_modified: draft.modified ?? fixed.at,
-        source_ref: draft.sourceRef,
-        target_ref: draft.targetRef,
-        relationship_type: draft.relationshipType,
-        object: draft.text,
-        tlp: draft.tlp ?? fixed.defaultTlp,
+        ...versionColumns(draft, fixed),
         origin_party: fixed.originParty,
         created_by_id: fixed.createdById,
         created_by: fixed.createdBy,
         created_at: fixed.at,
-        updated_at: fixed.at,
         import_id: fixed.importId,
       })),
     )
@@ -84,21 +75,27 @@ export async function insertIntel(trx: Tx, drafts: IntelDraft[], fixed: IntelFix
   return result.length;
 }
 
+/** What a version of an object sets: the same for a new copy and for a later version of one. */
+function versionColumns(draft: IntelDraft, fixed: IntelFixed) {
+  return {
+    stix_type: draft.type,
+    name: draft.name,
+    // An object without `modified` or `created` (a custom one may have neither) is versioned by when it came.
+    stix_modified: draft.modified ?? fixed.at,
+    source_ref: draft.sourceRef,
+    target_ref: draft.targetRef,
+    relationship_type: draft.relationshipType,
+    object: draft.text,
+    tlp: draft.tlp ?? fixed.defaultTlp,
+    updated_at: fixed.at,
+  };
+}
+
 /** A later version replaces the copy (its row keeps its id, its first importer and when it came). */
 export async function replaceIntel(trx: Tx, rowId: string, draft: IntelDraft, fixed: IntelFixed) {
   await trx
     .updateTable('case_intel_objects')
-    .set({
-      stix_type: draft.type,
-      name: draft.name,
-      stix_modified: draft.modified ?? fixed.at,
-      source_ref: draft.sourceRef,
-      target_ref: draft.targetRef,
-      relationship_type: draft.relationshipType,
-      object: draft.text,
-      tlp: draft.tlp ?? fixed.defaultTlp,
-      updated_at: fixed.at,
-    })
+    .set(versionColumns(draft, fixed))
     .where('id', '=', rowId)
     .execute();
 }

@@ -12,7 +12,7 @@ import {
   partyIdentity,
   type StixObject,
 } from './stix-mapping.ts';
-import { markingRefs, papMarkingDefinition, tlpMarkingDefinitions } from './stix-markings.ts';
+import { markedAsKept, markingRefs, papMarkingDefinition, tlpMarkingDefinitions } from './stix-markings.ts';
 
 const STRICTNESS: Record<Tlp, number> = { clear: 0, green: 1, amber: 2, 'amber+strict': 3, red: 4 };
 
@@ -112,10 +112,7 @@ export async function* caseBundle(input: CaseBundleInput, stats: BundleStats = {
     if (keptVersions.has(version)) continue;
     keptVersions.add(version);
     tlps.add(held.tlp);
-    // An object that came without a marking carries the label Vytis keeps it under.
-    const marked = Array.isArray(object.object_marking_refs)
-      ? object
-      : { ...object, object_marking_refs: markingRefs(held.tlp, null) };
+    const marked = markedAsKept(object, held.tlp);
     track(marked);
     write(marked);
     if (buffer.length >= CHUNK) {

@@ -64,6 +64,16 @@ export const tlp2MarkingId = (tlp: Tlp) => TLP2[tlp].id;
 export const tlp1MarkingId = (tlp: Tlp) => TLP1[TLP1_OF[tlp]];
 export const papMarkingId = (pap: Pap) => `marking-definition--${uuidV5(VYTIS_NAMESPACE, `pap:${pap}`)}`;
 
+/**
+ * An intelligence object as it is passed on: with its own markings, or, if it came without any, the
+ * label Vytis keeps it under.
+ */
+export function markedAsKept<T extends Record<string, unknown>>(object: T, tlp: Tlp): T {
+  return Array.isArray(object.object_marking_refs)
+    ? object
+    : { ...object, object_marking_refs: markingRefs(tlp, null) };
+}
+
 /** The marking definitions Vytis writes itself (TLP 2.0 and 1.0, its PAP statements): never taken from a bundle. */
 export const OWN_MARKING_IDS: ReadonlySet<string> = new Set([
   ...Object.values(TLP2).map((t) => t.id),

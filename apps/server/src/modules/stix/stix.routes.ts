@@ -18,7 +18,6 @@ import { AppError } from '../../errors.ts';
 import { access, ctxOf } from '../../http/access.ts';
 import type { RequestGauge } from '../../http/request-gauge.ts';
 import type { Services } from '../../http/services.ts';
-import { StixService } from './stix.service.ts';
 
 export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
 
@@ -69,11 +68,7 @@ export const stixRoutes: FastifyPluginAsyncTypebox<{
   services: Services;
   requestGauge?: RequestGauge;
 }> = async (app, { services, requestGauge }) => {
-  const stix = new StixService({
-    db: services.database.db,
-    cases: services.cases,
-    observables: services.observables,
-  });
+  const { stix } = services;
 
   // A bundle is read as a stream by the import (received into a bounded file), never as a parsed
   // body: in this plugin only, JSON bodies are left as they come.

@@ -83,6 +83,7 @@ export async function observablePage(
     .innerJoin('cases', 'cases.id', 'observables.case_id')
     .select([
       'observables.id',
+      'observables.case_id',
       'observables.type',
       'observables.category',
       'observables.value',
@@ -93,10 +94,11 @@ export async function observablePage(
       'observables.last_seen',
       'observables.sightings',
       'observables.origin_party',
+      'observables.created_by',
+      'observables.version',
       'observables.created_at',
       'observables.updated_at',
       ADDED('observables.updated_at').as('added'),
-      'cases.id as case_id',
       'cases.title as case_title',
       'cases.description as case_description',
       'cases.incident_class as case_incident_class',

@@ -7,7 +7,6 @@ import { access, ctxOf } from '../../http/access.ts';
 import { type DenialAuditor, makeErrorHandler } from '../../http/error-handler.ts';
 import { depthLimitedJsonParser } from '../../http/json-body.ts';
 import type { Services } from '../../http/services.ts';
-import { StixService } from '../stix/stix.service.ts';
 import {
   API_ROOT,
   MAX_PAGE,
@@ -31,11 +30,7 @@ export const taxiiRoutes: FastifyPluginAsyncTypebox<{
   publicUrl: string | null;
   maxContentLength: number;
 }> = async (app, { services, auditDenial, publicUrl, maxContentLength }) => {
-  const stix = new StixService({
-    db: services.database.db,
-    cases: services.cases,
-    observables: services.observables,
-  });
+  const { stix } = services;
   const taxii = new TaxiiService({
     db: services.database.db,
     clock: services.clock,

@@ -10,10 +10,11 @@ import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { CaseAccess } from '../cases/case-access.ts';
 import type { CasesService } from '../cases/cases.service.ts';
+import { presentObservable } from '../indicators/observables.service.ts';
 import type { StixService } from '../stix/stix.service.ts';
 import { uuidV5, VYTIS_NAMESPACE } from '../stix/stix-ids.ts';
 import { mapObservable, observableOfSdoId, type StixObject } from '../stix/stix-mapping.ts';
-import { markingRefs, type Pap } from '../stix/stix-markings.ts';
+import { markedAsKept, type Pap } from '../stix/stix-markings.ts';
 import * as repo from './taxii.repository.ts';
 
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
@@ -421,42 +422,23 @@ function observableObject(row: repo.ObservablePageRow): PagedObject | null {
 
 /** An observable row of a page, with its case's columns, as STIX (see mapObservable). */
 export function mappedObservableOf(row: repo.ObservablePageRow) {
-  return mapObservable(
-    {
-      id: row.id,
-      type: row.type,
-      category: row.category,
-      value: row.value,
-      tlp: row.tlp as Tlp,
-      toIds: row.to_ids,
-      comment: row.comment,
-      firstSeen: row.first_seen?.toISOString() ?? null,
-      lastSeen: row.last_seen?.toISOString() ?? null,
-      sightings: row.sightings,
-      originParty: row.origin_party,
-      createdAt: row.created_at.toISOString(),
-      updatedAt: row.updated_at.toISOString(),
-    },
-    {
-      id: row.case_id,
-      title: row.case_title,
-      description: row.case_description,
-      incidentClass: row.case_incident_class,
-      tlp: row.case_tlp as Tlp,
-      pap: row.case_pap as Pap,
-      ownerParty: row.case_owner_party,
-      exercise: row.case_exercise,
-      createdAt: row.case_created_at.toISOString(),
-      updatedAt: row.case_updated_at.toISOString(),
-    },
-  );
+  return mapObservable(presentObservable(row, row.case_exercise), {
+    id: row.case_id,
+    title: row.case_title,
+    description: row.case_description,
+    incidentClass: row.case_incident_class,
+    tlp: row.case_tlp as Tlp,
+    pap: row.case_pap as Pap,
+    ownerParty: row.case_owner_party,
+    exercise: row.case_exercise,
+    createdAt: row.case_created_at.toISOString(),
+    updatedAt: row.case_updated_at.toISOString(),
+  });
 }
 
 function intelObject(row: repo.IntelPageRow, text: string): PagedObject {
   const object = JSON.parse(text) as StixObject;
-  const marked = Array.isArray(object.object_marking_refs)
-    ? object
-    : { ...object, object_marking_refs: markingRefs(row.tlp as Tlp, null) };
+  const marked = markedAsKept(object, row.tlp as Tlp);
   // An object without `modified` or `created` is versioned by when it came (as stored).
   const version =
     typeof object.modified === 'string'
