@@ -59,6 +59,9 @@ import { RespondersService } from './modules/roster/responders.service.ts';
 import { rotationsRoutes } from './modules/roster/rotations.routes.ts';
 import { RotationsService } from './modules/roster/rotations.service.ts';
 import { Scheduler } from './modules/scheduler/scheduler.ts';
+import { mispFeedRoutes } from './modules/misp/misp-feed.routes.ts';
+import { mispRoutes } from './modules/misp/misp.routes.ts';
+import { MispService } from './modules/misp/misp.service.ts';
 import { stixRoutes } from './modules/stix/stix.routes.ts';
 import { StixService } from './modules/stix/stix.service.ts';
 import { taxiiRoutes } from './modules/taxii/taxii.routes.ts';
@@ -240,6 +243,7 @@ export function buildServices(
     imports,
   });
   const stix = new StixService({ db, cases, observables });
+  const misp = new MispService({ db, cases, observables });
   const evidence = new EvidenceService({
     db,
     clock: deps.clock,
@@ -276,6 +280,7 @@ export function buildServices(
     observables,
     evidence,
     stix,
+    misp,
   };
 }
 
@@ -425,6 +430,8 @@ export async function buildApp(
       await api.register(indicatorsRoutes, { services, requestGauge });
       await api.register(evidenceRoutes, { services });
       await api.register(stixRoutes, { services, requestGauge });
+      await api.register(mispRoutes, { services, requestGauge });
+      await api.register(mispFeedRoutes, { services });
     },
     { prefix: '/api/v1' },
   );

@@ -9,3 +9,5 @@ export * from './requests.ts';
 export * from './roster.ts';
 export * from './rotations.ts';
 export * from './teams.ts';
+export * from './misp.ts';
+export * from './misp-feeds.ts';

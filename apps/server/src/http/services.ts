@@ -19,6 +19,7 @@ import type { RequestsService } from '../modules/requests/requests.service.ts';
 import type { RespondersService } from '../modules/roster/responders.service.ts';
 import type { RotationsService } from '../modules/roster/rotations.service.ts';
 import type { Scheduler } from '../modules/scheduler/scheduler.ts';
+import type { MispService } from '../modules/misp/misp.service.ts';
 import type { StixService } from '../modules/stix/stix.service.ts';
 import type { TeamsService } from '../modules/teams/teams.service.ts';
 import type { DatabaseHandle } from '../platform/db/database.ts';
@@ -51,4 +52,5 @@ export interface Services {
   observables: ObservablesService;
   evidence: EvidenceService;
   stix: StixService;
+  misp: MispService;
 }

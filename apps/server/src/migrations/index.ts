@@ -14,6 +14,7 @@ import * as exerciseWebhooks from './0012_exercise_webhooks.ts';
 import * as sharingGroupChanges from './0013_sharing_group_changes.ts';
 import * as calendarFeeds from './0014_calendar_feeds.ts';
 import * as intelObjects from './0015_intel_objects.ts';
+import * as misp from './0016_misp.ts';
 
 /** Listed statically (not read from disk) so migrations run the same from source, tests and bundles. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0013_sharing_group_changes': sharingGroupChanges,
   '0014_calendar_feeds': calendarFeeds,
   '0015_intel_objects': intelObjects,
+  '0016_misp': misp,
 };

@@ -398,7 +398,7 @@ export async function lockCaseRow(trx: Tx, caseId: string) {
 
 /**
  * Deletes up to `limit` rows a failed import wrote (its observables, then the intelligence objects a
- * STIX bundle brought with them), and beats its heart; how many went.
+ * STIX bundle or the MISP events a file brought with them), and beats its heart; how many went.
  */
 export async function deleteImportRows(trx: Tx, importId: string, limit: number): Promise<number> {
   const result = await trx
@@ -410,20 +410,22 @@ export async function deleteImportRows(trx: Tx, importId: string, limit: number)
     )
     .executeTakeFirst();
   let deleted = Number(result.numDeletedRows);
-  if (deleted < limit) {
-    const intel = await trx
-      .deleteFrom('case_intel_objects')
+  // Elements before their events (a MISP event's elements refer to it).
+  for (const table of ['case_intel_objects', 'misp_elements', 'misp_events'] as const) {
+    if (deleted >= limit) break;
+    const companion = await trx
+      .deleteFrom(table)
       .where(
         'id',
         'in',
         trx
-          .selectFrom('case_intel_objects')
+          .selectFrom(table)
           .select('id')
           .where('import_id', '=', importId)
           .limit(limit - deleted),
       )
       .executeTakeFirst();
-    deleted += Number(intel.numDeletedRows);
+    deleted += Number(companion.numDeletedRows);
   }
   await trx
     .updateTable('observable_imports')

@@ -170,6 +170,10 @@ export interface Database {
   case_notes: CaseNotesTable;
   case_intel_objects: CaseIntelObjectsTable;
   taxii_statuses: TaxiiStatusesTable;
+  misp_events: MispEventsTable;
+  misp_elements: MispElementsTable;
+  misp_feeds: MispFeedsTable;
+  misp_feed_events: MispFeedEventsTable;
   case_timeline: CaseTimelineTable;
   observables: ObservablesTable;
   observable_imports: ObservableImportsTable;
@@ -462,6 +466,70 @@ export interface CaseIntelObjectsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   import_id: string | null;
+}
+
+/** A MISP event of a case: its own fields as JSON text (without attributes and objects). */
+export interface MispEventsTable {
+  id: string;
+  case_id: string;
+  uuid: string;
+  info: string;
+  event: string;
+  timestamp: number | null;
+  tlp: string;
+  origin_party: string;
+  created_by_id: string | null;
+  created_by: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  import_id: string | null;
+}
+
+/** An attribute or object of a MISP event, as received (an object without its attributes). */
+export interface MispElementsTable {
+  id: string;
+  case_id: string;
+  event_id: string;
+  kind: 'attribute' | 'object';
+  uuid: string;
+  object_uuid: string | null;
+  position: number;
+  element: string;
+  obs_type: string | null;
+  obs_value: string | null;
+  timestamp: number | null;
+  tlp: string;
+  origin_party: string;
+  created_by_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  import_id: string | null;
+}
+
+export interface MispFeedsTable {
+  id: string;
+  name: string;
+  url: string;
+  case_id: string;
+  owner_id: string;
+  header_name: string | null;
+  header_value: string | null;
+  enabled: boolean;
+  interval_minutes: number;
+  created_at: Timestamp;
+  next_pull_at: Timestamp;
+  last_run_at: Timestamp | null;
+  last_ok_at: Timestamp | null;
+  last_result: string | null;
+  last_error: string | null;
+  version: number;
+}
+
+export interface MispFeedEventsTable {
+  feed_id: string;
+  event_uuid: string;
+  timestamp: number;
+  pulled_at: Timestamp;
 }
 
 export interface TaxiiStatusesTable {
