@@ -481,7 +481,8 @@ const sightingJson = (sighting: MispSighting) =>
 
 const nonEmpty = <T>(list: T[], write: (item: T) => Json) => (list.length ? list.map(write) : undefined);
 
-const attributeJson = (attribute: MispAttribute) =>
+/** An attribute in MISP's shape (also how an element is stored). */
+export const attributeJson = (attribute: MispAttribute) =>
   level(attribute.extra, {
     type: attribute.type,
     category: attribute.category,
@@ -513,7 +514,8 @@ const referenceJson = (reference: MispObjectReference) =>
     deleted: reference.deleted,
   });
 
-const objectJson = (object: MispObject) =>
+/** An object in MISP's shape, with its attributes. */
+export const objectJson = (object: MispObject) =>
   level(object.extra, {
     name: object.name,
     'meta-category': object.metaCategory,
@@ -926,10 +928,13 @@ function tlpOf(tags: readonly MispTag[], distribution: number | undefined, inher
   return tagged ? stricter(tagged, distributed) : distributed;
 }
 
-/** The event's TLP: the stricter of its `tlp:` tags and its distribution (see DISTRIBUTION_TLP). */
-export function tlpOfEvent(event: MispEvent): Tlp {
+/**
+ * The event's TLP: the stricter of its `tlp:` tags and its distribution (see DISTRIBUTION_TLP);
+ * `unlabelled` when it has neither.
+ */
+export function tlpOfEvent(event: MispEvent, unlabelled: Tlp = DISTRIBUTION_TLP[1]): Tlp {
   // 5 (inherit) means nothing on an event: taken as no distribution.
-  return tlpOf(event.tags, event.distribution === 5 ? undefined : event.distribution, DISTRIBUTION_TLP[1]);
+  return tlpOf(event.tags, event.distribution === 5 ? undefined : event.distribution, unlabelled);
 }
 
 /**

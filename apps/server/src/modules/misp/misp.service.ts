@@ -1,10 +1,24 @@
 import type { Readable } from 'node:stream';
-import type { ExerciseScope, MispEventList, MispImportResult, Tlp } from '@vytis/contracts';
+import type {
+  ExerciseScope,
+  MispEventList,
+  MispEventSummary,
+  MispImportResult,
+  Observable,
+  Pap,
+  Tlp,
+} from '@vytis/contracts';
 import type { Kysely } from 'kysely';
+import { casePassableOnward } from '../../access/policy.ts';
 import type { Ctx } from '../../context.ts';
+import { forbidden, invalidInput, notFound } from '../../errors.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import type { CasesService } from '../cases/cases.service.ts';
 import type { ObservablesService } from '../indicators/observables.service.ts';
+import { uuidV5, VYTIS_NAMESPACE } from '../stix/stix-ids.ts';
+import { attributeJson, type MispAttribute } from './misp-event.ts';
+import { type MispCounts, MispFileError, readMispFile } from './misp-import.ts';
+import * as repo from './misp.repository.ts';
 
 export interface MispImportOptions {
   partial: boolean;
@@ -39,37 +53,346 @@ export interface MispDeps {
   observables: ObservablesService;
 }
 
-/** MISP events in and out of a case, under the access policy. */
+type Json = Record<string, unknown>;
+type CaseRow = Awaited<ReturnType<CasesService['visibleCase']>>;
+
+/** TLP as MISP's distribution (the inverse of DISTRIBUTION_TLP; RED and AMBER+STRICT: this organisation only). */
+const TLP_DISTRIBUTION: Record<Tlp, number> = { red: 0, 'amber+strict': 0, amber: 1, green: 2, clear: 3 };
+const SEVERITY_THREAT_LEVEL: Record<string, number> = { critical: 1, high: 1, medium: 2, low: 3 };
+const STATUS_ANALYSIS: Record<string, number> = {
+  open: 0,
+  'in-progress': 1,
+  contained: 1,
+  resolved: 2,
+  closed: 2,
+};
+const THREAT_LEVELS = ['high', 'medium', 'low', 'undefined'];
+const ANALYSES = ['initial', 'ongoing', 'completed'];
+
+const tlpTag = (tlp: Tlp) => ({ name: `tlp:${tlp}` });
+const seconds = (at: Date) => Math.floor(at.getTime() / 1000);
+
+/** The uuid of a case's own MISP event, the same on every export and every node. */
+export const caseEventUuid = (caseId: string) => uuidV5(VYTIS_NAMESPACE, `misp-event:${caseId}`);
+/** A party as a MISP organisation. */
+export const partyOrg = (code: string) => ({ name: code, uuid: uuidV5(VYTIS_NAMESPACE, `misp-org:${code}`) });
+
+/**
+ * MISP events in and out of a case, under the access policy. An import keeps every event,
+ * attribute and object as received and makes observables of the attributes Vytis can use; an
+ * export gives them back (only what the viewer may pass on), with the case's other observables as
+ * attributes of their own.
+ */
 export class MispService {
   constructor(private readonly deps: MispDeps) {}
 
-  /** MISP event JSON (`{"Event"}`, `{"response": [...]}`, a list) into a case, as a bulk import. */
+  /**
+   * MISP event JSON (`{"Event"}`, `{"response": [...]}`, a list) into a case, as a bulk import
+   * (received in full, read with no transaction open, written in parts, all-or-nothing).
+   */
   async importEvents(
-    _ctx: Ctx,
-    _caseId: string,
-    _source: Readable,
-    _options: MispImportOptions,
+    ctx: Ctx,
+    caseId: string,
+    source: Readable,
+    options: MispImportOptions,
   ): Promise<MispImportResult> {
-    throw new Error('not yet');
+    const theCase = await this.deps.cases.visibleCase(ctx, caseId);
+    const viewer = this.deps.cases.viewer(ctx);
+    const counts: MispCounts = {
+      events: { read: 0, added: 0, updated: 0, unchanged: 0 },
+      elements: { added: 0, updated: 0, unchanged: 0 },
+    };
+    const result = await this.deps.observables.importWith(
+      ctx,
+      caseId,
+      source,
+      {
+        format: 'misp',
+        tlp: options.tlp,
+        partial: options.partial,
+        onProgress: options.onProgress,
+        othersWaiting: options.othersWaiting,
+      },
+      (input, intoExercise) =>
+        readMispFile(input, {
+          partial: options.partial,
+          intoExercise,
+          unlabelled: options.tlp ?? (theCase.tlp as Tlp),
+          viewer,
+          counts,
+          onProgress: options.onProgress,
+          othersWaiting: options.othersWaiting,
+        }).catch((error: unknown) => {
+          if (error instanceof MispFileError) {
+            throw invalidInput(`the body is not MISP event JSON Vytis can read: ${error.message}`, [
+              { field: 'body', message: error.message },
+            ]);
+          }
+          throw error;
+        }),
+    );
+    return { ...counts, ...result };
   }
 
-  /** The case as one MISP event (`{"Event": …}`) of what the viewer may pass on. */
-  async exportCase(_ctx: Ctx, _caseId: string, _options: MispExportOptions): Promise<{ Event: unknown }> {
-    throw new Error('not yet');
+  /**
+   * The case as one MISP event (`{"Event": …}`) of what the viewer may pass on. A case holding one
+   * MISP event gives that event back (its uuid, info, tags, galaxies…) with the case's other
+   * observables added as attributes; a case holding none or several is its own event (a uuid of
+   * the case's, its title as info, its label and PAP as tags) with every event's attributes and
+   * objects. `event` asks for one imported event alone, exactly as imported.
+   */
+  async exportCase(ctx: Ctx, caseId: string, options: MispExportOptions = {}): Promise<{ Event: Json }> {
+    const row = await this.deps.cases.visibleCase(ctx, caseId);
+    const viewer = this.deps.cases.viewer(ctx);
+    if (!casePassableOnward(viewer, row)) {
+      throw forbidden(
+        `case ${caseId} is TLP:${row.tlp.toUpperCase()}: ${row.tlp === 'red' ? 'what is RED is never passed on' : 'AMBER+STRICT is passed on only by its own party'}, so it cannot be exported`,
+      );
+    }
+    // Judges the exercise scope (and refuses a mismatch) before anything is read.
+    const { rows: observables } = await this.deps.observables.passable(ctx, caseId, options.exercise ?? 'exclude');
+    const events = await repo.visibleEvents(this.deps.db, viewer, caseId, true);
+    let chosen: repo.EventRow[];
+    if (options.event !== undefined) {
+      const wanted = options.event.toLowerCase();
+      const match = events.find((event) => event.uuid === wanted);
+      if (!match) throw notFound(`MISP event ${options.event} in case ${caseId}`);
+      chosen = [match];
+    } else {
+      const uuids = new Set(events.map((event) => event.uuid));
+      chosen = uuids.size === 1 ? [events[0]!] : events;
+    }
+    const elements = await repo.visibleElements(
+      this.deps.db,
+      viewer,
+      caseId,
+      chosen.map((event) => event.id),
+      true,
+    );
+    const { attributes, objects, values } = assembleElements(elements);
+    let natives = 0;
+    let latestNative = 0;
+    if (options.event === undefined) {
+      for await (const observable of observables) {
+        if (values.has(`${observable.type}\n${observable.value}`)) continue;
+        attributes.push(nativeAttribute(observable));
+        natives++;
+        latestNative = Math.max(latestNative, seconds(new Date(observable.updatedAt)));
+      }
+    }
+    const single = options.event !== undefined || new Set(events.map((event) => event.uuid)).size === 1;
+    const header = single
+      ? (JSON.parse(chosen[0]!.event) as Json)
+      : caseEventHeader(row, [row.updated_at, ...chosen.map((event) => event.updated_at)]);
+    // The case's own observables are news to a feed's readers: the event's time moves with them.
+    if (single && natives > 0) {
+      header.timestamp = String(Math.max(Number(header.timestamp ?? 0), latestNative));
+    }
+    return { Event: { ...header, Attribute: attributes, Object: objects } };
   }
 
   /** The case's MISP events the viewer sees, with their tags and galaxies. */
-  async listEvents(_ctx: Ctx, _caseId: string): Promise<MispEventList> {
-    throw new Error('not yet');
+  async listEvents(ctx: Ctx, caseId: string): Promise<MispEventList> {
+    await this.deps.cases.visibleCase(ctx, caseId);
+    const viewer = this.deps.cases.viewer(ctx);
+    const db = this.deps.db;
+    const [events, counts, withGalaxies] = await Promise.all([
+      repo.visibleEvents(db, viewer, caseId, false),
+      repo.elementCounts(db, viewer, caseId),
+      repo.elementsWithGalaxies(db, viewer, caseId),
+    ]);
+    const countOf = new Map(counts.map((c) => [c.event_id, c]));
+    const attributeGalaxies = new Map<string, Json[]>();
+    for (const element of withGalaxies) {
+      const galaxies = (JSON.parse(element.element) as Json).Galaxy;
+      if (!Array.isArray(galaxies)) continue;
+      attributeGalaxies.set(element.event_id, [...(attributeGalaxies.get(element.event_id) ?? []), ...galaxies]);
+    }
+    return {
+      items: events.map((event) =>
+        presentEvent(event, countOf.get(event.id), attributeGalaxies.get(event.id) ?? []),
+      ),
+    };
   }
 
-  /** One entry per real case the viewer may pass on: its event as `exportCase` gives it. */
-  async feedIndex(_ctx: Ctx): Promise<MispFeedEntry[]> {
-    throw new Error('not yet');
+  /**
+   * One entry per real case the viewer may pass on: its event as `exportCase` gives it (so the
+   * manifest's timestamp is the event's, always). Each case is exported to be described.
+   */
+  async feedIndex(ctx: Ctx): Promise<MispFeedEntry[]> {
+    const entries: MispFeedEntry[] = [];
+    for await (const { caseId, event } of this.feedEvents(ctx)) entries.push(feedEntry(caseId, event));
+    return entries;
   }
 
-  /** The feed's event by uuid (404 when the viewer has none by that uuid). */
-  async feedEvent(_ctx: Ctx, _uuid: string): Promise<{ Event: unknown }> {
-    throw new Error('not yet');
+  /** The feed's event by uuid: a case's own event, or the one event a case holds (404 when none). */
+  async feedEvent(ctx: Ctx, uuid: string): Promise<{ Event: Json }> {
+    const wanted = uuid.toLowerCase();
+    const viewer = this.deps.cases.viewer(ctx);
+    const holding = await repo.casesWithEvent(this.deps.db, viewer, wanted);
+    for await (const { event } of this.feedEvents(ctx, (id) => holding.has(id) || caseEventUuid(id) === wanted)) {
+      if (String(event.Event.uuid) === wanted) return event;
+    }
+    throw notFound(`MISP event ${uuid}`);
   }
+
+  /** The events of the real cases the viewer may pass on (of those `only` keeps). */
+  private async *feedEvents(ctx: Ctx, only: (caseId: string) => boolean = () => true) {
+    const viewer = this.deps.cases.viewer(ctx);
+    for (const row of await repo.visibleRealCases(this.deps.db, viewer)) {
+      if (!only(row.id) || !casePassableOnward(viewer, row)) continue;
+      yield { caseId: row.id, event: await this.exportCase(ctx, row.id) };
+    }
+  }
+}
+
+/** A manifest entry, as MISP's feed generator writes it. */
+function feedEntry(caseId: string, { Event: event }: { Event: Json }): MispFeedEntry {
+  const orgc = (event.Orgc ?? {}) as Json;
+  const tags = Array.isArray(event.Tag) ? (event.Tag as Json[]) : [];
+  return {
+    caseId,
+    uuid: String(event.uuid),
+    info: String(event.info ?? ''),
+    date: String(event.date ?? ''),
+    threatLevelId: Number(event.threat_level_id ?? 4),
+    analysis: Number(event.analysis ?? 0),
+    timestamp: Number(event.timestamp ?? 0),
+    orgc: { name: String(orgc.name ?? ''), uuid: String(orgc.uuid ?? '') },
+    tags: tags.map((tag) => ({
+      name: String(tag.name),
+      ...(typeof tag.colour === 'string' ? { colour: tag.colour } : {}),
+    })),
+  };
+}
+
+/**
+ * Attributes and objects from their stored texts, in their order: an object's attributes go into
+ * it (an attribute whose object the viewer may not see goes with it), and a reference to what is
+ * not given is left out, so the export names no uuid it does not carry.
+ */
+function assembleElements(elements: Awaited<ReturnType<typeof repo.visibleElements>>) {
+  const attributes: Json[] = [];
+  const objects: Json[] = [];
+  const objectByUuid = new Map<string, Json & { Attribute: Json[] }>();
+  const values = new Set<string>();
+  const given = new Set<string>();
+  for (const element of elements) {
+    const json = JSON.parse(element.element) as Json;
+    if (element.kind === 'object') {
+      const object = { ...json, Attribute: [] as Json[] };
+      objectByUuid.set(element.uuid, object);
+      objects.push(object);
+      given.add(element.uuid);
+      continue;
+    }
+    if (element.object_uuid !== null) {
+      const object = objectByUuid.get(element.object_uuid);
+      if (!object) continue;
+      object.Attribute.push(json);
+    } else attributes.push(json);
+    given.add(element.uuid);
+    if (element.obs_type !== null) values.add(`${element.obs_type}\n${element.obs_value}`);
+  }
+  for (const object of objects) {
+    const references = object.ObjectReference;
+    if (Array.isArray(references)) {
+      object.ObjectReference = references.filter(
+        (reference) =>
+          typeof (reference as Json).referenced_uuid !== 'string' ||
+          given.has(((reference as Json).referenced_uuid as string).toLowerCase()),
+      );
+    }
+  }
+  return { attributes, objects, values };
+}
+
+/** An observable that came from no MISP event, as an attribute: its own id is its uuid. */
+function nativeAttribute(observable: Observable): Json {
+  const attribute: MispAttribute = {
+    uuid: observable.id,
+    type: observable.type,
+    category: observable.category,
+    value: observable.value,
+    toIds: observable.toIds,
+    ...(observable.comment ? { comment: observable.comment } : {}),
+    ...(observable.firstSeen ? { firstSeen: observable.firstSeen } : {}),
+    ...(observable.lastSeen ? { lastSeen: observable.lastSeen } : {}),
+    distribution: TLP_DISTRIBUTION[observable.tlp],
+    timestamp: seconds(new Date(observable.updatedAt)),
+    tags: [{ ...tlpTag(observable.tlp), extra: {} }],
+    sightings: [],
+    galaxies: [],
+    extra: {},
+  };
+  return attributeJson(attribute);
+}
+
+/** A case's own event: the case's fields in MISP's shape. */
+function caseEventHeader(row: CaseRow, times: Date[]): Json {
+  const latest = times.reduce((a, b) => (b > a ? b : a));
+  const tags: Json[] = [tlpTag(row.tlp as Tlp), { name: `PAP:${(row.pap as Pap).toUpperCase()}` }];
+  if (row.exercise) tags.push({ name: 'vytis:exercise' });
+  return {
+    date: row.created_at.toISOString().slice(0, 10),
+    threat_level_id: String(SEVERITY_THREAT_LEVEL[row.severity] ?? 4),
+    info: row.title,
+    published: false,
+    uuid: caseEventUuid(row.id),
+    analysis: String(STATUS_ANALYSIS[row.status] ?? 0),
+    timestamp: String(seconds(latest)),
+    distribution: String(TLP_DISTRIBUTION[row.tlp as Tlp]),
+    Orgc: partyOrg(row.owner_party),
+    Galaxy: [],
+    Tag: tags,
+  };
+}
+
+function presentEvent(
+  event: repo.EventRow,
+  counts: { attributes: number; objects: number } | undefined,
+  attributeGalaxies: Json[],
+): MispEventSummary {
+  const header = JSON.parse(event.event) as Json;
+  const str = (value: unknown) => (typeof value === 'string' ? value : null);
+  const tags = Array.isArray(header.Tag)
+    ? (header.Tag as Json[]).map((tag) => ({ name: String(tag.name), colour: str(tag.colour) }))
+    : [];
+  const galaxies = [...(Array.isArray(header.Galaxy) ? (header.Galaxy as Json[]) : []), ...attributeGalaxies];
+  const clusters = new Map<string, MispEventSummary['galaxies'][number]>();
+  for (const galaxy of galaxies) {
+    for (const cluster of Array.isArray(galaxy.GalaxyCluster) ? (galaxy.GalaxyCluster as Json[]) : []) {
+      const tagName = String(cluster.tag_name ?? '');
+      if (clusters.has(tagName)) continue;
+      clusters.set(tagName, {
+        galaxy: String(galaxy.name ?? ''),
+        type: String(galaxy.type ?? ''),
+        value: String(cluster.value ?? ''),
+        tagName,
+        description: str(cluster.description),
+      });
+    }
+  }
+  const level = (list: string[], value: unknown, offset: number) =>
+    typeof value === 'string' && /^\d$/.test(value) ? (list[Number(value) - offset] ?? null) : null;
+  const orgc = header.Orgc as Json | undefined;
+  return {
+    id: event.id,
+    uuid: event.uuid,
+    info: event.info,
+    date: str(header.date),
+    threatLevel: level(THREAT_LEVELS, header.threat_level_id, 1),
+    analysis: level(ANALYSES, header.analysis, 0),
+    orgc: orgc ? str(orgc.name) : null,
+    timestamp: event.timestamp === null ? null : new Date(event.timestamp * 1000).toISOString(),
+    tlp: event.tlp as Tlp,
+    originParty: event.origin_party,
+    tags,
+    galaxies: [...clusters.values()],
+    attributes: Number(counts?.attributes ?? 0),
+    objects: Number(counts?.objects ?? 0),
+    createdBy: event.created_by,
+    createdAt: event.created_at.toISOString(),
+    updatedAt: event.updated_at.toISOString(),
+  };
 }

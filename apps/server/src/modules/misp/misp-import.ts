@@ -1,0 +1,332 @@
+import { Buffer } from 'node:buffer';
+import type { Readable } from 'node:stream';
+import type { Tlp } from '@vytis/contracts';
+import type { CaseViewer } from '../../access/policy.ts';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../http/json-body.ts';
+import type { Tx } from '../../platform/db/transaction.ts';
+import { MAX_VALUE_BYTES, normaliseObservable, OBSERVABLE_TYPES } from '../indicators/observable-types.ts';
+import {
+  type CompanionFixed,
+  giveWay,
+  type ImportCompanion,
+  type ImportFile,
+  ImportRowsBuilder,
+} from '../indicators/observables.service.ts';
+import {
+  attributeJson,
+  eventProblems,
+  type MispAttribute,
+  type MispEvent,
+  type MispObject,
+  objectJson,
+  parseMispEvents,
+  tlpOfAttribute,
+  tlpOfEvent,
+  tlpOfObject,
+  toMispEventJson,
+} from './misp-event.ts';
+import * as repo from './misp.repository.ts';
+
+/** The whole body is not MISP event JSON Vytis reads: one 400 naming why. */
+export class MispFileError extends Error {}
+
+/**
+ * Free-text types: a long value (a report pasted into a `text` attribute) is kept as the event's,
+ * but is not an observable — nobody looks up or correlates a page of prose.
+ */
+const FREE_TEXT_TYPES = new Set(['text', 'comment', 'other', 'anonymised', 'pattern-in-file', 'pattern-in-traffic', 'pattern-in-memory', 'yara', 'sigma', 'snort', 'bro', 'zeek', 'stix2-pattern']);
+
+/** Elements read between two turns of the event loop. */
+const ELEMENTS_PER_TURN = 500;
+/** Rows of one INSERT (14 columns: well under PostgreSQL's 65,535 parameters). */
+const INSERT_ROWS = 2000;
+
+const KNOWN_TYPES = new Set(OBSERVABLE_TYPES);
+
+export interface MispCounts {
+  events: { read: number; added: number; updated: number; unchanged: number };
+  elements: { added: number; updated: number; unchanged: number };
+}
+
+/** One event, or one of its attributes or objects, ready to write. */
+type Draft =
+  | { kind: 'event'; uuid: string; info: string; text: string; timestamp: number | null; tlp: Tlp }
+  | {
+      kind: 'attribute' | 'object';
+      /** Index of its event's draft. */
+      event: number;
+      uuid: string;
+      objectUuid: string | null;
+      position: number;
+      text: string;
+      obsType: string | null;
+      obsValue: string | null;
+      timestamp: number | null;
+      tlp: Tlp;
+    };
+
+export interface MispReadOptions {
+  partial: boolean;
+  intoExercise: boolean;
+  /** The label of what names none (no `tlp:` tag, no distribution). */
+  unlabelled: Tlp;
+  viewer: CaseViewer;
+  counts: MispCounts;
+  onProgress?: ((progress: { bytes: number; lines: number }) => void) | undefined;
+  othersWaiting?: (() => boolean) | undefined;
+}
+
+async function readAll(input: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Reads MISP event JSON (already received in full, bounded) into an import: attributes Vytis can
+ * use become observables (normalised), and every event, attribute and object is kept as received
+ * for the export (`misp_events`, `misp_elements`, written by the companion in the import's parts).
+ * Problems are named by their path in the file (`Event.Attribute[3].type`); without `partial` any
+ * problem writes nothing, with it the refused attribute or object is left out.
+ */
+export async function readMispFile(input: Readable, options: MispReadOptions): Promise<ImportFile> {
+  const bytes = await readAll(input);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new MispFileError('it is not UTF-8 text');
+  }
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new MispFileError(`it nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new MispFileError(`it is not JSON (${(error as Error).message})`);
+  }
+  text = '';
+  const parsed = parseMispEvents(json);
+  json = undefined;
+  if ('error' in parsed) throw new MispFileError(parsed.error);
+  const { events } = parsed;
+  options.counts.events.read = events.length;
+
+  const rows = new ImportRowsBuilder(options.partial);
+  const drafts: Draft[] = [];
+  let line = 0;
+  let sinceTurn = 0;
+  for (const [eventIndex, event] of events.entries()) {
+    const prefix = events.length > 1 ? `[${eventIndex}]` : '';
+    const refused = refusedElements(event, prefix);
+    const eventProblem = refused.get('event');
+    if (eventProblem) {
+      rows.refuse(++line, eventProblem, `${prefix}Event`);
+      continue;
+    }
+    if (exerciseEvent(event) && !options.intoExercise) {
+      rows.refuse(++line, 'comes from an exercise (tag vytis:exercise): import it into an exercise case only', `${prefix}Event`);
+      continue;
+    }
+    const eventTlp = tlpOfEvent(event, options.unlabelled);
+    const eventDraft = drafts.length;
+    drafts.push({
+      kind: 'event',
+      uuid: event.uuid,
+      info: event.info,
+      text: JSON.stringify(eventHeaderJson(event)),
+      timestamp: event.timestamp ?? null,
+      tlp: eventTlp,
+    });
+    let position = 0;
+    const addAttribute = (attribute: MispAttribute, path: string, objectUuid: string | null, underTlp: Tlp) => {
+      line++;
+      const problem = refused.get(path);
+      if (problem) {
+        rows.refuse(line, problem, path);
+        return;
+      }
+      const tlp = tlpOfAttribute(attribute, underTlp);
+      let obsType: string | null = null;
+      let obsValue: string | null = null;
+      if (!attribute.deleted && !tooLongFreeText(attribute)) {
+        const normalised = normaliseObservable(attribute.type, attribute.value);
+        if (!normalised.ok) {
+          rows.refuse(line, normalised.message, path);
+          return;
+        }
+        obsType = normalised.observable.type;
+        obsValue = normalised.observable.value;
+        rows.add(line, {
+          type: attribute.type,
+          value: attribute.value,
+          comment: attribute.comment?.slice(0, 2000),
+          tlp,
+          toIds: attribute.toIds,
+        });
+      }
+      drafts.push({
+        kind: 'attribute',
+        event: eventDraft,
+        uuid: attribute.uuid,
+        objectUuid,
+        position: position++,
+        text: JSON.stringify(attributeJson(attribute)),
+        obsType,
+        obsValue,
+        timestamp: attribute.timestamp ?? null,
+        tlp,
+      });
+    };
+    for (const [i, attribute] of event.attributes.entries()) {
+      addAttribute(attribute, `${prefix}Event.Attribute[${i}]`, null, eventTlp);
+      if (++sinceTurn === ELEMENTS_PER_TURN) {
+        sinceTurn = 0;
+        await giveWay(options.othersWaiting);
+      }
+    }
+    for (const [i, object] of event.objects.entries()) {
+      const path = `${prefix}Event.Object[${i}]`;
+      line++;
+      const problem = refused.get(path);
+      if (problem) {
+        rows.refuse(line, problem, path);
+        continue;
+      }
+      const objectTlp = tlpOfObject(object, eventTlp);
+      drafts.push({
+        kind: 'object',
+        event: eventDraft,
+        uuid: object.uuid,
+        objectUuid: null,
+        position: position++,
+        text: JSON.stringify(objectJson({ ...object, attributes: [] })),
+        obsType: null,
+        obsValue: null,
+        timestamp: object.timestamp ?? null,
+        tlp: objectTlp,
+      });
+      for (const [j, attribute] of object.attributes.entries()) {
+        addAttribute(attribute, `${path}.Attribute[${j}]`, object.uuid, objectTlp);
+      }
+      if (++sinceTurn >= ELEMENTS_PER_TURN) {
+        sinceTurn = 0;
+        await giveWay(options.othersWaiting);
+      }
+    }
+  }
+  options.onProgress?.({ bytes: bytes.length, lines: line });
+  const companion = rows.failing ? undefined : elementsCompanion(drafts, options);
+  return rows.file({ lines: line, bytes: bytes.length, unit: 'object', ...(companion ? { companion } : {}) });
+}
+
+const tooLongFreeText = (attribute: MispAttribute) =>
+  FREE_TEXT_TYPES.has(attribute.type) && Buffer.byteLength(attribute.value) > MAX_VALUE_BYTES;
+
+const exerciseEvent = (event: MispEvent) =>
+  event.tags.some((tag) => tag.name.trim().toLowerCase() === 'vytis:exercise');
+
+/**
+ * The event's problems, by what they refuse: `event` (the event itself: its uuid, its info), or
+ * the attribute or object at a path (an object's reference or attribute refuses the object: an
+ * object is kept whole or not at all). The message names the path of the problem itself.
+ */
+function refusedElements(event: MispEvent, prefix: string): Map<string, string> {
+  const refused = new Map<string, string>();
+  for (const problem of eventProblems(event, (type) => KNOWN_TYPES.has(type))) {
+    const match = /^Event\.(?:Attribute\[\d+\]|Object\[\d+\])/.exec(problem.path);
+    const key = match ? `${prefix}${match[0]}` : 'event';
+    if (!refused.has(key)) refused.set(key, `${prefix}${problem.path}: ${problem.message}`);
+    // An object's attribute refuses that attribute (named) and with it its object.
+    const inObject = /^Event\.Object\[\d+\]\.Attribute\[\d+\]/.exec(problem.path);
+    if (inObject && !refused.has(`${prefix}${inObject[0]}`)) {
+      refused.set(`${prefix}${inObject[0]}`, `${prefix}${problem.path}: ${problem.message}`);
+    }
+  }
+  return refused;
+}
+
+/** The event's own fields in MISP's shape, without its attributes and objects (kept as elements). */
+export function eventHeaderJson(event: MispEvent): Record<string, unknown> {
+  const { Event } = toMispEventJson({ ...event, attributes: [], objects: [] });
+  const { Attribute: _attributes, Object: _objects, ...header } = Event as Record<string, unknown>;
+  return header;
+}
+
+/**
+ * Writes the drafts in the import's parts. An event the importer's party holds (a copy the
+ * importer reads) is unchanged when its `timestamp` is not later; a later one replaces its fields
+ * and those of its attributes and objects whose own timestamp moved (or whose text changed), in the
+ * import's last part, so that a failed import never leaves an event half updated; attributes and
+ * objects new to it are added in their part (and rolled back with the import). Nothing is removed:
+ * as in MISP, an attribute goes away by being marked deleted.
+ */
+function elementsCompanion(drafts: Draft[], options: MispReadOptions): ImportCompanion {
+  type EventState =
+    | { mode: 'new'; rowId: string }
+    | { mode: 'unchanged' }
+    | { mode: 'update'; rowId: string; held: Map<string, repo.HeldElement> };
+  const states = new Map<number, EventState>();
+  const deferred: { index: number; rowId?: string }[] = [];
+  const { counts } = options;
+  return {
+    count: drafts.length,
+    async write(trx: Tx, from: number, to: number, fixed: CompanionFixed) {
+      let written = 0;
+      const inserts: repo.ElementInsert[] = [];
+      const flush = async () => {
+        written += await repo.insertElements(trx, inserts.splice(0), fixed);
+      };
+      for (let i = from; i < to; i++) {
+        const draft = drafts[i]!;
+        if (draft.kind === 'event') {
+          const held = await repo.heldEventCopy(trx, options.viewer, fixed.caseId, fixed.originParty, draft.uuid);
+          if (!held) {
+            const rowId = await repo.insertEvent(trx, draft, fixed);
+            states.set(i, { mode: 'new', rowId });
+            counts.events.added++;
+            written++;
+          } else if (draft.timestamp === null || (held.timestamp !== null && held.timestamp >= draft.timestamp)) {
+            states.set(i, { mode: 'unchanged' });
+            counts.events.unchanged++;
+          } else {
+            states.set(i, { mode: 'update', rowId: held.id, held: await repo.heldElements(trx, held.id) });
+            deferred.push({ index: i, rowId: held.id });
+            counts.events.updated++;
+          }
+          continue;
+        }
+        const state = states.get(draft.event)!;
+        if (state.mode === 'unchanged') {
+          counts.elements.unchanged++;
+          continue;
+        }
+        const existing = state.mode === 'update' ? state.held.get(draft.uuid) : undefined;
+        if (existing) {
+          const later = draft.timestamp !== null && (existing.timestamp === null || draft.timestamp > existing.timestamp);
+          if (later || existing.element !== draft.text) {
+            deferred.push({ index: i, rowId: existing.id });
+            counts.elements.updated++;
+          } else counts.elements.unchanged++;
+          continue;
+        }
+        inserts.push({ ...draft, eventId: state.rowId });
+        counts.elements.added++;
+        if (inserts.length === INSERT_ROWS) await flush();
+      }
+      await flush();
+      return written;
+    },
+    async finish(trx: Tx, fixed: CompanionFixed) {
+      for (const { index, rowId } of deferred) {
+        const draft = drafts[index]!;
+        if (draft.kind === 'event') await repo.updateEvent(trx, rowId!, draft, fixed);
+        else await repo.updateElement(trx, rowId!, draft, fixed);
+      }
+      return deferred.length;
+    },
+  };
+}
+
+export type { MispObject };
