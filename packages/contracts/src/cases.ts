@@ -234,6 +234,11 @@ export const NewCaseTimelineEntrySchema = Type.Object(
 );
 export type NewCaseTimelineEntry = Static<typeof NewCaseTimelineEntrySchema>;
 
+/** The MISP warning lists a value is on: known-benign values that make poor indicators. */
+export const WarningsSchema = Type.Array(Type.String(), {
+  description:
+    'the names of the MISP warning lists the value is on (public resolvers, top domains, private and reserved ranges, …); [] when none',
+});
 export const ObservableSchema = Type.Object({
   id: UuidSchema,
   caseId: UuidSchema,
@@ -252,6 +257,7 @@ export const ObservableSchema = Type.Object({
   updatedAt: TimestampSchema,
   version: Type.Integer(),
   exercise: Type.Boolean({ description: 'its case is an exercise' }),
+  warnings: WarningsSchema,
 });
 export type Observable = Static<typeof ObservableSchema>;
 export const NewObservableSchema = Type.Object(
@@ -312,9 +318,10 @@ export const CorrelationSchema = Type.Object({
   firstSeen: Nullable(TimestampSchema),
   lastSeen: Nullable(TimestampSchema),
   exercise: Type.Boolean({ description: 'the other case is an exercise' }),
+  warnings: WarningsSchema,
 });
 export type Correlation = Static<typeof CorrelationSchema>;
-export const CorrelationListSchema = Type.Object({
+const correlationListFields = {
   items: Type.Array(CorrelationSchema),
   overCorrelating: Type.Boolean({
     description: 'the value is in more places than the cap (e.g. a public resolver); only the cap are listed',
@@ -324,13 +331,29 @@ export const CorrelationListSchema = Type.Object({
     EXERCISE_SCOPES,
     'which cases were searched: real ones (exclude), both (include) or exercises (only)',
   ),
+};
+export const CorrelationListSchema = Type.Object({
+  ...correlationListFields,
+  warnings: WarningsSchema,
+  warninglisted: Type.Boolean({
+    description:
+      'the value is on a warning list (`warnings`), so its correlations were left out (`items` is empty): ask with warninglisted=include to see them',
+  }),
 });
+export const WARNINGLISTED_SCOPES = ['exclude', 'include'] as const;
+export type WarninglistedScope = (typeof WARNINGLISTED_SCOPES)[number];
 export const CorrelationQuerySchema = Type.Object(
   {
     exercise: Type.Optional(
       oneOf(
         EXERCISE_SCOPES,
         'from a real case: exclude (the default) keeps exercises out, include or only asks for them. An exercise case correlates only with exercises: only (the default), nothing else',
+      ),
+    ),
+    warninglisted: Type.Optional(
+      oneOf(
+        WARNINGLISTED_SCOPES,
+        'a value on a warning list does not correlate: exclude (the default) lists nothing for it, include lists its correlations all the same',
       ),
     ),
   },
@@ -370,7 +393,11 @@ export const ObservableExportQuerySchema = Type.Object(
 export const LookupResultSchema = Type.Object({
   query: Type.String(),
   candidates: Type.Array(Type.String(), { description: 'the normalised forms searched for' }),
-  ...CorrelationListSchema.properties,
+  ...correlationListFields,
+  warnings: Type.Array(Type.String(), {
+    description:
+      'the warning lists any of the candidates is on, under any type a list applies to; a lookup lists its places all the same, each with its own `warnings`',
+  }),
 });
 
 export const EVIDENCE_CUSTODY_ACTIONS = ['upload', 'download', 'transfer'] as const;
@@ -426,12 +453,17 @@ export const BulkQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 export type BulkQuery = Static<typeof BulkQuerySchema>;
+const WarninglistedCountSchema = Type.Integer({
+  description:
+    'values of the file on a MISP warning list (counted once however often they come, whether new or held already): they are kept, flagged, and do not correlate by default',
+});
 export const LineProblemSchema = Type.Object({ line: Type.Integer(), message: Type.String() });
 export const BulkResultSchema = Type.Object({
   imported: Type.Integer(),
   duplicates: Type.Integer(),
   rejected: Type.Integer(),
   problems: Type.Array(LineProblemSchema, { description: 'the first 100 rejected lines' }),
+  warninglisted: WarninglistedCountSchema,
 });
 export type BulkResult = Static<typeof BulkResultSchema>;
 
@@ -497,6 +529,7 @@ export const StixImportResultSchema = Type.Object({
   imported: Type.Integer({ description: 'observables added' }),
   duplicates: Type.Integer({ description: 'observables the case (or the bundle) had already' }),
   rejected: Type.Integer({ description: 'objects refused' }),
+  warninglisted: WarninglistedCountSchema,
   problems: Type.Array(LineProblemSchema, {
     description:
       'the first 100 refused objects: `line` is the index in `objects`, the message starts with the id',

@@ -32,6 +32,7 @@ import { ApiError, api, getCsrfToken } from '../api/client.ts';
 import { ExerciseBadge, SeverityBadge, TlpBadge } from '../components/badges.tsx';
 import { fmtTime, humanize } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { WarningListFlag } from '../components/WarningLists.tsx';
 
 type CaseList = { items: Case[]; total: number; nextCursor: string | null };
 
@@ -207,6 +208,7 @@ type Lookup = {
   overCorrelating: boolean;
   cap: number;
   exercises: ExerciseScope;
+  warnings: string[];
 };
 
 /** Which cases a lookup searches: exercises only when asked for (the server's default leaves them out). */
@@ -234,6 +236,7 @@ export function CorrelationTable({ items }: { items: Correlation[] }) {
           <Table.Tr key={c.observableId}>
             <Table.Td className="wrap-anywhere" ff="monospace">
               {c.value}
+              <WarningListFlag warnings={c.warnings} />
             </Table.Td>
             <Table.Td>{c.type}</Table.Td>
             <Table.Td>
@@ -309,6 +312,7 @@ export function IndicatorsPage() {
                 ? ', in exercises only'
                 : ', exercises included (marked)'}
           </Text>
+          <WarningListFlag warnings={lookup.data.warnings} />
           {lookup.data.items.length ? (
             <CorrelationTable items={lookup.data.items} />
           ) : (
@@ -446,6 +450,7 @@ export function BulkImport({ caseId: fixedCase }: { caseId?: string }) {
         {result ? (
           <Text role="status" data-testid="bulk-result">
             Imported {result.imported}, duplicates {result.duplicates}, rejected {result.rejected}
+            {result.warninglisted ? `, on a warning list ${result.warninglisted} (kept, not correlated)` : ''}
             {result.problems.length
               ? ` — ${result.problems
                   .slice(0, 5)

@@ -116,9 +116,21 @@ describe('labels never reveal what they hide', () => {
     const csv = 'ip-dst,198.51.100.1\nip-dst,198.51.100.2\nip-dst,198.51.100.3\nip-dst,198.51.100.4\n';
     const first = await importCsv(ee, csv);
     assert.equal(first.statusCode, 200, first.body);
-    assert.deepEqual(json(first), { imported: 3, duplicates: 1, rejected: 0, problems: [] });
+    assert.deepEqual(json(first), {
+      imported: 3,
+      duplicates: 1,
+      rejected: 0,
+      warninglisted: 4,
+      problems: [],
+    });
     const again = await importCsv(ee, csv);
-    assert.deepEqual(json(again), { imported: 0, duplicates: 4, rejected: 0, problems: [] });
+    assert.deepEqual(json(again), {
+      imported: 0,
+      duplicates: 4,
+      rejected: 0,
+      warninglisted: 4,
+      problems: [],
+    });
     const mine = json(await call('GET', ee, `/cases/${caseId}/observables?type=ip-dst`));
     assert.deepEqual(mine.items.map((o: any) => `${o.value} ${o.originParty}`).sort(), [
       '198.51.100.1 EE',
@@ -128,7 +140,13 @@ describe('labels never reveal what they hide', () => {
     ]);
     // The owner's own import of the same file skips what it sees, EE's copies included.
     const owner = await importCsv(lt, csv);
-    assert.deepEqual(json(owner), { imported: 0, duplicates: 4, rejected: 0, problems: [] });
+    assert.deepEqual(json(owner), {
+      imported: 0,
+      duplicates: 4,
+      rejected: 0,
+      warninglisted: 4,
+      problems: [],
+    });
   });
 
   it('counts a sighting on the caller’s copy, not on the hidden row', async () => {

@@ -179,14 +179,26 @@ describe('cases: two states work their own cases and share one', () => {
       payload,
     });
     assert.equal(first.statusCode, 200, first.body);
-    assert.deepEqual(json(first), { imported: 20_000, duplicates: 0, rejected: 0, problems: [] });
+    assert.deepEqual(json(first), {
+      imported: 20_000,
+      duplicates: 0,
+      rejected: 0,
+      warninglisted: 20_000,
+      problems: [],
+    });
     const again = await node.request({
       method: 'POST',
       url: `${api}/indicators/bulk?caseId=${ltCase}`,
       headers: { ...lt.headers, 'content-type': 'text/csv' },
       payload,
     });
-    assert.deepEqual(json(again), { imported: 0, duplicates: 20_000, rejected: 0, problems: [] });
+    assert.deepEqual(json(again), {
+      imported: 0,
+      duplicates: 20_000,
+      rejected: 0,
+      warninglisted: 20_000,
+      problems: [],
+    });
     console.log(`# imported 20000 indicators twice in ${Date.now() - started} ms`);
     const page = json(await call('GET', lt, `/cases/${ltCase}/observables?type=ip-dst&limit=2`));
     assert.equal(page.total, 20_001);

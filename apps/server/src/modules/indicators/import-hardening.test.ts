@@ -128,7 +128,13 @@ describe('bulk import: nothing a user sends can stall the node', () => {
     assert.equal(other.statusCode, 201, other.body);
     const res = await importing;
     assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual(json(res), { imported: 20_000, duplicates: 0, rejected: 0, problems: [] });
+    assert.deepEqual(json(res), {
+      imported: 20_000,
+      duplicates: 0,
+      rejected: 0,
+      warninglisted: 20_000,
+      problems: [],
+    });
     const parts = (await node.services.audit.page({ action: 'observable.import' }, 'asc', 1000)).items;
     const otherSeq = (
       await node.services.audit.page({ action: 'case.create', objectId: json(other).id }, 'asc', 1)
@@ -232,7 +238,13 @@ describe('bulk import: all or nothing, although written in parts', () => {
 
     const again = await bulk();
     assert.equal(again.statusCode, 200, again.body);
-    assert.deepEqual(json(again), { imported: 3999, duplicates: 1, rejected: 0, problems: [] });
+    assert.deepEqual(json(again), {
+      imported: 3999,
+      duplicates: 1,
+      rejected: 0,
+      warninglisted: 0,
+      problems: [],
+    });
     assert.equal(await observableTotal(caseId), 4000);
   });
 
@@ -270,7 +282,13 @@ describe('bulk import: all or nothing, although written in parts', () => {
     });
     assert.equal(res.statusCode, 200, res.body);
     // The RED value is new to the importer, like any other: the counts do not tell it exists.
-    assert.deepEqual(json(res), { imported: 6001, duplicates: 2, rejected: 0, problems: [] });
+    assert.deepEqual(json(res), {
+      imported: 6001,
+      duplicates: 2,
+      rejected: 0,
+      warninglisted: 0,
+      problems: [],
+    });
     assert.ok((await summaries('observable.import', caseId)).length > 1, 'written in parts');
     const copies = json(
       await node.request({

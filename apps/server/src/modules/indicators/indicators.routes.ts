@@ -192,7 +192,9 @@ export const indicatorsRoutes: FastifyPluginAsyncTypebox<{
         summary: 'The same value in other cases and parties — only where you may see them',
         description:
           'Exercises stay apart: from a real case, exercises are left out unless `exercise=include` or `only` asks for them; ' +
-          'from an exercise case, only exercises are searched (any other `exercise` is a 400). Each item says `exercise`.',
+          'from an exercise case, only exercises are searched (any other `exercise` is a 400). Each item says `exercise`. ' +
+          'A value on a MISP warning list (`warnings`: a public resolver, a private address, a top domain) does not correlate: ' +
+          'the answer is empty with `warninglisted: true`, unless `warninglisted=include` asks for its correlations.',
         params: CaseItemParamsSchema,
         querystring: CorrelationQuerySchema,
         response: { 200: CorrelationListSchema },
@@ -204,6 +206,7 @@ export const indicatorsRoutes: FastifyPluginAsyncTypebox<{
         request.params.id,
         request.params.itemId,
         request.query.exercise,
+        request.query.warninglisted,
       ),
   );
 
@@ -215,7 +218,8 @@ export const indicatorsRoutes: FastifyPluginAsyncTypebox<{
         tags,
         summary: 'Where a value is known, as far as you may see (defanged or any case is fine)',
         description:
-          'Real cases only unless exercises are asked for: `exercise=include` (both, each item marked `exercise`) or `only`.',
+          'Real cases only unless exercises are asked for: `exercise=include` (both, each item marked `exercise`) or `only`. ' +
+          'A value on a MISP warning list is found all the same, and flagged: `warnings` of the answer and of each item.',
         querystring: LookupQuerySchema,
         response: { 200: LookupResultSchema },
       },

@@ -10,6 +10,7 @@ import type {
   ObservableListQuery,
   ObservablePatch,
   Tlp,
+  WarninglistedScope,
 } from '@vytis/contracts';
 import { TLPS } from '@vytis/contracts';
 import type { Kysely } from 'kysely';
@@ -24,10 +25,11 @@ import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { CaseAccess } from '../cases/case-access.ts';
 import type { CasesService } from '../cases/cases.service.ts';
 import { checkVersion } from '../cases/cases.service.ts';
+import { warningListsFor, warningNames, warningNamesForAnyType } from '../misp/warninglists.ts';
 import type { Notifier } from '../notifications/notifier.ts';
 import { type BulkFormat, bulkRecordBatches } from './bulk-parse.ts';
 import type { ImportLedger } from './import-ledger.ts';
-import { lookupCandidates, normaliseObservable } from './observable-types.ts';
+import { lookupCandidates, type NormaliseResult, normaliseObservable } from './observable-types.ts';
 import * as repo from './observables.repository.ts';
 import { spoolToFile } from './spool.ts';
 
@@ -320,9 +322,17 @@ export class ObservablesService {
   /**
    * The same value elsewhere — only where the viewer may see the other side, and apart from
    * exercises: a real case's value meets exercises only when they are asked for (`exercise`), an
-   * exercise's value meets exercises only.
+   * exercise's value meets exercises only. A value on a warning list (a public resolver, a private
+   * address) correlates only when asked for (`warninglisted` include), as in MISP: it would link
+   * cases that have nothing in common.
    */
-  async correlations(ctx: Ctx, caseId: string, id: string, exercise: ExerciseScope | undefined) {
+  async correlations(
+    ctx: Ctx,
+    caseId: string,
+    id: string,
+    exercise: ExerciseScope | undefined,
+    warninglisted: WarninglistedScope = 'exclude',
+  ) {
     const row = await this.visible(ctx, caseId, id);
     if (row.case_exercise && exercise !== undefined && exercise !== 'only') {
       throw invalidInput('an exercise case correlates with exercises only', [
@@ -330,6 +340,10 @@ export class ObservablesService {
       ]);
     }
     const scope = row.case_exercise ? 'only' : (exercise ?? 'exclude');
+    const warnings = warningNames(row.type, row.value);
+    if (warnings.length > 0 && warninglisted === 'exclude') {
+      return { ...correlationList([], scope), warnings, warninglisted: true };
+    }
     const viewer = this.deps.cases.viewer(ctx);
     const rows = await repo.visibleWithValues(
       this.deps.db,
@@ -339,12 +353,13 @@ export class ObservablesService {
       scope,
       CORRELATION_CAP + 1,
     );
-    return correlationList(rows, scope);
+    return { ...correlationList(rows, scope), warnings, warninglisted: false };
   }
 
   /**
    * Where a value (as typed: defanged, any case) is known, as far as the viewer may see: in real
-   * cases, unless exercises are asked for.
+   * cases, unless exercises are asked for. A value on a warning list is found all the same (the
+   * user asked about it), and flagged: the answer's `warnings` and each place's.
    */
   async lookup(ctx: Ctx, value: string, exercise: ExerciseScope = 'exclude') {
     const candidates = lookupCandidates(value);
@@ -357,7 +372,12 @@ export class ObservablesService {
       exercise,
       CORRELATION_CAP + 1,
     );
-    return { query: value, candidates, ...correlationList(rows, exercise) };
+    return {
+      query: value,
+      candidates,
+      ...correlationList(rows, exercise),
+      warnings: warningNamesForAnyType(candidates),
+    };
   }
 
   /**
@@ -649,6 +669,7 @@ export class ObservablesService {
                 imported: importedSoFar,
                 duplicates: total - importedSoFar + file.inFileDuplicates,
                 rejected: file.rejected,
+                warninglisted: file.warninglisted,
               },
             }
           : {};
@@ -698,6 +719,7 @@ export class ObservablesService {
       imported,
       duplicates: total - imported + file.inFileDuplicates,
       rejected: file.rejected,
+      warninglisted: file.warninglisted,
       problems: file.problems.map(({ line, id, message }) => ({
         line,
         message: id ? `${id}: ${message}` : message,
@@ -746,6 +768,8 @@ export interface ImportFile {
   rejected: number;
   problems: ImportProblem[];
   inFileDuplicates: number;
+  /** Values of the file (each once) on a MISP warning list. */
+  warninglisted: number;
   lines: number;
   bytes: number;
   /** What the answer and its errors count: lines of a file, or objects of a bundle. */
@@ -775,6 +799,7 @@ export class ImportRowsBuilder {
   private readonly seen = new Map<string, Set<string>>();
   private rejected = 0;
   private inFileDuplicates = 0;
+  private warninglisted = 0;
 
   constructor(private readonly partial: boolean) {}
 
@@ -783,9 +808,16 @@ export class ImportRowsBuilder {
     if (this.problems.length < PROBLEMS_LISTED) this.problems.push({ line, message, ...(id ? { id } : {}) });
   }
 
-  /** Adds one value; whether it was taken (false: refused, or already had). */
-  add(line: number, record: ImportRecord, id?: string): boolean {
-    const normalised = normaliseObservable(record.type, record.value);
+  /**
+   * Adds one value (`normalised` when the caller normalised it already); whether it was taken
+   * (false: refused, or already had).
+   */
+  add(
+    line: number,
+    record: ImportRecord,
+    id?: string,
+    normalised: NormaliseResult = normaliseObservable(record.type, record.value),
+  ): boolean {
     if (!normalised.ok) {
       this.refuse(line, normalised.message, id);
       return false;
@@ -810,6 +842,8 @@ export class ImportRowsBuilder {
     }
     values.add(value);
     if (!this.partial && this.rejected > 0) return false;
+    // Kept and flagged, not refused: MISP stores such values too, and they do not correlate.
+    if (warningListsFor(type, value).length > 0) this.warninglisted++;
     this.rows.type.push(type);
     this.rows.category.push(category);
     this.rows.value.push(value);
@@ -817,6 +851,11 @@ export class ImportRowsBuilder {
     this.rows.toIds.push(record.toIds ?? toIds);
     this.rows.comment.push(comment ?? '');
     return true;
+  }
+
+  /** How many were refused so far. */
+  get refused() {
+    return this.rejected;
   }
 
   /** Whether nothing more will be written (something was refused and the import is all-or-nothing). */
@@ -836,6 +875,7 @@ export class ImportRowsBuilder {
       rejected: this.rejected,
       problems: this.problems,
       inFileDuplicates: this.inFileDuplicates,
+      warninglisted: this.warninglisted,
       ...read,
     };
   }
@@ -884,6 +924,7 @@ function correlationList(
         firstSeen: row.first_seen?.toISOString() ?? null,
         lastSeen: row.last_seen?.toISOString() ?? null,
         exercise: row.case_exercise,
+        warnings: warningNames(row.type, row.value),
       }),
     ),
     overCorrelating,
@@ -914,5 +955,6 @@ export function presentObservable(
     updatedAt: row.updated_at.toISOString(),
     version: row.version,
     exercise,
+    warnings: warningNames(row.type, row.value),
   };
 }
