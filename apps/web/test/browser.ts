@@ -42,7 +42,8 @@ const AXE_EXCEPTIONS: { path: RegExp; rule: string; target?: RegExp; why: string
   {
     path: /./,
     rule: 'scrollable-region-focusable',
-    target: /^#mantine-[a-z0-9]+ > div > div > [^>]*mantine-ScrollArea-root\[data-autosize="true"\] > [^>]*mantine-ScrollArea-viewport/,
+    target:
+      /^#mantine-[a-z0-9]+ > div > div > [^>]*mantine-ScrollArea-root\[data-autosize="true"\] > [^>]*mantine-ScrollArea-viewport/,
     why: 'the option list of a Select open at the moment of the check: the ARIA combobox pattern keeps focus in the input and moves through the options with the arrow keys (aria-activedescendant), which scroll the list; axe cannot see that and wants a tab stop inside the list, which would close it',
   },
 ];
