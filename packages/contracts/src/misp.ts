@@ -26,8 +26,13 @@ export const MispImportResultSchema = Type.Object({
   imported: Type.Integer({ description: 'observables added (attributes Vytis can look up and correlate)' }),
   duplicates: Type.Integer({ description: 'attribute values the case (or the file) had already' }),
   rejected: Type.Integer({ description: 'attributes and objects refused' }),
+  warninglisted: Type.Integer({
+    description:
+      'attribute values on a warning list (known benign: public resolvers, top domains, reserved ranges…)',
+  }),
   problems: Type.Array(LineProblemSchema, {
-    description: 'the first 100 refused: `line` counts attributes and objects in the file; the message starts with the path',
+    description:
+      'the first 100 refused: `line` counts attributes and objects in the file; the message starts with the path',
   }),
 });
 export type MispImportResult = Static<typeof MispImportResultSchema>;

@@ -383,7 +383,7 @@ export function casesVisibleTo(viewer: CaseViewer) {
  */
 export function caseItemsVisibleTo(
   viewer: CaseViewer,
-  item: 'observables' | 'case_notes' | 'evidence' | 'case_intel_objects' | 'misp_events' | 'misp_elements',
+  item: 'observables' | 'case_notes' | 'evidence' | 'case_intel_objects' | 'misp_events' | 'misp_event_parts',
 ) {
   return (eb: ExpressionBuilder<Database, 'cases'>): Expression<SqlBool> => {
     if (seesAll(viewer)) return sql<SqlBool>`true`;
@@ -409,7 +409,7 @@ export function caseItemsVisibleTo(
  */
 export function passableOnward(
   viewer: CaseViewer,
-  item: 'observables' | 'case_notes' | 'case_intel_objects' | 'misp_events' | 'misp_elements',
+  item: 'observables' | 'case_notes' | 'case_intel_objects' | 'misp_events' | 'misp_event_parts',
 ) {
   return (eb: ExpressionBuilder<Database, 'cases'>): Expression<SqlBool> => {
     if (seesAll(viewer)) return sql<SqlBool>`true`;

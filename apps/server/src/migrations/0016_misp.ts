@@ -8,11 +8,12 @@ const TLP_CHECK = (column: string) =>
 /**
  * MISP events of a case (issue 12), kept so that an export gives back what was imported:
  * `misp_events` holds an event's own fields (its JSON without `Attribute` and `Object`), and
- * `misp_elements` each attribute and object as received (an object without its attributes, which
- * are elements of their own naming it in `object_uuid`). An attribute Vytis can use is an observable
- * as well (by `obs_type`, `obs_value`: the normalised form); the element keeps the value as MISP
- * wrote it. Each party keeps its own copy of an event uuid (as with STIX objects, an importer who
- * cannot read their party's copy gets one of their own); elements belong to their event's copy.
+ * `misp_event_parts` its attributes and objects as received (an object without its attributes,
+ * which are elements of their own naming it), a few hundred of one label to a row. An attribute
+ * Vytis can use is an observable as well; the element keeps the value as MISP wrote it, and the
+ * observable's normalised type and value beside it. Each party keeps its own copy of an event uuid
+ * (as with STIX objects, an importer who cannot read their party's copy gets one of their own);
+ * parts belong to their event's copy.
  * `timestamp` is MISP's (Unix seconds): a later one updates, the same or older changes nothing.
  * `import_id` ties rows to the bulk import that wrote them, which rolls them back with it.
  *
@@ -45,19 +46,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('misp_events_uuid').on('misp_events').column('uuid').execute();
   await db.schema.createIndex('misp_events_import').on('misp_events').column('import_id').execute();
 
+  // An event's attributes and objects are stored in parts of up to a few hundred, all of one
+  // label (the policy reads a part's label), each element as received: a MISP event of 100,000
+  // attributes is a few hundred rows, not 100,000 (writing rows is what an import costs).
   await db.schema
-    .createTable('misp_elements')
+    .createTable('misp_event_parts')
     .addColumn('id', 'uuid', (c) => c.primaryKey())
     .addColumn('case_id', 'uuid', (c) => c.notNull().references('cases.id'))
     .addColumn('event_id', 'uuid', (c) => c.notNull().references('misp_events.id').onDelete('cascade'))
-    .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('attribute', 'object')`))
-    .addColumn('uuid', 'text', (c) => c.notNull())
-    .addColumn('object_uuid', 'text')
     .addColumn('position', 'integer', (c) => c.notNull())
-    .addColumn('element', 'text', (c) => c.notNull())
-    .addColumn('obs_type', 'text')
-    .addColumn('obs_value', 'text')
-    .addColumn('timestamp', 'bigint')
+    .addColumn('elements', 'text', (c) => c.notNull())
+    .addColumn('attributes', 'integer', (c) => c.notNull())
+    .addColumn('objects', 'integer', (c) => c.notNull())
     .addColumn('tlp', 'text', (c) => c.notNull().check(TLP_CHECK('tlp')))
     .addColumn('origin_party', 'text', (c) => c.notNull())
     .addColumn('created_by_id', 'uuid', (c) => c.references('users.id'))
@@ -66,16 +66,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('import_id', 'uuid')
     .execute();
   await db.schema
-    .createIndex('misp_elements_event')
-    .on('misp_elements')
+    .createIndex('misp_event_parts_event')
+    .on('misp_event_parts')
     .columns(['event_id', 'position'])
     .execute();
-  await db.schema
-    .createIndex('misp_elements_value')
-    .on('misp_elements')
-    .columns(['case_id', 'obs_type', 'obs_value'])
-    .execute();
-  await db.schema.createIndex('misp_elements_import').on('misp_elements').column('import_id').execute();
+  await db.schema.createIndex('misp_event_parts_import').on('misp_event_parts').column('import_id').execute();
 
   await db.schema
     .createTable('misp_feeds')
@@ -110,6 +105,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('misp_feed_events').execute();
   await db.schema.dropTable('misp_feeds').execute();
-  await db.schema.dropTable('misp_elements').execute();
+  await db.schema.dropTable('misp_event_parts').execute();
   await db.schema.dropTable('misp_events').execute();
 }

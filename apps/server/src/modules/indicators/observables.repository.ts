@@ -410,8 +410,8 @@ export async function deleteImportRows(trx: Tx, importId: string, limit: number)
     )
     .executeTakeFirst();
   let deleted = Number(result.numDeletedRows);
-  // Elements before their events (a MISP event's elements refer to it).
-  for (const table of ['case_intel_objects', 'misp_elements', 'misp_events'] as const) {
+  // A MISP event's parts before the event (they refer to it).
+  for (const table of ['case_intel_objects', 'misp_event_parts', 'misp_events'] as const) {
     if (deleted >= limit) break;
     const companion = await trx
       .deleteFrom(table)

@@ -12,6 +12,7 @@ import {
   type ImportFile,
   ImportRowsBuilder,
 } from '../indicators/observables.service.ts';
+import * as repo from './misp.repository.ts';
 import {
   attributeJson,
   eventProblems,
@@ -25,7 +26,6 @@ import {
   tlpOfObject,
   toMispEventJson,
 } from './misp-event.ts';
-import * as repo from './misp.repository.ts';
 
 /** The whole body is not MISP event JSON Vytis reads: one 400 naming why. */
 export class MispFileError extends Error {}
@@ -34,12 +34,24 @@ export class MispFileError extends Error {}
  * Free-text types: a long value (a report pasted into a `text` attribute) is kept as the event's,
  * but is not an observable — nobody looks up or correlates a page of prose.
  */
-const FREE_TEXT_TYPES = new Set(['text', 'comment', 'other', 'anonymised', 'pattern-in-file', 'pattern-in-traffic', 'pattern-in-memory', 'yara', 'sigma', 'snort', 'bro', 'zeek', 'stix2-pattern']);
+const FREE_TEXT_TYPES = new Set([
+  'text',
+  'comment',
+  'other',
+  'anonymised',
+  'pattern-in-file',
+  'pattern-in-traffic',
+  'pattern-in-memory',
+  'yara',
+  'sigma',
+  'snort',
+  'bro',
+  'zeek',
+  'stix2-pattern',
+]);
 
 /** Elements read between two turns of the event loop. */
 const ELEMENTS_PER_TURN = 500;
-/** Rows of one INSERT (14 columns: well under PostgreSQL's 65,535 parameters). */
-const INSERT_ROWS = 2000;
 
 const KNOWN_TYPES = new Set(OBSERVABLE_TYPES);
 
@@ -126,7 +138,11 @@ export async function readMispFile(input: Readable, options: MispReadOptions): P
       continue;
     }
     if (exerciseEvent(event) && !options.intoExercise) {
-      rows.refuse(++line, 'comes from an exercise (tag vytis:exercise): import it into an exercise case only', `${prefix}Event`);
+      rows.refuse(
+        ++line,
+        'comes from an exercise (tag vytis:exercise): import it into an exercise case only',
+        `${prefix}Event`,
+      );
       continue;
     }
     const eventTlp = tlpOfEvent(event, options.unlabelled);
@@ -140,7 +156,12 @@ export async function readMispFile(input: Readable, options: MispReadOptions): P
       tlp: eventTlp,
     });
     let position = 0;
-    const addAttribute = (attribute: MispAttribute, path: string, objectUuid: string | null, underTlp: Tlp) => {
+    const addAttribute = (
+      attribute: MispAttribute,
+      path: string,
+      objectUuid: string | null,
+      underTlp: Tlp,
+    ) => {
       line++;
       const problem = refused.get(path);
       if (problem) {
@@ -152,19 +173,22 @@ export async function readMispFile(input: Readable, options: MispReadOptions): P
       let obsValue: string | null = null;
       if (!attribute.deleted && !tooLongFreeText(attribute)) {
         const normalised = normaliseObservable(attribute.type, attribute.value);
-        if (!normalised.ok) {
-          rows.refuse(line, normalised.message, path);
-          return;
-        }
+        const refusedBefore = rows.refused;
+        rows.add(
+          line,
+          {
+            type: attribute.type,
+            value: attribute.value,
+            comment: attribute.comment?.slice(0, 2000),
+            tlp,
+            toIds: attribute.toIds,
+          },
+          path,
+          normalised,
+        );
+        if (!normalised.ok || rows.refused > refusedBefore) return;
         obsType = normalised.observable.type;
         obsValue = normalised.observable.value;
-        rows.add(line, {
-          type: attribute.type,
-          value: attribute.value,
-          comment: attribute.comment?.slice(0, 2000),
-          tlp,
-          toIds: attribute.toIds,
-        });
       }
       drafts.push({
         kind: 'attribute',
@@ -254,79 +278,212 @@ export function eventHeaderJson(event: MispEvent): Record<string, unknown> {
   return header;
 }
 
+/** Elements in one stored part, and its text at most (a part is one row: a few hundred elements). */
+const PART_ELEMENTS = 500;
+const PART_CHARS = 1 << 20;
+
+type ElementDraft = Extract<Draft, { kind: 'attribute' | 'object' }>;
+
+/** An element's stored record (see StoredElement), its JSON text given as received. */
+function recordText(draft: ElementDraft): string {
+  const meta: Omit<repo.StoredElement, 'e'> = {
+    k: draft.kind === 'object' ? 'o' : 'a',
+    u: draft.uuid,
+    p: draft.position,
+    ...(draft.objectUuid ? { o: draft.objectUuid } : {}),
+    ...(draft.timestamp !== null ? { ts: draft.timestamp } : {}),
+    ...(draft.obsType !== null ? { t: draft.obsType, v: draft.obsValue! } : {}),
+  };
+  return `${JSON.stringify(meta).slice(0, -1)},"e":${draft.text}}`;
+}
+
+/**
+ * Gathers elements into parts: consecutive elements of one event copy and one label, a part ending
+ * at PART_ELEMENTS or PART_CHARS.
+ */
+class PartsBuilder {
+  readonly done: repo.PartDraft[] = [];
+  private open: {
+    eventId: string;
+    tlp: Tlp;
+    texts: string[];
+    chars: number;
+    position: number;
+    attributes: number;
+    objects: number;
+  } | null = null;
+
+  add(eventId: string, tlp: Tlp, position: number, kind: 'a' | 'o', text: string) {
+    const open = this.open;
+    if (
+      !open ||
+      open.eventId !== eventId ||
+      open.tlp !== tlp ||
+      open.texts.length >= PART_ELEMENTS ||
+      open.chars + text.length > PART_CHARS
+    ) {
+      this.close();
+      this.open = { eventId, tlp, texts: [], chars: 0, position, attributes: 0, objects: 0 };
+    }
+    const part = this.open!;
+    part.texts.push(text);
+    part.chars += text.length;
+    if (kind === 'a') part.attributes++;
+    else part.objects++;
+  }
+
+  close() {
+    const open = this.open;
+    if (!open) return;
+    this.done.push({
+      eventId: open.eventId,
+      position: open.position,
+      elements: `[${open.texts.join(',')}]`,
+      attributes: open.attributes,
+      objects: open.objects,
+      tlp: open.tlp,
+    });
+    this.open = null;
+  }
+
+  /** The parts closed so far, taken out. */
+  drain(): repo.PartDraft[] {
+    return this.done.splice(0);
+  }
+}
+
 /**
  * Writes the drafts in the import's parts. An event the importer's party holds (a copy the
- * importer reads) is unchanged when its `timestamp` is not later; a later one replaces its fields
- * and those of its attributes and objects whose own timestamp moved (or whose text changed), in the
- * import's last part, so that a failed import never leaves an event half updated; attributes and
- * objects new to it are added in their part (and rolled back with the import). Nothing is removed:
- * as in MISP, an attribute goes away by being marked deleted.
+ * importer reads) is unchanged when its `timestamp` is not later. A later one replaces its fields
+ * and those of its attributes and objects whose own timestamp moved (or whose text changed) and adds
+ * the new ones, in the import's last part, so that a failed import never leaves an event half
+ * updated. Nothing is removed: as in MISP, an attribute goes away by being marked deleted.
  */
 function elementsCompanion(drafts: Draft[], options: MispReadOptions): ImportCompanion {
   type EventState =
     | { mode: 'new'; rowId: string }
     | { mode: 'unchanged' }
-    | { mode: 'update'; rowId: string; held: Map<string, repo.HeldElement> };
+    | { mode: 'update'; rowId: string; draft: number; incoming: ElementDraft[] };
   const states = new Map<number, EventState>();
-  const deferred: { index: number; rowId?: string }[] = [];
+  const updates: Extract<EventState, { mode: 'update' }>[] = [];
   const { counts } = options;
   return {
     count: drafts.length,
     async write(trx: Tx, from: number, to: number, fixed: CompanionFixed) {
       let written = 0;
-      const inserts: repo.ElementInsert[] = [];
-      const flush = async () => {
-        written += await repo.insertElements(trx, inserts.splice(0), fixed);
-      };
+      const parts = new PartsBuilder();
       for (let i = from; i < to; i++) {
         const draft = drafts[i]!;
         if (draft.kind === 'event') {
-          const held = await repo.heldEventCopy(trx, options.viewer, fixed.caseId, fixed.originParty, draft.uuid);
+          const held = await repo.heldEventCopy(
+            trx,
+            options.viewer,
+            fixed.caseId,
+            fixed.originParty,
+            draft.uuid,
+          );
           if (!held) {
-            const rowId = await repo.insertEvent(trx, draft, fixed);
-            states.set(i, { mode: 'new', rowId });
+            states.set(i, { mode: 'new', rowId: await repo.insertEvent(trx, draft, fixed) });
             counts.events.added++;
             written++;
-          } else if (draft.timestamp === null || (held.timestamp !== null && held.timestamp >= draft.timestamp)) {
+          } else if (
+            draft.timestamp === null ||
+            (held.timestamp !== null && held.timestamp >= draft.timestamp)
+          ) {
             states.set(i, { mode: 'unchanged' });
             counts.events.unchanged++;
           } else {
-            states.set(i, { mode: 'update', rowId: held.id, held: await repo.heldElements(trx, held.id) });
-            deferred.push({ index: i, rowId: held.id });
+            const state = { mode: 'update' as const, rowId: held.id, draft: i, incoming: [] };
+            states.set(i, state);
+            updates.push(state);
             counts.events.updated++;
           }
           continue;
         }
         const state = states.get(draft.event)!;
-        if (state.mode === 'unchanged') {
-          counts.elements.unchanged++;
-          continue;
+        if (state.mode === 'unchanged') counts.elements.unchanged++;
+        else if (state.mode === 'update') state.incoming.push(draft);
+        else {
+          parts.add(
+            state.rowId,
+            draft.tlp,
+            draft.position,
+            draft.kind === 'object' ? 'o' : 'a',
+            recordText(draft),
+          );
+          counts.elements.added++;
         }
-        const existing = state.mode === 'update' ? state.held.get(draft.uuid) : undefined;
-        if (existing) {
-          const later = draft.timestamp !== null && (existing.timestamp === null || draft.timestamp > existing.timestamp);
-          if (later || existing.element !== draft.text) {
-            deferred.push({ index: i, rowId: existing.id });
-            counts.elements.updated++;
-          } else counts.elements.unchanged++;
-          continue;
-        }
-        inserts.push({ ...draft, eventId: state.rowId });
-        counts.elements.added++;
-        if (inserts.length === INSERT_ROWS) await flush();
       }
-      await flush();
+      parts.close();
+      written += await repo.insertParts(trx, parts.drain(), fixed);
       return written;
     },
     async finish(trx: Tx, fixed: CompanionFixed) {
-      for (const { index, rowId } of deferred) {
-        const draft = drafts[index]!;
-        if (draft.kind === 'event') await repo.updateEvent(trx, rowId!, draft, fixed);
-        else await repo.updateElement(trx, rowId!, draft, fixed);
+      let changed = 0;
+      for (const update of updates) {
+        changed += await mergeLaterVersion(trx, update.rowId, update.incoming, counts, fixed);
+        await repo.updateEvent(
+          trx,
+          update.rowId,
+          drafts[update.draft] as Extract<Draft, { kind: 'event' }>,
+          fixed,
+        );
       }
-      return deferred.length;
+      return changed;
     },
   };
+}
+
+/**
+ * A later version of an event into the copy held: each element held stays, replaced by the
+ * incoming one of its uuid when that one's timestamp is later or its text differs; new ones are
+ * added; the event's parts are written again. How many parts were written.
+ */
+async function mergeLaterVersion(
+  trx: Tx,
+  eventId: string,
+  incoming: ElementDraft[],
+  counts: MispCounts,
+  fixed: CompanionFixed,
+): Promise<number> {
+  const merged = new Map<string, { position: number; tlp: Tlp; kind: 'a' | 'o'; text: string }>();
+  const heldText = new Map<string, { timestamp: number | undefined; element: string }>();
+  for (const part of await repo.heldParts(trx, eventId)) {
+    for (const stored of JSON.parse(part.elements) as repo.StoredElement[]) {
+      merged.set(stored.u, {
+        position: stored.p,
+        tlp: part.tlp as Tlp,
+        kind: stored.k,
+        text: JSON.stringify(stored),
+      });
+      heldText.set(stored.u, { timestamp: stored.ts, element: JSON.stringify(stored.e) });
+    }
+  }
+  for (const draft of incoming) {
+    const held = heldText.get(draft.uuid);
+    if (held) {
+      const later =
+        draft.timestamp !== null && (held.timestamp === undefined || draft.timestamp > held.timestamp);
+      if (!later && held.element === draft.text) {
+        counts.elements.unchanged++;
+        continue;
+      }
+      counts.elements.updated++;
+    } else counts.elements.added++;
+    merged.set(draft.uuid, {
+      position: draft.position,
+      tlp: draft.tlp,
+      kind: draft.kind === 'object' ? 'o' : 'a',
+      text: recordText(draft),
+    });
+  }
+  const parts = new PartsBuilder();
+  for (const element of [...merged.values()].sort((a, b) => a.position - b.position)) {
+    parts.add(eventId, element.tlp, element.position, element.kind, element.text);
+  }
+  parts.close();
+  await repo.deleteParts(trx, eventId);
+  return repo.insertParts(trx, parts.drain(), fixed);
 }
 
 export type { MispObject };

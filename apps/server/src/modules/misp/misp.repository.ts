@@ -14,26 +14,32 @@ export interface EventDraft {
   tlp: Tlp;
 }
 
-export interface ElementDraft {
-  kind: 'attribute' | 'object';
-  uuid: string;
-  objectUuid: string | null;
-  position: number;
-  text: string;
-  obsType: string | null;
-  obsValue: string | null;
-  timestamp: number | null;
-  tlp: Tlp;
+/** An attribute or object of an event, as stored in a part (`e`: the element as received). */
+export interface StoredElement {
+  /** a(ttribute) or o(bject). */
+  k: 'a' | 'o';
+  u: string;
+  /** The object an attribute belongs to. */
+  o?: string;
+  /** Its place in the event. */
+  p: number;
+  /** MISP's timestamp of it. */
+  ts?: number;
+  /** The observable it made (normalised type and value), if any. */
+  t?: string;
+  v?: string;
+  e: Record<string, unknown>;
 }
 
-export interface ElementInsert extends ElementDraft {
+/** A part to write: elements of one label, with their JSON text already joined. */
+export interface PartDraft {
   eventId: string;
-}
-
-export interface HeldElement {
-  id: string;
-  timestamp: number | null;
-  element: string;
+  position: number;
+  /** JSON text of a list of StoredElement. */
+  elements: string;
+  attributes: number;
+  objects: number;
+  tlp: Tlp;
 }
 
 /**
@@ -41,7 +47,13 @@ export interface HeldElement {
  * own; one the importer cannot read is as if absent, and never confirmed). Called under the case's
  * row lock, which every writer of MISP events holds.
  */
-export async function heldEventCopy(trx: Tx, viewer: CaseViewer, caseId: string, party: string, uuid: string) {
+export async function heldEventCopy(
+  trx: Tx,
+  viewer: CaseViewer,
+  caseId: string,
+  party: string,
+  uuid: string,
+) {
   return trx
     .selectFrom('misp_events')
     .innerJoin('cases', 'cases.id', 'misp_events.case_id')
@@ -82,39 +94,45 @@ export async function insertEvent(trx: Tx, draft: EventDraft, fixed: CompanionFi
 export async function updateEvent(trx: Tx, rowId: string, draft: EventDraft, fixed: CompanionFixed) {
   await trx
     .updateTable('misp_events')
-    .set({ info: draft.info, event: draft.text, timestamp: draft.timestamp, tlp: draft.tlp, updated_at: fixed.at })
+    .set({
+      info: draft.info,
+      event: draft.text,
+      timestamp: draft.timestamp,
+      tlp: draft.tlp,
+      updated_at: fixed.at,
+    })
     .where('id', '=', rowId)
     .execute();
 }
 
-/** The elements an event copy holds, by uuid. */
-export async function heldElements(trx: Tx, eventId: string): Promise<Map<string, HeldElement>> {
-  const rows = await trx
-    .selectFrom('misp_elements')
-    .select(['id', 'uuid', 'timestamp', 'element'])
+/** The parts an event copy holds (to merge a later version into). */
+export async function heldParts(trx: Tx, eventId: string) {
+  return trx
+    .selectFrom('misp_event_parts')
+    .select(['elements', 'tlp'])
     .where('event_id', '=', eventId)
+    .orderBy('position')
     .execute();
-  return new Map(rows.map((row) => [row.uuid, { id: row.id, timestamp: row.timestamp, element: row.element }]));
 }
 
-export async function insertElements(trx: Tx, drafts: ElementInsert[], fixed: CompanionFixed): Promise<number> {
-  if (drafts.length === 0) return 0;
+export async function deleteParts(trx: Tx, eventId: string) {
+  await trx.deleteFrom('misp_event_parts').where('event_id', '=', eventId).execute();
+}
+
+export async function insertParts(trx: Tx, parts: PartDraft[], fixed: CompanionFixed): Promise<number> {
+  if (parts.length === 0) return 0;
   await trx
-    .insertInto('misp_elements')
+    .insertInto('misp_event_parts')
     .values(
-      drafts.map((draft) => ({
+      parts.map((part) => ({
         id: crypto.randomUUID(),
         case_id: fixed.caseId,
-        event_id: draft.eventId,
-        kind: draft.kind,
-        uuid: draft.uuid,
-        object_uuid: draft.objectUuid,
-        position: draft.position,
-        element: draft.text,
-        obs_type: draft.obsType,
-        obs_value: draft.obsValue,
-        timestamp: draft.timestamp,
-        tlp: draft.tlp,
+        event_id: part.eventId,
+        position: part.position,
+        elements: part.elements,
+        attributes: part.attributes,
+        objects: part.objects,
+        tlp: part.tlp,
         origin_party: fixed.originParty,
         created_by_id: fixed.createdById,
         created_at: fixed.at,
@@ -123,24 +141,7 @@ export async function insertElements(trx: Tx, drafts: ElementInsert[], fixed: Co
       })),
     )
     .execute();
-  return drafts.length;
-}
-
-export async function updateElement(trx: Tx, rowId: string, draft: ElementDraft, fixed: CompanionFixed) {
-  await trx
-    .updateTable('misp_elements')
-    .set({
-      object_uuid: draft.objectUuid,
-      position: draft.position,
-      element: draft.text,
-      obs_type: draft.obsType,
-      obs_value: draft.obsValue,
-      timestamp: draft.timestamp,
-      tlp: draft.tlp,
-      updated_at: fixed.at,
-    })
-    .where('id', '=', rowId)
-    .execute();
+  return parts.length;
 }
 
 /** Events of the case the viewer may pass on (`passable`) or sees, oldest first. */
@@ -158,8 +159,8 @@ export async function visibleEvents(db: Executor, viewer: CaseViewer, caseId: st
 
 export type EventRow = Awaited<ReturnType<typeof visibleEvents>>[number];
 
-/** The elements of these events the viewer may pass on (or sees), in their order. */
-export async function visibleElements(
+/** The parts of these events the viewer may pass on (or sees). */
+export async function visibleParts(
   db: Executor,
   viewer: CaseViewer,
   caseId: string,
@@ -168,52 +169,44 @@ export async function visibleElements(
 ) {
   if (eventIds.length === 0) return [];
   return db
-    .selectFrom('misp_elements')
-    .innerJoin('cases', 'cases.id', 'misp_elements.case_id')
-    .select([
-      'misp_elements.event_id',
-      'misp_elements.kind',
-      'misp_elements.uuid',
-      'misp_elements.object_uuid',
-      'misp_elements.element',
-      'misp_elements.obs_type',
-      'misp_elements.obs_value',
-      'misp_elements.updated_at',
-    ])
-    .where('misp_elements.case_id', '=', caseId)
-    .where('misp_elements.event_id', 'in', eventIds)
-    .where(passable ? passableOnward(viewer, 'misp_elements') : caseItemsVisibleTo(viewer, 'misp_elements'))
-    .orderBy('misp_elements.event_id')
-    .orderBy('misp_elements.position')
+    .selectFrom('misp_event_parts')
+    .innerJoin('cases', 'cases.id', 'misp_event_parts.case_id')
+    .select(['misp_event_parts.event_id', 'misp_event_parts.elements'])
+    .where('misp_event_parts.case_id', '=', caseId)
+    .where('misp_event_parts.event_id', 'in', eventIds)
+    .where(
+      passable ? passableOnward(viewer, 'misp_event_parts') : caseItemsVisibleTo(viewer, 'misp_event_parts'),
+    )
+    .orderBy('misp_event_parts.event_id')
+    .orderBy('misp_event_parts.position')
     .execute();
 }
 
-/** Per event: how many attributes and objects the viewer sees, and the galaxies of its attributes' text. */
-export async function elementCounts(db: Executor, viewer: CaseViewer, caseId: string) {
+/** Per event: how many attributes and objects the viewer sees. */
+export async function partCounts(db: Executor, viewer: CaseViewer, caseId: string) {
   return db
-    .selectFrom('misp_elements')
-    .innerJoin('cases', 'cases.id', 'misp_elements.case_id')
+    .selectFrom('misp_event_parts')
+    .innerJoin('cases', 'cases.id', 'misp_event_parts.case_id')
     .select([
-      'misp_elements.event_id',
-      sql<number>`count(*) filter (where misp_elements.kind = 'attribute')`.as('attributes'),
-      sql<number>`count(*) filter (where misp_elements.kind = 'object')`.as('objects'),
+      'misp_event_parts.event_id',
+      sql<number>`sum(misp_event_parts.attributes)`.as('attributes'),
+      sql<number>`sum(misp_event_parts.objects)`.as('objects'),
     ])
-    .where('misp_elements.case_id', '=', caseId)
-    .where(caseItemsVisibleTo(viewer, 'misp_elements'))
-    .groupBy('misp_elements.event_id')
+    .where('misp_event_parts.case_id', '=', caseId)
+    .where(caseItemsVisibleTo(viewer, 'misp_event_parts'))
+    .groupBy('misp_event_parts.event_id')
     .execute();
 }
 
-/** Attribute texts of the viewer's elements that carry galaxies (to list an event's clusters). */
-export async function elementsWithGalaxies(db: Executor, viewer: CaseViewer, caseId: string) {
+/** The viewer's parts that hold galaxy clusters (to list an event's clusters). */
+export async function partsWithGalaxies(db: Executor, viewer: CaseViewer, caseId: string) {
   return db
-    .selectFrom('misp_elements')
-    .innerJoin('cases', 'cases.id', 'misp_elements.case_id')
-    .select(['misp_elements.event_id', 'misp_elements.element'])
-    .where('misp_elements.case_id', '=', caseId)
-    .where('misp_elements.kind', '=', 'attribute')
-    .where('misp_elements.element', 'like', '%"GalaxyCluster":[{%')
-    .where(caseItemsVisibleTo(viewer, 'misp_elements'))
+    .selectFrom('misp_event_parts')
+    .innerJoin('cases', 'cases.id', 'misp_event_parts.case_id')
+    .select(['misp_event_parts.event_id', 'misp_event_parts.elements'])
+    .where('misp_event_parts.case_id', '=', caseId)
+    .where('misp_event_parts.elements', 'like', '%"GalaxyCluster":[{%')
+    .where(caseItemsVisibleTo(viewer, 'misp_event_parts'))
     .execute();
 }
 

@@ -16,9 +16,9 @@ import type { Database } from '../../platform/db/schema.ts';
 import type { CasesService } from '../cases/cases.service.ts';
 import type { ObservablesService } from '../indicators/observables.service.ts';
 import { uuidV5, VYTIS_NAMESPACE } from '../stix/stix-ids.ts';
+import * as repo from './misp.repository.ts';
 import { attributeJson, type MispAttribute } from './misp-event.ts';
 import { type MispCounts, MispFileError, readMispFile } from './misp-import.ts';
-import * as repo from './misp.repository.ts';
 
 export interface MispImportOptions {
   partial: boolean;
@@ -150,7 +150,11 @@ export class MispService {
       );
     }
     // Judges the exercise scope (and refuses a mismatch) before anything is read.
-    const { rows: observables } = await this.deps.observables.passable(ctx, caseId, options.exercise ?? 'exclude');
+    const { rows: observables } = await this.deps.observables.passable(
+      ctx,
+      caseId,
+      options.exercise ?? 'exclude',
+    );
     const events = await repo.visibleEvents(this.deps.db, viewer, caseId, true);
     let chosen: repo.EventRow[];
     if (options.event !== undefined) {
@@ -162,14 +166,9 @@ export class MispService {
       const uuids = new Set(events.map((event) => event.uuid));
       chosen = uuids.size === 1 ? [events[0]!] : events;
     }
-    const elements = await repo.visibleElements(
-      this.deps.db,
-      viewer,
-      caseId,
-      chosen.map((event) => event.id),
-      true,
-    );
-    const { attributes, objects, values } = assembleElements(elements);
+    const eventIds = chosen.map((event) => event.id);
+    const parts = await repo.visibleParts(this.deps.db, viewer, caseId, eventIds, true);
+    const { attributes, objects, values } = assembleElements(parts, eventIds);
     let natives = 0;
     let latestNative = 0;
     if (options.event === undefined) {
@@ -198,15 +197,17 @@ export class MispService {
     const db = this.deps.db;
     const [events, counts, withGalaxies] = await Promise.all([
       repo.visibleEvents(db, viewer, caseId, false),
-      repo.elementCounts(db, viewer, caseId),
-      repo.elementsWithGalaxies(db, viewer, caseId),
+      repo.partCounts(db, viewer, caseId),
+      repo.partsWithGalaxies(db, viewer, caseId),
     ]);
     const countOf = new Map(counts.map((c) => [c.event_id, c]));
     const attributeGalaxies = new Map<string, Json[]>();
-    for (const element of withGalaxies) {
-      const galaxies = (JSON.parse(element.element) as Json).Galaxy;
-      if (!Array.isArray(galaxies)) continue;
-      attributeGalaxies.set(element.event_id, [...(attributeGalaxies.get(element.event_id) ?? []), ...galaxies]);
+    for (const part of withGalaxies) {
+      const galaxies = attributeGalaxies.get(part.event_id) ?? [];
+      for (const stored of JSON.parse(part.elements) as repo.StoredElement[]) {
+        if (stored.k === 'a' && Array.isArray(stored.e.Galaxy)) galaxies.push(...(stored.e.Galaxy as Json[]));
+      }
+      attributeGalaxies.set(part.event_id, galaxies);
     }
     return {
       items: events.map((event) =>
@@ -230,7 +231,10 @@ export class MispService {
     const wanted = uuid.toLowerCase();
     const viewer = this.deps.cases.viewer(ctx);
     const holding = await repo.casesWithEvent(this.deps.db, viewer, wanted);
-    for await (const { event } of this.feedEvents(ctx, (id) => holding.has(id) || caseEventUuid(id) === wanted)) {
+    for await (const { event } of this.feedEvents(
+      ctx,
+      (id) => holding.has(id) || caseEventUuid(id) === wanted,
+    )) {
       if (String(event.Event.uuid) === wanted) return event;
     }
     throw notFound(`MISP event ${uuid}`);
@@ -267,32 +271,42 @@ function feedEntry(caseId: string, { Event: event }: { Event: Json }): MispFeedE
 }
 
 /**
- * Attributes and objects from their stored texts, in their order: an object's attributes go into
- * it (an attribute whose object the viewer may not see goes with it), and a reference to what is
- * not given is left out, so the export names no uuid it does not carry.
+ * Attributes and objects from their stored parts, in their order (events as listed): an object's
+ * attributes go into it (an attribute whose object the viewer may not see goes with it), and a
+ * reference to what is not given is left out, so the export names no uuid it does not carry.
  */
-function assembleElements(elements: Awaited<ReturnType<typeof repo.visibleElements>>) {
+function assembleElements(parts: Awaited<ReturnType<typeof repo.visibleParts>>, eventIds: string[]) {
+  const order = new Map(eventIds.map((id, i) => [id, i]));
+  const elements = parts
+    .flatMap((part) =>
+      (JSON.parse(part.elements) as repo.StoredElement[]).map((stored) => ({
+        event: order.get(part.event_id)!,
+        stored,
+      })),
+    )
+    .sort((a, b) => a.event - b.event || a.stored.p - b.stored.p)
+    .map(({ stored }) => stored);
   const attributes: Json[] = [];
   const objects: Json[] = [];
   const objectByUuid = new Map<string, Json & { Attribute: Json[] }>();
   const values = new Set<string>();
   const given = new Set<string>();
-  for (const element of elements) {
-    const json = JSON.parse(element.element) as Json;
-    if (element.kind === 'object') {
-      const object = { ...json, Attribute: [] as Json[] };
-      objectByUuid.set(element.uuid, object);
-      objects.push(object);
-      given.add(element.uuid);
-      continue;
-    }
-    if (element.object_uuid !== null) {
-      const object = objectByUuid.get(element.object_uuid);
+  for (const stored of elements) {
+    if (stored.k !== 'o') continue;
+    const object = { ...stored.e, Attribute: [] as Json[] };
+    objectByUuid.set(stored.u, object);
+    objects.push(object);
+    given.add(stored.u);
+  }
+  for (const stored of elements) {
+    if (stored.k !== 'a') continue;
+    if (stored.o !== undefined) {
+      const object = objectByUuid.get(stored.o);
       if (!object) continue;
-      object.Attribute.push(json);
-    } else attributes.push(json);
-    given.add(element.uuid);
-    if (element.obs_type !== null) values.add(`${element.obs_type}\n${element.obs_value}`);
+      object.Attribute.push(stored.e);
+    } else attributes.push(stored.e);
+    given.add(stored.u);
+    if (stored.t !== undefined) values.add(`${stored.t}\n${stored.v}`);
   }
   for (const object of objects) {
     const references = object.ObjectReference;
@@ -330,7 +344,7 @@ function nativeAttribute(observable: Observable): Json {
 
 /** A case's own event: the case's fields in MISP's shape. */
 function caseEventHeader(row: CaseRow, times: Date[]): Json {
-  const latest = times.reduce((a, b) => (b > a ? b : a));
+  const latest = new Date(Math.max(...times.map((time) => time.getTime())));
   const tags: Json[] = [tlpTag(row.tlp as Tlp), { name: `PAP:${(row.pap as Pap).toUpperCase()}` }];
   if (row.exercise) tags.push({ name: 'vytis:exercise' });
   return {

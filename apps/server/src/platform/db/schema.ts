@@ -171,7 +171,7 @@ export interface Database {
   case_intel_objects: CaseIntelObjectsTable;
   taxii_statuses: TaxiiStatusesTable;
   misp_events: MispEventsTable;
-  misp_elements: MispElementsTable;
+  misp_event_parts: MispEventPartsTable;
   misp_feeds: MispFeedsTable;
   misp_feed_events: MispFeedEventsTable;
   case_timeline: CaseTimelineTable;
@@ -485,19 +485,15 @@ export interface MispEventsTable {
   import_id: string | null;
 }
 
-/** An attribute or object of a MISP event, as received (an object without its attributes). */
-export interface MispElementsTable {
+/** Attributes and objects of a MISP event, up to a few hundred of one label: a JSON list of elements. */
+export interface MispEventPartsTable {
   id: string;
   case_id: string;
   event_id: string;
-  kind: 'attribute' | 'object';
-  uuid: string;
-  object_uuid: string | null;
   position: number;
-  element: string;
-  obs_type: string | null;
-  obs_value: string | null;
-  timestamp: number | null;
+  elements: string;
+  attributes: number;
+  objects: number;
   tlp: string;
   origin_party: string;
   created_by_id: string | null;
