@@ -21,6 +21,7 @@ import { freePort, vytis as runVytis } from './node-process.fixtures.ts';
 const serverDir = path.resolve(import.meta.dirname, '..', '..');
 const cliBin = path.join(serverDir, 'bin', 'vytis.js');
 const c2Bundle = path.join(serverDir, 'data', 'stix2', 'examples', 'indicators-for-C2-with-COA.json');
+const mispEvent = path.join(serverDir, 'data', 'misp', 'events', 'sighting_1.json');
 
 async function waitForHealth(base: string, child: ChildProcess, timeoutMs = 90_000) {
   const start = Date.now();
@@ -61,6 +62,7 @@ describe('vytis import', () => {
   let badCase = '';
   let nodeCase = '';
   let stixCase = '';
+  let mispCase = '';
   const vytis = (args: string[]) => runVytis(args, env);
   const file = (name: string, content: string) => {
     const full = path.join(dir, name);
@@ -131,6 +133,7 @@ describe('vytis import', () => {
       badCase = (await services.cases.create(lt, caseBody('Phishing wave'))).id;
       nodeCase = (await services.cases.create(lt, caseBody('Wiper at the port authority'))).id;
       stixCase = (await services.cases.create(lt, caseBody('Poison Ivy C2'))).id;
+      mispCase = (await services.cases.create(lt, caseBody('Gozi from a MISP event'))).id;
     });
   });
   after(async () => {
@@ -286,6 +289,41 @@ describe('vytis import', () => {
       );
     });
 
+    it('imports MISP event JSON, told by its first bytes; a bad attribute is named by its path', async () => {
+      const first = await vytis(['import', mispEvent, '--case', mispCase]);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(
+        first.stdout,
+        /^events 1: added 1, updated 0, unchanged 0; attributes and objects added 5, updated 0, unchanged 0; observables imported \d+, duplicates \d+, rejected 0\n$/,
+      );
+      assert.ok((await storedIn(mispCase)).length > 0);
+      const badEvent = JSON.stringify({
+        Event: {
+          uuid: '5c7cdc3b-2f40-4dca-8200-aaaaaaaaaaaa',
+          info: 'bad',
+          Attribute: [
+            { uuid: '5c7cdc3b-2f40-4dca-8200-000000000001', type: 'ip-dst', value: '198.51.100.1' },
+            { uuid: '5c7cdc3b-2f40-4dca-8200-000000000002', type: 'no-such-type', value: 'x' },
+          ],
+        },
+      });
+      const refused = await vytis(['import', file('bad-event.json', badEvent), '--case', badCase]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /^vytis: 1 object\(s\) cannot be imported; nothing was imported/);
+      assert.match(refused.stderr, /object 2: Event\.Attribute\[1\]: Event\.Attribute\[1\]\.type: /);
+      const renamed = await vytis([
+        'import',
+        file('event.txt', badEvent),
+        '--case',
+        badCase,
+        '--format',
+        'misp',
+        '--partial',
+      ]);
+      assert.equal(renamed.code, 0, renamed.stderr);
+      assert.match(renamed.stdout, /observables imported 1, duplicates 0, rejected 1/);
+    });
+
     it('refuses a bundle with a bad object by index and id; --format stix reads any name', async () => {
       const refused = await vytis(['import', file('bad.stix', badBundle), '--case', badCase]);
       assert.equal(refused.code, 1);
@@ -424,6 +462,18 @@ describe('vytis import', () => {
       const hidden = await vytis(['import', c2Bundle, '--case', stixCase, '--as', 'ee.analyst']);
       assert.equal(hidden.code, 1);
       assert.match(hidden.stderr, /^vytis: case [0-9a-f-]{36} not found\n$/, 'the node checks who imports');
+    });
+
+    it('imports MISP event JSON through the node: the same event again changes nothing', async () => {
+      const again = await vytis(['import', mispEvent, '--case', mispCase, '--as', 'lt.analyst']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(
+        again.stdout,
+        /^events 1: added 0, updated 0, unchanged 1; attributes and objects added 0, updated 0, unchanged 5; observables imported 0,/,
+      );
+      const hidden = await vytis(['import', mispEvent, '--case', mispCase, '--as', 'ee.analyst']);
+      assert.equal(hidden.code, 1);
+      assert.match(hidden.stderr, /^vytis: case [0-9a-f-]{36} not found\n$/);
     });
   });
 });

@@ -9,10 +9,11 @@ import { openServices } from '../node.ts';
 import { adminSocketPath, isNodeListening, sendImport, sendStixImport } from './admin-socket.ts';
 import { type CommandResult, type ImportRequest, importRequestProblem, runImport } from './commands.ts';
 import { describeError } from './describe-error.ts';
+import { runMispImport } from './misp-command.ts';
 import { runStixImport, type StixImportRequest, stixRequestProblem } from './stix-command.ts';
 
-/** What `vytis import` reads: the indicator files, and STIX 2.1 bundles. */
-export const IMPORT_FORMATS = [...BULK_FORMATS, 'stix'] as const;
+/** What `vytis import` reads: the indicator files, STIX 2.1 bundles and MISP event JSON. */
+export const IMPORT_FORMATS = [...BULK_FORMATS, 'stix', 'misp'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 export interface ImportFlags {
@@ -38,6 +39,30 @@ const PEEK_BYTES = 64 * 1024;
  */
 export async function isStixBundleFile(file: string): Promise<boolean> {
   if (!/\.(json|stix)$/i.test(file)) return false;
+  const text = await fileHead(file);
+  if (text === null || text.trimStart()[0] !== '{') return false;
+  const newline = text.indexOf('\n');
+  if (newline === -1) return true;
+  try {
+    const first = JSON.parse(text.slice(0, newline)) as { type?: unknown; id?: unknown };
+    return first.type === 'bundle' || typeof first.id === 'string';
+  } catch {
+    return true; // a bundle laid out on several lines
+  }
+}
+
+// MISP's own wrappings: `{"Event": …}`, a REST answer `{"response": …}`, or a list of either.
+const MISP_START = /^\s*(?:\[\s*)?\{\s*"(?:Event|response)"\s*:/;
+
+/** Whether a .json file is MISP event JSON by its first bytes (how MISP and PyMISP write an event). */
+export async function isMispEventFile(file: string): Promise<boolean> {
+  if (!/\.json$/i.test(file)) return false;
+  const text = await fileHead(file);
+  return text !== null && MISP_START.test(text);
+}
+
+/** The first PEEK_BYTES of a file as text (a BOM dropped); null when it cannot be read. */
+async function fileHead(file: string): Promise<string | null> {
   let head: Buffer;
   try {
     const handle = await fs.promises.open(file, 'r');
@@ -49,18 +74,9 @@ export async function isStixBundleFile(file: string): Promise<boolean> {
       await handle.close();
     }
   } catch {
-    return false;
+    return null;
   }
-  const text = head.toString('utf8').replace(/^\uFEFF/, '');
-  if (text.trimStart()[0] !== '{') return false;
-  const newline = text.indexOf('\n');
-  if (newline === -1) return true;
-  try {
-    const first = JSON.parse(text.slice(0, newline)) as { type?: unknown; id?: unknown };
-    return first.type === 'bundle' || typeof first.id === 'string';
-  } catch {
-    return true; // a bundle laid out on several lines
-  }
+  return head.toString('utf8').replace(/^\uFEFF/, '');
 }
 
 /**
@@ -69,15 +85,18 @@ export async function isStixBundleFile(file: string): Promise<boolean> {
  * bundle (told by its name and first bytes, or `--format stix`) goes to `importBundle`.
  */
 export async function importCommand(file: string, flags: ImportFlags): Promise<CommandResult> {
+  if (flags.format === 'misp' || (flags.format === undefined && (await isMispEventFile(file)))) {
+    return importBundle(file, flags, 'misp');
+  }
   // A .stix file is a bundle whatever it holds: the bundle reader says what is wrong with it.
   const bundle = flags.format === undefined && (/\.stix$/i.test(file) || (await isStixBundleFile(file)));
   if (flags.format === 'stix' || bundle) {
-    return importBundle(file, flags);
+    return importBundle(file, flags, 'stix');
   }
   const format = flags.format ?? formatOf(file) ?? (flags.type ? 'lines' : null);
   if (!format) {
     return fail(
-      `cannot tell the format of ${file}: name it .csv, .ndjson (.jsonl) or .txt, or .json (.stix) for a STIX 2.1 bundle, or pass --format ${IMPORT_FORMATS.join('|')} (a plain list also needs --type T)\n`,
+      `cannot tell the format of ${file}: name it .csv, .ndjson (.jsonl) or .txt, or .json (.stix) for a STIX 2.1 bundle or MISP event, or pass --format ${IMPORT_FORMATS.join('|')} (a plain list also needs --type T)\n`,
     );
   }
   const request: ImportRequest = {
@@ -116,14 +135,19 @@ export async function importCommand(file: string, flags: ImportFlags): Promise<C
 }
 
 /**
- * A STIX bundle into the case, always by `StixService.importBundle`: with a node running, the node
- * imports it (under its access checks), fed over the admin socket, and tells how far it has come;
- * else in this process, from the file as it lies (two passes, nothing copied).
+ * A STIX bundle (or MISP event JSON) into the case, always by `StixService.importBundle` (or
+ * `MispService.importEvents`): with a node running, the node imports it (under its access checks),
+ * fed over the admin socket, and tells how far it has come; else in this process, from the file as
+ * it lies.
  */
-async function importBundle(file: string, flags: ImportFlags): Promise<CommandResult> {
+async function importBundle(
+  file: string,
+  flags: ImportFlags,
+  format: 'stix' | 'misp',
+): Promise<CommandResult> {
   if (flags.type !== undefined) {
     return fail(
-      '--type is for a plain list (one value per line); a STIX bundle names the type of each object\n',
+      `--type is for a plain list (one value per line); ${format === 'misp' ? 'a MISP event names the type of each attribute' : 'a STIX bundle names the type of each object'}\n`,
     );
   }
   const request: StixImportRequest = {
@@ -153,9 +177,10 @@ async function importBundle(file: string, flags: ImportFlags): Promise<CommandRe
       });
       source.on('error', (error) => sent.destroy(error));
       source.pipe(sent);
-      return await sendStixImport(socket, request, sent, onProgress);
+      return await sendStixImport(socket, request, sent, onProgress, format);
     }
-    return await withServices(config, (services) => runStixImport(services, request, source, onProgress));
+    const run = format === 'misp' ? runMispImport : runStixImport;
+    return await withServices(config, (services) => run(services, request, source, onProgress));
   } catch (error) {
     return fail(describeError(error));
   } finally {

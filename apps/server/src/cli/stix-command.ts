@@ -6,7 +6,10 @@ import { isUuid } from '../modules/identity/identity.service.ts';
 import { type CommandResult, importerCtx } from './commands.ts';
 import { describeError } from './describe-error.ts';
 
-/** `vytis import BUNDLE --case ID`: a STIX 2.1 bundle into a case, as whom. The file comes beside it. */
+/**
+ * `vytis import FILE --case ID` of a STIX 2.1 bundle or MISP event JSON: into a case, as whom. The
+ * file comes beside it.
+ */
 export interface StixImportRequest {
   caseId: string;
   /** Act as this user (what they may see and do); the local operator when absent. */
@@ -82,7 +85,11 @@ export function stixSummary(result: StixImportResult): string {
 }
 
 /** `object N: id: why` for the first few refused objects (the service puts the id first). */
-function refusedList(headline: string, total: number, problems: { line: number; message: string }[]): string {
+export function refusedList(
+  headline: string,
+  total: number,
+  problems: { line: number; message: string }[],
+): string {
   const shown = problems.slice(0, REFUSED_SHOWN);
   const more = total - shown.length;
   return `${[
@@ -93,10 +100,10 @@ function refusedList(headline: string, total: number, problems: { line: number; 
 }
 
 /**
- * A bundle refused as a whole: its bad objects, by index and id (the API's message names the
- * query parameter; the CLI's, its option); a file that is no bundle Vytis reads, in one line.
+ * A file refused as a whole: its bad objects, by index and id or path (the API's message names the
+ * query parameter; the CLI's, its option); a file that is not what Vytis reads, in one line.
  */
-function describeBundleError(error: unknown): string {
+export function describeBundleError(error: unknown): string {
   if (!(error instanceof AppError) || error.code !== 'invalid_input' || !Array.isArray(error.details)) {
     return describeError(error);
   }
@@ -113,7 +120,7 @@ function describeBundleError(error: unknown): string {
       objects,
     );
   }
-  if (/^the body is not a STIX/.test(error.message)) {
+  if (/^the body is not (a STIX|MISP)/.test(error.message)) {
     return `${error.message.replace(/^the body/, 'the file')}\n`;
   }
   return describeError(error);
