@@ -36,15 +36,27 @@ function value(i: number, round: number) {
   const hex = crypto.createHash('sha256').update(`${round}:${i}`).digest('hex');
   switch (i % 5) {
     case 0:
-      return { type: 'ip-dst', category: 'Network activity', value: `10.${round}.${(i >> 8) & 255}.${i & 255}` };
+      return {
+        type: 'ip-dst',
+        category: 'Network activity',
+        value: `10.${round}.${(i >> 8) & 255}.${i & 255}`,
+      };
     case 1:
       return { type: 'domain', category: 'Network activity', value: `c2-${round}-${i}.bench.example` };
     case 2:
-      return { type: 'url', category: 'Network activity', value: `http://dl-${round}-${i}.bench.example/p?i=${i}` };
+      return {
+        type: 'url',
+        category: 'Network activity',
+        value: `http://dl-${round}-${i}.bench.example/p?i=${i}`,
+      };
     case 3:
       return { type: 'sha256', category: 'Payload delivery', value: hex };
     default:
-      return { type: 'filename|md5', category: 'Payload delivery', value: `drop-${i}.exe|${hex.slice(0, 32)}` };
+      return {
+        type: 'filename|md5',
+        category: 'Payload delivery',
+        value: `drop-${i}.exe|${hex.slice(0, 32)}`,
+      };
   }
 }
 
@@ -152,7 +164,11 @@ async function main() {
     );
     await seedIfEmpty({ db: database.db, clock, audit: services.audit });
     const cli: Ctx = { actor: CLI_ACTOR, requestId: null };
-    const user = await services.identity.createUser(cli, { name: 'lt.bench', party: 'LT', roles: ['analyst'] });
+    const user = await services.identity.createUser(cli, {
+      name: 'lt.bench',
+      party: 'LT',
+      roles: ['analyst'],
+    });
     const ctx: Ctx = {
       actor: { type: 'user', id: user.id, name: 'lt.bench', party: 'LT', roles: ['analyst'] },
       requestId: crypto.randomUUID(),
@@ -172,19 +188,31 @@ async function main() {
       const f = files(dataDir, round);
       const timeCsv = async () => {
         const t = performance.now();
-        const r = await services.observables.importFile(ctx, await newCase(`csv ${round}`), fs.createReadStream(f.csvFile), {
-          format: 'csv',
-          partial: false,
-        });
-        if (r.imported !== count) throw new Error(`CSV stored ${r.imported} of ${count}: ${JSON.stringify(r).slice(0, 300)}`);
+        const r = await services.observables.importFile(
+          ctx,
+          await newCase(`csv ${round}`),
+          fs.createReadStream(f.csvFile),
+          {
+            format: 'csv',
+            partial: false,
+          },
+        );
+        if (r.imported !== count)
+          throw new Error(`CSV stored ${r.imported} of ${count}: ${JSON.stringify(r).slice(0, 300)}`);
         return (performance.now() - t) / 1000;
       };
       const timeMisp = async () => {
         const t = performance.now();
-        const r = await services.misp.importEvents(ctx, await newCase(`misp ${round}`), fs.createReadStream(f.mispFile), {
-          partial: false,
-        });
-        if (r.imported !== count) throw new Error(`MISP stored ${r.imported} of ${count}: ${JSON.stringify(r).slice(0, 300)}`);
+        const r = await services.misp.importEvents(
+          ctx,
+          await newCase(`misp ${round}`),
+          fs.createReadStream(f.mispFile),
+          {
+            partial: false,
+          },
+        );
+        if (r.imported !== count)
+          throw new Error(`MISP stored ${r.imported} of ${count}: ${JSON.stringify(r).slice(0, 300)}`);
         return (performance.now() - t) / 1000;
       };
       let csv: number;

@@ -41,6 +41,10 @@ import { TokenCache } from './modules/identity/token-cache.ts';
 import { ImportLedger } from './modules/indicators/import-ledger.ts';
 import { indicatorsRoutes } from './modules/indicators/indicators.routes.ts';
 import { ObservablesService } from './modules/indicators/observables.service.ts';
+import { mispRoutes } from './modules/misp/misp.routes.ts';
+import { MispService } from './modules/misp/misp.service.ts';
+import { mispFeedRoutes } from './modules/misp/misp-feed.routes.ts';
+import { MispFeedsService } from './modules/misp/misp-feeds.service.ts';
 import { EventBus } from './modules/notifications/event-bus.ts';
 import { eventsRoutes } from './modules/notifications/events.routes.ts';
 import { EventsService } from './modules/notifications/events.service.ts';
@@ -59,9 +63,6 @@ import { RespondersService } from './modules/roster/responders.service.ts';
 import { rotationsRoutes } from './modules/roster/rotations.routes.ts';
 import { RotationsService } from './modules/roster/rotations.service.ts';
 import { Scheduler } from './modules/scheduler/scheduler.ts';
-import { mispFeedRoutes } from './modules/misp/misp-feed.routes.ts';
-import { mispRoutes } from './modules/misp/misp.routes.ts';
-import { MispService } from './modules/misp/misp.service.ts';
 import { stixRoutes } from './modules/stix/stix.routes.ts';
 import { StixService } from './modules/stix/stix.service.ts';
 import { taxiiRoutes } from './modules/taxii/taxii.routes.ts';
@@ -244,6 +245,15 @@ export function buildServices(
   });
   const stix = new StixService({ db, cases, observables });
   const misp = new MispService({ db, cases, observables });
+  const mispFeeds = new MispFeedsService({
+    db,
+    clock: deps.clock,
+    audit,
+    cases,
+    misp,
+    identity,
+    allowPrivateNetworks: options.webhookPrivateNetworks,
+  });
   const evidence = new EvidenceService({
     db,
     clock: deps.clock,
@@ -281,6 +291,7 @@ export function buildServices(
     evidence,
     stix,
     misp,
+    mispFeeds,
   };
 }
 

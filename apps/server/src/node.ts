@@ -47,8 +47,8 @@ export async function startHttp(
 }
 
 /**
- * The node's own work between requests: firing clocks and sending webhooks. Both keep their state
- * in the database, so any number of processes may run this at once.
+ * The node's own work between requests: firing clocks, sending webhooks and pulling MISP feeds. All
+ * keep their state in the database, so any number of processes may run this at once.
  */
 export function startBackgroundWork(
   services: Services,
@@ -69,10 +69,25 @@ export function startBackgroundWork(
     });
   }, intervalMs);
   timer.unref();
+  // MISP feed pulls take as long as the feeds answer: apart from the rest, one round at a time.
+  const stopping = new AbortController();
+  let pullingFeeds: Promise<unknown> | null = null;
+  const feedTimer = setInterval(() => {
+    if (pullingFeeds) return;
+    pullingFeeds = services.mispFeeds
+      .pullDue({ signal: stopping.signal })
+      .catch((error) => onError('MISP feed pulls', error))
+      .finally(() => {
+        pullingFeeds = null;
+      });
+  }, intervalMs);
+  feedTimer.unref();
   return {
     async stop() {
       clearInterval(timer);
-      await running;
+      clearInterval(feedTimer);
+      stopping.abort();
+      await Promise.all([running, pullingFeeds]);
     },
   };
 }

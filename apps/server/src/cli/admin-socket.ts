@@ -16,6 +16,8 @@ import {
   runImport,
 } from './commands.ts';
 import { describeError } from './describe-error.ts';
+import { type FeedCommand, runFeedCommand } from './feed-command.ts';
+import { runMispImport } from './misp-command.ts';
 import { type ImportProgress, runStixImport, type StixImportRequest } from './stix-command.ts';
 
 /**
@@ -47,8 +49,18 @@ export async function startAdminSocket(services: Services, socketPath: string): 
       void streamImport(services, url.searchParams, req, res);
       return;
     }
-    if (req.method === 'POST' && url.pathname === '/stix') {
-      void streamStixImport(services, url.searchParams, req, res);
+    if (req.method === 'POST' && (url.pathname === '/stix' || url.pathname === '/misp')) {
+      void streamStixImport(
+        services,
+        url.searchParams,
+        req,
+        res,
+        url.pathname === '/misp' ? runMispImport : runStixImport,
+      );
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/feed') {
+      void handleFeedCommand(services, req, res);
       return;
     }
     if (req.method === 'POST' && url.pathname === '/backup') {
@@ -113,8 +125,9 @@ async function streamImport(
 const PROGRESS_EVERY_MS = 200;
 
 /**
- * `POST /stix?caseId=…&partial=…[&as=…][&tlp=…]` with the bundle as the body: received in full
- * (bounded), then imported by `StixService.importBundle`. The answer is JSON lines: `{"progress":
+ * `POST /stix?caseId=…&partial=…[&as=…][&tlp=…]` with the bundle as the body (or `POST /misp` with
+ * MISP event JSON): received in full (bounded), then imported by `StixService.importBundle` (or
+ * `MispService.importEvents`). The answer is JSON lines: `{"progress":
  * {bytes, lines}}` while the node reads and writes the bundle (lines: objects so far), then
  * `{"result": CommandResult}`; an answer without the result was cut off.
  */
@@ -123,6 +136,7 @@ async function streamStixImport(
   params: URLSearchParams,
   req: http.IncomingMessage,
   res: http.ServerResponse,
+  run: typeof runStixImport,
 ) {
   req.on('error', () => {}); // an aborted upload fails the import's read instead
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
@@ -141,13 +155,27 @@ async function streamStixImport(
   };
   let result: CommandResult;
   try {
-    result = await runStixImport(services, request, req, onProgress);
+    result = await run(services, request, req, onProgress);
   } catch (error) {
     result = { exitCode: 1, stdout: '', stderr: describeError(error) };
   }
   res.end(`${JSON.stringify({ result })}\n`);
   // Refused before the end of the file (an unknown case, a file too large): let the rest go by.
   if (!req.complete) req.resume();
+}
+
+/** `POST /feed` with a FeedCommand as JSON: `vytis feed …` run by the node; the answer a CommandResult. */
+async function handleFeedCommand(services: Services, req: http.IncomingMessage, res: http.ServerResponse) {
+  let body = '';
+  req.setEncoding('utf8');
+  for await (const chunk of req) body += chunk as string;
+  let result: CommandResult;
+  try {
+    result = await runFeedCommand(services, JSON.parse(body) as FeedCommand);
+  } catch (error) {
+    result = { exitCode: 1, stdout: '', stderr: describeError(error) };
+  }
+  answer(res, result);
 }
 
 /**
@@ -220,14 +248,16 @@ export async function sendImport(
 }
 
 /**
- * Streams a STIX bundle to the running node's import; `onProgress` hears the node read and write
- * it; resolves with its result (which may come before the whole file went: it refused it).
+ * Streams a STIX bundle (or, `format` misp, MISP event JSON) to the running node's import;
+ * `onProgress` hears the node read and write it; resolves with its result (which may come before
+ * the whole file went: it refused it).
  */
 export async function sendStixImport(
   socketPath: string,
   request: StixImportRequest,
   body: Readable,
   onProgress: ImportProgress,
+  format: 'stix' | 'misp' = 'stix',
 ): Promise<CommandResult> {
   const query = new URLSearchParams({ caseId: request.caseId, partial: String(request.partial) });
   if (request.as !== undefined) query.set('as', request.as);
@@ -241,9 +271,11 @@ export async function sendStixImport(
     const req = http.request(
       {
         socketPath,
-        path: `/stix?${query}`,
+        path: `/${format}?${query}`,
         method: 'POST',
-        headers: { 'content-type': 'application/stix+json;version=2.1' },
+        headers: {
+          'content-type': format === 'misp' ? 'application/json' : 'application/stix+json;version=2.1',
+        },
       },
       (res) => {
         let pending = '';
@@ -287,6 +319,18 @@ export async function sendStixImport(
       reject(error);
     });
     body.pipe(req);
+  });
+}
+
+/** A `vytis feed …` command to the running node. */
+export async function sendFeedCommand(socketPath: string, command: FeedCommand): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath, path: '/feed', method: 'POST', headers: { 'content-type': 'application/json' } },
+      (res) => readResult(res, resolve, reject),
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(command));
   });
 }
 

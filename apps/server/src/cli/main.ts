@@ -241,7 +241,7 @@ audit
 program
   .command('import <file>')
   .description(
-    'bulk-import indicators into a case: CSV (type,value[,comment]), NDJSON, or one value per line with --type; idempotent; prints "imported N, duplicates D, rejected R". Or a STIX 2.1 bundle (.json, .stix, or --format stix)',
+    'bulk-import indicators into a case: CSV (type,value[,comment]), NDJSON, or one value per line with --type; idempotent; prints "imported N, duplicates D, rejected R". Or a STIX 2.1 bundle (.json, .stix, or --format stix), or MISP event JSON (.json as MISP writes it, or --format misp)',
   )
   .requiredOption('--case <id>', 'the case to import into')
   .option('--as <name>', 'act as this user (default: the local operator, who sees every case)')
@@ -258,8 +258,8 @@ program
   .addOption(
     new Option(
       '--format <format>',
-      'the file format (default: from its extension, and a .json file holding one JSON object is a STIX bundle; lines with --type)',
-    ).choices([...BULK_FORMATS, 'stix']),
+      'the file format (default: from its extension; a .json file starting {"Event" or {"response" is MISP event JSON, one holding another JSON object a STIX bundle; lines with --type)',
+    ).choices([...BULK_FORMATS, 'stix', 'misp']),
   )
   .addHelpText(
     'after',
@@ -270,6 +270,65 @@ program
   .action(async (file: string, opts: ImportFlags) => {
     const { importCommand } = await import('./import.ts');
     finish(await importCommand(file, opts));
+  });
+
+const feed = program.command('feed').description('MISP feeds pulled into cases');
+feed
+  .command('add <name> <url>')
+  .description(
+    'pull the MISP feed at URL (its directory: manifest.json is read under it) into a case, on a schedule, as --as USER',
+  )
+  .option('--case <id>', 'the case to pull into')
+  .option('--new-case', 'open a case for the feed (named after it)')
+  .addOption(new Option('--tlp <label>', 'the label of the --new-case (default amber)').choices(TLPS))
+  .option('--header <header>', 'a header sent with every request, "Name: value" (e.g. "Authorization: …")')
+  .option('--every <minutes>', 'how often it is pulled (default 60)', positiveInt)
+  .requiredOption('--as <name>', 'the user it pulls as (who must be able to import into the case)')
+  .action(
+    async (
+      name: string,
+      url: string,
+      opts: { case?: string; newCase?: boolean; tlp?: string; header?: string; every?: number; as: string },
+    ) => {
+      const { feedCommand } = await import('./feed-command.ts');
+      finish(
+        await feedCommand(await loadConfigOrExit(), {
+          name: 'feed.add',
+          feedName: name,
+          url,
+          caseId: opts.case,
+          newCase: opts.newCase,
+          tlp: opts.tlp,
+          header: opts.header,
+          every: opts.every,
+          as: opts.as,
+        }),
+      );
+    },
+  );
+feed
+  .command('list')
+  .description('the feeds, with their last run')
+  .option('--as <name>', 'the feeds this user sees (default: the local operator, who sees all)')
+  .action(async (opts: { as?: string }) => {
+    const { feedCommand } = await import('./feed-command.ts');
+    finish(await feedCommand(await loadConfigOrExit(), { name: 'feed.list', as: opts.as }));
+  });
+feed
+  .command('pull <name>')
+  .description('pull a feed now; prints what the run listed, fetched and imported (refused events on stderr)')
+  .option('--as <name>', 'pull as this user (default: the local operator); the feed imports as its owner')
+  .action(async (name: string, opts: { as?: string }) => {
+    const { feedCommand } = await import('./feed-command.ts');
+    finish(await feedCommand(await loadConfigOrExit(), { name: 'feed.pull', feedName: name, as: opts.as }));
+  });
+feed
+  .command('remove <name>')
+  .description('stop pulling a feed (what it imported stays in the case)')
+  .option('--as <name>', 'act as this user (default: the local operator)')
+  .action(async (name: string, opts: { as?: string }) => {
+    const { feedCommand } = await import('./feed-command.ts');
+    finish(await feedCommand(await loadConfigOrExit(), { name: 'feed.remove', feedName: name, as: opts.as }));
   });
 
 program

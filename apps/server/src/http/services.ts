@@ -10,6 +10,8 @@ import type { IdentityService } from '../modules/identity/identity.service.ts';
 import type { MfaService } from '../modules/identity/mfa.service.ts';
 import type { TokenCache } from '../modules/identity/token-cache.ts';
 import type { ObservablesService } from '../modules/indicators/observables.service.ts';
+import type { MispService } from '../modules/misp/misp.service.ts';
+import type { MispFeedsService } from '../modules/misp/misp-feeds.service.ts';
 import type { EventsService } from '../modules/notifications/events.service.ts';
 import type { Notifier } from '../modules/notifications/notifier.ts';
 import type { WebhooksService } from '../modules/notifications/webhooks.service.ts';
@@ -19,7 +21,6 @@ import type { RequestsService } from '../modules/requests/requests.service.ts';
 import type { RespondersService } from '../modules/roster/responders.service.ts';
 import type { RotationsService } from '../modules/roster/rotations.service.ts';
 import type { Scheduler } from '../modules/scheduler/scheduler.ts';
-import type { MispService } from '../modules/misp/misp.service.ts';
 import type { StixService } from '../modules/stix/stix.service.ts';
 import type { TeamsService } from '../modules/teams/teams.service.ts';
 import type { DatabaseHandle } from '../platform/db/database.ts';
@@ -53,4 +54,5 @@ export interface Services {
   evidence: EvidenceService;
   stix: StixService;
   misp: MispService;
+  mispFeeds: MispFeedsService;
 }

@@ -61,7 +61,8 @@ export const mispRoutes: FastifyPluginAsyncTypebox<{
       config: { access: access.anyUser },
       schema: {
         tags: ['misp'],
-        summary: 'Import MISP events into the case (streamed, all-or-nothing, idempotent by uuid and timestamp)',
+        summary:
+          'Import MISP events into the case (streamed, all-or-nothing, idempotent by uuid and timestamp)',
         description:
           'Body (`application/json`): a MISP event as MISP and PyMISP write it (`{"Event": …}`), a REST answer ' +
           '(`{"response": [...]}`) or a list of events. Every event, attribute and object is kept as received and ' +
@@ -100,7 +101,8 @@ export const mispRoutes: FastifyPluginAsyncTypebox<{
       config: { access: access.anyUser },
       schema: {
         tags: ['misp'],
-        summary: 'The case as a MISP event: what you may pass on (no RED; AMBER+STRICT only to its own party)',
+        summary:
+          'The case as a MISP event: what you may pass on (no RED; AMBER+STRICT only to its own party)',
         description:
           'A case holding one MISP event gives it back as imported (uuid, info, date, threat level, analysis, Orgc, ' +
           'tags, galaxies, attributes with their tags, sightings, first and last seen, objects and references) ' +

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import AjvDraft04 from 'ajv-draft-04';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
-import { type MispEvent, parseMispEvents } from './misp-event.ts';
 import { caseEventUuid } from './misp.service.ts';
+import { type MispEvent, parseMispEvents } from './misp-event.ts';
 
 const api = '/api/v1';
 const MISP_DATA = path.resolve(import.meta.dirname, '../../../data/misp');
@@ -134,13 +134,22 @@ describe('MISP events in and out of a case', () => {
     const original = modelOf(eventText('japanese_test.json'));
     assert.equal(summary.info, original.info);
     assert.equal(summary.uuid, original.uuid);
-    assert.ok(summary.tags.some((t: any) => t.name.includes('条イ音態')), 'the tags keep their script');
+    assert.ok(
+      summary.tags.some((t: any) => t.name.includes('条イ音態')),
+      'the tags keep their script',
+    );
     const sightings = await newCase('Sightings', 'clear');
     await importInto(lt, sightings, eventText('sighting_1.json'));
     const [withGalaxy] = json(await call('GET', lt, `/cases/${sightings}/misp/events`)).items;
-    assert.ok(withGalaxy.galaxies.some((g: any) => g.tagName === 'misp-galaxy:banker="Gozi"'), JSON.stringify(withGalaxy.galaxies));
+    assert.ok(
+      withGalaxy.galaxies.some((g: any) => g.tagName === 'misp-galaxy:banker="Gozi"'),
+      JSON.stringify(withGalaxy.galaxies),
+    );
     const exported = modelOf(await exportOf(lt, sightings));
-    assert.ok(exported.attributes.some((a) => a.sightings.length > 0), 'sightings are given back');
+    assert.ok(
+      exported.attributes.some((a) => a.sightings.length > 0),
+      'sightings are given back',
+    );
   });
 
   it('is idempotent by uuid and timestamp: the same event changes nothing, a later one updates', async () => {
@@ -245,7 +254,11 @@ describe('MISP events in and out of a case', () => {
     const notEvent = await importInto(lt, id, { type: 'bundle', objects: [] }, '', 400);
     assert.match(notEvent.message, /not MISP event JSON/);
     const bad = event({
-      Attribute: [attribute(1), attribute(2, { type: 'no-such-type' }), attribute(3, { value: 'not an address' })],
+      Attribute: [
+        attribute(1),
+        attribute(2, { type: 'no-such-type' }),
+        attribute(3, { value: 'not an address' }),
+      ],
     });
     const refused = await importInto(lt, id, bad, '', 400);
     assert.match(refused.message, /2 object\(s\) cannot be imported/);
@@ -281,7 +294,12 @@ describe('MISP events in and out of a case', () => {
     const result = await importInto(
       lt,
       id,
-      event({ Attribute: [attribute(1), attribute(9, { type: 'text', category: 'Other', value: long, to_ids: false })] }),
+      event({
+        Attribute: [
+          attribute(1),
+          attribute(9, { type: 'text', category: 'Other', value: long, to_ids: false }),
+        ],
+      }),
     );
     assert.equal(result.imported, 1);
     const exported = modelOf(await exportOf(lt, id));
