@@ -13,6 +13,7 @@ import { CasesPage, IndicatorsPage } from './pages/Cases.tsx';
 import { DeploymentPage, PassPage } from './pages/Deployment.tsx';
 import { HomePage } from './pages/Home.tsx';
 import { LoginPage } from './pages/Login.tsx';
+import { MispFeedsPage } from './pages/MispFeeds.tsx';
 import { MyDeploymentsPage } from './pages/MyDeployments.tsx';
 import { RequestPage } from './pages/RequestDetail.tsx';
 import { RequestsPage } from './pages/Requests.tsx';
@@ -42,6 +43,7 @@ const NAV: { to: string; label: string; roles?: string[] }[] = [
   { to: '/cases', label: 'Cases' },
   { to: '/indicators', label: 'Indicator lookup' },
   { to: '/taxii', label: 'TAXII: connect tools' },
+  { to: '/misp/feeds', label: 'MISP feeds' },
   { to: '/audit', label: 'Audit', roles: ['auditor', 'admin'] },
   { to: '/users', label: 'Users', roles: ['admin', 'poc'] },
   { to: '/account', label: 'My account' },
@@ -168,6 +170,7 @@ function Shell() {
           <Route path="/cases/:id" element={<CasePage />} />
           <Route path="/indicators" element={<IndicatorsPage />} />
           <Route path="/taxii" element={<TaxiiPage />} />
+          <Route path="/misp/feeds" element={<MispFeedsPage />} />
           <Route path="/audit" element={<AuditPage />} />
           <Route path="/users" element={<UsersPage />} />
           <Route path="/account" element={<AccountPage />} />

@@ -41,6 +41,8 @@ import { ExerciseBadge, PapBadge, SeverityBadge, TlpBadge } from '../components/
 import { fmtTime, humanize, localInputToIso } from '../components/format.ts';
 import { Markdown } from '../components/Markdown.tsx';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { WarningListFlag } from '../components/WarningLists.tsx';
+import { CaseMisp, MispDownload } from './CaseMisp.tsx';
 import { Intelligence, StixDownload, StixImport } from './CaseStix.tsx';
 import { BulkImport, CorrelationTable } from './Cases.tsx';
 
@@ -118,6 +120,7 @@ export function CasePage() {
             onChange={(v) => v && patch.mutate({ status: v })}
           />
           <StixDownload kase={c} />
+          <MispDownload kase={c} />
         </Group>
       </div>
       <Problem error={patch.error} />
@@ -130,6 +133,7 @@ export function CasePage() {
           <Tabs.Tab value="timeline">Timeline ({c.counts.timeline})</Tabs.Tab>
           <Tabs.Tab value="evidence">Evidence ({c.counts.evidence})</Tabs.Tab>
           <Tabs.Tab value="intelligence">Intelligence (STIX)</Tabs.Tab>
+          <Tabs.Tab value="misp">MISP events</Tabs.Tab>
           <Tabs.Tab value="sharing">Sharing</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="overview" pt="md">
@@ -160,6 +164,9 @@ export function CasePage() {
             {works ? <StixImport caseId={id} /> : null}
             <Intelligence caseId={id} />
           </Stack>
+        </Tabs.Panel>
+        <Tabs.Panel value="misp" pt="md">
+          <CaseMisp caseId={id} works={works} />
         </Tabs.Panel>
         <Tabs.Panel value="sharing" pt="md">
           <Sharing caseId={id} />
@@ -372,6 +379,7 @@ function Observables({ caseId, works }: { caseId: string; works: boolean }) {
                     IDS
                   </Badge>
                 ) : null}
+                <WarningListFlag warnings={o.warnings} />
               </Table.Td>
               <Table.Td className="wrap-anywhere" maw={260}>
                 {o.comment}
@@ -421,13 +429,23 @@ function Observables({ caseId, works }: { caseId: string; works: boolean }) {
 function Correlations({ caseId, o }: { caseId: string; o: Observable }) {
   // An exercise correlates with exercises only; a real case with exercises only when asked.
   const [withExercises, setWithExercises] = useState(false);
+  // A value on a warning list is not correlated unless asked for (the server's default).
+  const [warninglisted, setWarninglisted] = useState(false);
   const list = useQuery({
-    queryKey: ['correlations', o.id, withExercises],
+    queryKey: ['correlations', o.id, withExercises, warninglisted],
     queryFn: () =>
-      api<{ items: Correlation[]; overCorrelating: boolean; cap: number }>(
-        `/cases/${caseId}/observables/${o.id}/correlations`,
-        { query: { exercise: !o.exercise && withExercises ? 'include' : undefined } },
-      ),
+      api<{
+        items: Correlation[];
+        overCorrelating: boolean;
+        cap: number;
+        warnings: string[];
+        warninglisted: boolean;
+      }>(`/cases/${caseId}/observables/${o.id}/correlations`, {
+        query: {
+          exercise: !o.exercise && withExercises ? 'include' : undefined,
+          warninglisted: warninglisted ? 'include' : undefined,
+        },
+      }),
   });
   if (list.isPending) return <Loading />;
   if (list.error) return <Problem error={list.error} />;
@@ -448,7 +466,19 @@ function Correlations({ caseId, o }: { caseId: string; o: Observable }) {
           onChange={(e) => setWithExercises(e.currentTarget.checked)}
         />
       )}
-      {list.data.items.length ? (
+      {list.data.warnings.length ? (
+        <Stack gap={4}>
+          <WarningListFlag warnings={list.data.warnings} />
+          <Checkbox
+            label="It is on a warning list (a known-benign value): correlate it all the same"
+            checked={warninglisted}
+            onChange={(e) => setWarninglisted(e.currentTarget.checked)}
+          />
+        </Stack>
+      ) : null}
+      {list.data.warninglisted ? (
+        <Text c="dimmed">Not correlated: the value is on a warning list.</Text>
+      ) : list.data.items.length ? (
         <CorrelationTable items={list.data.items} />
       ) : (
         <Text c="dimmed">Nowhere else.</Text>

@@ -1,0 +1,111 @@
+// MISP through the node: an event file sent into a case with its upload's progress, a case's MISP
+// events, and the MISP feeds the node pulls into cases.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type {
+  MispEventList,
+  MispFeed,
+  MispFeedList,
+  MispFeedPatch,
+  MispFeedRun,
+  MispImportResult,
+  NewMispFeed,
+} from '@vytis/contracts';
+import { ApiError, api, getCsrfToken } from './client.ts';
+
+/**
+ * Sends a MISP event file with XMLHttpRequest (fetch reports no upload progress): `onProgress`
+ * gets the percentage sent, the promise the node's answer (an ApiError with its details when refused).
+ */
+export function sendMispFile(
+  url: string,
+  file: File,
+  onProgress: (percent: number) => void,
+): Promise<MispImportResult> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.setRequestHeader('content-type', 'application/json');
+    xhr.setRequestHeader('accept', 'application/json');
+    const csrf = getCsrfToken();
+    if (csrf) xhr.setRequestHeader('x-csrf-token', csrf);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(Math.round((e.loaded / e.total) * 100));
+    };
+    xhr.onload = () => {
+      let body: unknown = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = null;
+      }
+      if (xhr.status === 200) return resolve(body as MispImportResult);
+      const e = (body as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+      const details = Array.isArray(e?.details) ? (e.details as { field: string; message: string }[]) : [];
+      reject(new ApiError(xhr.status, e?.code ?? 'error', e?.message ?? `HTTP ${xhr.status}`, details));
+    };
+    xhr.onerror = () => reject(new Error('the upload failed'));
+    xhr.send(file);
+  });
+}
+
+export const mispEventsKey = (caseId: string) => ['misp-events', caseId];
+
+/** The case's MISP events the viewer may see, with their tags and galaxy clusters. */
+export const useMispEvents = (caseId: string) =>
+  useQuery({
+    queryKey: mispEventsKey(caseId),
+    queryFn: async () => (await api<MispEventList>(`/cases/${caseId}/misp/events`)).items,
+  });
+
+const FEEDS_KEY = ['misp-feeds'];
+
+/** The feeds pulled into the cases the viewer sees, each with its last run. */
+export const useMispFeeds = () =>
+  useQuery({
+    queryKey: FEEDS_KEY,
+    queryFn: async () => (await api<MispFeedList>('/misp/feeds')).items,
+  });
+
+export function useAddMispFeed() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (feed: NewMispFeed) => api<MispFeed>('/misp/feeds', { body: feed }),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: FEEDS_KEY });
+      // A feed may have opened a case.
+      void queryClient.invalidateQueries({ queryKey: ['cases'] });
+    },
+  });
+}
+
+/** Pulls a feed now: the run comes back, and the feed's case has what it brought. */
+export function usePullMispFeed() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (feed: MispFeed) => api<MispFeedRun>(`/misp/feeds/${feed.id}/pull`, { method: 'POST' }),
+    onSettled: (_run, _error, feed) => {
+      void queryClient.invalidateQueries({ queryKey: FEEDS_KEY });
+      void queryClient.invalidateQueries({ queryKey: mispEventsKey(feed.caseId) });
+      void queryClient.invalidateQueries({ queryKey: ['case', feed.caseId] });
+      void queryClient.invalidateQueries({ queryKey: ['observables', feed.caseId] });
+    },
+  });
+}
+
+export function useChangeMispFeed() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ feed, patch }: { feed: MispFeed; patch: MispFeedPatch }) =>
+      api<MispFeed>(`/misp/feeds/${feed.id}`, { method: 'PATCH', body: patch, ifMatch: feed.version }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: FEEDS_KEY }),
+  });
+}
+
+export function useRemoveMispFeed() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (feed: MispFeed) =>
+      api<void>(`/misp/feeds/${feed.id}`, { method: 'DELETE', ifMatch: feed.version }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: FEEDS_KEY }),
+  });
+}
