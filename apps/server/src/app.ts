@@ -244,7 +244,7 @@ export function buildServices(
     imports,
   });
   const stix = new StixService({ db, cases, observables });
-  const misp = new MispService({ db, cases, observables });
+  const misp = new MispService({ db, clock: deps.clock, cases, observables });
   const mispFeeds = new MispFeedsService({
     db,
     clock: deps.clock,

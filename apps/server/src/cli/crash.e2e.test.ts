@@ -247,6 +247,7 @@ describe('crash safety: kill -9 during writes, then restart', () => {
             imported: IMPORT_LINES,
             duplicates: 0,
             rejected: 0,
+            warninglisted: IMPORT_LINES,
           });
           continue;
         }

@@ -27,7 +27,7 @@ const unstorable = (text: string) => text.includes('\u0000') || !text.isWellForm
  * The path of the first string (or key) that cannot be stored, or null. A loop over an explicit
  * stack rather than recursion: the work is linear in the size of the value whatever its depth.
  */
-function findUnstorable(root: unknown, rootPath: string): string | null {
+export function findUnstorable(root: unknown, rootPath: string): string | null {
   const pending: [unknown, string][] = [[root, rootPath]];
   while (pending.length > 0) {
     const [value, path] = pending.pop()!;

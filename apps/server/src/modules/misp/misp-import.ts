@@ -2,7 +2,9 @@ import { Buffer } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import type { Tlp } from '@vytis/contracts';
 import type { CaseViewer } from '../../access/policy.ts';
+import { AppError } from '../../errors.ts';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../http/json-body.ts';
+import { findUnstorable } from '../../http/storable-text.ts';
 import type { Tx } from '../../platform/db/transaction.ts';
 import { MAX_VALUE_BYTES, normaliseObservable, OBSERVABLE_TYPES } from '../indicators/observable-types.ts';
 import {
@@ -83,14 +85,37 @@ export interface MispReadOptions {
   /** The label of what names none (no `tlp:` tag, no distribution). */
   unlabelled: Tlp;
   viewer: CaseViewer;
+  /** The node's time, Unix seconds. */
+  now: number;
   counts: MispCounts;
   onProgress?: ((progress: { bytes: number; lines: number }) => void) | undefined;
   othersWaiting?: (() => boolean) | undefined;
 }
 
+/**
+ * The largest MISP file read: it is parsed whole, which takes about fourteen times its size in
+ * memory (an event of 100,000 attributes is some 35 MiB).
+ */
+export const MISP_MAX_BYTES = 64 * 1024 * 1024;
+/** How far ahead of the node's clock an event's timestamp may be (clocks differ; the year 9999 does not). */
+const FUTURE_SLACK_SECONDS = 24 * 60 * 60;
+// A NUL or a lone surrogate can only come as a \u escape (the bytes are valid UTF-8): when the text
+// has none, nothing in it needs the walk that names where.
+const MAYBE_UNSTORABLE = /\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
+
 async function readAll(input: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of input) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of input) {
+    size += (chunk as Buffer).length;
+    if (size > MISP_MAX_BYTES) {
+      throw new AppError(
+        'payload_too_large',
+        `a MISP file is read whole, so at most ${MISP_MAX_BYTES / 1024 / 1024} MiB: split the events into several files`,
+      );
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
 }
 
@@ -118,7 +143,13 @@ export async function readMispFile(input: Readable, options: MispReadOptions): P
   } catch (error) {
     throw new MispFileError(`it is not JSON (${(error as Error).message})`);
   }
+  const unstorable = MAYBE_UNSTORABLE.test(text) ? findUnstorable(json, '') : null;
   text = '';
+  if (unstorable !== null) {
+    throw new MispFileError(
+      `${unstorable || 'the document'} holds a NUL character or an unpaired surrogate, which cannot be stored`,
+    );
+  }
   const parsed = parseMispEvents(json);
   json = undefined;
   if ('error' in parsed) throw new MispFileError(parsed.error);
@@ -135,6 +166,14 @@ export async function readMispFile(input: Readable, options: MispReadOptions): P
     const eventProblem = refused.get('event');
     if (eventProblem) {
       rows.refuse(++line, eventProblem, `${prefix}Event`);
+      continue;
+    }
+    if (event.timestamp !== undefined && event.timestamp > options.now + FUTURE_SLACK_SECONDS) {
+      rows.refuse(
+        ++line,
+        `${prefix}Event.timestamp: ${event.timestamp} is in the future (the node's clock says ${options.now}); a timestamp decides which version is later, so it must be true`,
+        `${prefix}Event`,
+      );
       continue;
     }
     if (exerciseEvent(event) && !options.intoExercise) {
@@ -171,7 +210,14 @@ export async function readMispFile(input: Readable, options: MispReadOptions): P
       const tlp = tlpOfAttribute(attribute, underTlp);
       let obsType: string | null = null;
       let obsValue: string | null = null;
-      if (!attribute.deleted && !tooLongFreeText(attribute)) {
+      if (attribute.deleted) {
+        // Not an observable, but its value is the event's: the export must not offer it again as the case's own.
+        const normalised = normaliseObservable(attribute.type, attribute.value);
+        if (normalised.ok) {
+          obsType = normalised.observable.type;
+          obsValue = normalised.observable.value;
+        }
+      } else if (!tooLongFreeText(attribute)) {
         const normalised = normaliseObservable(attribute.type, attribute.value);
         const refusedBefore = rows.refused;
         rows.add(
@@ -306,6 +352,7 @@ class PartsBuilder {
   private open: {
     eventId: string;
     tlp: Tlp;
+    createdById: string | null | undefined;
     texts: string[];
     chars: number;
     position: number;
@@ -313,17 +360,26 @@ class PartsBuilder {
     objects: number;
   } | null = null;
 
-  add(eventId: string, tlp: Tlp, position: number, kind: 'a' | 'o', text: string) {
+  /** `createdById` undefined: the importer's. */
+  add(
+    eventId: string,
+    tlp: Tlp,
+    position: number,
+    kind: 'a' | 'o',
+    text: string,
+    createdById?: string | null,
+  ) {
     const open = this.open;
     if (
       !open ||
       open.eventId !== eventId ||
       open.tlp !== tlp ||
+      open.createdById !== createdById ||
       open.texts.length >= PART_ELEMENTS ||
       open.chars + text.length > PART_CHARS
     ) {
       this.close();
-      this.open = { eventId, tlp, texts: [], chars: 0, position, attributes: 0, objects: 0 };
+      this.open = { eventId, tlp, createdById, texts: [], chars: 0, position, attributes: 0, objects: 0 };
     }
     const part = this.open!;
     part.texts.push(text);
@@ -342,6 +398,7 @@ class PartsBuilder {
       attributes: open.attributes,
       objects: open.objects,
       tlp: open.tlp,
+      ...(open.createdById !== undefined ? { createdById: open.createdById } : {}),
     });
     this.open = null;
   }
@@ -421,7 +478,7 @@ function elementsCompanion(drafts: Draft[], options: MispReadOptions): ImportCom
     async finish(trx: Tx, fixed: CompanionFixed) {
       let changed = 0;
       for (const update of updates) {
-        changed += await mergeLaterVersion(trx, update.rowId, update.incoming, counts, fixed);
+        changed += await mergeLaterVersion(trx, options.viewer, update.rowId, update.incoming, counts, fixed);
         await repo.updateEvent(
           trx,
           update.rowId,
@@ -434,41 +491,64 @@ function elementsCompanion(drafts: Draft[], options: MispReadOptions): ImportCom
   };
 }
 
+const STRICTNESS: Record<Tlp, number> = { clear: 0, green: 1, amber: 2, 'amber+strict': 3, red: 4 };
+
 /**
- * A later version of an event into the copy held: each element held stays, replaced by the
- * incoming one of its uuid when that one's timestamp is later or its text differs; new ones are
- * added; the event's parts are written again. How many parts were written.
+ * A later version of an event into the copy held, as far as the importer sees it: each element
+ * held in a part the importer reads stays (with its creator), replaced by the incoming one of its
+ * uuid when that one's timestamp is later, its text differs or its label does; new ones are added;
+ * those parts are written again. Parts the importer cannot read (a colleague's RED attributes) are
+ * left as they are, and an incoming uuid among them is added as the importer's own, so nothing
+ * tells them apart from absent. A label narrowed by the new version narrows the observables those
+ * attributes made (the importer's party's), so what was shared more widely is shared no longer.
+ * How many parts were written.
  */
 async function mergeLaterVersion(
   trx: Tx,
+  viewer: CaseViewer,
   eventId: string,
   incoming: ElementDraft[],
   counts: MispCounts,
   fixed: CompanionFixed,
 ): Promise<number> {
-  const merged = new Map<string, { position: number; tlp: Tlp; kind: 'a' | 'o'; text: string }>();
-  const heldText = new Map<string, { timestamp: number | undefined; element: string }>();
-  for (const part of await repo.heldParts(trx, eventId)) {
+  interface Held {
+    position: number;
+    tlp: Tlp;
+    kind: 'a' | 'o';
+    text: string;
+    createdById?: string | null;
+    timestamp?: number | undefined;
+    element?: string;
+  }
+  const merged = new Map<string, Held>();
+  const parts = await repo.visibleHeldParts(trx, viewer, fixed.caseId, eventId);
+  for (const part of parts) {
     for (const stored of JSON.parse(part.elements) as repo.StoredElement[]) {
       merged.set(stored.u, {
         position: stored.p,
         tlp: part.tlp as Tlp,
         kind: stored.k,
         text: JSON.stringify(stored),
+        createdById: part.created_by_id,
+        timestamp: stored.ts,
+        element: JSON.stringify(stored.e),
       });
-      heldText.set(stored.u, { timestamp: stored.ts, element: JSON.stringify(stored.e) });
     }
   }
+  const narrowed: { type: string; value: string; tlp: Tlp }[] = [];
   for (const draft of incoming) {
-    const held = heldText.get(draft.uuid);
+    const held = merged.get(draft.uuid);
     if (held) {
       const later =
         draft.timestamp !== null && (held.timestamp === undefined || draft.timestamp > held.timestamp);
-      if (!later && held.element === draft.text) {
+      if (!later && held.element === draft.text && held.tlp === draft.tlp) {
         counts.elements.unchanged++;
         continue;
       }
       counts.elements.updated++;
+      if (STRICTNESS[draft.tlp] > STRICTNESS[held.tlp] && draft.obsType !== null) {
+        narrowed.push({ type: draft.obsType, value: draft.obsValue!, tlp: draft.tlp });
+      }
     } else counts.elements.added++;
     merged.set(draft.uuid, {
       position: draft.position,
@@ -477,13 +557,28 @@ async function mergeLaterVersion(
       text: recordText(draft),
     });
   }
-  const parts = new PartsBuilder();
+  const builder = new PartsBuilder();
   for (const element of [...merged.values()].sort((a, b) => a.position - b.position)) {
-    parts.add(eventId, element.tlp, element.position, element.kind, element.text);
+    builder.add(eventId, element.tlp, element.position, element.kind, element.text, element.createdById);
   }
-  parts.close();
-  await repo.deleteParts(trx, eventId);
-  return repo.insertParts(trx, parts.drain(), fixed);
+  builder.close();
+  await repo.deletePartsById(
+    trx,
+    parts.map((part) => part.id),
+  );
+  for (const { type, value, tlp } of narrowed) {
+    const looser = (Object.keys(STRICTNESS) as Tlp[]).filter((label) => STRICTNESS[label] < STRICTNESS[tlp]);
+    await repo.narrowObservable(trx, {
+      caseId: fixed.caseId,
+      party: fixed.originParty,
+      type,
+      value,
+      tlp,
+      looser,
+      at: fixed.at,
+    });
+  }
+  return repo.insertParts(trx, builder.drain(), fixed);
 }
 
 export type { MispObject };

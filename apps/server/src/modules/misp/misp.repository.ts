@@ -40,6 +40,8 @@ export interface PartDraft {
   attributes: number;
   objects: number;
   tlp: Tlp;
+  /** Whose part it is (its elements' creator, whom RED lets in): else the importer. */
+  createdById?: string | null;
 }
 
 /**
@@ -105,18 +107,47 @@ export async function updateEvent(trx: Tx, rowId: string, draft: EventDraft, fix
     .execute();
 }
 
-/** The parts an event copy holds (to merge a later version into). */
-export async function heldParts(trx: Tx, eventId: string) {
+/** The parts of an event copy the importer reads (to merge a later version into). */
+export async function visibleHeldParts(trx: Tx, viewer: CaseViewer, caseId: string, eventId: string) {
   return trx
     .selectFrom('misp_event_parts')
-    .select(['elements', 'tlp'])
-    .where('event_id', '=', eventId)
-    .orderBy('position')
+    .innerJoin('cases', 'cases.id', 'misp_event_parts.case_id')
+    .select([
+      'misp_event_parts.id',
+      'misp_event_parts.elements',
+      'misp_event_parts.tlp',
+      'misp_event_parts.created_by_id',
+    ])
+    .where('misp_event_parts.case_id', '=', caseId)
+    .where('misp_event_parts.event_id', '=', eventId)
+    .where(caseItemsVisibleTo(viewer, 'misp_event_parts'))
+    .orderBy('misp_event_parts.position')
     .execute();
 }
 
-export async function deleteParts(trx: Tx, eventId: string) {
-  await trx.deleteFrom('misp_event_parts').where('event_id', '=', eventId).execute();
+export async function deletePartsById(trx: Tx, ids: string[]) {
+  if (ids.length === 0) return;
+  await trx.deleteFrom('misp_event_parts').where('id', 'in', ids).execute();
+}
+
+/**
+ * Narrows the party's observable of this value in the case to `tlp` when it is looser: a later
+ * version of an event labelled it more strictly.
+ */
+export async function narrowObservable(
+  trx: Tx,
+  change: { caseId: string; party: string; type: string; value: string; tlp: Tlp; looser: Tlp[]; at: Date },
+) {
+  if (change.looser.length === 0) return;
+  await trx
+    .updateTable('observables')
+    .set((eb) => ({ tlp: change.tlp, updated_at: change.at, version: eb('version', '+', 1) }))
+    .where('case_id', '=', change.caseId)
+    .where('origin_party', '=', change.party)
+    .where('type', '=', change.type)
+    .where('value', '=', change.value)
+    .where('tlp', 'in', change.looser)
+    .execute();
 }
 
 export async function insertParts(trx: Tx, parts: PartDraft[], fixed: CompanionFixed): Promise<number> {
@@ -134,7 +165,7 @@ export async function insertParts(trx: Tx, parts: PartDraft[], fixed: CompanionF
         objects: part.objects,
         tlp: part.tlp,
         origin_party: fixed.originParty,
-        created_by_id: fixed.createdById,
+        created_by_id: part.createdById === undefined ? fixed.createdById : part.createdById,
         created_at: fixed.at,
         updated_at: fixed.at,
         import_id: fixed.importId,
@@ -214,7 +245,7 @@ export async function partsWithGalaxies(db: Executor, viewer: CaseViewer, caseId
 export async function visibleRealCases(db: Executor, viewer: CaseViewer) {
   return db
     .selectFrom('cases')
-    .select(['cases.id', 'cases.tlp', 'cases.owner_party'])
+    .selectAll('cases')
     .where('cases.exercise', '=', false)
     .where(casesVisibleTo(viewer))
     .orderBy('cases.created_at')
@@ -222,15 +253,30 @@ export async function visibleRealCases(db: Executor, viewer: CaseViewer) {
     .execute();
 }
 
-/** Which of these cases hold a MISP event by this uuid that the viewer may pass on. */
-export async function casesWithEvent(db: Executor, viewer: CaseViewer, uuid: string) {
-  const rows = await db
+/** The events of these cases the viewer may pass on, oldest first. */
+export async function passableEventsOf(db: Executor, viewer: CaseViewer, caseIds: string[]) {
+  if (caseIds.length === 0) return [];
+  return db
     .selectFrom('misp_events')
     .innerJoin('cases', 'cases.id', 'misp_events.case_id')
-    .select('misp_events.case_id')
-    .where('misp_events.uuid', '=', uuid)
-    .where('cases.exercise', '=', false)
+    .selectAll('misp_events')
+    .where('misp_events.case_id', 'in', caseIds)
     .where(passableOnward(viewer, 'misp_events'))
+    .orderBy('misp_events.created_at')
+    .orderBy('misp_events.id')
     .execute();
-  return new Set(rows.map((row) => row.case_id));
+}
+
+/** Per case: when an observable the viewer may pass on last changed. */
+export async function latestPassableObservables(db: Executor, viewer: CaseViewer, caseIds: string[]) {
+  if (caseIds.length === 0) return new Map<string, Date>();
+  const rows = await db
+    .selectFrom('observables')
+    .innerJoin('cases', 'cases.id', 'observables.case_id')
+    .select(['observables.case_id', sql<Date>`max(observables.updated_at)`.as('latest')])
+    .where('observables.case_id', 'in', caseIds)
+    .where(passableOnward(viewer, 'observables'))
+    .groupBy('observables.case_id')
+    .execute();
+  return new Map(rows.map((row) => [row.case_id, new Date(row.latest)]));
 }

@@ -10,6 +10,7 @@ import type {
 } from '@vytis/contracts';
 import type { Kysely } from 'kysely';
 import { casePassableOnward } from '../../access/policy.ts';
+import type { Clock } from '../../clock.ts';
 import type { Ctx } from '../../context.ts';
 import { forbidden, invalidInput, notFound } from '../../errors.ts';
 import type { Database } from '../../platform/db/schema.ts';
@@ -49,6 +50,7 @@ export interface MispFeedEntry {
 
 export interface MispDeps {
   db: Kysely<Database>;
+  clock: Clock;
   cases: CasesService;
   observables: ObservablesService;
 }
@@ -119,6 +121,7 @@ export class MispService {
           intoExercise,
           unlabelled: options.tlp ?? (theCase.tlp as Tlp),
           viewer,
+          now: seconds(this.deps.clock.now()),
           counts,
           onProgress: options.onProgress,
           othersWaiting: options.othersWaiting,
@@ -155,7 +158,11 @@ export class MispService {
       caseId,
       options.exercise ?? 'exclude',
     );
-    const events = await repo.visibleEvents(this.deps.db, viewer, caseId, true);
+    const db = this.deps.db;
+    const [events, latest] = await Promise.all([
+      repo.visibleEvents(db, viewer, caseId, true),
+      repo.latestPassableObservables(db, viewer, [caseId]),
+    ]);
     let chosen: repo.EventRow[];
     if (options.event !== undefined) {
       const wanted = options.event.toLowerCase();
@@ -163,30 +170,21 @@ export class MispService {
       if (!match) throw notFound(`MISP event ${options.event} in case ${caseId}`);
       chosen = [match];
     } else {
-      const uuids = new Set(events.map((event) => event.uuid));
-      chosen = uuids.size === 1 ? [events[0]!] : events;
+      chosen = eventsGiven(events, row.owner_party, viewer.actor.party);
     }
     const eventIds = chosen.map((event) => event.id);
-    const parts = await repo.visibleParts(this.deps.db, viewer, caseId, eventIds, true);
+    const parts = await repo.visibleParts(db, viewer, caseId, eventIds, true);
     const { attributes, objects, values } = assembleElements(parts, eventIds);
-    let natives = 0;
-    let latestNative = 0;
     if (options.event === undefined) {
       for await (const observable of observables) {
-        if (values.has(`${observable.type}\n${observable.value}`)) continue;
-        attributes.push(nativeAttribute(observable));
-        natives++;
-        latestNative = Math.max(latestNative, seconds(new Date(observable.updatedAt)));
+        if (!values.has(`${observable.type}\n${observable.value}`))
+          attributes.push(nativeAttribute(observable));
       }
     }
-    const single = options.event !== undefined || new Set(events.map((event) => event.uuid)).size === 1;
-    const header = single
-      ? (JSON.parse(chosen[0]!.event) as Json)
-      : caseEventHeader(row, [row.updated_at, ...chosen.map((event) => event.updated_at)]);
-    // The case's own observables are news to a feed's readers: the event's time moves with them.
-    if (single && natives > 0) {
-      header.timestamp = String(Math.max(Number(header.timestamp ?? 0), latestNative));
-    }
+    const header =
+      options.event !== undefined
+        ? markedAsExercise(JSON.parse(chosen[0]!.event) as Json, row.exercise)
+        : eventHeader(row, chosen, latest.get(caseId) ?? null);
     return { Event: { ...header, Attribute: attributes, Object: objects } };
   }
 
@@ -217,41 +215,91 @@ export class MispService {
   }
 
   /**
-   * One entry per real case the viewer may pass on: its event as `exportCase` gives it (so the
-   * manifest's timestamp is the event's, always). Each case is exported to be described.
+   * One entry per real case the viewer may pass on: its event's header as `exportCase` writes it
+   * (so the manifest's timestamp is the event's), from three queries whatever the number of cases —
+   * never an export of each.
    */
   async feedIndex(ctx: Ctx): Promise<MispFeedEntry[]> {
-    const entries: MispFeedEntry[] = [];
-    for await (const { caseId, event } of this.feedEvents(ctx)) entries.push(feedEntry(caseId, event));
-    return entries;
+    const viewer = this.deps.cases.viewer(ctx);
+    const db = this.deps.db;
+    const cases = (await repo.visibleRealCases(db, viewer)).filter((row) => casePassableOnward(viewer, row));
+    const ids = cases.map((row) => row.id);
+    const [events, latest] = await Promise.all([
+      repo.passableEventsOf(db, viewer, ids),
+      repo.latestPassableObservables(db, viewer, ids),
+    ]);
+    const eventsOf = new Map<string, repo.EventRow[]>();
+    for (const event of events) eventsOf.set(event.case_id, [...(eventsOf.get(event.case_id) ?? []), event]);
+    return cases.map((row) =>
+      feedEntry(
+        row.id,
+        eventHeader(
+          row,
+          eventsGiven(eventsOf.get(row.id) ?? [], row.owner_party, viewer.actor.party),
+          latest.get(row.id) ?? null,
+        ),
+      ),
+    );
   }
 
   /** The feed's event by uuid: a case's own event, or the one event a case holds (404 when none). */
   async feedEvent(ctx: Ctx, uuid: string): Promise<{ Event: Json }> {
     const wanted = uuid.toLowerCase();
-    const viewer = this.deps.cases.viewer(ctx);
-    const holding = await repo.casesWithEvent(this.deps.db, viewer, wanted);
-    for await (const { event } of this.feedEvents(
-      ctx,
-      (id) => holding.has(id) || caseEventUuid(id) === wanted,
-    )) {
-      if (String(event.Event.uuid) === wanted) return event;
-    }
-    throw notFound(`MISP event ${uuid}`);
-  }
-
-  /** The events of the real cases the viewer may pass on (of those `only` keeps). */
-  private async *feedEvents(ctx: Ctx, only: (caseId: string) => boolean = () => true) {
-    const viewer = this.deps.cases.viewer(ctx);
-    for (const row of await repo.visibleRealCases(this.deps.db, viewer)) {
-      if (!only(row.id) || !casePassableOnward(viewer, row)) continue;
-      yield { caseId: row.id, event: await this.exportCase(ctx, row.id) };
-    }
+    const entry = (await this.feedIndex(ctx)).find((candidate) => candidate.uuid === wanted);
+    if (!entry) throw notFound(`MISP event ${uuid}`);
+    return this.exportCase(ctx, entry.caseId);
   }
 }
 
+/**
+ * The events a case's export holds: its one event, or all. Of several copies of one uuid (each
+ * party keeps its own) the case owner's is the case's event, else the viewer's party's, else the
+ * first: another party's copy never stands in for the owner's.
+ */
+function eventsGiven(
+  events: repo.EventRow[],
+  ownerParty: string,
+  viewerParty: string | null,
+): repo.EventRow[] {
+  if (new Set(events.map((event) => event.uuid)).size !== 1) return events;
+  const preferred =
+    events.find((event) => event.origin_party === ownerParty) ??
+    events.find((event) => event.origin_party === viewerParty) ??
+    events[0]!;
+  return [preferred];
+}
+
+/** An exercise's event says so (`vytis:exercise`), so it never passes for real where it is imported. */
+function markedAsExercise(header: Json, exercise: boolean): Json {
+  if (!exercise) return header;
+  const tags = Array.isArray(header.Tag) ? (header.Tag as Json[]) : [];
+  if (tags.some((tag) => tag.name === 'vytis:exercise')) return header;
+  return { ...header, Tag: [...tags, { name: 'vytis:exercise' }] };
+}
+
+/**
+ * The fields of a case's exported event. One event: as imported, its timestamp moved to the
+ * latest change of the case's observables made after it (news to a feed's readers). None or
+ * several: the case's own event, as of the latest change to the case, its events or observables.
+ */
+function eventHeader(row: CaseRow, events: repo.EventRow[], latestObservable: Date | null): Json {
+  if (events.length === 1) {
+    const event = events[0]!;
+    const header = JSON.parse(event.event) as Json;
+    if (latestObservable && latestObservable > event.updated_at) {
+      header.timestamp = String(Math.max(Number(header.timestamp ?? 0), seconds(latestObservable)));
+    }
+    return markedAsExercise(header, row.exercise);
+  }
+  return caseEventHeader(row, [
+    row.updated_at,
+    ...events.map((event) => event.updated_at),
+    ...(latestObservable ? [latestObservable] : []),
+  ]);
+}
+
 /** A manifest entry, as MISP's feed generator writes it. */
-function feedEntry(caseId: string, { Event: event }: { Event: Json }): MispFeedEntry {
+function feedEntry(caseId: string, event: Json): MispFeedEntry {
   const orgc = (event.Orgc ?? {}) as Json;
   const tags = Array.isArray(event.Tag) ? (event.Tag as Json[]) : [];
   return {

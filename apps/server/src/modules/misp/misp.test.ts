@@ -56,6 +56,7 @@ describe('MISP events in and out of a case', () => {
   let reader: TestUser;
   let fi: TestUser;
   let de: TestUser;
+  let lt2: TestUser;
 
   const call = (method: 'GET' | 'POST', user: TestUser | null, url: string, payload?: string | object) =>
     node.request({
@@ -103,6 +104,7 @@ describe('MISP events in and out of a case', () => {
     reader = await node.user('lt.council', 'LT', ['council']);
     fi = await node.user('fi.analyst', 'FI', ['analyst']);
     de = await node.user('de.analyst', 'DE', ['analyst']);
+    lt2 = await node.user('lt.analyst2', 'LT', ['analyst']);
   });
   after(() => node.close());
 
@@ -304,5 +306,135 @@ describe('MISP events in and out of a case', () => {
     assert.equal(result.imported, 1);
     const exported = modelOf(await exportOf(lt, id));
     assert.equal(exported.attributes.find((a) => a.uuid === UUID(9))?.value, long);
+  });
+
+  it('a colleague’s later version neither reads nor takes the attributes they cannot see', async () => {
+    const id = await newCase('Hidden RED attribute', 'green');
+    const secret = attribute(2, {
+      Tag: [{ name: 'tlp:red' }],
+      Galaxy: [
+        {
+          uuid: '5c7cdc3b-2f40-4dca-8200-cccccccccccc',
+          name: 'Threat Actor',
+          type: 'threat-actor',
+          GalaxyCluster: [
+            {
+              uuid: '5c7cdc3b-2f40-4dca-8200-dddddddddddd',
+              type: 'threat-actor',
+              value: 'SECRET-ACTOR',
+              tag_name: 'misp-galaxy:threat-actor="SECRET-ACTOR"',
+            },
+          ],
+        },
+      ],
+    });
+    await importInto(lt, id, event({ Attribute: [attribute(1), secret] }));
+    const eventsAs = async (user: TestUser) =>
+      json(await call('GET', user, `/cases/${id}/misp/events`)).items[0];
+    assert.equal((await eventsAs(lt2)).attributes, 1, 'the colleague does not see the RED attribute');
+    const later = await importInto(lt2, id, event({ timestamp: '1700000100', Attribute: [attribute(1)] }));
+    assert.equal(later.events.updated, 1);
+    const theirs = await eventsAs(lt2);
+    assert.equal(theirs.attributes, 1, 'still not theirs to see');
+    assert.deepEqual(theirs.galaxies, []);
+    assert.equal((await eventsAs(lt)).attributes, 2, 'the creator keeps the RED attribute');
+    // The hidden uuid again: added as the colleague's own, never "updated" (which would confirm it).
+    const guess = await importInto(
+      lt2,
+      id,
+      event({ timestamp: '1700000200', Attribute: [attribute(1), attribute(2, { value: '198.51.100.99' })] }),
+    );
+    assert.deepEqual(guess.elements, { added: 1, updated: 0, unchanged: 1 });
+    assert.equal(
+      (await eventsAs(lt)).attributes,
+      3,
+      'the creator’s RED attribute is intact beside the new one',
+    );
+    const red = (await observablesOf(lt, id)).find((o) => o.value === '198.51.100.2');
+    assert.equal(red?.tlp, 'red');
+  });
+
+  it('a later version that narrows the label narrows what was shared', async () => {
+    const id = await newCase('Narrowed', 'green');
+    await importInto(lt, id, event({ Attribute: [attribute(1)] }));
+    assert.equal(modelOf(await exportOf(fi, id)).attributes.length, 1, 'GREEN: the community sees it');
+    await importInto(
+      lt,
+      id,
+      event({
+        timestamp: '1700000100',
+        Tag: [{ name: 'tlp:amber' }],
+        distribution: '1',
+        Attribute: [attribute(1)],
+      }),
+    );
+    assert.equal(modelOf(await exportOf(fi, id)).attributes.length, 0, 'AMBER now: not for FI');
+    const observables = await observablesOf(fi, id);
+    assert.equal(observables.length, 0, 'the observable is AMBER too');
+    assert.equal((await observablesOf(lt, id))[0].tlp, 'amber');
+  });
+
+  it('marks an exercise’s event as such, and a real case refuses it', async () => {
+    const res = await call('POST', lt, '/cases', {
+      title: 'EXERCISE Cyber Coalition',
+      incidentClass: 'rsit:malicious-code="infected-system"',
+      severity: 'low',
+      tlp: 'green',
+      pap: 'clear',
+      exercise: true,
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const drill = json(res).id;
+    await importInto(lt, drill, event());
+    for (const query of [
+      '?exercise=include',
+      '?exercise=include&event=5c7cdc3b-2f40-4dca-8200-aaaaaaaaaaaa',
+    ]) {
+      const exported = await exportOf(lt, drill, query);
+      assert.ok(
+        exported.Event.Tag.some((t: any) => t.name === 'vytis:exercise'),
+        query,
+      );
+      const real = await newCase('Real');
+      const refused = await importInto(lt, real, exported, '', 400);
+      assert.match(JSON.stringify(refused.details), /comes from an exercise/);
+    }
+  });
+
+  it('refuses text that cannot be stored and timestamps from the future, naming them', async () => {
+    const id = await newCase('Unstorable');
+    const nul = await importInto(lt, id, event({ info: 'a\u0000b' }), '', 400);
+    assert.match(nul.message, /Event\/info holds a NUL character/);
+    const future = await importInto(lt, id, event({ timestamp: '253402300799' }), '', 400);
+    assert.match(JSON.stringify(future.details), /in the future/);
+    assert.equal(json(await call('GET', lt, `/cases/${id}/misp/events`)).items.length, 0);
+  });
+
+  it('another party’s copy of the owner’s event never stands in for it', async () => {
+    const id = await newCase('Owner’s event', 'amber', { parties: ['FI', 'DE'] });
+    // FI brings a copy of the uuid first, claiming to be the owner's organisation.
+    await importInto(fi, id, event({ info: 'FAKE by FI', timestamp: '1700000900' }));
+    await importInto(lt, id, event());
+    for (const viewer of [lt, de]) {
+      assert.equal(modelOf(await exportOf(viewer, id)).info, 'Wiper infrastructure', 'the owner’s copy');
+    }
+  });
+
+  it('keeps a deleted attribute deleted, never offering it again as the case’s own', async () => {
+    const id = await newCase('Deleted');
+    await importInto(lt, id, event({ Attribute: [attribute(1)] }));
+    await importInto(
+      lt,
+      id,
+      event({
+        timestamp: '1700000100',
+        Attribute: [attribute(1, { deleted: true, timestamp: '1700000100' })],
+      }),
+    );
+    const exported = modelOf(await exportOf(lt, id));
+    assert.deepEqual(
+      exported.attributes.map((a) => [a.uuid, a.deleted]),
+      [[UUID(1), true]],
+    );
   });
 });
