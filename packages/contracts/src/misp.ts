@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { LineProblemSchema } from './cases.ts';
 import { TimestampSchema, UuidSchema } from './common.ts';
-import { TlpSchema } from './requests.ts';
+import { PapSchema, TlpSchema } from './requests.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
@@ -60,6 +60,8 @@ export const MispEventSummarySchema = Type.Object({
   orgc: Nullable(Type.String({ description: 'the creator organisation’s name' })),
   timestamp: Nullable(TimestampSchema),
   tlp: TlpSchema,
+  pap: Nullable(PapSchema),
+  rsit: Type.Array(Type.String(), { description: 'the event’s RSIT classification tags (rsit:…)' }),
   originParty: Type.String(),
   tags: Type.Array(MispTagSummarySchema),
   galaxies: Type.Array(MispClusterSummarySchema, {

@@ -18,7 +18,7 @@ import type { CasesService } from '../cases/cases.service.ts';
 import type { ObservablesService } from '../indicators/observables.service.ts';
 import { uuidV5, VYTIS_NAMESPACE } from '../stix/stix-ids.ts';
 import * as repo from './misp.repository.ts';
-import { attributeJson, type MispAttribute } from './misp-event.ts';
+import { attributeJson, type MispAttribute, papOf, rsitOf } from './misp-event.ts';
 import { type MispCounts, MispFileError, readMispFile } from './misp-import.ts';
 
 export interface MispImportOptions {
@@ -448,6 +448,8 @@ function presentEvent(
     orgc: orgc ? str(orgc.name) : null,
     timestamp: event.timestamp === null ? null : new Date(event.timestamp * 1000).toISOString(),
     tlp: event.tlp as Tlp,
+    pap: papOf(tags.map((tag) => ({ name: tag.name, extra: {} }))) ?? null,
+    rsit: rsitOf(tags.map((tag) => ({ name: tag.name, extra: {} }))),
     originParty: event.origin_party,
     tags,
     galaxies: [...clusters.values()],
