@@ -200,7 +200,7 @@ describe('MISP feeds page: add a feed, pull it now, its last result, its events 
     await page.getByRole('textbox', { name: 'Feed URL' }).fill(`${feed.base}/feed/`);
     await page.getByRole('textbox', { name: 'Title of the new case' }).fill('Again');
     await page.getByRole('button', { name: 'Add feed' }).click();
-    await page.getByRole('alert').filter({ hasText: 'a feed named gone exists already' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'you have a feed named gone already' }).waitFor();
 
     await row.getByRole('button', { name: 'Remove gone' }).click();
     const dialog = page.getByRole('dialog', { name: 'Stop pulling the feed “gone”?' });

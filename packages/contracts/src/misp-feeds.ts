@@ -92,6 +92,10 @@ export const MispFeedRunSchema = Type.Object({
   fetched: Type.Integer({ description: 'events new or changed, fetched' }),
   imported: Type.Integer({ description: 'fetched events imported (new or updated)' }),
   failed: Type.Integer({ description: 'fetched events refused: nothing of them was written' }),
+  left: Type.Integer({
+    description:
+      'events new or changed but not fetched: left for the next run (a run fetches at most 5,000 events, for at most 10 minutes)',
+  }),
   failures: Type.Array(MispFeedFailureSchema, { description: 'the first 100 refused, with why' }),
   attributesAdded: Type.Integer({ description: 'attributes and objects added to the case' }),
   observablesAdded: Type.Integer({ description: 'observables added (values Vytis looks up and correlates)' }),

@@ -9,6 +9,8 @@ import { describeError } from './describe-error.ts';
 /**
  * `vytis feed add|list|pull|remove`: MISP feeds pulled into cases, over `MispFeedsService`, in the
  * CLI's process (no node running) or in the node's, sent over the admin socket (`POST /feed`).
+ * `pull` and `remove` name a feed: with `--as NAME`, one of that user's own feeds (names are each
+ * owner's); without, as the local operator, the one feed of that name (several: say whose with --as).
  */
 export type FeedCommand =
   | {
@@ -112,7 +114,8 @@ export async function runFeedCommand(services: Services, command: FeedCommand): 
 /** One line a script can read: what the run found, fetched and imported. */
 export function runSummary(run: MispFeedRun): string {
   return (
-    `listed ${run.listed}, unchanged ${run.unchanged}, fetched ${run.fetched}, imported ${run.imported}, failed ${run.failed}; ` +
+    `listed ${run.listed}, unchanged ${run.unchanged}, fetched ${run.fetched}, imported ${run.imported}, failed ${run.failed}, ` +
+    `left for the next run ${run.left}; ` +
     `attributes added ${run.attributesAdded}, observables added ${run.observablesAdded}, rejected ${run.rejected} (${run.durationMs} ms)`
   );
 }

@@ -317,7 +317,10 @@ feed
 feed
   .command('pull <name>')
   .description('pull a feed now; prints what the run listed, fetched and imported (refused events on stderr)')
-  .option('--as <name>', 'pull as this user (default: the local operator); the feed imports as its owner')
+  .option(
+    '--as <name>',
+    "names one of this user's own feeds (default: the local operator, among all feeds; say whose when several share the name); the feed imports as its owner",
+  )
   .action(async (name: string, opts: { as?: string }) => {
     const { feedCommand } = await import('./feed-command.ts');
     finish(await feedCommand(await loadConfigOrExit(), { name: 'feed.pull', feedName: name, as: opts.as }));
@@ -325,7 +328,10 @@ feed
 feed
   .command('remove <name>')
   .description('stop pulling a feed (what it imported stays in the case)')
-  .option('--as <name>', 'act as this user (default: the local operator)')
+  .option(
+    '--as <name>',
+    "names one of this user's own feeds (default: the local operator, among all feeds; say whose when several share the name)",
+  )
   .action(async (name: string, opts: { as?: string }) => {
     const { feedCommand } = await import('./feed-command.ts');
     finish(await feedCommand(await loadConfigOrExit(), { name: 'feed.remove', feedName: name, as: opts.as }));

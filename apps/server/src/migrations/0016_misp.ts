@@ -75,7 +75,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('misp_feeds')
     .addColumn('id', 'uuid', (c) => c.primaryKey())
-    .addColumn('name', 'text', (c) => c.notNull().unique())
+    .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('url', 'text', (c) => c.notNull())
     .addColumn('case_id', 'uuid', (c) => c.notNull().references('cases.id'))
     .addColumn('owner_id', 'uuid', (c) => c.notNull().references('users.id'))
@@ -91,6 +91,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_result', 'text')
     .addColumn('last_error', 'text')
     .addColumn('version', 'integer', (c) => c.notNull())
+    // A name is its owner's (the command line names feeds): another user's choice of name is
+    // neither refused nor revealed.
+    .addUniqueConstraint('misp_feeds_owner_name', ['owner_id', 'name'])
     .execute();
   await db.schema
     .createTable('misp_feed_events')

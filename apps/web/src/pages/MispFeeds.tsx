@@ -58,8 +58,8 @@ const useCases = () =>
 /** What a run did, said in a line. */
 export const runSummary = (run: MispFeedRun) =>
   `${run.listed} event(s) listed: ${run.unchanged} unchanged, ${run.fetched} fetched, ${run.imported} imported, ` +
-  `${run.failed} failed; ${run.attributesAdded} attributes and objects added, ${run.observablesAdded} observables ` +
-  `added, ${run.rejected} refused`;
+  `${run.failed} failed${run.left ? `, ${run.left} left for the next run` : ''}; ${run.attributesAdded} attributes ` +
+  `and objects added, ${run.observablesAdded} observables added, ${run.rejected} refused`;
 
 export function MispFeedsPage() {
   const feeds = useMispFeeds();

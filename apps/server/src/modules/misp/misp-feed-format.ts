@@ -26,16 +26,25 @@ export interface ManifestEntryJson {
 export type ManifestJson = Record<string, ManifestEntryJson>;
 
 /**
- * manifest.json of the given events, numbers as integers as PyMISP writes them. An event uuid held
- * by several cases the viewer may pass on is listed once, with its latest timestamp (the one its
- * `<uuid>.json` answers).
+ * The feed's events by uuid: an event uuid held by several cases the viewer may pass on is the
+ * case's with the latest timestamp. The manifest, `<uuid>.json` and hashes.csv all take this one,
+ * so what the manifest announces is what the file holds.
  */
-export function manifestJson(entries: readonly MispFeedEntry[]): ManifestJson {
+export function feedEventsByUuid(entries: readonly MispFeedEntry[]): Map<string, MispFeedEntry> {
   const latest = new Map<string, MispFeedEntry>();
   for (const entry of entries) {
     const held = latest.get(entry.uuid);
     if (!held || entry.timestamp > held.timestamp) latest.set(entry.uuid, entry);
   }
+  return latest;
+}
+
+/**
+ * manifest.json of the given events, numbers as integers as PyMISP writes them, one entry per
+ * event uuid (see feedEventsByUuid).
+ */
+export function manifestJson(entries: readonly MispFeedEntry[]): ManifestJson {
+  const latest = feedEventsByUuid(entries);
   const manifest: ManifestJson = {};
   for (const entry of [...latest.values()].sort((a, b) => a.uuid.localeCompare(b.uuid))) {
     manifest[entry.uuid] = {

@@ -33,7 +33,8 @@ export const mispFeedRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   const feedDescription =
     'Your own MISP feed: in MISP, Sync Actions → Feeds → Add feed, source format "MISP Feed", URL ' +
     '`<this node>/api/v1/misp/feed`, and under Headers `Authorization: Bearer <your API token>`. It holds the ' +
-    'MISP events of the cases you may pass on (no RED; AMBER+STRICT only your own party’s; no exercises).';
+    'MISP events of the cases you may pass on (no RED; AMBER+STRICT only your own party’s; no exercises). ' +
+    'Its files are built for you one at a time: a request while another of yours is being answered gets 429.';
 
   app.get(
     '/misp/feed/manifest.json',
@@ -102,7 +103,7 @@ export const mispFeedRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
       config: { access: access.anyUser },
       schema: {
         tags,
-        summary: 'The MISP feeds pulled into the cases you see, with their last run',
+        summary: 'The MISP feeds pulled into the cases you may import into, with their last run',
         response: { 200: MispFeedListSchema },
       },
     },
@@ -136,7 +137,7 @@ export const mispFeedRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
       config: { access: access.anyUser },
       schema: {
         tags,
-        summary: 'One MISP feed and its last run',
+        summary: 'One MISP feed and its last run (404 unless you may import into its case)',
         params: MispFeedParamsSchema,
         response: { 200: MispFeedSchema },
       },
@@ -189,6 +190,10 @@ export const mispFeedRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
         tags,
         summary:
           'Pull a feed now; answers the run (also kept as the feed’s last result). 409 while it is being pulled',
+        description:
+          'One pull runs at a time on the node: while another runs, 429 (try again shortly). A run fetches at most ' +
+          '5,000 events and goes on for at most 10 minutes; `left` says how many new or changed events wait for ' +
+          'the next run.',
         params: MispFeedParamsSchema,
         response: { 200: MispFeedRunSchema },
       },

@@ -44,8 +44,37 @@ export async function findFeed(db: Executor, id: string) {
   return feedsWithOwner(db).where('misp_feeds.id', '=', id).executeTakeFirst();
 }
 
-export async function feedNameTaken(db: Executor, name: string) {
-  return Boolean(await db.selectFrom('misp_feeds').select('id').where('name', '=', name).executeTakeFirst());
+/** Whether the owner has a feed of that name already (names are each owner's own). */
+export async function feedNameTaken(db: Executor, ownerId: string, name: string) {
+  return Boolean(
+    await db
+      .selectFrom('misp_feeds')
+      .select('id')
+      .where('owner_id', '=', ownerId)
+      .where('name', '=', name)
+      .executeTakeFirst(),
+  );
+}
+
+/** Feeds of that name: the owner's own when given, else anyone's (the command line names feeds). */
+export async function feedsNamed(db: Executor, name: string, ownerId?: string) {
+  let query = feedsWithOwner(db).where('misp_feeds.name', '=', name);
+  if (ownerId) query = query.where('misp_feeds.owner_id', '=', ownerId);
+  return query.orderBy('users.name').execute();
+}
+
+/**
+ * Removes a case opened for a feed that could then not be added, with what opening it wrote: its
+ * (empty) audience and the event announcing it. The case was never shown to anyone but its
+ * opener, who is told it was not kept. Cases have no removal of their own (`CasesService.create`
+ * takes no transaction to share).
+ */
+export async function removeOpenedCase(trx: Tx, caseId: string) {
+  for (const table of ['case_shares', 'case_group_shares', 'case_recipients', 'case_assignees'] as const)
+    await trx.deleteFrom(table).where('case_id', '=', caseId).execute();
+  await trx.deleteFrom('notifications_pending').where('case_id', '=', caseId).execute();
+  await trx.deleteFrom('notifications').where('case_id', '=', caseId).execute();
+  await trx.deleteFrom('cases').where('id', '=', caseId).execute();
 }
 
 export async function insertFeed(trx: Tx, row: Insertable<Database['misp_feeds']>) {
@@ -127,14 +156,18 @@ export async function recordRun(
 
 /** Enabled feeds whose pull is due, oldest due first. */
 export async function dueFeeds(db: Executor, now: Date, limit: number) {
-  return db
-    .selectFrom('misp_feeds')
-    .select(['id', 'next_pull_at'])
-    .where('enabled', '=', true)
-    .where('next_pull_at', '<=', now)
-    .orderBy('next_pull_at')
-    .limit(limit)
-    .execute();
+  return (
+    db
+      .selectFrom('misp_feeds')
+      .select(['id', 'next_pull_at'])
+      .where('enabled', '=', true)
+      .where('next_pull_at', '<=', now)
+      // Longest waiting first, then by id: a round takes feeds in turn, none jumping the queue.
+      .orderBy('next_pull_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute()
+  );
 }
 
 /**

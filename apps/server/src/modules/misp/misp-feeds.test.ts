@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type FeedCommand, runFeedCommand } from '../../cli/feed-command.ts';
 import type { Ctx } from '../../context.ts';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 import { parseMispEvents } from './misp-event.ts';
@@ -126,6 +127,11 @@ async function startFeedServer(dirs: Record<string, FeedDir>) {
     since(mark: number) {
       return requests.slice(mark);
     },
+    /** Ends the requests held unanswered, as a connection dropped. */
+    releaseHanging() {
+      for (const res of hanging) res.destroy();
+      hanging.clear();
+    },
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
@@ -142,6 +148,9 @@ describe('MISP feeds: published and pulled', () => {
   let feedServer: Awaited<ReturnType<typeof startFeedServer>>;
   const main = new FeedDir();
   const other = new FeedDir();
+  /** An event this node cannot store (a NUL in its info), beside one it can. */
+  const broken = new FeedDir();
+  const many = new FeedDir();
 
   const call = (
     method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
@@ -220,13 +229,21 @@ describe('MISP feeds: published and pulled', () => {
     main.rewrite();
     other.write(generatedEvent(50, 1_760_000_050));
     other.rewrite();
-    feedServer = await startFeedServer({ main, other });
+    const unstorable = generatedEvent(60, 1_760_000_060);
+    unstorable.Event.info = 'Generated event 60 \u0000 with a NUL';
+    broken.write(unstorable);
+    broken.write(generatedEvent(61, 1_760_000_061));
+    broken.write(generatedEvent(62, 1_760_000_062));
+    broken.rewrite();
+    for (const n of [70, 71, 72]) many.write(generatedEvent(n, 1_760_000_000 + n));
+    many.rewrite();
+    feedServer = await startFeedServer({ main, other, broken, many });
   });
   after(async () => {
     await feedServer.close();
     await node.close();
     fs.rmSync(main.dir, { recursive: true, force: true });
-    fs.rmSync(other.dir, { recursive: true, force: true });
+    for (const dir of [other, broken, many]) fs.rmSync(dir.dir, { recursive: true, force: true });
   });
 
   it('publishes a feed MISP takes, of what each caller may pass on', async () => {
@@ -467,14 +484,17 @@ describe('MISP feeds: published and pulled', () => {
     // Another party sees neither the case nor its feed.
     assert.equal(json(await call('GET', fi, '/misp/feeds')).items.length, 0);
     assert.equal((await call('POST', fi, `/misp/feeds/${feedId}/pull`)).statusCode, 404);
-    // A reader of the case sees the feed but may not pull or change it.
-    const seen = json(await call('GET', ltReader, '/misp/feeds')).items.find((f: any) => f.id === feedId);
-    assert.deepEqual(seen.can, { pull: false, change: false });
-    assert.equal((await call('POST', ltReader, `/misp/feeds/${feedId}/pull`)).statusCode, 403);
+    // A reader of the case, who may not import into it, does not see its feeds either (their
+    // URL, owner, header name and errors are for those who work on it).
+    assert.equal((await call('GET', ltReader, `/cases/${caseId}`)).statusCode, 200, 'they read the case');
+    assert.deepEqual(json(await call('GET', ltReader, '/misp/feeds')).items, []);
+    assert.equal((await call('GET', ltReader, `/misp/feeds/${feedId}`)).statusCode, 404);
+    assert.equal((await call('POST', ltReader, `/misp/feeds/${feedId}/pull`)).statusCode, 404);
     assert.equal(
       (await call('PATCH', ltReader, `/misp/feeds/${feedId}`, { enabled: false })).statusCode,
-      403,
+      404,
     );
+    assert.equal((await call('DELETE', ltReader, `/misp/feeds/${feedId}`)).statusCode, 404);
     // Bad input is named.
     const neither = await addFeed(lt, { name: 'x', url: `${feedServer.base}/other` }, 400);
     assert.match(neither.error.message, /caseId, or newCase/);
@@ -487,11 +507,21 @@ describe('MISP feeds: published and pulled', () => {
     const creds = await addFeed(lt, { name: 'x', url: 'http://u:p@127.0.0.1/feed', caseId }, 400);
     assert.match(creds.error.message, /no credentials in the URL/);
     const taken = await addFeed(lt, { name: 'ee-feed', url: `${feedServer.base}/other`, caseId }, 409);
-    assert.match(taken.error.message, /a feed named ee-feed exists already/);
+    assert.match(taken.error.message, /you have a feed named ee-feed already/);
+    // Access comes first: another party learns nothing of the case's feeds' names.
     assert.equal(
-      (await addFeed(fi, { name: 'fi-feed', url: `${feedServer.base}/other`, caseId }, 404)).error.code,
+      (await addFeed(fi, { name: 'ee-feed', url: `${feedServer.base}/other`, caseId }, 404)).error.code,
       'not_found',
     );
+    assert.equal(
+      (await addFeed(ltReader, { name: 'ee-feed', url: `${feedServer.base}/other`, caseId }, 403)).error.code,
+      'forbidden',
+    );
+    // Names are each owner's: theirs may be the same as ours.
+    const fiCase = await newCase(fi, 'FI feed target', 'amber');
+    const fiFeed = await addFeed(fi, { name: 'ee-feed', url: `${feedServer.base}/other`, caseId: fiCase });
+    assert.equal(fiFeed.owner, 'fi.analyst');
+    assert.equal((await call('DELETE', fi, `/misp/feeds/${fiFeed.id}`)).statusCode, 204);
     // A new case for the feed.
     const opened = await addFeed(lt, {
       name: 'other-feed',
@@ -523,6 +553,206 @@ describe('MISP feeds: published and pulled', () => {
       (e: any) => e.action,
     );
     assert.deepEqual(audit, ['misp.feed.create', 'misp.feed.pull', 'misp.feed.update', 'misp.feed.delete']);
+  });
+
+  it('builds hashes.csv from one index of the feed, and one feed file at a time for each user', async () => {
+    const s = node.services;
+    let indexes = 0;
+    let exports = 0;
+    // The node's MISP service, counting how often the feed is indexed and a case exported.
+    const counting = Object.create(s.misp) as typeof s.misp;
+    counting.feedIndex = (ctx) => {
+      indexes++;
+      return s.misp.feedIndex(ctx);
+    };
+    counting.exportCase = (ctx, id, options) => {
+      exports++;
+      return s.misp.exportCase(ctx, id, options);
+    };
+    const ctx = await ctxOf('lt.analyst');
+    const csv = await serviceWith({ misp: counting }).hashes(ctx);
+    const events = Object.keys(json(await call('GET', lt, '/misp/feed/manifest.json'))).length;
+    assert.ok(events >= 3, `the feed holds ${events} events`);
+    assert.equal(indexes, 1, 'the feed is indexed once, not once per event');
+    assert.equal(exports, events, 'each event is exported once');
+    assert.equal(csv, (await call('GET', lt, '/misp/feed/hashes.csv')).body);
+
+    // Two builds of one user at once: the second is refused, saying what to do.
+    const both = await Promise.all([
+      call('GET', lt, '/misp/feed/hashes.csv'),
+      call('GET', lt, '/misp/feed/manifest.json'),
+    ]);
+    assert.deepEqual(both.map((r) => r.statusCode).sort(), [200, 429]);
+    const refused = json(both.find((r) => r.statusCode === 429)!);
+    assert.equal(refused.error.code, 'rate_limited');
+    assert.match(refused.error.message, /being built for you already: ask for the next when it has come/);
+    // Others are not held up by it, and the user's next request is answered.
+    const apart = await Promise.all([
+      call('GET', lt, '/misp/feed/hashes.csv'),
+      call('GET', fi, '/misp/feed/hashes.csv'),
+    ]);
+    assert.deepEqual(
+      apart.map((r) => r.statusCode),
+      [200, 200],
+    );
+  });
+
+  it('records an error of one event as its failure, pulls the rest, and goes on to the other feeds', async () => {
+    const s = node.services;
+    // The node's MISP service, its second import failing as a database error would (a query's
+    // words in its message), and not as a refusal of ours.
+    let imports = 0;
+    const failing = Object.create(s.misp) as typeof s.misp;
+    failing.importEvents = (...args) => {
+      if (++imports === 2)
+        return Promise.reject(new Error('insert into "misp_events" values ($1): connection reset'));
+      return s.misp.importEvents(...args);
+    };
+    const reported: unknown[] = [];
+    const service = serviceWith({ misp: failing, onError: (error) => reported.push(error) });
+    const badCase = await newCase(lt, 'Feed with broken events', 'amber');
+    const bad = await addFeed(lt, { name: 'broken-feed', url: `${feedServer.base}/broken`, caseId: badCase });
+    const otherCase = await newCase(lt, 'Feed after the broken one', 'amber');
+    const after = await addFeed(lt, {
+      name: 'after-broken',
+      url: `${feedServer.base}/other`,
+      caseId: otherCase,
+    });
+    assert.equal(await service.pullDue(), 2, 'both feeds of the round are pulled');
+    const [brokenFeed, afterFeed] = [
+      json(await call('GET', lt, `/misp/feeds/${bad.id}`)),
+      json(await call('GET', lt, `/misp/feeds/${after.id}`)),
+    ];
+    const run = brokenFeed.lastResult;
+    assert.equal(run.error, null, JSON.stringify(run));
+    assert.deepEqual([run.fetched, run.imported, run.failed], [3, 1, 2]);
+    assert.deepEqual(
+      run.failures.map((f: any) => f.uuid),
+      [uuidOf(60), uuidOf(61)],
+    );
+    assert.match(run.failures[0].message, /holds a NUL character .*, which cannot be stored/);
+    assert.equal(
+      run.failures[1].message,
+      `event ${uuidOf(61)}: it could not be imported: an error of this node (its log says more)`,
+    );
+    assert.equal(reported.length, 1, 'the error itself goes to the log');
+    assert.deepEqual(
+      (await eventsOf(badCase)).map((e) => e.uuid),
+      [uuidOf(62)],
+    );
+    assert.equal(afterFeed.lastResult.imported, 1, 'the next feed of the round is pulled');
+    for (const id of [bad.id, after.id]) await call('DELETE', lt, `/misp/feeds/${id}`);
+  });
+
+  it('runs one pull at a time on the node: a manual one is refused, scheduled ones wait', async () => {
+    const waitingCase = await newCase(lt, 'Feed waiting its turn', 'amber');
+    const held = await addFeed(lt, { name: 'held-feed', url: `${feedServer.base}/slow`, caseId });
+    const mark = feedServer.requests.length;
+    const running = call('POST', lt, `/misp/feeds/${held.id}/pull`);
+    for (let i = 0; i < 500 && !feedServer.since(mark).includes('/slow/manifest.json'); i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    const waiting = await addFeed(lt, {
+      name: 'waiting-feed',
+      url: `${feedServer.base}/other`,
+      caseId: waitingCase,
+    });
+    const refused = await pull(lt, feedId, 429);
+    assert.equal(refused.error.message, 'a pull is running, try again shortly');
+    assert.equal(await node.services.mispFeeds.pullDue(), 0, 'the round waits for the next');
+    const stillDue = json(await call('GET', lt, `/misp/feeds/${waiting.id}`));
+    assert.equal(stillDue.lastRunAt, null);
+    assert.ok(new Date(stillDue.nextPullAt) <= node.clock.now(), 'still due');
+
+    feedServer.releaseHanging();
+    const ended = await running;
+    assert.equal(ended.statusCode, 200, ended.body);
+    assert.match(json(ended).error, /^cannot fetch manifest\.json: /);
+    assert.equal(await node.services.mispFeeds.pullDue(), 1, 'pulled with the next round');
+    assert.equal(json(await call('GET', lt, `/misp/feeds/${waiting.id}`)).lastResult.imported, 1);
+    for (const id of [held.id, waiting.id]) await call('DELETE', lt, `/misp/feeds/${id}`);
+  });
+
+  it('bounds a run by its events and its time, leaving the rest for the next; due feeds take turns', async () => {
+    const ctx = await ctxOf('lt.analyst');
+    const manyCase = await newCase(lt, 'A large feed', 'amber');
+    const capped = serviceWith({ maxEventsPerRun: 2 });
+    const feed = await capped.create(ctx, {
+      name: 'many-feed',
+      url: `${feedServer.base}/many`,
+      caseId: manyCase,
+    });
+    const first = await capped.pull(ctx, feed.id);
+    assert.deepEqual([first.fetched, first.imported, first.left, first.error], [2, 2, 1, null]);
+    const second = await capped.pull(ctx, feed.id);
+    assert.deepEqual([second.unchanged, second.fetched, second.left], [2, 1, 0]);
+    assert.equal((await eventsOf(manyCase)).length, 3);
+
+    many.write(generatedEvent(73, 1_760_000_073));
+    many.rewrite();
+    const timed = await serviceWith({ runDeadlineMs: 0 }).pull(ctx, feed.id);
+    assert.deepEqual([timed.fetched, timed.left, timed.error], [0, 1, null], 'past its time, it stops');
+    const listed = json(await call('GET', lt, `/misp/feeds/${feed.id}`));
+    assert.equal(listed.lastResult.left, 1, 'the feed shows what was left');
+    assert.equal((await capped.pull(ctx, feed.id)).fetched, 1, 'the next run takes it');
+    await capped.remove(ctx, feed.id, undefined);
+
+    // Due feeds are taken longest waiting first: a round of one takes each in turn.
+    const early = await addFeed(lt, { name: 'due-early', url: `${feedServer.base}/other`, caseId: manyCase });
+    node.clock.advance(60_000);
+    const late = await addFeed(lt, { name: 'due-late', url: `${feedServer.base}/other`, caseId: manyCase });
+    assert.equal(await node.services.mispFeeds.pullDue({ limit: 1 }), 1);
+    assert.ok(json(await call('GET', lt, `/misp/feeds/${early.id}`)).lastRunAt);
+    assert.equal(json(await call('GET', lt, `/misp/feeds/${late.id}`)).lastRunAt, null);
+    assert.equal(await node.services.mispFeeds.pullDue({ limit: 1 }), 1);
+    assert.ok(json(await call('GET', lt, `/misp/feeds/${late.id}`)).lastRunAt);
+    for (const id of [early.id, late.id]) await call('DELETE', lt, `/misp/feeds/${id}`);
+  });
+
+  it('leaves no case behind when the feed opened for it cannot be added', async () => {
+    const title = 'Case of a feed added twice at once';
+    const body = {
+      name: 'twice-feed',
+      url: `${feedServer.base}/other`,
+      newCase: { title, tlp: 'amber' },
+    };
+    const both = await Promise.all([
+      call('POST', lt, '/misp/feeds', body),
+      call('POST', lt, '/misp/feeds', body),
+    ]);
+    assert.deepEqual(both.map((r) => r.statusCode).sort(), [201, 409], both.map((r) => r.body).join('\n'));
+    const cases = json(await call('GET', lt, `/cases?q=${encodeURIComponent(title)}`)).items;
+    assert.equal(cases.length, 1, 'the case of the feed not added is gone');
+    const added = json(both.find((r) => r.statusCode === 201)!);
+    assert.equal(cases[0].id, added.caseId);
+    await call('DELETE', lt, `/misp/feeds/${added.id}`);
+  });
+
+  it('names feeds on the command line among the user’s own, or the one of that name', async () => {
+    const fiCase = await newCase(fi, 'FI command line feed', 'amber');
+    const ltCase = await newCase(lt, 'LT command line feed', 'amber');
+    await addFeed(lt, { name: 'same-name', url: `${feedServer.base}/other`, caseId: ltCase });
+    await addFeed(fi, { name: 'same-name', url: `${feedServer.base}/other`, caseId: fiCase });
+    const feed = (command: Omit<FeedCommand, 'feedName'> & { name: 'feed.pull' | 'feed.remove' }) =>
+      runFeedCommand(node.services, { ...command, feedName: 'same-name' } as FeedCommand);
+
+    const ambiguous = await feed({ name: 'feed.pull' });
+    assert.equal(ambiguous.exitCode, 1);
+    assert.match(
+      ambiguous.stderr,
+      /^2 feeds are named same-name \(added by fi\.analyst, lt\.analyst\): say whose with --as NAME/,
+    );
+    const theirs = await feed({ name: 'feed.pull', as: 'fi.analyst' });
+    assert.equal(theirs.exitCode, 0, theirs.stderr);
+    assert.match(theirs.stdout, /imported 1, failed 0, left for the next run 0;/);
+    assert.equal((await eventsOf(ltCase)).length, 0, 'not the other user’s feed');
+    assert.equal((await feed({ name: 'feed.remove', as: 'lt.analyst' })).exitCode, 0);
+    // One left of that name: the operator's command finds it.
+    const alone = await feed({ name: 'feed.pull' });
+    assert.equal(alone.exitCode, 0, alone.stderr);
+    assert.match(alone.stdout, /unchanged 1, fetched 0/);
+    const gone = await feed({ name: 'feed.remove', as: 'lt.analyst' });
+    assert.match(gone.stderr, /feed same-name of lt\.analyst not found/);
+    assert.equal((await feed({ name: 'feed.remove' })).exitCode, 0);
   });
 
   it('pulls due feeds on schedule, one pull of a feed at a time, as its owner while they may', async () => {

@@ -241,14 +241,6 @@ export class MispService {
       ),
     );
   }
-
-  /** The feed's event by uuid: a case's own event, or the one event a case holds (404 when none). */
-  async feedEvent(ctx: Ctx, uuid: string): Promise<{ Event: Json }> {
-    const wanted = uuid.toLowerCase();
-    const entry = (await this.feedIndex(ctx)).find((candidate) => candidate.uuid === wanted);
-    if (!entry) throw notFound(`MISP event ${uuid}`);
-    return this.exportCase(ctx, entry.caseId);
-  }
 }
 
 /**
