@@ -14,12 +14,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { buildApp } from '../apps/server/src/app.ts';
 import { ManualClock } from '../apps/server/src/clock.ts';
 import { CLI_ACTOR, type Ctx } from '../apps/server/src/context.ts';
 import { seedIfEmpty } from '../apps/server/src/modules/seed.ts';
 import { migrateToLatest, openDatabase } from '../apps/server/src/platform/db/database.ts';
+import { createScratchDatabase } from '../apps/server/src/platform/db/scratch-database.ts';
 import { loadOrCreateNodeKey } from '../apps/server/src/platform/keys.ts';
 
 const { values } = parseArgs({
@@ -133,26 +133,13 @@ function files(dir: string, round: number) {
 }
 
 async function main() {
-  let scratch: { url: string; drop: () => Promise<void> } | undefined;
-  if (values.engine === 'pg') {
-    const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-    const name = `vytis_bench_misp_${process.pid}`;
-    const admin = new pg.Client({ connectionString: base.toString() });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(base);
-    url.pathname = `/${name}`;
-    scratch = {
-      url: url.toString(),
-      drop: async () => {
-        const c = new pg.Client({ connectionString: base.toString() });
-        await c.connect();
-        await c.query(`drop database if exists ${name} with (force)`);
-        await c.end();
-      },
-    };
-  }
+  const scratch =
+    values.engine === 'pg'
+      ? await createScratchDatabase(
+          process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+          'bench_misp_',
+        )
+      : undefined;
   const database = await openDatabase({ databaseUrl: scratch?.url, poolSize: 5 });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-bench-misp-'));
   try {

@@ -1,16 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { MispImportResult } from '@vytis/contracts';
 import type { Services } from '../http/services.ts';
-import { type CommandResult, importerCtx } from './commands.ts';
-import {
-  describeBundleError,
-  type ImportProgress,
-  refusedList,
-  type StixImportRequest,
-  stixRequestProblem,
-} from './stix-command.ts';
-
-const fail = (stderr: string): CommandResult => ({ exitCode: 1, stdout: '', stderr });
+import type { CommandResult } from './commands.ts';
+import { type ImportProgress, runFileImport, type StixImportRequest } from './stix-command.ts';
 
 /**
  * Imports MISP event JSON into a case through `MispService.importEvents`, in the CLI's process or
@@ -23,31 +15,12 @@ export async function runMispImport(
   source: Readable,
   onProgress?: ImportProgress,
 ): Promise<CommandResult> {
-  const problem = stixRequestProblem(request);
-  if (problem) return fail(`${problem}\n`);
-  const ctx = await importerCtx(services, request.as);
-  if (!ctx) return fail(`no active user named ${request.as}\n`);
-  let result: MispImportResult;
-  try {
-    result = await services.misp.importEvents(ctx, request.caseId, source, {
-      partial: request.partial,
-      tlp: request.tlp,
-      ...(onProgress ? { onProgress } : {}),
-    });
-  } catch (error) {
-    return fail(describeBundleError(error));
-  }
-  const stdout = `${mispSummary(result)}\n`;
-  if (result.rejected === 0) return { exitCode: 0, stdout, stderr: '' };
-  return {
-    exitCode: 0,
-    stdout,
-    stderr: refusedList(
-      `${result.rejected} attribute(s) or object(s) were rejected and left out:`,
-      result.rejected,
-      result.problems,
-    ),
-  };
+  return runFileImport(services, request, {
+    run: (ctx, options) => services.misp.importEvents(ctx, request.caseId, source, options),
+    summary: mispSummary,
+    refused: 'attribute(s) or object(s)',
+    onProgress,
+  });
 }
 
 /** One line a script can read: the events, their attributes and objects, the observables. */

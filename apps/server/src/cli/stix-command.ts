@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { type StixImportResult, TLPS, type Tlp } from '@vytis/contracts';
+import type { Ctx } from '../context.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../http/services.ts';
 import { isUuid } from '../modules/identity/identity.service.ts';
@@ -47,28 +48,55 @@ export async function runStixImport(
   source: Readable,
   onProgress?: ImportProgress,
 ): Promise<CommandResult> {
+  return runFileImport(services, request, {
+    run: (ctx, options) => services.stix.importBundle(ctx, request.caseId, source, options),
+    summary: stixSummary,
+    refused: 'object(s)',
+    onProgress,
+  });
+}
+
+/**
+ * A structured file (a STIX bundle, MISP event JSON) into a case, as the request's user: a summary
+ * on stdout; what was refused and left out on stderr; a file refused whole, exit 1 naming why.
+ */
+export async function runFileImport<
+  R extends { rejected: number; problems: { line: number; message: string }[] },
+>(
+  services: Services,
+  request: StixImportRequest,
+  how: {
+    run: (
+      ctx: Ctx,
+      options: { partial: boolean; tlp?: Tlp | undefined; onProgress?: ImportProgress },
+    ) => Promise<R>;
+    summary: (result: R) => string;
+    /** What the refused are called: `object(s)`. */
+    refused: string;
+    onProgress?: ImportProgress | undefined;
+  },
+): Promise<CommandResult> {
   const problem = stixRequestProblem(request);
   if (problem) return fail(`${problem}\n`);
   const ctx = await importerCtx(services, request.as);
   if (!ctx) return fail(`no active user named ${request.as}\n`);
-  const { stix } = services;
-  let result: StixImportResult;
+  let result: R;
   try {
-    result = await stix.importBundle(ctx, request.caseId, source, {
+    result = await how.run(ctx, {
       partial: request.partial,
       tlp: request.tlp,
-      ...(onProgress ? { onProgress } : {}),
+      ...(how.onProgress ? { onProgress: how.onProgress } : {}),
     });
   } catch (error) {
     return fail(describeBundleError(error));
   }
-  const stdout = `${stixSummary(result)}\n`;
+  const stdout = `${how.summary(result)}\n`;
   if (result.rejected === 0) return { exitCode: 0, stdout, stderr: '' };
   return {
     exitCode: 0,
     stdout,
     stderr: refusedList(
-      `${result.rejected} object(s) were rejected and left out:`,
+      `${result.rejected} ${how.refused} were rejected and left out:`,
       result.rejected,
       result.problems,
     ),

@@ -1,5 +1,5 @@
-// MISP through the node: an event file sent into a case with its upload's progress, a case's MISP
-// events, and the MISP feeds the node pulls into cases.
+// MISP through the node: a case's MISP events, and the MISP feeds the node pulls into cases. (An
+// event file goes into a case through components/FileImport.tsx, with its upload's progress.)
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type {
   MispEventList,
@@ -7,46 +7,9 @@ import type {
   MispFeedList,
   MispFeedPatch,
   MispFeedRun,
-  MispImportResult,
   NewMispFeed,
 } from '@vytis/contracts';
-import { ApiError, api, getCsrfToken } from './client.ts';
-
-/**
- * Sends a MISP event file with XMLHttpRequest (fetch reports no upload progress): `onProgress`
- * gets the percentage sent, the promise the node's answer (an ApiError with its details when refused).
- */
-export function sendMispFile(
-  url: string,
-  file: File,
-  onProgress: (percent: number) => void,
-): Promise<MispImportResult> {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', url);
-    xhr.setRequestHeader('content-type', 'application/json');
-    xhr.setRequestHeader('accept', 'application/json');
-    const csrf = getCsrfToken();
-    if (csrf) xhr.setRequestHeader('x-csrf-token', csrf);
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) onProgress(Math.round((e.loaded / e.total) * 100));
-    };
-    xhr.onload = () => {
-      let body: unknown = null;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        body = null;
-      }
-      if (xhr.status === 200) return resolve(body as MispImportResult);
-      const e = (body as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
-      const details = Array.isArray(e?.details) ? (e.details as { field: string; message: string }[]) : [];
-      reject(new ApiError(xhr.status, e?.code ?? 'error', e?.message ?? `HTTP ${xhr.status}`, details));
-    };
-    xhr.onerror = () => reject(new Error('the upload failed'));
-    xhr.send(file);
-  });
-}
+import { api } from './client.ts';
 
 export const mispEventsKey = (caseId: string) => ['misp-events', caseId];
 

@@ -1,90 +1,35 @@
 // The MISP side of a case: the case as a MISP event to download, an event file to import (with the
 // upload's progress and every attribute or object the node refused, by its path in the file), and
 // the MISP events the case holds, with their tags and galaxy clusters.
-import {
-  Alert,
-  Badge,
-  Button,
-  Checkbox,
-  Group,
-  Paper,
-  Progress,
-  Select,
-  Stack,
-  Table,
-  Text,
-  Title,
-  UnstyledButton,
-} from '@mantine/core';
-import { useQueryClient } from '@tanstack/react-query';
-import { type Case, type MispEventSummary, type MispImportResult, TLPS } from '@vytis/contracts';
+import { Badge, Group, Paper, Stack, Text, Title, UnstyledButton } from '@mantine/core';
+import type { Case, MispEventSummary, MispImportResult } from '@vytis/contracts';
 import { useId, useState } from 'react';
-import { ApiError } from '../api/client.ts';
-import { mispEventsKey, sendMispFile, useMispEvents } from '../api/misp.ts';
-import { useMe } from '../auth.tsx';
+import { mispEventsKey, useMispEvents } from '../api/misp.ts';
 import { PapBadge, TlpBadge } from '../components/badges.tsx';
+import { CaseExport } from '../components/CaseExport.tsx';
+import { FileImport } from '../components/FileImport.tsx';
 import { fmtTime } from '../components/format.ts';
 import { Markdown } from '../components/Markdown.tsx';
 import { Loading, Problem } from '../components/Problem.tsx';
 
-const tlpOptions = TLPS.map((t) => ({ value: t, label: `TLP:${t.toUpperCase()}` }));
-
-/** The event's address: an exercise case is exported only when asked for (`exercise=include`). */
-export const mispEventHref = (c: Pick<Case, 'id' | 'exercise'>) =>
-  `/api/v1/cases/${c.id}/misp${c.exercise ? '?exercise=include' : ''}`;
-
-/**
- * "Download MISP event": the case as one MISP event of what the viewer may pass on. The node
- * refuses RED, and another party's AMBER+STRICT, with a 403; the link is not offered then, the
- * reason is said instead.
- */
+/** "Download MISP event": the case as one MISP event of what the viewer may pass on. */
 export function MispDownload({ kase }: { kase: Case }) {
-  const me = useMe();
-  const held =
-    kase.tlp === 'red'
-      ? 'TLP:RED is never passed on'
-      : kase.tlp === 'amber+strict' && kase.ownerParty !== me.party
-        ? `TLP:AMBER+STRICT is passed on only by ${kase.ownerParty}`
-        : null;
-  if (held) {
-    return (
-      <Text size="xs" c="dimmed" data-testid="misp-download-held">
-        No MISP export: {held}
-      </Text>
-    );
-  }
   return (
-    <Button
-      component="a"
-      href={mispEventHref(kase)}
-      download={`case-${kase.id}${kase.exercise ? '-exercise' : ''}.misp.json`}
-      size="xs"
-      variant="default"
-    >
-      Download MISP event
-    </Button>
+    <CaseExport
+      kase={kase}
+      format="misp"
+      extension="misp.json"
+      label="Download MISP event"
+      heldLabel="No MISP export"
+    />
   );
 }
 
-/** One attribute or object the node refused: its place in the file (`Event.Attribute[3]`), and why. */
-export interface RefusedElement {
-  path: string;
-  reason: string;
-}
-
-/** Splits the node's `<path>: <reason>`; a message naming no path is kept whole. */
-export function refusedElement(message: string): RefusedElement {
+/** Splits the node's `<path>: <reason>` (`Event.Attribute[3]: …`); a message naming no path is kept whole. */
+export function refusedElement(message: string): { path: string; reason: string } {
   const match = /^((?:\[\d+\])?Event[^\s:]*): ([\s\S]*)$/.exec(message);
   return match ? { path: match[1]!, reason: match[2]! } : { path: '', reason: message };
 }
-
-/** The refused elements of a 400 (nothing imported): each detail names `body/objects/N`. */
-function refusedOf(error: unknown): RefusedElement[] {
-  if (!(error instanceof ApiError) || error.status !== 400) return [];
-  return error.details.filter((d) => /objects\/\d+$/.test(d.field)).map((d) => refusedElement(d.message));
-}
-
-type Upload = { progress: number } | { result: MispImportResult } | { error: unknown };
 
 /** What an import did, said in a line. */
 const summaryOf = (r: MispImportResult) =>
@@ -98,129 +43,28 @@ const summaryOf = (r: MispImportResult) =>
  * (nothing is written); either way the refused ones are listed by their path in the file.
  */
 export function MispImport({ caseId }: { caseId: string }) {
-  const queryClient = useQueryClient();
-  const [file, setFile] = useState<File | null>(null);
-  const [partial, setPartial] = useState(false);
-  const [tlp, setTlp] = useState<string | null>(null);
-  const [upload, setUpload] = useState<Upload | null>(null);
-  const sending = upload !== null && 'progress' in upload;
-
-  const start = () => {
-    if (!file) return;
-    setUpload({ progress: 0 });
-    const query = new URLSearchParams({ partial: String(partial) });
-    if (tlp) query.set('tlp', tlp);
-    sendMispFile(`/api/v1/cases/${caseId}/misp?${query}`, file, (progress) => setUpload({ progress })).then(
-      (result) => {
-        setUpload({ result });
-        void queryClient.invalidateQueries({ queryKey: ['case', caseId] });
-        void queryClient.invalidateQueries({ queryKey: ['observables', caseId] });
-        void queryClient.invalidateQueries({ queryKey: mispEventsKey(caseId) });
-      },
-      (error: unknown) => setUpload({ error }),
-    );
-  };
-
-  const result = upload && 'result' in upload ? upload.result : null;
-  const error = upload && 'error' in upload ? upload.error : null;
-  const refused = result ? result.problems.map((p) => refusedElement(p.message)) : refusedOf(error);
   return (
-    <Paper withBorder p="md">
-      <Title order={2} size="h4" mb="sm">
-        Import MISP event
-      </Title>
-      <Stack>
-        <Group align="flex-end" wrap="wrap">
-          <div>
-            <Text size="sm" fw={500} component="label" htmlFor="misp-file">
-              MISP event file (.json)
-            </Text>
-            <input
-              id="misp-file"
-              type="file"
-              accept=".json,application/json"
-              onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
-              style={{ display: 'block', marginTop: 4 }}
-            />
-          </div>
-          <Select
-            label="TLP of unmarked events"
-            placeholder="the case's"
-            data={tlpOptions}
-            value={tlp}
-            onChange={setTlp}
-            clearable
-            w={320}
-          />
-          <Checkbox
-            mb={8}
-            label="Keep the good attributes and objects even if some are refused"
-            checked={partial}
-            onChange={(e) => setPartial(e.currentTarget.checked)}
-          />
-          <Button onClick={start} disabled={!file || sending}>
-            Import MISP event
-          </Button>
-        </Group>
-        {upload && 'progress' in upload ? (
-          <div>
-            <Text size="sm">
-              {upload.progress < 100
-                ? `Uploading… ${upload.progress}%`
-                : 'Uploaded; the node is checking and storing the attributes and objects…'}
-            </Text>
-            <Progress
-              value={upload.progress}
-              animated={upload.progress === 100}
-              aria-label="MISP import progress"
-            />
-          </div>
-        ) : null}
-        {result ? (
-          <Text role="status" data-testid="misp-result">
-            {summaryOf(result)}
-          </Text>
-        ) : null}
-        {error && refused.length ? (
-          <Alert color="red" title="Nothing was imported" role="alert">
-            {error instanceof Error ? error.message : String(error)}
-          </Alert>
-        ) : (
-          <Problem error={error} title="Nothing was imported" />
-        )}
-        {refused.length ? <RefusedTable refused={refused} total={result?.rejected} /> : null}
-      </Stack>
-    </Paper>
-  );
-}
-
-function RefusedTable({ refused, total }: { refused: RefusedElement[]; total?: number | undefined }) {
-  return (
-    <div>
-      <Text size="sm" fw={500} id="misp-refused-caption">
-        Refused attributes and objects
-        {total !== undefined && total > refused.length ? ` (the first ${refused.length} of ${total})` : ''}
-      </Text>
-      <Table data-testid="misp-refused" aria-labelledby="misp-refused-caption" fz="sm">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>In the file</Table.Th>
-            <Table.Th>Reason</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {refused.map((r, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: the list is fixed once shown; paths may repeat across events
-            <Table.Tr key={`${i}:${r.path}`}>
-              <Table.Td className="wrap-anywhere" ff="monospace">
-                {r.path || '—'}
-              </Table.Td>
-              <Table.Td className="wrap-anywhere">{r.reason}</Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-    </div>
+    <FileImport<MispImportResult>
+      name="misp"
+      title="Import MISP event"
+      url={`/api/v1/cases/${caseId}/misp`}
+      contentType="application/json"
+      fileLabel="MISP event file (.json)"
+      accept=".json,application/json"
+      tlpLabel="TLP of unmarked events"
+      partialLabel="Keep the good attributes and objects even if some are refused"
+      buttonLabel="Import MISP event"
+      progressLabel="MISP import progress"
+      storing="Uploaded; the node is checking and storing the attributes and objects…"
+      invalidates={[['case', caseId], ['observables', caseId], mispEventsKey(caseId)]}
+      renderResult={summaryOf}
+      refusedCaption="Refused attributes and objects"
+      refusedColumns={[{ header: 'In the file', code: true }, { header: 'Reason' }]}
+      refusedCells={(r) => {
+        const { path, reason } = refusedElement(r.message);
+        return [path || '—', reason];
+      }}
+    />
   );
 }
 

@@ -1,34 +1,14 @@
 // The STIX 2.1 side of a case: the case as a bundle to download, a bundle to import (with the
 // upload's progress and every object the node refused), and the intelligence objects that bundles
 // brought in, each with its relationships and the object exactly as received.
-import {
-  Alert,
-  Anchor,
-  Button,
-  Checkbox,
-  Code,
-  Drawer,
-  Group,
-  Paper,
-  Progress,
-  Select,
-  Stack,
-  Table,
-  Text,
-  Title,
-} from '@mantine/core';
-import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
-import {
-  type Case,
-  type IntelObject,
-  type IntelObjectDetail,
-  type StixImportResult,
-  TLPS,
-} from '@vytis/contracts';
+import { Anchor, Button, Code, Drawer, Group, Select, Stack, Table, Text, Title } from '@mantine/core';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import type { Case, IntelObject, IntelObjectDetail, StixImportResult } from '@vytis/contracts';
 import { useState } from 'react';
-import { ApiError, api, getCsrfToken } from '../api/client.ts';
-import { useMe } from '../auth.tsx';
+import { api } from '../api/client.ts';
 import { TlpBadge } from '../components/badges.tsx';
+import { CaseExport } from '../components/CaseExport.tsx';
+import { FileImport } from '../components/FileImport.tsx';
 import { fmtTime } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
 import { TaxiiCollectionHint } from './Taxii.tsx';
@@ -59,238 +39,66 @@ const STIX_TYPES = [
   'tool',
 ];
 
-const tlpOptions = TLPS.map((t) => ({ value: t, label: `TLP:${t.toUpperCase()}` }));
-
 type IntelPage = { items: IntelObject[]; nextCursor: string | null };
 
-/** The bundle's address: an exercise case is exported only when asked for (`exercise=include`). */
-export const stixBundleHref = (c: Pick<Case, 'id' | 'exercise'>) =>
-  `/api/v1/cases/${c.id}/stix${c.exercise ? '?exercise=include' : ''}`;
-
-/**
- * "Download STIX": the case as a bundle of what the viewer may pass on. The node refuses RED, and
- * another party's AMBER+STRICT, with a 403; the link is not offered then, the reason is said instead.
- */
+/** "Download STIX": the case as a bundle of what the viewer may pass on. */
 export function StixDownload({ kase }: { kase: Case }) {
-  const me = useMe();
-  const held =
-    kase.tlp === 'red'
-      ? 'TLP:RED is never passed on'
-      : kase.tlp === 'amber+strict' && kase.ownerParty !== me.party
-        ? `TLP:AMBER+STRICT is passed on only by ${kase.ownerParty}`
-        : null;
-  if (held) {
-    return (
-      <Text size="xs" c="dimmed" data-testid="stix-download-held">
-        No STIX export: {held}
-      </Text>
-    );
-  }
   return (
-    <Button
-      component="a"
-      href={stixBundleHref(kase)}
-      download={`case-${kase.id}${kase.exercise ? '-exercise' : ''}.stix.json`}
-      size="xs"
-      variant="default"
-    >
-      Download STIX
-    </Button>
+    <CaseExport
+      kase={kase}
+      format="stix"
+      extension="stix.json"
+      label="Download STIX"
+      heldLabel="No STIX export"
+    />
   );
 }
 
-/** One object the node refused: its index in the bundle's `objects`, its STIX id, and why. */
-export interface RefusedObject {
-  index: number;
-  id: string;
-  reason: string;
-}
-
 /** Splits the node's `<stix id>: <reason>` (the id is absent when the object had none). */
-export function refusedObject(index: number, message: string): RefusedObject {
+export function refusedObject(message: string): { id: string; reason: string } {
   const match = /^([a-z0-9-]+--[^\s:]+): ([\s\S]*)$/.exec(message);
-  return match ? { index, id: match[1]!, reason: match[2]! } : { index, id: '', reason: message };
-}
-
-/** The refused objects of a 400 (nothing imported): each detail names `body/objects/N`. */
-function refusedOf(error: unknown): RefusedObject[] {
-  if (!(error instanceof ApiError) || error.status !== 400) return [];
-  return error.details.flatMap((d) => {
-    const index = /objects\/(\d+)$/.exec(d.field)?.[1];
-    return index === undefined ? [] : [refusedObject(Number(index), d.message)];
-  });
-}
-
-type Upload = { progress: number } | { result: StixImportResult } | { error: unknown };
-
-/**
- * Sends a bundle with XMLHttpRequest (fetch reports no upload progress): `onProgress` gets the
- * percentage sent, the promise the node's answer (an ApiError with its details when refused).
- */
-function sendBundle(
-  url: string,
-  file: File,
-  onProgress: (percent: number) => void,
-): Promise<StixImportResult> {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', url);
-    xhr.setRequestHeader('content-type', STIX_MEDIA_TYPE);
-    xhr.setRequestHeader('accept', 'application/json');
-    const csrf = getCsrfToken();
-    if (csrf) xhr.setRequestHeader('x-csrf-token', csrf);
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) onProgress(Math.round((e.loaded / e.total) * 100));
-    };
-    xhr.onload = () => {
-      let body: unknown = null;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        body = null;
-      }
-      if (xhr.status === 200) return resolve(body as StixImportResult);
-      const e = (body as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
-      const details = Array.isArray(e?.details) ? (e.details as { field: string; message: string }[]) : [];
-      reject(new ApiError(xhr.status, e?.code ?? 'error', e?.message ?? `HTTP ${xhr.status}`, details));
-    };
-    xhr.onerror = () => reject(new Error('the upload failed'));
-    xhr.send(file);
-  });
+  return match ? { id: match[1]!, reason: match[2]! } : { id: '', reason: message };
 }
 
 /**
  * "Import STIX bundle": a .json file into the case. Without "keep the good objects" one bad object
- * refuses the whole bundle (nothing is written); either way the refused objects are listed.
+ * refuses the whole bundle (nothing is written); either way the refused objects are listed by
+ * their index in the bundle's `objects` and their STIX id.
  */
 export function StixImport({ caseId }: { caseId: string }) {
-  const queryClient = useQueryClient();
-  const [file, setFile] = useState<File | null>(null);
-  const [partial, setPartial] = useState(false);
-  const [tlp, setTlp] = useState<string | null>(null);
-  const [upload, setUpload] = useState<Upload | null>(null);
-  const sending = upload !== null && 'progress' in upload;
-
-  const start = () => {
-    if (!file) return;
-    setUpload({ progress: 0 });
-    const query = new URLSearchParams({ partial: String(partial) });
-    if (tlp) query.set('tlp', tlp);
-    sendBundle(`/api/v1/cases/${caseId}/stix?${query}`, file, (progress) => setUpload({ progress })).then(
-      (result) => {
-        setUpload({ result });
-        void queryClient.invalidateQueries({ queryKey: ['case', caseId] });
-        void queryClient.invalidateQueries({ queryKey: ['observables', caseId] });
-        void queryClient.invalidateQueries({ queryKey: ['intelligence', caseId] });
-      },
-      (error: unknown) => setUpload({ error }),
-    );
-  };
-
-  const result = upload && 'result' in upload ? upload.result : null;
-  const error = upload && 'error' in upload ? upload.error : null;
-  const refused = result ? result.problems.map((p) => refusedObject(p.line, p.message)) : refusedOf(error);
   return (
-    <Paper withBorder p="md">
-      <Title order={2} size="h4" mb="sm">
-        Import STIX bundle
-      </Title>
-      <Stack>
-        <Group align="flex-end" wrap="wrap">
-          <div>
-            <Text size="sm" fw={500} component="label" htmlFor="stix-file">
-              STIX 2.1 bundle (.json)
-            </Text>
-            <input
-              id="stix-file"
-              type="file"
-              accept=".json,application/json,application/stix+json"
-              onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
-              style={{ display: 'block', marginTop: 4 }}
-            />
-          </div>
-          <Select
-            label="TLP of unmarked objects"
-            placeholder="the case's"
-            data={tlpOptions}
-            value={tlp}
-            onChange={setTlp}
-            clearable
-            w={320}
-          />
-          <Checkbox
-            mb={8}
-            label="Keep the good objects even if some are refused"
-            checked={partial}
-            onChange={(e) => setPartial(e.currentTarget.checked)}
-          />
-          <Button onClick={start} disabled={!file || sending}>
-            Import bundle
-          </Button>
-        </Group>
-        {upload && 'progress' in upload ? (
-          <div>
-            <Text size="sm">
-              {upload.progress < 100
-                ? `Uploading… ${upload.progress}%`
-                : 'Uploaded; the node is checking and storing the objects…'}
-            </Text>
-            <Progress
-              value={upload.progress}
-              animated={upload.progress === 100}
-              aria-label="STIX import progress"
-            />
-          </div>
-        ) : null}
-        {result ? (
-          <Text role="status" data-testid="stix-result">
-            {result.objects} objects: {result.imported} observables added, {result.duplicates} already held;
-            intelligence {result.intelligence.added} added, {result.intelligence.updated} updated,{' '}
-            {result.intelligence.unchanged} unchanged, {result.intelligence.older} older ignored;{' '}
-            {result.rejected} refused
-          </Text>
-        ) : null}
-        {error && refused.length ? (
-          <Alert color="red" title="Nothing was imported" role="alert">
-            {error instanceof Error ? error.message : String(error)}
-          </Alert>
-        ) : (
-          <Problem error={error} title="Nothing was imported" />
-        )}
-        {refused.length ? <RefusedTable refused={refused} total={result?.rejected} /> : null}
-      </Stack>
-    </Paper>
-  );
-}
-
-function RefusedTable({ refused, total }: { refused: RefusedObject[]; total?: number | undefined }) {
-  return (
-    <div>
-      <Text size="sm" fw={500} id="stix-refused-caption">
-        Refused objects
-        {total !== undefined && total > refused.length ? ` (the first ${refused.length} of ${total})` : ''}
-      </Text>
-      <Table data-testid="stix-refused" aria-labelledby="stix-refused-caption" fz="sm">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Index</Table.Th>
-            <Table.Th>STIX id</Table.Th>
-            <Table.Th>Reason</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {refused.map((r) => (
-            <Table.Tr key={`${r.index}:${r.id}`}>
-              <Table.Td>{r.index}</Table.Td>
-              <Table.Td className="wrap-anywhere" ff="monospace">
-                {r.id || '—'}
-              </Table.Td>
-              <Table.Td className="wrap-anywhere">{r.reason}</Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-    </div>
+    <FileImport<StixImportResult>
+      name="stix"
+      title="Import STIX bundle"
+      url={`/api/v1/cases/${caseId}/stix`}
+      contentType={STIX_MEDIA_TYPE}
+      fileLabel="STIX 2.1 bundle (.json)"
+      accept=".json,application/json,application/stix+json"
+      tlpLabel="TLP of unmarked objects"
+      partialLabel="Keep the good objects even if some are refused"
+      buttonLabel="Import bundle"
+      progressLabel="STIX import progress"
+      storing="Uploaded; the node is checking and storing the objects…"
+      invalidates={[
+        ['case', caseId],
+        ['observables', caseId],
+        ['intelligence', caseId],
+      ]}
+      renderResult={(result) => (
+        <>
+          {result.objects} objects: {result.imported} observables added, {result.duplicates} already held;
+          intelligence {result.intelligence.added} added, {result.intelligence.updated} updated,{' '}
+          {result.intelligence.unchanged} unchanged, {result.intelligence.older} older ignored;{' '}
+          {result.rejected} refused
+        </>
+      )}
+      refusedCaption="Refused objects"
+      refusedColumns={[{ header: 'Index' }, { header: 'STIX id', code: true }, { header: 'Reason' }]}
+      refusedCells={(r) => {
+        const { id, reason } = refusedObject(r.message);
+        return [String(r.line), id || '—', reason];
+      }}
+    />
   );
 }
 

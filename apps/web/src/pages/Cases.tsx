@@ -28,7 +28,8 @@ import {
 } from '@vytis/contracts';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { ApiError, api, getCsrfToken } from '../api/client.ts';
+import { ApiError, api } from '../api/client.ts';
+import { uploadFile } from '../api/upload.ts';
 import { ExerciseBadge, SeverityBadge, TlpBadge } from '../components/badges.tsx';
 import { fmtTime, humanize } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
@@ -355,38 +356,18 @@ export function BulkImport({ caseId: fixedCase }: { caseId?: string }) {
     setProgress(0);
     const params = new URLSearchParams({ caseId, partial: String(partial) });
     if (format === 'text/plain' && type) params.set('type', type);
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', `/api/v1/indicators/bulk?${params}`);
-    xhr.setRequestHeader('content-type', format);
-    xhr.setRequestHeader('accept', 'application/json');
-    const csrf = getCsrfToken();
-    if (csrf) xhr.setRequestHeader('x-csrf-token', csrf);
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) setProgress(Math.round((e.loaded / e.total) * 100));
-    };
-    xhr.onload = () => {
-      setProgress(null);
-      let body: unknown = null;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        body = null;
-      }
-      if (xhr.status === 200) {
-        setResult(body as BulkResult);
+    uploadFile<BulkResult>(`/api/v1/indicators/bulk?${params}`, file, format, setProgress).then(
+      (answer) => {
+        setProgress(null);
+        setResult(answer);
         void queryClient.invalidateQueries({ queryKey: ['case', caseId] });
         void queryClient.invalidateQueries({ queryKey: ['observables', caseId] });
-      } else {
-        const e = (body as { error?: { code: string; message: string; details?: unknown } } | null)?.error;
-        const details = Array.isArray(e?.details) ? (e.details as { field: string; message: string }[]) : [];
-        setError(new ApiError(xhr.status, e?.code ?? 'error', e?.message ?? `HTTP ${xhr.status}`, details));
-      }
-    };
-    xhr.onerror = () => {
-      setProgress(null);
-      setError(new Error('the upload failed'));
-    };
-    xhr.send(file);
+      },
+      (failure: unknown) => {
+        setProgress(null);
+        setError(failure);
+      },
+    );
   };
 
   return (
