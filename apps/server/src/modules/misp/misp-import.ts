@@ -1,4 +1,5 @@
-import { Buffer } from 'node:buffer';
+import { Buffer, isUtf8 } from 'node:buffer';
+import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Tlp } from '@vytis/contracts';
 import type { CaseViewer } from '../../access/policy.ts';
@@ -104,20 +105,28 @@ const FUTURE_SLACK_SECONDS = 24 * 60 * 60;
 const MAYBE_UNSTORABLE = /\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 
 async function readAll(input: Readable): Promise<Buffer> {
+  // A file on disk (the import's spool, or the CLI's file) is read in one go, not chunk by chunk.
+  if (input instanceof fs.ReadStream && typeof input.path === 'string') {
+    const size = (await fs.promises.stat(input.path)).size;
+    if (size > MISP_MAX_BYTES) throw tooLarge();
+    input.destroy();
+    return fs.promises.readFile(input.path);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of input) {
     size += (chunk as Buffer).length;
-    if (size > MISP_MAX_BYTES) {
-      throw new AppError(
-        'payload_too_large',
-        `a MISP file is read whole, so at most ${MISP_MAX_BYTES / 1024 / 1024} MiB: split the events into several files`,
-      );
-    }
+    if (size > MISP_MAX_BYTES) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
 }
+
+const tooLarge = () =>
+  new AppError(
+    'payload_too_large',
+    `a MISP file is read whole, so at most ${MISP_MAX_BYTES / 1024 / 1024} MiB: split the events into several files`,
+  );
 
 /**
  * Reads MISP event JSON (already received in full, bounded) into an import: attributes Vytis can
@@ -128,12 +137,9 @@ async function readAll(input: Readable): Promise<Buffer> {
  */
 export async function readMispFile(input: Readable, options: MispReadOptions): Promise<ImportFile> {
   const bytes = await readAll(input);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new MispFileError('it is not UTF-8 text');
-  }
+  if (!isUtf8(bytes)) throw new MispFileError('it is not UTF-8 text');
+  let text = bytes.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
     throw new MispFileError(`it nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`);
   }
