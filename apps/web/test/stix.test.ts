@@ -144,6 +144,8 @@ describe('STIX on the case page: import with progress, the intelligence objects,
     // Filtered by type.
     await pick(page, 'Type of object', 'course-of-action');
     await list.getByRole('button', { name: POISON_IVY, exact: true }).waitFor({ state: 'detached' });
+    // The filtered page replaces the list: wait for its row, not only for the old rows to go.
+    await list.getByRole('button', { name: COA, exact: true }).waitFor();
     assert.deepEqual(await list.locator('tbody tr td:first-child').allInnerTexts(), ['course-of-action']);
     world.assertClean();
   });
