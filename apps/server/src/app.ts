@@ -43,7 +43,7 @@ import { indicatorsRoutes } from './modules/indicators/indicators.routes.ts';
 import { ObservablesService } from './modules/indicators/observables.service.ts';
 import { mispRoutes } from './modules/misp/misp.routes.ts';
 import { MispService } from './modules/misp/misp.service.ts';
-import { mispFeedRoutes } from './modules/misp/misp-feed.routes.ts';
+import { mispFeedRoutes, mispPulledFeedRoutes } from './modules/misp/misp-feed.routes.ts';
 import { MispFeedsService } from './modules/misp/misp-feeds.service.ts';
 import { EventBus } from './modules/notifications/event-bus.ts';
 import { eventsRoutes } from './modules/notifications/events.routes.ts';
@@ -443,9 +443,11 @@ export async function buildApp(
       await api.register(stixRoutes, { services, requestGauge });
       await api.register(mispRoutes, { services, requestGauge });
       await api.register(mispFeedRoutes, { services });
+      await api.register(mispPulledFeedRoutes, { services });
     },
     { prefix: '/api/v1' },
   );
+  await app.register(mispFeedRoutes, { services });
   await app.register(taxiiRoutes, {
     services,
     auditDenial,

@@ -23,7 +23,10 @@ const EventFileParamsSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** MISP feeds: the node's own feed, and the feeds it pulls. */
+/**
+ * The node's own MISP feed: at `/misp/feed/…` (the stable name, ../shared/api.md) and under
+ * `/api/v1` as well.
+ */
 export const mispFeedRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
   { services },
@@ -32,7 +35,7 @@ export const mispFeedRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   const tags = ['misp'];
   const feedDescription =
     'Your own MISP feed: in MISP, Sync Actions → Feeds → Add feed, source format "MISP Feed", URL ' +
-    '`<this node>/api/v1/misp/feed`, and under Headers `Authorization: Bearer <your API token>`. It holds the ' +
+    '`<this node>/misp/feed`, and under Headers `Authorization: Bearer <your API token>`. It holds the ' +
     'MISP events of the cases you may pass on (no RED; AMBER+STRICT only your own party’s; no exercises). ' +
     'Its files are built for you one at a time: a request while another of yours is being answered gets 429.';
 
@@ -96,6 +99,15 @@ export const mispFeedRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
       return reply.type('application/json; charset=utf-8').send(Buffer.from(JSON.stringify(event)));
     },
   );
+};
+
+/** The MISP feeds this node pulls into cases. */
+export const mispPulledFeedRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+  app,
+  { services },
+) => {
+  const feeds = services.mispFeeds;
+  const tags = ['misp'];
 
   app.get(
     '/misp/feeds',

@@ -269,6 +269,10 @@ describe('MISP feeds: published and pulled', () => {
     const manifest = json(res);
     assert.deepEqual(manifestProblems(manifest), []);
     assert.ok(manifest[japanese.uuid] && manifest[sighting.uuid], JSON.stringify(Object.keys(manifest)));
+    // The same feed at its stable address (../shared/api.md), outside /api/v1.
+    const stable = await node.request({ method: 'GET', url: '/misp/feed/manifest.json', headers: lt.headers });
+    assert.equal(stable.statusCode, 200, stable.body);
+    assert.deepEqual(json(stable), manifest);
     const entry = manifest[japanese.uuid];
     assert.equal(entry.timestamp, Number(japanese.timestamp), 'the timestamp MISP compares, as an integer');
     assert.equal(entry.info, japanese.info);
