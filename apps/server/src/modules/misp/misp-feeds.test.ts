@@ -270,7 +270,11 @@ describe('MISP feeds: published and pulled', () => {
     assert.deepEqual(manifestProblems(manifest), []);
     assert.ok(manifest[japanese.uuid] && manifest[sighting.uuid], JSON.stringify(Object.keys(manifest)));
     // The same feed at its stable address (../shared/api.md), outside /api/v1.
-    const stable = await node.request({ method: 'GET', url: '/misp/feed/manifest.json', headers: lt.headers });
+    const stable = await node.request({
+      method: 'GET',
+      url: '/misp/feed/manifest.json',
+      headers: lt.headers,
+    });
     assert.equal(stable.statusCode, 200, stable.body);
     assert.deepEqual(json(stable), manifest);
     const entry = manifest[japanese.uuid];
