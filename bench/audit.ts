@@ -71,8 +71,9 @@ console.log(
 );
 
 async function resetChain() {
-  await sql`truncate audit_events, audit_checkpoints`.execute(db);
+  await sql`truncate audit_events, audit_checkpoints, audit_tree_nodes`.execute(db);
   await sql`update audit_head set seq = 0, prev_hash = ${GENESIS_HASH}, hash = ${GENESIS_HASH}`.execute(db);
+  await sql`update audit_tree_state set size = 0, frontier = ''`.execute(db);
 }
 
 function batchesOf(count: number, size: number): AuditEntry[][] {

@@ -4,11 +4,13 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { KeyRotation } from '@vytis/contracts';
 import { ErrorBodySchema } from '@vytis/contracts';
 import Fastify, { type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { AuditService } from './audit/audit.service.ts';
 import type { Clock } from './clock.ts';
+import type { FederationSettings } from './config.ts';
 import { AppError } from './errors.ts';
 import { ctxOf, makeAccessHook, type RouteAccess } from './http/access.ts';
 import { DenialLimiter } from './http/denial-limiter.ts';
@@ -19,7 +21,7 @@ import { RequestGauge } from './http/request-gauge.ts';
 import { adoptCallerRequestId, freshRequestId } from './http/request-id.ts';
 import type { Services } from './http/services.ts';
 import { rejectInfiniteNumbers, rejectUnstorableText } from './http/storable-text.ts';
-import { registerStorableTimeFormat } from './http/time-format.ts';
+import { registerStorableTimeFormat, registerStorableUuidFormat } from './http/time-format.ts';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits, serverTimeouts, slowBodyGuard } from './http/timeouts.ts';
 import { caseViewerOf } from './modules/cases/case-viewer.ts';
 import { casesRoutes } from './modules/cases/cases.routes.ts';
@@ -31,6 +33,10 @@ import { DeploymentMoves } from './modules/deployments/moves.ts';
 import { evidenceRoutes } from './modules/evidence/evidence.routes.ts';
 import { EvidenceService } from './modules/evidence/evidence.service.ts';
 import { evidenceStorageFor } from './modules/evidence/evidence.stores.ts';
+import { buildFederation } from './modules/federation/federation.module.ts';
+import { federationRoutes } from './modules/federation/federation.routes.ts';
+import { IntentExecutor } from './modules/federation/loop/intent-executor.ts';
+import { peersRoutes } from './modules/federation/peers.routes.ts';
 import { FrameworkService } from './modules/framework/framework.service.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { AccountsService } from './modules/identity/accounts.service.ts';
@@ -45,9 +51,13 @@ import { mispRoutes } from './modules/misp/misp.routes.ts';
 import { MispService } from './modules/misp/misp.service.ts';
 import { mispFeedRoutes, mispPulledFeedRoutes } from './modules/misp/misp-feed.routes.ts';
 import { MispFeedsService } from './modules/misp/misp-feeds.service.ts';
+import { workRoutes } from './modules/my-work/my-work.routes.ts';
+import { WorkService } from './modules/my-work/my-work.service.ts';
 import { EventBus } from './modules/notifications/event-bus.ts';
 import { eventsRoutes } from './modules/notifications/events.routes.ts';
 import { EventsService } from './modules/notifications/events.service.ts';
+import { inboxRoutes } from './modules/notifications/inbox.routes.ts';
+import { InboxService } from './modules/notifications/inbox.service.ts';
 import { Notifier } from './modules/notifications/notifier.ts';
 import { webhooksRoutes } from './modules/notifications/webhooks.routes.ts';
 import { WebhooksService } from './modules/notifications/webhooks.service.ts';
@@ -63,6 +73,8 @@ import { RespondersService } from './modules/roster/responders.service.ts';
 import { rotationsRoutes } from './modules/roster/rotations.routes.ts';
 import { RotationsService } from './modules/roster/rotations.service.ts';
 import { Scheduler } from './modules/scheduler/scheduler.ts';
+import { searchRoutes } from './modules/search/search.routes.ts';
+import { SearchService } from './modules/search/search.service.ts';
 import { stixRoutes } from './modules/stix/stix.routes.ts';
 import { StixService } from './modules/stix/stix.service.ts';
 import { taxiiRoutes } from './modules/taxii/taxii.routes.ts';
@@ -106,6 +118,10 @@ export interface AppOptions {
   publicUrl: string | null;
   /** The largest TAXII request body (an envelope of objects to add). */
   taxiiMaxContentLength: number;
+  /** The federation: the party this node speaks for (none: not federated), its role, how often it pulls. */
+  federation: FederationSettings;
+  /** Where and as whom notifications are e-mailed (smtpUrl null: no e-mail). */
+  mail: { smtpUrl: string | null; from: string };
 }
 
 export const DEFAULT_APP_OPTIONS: AppOptions = {
@@ -128,6 +144,8 @@ export const DEFAULT_APP_OPTIONS: AppOptions = {
   checkpointSeconds: null,
   publicUrl: null,
   taxiiMaxContentLength: 16 * 1024 * 1024,
+  federation: { party: null, role: 'national', pullSeconds: 30 },
+  mail: { smtpUrl: null, from: 'vytis@localhost' },
 };
 
 export interface AppDeps {
@@ -136,6 +154,8 @@ export interface AppDeps {
   key: NodeKey;
   /** How webhooks are sent; tests may replace it. */
   fetch?: typeof fetch;
+  /** The statement that this node moved from its previous key to `key` (see `vytis key rotate`). */
+  keyRotation?: KeyRotation | null;
   /** How teams are solved; the node solves off the request thread. */
   solve?: (problem: TeamProblem) => Promise<TeamSolution>;
 }
@@ -153,6 +173,9 @@ export function buildServices(
         | 'requireMfa'
         | 'auditCheckpointFile'
         | 'checkpointSeconds'
+        | 'publicUrl'
+        | 'federation'
+        | 'mail'
       >
     >,
 ): Services {
@@ -266,9 +289,40 @@ export function buildServices(
     }),
     maxBytes: options.evidenceMaxBytes,
   });
+  const federation = buildFederation(
+    {
+      database: deps.database,
+      clock: deps.clock,
+      audit,
+      notifier,
+      key: deps.key,
+      rotation: deps.keyRotation ?? null,
+      node: { ...options.federation, publicUrl: options.publicUrl },
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      allowPrivateNetworks: options.webhookPrivateNetworks,
+    },
+    {
+      intents: new IntentExecutor({
+        db,
+        clock: deps.clock,
+        audit,
+        node: { ...options.federation, publicUrl: options.publicUrl },
+        council,
+        requests,
+        deployments,
+      }),
+    },
+  );
+  const work = new WorkService({ db, clock: deps.clock, audit, requests });
+  const inbox = new InboxService({ db, clock: deps.clock, audit, requests, mail: options.mail });
+  const search = new SearchService({ db, clock: deps.clock, requests, cases, observables });
   return {
     ...deps,
+    work,
+    inbox,
+    search,
     audit,
+    federation,
     notifier,
     framework,
     parties,
@@ -309,7 +363,10 @@ export async function buildApp(
     genReqId: freshRequestId,
     ajv: {
       customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
-      onCreate: registerStorableTimeFormat,
+      onCreate: (ajv) => {
+        registerStorableTimeFormat(ajv);
+        registerStorableUuidFormat(ajv);
+      },
     },
     // Errors the router raises before any route runs (bad URL, over-long parameter) get the API's shape too.
     frameworkErrors: (error, request, reply) => {
@@ -345,6 +402,7 @@ export async function buildApp(
   }, 60_000);
   denialFlush.unref();
   app.addHook('onClose', async () => {
+    await services.inbox.stop();
     clearInterval(denialFlush);
     await denials.flushAll();
   });
@@ -444,10 +502,15 @@ export async function buildApp(
       await api.register(mispRoutes, { services, requestGauge });
       await api.register(mispFeedRoutes, { services });
       await api.register(mispPulledFeedRoutes, { services });
+      await api.register(peersRoutes, { services });
+      await api.register(workRoutes, { services });
+      await api.register(inboxRoutes, { services });
+      await api.register(searchRoutes, { services });
     },
     { prefix: '/api/v1' },
   );
   await app.register(mispFeedRoutes, { services });
+  await app.register(federationRoutes, { services, prefix: '/federation/v1' });
   await app.register(taxiiRoutes, {
     services,
     auditDenial,

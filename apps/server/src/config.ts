@@ -89,6 +89,28 @@ const envSchema = z.object({
       }, 'must be an http(s) URL without query or fragment, e.g. https://vytis.cert.example')
       .optional(),
   ),
+  VYTIS_NODE_PARTY: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[A-Z]{2,8}$/, 'must be a party code in capitals, e.g. LT')
+      .optional(),
+  ),
+  VYTIS_NODE_ROLE: z
+    .enum(['coordinator', 'national'], { error: 'must be coordinator or national' })
+    .default('national'),
+  VYTIS_FEDERATION_PULL_SECONDS: positiveInt('seconds').default(30),
+  VYTIS_SMTP_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(
+        /^smtps?:\/\/[^\s]+$/,
+        'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example:587',
+      )
+      .optional(),
+  ),
+  VYTIS_MAIL_FROM: z.string().min(3, 'must be an e-mail address').default('vytis@localhost'),
 });
 
 export interface Config {
@@ -130,6 +152,16 @@ export interface Config {
   requireMfa: 'admins' | 'none';
   /** Where others reach this node (TAXII discovery's absolute URLs); none: each request's own host. */
   publicUrl: string | null;
+  /** VYTIS_SMTP_URL and VYTIS_MAIL_FROM: where and as whom notifications are e-mailed (none: no e-mail). */
+  mail: { smtpUrl: string | null; from: string };
+  /** The federation: the party this node speaks for (none: not federated), its role, how often it pulls peers. */
+  federation: FederationSettings;
+}
+
+export interface FederationSettings {
+  party: string | null;
+  role: 'coordinator' | 'national';
+  pullSeconds: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -186,6 +218,12 @@ export function parseConfig(env: NodeJS.ProcessEnv): ConfigResult {
       auditCheckpointFile: checkpointFileIn(path.resolve(e.VYTIS_DATA_DIR)),
       requireMfa: e.VYTIS_REQUIRE_MFA,
       publicUrl: e.VYTIS_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
+      mail: { smtpUrl: e.VYTIS_SMTP_URL ?? null, from: e.VYTIS_MAIL_FROM },
+      federation: {
+        party: e.VYTIS_NODE_PARTY ?? null,
+        role: e.VYTIS_NODE_ROLE,
+        pullSeconds: e.VYTIS_FEDERATION_PULL_SECONDS,
+      },
     },
   };
 }

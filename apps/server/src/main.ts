@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { adminSocketPath, isNodeListening, startAdminSocket } from './cli/admin-socket.ts';
 import { describeError } from './cli/describe-error.ts';
+import { readyLine } from './cli/ready-line.ts';
 import { loadConfigOrExit } from './config.ts';
 import { closeSolverPool, warmSolverPool } from './modules/teams/solver/index.ts';
 import { startBackgroundWork, startHttp } from './node.ts';
@@ -75,6 +76,11 @@ app.log.info(
   { database: services.database.kind, location: services.database.location, keyId: services.key.keyId },
   `vytis node ready on http://${config.host}:${config.port} (API docs at /docs)`,
 );
+const firstAdminNeeded = await services.identity.anyUserExists().then(
+  (any) => !any,
+  () => false,
+);
+process.stderr.write(readyLine({ ...config, firstAdminNeeded }));
 
 let stopping = false;
 async function shutdown(signal: string) {

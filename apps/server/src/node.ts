@@ -5,6 +5,7 @@ import { buildApp, buildServices } from './app.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Services } from './http/services.ts';
+import { loadKeyRotation } from './modules/federation/node-descriptor.ts';
 import { seedIfEmpty } from './modules/seed.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './platform/db/database.ts';
 import { loadOrCreateNodeKey } from './platform/keys.ts';
@@ -19,7 +20,8 @@ export async function openNodeStorage(config: Config, clock: Clock = systemClock
   try {
     const applied = await migrateToLatest(database.db);
     const key = loadOrCreateNodeKey(config.dataDir);
-    return { database, key, clock, applied };
+    const keyRotation = loadKeyRotation(config.dataDir, key);
+    return { database, key, keyRotation, clock, applied };
   } catch (error) {
     await database.close();
     throw error;
@@ -33,6 +35,7 @@ export async function openServices(
   const storage = await openNodeStorage(config, clock);
   const services = buildServices(storage, config);
   await seedIfEmpty({ db: storage.database.db, clock, audit: services.audit });
+  await services.federation.feed.enable();
   return { services, applied: storage.applied };
 }
 
@@ -43,6 +46,7 @@ export async function startHttp(
   const storage = await openNodeStorage(config, clock);
   const { app, services } = await buildApp(storage, config);
   await seedIfEmpty({ db: storage.database.db, clock, audit: services.audit });
+  await services.federation.feed.enable();
   return { app, services };
 }
 
@@ -82,12 +86,43 @@ export function startBackgroundWork(
       });
   }, intervalMs);
   feedTimer.unref();
+  // Peers are pulled on their own clock, one round at a time; a slow peer delays only its own round.
+  let pullingPeers: Promise<unknown> | null = null;
+  const pullPeers = () => {
+    if (pullingPeers) return;
+    pullingPeers = services.federation.puller
+      .pullAll(stopping.signal)
+      .catch((error) => onError('federation pulls', error))
+      .finally(() => {
+        pullingPeers = null;
+      });
+  };
+  const peerTimer = setInterval(pullPeers, services.federation.node.pullSeconds * 1000);
+  peerTimer.unref();
+  // A node that was down catches up as it starts, not a whole round later.
+  const firstPull = setTimeout(pullPeers, FIRST_PULL_DELAY_MS);
+  firstPull.unref();
+  // Peers are told at once when this node's feed grows (they pull then, not at their next round).
+  let pushing: Promise<unknown> | null = null;
+  const pushTimer = setInterval(() => {
+    if (pushing) return;
+    pushing = services.federation.push
+      .tick(stopping.signal)
+      .catch((error) => onError('federation notices', error))
+      .finally(() => {
+        pushing = null;
+      });
+  }, PUSH_INTERVAL_MS);
+  pushTimer.unref();
   return {
     async stop() {
       clearInterval(timer);
       clearInterval(feedTimer);
+      clearInterval(peerTimer);
+      clearTimeout(firstPull);
+      clearInterval(pushTimer);
       stopping.abort();
-      await Promise.all([running, pullingFeeds]);
+      await Promise.all([running, pullingFeeds, pullingPeers, pushing]);
     },
   };
 }
@@ -101,3 +136,7 @@ async function drainWebhooks(services: Services) {
 }
 
 const DELIVERY_BATCH = 20;
+/** Time for the node to settle (listen, seal) before it pulls its peers for the first time. */
+const FIRST_PULL_DELAY_MS = 500;
+/** How often the outbox is looked at for changes to tell peers about: one indexed look when idle. */
+const PUSH_INTERVAL_MS = 200;

@@ -4,6 +4,8 @@ import { useEffect, useRef } from 'react';
 import { Link, Navigate, Route, NavLink as RouterLink, Routes, useLocation } from 'react-router';
 import { useDemoData } from './api/demo.ts';
 import { LiveProvider } from './api/live.tsx';
+import { useUnreadCount } from './api/notifications.ts';
+import { useWorkCount } from './api/work.ts';
 import { useAuth, useMe } from './auth.tsx';
 import { Loading } from './components/Problem.tsx';
 import { AccountPage, SecondFactorCard } from './pages/Account.tsx';
@@ -11,14 +13,19 @@ import { AuditPage } from './pages/Audit.tsx';
 import { CasePage } from './pages/CaseDetail.tsx';
 import { CasesPage, IndicatorsPage } from './pages/Cases.tsx';
 import { DeploymentPage, PassPage } from './pages/Deployment.tsx';
+import { DutyPage } from './pages/Duty.tsx';
+import { FederationPage } from './pages/Federation.tsx';
 import { HomePage } from './pages/Home.tsx';
 import { LoginPage } from './pages/Login.tsx';
 import { MispFeedsPage } from './pages/MispFeeds.tsx';
 import { MyDeploymentsPage } from './pages/MyDeployments.tsx';
+import { NotificationsPage } from './pages/Notifications.tsx';
+import { PassVerifyPage } from './pages/PassVerify.tsx';
 import { RequestPage } from './pages/RequestDetail.tsx';
 import { RequestsPage } from './pages/Requests.tsx';
 import { EditDraftPage, NewRequestPage } from './pages/RequestWizard.tsx';
 import { RosterPage } from './pages/Roster.tsx';
+import { SearchPage } from './pages/Search.tsx';
 import { TaxiiPage } from './pages/Taxii.tsx';
 import { UsersPage } from './pages/Users.tsx';
 
@@ -34,17 +41,23 @@ export function App() {
   );
 }
 
-const NAV: { to: string; label: string; roles?: string[] }[] = [
-  { to: '/', label: 'Situation' },
+type Counter = 'work' | 'unread';
+const NAV: { to: string; label: string; roles?: string[]; count?: Counter }[] = [
+  { to: '/', label: 'My work', count: 'work' },
+  { to: '/notifications', label: 'Notifications', count: 'unread' },
+  { to: '/search', label: 'Search' },
   { to: '/requests', label: 'Requests' },
   { to: '/requests/new', label: 'New request', roles: ['poc'] },
   { to: '/my/deployments', label: 'My deployments', roles: ['responder'] },
+  { to: '/duty', label: 'On duty' },
   { to: '/roster', label: 'Roster' },
   { to: '/cases', label: 'Cases' },
   { to: '/indicators', label: 'Indicator lookup' },
+  { to: '/passes/verify', label: 'Verify a pass' },
   { to: '/taxii', label: 'TAXII: connect tools' },
   { to: '/misp/feeds', label: 'MISP feeds' },
   { to: '/audit', label: 'Audit', roles: ['auditor', 'admin'] },
+  { to: '/federation', label: 'Federation', roles: ['admin', 'coordinator'] },
   { to: '/users', label: 'Users', roles: ['admin', 'poc'] },
   { to: '/account', label: 'My account' },
 ];
@@ -75,6 +88,7 @@ function Shell() {
   const location = useLocation();
   const main = useRef<HTMLElement>(null);
   const demo = useDemoData();
+  const counts: Record<Counter, number | undefined> = { work: useWorkCount(), unread: useUnreadCount() };
 
   // A new page (not the first): close the drawer (tablet) and move focus to the content, so a
   // screen reader starts there and the next Tab goes into the page.
@@ -125,18 +139,18 @@ function Shell() {
               </Text>
             ) : null}
           </Group>
-          <Group gap="xs" wrap="nowrap">
-            <Text size="sm" data-testid="whoami">
+          <Group gap="xs" wrap="nowrap" miw={0}>
+            <Text size="sm" data-testid="whoami" truncate="end" miw={0} title={`${me.name} · ${me.party}`}>
               <b>{me.name}</b> · {me.party}
             </Text>
-            <Group gap={4} visibleFrom="sm">
+            <Group gap={4} visibleFrom="lg" wrap="nowrap">
               {me.roles.map((r) => (
                 <Badge key={r} size="sm" variant="outline">
                   {r}
                 </Badge>
               ))}
             </Group>
-            <Button size="xs" variant="default" onClick={() => void logout()}>
+            <Button size="xs" variant="default" onClick={() => void logout()} style={{ flexShrink: 0 }}>
               Log out
             </Button>
           </Group>
@@ -151,6 +165,18 @@ function Shell() {
               to={n.to}
               end={n.to === '/' || n.to === '/requests'}
               label={n.label}
+              rightSection={
+                n.count && counts[n.count] ? (
+                  <Badge
+                    size="sm"
+                    variant="filled"
+                    aria-label={`${counts[n.count]} ${n.count === 'work' ? 'waiting' : 'unread'}`}
+                    data-testid={`nav-count-${n.count}`}
+                  >
+                    {counts[n.count]}
+                  </Badge>
+                ) : null
+              }
             />
           ))}
         </Stack>
@@ -165,6 +191,10 @@ function Shell() {
           <Route path="/deployments/:id" element={<DeploymentPage />} />
           <Route path="/deployments/:id/passes/:responderId" element={<PassPage />} />
           <Route path="/my/deployments" element={<MyDeploymentsPage />} />
+          <Route path="/notifications" element={<NotificationsPage />} />
+          <Route path="/search" element={<SearchPage />} />
+          <Route path="/duty" element={<DutyPage />} />
+          <Route path="/passes/verify" element={<PassVerifyPage />} />
           <Route path="/roster" element={<RosterPage />} />
           <Route path="/cases" element={<CasesPage />} />
           <Route path="/cases/:id" element={<CasePage />} />
@@ -172,6 +202,7 @@ function Shell() {
           <Route path="/taxii" element={<TaxiiPage />} />
           <Route path="/misp/feeds" element={<MispFeedsPage />} />
           <Route path="/audit" element={<AuditPage />} />
+          <Route path="/federation" element={<FederationPage />} />
           <Route path="/users" element={<UsersPage />} />
           <Route path="/account" element={<AccountPage />} />
           <Route path="/login" element={<Navigate to="/" replace />} />

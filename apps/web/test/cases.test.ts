@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { requestBody } from '../../server/src/test/requests.fixtures.ts';
-import { BrowserWorld, call, type Person, shot } from './browser.ts';
+import { BrowserWorld, call, confirmDialog, type Person, shot } from './browser.ts';
 
 async function pick(page: Page, label: string, option: string) {
   await page.getByRole('combobox', { name: label, exact: true }).click();
@@ -182,6 +182,88 @@ describe('cases in a browser: observables under TLP, bulk import, evidence, look
     await fi.goto(`${world.base}/requests/${amber.id}`);
     await fi.getByText('This request cannot be shown').waitFor();
     await shot(fi, 'observer-board-denied');
+    world.assertClean();
+  });
+
+  it('an analyst relabels two selected observables and the case with a confirmation and a reason, tags and filters by tag; a shared party is offered none of it', async () => {
+    const { page, user } = analyst;
+    const kase = await call(world, user, 'POST', '/cases', {
+      title: 'Wiper at the port authority',
+      incidentClass: 'rsit:malicious-code="infected-system"',
+      severity: 'high',
+      tlp: 'amber',
+      pap: 'amber',
+      shares: { parties: ['EE'] },
+    });
+    const values = ['wiper-a.evil-example.org', 'wiper-b.evil-example.org', 'wiper-c.evil-example.org'];
+    const ids: string[] = [];
+    for (const value of values) {
+      ids.push(
+        (
+          await call(world, user, 'POST', `/cases/${kase.id}/observables`, {
+            type: 'domain',
+            value,
+            tlp: 'amber',
+          })
+        ).id,
+      );
+    }
+    await page.goto(`${world.base}/cases/${kase.id}`);
+    const table = page.getByTestId('observables');
+    await table.getByText(values[2]!).waitFor();
+
+    // Two rows selected, relabelled together: a confirmation says what happens, a reason is asked.
+    await table.getByRole('checkbox', { name: `Select ${values[0]}` }).check();
+    await table.getByRole('checkbox', { name: `Select ${values[1]}` }).check();
+    const bar = page.getByTestId('bulk-bar');
+    await bar.getByText('2 observables selected').waitFor();
+    await pick(page, 'New label', 'TLP:AMBER+STRICT');
+    await bar.getByRole('button', { name: 'Relabel selected' }).click();
+    await page.getByRole('dialog').getByText('2 observables will be labelled TLP:AMBER+STRICT').waitFor();
+    await world.axe(page);
+    await shot(page, 'case-bulk-relabel-confirm');
+    await confirmDialog(page, { reason: 'the port asked to keep these to LT and EE' });
+    await table.locator('[data-tlp="amber+strict"]').nth(1).waitFor();
+    const listed = await call(world, user, 'GET', `/cases/${kase.id}/observables?tlp=amber%2Bstrict`);
+    assert.deepEqual(listed.items.map((o: { value: string }) => o.value).sort(), values.slice(0, 2));
+
+    // A tag on one row, then the list filtered by it.
+    await table.getByRole('checkbox', { name: `Select ${values[2]}` }).check();
+    await bar.getByRole('textbox', { name: 'Tag' }).fill('wave-2');
+    await bar.getByRole('button', { name: 'Add tag' }).click();
+    await table.getByText('wave-2').waitFor();
+    await page.getByRole('textbox', { name: 'Filter by tag' }).fill('wave-2');
+    await page.getByTestId('observables-total').filter({ hasText: '1 observable you may see' }).waitFor();
+    assert.equal(await table.getByText(values[0]!).count(), 0);
+    await shot(page, 'case-observables-filtered-by-tag');
+
+    // The case itself narrowed: the confirmation names who loses it; the reason is in the timeline.
+    await page.getByRole('tab', { name: 'Sharing' }).click();
+    await pick(page, 'TLP', 'TLP:AMBER+STRICT');
+    await page.getByRole('button', { name: 'Save sharing' }).click();
+    await page.getByRole('dialog').getByText('Narrowing to TLP:AMBER+STRICT').waitFor();
+    await confirmDialog(page, { reason: 'the operator asked for stricter handling' });
+    await page.getByRole('tab', { name: /Timeline/ }).click();
+    await page
+      .getByText(/narrowed from TLP:AMBER to TLP:AMBER\+STRICT .*: the operator asked for stricter handling/)
+      .waitFor();
+    const shares = await call(world, user, 'GET', `/cases/${kase.id}/shares`);
+    assert.equal(shares.tlp, 'amber+strict');
+
+    // EE works on the case but does not own it: no sharing controls, no relabel of LT's items.
+    const ee = await world.person('ee.analyst.web', 'EE', ['analyst']);
+    await ee.page.goto(`${world.base}/cases/${kase.id}`);
+    await ee.page.getByTestId('observables').getByText(values[0]!).waitFor();
+    await ee.page
+      .getByTestId('observables')
+      .getByRole('checkbox', { name: `Select ${values[0]}` })
+      .check();
+    await ee.page.getByTestId('bulk-bar').waitFor();
+    assert.equal(await ee.page.getByRole('button', { name: 'Relabel selected' }).count(), 0);
+    assert.equal(await ee.page.getByRole('button', { name: 'Delete selected' }).count(), 0);
+    await ee.page.getByRole('tab', { name: 'Sharing' }).click();
+    await ee.page.getByTestId('sharing-read-only').waitFor();
+    assert.equal(await ee.page.getByRole('button', { name: 'Save sharing' }).count(), 0);
     world.assertClean();
   });
 

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { sampleRoster } from '../../server/src/cli/demo-roster.ts';
 import type { TestUser } from '../../server/src/test/harness.ts';
 import { requestBody } from '../../server/src/test/requests.fixtures.ts';
-import { BrowserWorld, call, type Person, shot } from './browser.ts';
+import { BrowserWorld, call, confirmDialog, type Person, shot } from './browser.ts';
 
 /** Picks an option of a Mantine Select by its label. */
 async function pick(page: Page, label: string, option: string) {
@@ -66,10 +66,8 @@ describe('the core loop in a browser: request, council, team, release, acceptanc
     const { page } = ltPoc;
     await page.getByRole('link', { name: 'New request' }).click();
     await page.getByRole('heading', { name: 'New assistance request' }).waitFor();
-    // Saving an empty form: the node's 400 names each field, shown at the field itself.
-    world.allow(/^POST \/api\/v1\/requests 400$/);
-    await page.getByRole('button', { name: 'Save draft' }).click();
-    await page.getByRole('alert').filter({ hasText: 'The request was not saved' }).waitFor();
+    // Going on from an empty step: each missing field says so, at the field itself.
+    await page.getByRole('button', { name: 'Next' }).click();
     const title = page.getByRole('textbox', { name: 'Title' });
     assert.equal(await title.getAttribute('aria-invalid'), 'true', 'the title field is marked invalid');
     await shot(page, 'wizard-errors');
@@ -110,6 +108,7 @@ describe('the core loop in a browser: request, council, team, release, acceptanc
     requestUrl = page.url();
     assert.match(requestUrl, /\/requests\/[0-9a-f-]{36}$/);
     await page.getByRole('button', { name: 'Submit to the force' }).click();
+    await confirmDialog(page);
     await page.getByText('Voting', { exact: true }).first().waitFor();
     await page.getByText('Eligible — the council decides by majority').waitFor();
     await shot(page, 'request-voting');
@@ -120,8 +119,8 @@ describe('the core loop in a browser: request, council, team, release, acceptanc
       const member = people[`${party.toLowerCase()}.council`]!;
       await member.page.goto(requestUrl);
       await member.page.getByText(`${party}'s vote`).waitFor();
-      await member.page.getByRole('textbox', { name: 'Comment' }).fill(`${party} supports activation`);
       await member.page.getByRole('button', { name: 'Cast vote' }).click();
+      await confirmDialog(member.page, { reason: `${party} supports activation` });
       await member.page.getByTestId('votes').getByText(`${party} supports activation`).waitFor();
       if (party === 'PL') await shot(member.page, 'request-council-vote');
       await member.context.close();
@@ -173,6 +172,7 @@ describe('the core loop in a browser: request, council, team, release, acceptanc
       while ((await release.count()) > 0) {
         const before = await release.count();
         await release.first().click();
+        await confirmDialog(poc.page);
         await poc.page.waitForFunction(
           (n) => document.querySelectorAll('button[aria-label^="Release "]').length < n,
           before,
@@ -192,13 +192,14 @@ describe('the core loop in a browser: request, council, team, release, acceptanc
       .getByRole('textbox', { name: 'SHA-256 of the liability agreement' })
       .fill('ab'.repeat(32));
     await ltPoc.page.getByRole('button', { name: 'Accept the team' }).click();
+    await confirmDialog(ltPoc.page);
     await ltPoc.page.getByTestId('deployment-status').filter({ hasText: 'Accepted' }).waitFor();
     await shot(ltPoc.page, 'deployment-accepted');
 
     // The responder's pass, as their home PoC hands it over: a QR code and the signed token.
     const { page } = homePoc!;
     await page.reload();
-    await page.getByRole('link', { name: 'Pass' }).first().click();
+    await page.getByRole('link', { name: 'Pass', exact: true }).first().click();
     await page.getByTestId('pass-qr').waitFor();
     const token = await page.getByTestId('pass-token').textContent();
     assert.match(token ?? '', /^ey[\w-]+\.[\w-]+\.[\w-]+$/);
@@ -244,7 +245,7 @@ describe('the core loop in a browser: request, council, team, release, acceptanc
 
   it('the situation page, the board, the roster and the audit log show it all', async () => {
     const { page } = ltPoc;
-    await page.getByRole('link', { name: 'Situation' }).click();
+    await page.getByRole('link', { name: /^My work/ }).click();
     await page.locator('[data-party="LT"]').waitFor();
     await page.locator('[data-marker="deployment"]').first().waitFor();
     await shot(page, 'home');
@@ -269,7 +270,7 @@ describe('the core loop in a browser: request, council, team, release, acceptanc
     await page.getByTestId('request-title').waitFor();
     await shot(page, 'tablet-request');
     await page.getByRole('button', { name: 'Menu' }).click();
-    await page.getByRole('link', { name: 'Situation' }).click();
+    await page.getByRole('link', { name: /^My work/ }).click();
     await page.locator('[data-marker="deployment"]').first().waitFor();
     await shot(page, 'tablet-home');
     // A fresh page: the keyboard meets the skip link first, then the menu.

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { TimestampSchema } from './common.ts';
 
 export const AuditEventSchema = Type.Object({
@@ -16,7 +16,12 @@ export const AuditEventSchema = Type.Object({
   requestId: Type.Union([Type.String(), Type.Null()]),
   prevHash: Type.String(),
   hash: Type.String(),
+  text: Type.String({
+    description:
+      'what happened, in words (e.g. "lt.poc (LT) withdrew request \'Ransomware at …\' (reason: …)"); derived on read',
+  }),
 });
+export type AuditEvent = Static<typeof AuditEventSchema>;
 
 export const AuditPageSchema = Type.Object({
   items: Type.Array(AuditEventSchema),
@@ -40,6 +45,46 @@ export const AuditQuerySchema = Type.Object(
   },
   { additionalProperties: false },
 );
+export type AuditQuery = Static<typeof AuditQuerySchema>;
+
+export const AUDIT_EXPORT_FORMATS = ['csv', 'ndjson'] as const;
+/** The most events one export holds: a longer range is exported in parts (narrow since/until). */
+export const AUDIT_EXPORT_MAX = 100_000;
+
+const { limit: _limit, cursor: _cursor, order: _order, ...auditFilters } = AuditQuerySchema.properties;
+export const AuditExportQuerySchema = Type.Object(
+  {
+    format: Type.Union([Type.Literal('csv'), Type.Literal('ndjson')], {
+      description: 'csv: one row per event with a header; ndjson: one JSON event per line',
+    }),
+    ...auditFilters,
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: AUDIT_EXPORT_MAX,
+        default: 10_000,
+        description: 'at most this many events, oldest first',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AuditExportQuery = Static<typeof AuditExportQuerySchema>;
+
+export const AuditActionListSchema = Type.Object({
+  items: Type.Array(Type.Object({ action: Type.String(), count: Type.Integer() }), {
+    description: 'every action the log holds, by name',
+  }),
+});
+export type AuditActionList = Static<typeof AuditActionListSchema>;
+
+/** RFC 9162 Merkle tree head over the chain's first `size` events (0018_audit_witness). */
+const RootSchema = Type.Optional(
+  Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()], {
+    description:
+      'RFC 9162 Merkle tree head of the first `size` events (hex), signed with the head: the signed payload is {"head","keyId","root","signedAt","size"}; absent or null on checkpoints signed before the tree',
+  }),
+);
 
 export const CheckpointSchema = Type.Object({
   id: Type.Integer(),
@@ -47,8 +92,19 @@ export const CheckpointSchema = Type.Object({
   head: Type.String(),
   signedAt: TimestampSchema,
   keyId: Type.String(),
-  signature: Type.String({ description: 'Ed25519 over the canonical JSON {head, keyId, signedAt, size}' }),
+  signature: Type.String({
+    description:
+      'Ed25519 over the canonical JSON {head, keyId, root, signedAt, size} ({head, keyId, signedAt, size} before the tree)',
+  }),
+  root: RootSchema,
+  signatureStatus: Type.Optional(
+    Type.Union([Type.Literal('valid'), Type.Literal('invalid'), Type.Literal('other_key')], {
+      description:
+        "in listings: whether the signature holds under this node's key (other_key: signed with a key this node does not hold now)",
+    }),
+  ),
 });
+export type Checkpoint = Static<typeof CheckpointSchema>;
 
 export const CheckpointListSchema = Type.Object({ items: Type.Array(CheckpointSchema) });
 
@@ -66,6 +122,7 @@ export const VerifyProblemSchema = Type.Object({
       Type.Literal('checkpoints_stale'),
       Type.Literal('checkpoints_gap'),
       Type.Literal('checkpoint_file_missing'),
+      Type.Literal('tree_mismatch'),
     ],
     { description: 'what kind of problem' },
   ),
@@ -85,6 +142,18 @@ export const VerifyResultSchema = Type.Object({
   firstBadSeq: Type.Union([Type.Integer(), Type.Null()]),
   reason: Type.Union([Type.String(), Type.Null()], { description: 'the first problem, or null when ok' }),
   problems: Type.Array(VerifyProblemSchema, { description: 'every problem found, the earliest event first' }),
+  tree: Type.Union([Type.Object({ size: Type.Integer(), root: Type.String() }), Type.Null()], {
+    description: 'the Merkle tree the node keeps over the chain, when it matches the chain',
+  }),
+  cosignatures: Type.Array(
+    Type.Object({
+      witness: Type.String({ description: 'the party of the peer that cosigned' }),
+      count: Type.Integer(),
+      newestSize: Type.Integer(),
+      newestAt: Type.String({ format: 'date-time' }),
+    }),
+    { description: "cosignatures peers gave this node's checkpoints, per witness" },
+  ),
 });
 
 export const SignedCheckpointSchema = Type.Object(
@@ -101,9 +170,11 @@ export const SignedCheckpointSchema = Type.Object(
       { kty: Type.Literal('OKP'), crv: Type.Literal('Ed25519'), x: Type.String(), kid: Type.String() },
       { description: 'the signing key as a JWK; pin it (GET /node/keys) rather than trust it from here' },
     ),
+    root: RootSchema,
   },
   {
     description:
       'A signed checkpoint, self-contained: store it and check later that the chain still holds it',
   },
 );
+export type AuditVerifyResult = Static<typeof VerifyResultSchema>;

@@ -93,8 +93,19 @@ export const CaseSharesSchema = Type.Object({
 });
 export type CaseShares = Static<typeof CaseSharesSchema>;
 
+/** Why a label was changed: recorded in the audit log, and in the case's timeline where all its readers may read it. */
+const ReasonSchema = Type.String({
+  minLength: 1,
+  maxLength: 2000,
+  description: 'why: recorded in the audit log and (where every reader of the case may read it) its timeline',
+});
+
 export const SharesUpdateSchema = Type.Object(
-  { tlp: Type.Optional(TlpSchema), ...Type.Partial(Type.Object(SharesFields)).properties },
+  {
+    tlp: Type.Optional(TlpSchema),
+    ...Type.Partial(Type.Object(SharesFields)).properties,
+    reason: Type.Optional(ReasonSchema),
+  },
   {
     additionalProperties: false,
     minProperties: 1,
@@ -103,6 +114,38 @@ export const SharesUpdateSchema = Type.Object(
   },
 );
 export type SharesUpdate = Static<typeof SharesUpdateSchema>;
+
+const flag = (description: string) => Type.Boolean({ description });
+
+/** What the caller may do with a case: computed by the rule the server enforces (`casePermissions`). */
+export const CasePermissionsSchema = Type.Object(
+  {
+    edit: flag("change its words, severity, PAP and assignees (the case's own party)"),
+    changeStatus: flag('move its status (its own party and its assignees)'),
+    relabel: flag('narrow or relax its label and audiences (its own party): PUT …/shares'),
+    addNote: flag('add a note'),
+    addTask: flag('add a task'),
+    addObservable: flag('add or import observables'),
+    addEvidence: flag('upload evidence'),
+    addTimelineEntry: flag('record something that happened'),
+    exportStix: flag('download it as a STIX bundle (not RED; AMBER+STRICT only its own party)'),
+    exportMisp: flag('download it as a MISP event (not RED; AMBER+STRICT only its own party)'),
+  },
+  { description: 'what you may do with this case (the server enforces the same rule)' },
+);
+export type CasePermissions = Static<typeof CasePermissionsSchema>;
+
+/** What the caller may do with an item that has a label of its own (an observable, a note). */
+export const ItemPermissionsSchema = Type.Object(
+  {
+    edit: flag('change it (comment, detection flag, first/last seen, tags)'),
+    relabel: flag("narrow its label (the case's own party, or the party it came from)"),
+    relax: flag('relax its label (only the party it came from)'),
+    delete: flag("remove it (the case's own party, or the party it came from)"),
+  },
+  { description: 'what you may do with this item (the server enforces the same rule)' },
+);
+export type ItemPermissions = Static<typeof ItemPermissionsSchema>;
 
 export const CaseSchema = Type.Object({
   id: UuidSchema,
@@ -114,6 +157,14 @@ export const CaseSchema = Type.Object({
   tlp: TlpSchema,
   pap: PapSchema,
   ownerParty: Type.String(),
+  mirroredFrom: Type.Optional(
+    Nullable(
+      Type.String({
+        description:
+          "the party whose node this is a read-only copy from (federation); absent or null: this node's own",
+      }),
+    ),
+  ),
   createdBy: Type.String(),
   requestId: Nullable(UuidSchema),
   deploymentId: Nullable(UuidSchema),
@@ -136,6 +187,7 @@ export const CaseSchema = Type.Object({
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
   version: Type.Integer(),
+  can: CasePermissionsSchema,
 });
 export type Case = Static<typeof CaseSchema>;
 
@@ -178,6 +230,13 @@ export const TaskSchema = Type.Object({
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
   version: Type.Integer(),
+  can: Type.Object(
+    {
+      edit: flag('change its title, description, assignee and due time (those who work on the case)'),
+      changeStatus: flag('move its status (those who work on the case, and its assignee)'),
+    },
+    { description: 'what you may do with this task (the server enforces the same rule)' },
+  ),
 });
 export type Task = Static<typeof TaskSchema>;
 export const NewTaskSchema = Type.Object(
@@ -208,10 +267,24 @@ export const NoteSchema = Type.Object({
   body: Type.String({ description: 'Markdown' }),
   tlp: TlpSchema,
   originParty: Type.String(),
+  mirroredFrom: Type.Optional(
+    Nullable(
+      Type.String({
+        description:
+          "the party whose node this is a read-only copy from (federation); absent or null: this node's own",
+      }),
+    ),
+  ),
   createdBy: Type.String(),
   createdAt: TimestampSchema,
+  can: ItemPermissionsSchema,
 });
 export type Note = Static<typeof NoteSchema>;
+export const NotePatchSchema = Type.Object(
+  { tlp: TlpSchema, reason: Type.Optional(ReasonSchema) },
+  { additionalProperties: false },
+);
+export type NotePatch = Static<typeof NotePatchSchema>;
 export const NewNoteSchema = Type.Object(
   { body: Type.String({ minLength: 1, maxLength: 100_000 }), tlp: Type.Optional(TlpSchema) },
   { additionalProperties: false },
@@ -252,14 +325,32 @@ export const ObservableSchema = Type.Object({
   lastSeen: Nullable(TimestampSchema),
   sightings: Type.Integer(),
   originParty: Type.String(),
+  mirroredFrom: Type.Optional(
+    Nullable(
+      Type.String({
+        description:
+          "the party whose node this is a read-only copy from (federation); absent or null: this node's own",
+      }),
+    ),
+  ),
   createdBy: Type.String(),
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
   version: Type.Integer(),
   exercise: Type.Boolean({ description: 'its case is an exercise' }),
   warnings: WarningsSchema,
+  tags: Type.Array(Type.String(), { description: "analysts' tags, sorted" }),
+  can: ItemPermissionsSchema,
 });
 export type Observable = Static<typeof ObservableSchema>;
+/** An analyst's tag: words, a MISP machine tag (`tlp:amber`, `kill-chain:delivery`), up to 64 characters. */
+export const TagSchema = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[^\\s,][^,]*$',
+  description: 'a tag (no commas, not starting with a space), up to 64 characters',
+});
+const TagsSchema = Type.Array(TagSchema, { maxItems: 32, uniqueItems: true });
 export const NewObservableSchema = Type.Object(
   {
     type: Type.String({ minLength: 1, maxLength: 64, description: 'a MISP attribute type, e.g. ip-dst' }),
@@ -280,15 +371,38 @@ export const ObservablePatchSchema = Type.Object(
     comment: Type.Optional(text(2000)),
     firstSeen: Type.Optional(Nullable(TimestampSchema)),
     lastSeen: Type.Optional(Nullable(TimestampSchema)),
+    tags: Type.Optional(TagsSchema),
+    reason: Type.Optional(ReasonSchema),
   },
   { additionalProperties: false, minProperties: 1 },
 );
 export type ObservablePatch = Static<typeof ObservablePatchSchema>;
+export const OBSERVABLE_SORTS = ['type', 'value', 'firstSeen', 'lastSeen', 'tlp'] as const;
+export type ObservableSort = (typeof OBSERVABLE_SORTS)[number];
+/** The most rows a warning-list filter looks through (warning lists are checked in the node, not in SQL). */
+export const WARNINGLIST_FILTER_SCAN = 20_000;
 export const ObservableListQuerySchema = Type.Object(
   {
     type: Type.Optional(Type.String({ maxLength: 64 })),
     tlp: Type.Optional(TlpSchema),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'part of the value' })),
+    tag: Type.Optional(TagSchema),
+    warninglisted: Type.Optional(
+      oneOf(
+        ['only', 'exclude'] as const,
+        `only: values on a MISP warning list; exclude: the others (looks through at most ${WARNINGLIST_FILTER_SCAN} matching rows: narrow the other filters first)`,
+      ),
+    ),
+    sort: Type.Optional(
+      oneOf(
+        OBSERVABLE_SORTS,
+        'type (the default: type, then value), value, firstSeen, lastSeen or tlp (label)',
+      ),
+    ),
+    order: Type.Optional(oneOf(['asc', 'desc'] as const, 'asc (the default) or desc; no date sorts last')),
+    offset: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 100_000, description: 'rows to skip (a page number × limit)' }),
+    ),
     ...pageQuery,
   },
   { additionalProperties: false },
@@ -299,6 +413,47 @@ export const ObservableListSchema = Type.Object({
   total: Type.Integer(),
   nextCursor: Nullable(Type.String()),
 });
+export const OBSERVABLE_BULK_ACTIONS = ['relabel', 'delete', 'tag', 'untag'] as const;
+export type ObservableBulkAction = (typeof OBSERVABLE_BULK_ACTIONS)[number];
+export const ObservableBulkSchema = Type.Object(
+  {
+    action: oneOf(OBSERVABLE_BULK_ACTIONS),
+    ids: Type.Array(UuidSchema, { minItems: 1, maxItems: 1000, uniqueItems: true }),
+    tlp: Type.Optional(TlpSchema),
+    tags: Type.Optional(Type.Array(TagSchema, { minItems: 1, maxItems: 32, uniqueItems: true })),
+    reason: Type.Optional(ReasonSchema),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'relabel needs tlp, tag and untag need tags. Acts in one transaction on the items you may change; each id is answered.',
+    examples: [
+      {
+        action: 'relabel',
+        ids: ['7b1e3f60-1c1a-4e52-9f55-0d2f7c6b9a11'],
+        tlp: 'amber+strict',
+        reason: 'EE asked',
+      },
+    ],
+  },
+);
+export type ObservableBulk = Static<typeof ObservableBulkSchema>;
+export const ObservableBulkResultSchema = Type.Object({
+  action: oneOf(OBSERVABLE_BULK_ACTIONS),
+  done: Type.Integer({ description: 'items acted on' }),
+  results: Type.Array(
+    Type.Object({
+      id: UuidSchema,
+      outcome: oneOf(
+        ['done', 'not-found', 'refused'] as const,
+        'done; not-found (no item you may see has this id); refused (you see it but may not do this: `message` says why)',
+      ),
+      message: Type.Optional(Type.String()),
+    }),
+  ),
+});
+export type ObservableBulkResult = Static<typeof ObservableBulkResultSchema>;
+
 export const SightingSchema = Type.Object(
   { at: Type.Optional(TimestampSchema), source: Type.Optional(text(200)) },
   { additionalProperties: false },
@@ -420,6 +575,14 @@ export const EvidenceSchema = Type.Object({
   tlp: TlpSchema,
   custodian: Type.String(),
   originParty: Type.String(),
+  mirroredFrom: Type.Optional(
+    Nullable(
+      Type.String({
+        description:
+          "the party whose node this is a read-only copy from (federation); absent or null: this node's own",
+      }),
+    ),
+  ),
   createdBy: Type.String(),
   createdAt: TimestampSchema,
   custody: Type.Optional(Type.Array(CustodyEntrySchema)),
@@ -557,6 +720,14 @@ export const IntelObjectSchema = Type.Object({
   ),
   tlp: TlpSchema,
   originParty: Type.String(),
+  mirroredFrom: Type.Optional(
+    Nullable(
+      Type.String({
+        description:
+          "the party whose node this is a read-only copy from (federation); absent or null: this node's own",
+      }),
+    ),
+  ),
   createdBy: Type.String(),
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,

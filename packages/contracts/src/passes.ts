@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { TimestampSchema, UuidSchema } from './common.ts';
+import { oneOf, TimestampSchema, UuidSchema } from './common.ts';
 
 const EXAMPLE_PASS_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
 
@@ -38,3 +38,70 @@ export const SignedRevocationListSchema = Type.Object(
   },
 );
 export type SignedRevocationList = Static<typeof SignedRevocationListSchema>;
+
+export const PassVerifyBodySchema = Type.Object(
+  {
+    token: Type.String({
+      minLength: 1,
+      maxLength: 16_384,
+      description: 'the pass: its compact JWS, or the text of its QR code',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type PassVerifyBody = Static<typeof PassVerifyBodySchema>;
+
+export const PASS_VERDICTS = [
+  'valid',
+  'revoked',
+  'expired',
+  'not-yet-valid',
+  'unknown-signer',
+  'invalid',
+] as const;
+export type PassVerdict = (typeof PASS_VERDICTS)[number];
+
+/** What a host at the door learns of a pass: the verdict, who signed it, and (when signed) who it is for. */
+export const PassVerificationSchema = Type.Object({
+  verdict: oneOf(
+    PASS_VERDICTS,
+    'valid; revoked (on the signer’s revocation list); expired or not-yet-valid (outside its window); ' +
+      'unknown-signer (not signed by this node nor a peer it trusts); invalid (malformed, altered, wrong algorithm)',
+  ),
+  reason: Type.String({ description: 'the verdict in a sentence' }),
+  signer: Type.Union([
+    Type.Object({
+      kind: oneOf(['this-node', 'peer'] as const),
+      party: Type.Union([Type.String(), Type.Null()], {
+        description: 'the peer’s party; null for this node',
+      }),
+      keyId: Type.String(),
+    }),
+    Type.Null(),
+  ]),
+  claims: Type.Union(
+    [
+      Type.Object({
+        passId: UuidSchema,
+        responderId: Type.String(),
+        responderName: Type.String(),
+        homeParty: Type.String(),
+        hostParty: Type.String(),
+        deploymentId: Type.String(),
+        requestId: Type.String(),
+        window: Type.Object({ from: TimestampSchema, to: TimestampSchema }),
+        skills: Type.Array(Type.Object({ skill: Type.String(), level: Type.Integer() })),
+        exercise: Type.Boolean(),
+        issuedAt: TimestampSchema,
+        expiresAt: TimestampSchema,
+      }),
+      Type.Null(),
+    ],
+    { description: 'the pass’s claims once its signature holds (also when revoked or expired); else null' },
+  ),
+  revocation: Type.Object({
+    checked: Type.Boolean({ description: 'false: no revocation list of the signer was at hand' }),
+    note: Type.String({ description: 'what the revocation check rested on' }),
+  }),
+});
+export type PassVerification = Static<typeof PassVerificationSchema>;

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { oneOf, PartyCodeSchema, PartyStatusSchema, TimestampSchema, UuidSchema } from './common.ts';
+import { CopyFieldsSchema } from './federation.ts';
 
 export const SKILLS = [
   'incident-coordination',
@@ -286,6 +287,48 @@ export const TimelineEntrySchema = Type.Object({
   detail: Type.Record(Type.String(), Type.Unknown()),
 });
 
+const may = (description: string) => Type.Boolean({ description });
+
+/**
+ * What the caller may do to the request now, computed by the code that enforces it
+ * (apps/server/src/modules/requests/permissions.ts): an act offered here succeeds unless the
+ * request changed meanwhile (412/409) or its body is wrong (400). Clients show actions from this only.
+ */
+export const RequestCanSchema = Type.Object(
+  {
+    edit: may('edit the draft (PATCH): a PoC of the requesting party, while it is a draft'),
+    submit: may(
+      'submit the draft (POST …/submit): a PoC of the requesting party, the draft complete (missingForSubmission empty) and its mission window not over',
+    ),
+    withdraw: may(
+      'withdraw it (POST …/withdraw, a reason required): a PoC of the requesting party, before the team is deployed',
+    ),
+    vote: may(
+      "cast or change the caller's party's council vote (POST …/votes): a council member of a party of the electorate, while the vote is open",
+    ),
+    proposeTeam: may(
+      'propose (and adopt) a team (POST …/team-proposals): a coordinator, once the council activated it and until the team deploys',
+    ),
+    assemble: may('move it to assembling (POST …/assemble): a coordinator, once activated'),
+    deploy: may(
+      'mark the team deployed (POST …/deploy): a coordinator, while assembling; the move also needs a team the host accepted, and the acceptance (on the deployment) deploys the request itself, so clients offer the acceptance instead',
+    ),
+    standDown: may(
+      "stand the mission down (POST …/stand-down): a coordinator or the requesting party's PoC, while deployed",
+    ),
+    report: may('file the post-action report (POST …/report): a coordinator, once stood down'),
+    close: may('close it (POST …/close): a coordinator, once reported, declined, ineligible or withdrawn'),
+    fileNis2: may(
+      'record that the entity filed a NIS2 report (POST …/deadlines/{kind}/complete): a PoC of the requesting party, while one of the NIS2 clocks runs (each running NIS2 clock of deadlines may be recorded)',
+    ),
+    openCase: may(
+      'open a case working this request (POST /cases with requestId): an analyst, responder, coordinator or PoC of a party',
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RequestCan = Static<typeof RequestCanSchema>;
+
 export const RequestSchema = Type.Object({
   id: UuidSchema,
   party: PartyCodeSchema,
@@ -315,6 +358,8 @@ export const RequestSchema = Type.Object({
     description:
       "a draft's fields that the Cyber Solidarity Act's template still needs (the body paths a PATCH fills): submitting is refused with these same problems until this is empty; always empty once submitted",
   }),
+  ...CopyFieldsSchema,
+  can: RequestCanSchema,
 });
 export type AssistanceRequest = Static<typeof RequestSchema>;
 
@@ -346,13 +391,17 @@ export const RequestSummarySchema = Type.Object({
   submittedAt: Nullable(TimestampSchema),
   nextDeadline: Nullable(Type.Object({ kind: oneOf(DEADLINE_KINDS), dueAt: TimestampSchema })),
   version: Type.Integer(),
+  mirroredFrom: CopyFieldsSchema.mirroredFrom,
+  can: RequestCanSchema,
 });
+export type RequestSummary = Static<typeof RequestSummarySchema>;
 
 export const RequestListSchema = Type.Object({
   items: Type.Array(RequestSummarySchema),
   total: Type.Integer({ description: 'how many match the filters (that you may see)' }),
   nextCursor: Nullable(Type.String()),
 });
+export type RequestList = Static<typeof RequestListSchema>;
 
 export const RequestListQuerySchema = Type.Object(
   {
@@ -381,20 +430,60 @@ export const RequestStatsSchema = Type.Object({
 });
 
 export const RequestTimelineSchema = Type.Object({ items: Type.Array(TimelineEntrySchema) });
+export type RequestTimeline = Static<typeof RequestTimelineSchema>;
+export type TimelineEntry = Static<typeof TimelineEntrySchema>;
 
 export const RequestIdParamsSchema = Type.Object({ id: UuidSchema }, { additionalProperties: false });
 
 export const NewVoteSchema = Type.Object(
-  { vote: oneOf(VOTES), comment: Type.Optional(Type.String({ maxLength: 2000 })) },
+  {
+    vote: oneOf(VOTES),
+    comment: Type.Optional(
+      Type.String({
+        maxLength: 2000,
+        description:
+          "the vote's reason, recorded with the vote, on the request's timeline and in the audit log; required for a decline (a 400 naming body/comment without one)",
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export type NewVote = Static<typeof NewVoteSchema>;
 
+const REASON_RECORDED = "recorded on the request's timeline and in the audit log";
+
 export const TransitionBodySchema = Type.Object(
-  { reason: Type.Optional(Type.String({ maxLength: 2000 })) },
+  {
+    reason: Type.Optional(Type.String({ maxLength: 2000, description: `why, optional; ${REASON_RECORDED}` })),
+  },
   { additionalProperties: false },
 );
 export type TransitionBody = Static<typeof TransitionBodySchema>;
+
+/** A withdrawal ends the request for good: the requesting party says why. */
+export const WithdrawBodySchema = Type.Object(
+  {
+    reason: Type.String({
+      maxLength: 2000,
+      description: `why the request is withdrawn, required and not blank (a 400 naming body/reason without one); ${REASON_RECORDED}`,
+    }),
+  },
+  { additionalProperties: false },
+);
+export type WithdrawBody = Static<typeof WithdrawBodySchema>;
+
+export const SubmitBodySchema = Type.Object(
+  {
+    note: Type.Optional(
+      Type.String({
+        maxLength: 2000,
+        description: `a note to the council with the submission, optional; ${REASON_RECORDED}`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SubmitBody = Static<typeof SubmitBodySchema>;
 
 export const ReportBodySchema = Type.Object(
   {

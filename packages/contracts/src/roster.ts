@@ -109,14 +109,31 @@ export const ResponderSchema = Type.Object({
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
   version: Type.Integer(),
+  can: Type.Object(
+    {
+      edit: Type.Boolean({ description: 'PATCH /responders/:id' }),
+      setAvailability: Type.Boolean({ description: 'PUT /responders/:id/availability (leave)' }),
+    },
+    { description: 'what the caller may do with this responder (the rule the server enforces)' },
+  ),
 });
 export type Responder = Static<typeof ResponderSchema>;
+
+/** What the caller may add to rosters: the parties whose responders and rotations they keep. */
+export const RosterCanSchema = Type.Object({
+  createFor: Type.Array(PartyCodeSchema, {
+    description: 'parties the caller may register responders (and duty rotations) for',
+  }),
+});
+export type RosterCan = Static<typeof RosterCanSchema>;
 
 export const ResponderListSchema = Type.Object({
   items: Type.Array(ResponderSchema),
   total: Type.Integer(),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
+  can: RosterCanSchema,
 });
+export type ResponderList = Static<typeof ResponderListSchema>;
 
 export const ResponderListQuerySchema = Type.Object(
   {

@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { DateOnlySchema, oneOf, PartyCodeSchema, TimestampSchema, UuidSchema } from './common.ts';
-import { UNAVAILABILITY_KINDS } from './roster.ts';
+import { RosterCanSchema, UNAVAILABILITY_KINDS } from './roster.ts';
 
 /** The longest cycle a rotation may have: four weeks per shift. */
 export const MAX_SHIFT_DAYS = 28;
@@ -41,6 +41,16 @@ export const NewRotationSchema = Type.Object(
 );
 export type NewRotation = Static<typeof NewRotationSchema>;
 
+const { party: _party, ...rotationFields } = NewRotationSchema.properties;
+export const RotationPatchSchema = Type.Partial(
+  Type.Object(rotationFields, { additionalProperties: false }),
+  {
+    additionalProperties: false,
+    minProperties: 1,
+  },
+);
+export type RotationPatch = Static<typeof RotationPatchSchema>;
+
 export const RotationSchema = Type.Object({
   id: UuidSchema,
   party: PartyCodeSchema,
@@ -54,10 +64,18 @@ export const RotationSchema = Type.Object({
   createdAt: TimestampSchema,
   createdBy: Type.String(),
   version: Type.Integer(),
+  can: Type.Object(
+    {
+      edit: Type.Boolean({ description: 'PATCH /rotations/:id' }),
+      delete: Type.Boolean({ description: 'DELETE /rotations/:id' }),
+    },
+    { description: 'what the caller may do with this rotation (the rule the server enforces)' },
+  ),
 });
 export type Rotation = Static<typeof RotationSchema>;
 
-export const RotationListSchema = Type.Object({ items: Type.Array(RotationSchema) });
+export const RotationListSchema = Type.Object({ items: Type.Array(RotationSchema), can: RosterCanSchema });
+export type RotationList = Static<typeof RotationListSchema>;
 
 export const RotationListQuerySchema = Type.Object(
   { party: Type.Optional(PartyCodeSchema) },
@@ -183,3 +201,76 @@ export const CalendarFeedListQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 export type CalendarFeedListQuery = Static<typeof CalendarFeedListQuerySchema>;
+
+// --- the duty officer's board: every party at once -----------------------------------------------
+
+export const DUTY_HORIZON_DAYS = 7;
+
+export const DutyBoardQuerySchema = Type.Object(
+  {
+    at: Type.Optional(
+      Type.String({ format: 'date-time', description: 'the moment called "now" (default: now)' }),
+    ),
+    days: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 28,
+        default: DUTY_HORIZON_DAYS,
+        description: 'how far ahead coverage gaps are looked for',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type DutyBoardQuery = Static<typeof DutyBoardQuerySchema>;
+
+export const DutyContactSchema = Type.Object(
+  {
+    city: Type.Union([Type.String(), Type.Null()]),
+    timeZone: Type.Union([Type.String(), Type.Null()], { description: "the responder's own zone" }),
+    user: Type.Union([Type.String(), Type.Null()], {
+      description: 'the Vytis user who is this responder, to reach in the app',
+    }),
+  },
+  { description: 'how to reach the responder: what the roster holds' },
+);
+
+export const DutyShiftSchema = Type.Object({ ...ShiftSchema.properties, contact: DutyContactSchema });
+export type DutyShift = Static<typeof DutyShiftSchema>;
+
+export const CoverageGapSchema = Type.Object({
+  from: TimestampSchema,
+  to: TimestampSchema,
+  reason: Type.Union([Type.Literal('no_shift'), Type.Literal('unavailable')], {
+    description: 'no shift of any rotation, or the only people on shift are on leave / unavailable',
+  }),
+});
+export type CoverageGap = Static<typeof CoverageGapSchema>;
+
+export const PartyDutySchema = Type.Object({
+  party: PartyCodeSchema,
+  name: Type.String(),
+  rotations: Type.Integer({ description: 'duty rotations the party keeps' }),
+  now: Type.Array(DutyShiftSchema, { description: 'shifts under way at `at`' }),
+  next: Type.Array(DutyShiftSchema, {
+    description: 'per rotation, the next shift to start after `at` (the next person to call)',
+  }),
+  covered: Type.Boolean({ description: 'someone available is on duty at `at`' }),
+  gaps: Type.Array(CoverageGapSchema, { description: 'uncovered periods in [at, until)' }),
+  escalation: Type.Object({
+    pocs: Type.Array(Type.Object({ id: UuidSchema, name: Type.String() }), {
+      description: "the party's points of contact, to escalate to",
+    }),
+  }),
+});
+export type PartyDuty = Static<typeof PartyDutySchema>;
+
+export const DutyBoardSchema = Type.Object({
+  at: TimestampSchema,
+  until: TimestampSchema,
+  parties: Type.Array(PartyDutySchema, {
+    description:
+      'the parties whose roster the caller may see that keep responders or rotations (and the caller’s own), gaps first',
+  }),
+});
+export type DutyBoard = Static<typeof DutyBoardSchema>;

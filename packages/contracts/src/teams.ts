@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { oneOf, PartyCodeSchema, TimestampSchema, UuidSchema } from './common.ts';
+import { CopyFieldsSchema } from './federation.ts';
 import { SkillSchema } from './requests.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
@@ -75,6 +76,18 @@ export const DeploymentSchema = Type.Object({
       decidedAt: Nullable(TimestampSchema),
       decisionReason: Nullable(Type.String()),
       passId: Nullable(UuidSchema),
+      you: Type.Boolean({ description: 'this member is the viewer (their user is linked to the responder)' }),
+      can: Type.Object(
+        {
+          release: Type.Boolean({ description: "the viewer, their home state's PoC, may release them now" }),
+          decline: Type.Boolean({
+            description: '… or decline them (with a reason); the team is solved again',
+          }),
+          pass: Type.Boolean({ description: 'the viewer may open their pass (GET …/passes/:responderId)' }),
+          revokePass: Type.Boolean({ description: 'the viewer may revoke their pass (with a reason)' }),
+        },
+        { description: 'what the viewer may do about this member now, as the node enforces it' },
+      ),
     }),
   ),
   acceptance: Nullable(
@@ -90,6 +103,18 @@ export const DeploymentSchema = Type.Object({
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
   version: Type.Integer(),
+  can: Type.Object(
+    {
+      accept: Type.Boolean({ description: "the viewer, the host's PoC, may accept the released team" }),
+      move: Type.Boolean({ description: 'the viewer may move the team along (one of `moveTo`)' }),
+      moveTo: Type.Array(oneOf(['en_route', 'remote', 'on_site'] as const), {
+        description: 'the moves the viewer may make now, fitting the mission’s mode',
+      }),
+      standDown: Type.Boolean({ description: 'the viewer may stand the team down (ends the passes)' }),
+    },
+    { description: 'what the viewer may do with this deployment now, as the node enforces it' },
+  ),
+  ...CopyFieldsSchema,
 });
 export type Deployment = Static<typeof DeploymentSchema>;
 
@@ -105,7 +130,12 @@ export const MemberParamsSchema = Type.Object(
 export const ReleaseBodySchema = Type.Object(
   {
     decision: oneOf(['release', 'decline'] as const),
-    reason: Type.Optional(Type.String({ maxLength: 2000 })),
+    reason: Type.Optional(
+      Type.String({
+        maxLength: 2000,
+        description: 'why: required for a decline; recorded in the request’s timeline and the audit log',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -134,9 +164,18 @@ export const AcceptanceBodySchema = Type.Object(
 export type AcceptanceBody = Static<typeof AcceptanceBodySchema>;
 
 export const DeploymentStatusBodySchema = Type.Object(
-  { status: oneOf(['en_route', 'remote', 'on_site', 'stood_down'] as const) },
+  {
+    status: oneOf(['en_route', 'remote', 'on_site', 'stood_down'] as const),
+    reason: Type.Optional(
+      Type.String({
+        maxLength: 2000,
+        description: 'why (for a stand-down): recorded in the request’s timeline and the audit log',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
+export type DeploymentStatusBody = Static<typeof DeploymentStatusBodySchema>;
 
 export const PassResponseSchema = Type.Object({
   pass: Type.String({
@@ -147,6 +186,7 @@ export const PassResponseSchema = Type.Object({
   expiresAt: TimestampSchema,
   qrSvg: Type.String({ description: 'the pass as a QR code (SVG)' }),
 });
+export type PassResponse = Static<typeof PassResponseSchema>;
 
 export const RevocationListSchema = Type.Object({
   revoked: Type.Array(UuidSchema),
@@ -154,7 +194,13 @@ export const RevocationListSchema = Type.Object({
 });
 
 export const RevokeBodySchema = Type.Object(
-  { reason: Type.Optional(Type.String({ maxLength: 2000 })) },
+  {
+    reason: Type.String({
+      minLength: 1,
+      maxLength: 2000,
+      description: 'why the pass is revoked: recorded in the request’s timeline and the audit log',
+    }),
+  },
   { additionalProperties: false },
 );
 

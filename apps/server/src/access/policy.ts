@@ -76,6 +76,13 @@ function requestLabelAllows(party: string | RawBuilder<unknown> | null, day: str
  * in the community (`inCommunity`, the same rule as for cases).
  */
 export function requestsVisibleTo(viewer: RequestViewer) {
+  const byRules = requestsVisibleByRules(viewer);
+  // A copy its origin no longer shows this node is kept only for what this node's own work refers to.
+  return (eb: ExpressionBuilder<Database, 'requests'>): Expression<SqlBool> =>
+    eb.and([eb('requests.mirror_retracted', '=', false), byRules(eb)]);
+}
+
+function requestsVisibleByRules(viewer: RequestViewer) {
   const { actor } = viewer;
   return (eb: ExpressionBuilder<Database, 'requests'>): Expression<SqlBool> => {
     if (hasRole(actor, 'admin')) return eb.lit(true);
@@ -126,11 +133,44 @@ export function notificationsVisibleTo(viewer: RequestViewer) {
  */
 export function requestsVisibleToWebhookParty(day: string) {
   return (eb: ExpressionBuilder<Database, 'requests' | 'webhooks'>): Expression<SqlBool> =>
-    eb.or([
-      eb('requests.party_code', '=', eb.ref('webhooks.party_code')),
-      homePartyOf(sql.ref('webhooks.party_code')),
-      requestLabelAllows(sql.ref('webhooks.party_code'), day),
+    eb.and([
+      eb('requests.mirror_retracted', '=', false),
+      eb.or([
+        eb('requests.party_code', '=', eb.ref('webhooks.party_code')),
+        homePartyOf(sql.ref('webhooks.party_code')),
+        requestLabelAllows(sql.ref('webhooks.party_code'), day),
+      ]),
     ]);
+}
+
+/**
+ * A peer node looking at requests (design §5: the same policy, the node seen as its party's users):
+ * a coordinating node as the force's coordinators; a national node as its party's council members
+ * and PoC, its party voting today as `councilVoter` says (read from its status and the framework).
+ */
+export function peerRequestViewer(
+  peer: { party: string; role: 'coordinator' | 'national'; day: string },
+  councilVoter: boolean,
+): RequestViewer {
+  return {
+    actor: peerNodeActor(peer),
+    day: peer.day,
+    councilVoter: peer.role === 'national' && councilVoter,
+  };
+}
+
+/**
+ * A peer node as the viewer of what the loop sends it: its party's users together — a coordinating
+ * node as a coordinator, a national node as its party's council members and PoC (design §5).
+ */
+export function peerNodeActor(peer: { party: string; role: 'coordinator' | 'national' }): Actor {
+  return {
+    type: 'user',
+    id: null,
+    name: `node of ${peer.party}`,
+    party: peer.party,
+    roles: peer.role === 'coordinator' ? ['coordinator'] : ['council', 'poc'],
+  };
 }
 
 /**
@@ -364,14 +404,15 @@ export function casesVisibleTo(viewer: CaseViewer) {
   return (_eb: ExpressionBuilder<Database, 'cases'>): Expression<SqlBool> => {
     if (seesAll(viewer)) return sql<SqlBool>`true`;
     if (nobody(viewer)) return FALSE;
-    return labelAllows(
+    // A copy its origin withdrew from this node's party is kept for what was added to it here, and shown to nobody.
+    return sql<SqlBool>`(not cases.mirror_retracted and ${labelAllows(
       viewer,
       sql.ref('cases.tlp'),
       'cases.id',
       'cases.owner_party',
       ['cases.created_by_id'],
       'cases.owner_party',
-    );
+    )})`;
   };
 }
 
@@ -473,4 +514,57 @@ export function caseEventsVisibleTo(viewer: CaseViewer) {
       )})`,
     ]);
   };
+}
+
+/**
+ * A peer node, judged as its party (design §5: the same policy, with the peer's party as the
+ * viewer) and as nobody in particular: what TLP lets that party read — CLEAR, GREEN within the
+ * community, AMBER and AMBER+STRICT when shared with it — and never RED, which names people, and
+ * people are not federated.
+ */
+export interface PeerViewer {
+  party: string;
+  /** 'YYYY-MM-DD' */
+  day: string;
+}
+
+const asPartyOnly = (viewer: PeerViewer): CaseViewer => ({
+  actor: { type: 'user', id: null, name: `node of ${viewer.party}`, party: viewer.party, roles: [] },
+  day: viewer.day,
+});
+
+/** Cases a peer node may receive (table `cases`). */
+export function casesVisibleToPeer(viewer: PeerViewer) {
+  // The condition reads only `cases` columns by name: it needs no expression builder.
+  // A copy withdrawn from this node still belongs to its owner: what this node's party added to it
+  // stays visible to the owner's node (which it was given to), and nothing is retracted from it.
+  return (_eb: ExpressionBuilder<Database, 'cases'>): Expression<SqlBool> =>
+    sql<SqlBool>`((not cases.mirror_retracted or cases.owner_party = ${viewer.party}) and ${labelAllows(
+      asPartyOnly(viewer),
+      sql.ref('cases.tlp'),
+      'cases.id',
+      'cases.owner_party',
+      [],
+      'cases.owner_party',
+    )})`;
+}
+
+/** Items of a case a peer node may receive: its case, and the item's own label. Needs `cases` joined. */
+export function caseItemsVisibleToPeer(
+  viewer: PeerViewer,
+  item: 'observables' | 'case_notes' | 'case_intel_objects' | 'misp_events' | 'misp_event_parts' | null,
+): RawBuilder<SqlBool> {
+  const caseVisible = casesVisibleToPeer(viewer)(
+    {} as ExpressionBuilder<Database, 'cases'>,
+  ) as RawBuilder<SqlBool>;
+  if (item === null) return caseVisible;
+  const label = labelAllows(
+    asPartyOnly(viewer),
+    sql.ref(`${item}.tlp`),
+    'cases.id',
+    'cases.owner_party',
+    [],
+    `${item}.origin_party`,
+  );
+  return sql<SqlBool>`(${caseVisible} and ${label})`;
 }

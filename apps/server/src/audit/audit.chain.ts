@@ -101,9 +101,20 @@ export function envelopeFollows(envelope: Buffer, prevHash: Buffer): boolean {
   return at >= 0 && envelope.compare(prevHash, 0, 64, at + 8, at + 72) === 0;
 }
 
-/** What a checkpoint signs: the chain's size and head at that size. */
-export function checkpointPayload(size: number, head: string, signedAt: Date, keyId: string): string {
-  return `{"head":${JSON.stringify(head)},"keyId":${JSON.stringify(keyId)},"signedAt":${JSON.stringify(signedAt.toISOString())},"size":${size}}`;
+/**
+ * What a checkpoint signs: the chain's size and head at that size and, since the Merkle tree
+ * (0018), its tree head `root` (RFC 9162 MTH of the first `size` leaves, hex). Keys in RFC 8785
+ * order; a checkpoint signed before the tree has no `root` key at all, and verifies as signed.
+ */
+export function checkpointPayload(
+  size: number,
+  head: string,
+  signedAt: Date,
+  keyId: string,
+  root?: string | null,
+): string {
+  const rootPart = root ? `"root":${JSON.stringify(root)},` : '';
+  return `{"head":${JSON.stringify(head)},"keyId":${JSON.stringify(keyId)},${rootPart}"signedAt":${JSON.stringify(signedAt.toISOString())},"size":${size}}`;
 }
 
 /** Lines a node adds to its checkpoint file when it starts and when it stops cleanly. */
@@ -118,8 +129,15 @@ export function signedPayload(checkpoint: {
   head: string;
   signedAt: Date;
   keyId: string;
+  root?: string | null | undefined;
   event?: LifecycleEvent | undefined;
 }): string {
-  const plain = checkpointPayload(checkpoint.size, checkpoint.head, checkpoint.signedAt, checkpoint.keyId);
+  const plain = checkpointPayload(
+    checkpoint.size,
+    checkpoint.head,
+    checkpoint.signedAt,
+    checkpoint.keyId,
+    checkpoint.root,
+  );
   return checkpoint.event ? `{"event":${JSON.stringify(checkpoint.event)},${plain.slice(1)}` : plain;
 }

@@ -23,6 +23,7 @@ export function signedCheckpointJson(checkpoint: SignedCheckpoint, publicKey: Ke
     ...(checkpoint.event ? { event: checkpoint.event } : {}),
     size: checkpoint.size,
     head: checkpoint.head,
+    ...(checkpoint.root ? { root: checkpoint.root } : {}),
     signedAt: checkpoint.signedAt.toISOString(),
     keyId: checkpoint.keyId,
     signature: checkpoint.signature,
@@ -123,6 +124,8 @@ function toExternal(value: unknown, where: string): ExternalCheckpoint {
   if (typeof v.head !== 'string' || !HEX_64.test(v.head)) wrong.push('head (64 hex digits)');
   const signedAt = typeof v.signedAt === 'string' && ISO_TIME.test(v.signedAt) ? new Date(v.signedAt) : null;
   if (!signedAt || Number.isNaN(signedAt.getTime())) wrong.push('signedAt (an ISO 8601 UTC time)');
+  if (v.root !== undefined && v.root !== null && (typeof v.root !== 'string' || !HEX_64.test(v.root)))
+    wrong.push('root (64 hex digits, when present)');
   if (typeof v.keyId !== 'string' || v.keyId === '') wrong.push('keyId');
   if (typeof v.signature !== 'string' || v.signature === '') wrong.push('signature');
   if (v.event !== undefined && v.event !== 'start' && v.event !== 'stop') wrong.push('event (start or stop)');
@@ -132,6 +135,7 @@ function toExternal(value: unknown, where: string): ExternalCheckpoint {
     checkpoint: {
       size: v.size as number,
       head: v.head as string,
+      ...(typeof v.root === 'string' ? { root: v.root } : {}),
       signedAt: signedAt!,
       keyId: v.keyId as string,
       signature: v.signature as string,

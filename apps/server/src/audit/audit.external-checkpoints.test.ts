@@ -275,7 +275,9 @@ describe('an audit log that cannot be cut quietly', () => {
       key: { kty: 'OKP', crv: 'Ed25519', x: pinned.x },
       format: 'jwk',
     });
-    const payload = `{"head":"${checkpoint.head}","keyId":"${checkpoint.keyId}","signedAt":"${checkpoint.signedAt}","size":${checkpoint.size}}`;
+    // Since the Merkle tree, the payload names the tree head too (RFC 8785 key order).
+    assert.match(checkpoint.root, /^[0-9a-f]{64}$/);
+    const payload = `{"head":"${checkpoint.head}","keyId":"${checkpoint.keyId}","root":"${checkpoint.root}","signedAt":"${checkpoint.signedAt}","size":${checkpoint.size}}`;
     assert.equal(
       crypto.verify(null, Buffer.from(payload), publicKey, Buffer.from(checkpoint.signature, 'base64url')),
       true,

@@ -1,8 +1,20 @@
 import { sql } from 'kysely';
+import {
+  type CaseViewer,
+  casesVisibleTo,
+  deploymentsVisibleTo,
+  type RequestViewer,
+  requestsVisibleTo,
+  respondersVisibleTo,
+  rotationsVisibleTo,
+  usersVisibleTo,
+} from '../access/policy.ts';
+import type { Actor } from '../context.ts';
 import { LOCKS, lockForTransaction } from '../platform/db/locks.ts';
 import type { AuditEventRow } from '../platform/db/schema.ts';
 import type { Executor, Tx } from '../platform/db/transaction.ts';
 import type { EnvelopeParts } from './audit.chain.ts';
+import type { StoredNode } from './audit.tree.repository.ts';
 
 /** Adds events to the caller's transaction, to be placed in the chain after it commits. */
 export async function insertPending(trx: Tx, events: readonly EnvelopeParts[]): Promise<void> {
@@ -53,19 +65,41 @@ export async function claimHead(trx: Tx, count: number): Promise<{ seq: number; 
   return result.rows[0]!;
 }
 
-/** Writes events claimed with claimHead, and moves the head's hash to the last of them. */
-export async function insertClaimed(trx: Tx, rows: AuditEventRow[]): Promise<void> {
+/**
+ * Writes events claimed with claimHead, and moves the head's hash to the last of them; with
+ * `tree`, the Merkle tree's new state goes in the same statement (its completed subtrees before).
+ */
+export async function insertClaimed(
+  trx: Tx,
+  rows: AuditEventRow[],
+  tree?: { size: number; frontier: string; nodes: readonly StoredNode[] },
+): Promise<void> {
   for (let i = 0; i < rows.length; i += 5000) {
     await trx
       .insertInto('audit_events')
       .values(rows.slice(i, i + 5000))
       .execute();
   }
-  await trx
-    .updateTable('audit_head')
-    .set({ hash: rows.at(-1)!.hash })
-    .where('id', '=', 1)
-    .execute();
+  if (!tree) {
+    await trx
+      .updateTable('audit_head')
+      .set({ hash: rows.at(-1)!.hash })
+      .where('id', '=', 1)
+      .execute();
+    return;
+  }
+  for (let i = 0; i < tree.nodes.length; i += 5000) {
+    await trx
+      .insertInto('audit_tree_nodes')
+      .values(tree.nodes.slice(i, i + 5000))
+      .onConflict((oc) =>
+        oc.columns(['level', 'idx']).doUpdateSet((eb) => ({ hash: eb.ref('excluded.hash') })),
+      )
+      .execute();
+  }
+  await sql`with tree as (
+      update audit_tree_state set size = ${tree.size}::bigint, frontier = ${tree.frontier} where id = 1)
+    update audit_head set hash = ${rows.at(-1)!.hash} where id = 1`.execute(trx);
 }
 
 export async function head(db: Executor): Promise<{ seq: number; hash: string }> {
@@ -111,7 +145,14 @@ export async function pageEvents(
 
 export async function insertCheckpoint(
   db: Executor,
-  row: { size: number; head: string; signed_at: Date; key_id: string; signature: string },
+  row: {
+    size: number;
+    head: string;
+    root: string | null;
+    signed_at: Date;
+    key_id: string;
+    signature: string;
+  },
 ) {
   return db.insertInto('audit_checkpoints').values(row).returningAll().executeTakeFirstOrThrow();
 }
@@ -134,4 +175,96 @@ export async function listCheckpoints(db: Executor, limit?: number) {
   let query = db.selectFrom('audit_checkpoints').selectAll().orderBy('id', 'desc');
   if (limit) query = query.limit(limit);
   return query.execute();
+}
+
+// --- reads for auditors ---------------------------------------------------------------------------
+
+/** Every action the log holds, with how many events of each (the action picker). */
+export async function actionCounts(db: Executor): Promise<{ action: string; count: number }[]> {
+  const rows = await db
+    .selectFrom('audit_events')
+    .select([ACTION.as('action'), (eb) => eb.fn.countAll<number>().as('count')])
+    .groupBy(ACTION)
+    .orderBy(ACTION)
+    .execute();
+  return rows.map((r) => ({ action: r.action, count: Number(r.count) }));
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * What events' objects are called (a request's title, a user's name…), by `type:id`, so an
+ * auditor reads "withdrew request 'Ransomware at …'". Only for auditors, who read the whole log.
+ */
+export async function objectTitles(
+  db: Executor,
+  objects: readonly { type: string; id: string | null }[],
+  viewer: { actor: Actor; requests: RequestViewer; cases: CaseViewer },
+): Promise<Map<string, string>> {
+  const ids = (type: string) => [
+    ...new Set(objects.filter((o) => o.type === type && o.id && UUID.test(o.id)).map((o) => o.id!)),
+  ];
+  const titles = new Map<string, string>();
+  const add = (type: string, rows: { id: string; title: string }[]) => {
+    for (const row of rows) titles.set(`${type}:${row.id}`, row.title);
+  };
+  const requests = ids('request');
+  const cases = ids('case');
+  const deployments = ids('deployment');
+  const users = ids('user');
+  const responders = ids('responder');
+  const rotations = ids('rotation');
+  await Promise.all([
+    requests.length > 0 &&
+      db
+        .selectFrom('requests')
+        .select(['id', 'title'])
+        .where('id', 'in', requests)
+        .where(requestsVisibleTo(viewer.requests))
+        .execute()
+        .then((rows) => add('request', rows)),
+    cases.length > 0 &&
+      db
+        .selectFrom('cases')
+        .select(['id', 'title'])
+        .where('id', 'in', cases)
+        .where(casesVisibleTo(viewer.cases))
+        .execute()
+        .then((rows) => add('case', rows)),
+    deployments.length > 0 &&
+      db
+        .selectFrom('deployments')
+        .innerJoin('requests', 'requests.id', 'deployments.request_id')
+        .select(['deployments.id as id', 'requests.title as title'])
+        .where('deployments.id', 'in', deployments)
+        .where(deploymentsVisibleTo(viewer.actor))
+        .where(requestsVisibleTo(viewer.requests))
+        .execute()
+        .then((rows) => add('deployment', rows)),
+    users.length > 0 &&
+      db
+        .selectFrom('users')
+        .select(['id', 'name as title'])
+        .where('id', 'in', users)
+        .where(usersVisibleTo(viewer.actor))
+        .execute()
+        .then((rows) => add('user', rows)),
+    responders.length > 0 &&
+      db
+        .selectFrom('responders')
+        .select(['id', 'name as title'])
+        .where('id', 'in', responders)
+        .where(respondersVisibleTo(viewer.actor))
+        .execute()
+        .then((rows) => add('responder', rows)),
+    rotations.length > 0 &&
+      db
+        .selectFrom('duty_rotations')
+        .select(['id', 'name as title'])
+        .where('id', 'in', rotations)
+        .where(rotationsVisibleTo(viewer.actor))
+        .execute()
+        .then((rows) => add('rotation', rows)),
+  ]);
+  return titles;
 }

@@ -22,7 +22,9 @@ import {
 import { readCheckpointSource, readOwnCheckpointFile } from './audit.checkpoint-source.ts';
 import { presentCheckpoint, presentEvent } from './audit.presenters.ts';
 import * as repo from './audit.repository.ts';
+import * as treeRepo from './audit.tree.repository.ts';
 import { type SignedCheckpoint, type VerifyResult, verifyChain } from './audit.verifier.ts';
+import { consistencyRanges, proofHashes } from './merkle.ts';
 
 /** Events placed in the chain per sealing transaction. */
 const SEAL_BATCH = 5000;
@@ -62,6 +64,8 @@ export interface VerifyRequest {
  */
 export class AuditService {
   private lastSigned: Awaited<ReturnType<typeof repo.insertCheckpoint>> | undefined;
+  /** Set when the chain has a gap the tree cannot be built over: sealing goes on without it. */
+  private treeStuck = false;
   private readonly sealCoalesced = coalesceReruns(() => this.sealAll());
 
   constructor(private readonly deps: AuditDeps) {}
@@ -100,8 +104,11 @@ export class AuditService {
       const count = await inTransaction(this.deps.database.db, async (trx) => {
         await repo.takeSealerTurn(trx);
         const pending = await repo.oldestPending(trx, SEAL_BATCH);
-        if (pending.length === 0) return 0;
-        const head = await repo.claimHead(trx, pending.length);
+        if (pending.length === 0) {
+          if (!this.treeStuck) await this.syncTreeTo(trx);
+          return 0;
+        }
+        const head = await treeRepo.claimHeadWithTree(trx, pending.length);
         let prevHash = head.hash;
         const rows = pending.map((parts, i) => {
           const seq = head.seq + i + 1;
@@ -109,7 +116,21 @@ export class AuditService {
           prevHash = sha256Hex(envelope);
           return { seq, envelope, hash: prevHash };
         });
-        await repo.insertClaimed(trx, rows);
+        // The tree grows with the chain, in the same transaction: its leaves are the new hashes.
+        let frontier = head.tree.size === head.seq ? head.tree.frontier : null;
+        if (!frontier && !this.treeStuck) frontier = await treeRepo.syncTree(trx, head.tree, head.seq);
+        if (!frontier) this.treeStuck = true;
+        const nodes = frontier
+          ? treeRepo.extend(
+              frontier,
+              rows.map((r) => r.hash),
+            )
+          : [];
+        await repo.insertClaimed(
+          trx,
+          rows,
+          frontier ? { size: frontier.size, frontier: treeRepo.frontierText(frontier), nodes } : undefined,
+        );
         await repo.deletePending(
           trx,
           pending.map((p) => p.id),
@@ -119,6 +140,17 @@ export class AuditService {
       placed += count;
       if (count < SEAL_BATCH) return placed;
     }
+  }
+
+  /**
+   * Builds the tree over events it does not cover (a chain older than the tree, events written by
+   * other means) or back to a chain cut below it. A chain with a gap gets no tree beyond it: the
+   * verifier reports the gap, and sealing goes on without the tree until the next start.
+   */
+  private async syncTreeTo(trx: Tx): Promise<void> {
+    const head = await treeRepo.headAndTree(trx);
+    if (head.tree.size === head.seq) return;
+    if (!(await treeRepo.syncTree(trx, head.tree, head.seq))) this.treeStuck = true;
   }
 
   /**
@@ -191,6 +223,40 @@ export class AuditService {
     return signedCheckpointJson(signedCheckpointOf(row), this.deps.key.publicKey);
   }
 
+  /** The size of the tree proofs can be asked of (every sealed event, once the tree caught up). */
+  async treeSize(): Promise<number> {
+    await this.seal();
+    return (await treeRepo.readTreeState(this.deps.database.db)).size;
+  }
+
+  /**
+   * RFC 9162 consistency proof from the first `first` to the first `second` leaves, with the tree
+   * head at `second`: O(log n) stored hashes, plus at most a few dozen event hashes below them.
+   */
+  async consistencyProof(first: number, second: number) {
+    const size = await this.treeSize();
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first < 1)
+      throw new AppError('invalid_input', 'first and second must be whole numbers, first at least 1');
+    if (first > second)
+      throw new AppError('invalid_input', `first (${first}) must not be larger than second (${second})`);
+    if (second > size)
+      throw new AppError(
+        'invalid_input',
+        `second (${second}) is beyond the log: its Merkle tree holds ${size} events`,
+      );
+    const source = treeRepo.treeHashSource(this.deps.database.db, size);
+    const [proof, [secondRoot]] = await Promise.all([
+      proofHashes(consistencyRanges(first, second), source),
+      proofHashes([[0, second]], source),
+    ]);
+    return {
+      first,
+      second,
+      secondRoot: secondRoot!.toString('hex'),
+      proof: proof.map((h) => h.toString('hex')),
+    };
+  }
+
   /** An auditor's on-demand checkpoint: the request itself is audited, then covered by the signature. */
   async requestCheckpoint(ctx: Ctx) {
     await inTransaction(this.deps.database.db, (trx) =>
@@ -212,7 +278,10 @@ export class AuditService {
     let result: { created: boolean; checkpoint: Awaited<ReturnType<typeof repo.insertCheckpoint>> };
     try {
       result = await inTransaction(this.deps.database.db, async (trx) => {
-        const { seq: size, hash: headHash } = await repo.claimHead(trx, 0);
+        // The sealer's turn: the tree's state read with the head is the one of that very size.
+        await repo.takeSealerTurn(trx);
+        const { seq: size, hash: headHash, tree } = await treeRepo.claimHeadWithTree(trx, 0);
+        const root = tree.size === size ? tree.frontier.rootHex() : null;
         const previous = this.lastSigned;
         const renew =
           options.renewAfterMs !== undefined &&
@@ -220,10 +289,11 @@ export class AuditService {
           this.deps.clock.now().getTime() - previous.signed_at.getTime() >= options.renewAfterMs;
         if (!options.force && !renew && previous && previous.size === size)
           return { created: false as const, checkpoint: previous };
-        signed = this.signHead(size, headHash);
+        signed = this.signHead(size, headHash, undefined, root);
         const checkpoint = await repo.insertCheckpoint(trx, {
           size,
           head: headHash,
+          root,
           signed_at: signed.signedAt,
           key_id: signed.keyId,
           signature: signed.signature,
@@ -254,8 +324,20 @@ export class AuditService {
     await this.appendToFile(this.signHead(seq, hash, event), `the ${event} line`);
   }
 
-  private signHead(size: number, head: string, event?: LifecycleEvent): SignedCheckpoint {
-    const unsigned = { size, head, signedAt: this.deps.clock.now(), keyId: this.deps.key.keyId, event };
+  private signHead(
+    size: number,
+    head: string,
+    event?: LifecycleEvent,
+    root?: string | null,
+  ): SignedCheckpoint {
+    const unsigned = {
+      size,
+      head,
+      ...(root ? { root } : {}),
+      signedAt: this.deps.clock.now(),
+      keyId: this.deps.key.keyId,
+      event,
+    };
     return { ...unsigned, signature: sign(this.deps.key, signedPayload(unsigned)) };
   }
 
@@ -273,15 +355,17 @@ export class AuditService {
   }
 }
 
-const signedCheckpointOf = (row: {
+export const signedCheckpointOf = (row: {
   size: number;
   head: string;
+  root: string | null;
   signed_at: Date;
   key_id: string;
   signature: string;
-}) => ({
+}): SignedCheckpoint => ({
   size: row.size,
   head: row.head,
+  ...(row.root ? { root: row.root } : {}),
   signedAt: row.signed_at,
   keyId: row.key_id,
   signature: row.signature,

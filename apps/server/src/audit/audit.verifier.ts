@@ -13,6 +13,9 @@ import { visitChainBytes } from './audit.chain-bytes.ts';
 import type { ExternalCheckpoint } from './audit.checkpoint-file.ts';
 import * as repo from './audit.repository.ts';
 import { SignatureChecks } from './audit.signature-checks.ts';
+import * as treeRepo from './audit.tree.repository.ts';
+import * as witnessRepo from './audit.witness.repository.ts';
+import { RootTracker } from './merkle.ts';
 
 export type ProblemCode =
   | 'chain_broken'
@@ -25,7 +28,8 @@ export type ProblemCode =
   | 'external_unknown_key'
   | 'checkpoints_stale'
   | 'checkpoints_gap'
-  | 'checkpoint_file_missing';
+  | 'checkpoint_file_missing'
+  | 'tree_mismatch';
 
 export interface VerifyProblem {
   code: ProblemCode;
@@ -44,6 +48,17 @@ export interface VerifyResult {
   firstBadSeq: number | null;
   reason: string | null;
   problems: VerifyProblem[];
+  /** The Merkle tree the node keeps over the chain (what its proofs to witnesses are made from). */
+  tree: { size: number; root: string } | null;
+  /** Cosignatures peers gave this node's checkpoints, per witness. */
+  cosignatures: CosignatureSummary[];
+}
+
+export interface CosignatureSummary {
+  witness: string;
+  count: number;
+  newestSize: number;
+  newestAt: string;
 }
 
 export interface SignedCheckpoint {
@@ -52,6 +67,8 @@ export interface SignedCheckpoint {
   signedAt: Date;
   keyId: string;
   signature: string;
+  /** The Merkle tree head at `size` (hex), on checkpoints signed since the tree exists. */
+  root?: string | null | undefined;
   /** Set on the lines a node adds when it starts and when it stops cleanly. */
   event?: LifecycleEvent | undefined;
 }
@@ -102,6 +119,16 @@ export async function verifyChain(
   const external = options.external ?? [];
   const headAt = new Map<number, string>(checkpoints.map((c) => [c.size, '']));
   for (const e of external) if (e.checkpoint) headAt.set(e.checkpoint.size, '');
+  // The tree is rebuilt along the walk; its root is kept where something signed one.
+  const storedTree = await treeRepo.readTreeState(db);
+  const cosigned = await witnessRepo.receivedRoots(db, MAX_COSIGNED_SIZES);
+  const rootAt = new Map<number, string>();
+  for (const c of checkpoints) if (c.root) rootAt.set(c.size, '');
+  for (const e of external) if (e.checkpoint?.root) rootAt.set(e.checkpoint.size, '');
+  for (const c of cosigned) rootAt.set(c.size, '');
+  rootAt.set(storedTree.size, '');
+  const tree = new RootTracker();
+  rootAt.set(0, tree.rootHex());
 
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
@@ -122,6 +149,8 @@ export async function verifyChain(
     }
     if (seq === 1) firstEventAt = eventTime(envelope);
     if (headAt.has(seq)) headAt.set(seq, hash);
+    tree.appendEvent(hash);
+    if (rootAt.has(seq)) rootAt.set(seq, tree.rootHex());
     prevHash = hash;
     prevBytes.write(hash, 'latin1');
     expectedSeq += 1;
@@ -146,6 +175,9 @@ export async function verifyChain(
   }
   const chainHolds = (size: number, head: string) =>
     size === 0 ? head === GENESIS_HASH : headAt.get(size) === head;
+  /** Whether a signed root still is the tree head of the chain's first `size` events (none signed: yes). */
+  const treeHolds = (size: number, root: string | null | undefined) =>
+    !root || size > verified || rootAt.get(size) === root;
 
   // Oldest first, so a rewrite is blamed on the first event after the last checkpoint that holds.
   const goodSizes = [0];
@@ -167,7 +199,7 @@ export async function verifyChain(
       !(await signatures.verify(
         c.key_id,
         key,
-        checkpointPayload(c.size, c.head, c.signed_at, c.key_id),
+        checkpointPayload(c.size, c.head, c.signed_at, c.key_id, c.root),
         c.signature,
       ))
     )
@@ -182,6 +214,11 @@ export async function verifyChain(
         'history_rewritten',
         `events ${lastGood + 1}..${c.size} were rewritten: they no longer match checkpoint ${c.id}`,
       );
+    else if (!treeHolds(c.size, c.root))
+      checkpointFailure = failure(
+        'tree_mismatch',
+        `the Merkle tree root of the first ${c.size} events no longer matches checkpoint ${c.id}: a leaf was edited`,
+      );
     if (checkpointFailure) break;
     if (c.size <= verified && c.size > lastGood) goodSizes.push(c.size);
   }
@@ -194,10 +231,12 @@ export async function verifyChain(
     verified,
     chainBroken: chainFailure !== null,
     chainHolds,
+    treeHolds,
     lastGoodBefore: (size) => goodSizes.filter((s) => s < size).at(-1) ?? 0,
     inDatabase: new Set(checkpoints.map((c) => c.signature)),
   });
   problems.push(...externalProblems);
+  problems.push(...treeProblems(storedTree, cosigned, verified, rootAt, chainFailure !== null));
 
   const own = options.ownFile;
   if (own?.missing && checkpoints.some((c) => c.key_id === own.keyId)) {
@@ -240,7 +279,50 @@ export async function verifyChain(
     firstBadSeq: ordered.find((p) => p.seq !== null)?.seq ?? null,
     reason: ordered[0]?.message ?? null,
     problems: ordered,
+    tree: storedTree.size <= verified ? { size: storedTree.size, root: storedTree.frontier.rootHex() } : null,
+    cosignatures: await witnessRepo.receivedSummary(db),
   };
+}
+
+/** Received cosignatures whose roots are checked against the rebuilt tree: the newest this many. */
+const MAX_COSIGNED_SIZES = 10_000;
+
+/**
+ * The stored tree (what proofs given to witnesses are made of) must be the tree of the chain, and
+ * every root a witness cosigned must still be the chain's. A broken chain is already reported,
+ * and what lies beyond it is not checked.
+ */
+function treeProblems(
+  stored: { size: number; frontier: RootTracker },
+  cosigned: readonly { size: number; root: string; witness: string }[],
+  verified: number,
+  rootAt: ReadonlyMap<number, string>,
+  chainBroken: boolean,
+): VerifyProblem[] {
+  const problems: VerifyProblem[] = [];
+  if (stored.size <= verified && rootAt.get(stored.size) !== stored.frontier.rootHex()) {
+    problems.push({
+      code: 'tree_mismatch',
+      seq: null,
+      message: `the stored Merkle tree of the first ${stored.size} events does not match the chain: its root is not the chain's (a leaf or a tree row was edited); proofs this node gives witnesses would not hold`,
+    });
+  }
+  if (chainBroken) return problems;
+  const wrong = cosigned.filter((c) => c.size <= verified && rootAt.get(c.size) !== c.root);
+  for (const c of wrong.slice(0, MAX_PER_CODE)) {
+    problems.push({
+      code: 'tree_mismatch',
+      seq: null,
+      message: `witness ${c.witness} cosigned root ${c.root} for the first ${c.size} events; the chain now gives ${rootAt.get(c.size)}: the log was rewritten after it was witnessed`,
+    });
+  }
+  if (wrong.length > MAX_PER_CODE)
+    problems.push({
+      code: 'tree_mismatch',
+      seq: null,
+      message: `…and ${wrong.length - MAX_PER_CODE} more like it`,
+    });
+  return problems;
 }
 
 interface ExternalContext {
@@ -248,6 +330,7 @@ interface ExternalContext {
   verified: number;
   chainBroken: boolean;
   chainHolds: (size: number, head: string) => boolean;
+  treeHolds: (size: number, root: string | null | undefined) => boolean;
   lastGoodBefore: (size: number) => number;
   inDatabase: ReadonlySet<string>;
 }
@@ -303,6 +386,12 @@ async function checkExternal(
         code: 'history_rewritten',
         seq: from,
         message: `events ${from}..${c.size} were rewritten: they no longer match the checkpoint in ${where} (signed ${c.signedAt.toISOString()})`,
+      });
+    } else if (!context.treeHolds(c.size, c.root)) {
+      add({
+        code: 'tree_mismatch',
+        seq: null,
+        message: `the Merkle tree root of the first ${c.size} events no longer matches the checkpoint in ${where} (signed ${c.signedAt.toISOString()})`,
       });
     }
     // Start and stop lines live in the file only.

@@ -15,9 +15,11 @@ import {
   runCommand,
   runImport,
 } from './commands.ts';
+import type { DemoProgress } from './demo.ts';
 import { describeError } from './describe-error.ts';
 import { type FeedCommand, runFeedCommand } from './feed-command.ts';
 import { runMispImport } from './misp-command.ts';
+import { type PeerCommand, runPeerCommand } from './peer-command.ts';
 import { type ImportProgress, runStixImport, type StixImportRequest } from './stix-command.ts';
 
 /**
@@ -63,6 +65,15 @@ export async function startAdminSocket(services: Services, socketPath: string): 
       void handleFeedCommand(services, req, res);
       return;
     }
+    if (req.method === 'POST' && url.pathname === '/peer') {
+      void handlePeerCommand(services, req, res);
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/demo') {
+      req.resume();
+      void streamDemo(services, res);
+      return;
+    }
     if (req.method === 'POST' && url.pathname === '/backup') {
       req.resume();
       void streamBackup(services, path.dirname(socketPath), res);
@@ -91,6 +102,83 @@ export async function startAdminSocket(services: Services, socketPath: string): 
   });
   fs.chmodSync(socketPath, 0o600);
   return server;
+}
+
+/**
+ * `POST /demo`: loads the demo world, answering JSON lines: `{"progress": {done, total, what}}` as
+ * each step starts, then `{"result": CommandResult}`.
+ */
+async function streamDemo(services: Services, res: http.ServerResponse) {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  let result: CommandResult;
+  try {
+    result = await runCommand(
+      services,
+      { name: 'demo' },
+      {
+        onDemoProgress: (progress) => {
+          if (!res.destroyed) res.write(`${JSON.stringify({ progress })}\n`);
+        },
+      },
+    );
+  } catch (error) {
+    result = { exitCode: 1, stdout: '', stderr: describeError(error) };
+  }
+  res.end(`${JSON.stringify({ result })}\n`);
+}
+
+/** Loads the demo world through the running node; `onProgress` hears each step start. */
+export async function sendDemo(socketPath: string, onProgress: DemoProgress): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, path: '/demo', method: 'POST' }, (res) =>
+      readProgressLines(res, onProgress, 'the demo was loaded').then(resolve, reject),
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * A streamed answer of the node: JSON lines `{"progress": …}` told to `onProgress` as they come, then
+ * `{"result": CommandResult}`. An answer that ends without its result was cut off (`until` says what
+ * it was to finish).
+ */
+function readProgressLines<P>(
+  res: http.IncomingMessage,
+  onProgress: (progress: P) => void,
+  until: string,
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    let pending = '';
+    let result: CommandResult | undefined;
+    const take = (line: string) => {
+      if (line.trim() === '') return;
+      const message = JSON.parse(line) as { progress?: P; result?: CommandResult };
+      if (message.progress) onProgress(message.progress);
+      if (message.result) result = message.result;
+    };
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      try {
+        for (const line of lines) take(line);
+      } catch (error) {
+        reject(error);
+      }
+    });
+    res.on('end', () => {
+      try {
+        take(pending);
+        if (result) resolve(result);
+        else reject(new Error(`the node stopped answering before ${until}`));
+      } catch (error) {
+        reject(error);
+      }
+    });
+    res.on('error', reject);
+  });
 }
 
 function answer(res: http.ServerResponse, result: CommandResult) {
@@ -172,6 +260,20 @@ async function handleFeedCommand(services: Services, req: http.IncomingMessage, 
   let result: CommandResult;
   try {
     result = await runFeedCommand(services, JSON.parse(body) as FeedCommand);
+  } catch (error) {
+    result = { exitCode: 1, stdout: '', stderr: describeError(error) };
+  }
+  answer(res, result);
+}
+
+/** `POST /peer` with a PeerCommand as JSON: `vytis peer …` run by the node; the answer a CommandResult. */
+async function handlePeerCommand(services: Services, req: http.IncomingMessage, res: http.ServerResponse) {
+  let body = '';
+  req.setEncoding('utf8');
+  for await (const chunk of req) body += chunk as string;
+  let result: CommandResult;
+  try {
+    result = await runPeerCommand(services, JSON.parse(body) as PeerCommand);
   } catch (error) {
     result = { exitCode: 1, stdout: '', stderr: describeError(error) };
   }
@@ -277,41 +379,17 @@ export async function sendStixImport(
           'content-type': format === 'misp' ? 'application/json' : 'application/stix+json;version=2.1',
         },
       },
-      (res) => {
-        let pending = '';
-        let result: CommandResult | undefined;
-        const take = (line: string) => {
-          if (line.trim() === '') return;
-          const message = JSON.parse(line) as {
-            progress?: { bytes: number; lines: number };
-            result?: CommandResult;
-          };
-          if (message.progress) onProgress(message.progress);
-          if (message.result) result = message.result;
-        };
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          pending += chunk;
-          const lines = pending.split('\n');
-          pending = lines.pop() ?? '';
-          try {
-            for (const line of lines) take(line);
-          } catch (error) {
+      (res) =>
+        readProgressLines(res, onProgress, 'the import finished').then(
+          (result) => {
+            stopSending();
+            resolve(result);
+          },
+          (error) => {
+            stopSending();
             reject(error);
-          }
-        });
-        res.on('end', () => {
-          try {
-            take(pending);
-            if (result) resolve(result);
-            else reject(new Error('the node stopped answering before the import finished'));
-          } catch (error) {
-            reject(error);
-          }
-          stopSending();
-        });
-        res.on('error', reject);
-      },
+          },
+        ),
     );
     req.on('error', reject);
     body.on('error', (error) => {
@@ -327,6 +405,18 @@ export async function sendFeedCommand(socketPath: string, command: FeedCommand):
   return new Promise((resolve, reject) => {
     const req = http.request(
       { socketPath, path: '/feed', method: 'POST', headers: { 'content-type': 'application/json' } },
+      (res) => readResult(res, resolve, reject),
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(command));
+  });
+}
+
+/** A `vytis peer …` command to the running node. */
+export async function sendPeerCommand(socketPath: string, command: PeerCommand): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath, path: '/peer', method: 'POST', headers: { 'content-type': 'application/json' } },
       (res) => readResult(res, resolve, reject),
     );
     req.on('error', reject);

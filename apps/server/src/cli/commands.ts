@@ -7,8 +7,9 @@ import type { Services } from '../http/services.ts';
 import { isUuid } from '../modules/identity/identity.service.ts';
 import { BULK_FORMATS, type BulkFormat } from '../modules/indicators/bulk-parse.ts';
 import { isObservableType } from '../modules/indicators/observable-types.ts';
+import { peerPassEvidence } from '../modules/passes/pass.command.ts';
 import { trustedKeyFromFile } from '../platform/keys.ts';
-import { loadDemo } from './demo.ts';
+import { type DemoProgress, loadDemo } from './demo.ts';
 import { describeError } from './describe-error.ts';
 import { runUserAccountCommand, type UserAccountCommand } from './user-commands.ts';
 
@@ -30,6 +31,8 @@ export type AdminCommand =
       checkpointSources?: string[] | undefined;
     }
   | { name: 'audit.checkpoint' }
+  /** What `pass verify --peer` reads of a peer: its pinned key, its revocation list, its last pull (JSON). */
+  | { name: 'pass.peer-evidence'; party: string }
   | { name: 'demo' };
 
 export interface CommandResult {
@@ -44,7 +47,7 @@ const fail = (stderr: string): CommandResult => ({ exitCode: 1, stdout: '', stde
 export async function runCommand(
   services: Services,
   command: AdminCommand,
-  context: { applied?: string[] } = {},
+  context: { applied?: string[]; onDemoProgress?: DemoProgress } = {},
 ): Promise<CommandResult> {
   const ctx: Ctx = { actor: CLI_ACTOR, requestId: null };
   switch (command.name) {
@@ -90,22 +93,37 @@ export async function runCommand(
         extraKeys: extra,
         checkpointSources: command.checkpointSources,
       });
-      if (result.ok) return ok(`ok ${result.events} events, ${result.checkpoints} checkpoints\n`);
+      if (result.ok)
+        return ok(
+          `ok ${result.events} events, ${result.checkpoints} checkpoints\n${describeCosignatures(result)}`,
+        );
       return {
         exitCode: 1,
         stdout: result.firstBadSeq === null ? '' : `${result.firstBadSeq}\n`,
-        stderr: describeProblems(result),
+        stderr: describeProblems(result) + describeCosignatures(result),
       };
     }
     case 'audit.checkpoint': {
       const checkpoint = await services.audit.requestCheckpoint(ctx);
       return ok(`checkpoint ${checkpoint.id}: ${checkpoint.size} events, head ${checkpoint.head}\n`);
     }
+    case 'pass.peer-evidence':
+      return ok(`${JSON.stringify(await peerPassEvidence(services.database.db, command.party))}\n`);
     case 'demo':
-      return ok(await loadDemo(services, ctx));
+      return ok(await loadDemo(services, ctx, context.onDemoProgress));
     default:
       return fail(`unknown command ${(command as { name: string }).name}\n`);
   }
+}
+
+/** What peers cosigned of this node's log (witnessed audit), one line per witness; nothing when none did. */
+function describeCosignatures(result: VerifyResult): string {
+  return result.cosignatures
+    .map(
+      (c) =>
+        `cosigned by ${c.witness}: ${c.count} checkpoint${c.count === 1 ? '' : 's'}, the newest of ${c.newestSize} events (${c.newestAt})\n`,
+    )
+    .join('');
 }
 
 /** The first problem says where the log stops being trustworthy; the others follow, one a line. */

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { json, startTestNode, type TestNode } from '../test/harness.ts';
+import { sendDemo, startAdminSocket } from './admin-socket.ts';
 import { runCommand } from './commands.ts';
 import { DEMO_PASSWORD } from './demo.ts';
 
@@ -12,8 +16,23 @@ describe('vytis demo', () => {
   after(() => node.close());
 
   it('loads people for every role, once, and says what it holds, as the API sees it', async () => {
-    const first = await runCommand(node.services, { name: 'demo' });
+    // Through the running node's admin socket, as `npx vytis demo` does: each step is told as it starts.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-demo-'));
+    const socket = await startAdminSocket(node.services, path.join(dir, 'admin.sock'));
+    const steps: string[] = [];
+    const first = await sendDemo(path.join(dir, 'admin.sock'), ({ done, total, what }) =>
+      steps.push(`${done + 1}/${total} ${what}`),
+    );
+    await new Promise((resolve) => socket.close(resolve));
+    fs.rmSync(dir, { recursive: true, force: true });
     assert.equal(first.exitCode, 0, first.stderr);
+    assert.deepEqual(steps, [
+      '1/5 people for every role',
+      '2/5 responders and duty rotations',
+      '3/5 requests at every stage',
+      '4/5 cases and indicators',
+      '5/5 a deployment and its passes',
+    ]);
     process.stdout.write(`# ${first.stdout.replace(/\n/g, '\n# ')}\n`);
     const lines = first.stdout.split('\n');
     assert.equal(

@@ -10,13 +10,30 @@ import { demoHoldings, describeAdded } from './demo-summary.ts';
 
 export const DEMO_PASSWORD = 'vytis-demo-2026';
 
+/** A step of loading the demo as it starts: `done` steps of `total` are behind it. */
+export type DemoProgress = (step: { done: number; total: number; what: string }) => void;
+
+const STEPS = [
+  'people for every role',
+  'responders and duty rotations',
+  'requests at every stage',
+  'cases and indicators',
+  'a deployment and its passes',
+] as const;
+
 const MEMBERS = ['LT', 'EE', 'HR', 'PL', 'NL', 'RO'];
 
 /**
  * A demo world on top of the seeded parties: the people who run the force, requests in several
  * states and cases with shared indicators, marked `[demo]`. Idempotent: what already exists is left as it is.
  */
-export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
+export async function loadDemo(
+  services: Services,
+  ctx: Ctx,
+  onProgress: DemoProgress = () => {},
+): Promise<string> {
+  const step = (what: (typeof STEPS)[number]) =>
+    onProgress({ done: STEPS.indexOf(what), total: STEPS.length, what });
   const people: Array<{ name: string; party: string; roles: Role[] }> = [
     { name: 'admin', party: 'LT', roles: ['admin'] },
     { name: 'duty.officer', party: 'LT', roles: ['coordinator'] },
@@ -32,6 +49,7 @@ export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
       { name: `${code.toLowerCase()}.analyst`, party: code, roles: ['analyst', 'responder'] as Role[] },
     ]),
   ];
+  step('people for every role');
   const names = people.map((p) => p.name);
   const before = (await demoHoldings(services, names)).counts;
   const existing = new Set(
@@ -51,9 +69,13 @@ export async function loadDemo(services: Services, ctx: Ctx): Promise<string> {
   }
   // Each loader adds its part unless it finds that part there already; their own lines are
   // replaced by what the database holds afterwards, which stays true on every run.
+  step('responders and duty rotations');
   await loadDemoRoster(services);
+  step('requests at every stage');
   await loadDemoRequests(services);
+  step('cases and indicators');
   await loadDemoCases(services);
+  step('a deployment and its passes');
   const deployed = await loadDemoDeployments(services);
   const holdings = await demoHoldings(services, names);
   const responderPass = deployed.split('\n').filter((line) => line.startsWith('  responder pass:'));

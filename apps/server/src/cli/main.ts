@@ -3,6 +3,7 @@ import { ROLES, type Role, TLPS } from '@vytis/contracts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BULK_FORMATS } from '../modules/indicators/bulk-parse.ts';
 import type { AdminCommand, CommandResult } from './commands.ts';
+import type { DemoProgress } from './demo.ts';
 import { describeError } from './describe-error.ts';
 import type { ImportFlags } from './import.ts';
 
@@ -11,14 +12,22 @@ import type { ImportFlags } from './import.ts';
 const loadConfigOrExit = async () => (await import('../config.ts')).loadConfigOrExit();
 
 /** Runs a command through the running node when there is one, else against the database directly. */
-async function execute(command: AdminCommand): Promise<never> {
+async function execute(
+  command: AdminCommand,
+  options: { onDemoProgress?: DemoProgress } = {},
+): Promise<never> {
   const config = await loadConfigOrExit();
   let result: CommandResult;
   try {
-    const { adminSocketPath, isNodeListening, sendAdminCommand } = await import('./admin-socket.ts');
+    const { adminSocketPath, isNodeListening, sendAdminCommand, sendDemo } = await import(
+      './admin-socket.ts'
+    );
     const socket = adminSocketPath(config.dataDir);
     if (await isNodeListening(socket)) {
-      result = await sendAdminCommand(socket, command);
+      result =
+        command.name === 'demo' && options.onDemoProgress
+          ? await sendDemo(socket, options.onDemoProgress)
+          : await sendAdminCommand(socket, command);
     } else {
       const [{ openServices }, { runCommand }] = await Promise.all([
         import('../node.ts'),
@@ -26,7 +35,7 @@ async function execute(command: AdminCommand): Promise<never> {
       ]);
       const { services, applied } = await openServices(config);
       try {
-        result = await runCommand(services, command, { applied });
+        result = await runCommand(services, command, { applied, ...options });
       } finally {
         await services.database.close();
       }
@@ -119,8 +128,17 @@ program
 
 program
   .command('demo')
-  .description('load a demo world (users for every role; more with later features)')
-  .action(() => execute({ name: 'demo' }));
+  .description('load a demo world: people for every role, responders, requests, cases, a deployment')
+  .action(() =>
+    execute(
+      { name: 'demo' },
+      {
+        // A line per step on standard error as it starts: the summary on standard output stays clean.
+        onDemoProgress: ({ done, total, what }) =>
+          process.stderr.write(`loading the demo (${done + 1}/${total}): ${what}…\n`),
+      },
+    ),
+  );
 
 const user = program.command('user').description('manage users');
 user
@@ -365,7 +383,7 @@ const pass = program.command('pass').description('responder passes');
 pass
   .command('verify <token>')
   .description(
-    'verify a responder pass (offline unless --node: no database, no running node); prints its claims and whether revocation was checked, or why it is not valid',
+    "verify a responder pass (offline unless --node: no database, no running node; --peer reads this node's database); prints its claims and whether revocation was checked, or why it is not valid",
   )
   .option(
     '--key <file>',
@@ -381,8 +399,12 @@ pass
     'the issuing node (e.g. https://vytis.example.org): fetch its public signed revocation list, and its keys unless --key is given',
   )
   .option(
+    '--peer <party>',
+    "a peer's pass, verified with what this node holds of it (no call to the peer): its pinned key and the revocation list its feed carried, as fresh as this node's last successful pull of it",
+  )
+  .option(
     '--max-age <age>',
-    'the oldest signed revocation list accepted, as 90m, 24h or 7d: with --node default 24h; with --revoked checked only when given',
+    'the oldest signed revocation list accepted, as 90m, 24h or 7d: with --node default 24h (with --peer, the age of the last successful pull); with --revoked checked only when given',
   )
   .option('--json', 'print the result as JSON')
   .option(
@@ -397,6 +419,7 @@ pass
         key?: string[];
         revoked?: string;
         node?: string;
+        peer?: string;
         json?: boolean;
         at?: string;
         maxAge?: string;
@@ -420,11 +443,19 @@ pass
         });
         return;
       }
+      let peer: import('../modules/passes/pass.command.ts').PeerPassEvidence | undefined;
+      if (opts.peer !== undefined) {
+        const { loadPeerPassEvidence } = await import('./pass-peer.ts');
+        const loaded = await loadPeerPassEvidence(await loadConfigOrExit(), opts.peer);
+        if ('failure' in loaded) finish(loaded.failure);
+        peer = loaded.evidence;
+      }
       const result = await passVerifyCommand({
         token: token === '-' ? await readStdin(false) : token,
         keyFiles: opts.key,
         revokedFile: opts.revoked,
         nodeUrl: opts.node,
+        peer,
         maxAgeMs,
         json: opts.json,
         dataDir: () => config.loadConfigOrExit().dataDir,
@@ -433,5 +464,8 @@ pass
       finish(result);
     },
   );
+
+const { registerPeerCommands } = await import('./peer-command.ts');
+registerPeerCommands(program, { finish, loadConfig: loadConfigOrExit });
 
 await program.parseAsync(process.argv);

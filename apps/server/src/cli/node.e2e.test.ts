@@ -133,6 +133,10 @@ describe('a node and its command line, as an operator uses them', () => {
     await waitForHealth(base, node.child);
     const ready = (await (await fetch(`${base}/readyz`)).json()) as { status: string };
     assert.equal(ready.status, 'ready');
+    // Beside the JSON logs, one plain line says where to open the app.
+    for (let i = 0; i < 100 && !node.stderr().includes('Vytis is ready'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.match(node.stderr(), new RegExp(`^Vytis is ready: open ${base} in your browser$`, 'm'));
 
     const added = await vytis(
       ['user', 'add', 'bob', '--party', 'PL', '--role', 'poc', '--password-stdin'],

@@ -83,6 +83,10 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
       body: { error: { code: error.code, message: error.message, details: error.details } },
     };
   }
+  // 0017_federation's guard: a change to a copy another node owns (its message names that node).
+  if ((error as { code?: unknown }).code === 'VYM01') {
+    return { status: 409, body: { error: { code: 'conflict', message: (error as Error).message } } };
+  }
   const fastifyError = error as FastifyError & { validation?: AjvIssue[]; validationContext?: string };
   if (fastifyError.validation) {
     const context = fastifyError.validationContext ?? 'request';
@@ -148,6 +152,26 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   };
 }
 
+/**
+ * A body that is missing (or not an object) where the route needs fields: the message names them,
+ * so that "body must be object" becomes "send a JSON object with: reason".
+ */
+function withFieldsNeeded(response: ErrorResponse, request: FastifyRequest): ErrorResponse {
+  const details = response.body.error.details as FieldProblem[] | undefined;
+  if (response.status !== 400 || details?.length !== 1 || details[0]?.field !== 'body') return response;
+  const required = (request.routeOptions.schema?.body as { required?: unknown } | undefined)?.required;
+  if (!Array.isArray(required) || required.length === 0) return response;
+  return {
+    ...response,
+    body: {
+      error: {
+        ...response.body.error,
+        message: `${response.body.error.message}: send a JSON object with ${required.join(', ')}`,
+      },
+    },
+  };
+}
+
 export type DenialAuditor = (request: FastifyRequest, error: ErrorResponse) => Promise<void>;
 
 /**
@@ -159,7 +183,7 @@ export function makeErrorHandler(
   render?: (response: ErrorResponse, request: FastifyRequest, reply: FastifyReply) => unknown,
 ) {
   return async function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
-    const response = toErrorResponse(error, request.id);
+    const response = withFieldsNeeded(toErrorResponse(error, request.id), request);
     if (response.status >= 500) request.log.error({ err: error }, 'request failed');
     if (response.status === 403 || response.status === 401) {
       try {

@@ -49,9 +49,9 @@ describe('routes whose body is all optional', () => {
       return encodeURIComponent(String(param ? exampleOf(param.schema) : 'x'));
     });
 
-  it('are found, withdraw among them, and documented as taking an optional body', () => {
+  it('are found, submit among them, and documented as taking an optional body', () => {
     assert.ok(routes.length >= 10, `found ${routes.length}`);
-    assert.ok(routes.some((r) => r.method === 'POST' && r.path === '/api/v1/requests/{id}/withdraw'));
+    assert.ok(routes.some((r) => r.method === 'POST' && r.path === '/api/v1/requests/{id}/submit'));
     for (const route of routes) {
       assert.equal(route.documentedRequired, false, `${route.method} ${route.path}: requestBody.required`);
     }
@@ -86,7 +86,7 @@ describe('routes whose body is all optional', () => {
     assert.deepEqual(mismatches, []);
   });
 
-  it('withdraw a submitted request without a body, as submit is sent', async () => {
+  it('refuse a withdrawal without a body: its reason is required, and the answer says so', async () => {
     const poc = await node.user('lt.poc', 'LT', ['poc']);
     const request = await submitRequest(node, poc);
     const res = await node.request({
@@ -94,8 +94,8 @@ describe('routes whose body is all optional', () => {
       url: `/api/v1/requests/${request.id}/withdraw`,
       headers: poc.headers,
     });
-    assert.equal(res.statusCode, 200, res.body);
-    assert.equal(json(res).status, 'withdrawn');
+    assert.equal(res.statusCode, 400, res.body);
+    assert.match(json(res).error.message + JSON.stringify(json(res).error.details), /reason/);
   });
 
   it('still name the body when it is needed, or when the JSON sent is not an object', async () => {

@@ -28,3 +28,15 @@ export function registerStorableTimeFormat(ajv: FormatRegistry) {
     validate: (value: string) => isRfc3339(value) && isStorableInstant(instantOf(value)),
   });
 }
+
+/**
+ * Narrows ajv-formats' `uuid` (which also takes a `urn:uuid:` prefix) to the bare form the API
+ * gives out, lower case: what PostgreSQL's uuid type reads, and what compares equal in JavaScript
+ * to the ids the node answers with (a bulk result per id, a set of ids).
+ */
+export function registerStorableUuidFormat(ajv: FormatRegistry) {
+  ajv.addFormat('uuid', {
+    type: 'string',
+    validate: (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value),
+  });
+}

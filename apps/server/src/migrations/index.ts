@@ -15,6 +15,11 @@ import * as sharingGroupChanges from './0013_sharing_group_changes.ts';
 import * as calendarFeeds from './0014_calendar_feeds.ts';
 import * as intelObjects from './0015_intel_objects.ts';
 import * as misp from './0016_misp.ts';
+import * as federation from './0017_federation.ts';
+import * as auditWitness from './0018_audit_witness.ts';
+import * as federatedLoop from './0019_federated_loop.ts';
+import * as notifications from './0020_notifications.ts';
+import * as analystTools from './0021_analyst_tools.ts';
 
 /** Listed statically (not read from disk) so migrations run the same from source, tests and bundles. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +39,9 @@ export const migrations: Record<string, Migration> = {
   '0014_calendar_feeds': calendarFeeds,
   '0015_intel_objects': intelObjects,
   '0016_misp': misp,
+  '0017_federation': federation,
+  '0018_audit_witness': auditWitness,
+  '0019_federated_loop': federatedLoop,
+  '0020_notifications': notifications,
+  '0021_analyst_tools': analystTools,
 };

@@ -8,8 +8,14 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
 // Bounded like the columns they are compared with (int4, timestamptz), so a forged value is a 400.
 const VALID: Record<Part, (value: unknown) => boolean> = {
   int: (v) => Number.isInteger(v) && (v as number) >= -2_147_483_648 && (v as number) <= 2_147_483_647,
+  // A real instant: Date.parse rolls 2026-02-30 over into March, which PostgreSQL refuses (a 500).
   timestamp: (v) =>
-    typeof v === 'string' && ISO_UTC.test(v) && !Number.isNaN(Date.parse(v)) && v >= '1000' && v < '9999',
+    typeof v === 'string' &&
+    ISO_UTC.test(v) &&
+    v >= '1000' &&
+    v < '9999' &&
+    !Number.isNaN(Date.parse(v)) &&
+    new Date(v).toISOString().slice(0, 19) === v.slice(0, 19),
   text: (v) => typeof v === 'string' && v.length <= 200 && !v.includes('\u0000') && v.isWellFormed(),
   uuid: (v) =>
     typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v),

@@ -7,6 +7,7 @@ import { type AppOptions, buildApp } from '../app.ts';
 import { ManualClock } from '../clock.ts';
 import { CLI_ACTOR, type Ctx } from '../context.ts';
 import type { Services } from '../http/services.ts';
+import { loadKeyRotation } from '../modules/federation/node-descriptor.ts';
 import { seedIfEmpty } from '../modules/seed.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from '../platform/db/database.ts';
 import { createScratchDatabase } from '../platform/db/scratch-database.ts';
@@ -111,7 +112,13 @@ export async function startTestNode(
   const key = loadOrCreateNodeKey(dataDir);
   // Test receivers listen on loopback.
   const { app, services } = await buildApp(
-    { database, clock, key, ...(options.fetch ? { fetch: options.fetch } : {}) },
+    {
+      database,
+      clock,
+      key,
+      keyRotation: loadKeyRotation(dataDir, key),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    },
     {
       webhookPrivateNetworks: true,
       evidenceDir: path.join(dataDir, 'evidence'),
@@ -120,6 +127,8 @@ export async function startTestNode(
     },
   );
   await seedIfEmpty({ db: database.db, clock, audit: services.audit });
+  // As a node does at boot (node.ts): a federated node records its party.
+  await services.federation.feed.enable();
   const cli: Ctx = { actor: CLI_ACTOR, requestId: null };
   return {
     app,

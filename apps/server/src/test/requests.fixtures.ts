@@ -26,6 +26,19 @@ export function requestBody(overrides: Partial<NewRequest> = {}): NewRequest {
   };
 }
 
+/**
+ * The same, dated around the real time: for nodes that run on the system clock (processes, benches),
+ * where a mission window in the past is refused.
+ */
+export function requestBodyAroundNow(overrides: Partial<NewRequest> = {}): NewRequest {
+  const at = (fromNowMs: number) => new Date(Date.now() + fromNowMs).toISOString();
+  return requestBody({
+    window: { from: at(24 * HOUR), to: at(8 * 24 * HOUR) },
+    awareAt: at(-2 * HOUR),
+    ...overrides,
+  });
+}
+
 /** Files a draft as `poc` and returns the API's answer (asserting nothing). */
 export async function fileRequest(node: TestNode, poc: TestUser, overrides: Partial<NewRequest> = {}) {
   return node.request({

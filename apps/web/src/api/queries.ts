@@ -16,6 +16,8 @@ export type RequestSummary = {
   submittedAt: string | null;
   nextDeadline: { kind: string; dueAt: string } | null;
   version: number;
+  /** The party whose node this request is a read-only copy from (federation); null: this node's own. */
+  mirroredFrom?: string | null;
 };
 export type RequestList = { items: RequestSummary[]; total: number; nextCursor: string | null };
 

@@ -13,6 +13,17 @@ const dateTime = new Intl.DateTimeFormat('en-GB', {
 const dateOnly = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'short', day: '2-digit' });
 
 export const fmtTime = (iso: string | null | undefined) => (iso ? dateTime.format(new Date(iso)) : '—');
+const utc = new Intl.DateTimeFormat('en-GB', {
+  year: 'numeric',
+  month: 'short',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  timeZone: 'UTC',
+});
+/** The same instant in UTC, for the hover title: what colleagues in other zones and logs say. */
+export const fmtUtc = (iso: string) => `${utc.format(new Date(iso))} UTC`;
 export const fmtDate = (iso: string | null | undefined) => (iso ? dateOnly.format(new Date(iso)) : '—');
 
 /** "in 3 h 05 min", "2 d 4 h ago": a clock's distance from now. */

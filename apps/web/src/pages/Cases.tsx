@@ -1,7 +1,7 @@
 import {
   Anchor,
+  Badge,
   Button,
-  Card,
   Group,
   Modal,
   Paper,
@@ -17,18 +17,21 @@ import {
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
+  type BatchLookupItem,
   type BulkResult,
   CASE_STATUSES,
   type Case,
   type Correlation,
   type ExerciseScope,
   PAPS,
+  type RelatedValue,
   SEVERITIES,
   TLPS,
 } from '@vytis/contracts';
 import { type FormEvent, useState } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { ApiError, api } from '../api/client.ts';
+import { useBatchLookup } from '../api/search.ts';
 import { uploadFile } from '../api/upload.ts';
 import { ExerciseBadge, SeverityBadge, TlpBadge } from '../components/badges.tsx';
 import { fmtTime, humanize } from '../components/format.ts';
@@ -94,7 +97,15 @@ export function CasesPage() {
                   </Anchor>{' '}
                   <ExerciseBadge exercise={c.exercise} />
                 </Table.Td>
-                <Table.Td>{c.ownerParty}</Table.Td>
+                <Table.Td>
+                  {c.ownerParty}
+                  {c.mirroredFrom ? (
+                    <Text span size="xs" c="dimmed">
+                      {' '}
+                      (copy from its node)
+                    </Text>
+                  ) : null}
+                </Table.Td>
                 <Table.Td>{humanize(c.status)}</Table.Td>
                 <Table.Td>
                   <SeverityBadge severity={c.severity} />
@@ -202,16 +213,6 @@ function NewCase({ opened, onClose }: { opened: boolean; onClose: () => void }) 
   );
 }
 
-type Lookup = {
-  query: string;
-  candidates: string[];
-  items: Correlation[];
-  overCorrelating: boolean;
-  cap: number;
-  exercises: ExerciseScope;
-  warnings: string[];
-};
-
 /** Which cases a lookup searches: exercises only when asked for (the server's default leaves them out). */
 const EXERCISE_SCOPE_OPTIONS: { value: ExerciseScope; label: string }[] = [
   { value: 'exclude', label: 'Real cases' },
@@ -258,15 +259,45 @@ export function CorrelationTable({ items }: { items: Correlation[] }) {
   );
 }
 
+/** The lines of a lookup as the URL keeps them (`?v=…&v=…`), so a link opens the same lookup. */
+const linesOf = (text: string) =>
+  text
+    .split(/\r\n|\r|\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+
+const EXERCISE_SCOPES_SET = new Set<string>(EXERCISE_SCOPE_OPTIONS.map((o) => o.value));
+
 export function IndicatorsPage() {
-  const [value, setValue] = useState('');
-  const [asked, setAsked] = useState('');
-  const [exercises, setExercises] = useState<ExerciseScope>('exclude');
-  const lookup = useQuery({
-    queryKey: ['lookup', asked, exercises],
-    queryFn: () => api<Lookup>('/indicators/lookup', { query: { value: asked, exercise: exercises } }),
-    enabled: asked !== '',
-  });
+  const [params, setParams] = useSearchParams();
+  const asked = params.getAll('v');
+  const exerciseParam = params.get('exercise') ?? 'exclude';
+  const exercises = (EXERCISE_SCOPES_SET.has(exerciseParam) ? exerciseParam : 'exclude') as ExerciseScope;
+  const [text, setText] = useState(() => asked.join('\n'));
+  const [copied, setCopied] = useState<string | null>(null);
+  const lookup = useBatchLookup(asked, exercises);
+  // A link followed from a related value (or the browser's back button) shows its own values.
+  const askedKey = asked.join('\n');
+  const [shownKey, setShownKey] = useState(askedKey);
+  if (shownKey !== askedKey) {
+    setShownKey(askedKey);
+    setText(askedKey);
+  }
+  const ask = (lines: string[], scope: ExerciseScope) => {
+    const next = new URLSearchParams();
+    for (const line of lines) next.append('v', line);
+    if (scope !== 'exclude') next.set('exercise', scope);
+    setParams(next);
+    setCopied(null);
+  };
+  const copyLink = async () => {
+    try {
+      await navigator.clipboard.writeText(window.location.href);
+      setCopied('Link copied.');
+    } catch {
+      setCopied(`Copy this link: ${window.location.href}`);
+    }
+  };
   return (
     <Stack>
       <Title order={1} size="h2">
@@ -275,54 +306,139 @@ export function IndicatorsPage() {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          setAsked(value.trim());
+          ask(linesOf(text), exercises);
         }}
       >
-        <Group align="flex-end">
-          <TextInput
-            label="Value"
-            description="An IP, domain, URL, hash, e-mail…; defanged values (hxxp, [.]) are understood"
-            value={value}
-            onChange={(e) => setValue(e.currentTarget.value)}
-            w={520}
+        <Stack gap="sm">
+          <Textarea
+            label="Values"
+            description="Paste one or many: IPs, domains, URLs, hashes, e-mail addresses…, one per line or separated by spaces; defanged values (hxxp, [.]) are understood"
+            value={text}
+            onChange={(e) => setText(e.currentTarget.value)}
+            autosize
+            minRows={3}
+            maxRows={12}
+            maw={720}
             classNames={{ input: 'mono' }}
           />
-          <Select
-            label="Search in"
-            data={EXERCISE_SCOPE_OPTIONS}
-            value={exercises}
-            onChange={(v) => setExercises((v as ExerciseScope | null) ?? 'exclude')}
-            allowDeselect={false}
-            w={230}
-          />
-          <Button type="submit" disabled={!value.trim()}>
-            Look up
-          </Button>
-        </Group>
+          <Group align="flex-end">
+            <Select
+              label="Search in"
+              data={EXERCISE_SCOPE_OPTIONS}
+              value={exercises}
+              onChange={(v) => ask(asked, (v as ExerciseScope | null) ?? 'exclude')}
+              allowDeselect={false}
+              w={230}
+            />
+            <Button type="submit" disabled={linesOf(text).length === 0}>
+              Look up
+            </Button>
+            {asked.length > 0 ? (
+              <Button variant="default" onClick={copyLink}>
+                Copy link
+              </Button>
+            ) : null}
+          </Group>
+          {copied ? (
+            <Text size="sm" role="status" className="wrap-anywhere">
+              {copied}
+            </Text>
+          ) : null}
+        </Stack>
       </form>
       <Problem error={lookup.error} />
-      {lookup.data ? (
-        <Card withBorder>
-          <Text size="sm" c="dimmed" mb="xs">
-            Searched for {lookup.data.candidates.join(', ')} — {lookup.data.items.length} place
-            {lookup.data.items.length === 1 ? '' : 's'} you may see
-            {lookup.data.overCorrelating ? ` (more than ${lookup.data.cap}: a very common value)` : ''}
+      {asked.length > 0 && lookup.isPending ? <Loading /> : null}
+      {lookup.data && asked.length > 0 ? (
+        <Stack gap="sm" data-testid="lookup-results">
+          <Text size="sm" c="dimmed">
+            {lookup.data.items.length} value{lookup.data.items.length === 1 ? '' : 's'}
             {lookup.data.exercises === 'exclude'
               ? '; exercises left out'
               : lookup.data.exercises === 'only'
                 ? ', in exercises only'
                 : ', exercises included (marked)'}
           </Text>
-          <WarningListFlag warnings={lookup.data.warnings} />
-          {lookup.data.items.length ? (
-            <CorrelationTable items={lookup.data.items} />
-          ) : (
-            <Text>Not seen in any case you may see.</Text>
-          )}
-        </Card>
+          {lookup.data.items.map((item) => (
+            <LookupRow key={item.query} item={item} cap={lookup.data.cap} exercises={exercises} />
+          ))}
+        </Stack>
       ) : null}
       <BulkImport />
     </Stack>
+  );
+}
+
+const RELATION_LABELS: Record<RelatedValue['relation'], string> = {
+  'host-of-url': 'host of the URL',
+  'url-on-host': 'URL on this host',
+  'ip-of-domain': 'IP it was seen with',
+  'domain-of-ip': 'domain seen with it',
+};
+
+/** One looked-up value: what it is, where it is seen, and what it is related to (each a lookup of its own). */
+function LookupRow({
+  item,
+  cap,
+  exercises,
+}: {
+  item: BatchLookupItem;
+  cap: number;
+  exercises: ExerciseScope;
+}) {
+  const scope = exercises === 'exclude' ? '' : `&exercise=${exercises}`;
+  return (
+    <Paper withBorder p="sm" data-testid="lookup-row">
+      <Group gap="xs" wrap="wrap">
+        <Text fw={700} ff="monospace" className="wrap-anywhere">
+          {item.value}
+        </Text>
+        {item.type ? (
+          <Badge variant="light" color="gray" tt="none">
+            {item.type}
+          </Badge>
+        ) : null}
+        <Text size="sm" c="dimmed">
+          {item.items.length === 0
+            ? 'not seen in any case you may see'
+            : `seen in ${item.items.length}${item.overCorrelating ? ` of more than ${cap}` : ''} place${item.items.length === 1 ? '' : 's'} you may see`}
+        </Text>
+      </Group>
+      {item.query !== item.value ? (
+        <Text size="xs" c="dimmed" className="wrap-anywhere">
+          as typed: {item.query}
+        </Text>
+      ) : null}
+      <WarningListFlag warnings={item.warnings} />
+      {item.items.length ? <CorrelationTable items={item.items} /> : null}
+      {item.related.length ? (
+        <Stack gap={4} mt="xs" data-testid="related">
+          <Text size="sm" fw={600}>
+            Related
+          </Text>
+          {item.related.map((r) => (
+            <Group key={`${r.relation} ${r.value}`} gap="xs" wrap="wrap">
+              <Text size="sm" c="dimmed">
+                {RELATION_LABELS[r.relation]}:
+              </Text>
+              <Anchor
+                component={Link}
+                to={`/indicators?v=${encodeURIComponent(r.value)}${scope}`}
+                ff="monospace"
+                size="sm"
+                className="wrap-anywhere"
+                aria-label={`Look up ${r.value}`}
+              >
+                {r.value}
+              </Anchor>
+              <Text size="sm" c="dimmed">
+                ({r.places} place{r.places === 1 ? '' : 's'})
+              </Text>
+              <WarningListFlag warnings={r.warnings} />
+            </Group>
+          ))}
+        </Stack>
+      ) : null}
+    </Paper>
   );
 }
 

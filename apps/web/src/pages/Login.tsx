@@ -2,6 +2,7 @@ import {
   Alert,
   Button,
   Center,
+  Code,
   Group,
   Paper,
   PasswordInput,
@@ -10,8 +11,9 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useState } from 'react';
-import { errorText } from '../api/client.ts';
+import { api, errorText } from '../api/client.ts';
 import { useAuth } from '../auth.tsx';
 
 export function LoginPage() {
@@ -67,6 +69,7 @@ function PasswordStep() {
     <form onSubmit={submit} aria-labelledby="login-title">
       <Stack>
         <Heading id="login-title">Operations platform of the cyber rapid-response force</Heading>
+        <FirstAdminHint />
         {error ? (
           <Alert color="red" role="alert" title="Could not log in">
             {errorText(error)}
@@ -95,6 +98,28 @@ function PasswordStep() {
         </Button>
       </Stack>
     </form>
+  );
+}
+
+/** On a node with no user yet: how to make the first admin (or load the demo), where the node runs. */
+function FirstAdminHint() {
+  const setup = useQuery({
+    queryKey: ['setup'],
+    queryFn: () => api<{ firstAdminNeeded: boolean }>('/setup'),
+    staleTime: 5_000,
+  });
+  if (!setup.data?.firstAdminNeeded) return null;
+  return (
+    <Alert color="indigo" title="This node has no user yet" data-testid="first-admin">
+      <Stack gap={6}>
+        <Text size="sm">
+          On the machine that runs it, create the first admin (type the password, then Ctrl-D):
+        </Text>
+        <Code block>npx vytis user add admin --party LT --role admin --password-stdin</Code>
+        <Text size="sm">Or load demo people and data to look around:</Text>
+        <Code block>npx vytis demo</Code>
+      </Stack>
+    </Alert>
   );
 }
 

@@ -1,11 +1,11 @@
 import { Anchor, Button, Group, MultiSelect, Select, Stack, Table, Text, Title } from '@mantine/core';
-import { useInfiniteQuery } from '@tanstack/react-query';
-import { REQUEST_STATUSES, SEVERITIES } from '@vytis/contracts';
+import { REQUEST_STATUSES, type RequestSummary, SEVERITIES } from '@vytis/contracts';
 import { Link, useSearchParams } from 'react-router';
-import { api } from '../api/client.ts';
-import { type RequestList, useParties } from '../api/queries.ts';
+import { useParties } from '../api/queries.ts';
+import { useRequestBoard } from '../api/requests.ts';
 import { useAuth } from '../auth.tsx';
 import { ExerciseBadge, SeverityBadge, StatusBadge, TlpBadge } from '../components/badges.tsx';
+import { CopyTag } from '../components/CopyNotice.tsx';
 import { Countdown } from '../components/Countdown.tsx';
 import { humanize } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
@@ -27,23 +27,8 @@ export function RequestsPage() {
     setParams(next, { replace: true });
   };
 
-  const list = useInfiniteQuery({
-    queryKey: ['requests', 'board', status, party, severity, exercise],
-    initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) =>
-      api<RequestList>('/requests', {
-        query: {
-          status,
-          party,
-          severity,
-          exercise: exercise === null ? undefined : exercise,
-          limit: 50,
-          cursor: pageParam,
-        },
-      }),
-    getNextPageParam: (last) => last.nextCursor,
-  });
-  const items = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const list = useRequestBoard({ status, party, severity, exercise });
+  const items: RequestSummary[] = list.data?.pages.flatMap((p) => p.items) ?? [];
   const total = list.data?.pages[0]?.total;
 
   return (
@@ -118,6 +103,7 @@ export function RequestsPage() {
                 <Table.Th>Severity</Table.Th>
                 <Table.Th>TLP</Table.Th>
                 <Table.Th>Next clock</Table.Th>
+                <Table.Th>For you</Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -128,7 +114,7 @@ export function RequestsPage() {
                     <Anchor component={Link} to={`/requests/${r.id}`}>
                       {r.title}
                     </Anchor>{' '}
-                    <ExerciseBadge exercise={r.exercise} />
+                    <ExerciseBadge exercise={r.exercise} /> <CopyTag origin={r.mirroredFrom} />
                   </Table.Td>
                   <Table.Td>{r.party}</Table.Td>
                   <Table.Td>
@@ -149,6 +135,7 @@ export function RequestsPage() {
                       '—'
                     )}
                   </Table.Td>
+                  <Table.Td>{forYou(r)}</Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>
@@ -166,4 +153,12 @@ export function RequestsPage() {
       )}
     </Stack>
   );
+}
+
+/** What the row waits on from the viewer, as the server offers it (`can`). */
+function forYou(r: RequestSummary): string {
+  const waiting = [r.can.vote && 'your vote', r.can.submit && 'submit', r.can.withdraw && 'may withdraw']
+    .filter(Boolean)
+    .join(', ');
+  return waiting || '—';
 }

@@ -55,7 +55,13 @@ export function CopyValue({
   const button = (
     <CopyButton value={value}>
       {({ copied, copy }) => (
-        <Button size="compact-xs" variant="light" onClick={copy} aria-label={`Copy ${label}`}>
+        <Button
+          size="compact-xs"
+          variant="light"
+          onClick={copy}
+          aria-label={`Copy ${label}`}
+          style={{ flexShrink: 0 }}
+        >
           {copied ? 'Copied' : 'Copy'}
         </Button>
       )}

@@ -17,6 +17,103 @@ export const TLP_STRICTNESS: Record<Tlp, number> = {
 };
 export const isRelaxing = (from: Tlp, to: Tlp) => TLP_STRICTNESS[to] < TLP_STRICTNESS[from];
 
+/** Who the actor is to a case: the input of the pure rules (`itemPermissions`). */
+export interface CaseStanding {
+  /** The node's operator (a system actor with the admin role): every act. */
+  operator: boolean;
+  /** A worker of the case's own party. */
+  owner: boolean;
+  /** Works on the case: its party, the parties it is shared with, its named people and assignees. */
+  contributor: boolean;
+  party: string | null;
+}
+
+/** An item of a case with a label of its own (an observable, a note, evidence). */
+export interface LabelledItem {
+  originParty: string;
+  /** A read-only copy from another party's node (federation): changed there, never here. */
+  mirrored: boolean;
+}
+
+export interface ItemPermissions {
+  /** Change its comment, detection flag, first/last seen and tags. */
+  edit: boolean;
+  /** Narrow its label (the case's own party, or the party the item came from). */
+  relabel: boolean;
+  /** Relax its label (only the party the item came from). */
+  relax: boolean;
+  /** Remove it (as for narrowing: the case's own party, or the party the item came from). */
+  delete: boolean;
+}
+
+/**
+ * The rule for a case's items, as a pure function so that enforcement and the API's `can` never
+ * disagree (`CaseAccess.requireMayRelabel`, `requireMayDelete`). Those who work on the case edit
+ * what it holds; the case's own party and the item's own party narrow and remove it (a party the
+ * case is shared with only its own contributions); only the item's own party relaxes it. A copy
+ * from another node is read-only here.
+ */
+export function itemPermissions(standing: CaseStanding, item: LabelledItem): ItemPermissions {
+  const works = standing.contributor && !item.mirrored;
+  const own = standing.operator || standing.party === item.originParty;
+  return {
+    edit: works,
+    relabel: works && (own || standing.owner),
+    relax: works && own,
+    delete: works && (own || standing.owner),
+  };
+}
+
+export interface CasePermissions {
+  /** Change its words, severity, PAP and assignees (its own party). */
+  edit: boolean;
+  /** Move its status (its own party, and its assignees). */
+  changeStatus: boolean;
+  /** Narrow or relax its label and audiences (its own party). */
+  relabel: boolean;
+  addNote: boolean;
+  addTask: boolean;
+  addObservable: boolean;
+  addEvidence: boolean;
+  addTimelineEntry: boolean;
+  /** Download it as a STIX bundle or a MISP event: not RED, AMBER+STRICT only by its own party. */
+  exportStix: boolean;
+  exportMisp: boolean;
+}
+
+/**
+ * What the actor may do with a case, as a pure function of their standing (the same rule
+ * `CasesService` and the item services enforce through `CaseAccess`).
+ */
+export function casePermissions(
+  standing: CaseStanding,
+  facts: { assignee: boolean; passableOnward: boolean },
+): CasePermissions {
+  const adds = standing.contributor;
+  return {
+    edit: standing.owner,
+    changeStatus: standing.owner || facts.assignee,
+    relabel: standing.owner,
+    addNote: adds,
+    addTask: adds,
+    addObservable: adds,
+    addEvidence: adds,
+    addTimelineEntry: adds,
+    exportStix: facts.passableOnward,
+    exportMisp: facts.passableOnward,
+  };
+}
+
+/** What the actor may do with a task: its contributors change it; its assignee moves its status. */
+export function taskPermissions(
+  standing: CaseStanding,
+  task: { assigneeId: string | null },
+  actorId: string | null,
+): { edit: boolean; changeStatus: boolean } {
+  const assignee = actorId !== null && task.assigneeId === actorId;
+  return { edit: standing.contributor, changeStatus: standing.contributor || assignee };
+}
+
 const isOperator = (ctx: Ctx) => ctx.actor.type === 'system' && hasRole(ctx.actor, 'admin');
 
 /**
@@ -49,6 +146,31 @@ export class CaseAccess {
       (await repo.isPerson(db, 'case_recipients', row.id, actor.id)) ||
       (await repo.isPerson(db, 'case_assignees', row.id, actor.id));
     return new CaseAccess(ctx, false, contributor);
+  }
+
+  /** The actor's standing on the case, for the pure rules below (`itemPermissions`). */
+  get standing(): CaseStanding {
+    return {
+      operator: isOperator(this.ctx),
+      owner: this.isOwner,
+      contributor: this.isContributor,
+      party: this.ctx.actor.party,
+    };
+  }
+
+  /** What the actor may do with an item of the case (`can` of an observable or a note). */
+  itemPermissions(item: LabelledItem): ItemPermissions {
+    return itemPermissions(this.standing, item);
+  }
+
+  /** Refuses unless the actor may remove the item (`can.delete`). */
+  requireMayDelete(item: LabelledItem, what: string) {
+    this.requireContributor(`remove ${what}`);
+    if (!itemPermissions(this.standing, item).delete) {
+      throw forbidden(
+        `only the case's own party or ${item.originParty}, which added ${what}, may remove it; a party the case is shared with removes only what it added itself`,
+      );
+    }
   }
 
   requireContributor(what: string) {

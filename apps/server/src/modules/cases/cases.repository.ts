@@ -427,6 +427,28 @@ export async function notesVisible(db: Executor, viewer: CaseViewer, caseId: str
     .execute();
 }
 
+/** A note of the case the viewer may see, locked for a change of its label. */
+export async function lockNoteVisible(trx: Tx, viewer: CaseViewer, caseId: string, noteId: string) {
+  return trx
+    .selectFrom('case_notes')
+    .innerJoin('cases', 'cases.id', 'case_notes.case_id')
+    .selectAll('case_notes')
+    .where('cases.id', '=', caseId)
+    .where('case_notes.id', '=', noteId)
+    .where(caseItemsVisibleTo(viewer, 'case_notes'))
+    .forUpdate(['case_notes'])
+    .executeTakeFirst();
+}
+
+export async function updateNoteTlp(trx: Tx, noteId: string, tlp: string) {
+  return trx
+    .updateTable('case_notes')
+    .set({ tlp })
+    .where('id', '=', noteId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
 export async function insertTimelineEntry(trx: Tx, row: Insertable<CaseTimelineTable>) {
   return trx.insertInto('case_timeline').values(row).returningAll().executeTakeFirstOrThrow();
 }
@@ -505,13 +527,16 @@ export async function replaceGroupMembers(trx: Tx, groupId: string, parties: rea
  * Locks, for a change, the cases of parties other than `ownerParty` shared with the group, in the
  * order of their ids (every writer of several cases takes them in that order). Call with the
  * group's row locked: a case is shared with a group only under a lock of the group's row
- * (`lockGroupsForSharing`, or the foreign key's), so the set cannot grow meanwhile.
+ * (`lockGroupsForSharing`, or the foreign key's), so the set cannot grow meanwhile. Copies from
+ * other nodes are left out: their audience is their own node's to keep (it resolves its cases when
+ * the group's change reaches it), and they are read-only here.
  */
 export async function lockCasesOfOthersSharedWithGroup(trx: Tx, groupId: string, ownerParty: string) {
   const rows = await trx
     .selectFrom('cases')
     .select('cases.id')
     .where('cases.owner_party', '<>', ownerParty)
+    .where('cases.mirrored_from', 'is', null)
     .where((eb) =>
       eb.exists(
         eb

@@ -13,6 +13,7 @@ import {
   NewNoteSchema,
   NewSharingGroupSchema,
   NewTaskSchema,
+  NotePatchSchema,
   NoteSchema,
   SharesUpdateSchema,
   SharingGroupListQuerySchema,
@@ -211,6 +212,23 @@ export const casesRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     },
     async (request, reply) =>
       reply.status(201).send(await cases.addNote(ctxOf(request), request.params.id, request.body)),
+  );
+
+  app.patch(
+    '/cases/:id/notes/:itemId',
+    {
+      config: read,
+      schema: {
+        tags,
+        summary:
+          "Change a note's label: narrowed by the case's own party or the note's, relaxed only by the note's own party; the reason goes to the audit log and the timeline",
+        params: CaseItemParamsSchema,
+        body: NotePatchSchema,
+        response: { 200: NoteSchema },
+      },
+    },
+    async (request) =>
+      cases.relabelNote(ctxOf(request), request.params.id, request.params.itemId, request.body),
   );
 
   app.get(

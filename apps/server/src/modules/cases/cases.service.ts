@@ -12,6 +12,7 @@ import type {
   NewSharingGroup,
   NewTask,
   Note,
+  NotePatch,
   Pap,
   Person,
   Role,
@@ -25,7 +26,7 @@ import type {
   Tlp,
 } from '@vytis/contracts';
 import type { Kysely, Selectable } from 'kysely';
-import { type CaseViewer, deploymentsVisibleTo } from '../../access/policy.ts';
+import { type CaseViewer, casePassableOnward, deploymentsVisibleTo } from '../../access/policy.ts';
 import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
 import type { Ctx } from '../../context.ts';
@@ -38,7 +39,15 @@ import { relabelItemEvents } from '../notifications/notifications.repository.ts'
 import type { Notifier } from '../notifications/notifier.ts';
 import type { RequestsService } from '../requests/requests.service.ts';
 import { rsitProblem } from '../requests/taxonomy.ts';
-import { CASE_WORKERS, CaseAccess, isRelaxing } from './case-access.ts';
+import {
+  CASE_WORKERS,
+  CaseAccess,
+  casePermissions,
+  type ItemPermissions,
+  isRelaxing,
+  TLP_STRICTNESS,
+  taskPermissions,
+} from './case-access.ts';
 import { caseViewerOf } from './case-viewer.ts';
 import * as repo from './cases.repository.ts';
 
@@ -195,7 +204,7 @@ export class CasesService {
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
-      items: await this.present(viewer, page),
+      items: await this.present(ctx, page),
       total,
       nextCursor: rows.length > limit && last ? encodeCursor([last.updated_at.toISOString(), last.id]) : null,
     };
@@ -302,7 +311,15 @@ export class CasesService {
         parties: input.parties ?? null,
         groups: input.groups ?? null,
         recipients: input.recipients ?? null,
+        ...(input.reason ? { reason: input.reason } : {}),
       });
+      if (input.reason || from !== to) {
+        const what =
+          from === to
+            ? `Sharing of the case ${relaxing ? 'widened' : 'narrowed'}`
+            : `Case label ${relaxing ? 'relaxed' : 'narrowed'} from TLP:${from.toUpperCase()} to TLP:${to.toUpperCase()}`;
+        await this.recordInTimeline(trx, ctx, id, null, `${what} by ${ctx.actor.name}`, input.reason);
+      }
       return this.presentShares(trx, updated, access);
     });
   }
@@ -451,9 +468,10 @@ export class CasesService {
   // Tasks.
 
   async tasks(ctx: Ctx, caseId: string) {
-    await this.visibleCase(ctx, caseId);
+    const row = await this.visibleCase(ctx, caseId);
+    const access = await CaseAccess.of(this.deps.db, ctx, row);
     const rows = await repo.tasksOf(this.deps.db, caseId);
-    return { items: rows.map((row) => this.presentTask(row)) };
+    return { items: rows.map((task) => this.presentTask(task, ctx, access)) };
   }
 
   async addTask(ctx: Ctx, caseId: string, input: NewTask): Promise<Task> {
@@ -478,10 +496,13 @@ export class CasesService {
         version: 1,
       });
       await this.touch(trx, caseId);
-      await this.record(trx, ctx, caseId, null, 'case.task.create', { taskId: task.id });
+      await this.record(trx, ctx, caseId, null, 'case.task.create', {
+        taskId: task.id,
+        assigneeId: input.assignee ?? null,
+      });
       return task.id;
     });
-    return this.taskById(caseId, id);
+    return this.taskById(ctx, caseId, id);
   }
 
   async updateTask(ctx: Ctx, caseId: string, taskId: string, patch: TaskPatch, ifMatch: number | undefined) {
@@ -520,22 +541,87 @@ export class CasesService {
         taskId,
         fields: Object.keys(patch).sort(),
         ...(patch.status ? { status: patch.status } : {}),
+        ...(patch.assignee !== undefined ? { assigneeId: patch.assignee } : {}),
       });
     });
-    return this.taskById(caseId, taskId);
+    return this.taskById(ctx, caseId, taskId);
   }
 
-  private async taskById(caseId: string, taskId: string) {
+  private async taskById(ctx: Ctx, caseId: string, taskId: string) {
+    const theCase = await this.visibleCase(ctx, caseId);
+    const access = await CaseAccess.of(this.deps.db, ctx, theCase);
     const rows = await repo.tasksOf(this.deps.db, caseId);
-    return this.presentTask(rows.find((r) => r.id === taskId)!);
+    return this.presentTask(rows.find((r) => r.id === taskId)!, ctx, access);
   }
 
   // Notes and the timeline.
 
   async notes(ctx: Ctx, caseId: string) {
-    await this.visibleCase(ctx, caseId);
+    const theCase = await this.visibleCase(ctx, caseId);
+    const access = await CaseAccess.of(this.deps.db, ctx, theCase);
     const rows = await repo.notesVisible(this.deps.db, this.viewer(ctx), caseId);
-    return { items: rows.map(presentNote) };
+    return { items: rows.map((row) => presentNote(row, access.itemPermissions(labelledItem(row)))) };
+  }
+
+  /**
+   * Narrows (the case's own party, or the note's) or relaxes (the note's own party) a note's label,
+   * with the reason in the audit log and, where every reader of the case may read it, the timeline.
+   */
+  async relabelNote(ctx: Ctx, caseId: string, noteId: string, input: NotePatch): Promise<Note> {
+    return inTransaction(this.deps.db, async (trx) => {
+      const { access } = await this.lockForWork(trx, ctx, caseId, 'items');
+      const current = await repo.lockNoteVisible(trx, this.viewer(ctx), caseId, noteId);
+      if (!current) throw notFound(`note ${noteId}`);
+      const from = current.tlp as Tlp;
+      access.requireMayRelabel(from, input.tlp, current.origin_party, 'this note');
+      const updated = await repo.updateNoteTlp(trx, noteId, input.tlp);
+      await this.record(trx, ctx, caseId, input.tlp, 'case.note.relabel', {
+        noteId,
+        tlp: { from, to: input.tlp },
+        ...(input.reason ? { reason: input.reason } : {}),
+      });
+      await this.relabelEvents(trx, caseId, noteId, input.tlp);
+      if (from !== input.tlp) {
+        await this.recordInTimeline(
+          trx,
+          ctx,
+          caseId,
+          input.tlp,
+          `A note relabelled from TLP:${from.toUpperCase()} to TLP:${input.tlp.toUpperCase()} by ${ctx.actor.name}`,
+          input.reason,
+        );
+      }
+      return presentNote(updated, access.itemPermissions(labelledItem(updated)));
+    });
+  }
+
+  /**
+   * Writes a change of label, and its reason, into the case's timeline — only where every reader of
+   * the case may read it (the case's own label, or an item no stricter than the case and not RED):
+   * else the entry would tell others of what they may not see. The audit log has it either way.
+   */
+  async recordInTimeline(
+    trx: Tx,
+    ctx: Ctx,
+    caseId: string,
+    itemTlp: Tlp | null,
+    what: string,
+    reason: string | undefined,
+  ) {
+    if (itemTlp !== null) {
+      const theCase = await repo.findVisible(trx, this.viewer(ctx), caseId);
+      if (!theCase || itemTlp === 'red' || TLP_STRICTNESS[itemTlp] > TLP_STRICTNESS[theCase.tlp as Tlp])
+        return;
+    }
+    const now = this.deps.clock.now();
+    await repo.insertTimelineEntry(trx, {
+      id: crypto.randomUUID(),
+      case_id: caseId,
+      happened_at: now,
+      recorded_at: now,
+      text: reason ? `${what}: ${reason}` : what,
+      recorded_by: ctx.actor.name,
+    });
   }
 
   async addNote(ctx: Ctx, caseId: string, input: NewNote): Promise<Note> {
@@ -555,7 +641,7 @@ export class CasesService {
       });
       await this.touch(trx, caseId, tlp);
       await this.record(trx, ctx, caseId, tlp, 'case.note.create', { noteId: note.id, tlp });
-      return presentNote(note);
+      return presentNote(note, access.itemPermissions(labelledItem(note)));
     });
   }
 
@@ -639,7 +725,14 @@ export class CasesService {
       caseId,
       tlp,
       item: author ? { createdById: author.created_by_id, originParty: author.origin_party } : undefined,
-      data: { caseId, by: ctx.actor.name, ...(item ? { itemId: item.id } : {}) },
+      data: {
+        caseId,
+        by: ctx.actor.name,
+        ...(item ? { itemId: item.id } : {}),
+        // A task's event names the task and who it went to: the assignee is notified of it.
+        ...(typeof summary.taskId === 'string' ? { taskId: summary.taskId } : {}),
+        ...('assigneeId' in summary ? { assigneeId: summary.assigneeId } : {}),
+      },
     });
   }
 
@@ -765,16 +858,34 @@ export class CasesService {
   }
 
   private async presentOne(ctx: Ctx, row: repo.CaseRow): Promise<Case> {
-    const [presented] = await this.present(this.viewer(ctx), [row]);
+    const [presented] = await this.present(ctx, [row]);
     return presented!;
   }
 
-  private async present(viewer: CaseViewer, rows: repo.CaseRow[]): Promise<Case[]> {
+  /** What the actor may do with each case (`casePermissions`, the rule the writes enforce). */
+  private async permissionsOf(ctx: Ctx, rows: repo.CaseRow[], assignees: { caseId: string; id: string }[]) {
+    const viewer = this.viewer(ctx);
+    const permissions = new Map<string, Case['can']>();
+    for (const row of rows) {
+      const access = await CaseAccess.of(this.deps.db, ctx, row);
+      const assignee =
+        ctx.actor.id !== null && assignees.some((a) => a.caseId === row.id && a.id === ctx.actor.id);
+      permissions.set(
+        row.id,
+        casePermissions(access.standing, { assignee, passableOnward: casePassableOnward(viewer, row) }),
+      );
+    }
+    return permissions;
+  }
+
+  private async present(ctx: Ctx, rows: repo.CaseRow[]): Promise<Case[]> {
+    const viewer = this.viewer(ctx);
     const ids = rows.map((r) => r.id);
     const [counts, assignees] = await Promise.all([
       repo.itemCounts(this.deps.db, viewer, ids),
       repo.peopleOf(this.deps.db, 'case_assignees', ids),
     ]);
+    const can = await this.permissionsOf(ctx, rows, assignees);
     return rows.map((row) => ({
       id: row.id,
       title: row.title,
@@ -785,6 +896,7 @@ export class CasesService {
       tlp: row.tlp as Tlp,
       pap: row.pap as Pap,
       ownerParty: row.owner_party,
+      mirroredFrom: row.mirrored_from,
       createdBy: row.created_by,
       requestId: row.request_id,
       deploymentId: row.deployment_id,
@@ -794,10 +906,15 @@ export class CasesService {
       createdAt: row.created_at.toISOString(),
       updatedAt: row.updated_at.toISOString(),
       version: row.version,
+      can: can.get(row.id)!,
     }));
   }
 
-  private presentTask(row: Awaited<ReturnType<typeof repo.tasksOf>>[number]): Task {
+  private presentTask(
+    row: Awaited<ReturnType<typeof repo.tasksOf>>[number],
+    ctx: Ctx,
+    access: CaseAccess,
+  ): Task {
     return {
       id: row.id,
       caseId: row.case_id,
@@ -814,6 +931,7 @@ export class CasesService {
       createdAt: row.created_at.toISOString(),
       updatedAt: row.updated_at.toISOString(),
       version: row.version,
+      can: taskPermissions(access.standing, { assigneeId: row.assignee_id }, ctx.actor.id),
     };
   }
 }
@@ -880,15 +998,24 @@ function presentGroup(ctx: Ctx, row: repo.SharingGroupRow, parties: string[]): S
   };
 }
 
-function presentNote(row: Selectable<CaseNotesTable>): Note {
+/** A labelled row as the item rules see it. */
+export const labelledItem = (row: { origin_party: string; mirrored_from?: string | null }) => ({
+  originParty: row.origin_party,
+  mirrored: row.mirrored_from !== null && row.mirrored_from !== undefined,
+});
+
+function presentNote(row: Selectable<CaseNotesTable>, can: ItemPermissions): Note {
   return {
     id: row.id,
     caseId: row.case_id,
     body: row.body,
     tlp: row.tlp as Tlp,
     originParty: row.origin_party,
+    mirroredFrom: row.mirrored_from,
     createdBy: row.created_by,
     createdAt: row.created_at.toISOString(),
+    // A note is relabelled, never edited nor deleted (no route does either): a note is a record.
+    can: { ...can, edit: false, delete: false },
   };
 }
 

@@ -1,14 +1,13 @@
-import type { Decision, NewVote, RequestStatus, VoteChoice } from '@vytis/contracts';
+import type { Decision, NewVote, VoteChoice } from '@vytis/contracts';
 import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import type { Ctx } from '../../context.ts';
-import { conflict, forbidden } from '../../errors.ts';
 import type { Database, RequestsTable } from '../../platform/db/schema.ts';
-import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import { inTransaction, readerOf, type Tx } from '../../platform/db/transaction.ts';
 import type { RequestJournal } from '../requests/journal.ts';
-import { illegalTransitionMessage } from '../requests/lifecycle.ts';
+import { assertMay } from '../requests/permissions.ts';
 import * as repo from '../requests/requests.repository.ts';
-import type { CouncilSettings, RequestsService } from '../requests/requests.service.ts';
+import { type CouncilSettings, type RequestsService, requireReason } from '../requests/requests.service.ts';
 import { councilOutcome, tally } from './council.rules.ts';
 
 export interface CouncilDeps {
@@ -28,27 +27,28 @@ export class CouncilService {
   async vote(ctx: Ctx, requestId: string, input: NewVote) {
     const row = await inTransaction(this.deps.db, async (trx) => {
       const request = await this.deps.requests.lockForChange(trx, ctx, requestId, undefined);
-      const council = request.council as CouncilSettings | null;
-      if (!council) throw conflict(closedMessage(request));
-      const party = ctx.actor.party;
-      if (!party || !council.electorate.includes(party)) {
-        throw forbidden(
-          `${party ?? 'your party'} does not sit on the council for this request; its members are ${council.electorate.join(', ')}`,
-        );
-      }
-      if (request.status !== 'voting') throw conflict(closedMessage(request));
-      if (this.deps.clock.now() >= new Date(council.closesAt)) {
-        // The scheduler decides at closesAt from the votes cast by then; a late vote must not count.
-        throw conflict(
-          `voting closed at ${council.closesAt}: the decision follows from the votes cast by then`,
-        );
+      // Who sits on the council, and whether its vote is open: permissions.ts, as the API's can.vote.
+      assertMay(ctx.actor, request, 'vote', this.deps.clock.now());
+      // A decline refuses help to a state under attack: the council says why.
+      if (input.vote === 'decline') requireReason(input, 'why your party declines', 'comment');
+      const party = ctx.actor.party!;
+      const comment = input.comment?.trim() || undefined;
+      if (request.mirrored_from) {
+        // The vote is counted, and the decision taken, on the node that speaks for the request.
+        await this.deps.requests.forward(trx, ctx, {
+          kind: 'vote',
+          targetParty: request.mirrored_from,
+          targetId: requestId,
+          body: { vote: input.vote, ...(comment ? { comment } : {}) },
+        });
+        return request;
       }
       const previous = (await repo.votes(trx, requestId)).find((v) => v.party_code === party);
       await repo.upsertVote(trx, {
         request_id: requestId,
         party_code: party,
         vote: input.vote,
-        comment: input.comment ?? null,
+        comment: comment ?? null,
         cast_by: ctx.actor.name,
         cast_at: this.deps.clock.now(),
       });
@@ -57,13 +57,13 @@ export class CouncilService {
         detail: {
           voter: party,
           vote: input.vote,
-          ...(input.comment ? { comment: input.comment } : {}),
+          ...(comment ? { comment } : {}),
           ...(previous ? { changedFrom: previous.vote } : {}),
         },
       });
       return (await this.decide(trx, ctx, request, false)) ?? request;
     });
-    return this.deps.requests.present(this.deps.db, row);
+    return this.deps.requests.present(readerOf(this.deps.db), row, ctx);
   }
 
   /**
@@ -108,15 +108,4 @@ export class CouncilService {
     });
     return decided;
   }
-}
-
-function closedMessage(request: Selectable<RequestsTable>) {
-  const status = request.status as RequestStatus;
-  const decision = request.decision as Decision | null;
-  if (decision)
-    return `the council already decided (${decision.outcome}, ${decision.decidedAt}): votes are closed`;
-  if (status === 'withdrawn') return 'the request was withdrawn: there is nothing to vote on';
-  if (status === 'ineligible') return 'the request is ineligible: it never went to the council';
-  if (status === 'draft') return 'the request is a draft: the council votes once it is submitted';
-  return illegalTransitionMessage('vote on', status, ['voting']);
 }

@@ -116,7 +116,7 @@ describe('the council', () => {
       ['HR', 'decline'],
       ['EE', 'decline'],
     ] as const) {
-      const late = await vote(node, council[party]!, activatedId, choice);
+      const late = await vote(node, council[party]!, activatedId, choice, 'too late');
       assert.equal(late.statusCode, 409, `${party}: ${late.body}`);
       assert.match(
         json(late).error.message,
@@ -205,11 +205,11 @@ describe('the council', () => {
 
   it('declines as soon as a majority can no longer support assistance', async () => {
     const request = await submitRequest(node, ltPoc, { severity: 'low', title: 'Phishing wave' });
-    await cast(request.id, 'RO', 'decline');
+    await cast(request.id, 'RO', 'decline', 'a phishing wave is handled at home');
     let answer = await cast(request.id, 'HR', 'abstain');
     assert.equal(answer.status, 'voting', '4 silent members can still reach a majority');
 
-    answer = await cast(request.id, 'PL', 'decline');
+    answer = await cast(request.id, 'PL', 'decline', 'no responders free this week');
     assert.equal(answer.status, 'declined');
     assert.equal(answer.decision.closedEarly, true);
     assert.equal(

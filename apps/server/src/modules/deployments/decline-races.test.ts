@@ -128,9 +128,7 @@ describe('deployments under concurrent moves: declines, re-solves, passes and wh
       pocs[out!.party]!,
       'POST',
       `/deployments/${d.id}/members/${out!.responderId}/release`,
-      {
-        decision: 'decline',
-      },
+      { decision: 'decline', reason: 'on leave that week' },
     );
     assert.equal(second.members.find((m: Member) => m.responderId === stays!.responderId).status, 'replaced');
     assert.equal(active(second).length, 2, JSON.stringify(second.members));
@@ -143,9 +141,7 @@ describe('deployments under concurrent moves: declines, re-solves, passes and wh
       pocs[next.party]!,
       'POST',
       `/deployments/${d.id}/members/${next.responderId}/release`,
-      {
-        decision: 'decline',
-      },
+      { decision: 'decline', reason: 'on leave that week' },
     );
     assert.equal(
       third.members.find((m: Member) => m.responderId === stays!.responderId).status,

@@ -64,12 +64,24 @@ export async function isExercise(db: Executor, requestId: string) {
   return row?.exercise ?? false;
 }
 
+/**
+ * The members of a deployment with their name and skills, the user linked to each (to tell the
+ * viewer's own place) and whether their pass is revoked here: one query for the whole team.
+ */
 export async function members(db: Executor, deploymentId: string) {
   return db
     .selectFrom('deployment_members as m')
     .innerJoin('responders as r', 'r.id', 'm.responder_id')
     .selectAll('m')
-    .select(['r.name', 'r.skills'])
+    .select(['r.name', 'r.skills', 'r.user_id'])
+    .select((eb) =>
+      eb
+        .exists(
+          eb.selectFrom('pass_revocations as v').select('v.pass_id').whereRef('v.pass_id', '=', 'm.pass_id'),
+        )
+        .$castTo<boolean>()
+        .as('pass_revoked'),
+    )
     .where('m.deployment_id', '=', deploymentId)
     .orderBy('m.party_code')
     .orderBy('r.name')
@@ -271,4 +283,103 @@ export async function unrevokedPasses(db: Executor, deploymentId: string) {
     )
     .orderBy('m.responder_id')
     .execute();
+}
+
+// --- the federated loop (loop/deployment.doc.ts, passes/mirrored-pass.ts) ----------------------
+
+/** This node's own deployments among `ids` that the viewer may see. */
+export async function ownDeploymentsVisibleTo(db: Executor, viewer: Actor, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('deployments')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .where('mirrored_from', 'is', null)
+    .where(deploymentsVisibleTo(viewer))
+    .execute();
+}
+
+/** The deployment rows with these ids held here (own or copies). */
+export async function deploymentsByIds(db: Executor, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('deployments')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
+}
+
+/**
+ * Inserts `party`'s copy of a deployment, or updates the copy held from `party` if `row` is newer.
+ * Returns whether it was written.
+ */
+export async function upsertDeploymentCopy(trx: Tx, row: Insertable<DeploymentsTable>, party: string) {
+  const { id: _id, created_by: _by, ...changes } = row;
+  const written = await trx
+    .insertInto('deployments')
+    .values({ ...row, mirrored_from: party })
+    .onConflict((oc) =>
+      oc
+        .column('id')
+        .doUpdateSet({ ...changes, mirrored_from: party })
+        .where('deployments.mirrored_from', '=', party)
+        .where('deployments.mirror_version', '<', row.mirror_version ?? 0),
+    )
+    .returning('id')
+    .executeTakeFirst();
+  return written !== undefined;
+}
+
+/** The members of a deployment as stored (no join): their status, for what changed. */
+export async function memberRows(db: Executor, deploymentId: string) {
+  return db.selectFrom('deployment_members').selectAll().where('deployment_id', '=', deploymentId).execute();
+}
+
+/** A copied deployment's members, replaced by its origin's. */
+export async function replaceCopyMembers(
+  trx: Tx,
+  deploymentId: string,
+  rows: Insertable<DeploymentMembersTable>[],
+) {
+  await trx.deleteFrom('deployment_members').where('deployment_id', '=', deploymentId).execute();
+  await insertMembers(trx, rows);
+}
+
+/**
+ * Removes `party`'s copy of a deployment and its members. A copy a case of this node refers to is
+ * kept (the case keeps its link), its members gone. Returns whether anything went.
+ */
+export async function deleteDeploymentCopy(trx: Tx, id: string, party: string) {
+  const copy = await trx
+    .selectFrom('deployments')
+    .select('id')
+    .where('id', '=', id)
+    .where('mirrored_from', '=', party)
+    .executeTakeFirst();
+  if (!copy) return false;
+  await trx.deleteFrom('deployment_members').where('deployment_id', '=', id).execute();
+  const referenced = await trx
+    .selectFrom('cases')
+    .select('id')
+    .where('deployment_id', '=', id)
+    .limit(1)
+    .executeTakeFirst();
+  if (!referenced) await trx.deleteFrom('deployments').where('id', '=', id).execute();
+  return true;
+}
+
+/** A copied member's pass as its origin signed it, with the deployment's origin and window. */
+export async function copiedPass(db: Executor, deploymentId: string, responderId: string) {
+  return db
+    .selectFrom('deployment_members as m')
+    .innerJoin('deployments as d', 'd.id', 'm.deployment_id')
+    .select(['m.pass_token', 'm.status', 'd.mirrored_from', 'd.window_to'])
+    .where('m.deployment_id', '=', deploymentId)
+    .where('m.responder_id', '=', responderId)
+    .executeTakeFirst();
+}
+
+/** The request a deployment serves, when this node holds it (its own or a copy). */
+export async function heldRequest(db: Executor, requestId: string) {
+  return db.selectFrom('requests').selectAll().where('id', '=', requestId).executeTakeFirst();
 }

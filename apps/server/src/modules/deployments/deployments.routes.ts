@@ -62,6 +62,8 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
       schema: {
         tags: ['deployments'],
         summary: "A home state's decision on one of its people: release, or decline (the team is re-solved)",
+        description:
+          "A decline needs a `reason` (a 400 naming `body/reason` without one); the reason is recorded in the request's timeline and the audit log.",
         params: MemberParamsSchema,
         body: ReleaseBodySchema,
         response: { 200: DeploymentSchema },
@@ -108,7 +110,7 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
         tags: ['deployments'],
         summary: 'Move an accepted deployment along: en_route, remote, on_site, stood_down',
         description:
-          'Moves (from → to): accepted → en_route (on-site and hybrid missions); accepted, en_route → remote (remote and hybrid); accepted, en_route, remote → on_site (on-site and hybrid); accepted, en_route, remote, on_site → stood_down. Any other is a 409 saying why. Standing down stands the request down too (its post-action report clock starts) and revokes every pass of the team.',
+          "Moves (from → to): accepted → en_route (on-site and hybrid missions); accepted, en_route → remote (remote and hybrid); accepted, en_route, remote → on_site (on-site and hybrid); accepted, en_route, remote, on_site → stood_down. Any other is a 409 saying why. Standing down stands the request down too (its post-action report clock starts) and revokes every pass of the team. A `reason` (for a stand-down) is recorded in the request's timeline and the audit log.",
         params: IdParamsSchema,
         body: DeploymentStatusBodySchema,
         response: { 200: DeploymentSchema },
@@ -117,7 +119,12 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
     async (request, reply) =>
       sendVersioned(
         reply,
-        await services.deployments.setStatus(ctxOf(request), request.params.id, request.body.status),
+        await services.deployments.setStatus(
+          ctxOf(request),
+          request.params.id,
+          request.body.status,
+          request.body.reason,
+        ),
       ),
   );
 
@@ -144,7 +151,7 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
       schema: {
         tags: ['passes'],
         summary:
-          'Revoke a pass: it joins the revocation list (standing the deployment down revokes them all)',
+          'Revoke a pass, for a reason: it joins the revocation list (standing the deployment down revokes them all)',
         params: MemberParamsSchema,
         body: RevokeBodySchema,
         response: { 200: RevocationListSchema },
@@ -155,7 +162,7 @@ export const deploymentsRoutes: FastifyPluginAsyncTypebox<{ services: Services }
         ctxOf(request),
         request.params.id,
         request.params.responderId,
-        request.body?.reason,
+        request.body.reason,
       ),
   );
 };

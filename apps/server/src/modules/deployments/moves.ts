@@ -5,10 +5,16 @@ import type { Ctx } from '../../context.ts';
 import { conflict } from '../../errors.ts';
 import type { DeploymentsTable, RequestsTable } from '../../platform/db/schema.ts';
 import type { Tx } from '../../platform/db/transaction.ts';
+import { forwardIntent, type Intent } from '../federation/loop/intents.ts';
 import type { RequestJournal } from '../requests/journal.ts';
 import type { TransitionName } from '../requests/lifecycle.ts';
 import * as repo from './deployments.repository.ts';
-import { type DeploymentMoveName, REQUEST_MOVES_WITH_DEPLOYMENT, whyNotMove } from './lifecycle.ts';
+import {
+  DEPLOYMENT_MOVES,
+  type DeploymentMoveName,
+  REQUEST_MOVES_WITH_DEPLOYMENT,
+  whyNotMove,
+} from './lifecycle.ts';
 
 type DeploymentRow = Selectable<DeploymentsTable>;
 type RequestRow = Selectable<RequestsTable>;
@@ -24,9 +30,13 @@ const AUDIT_ACTION: Record<DeploymentMoveName, string> = {
   cancelled: 'deployment.cancelled',
 };
 
-/** What a request's move asks of its deployment, run by the requests service under the request's lock. */
+/**
+ * What a request's move asks of its deployment, run by the requests service under the request's
+ * lock; and how a move made on a copy is sent to the node that speaks for it.
+ */
 export interface RequestMoveGuard {
   beforeRequestMove(trx: Tx, ctx: Ctx, request: RequestRow, name: TransitionName): Promise<void>;
+  forward(trx: Tx, ctx: Ctx, intent: Intent): Promise<string>;
 }
 
 /**
@@ -52,9 +62,15 @@ export class DeploymentMoves implements RequestMoveGuard {
       audit?: Record<string, unknown>;
       changes?: { acceptance?: string; proposal_id?: string };
       reason?: string;
+      /**
+       * The request has already made its move on the node that speaks for it (a carried withdrawal
+       * or stand-down): its copy here may show either side of that move, so it is not checked.
+       */
+      requestMoved?: boolean;
     } = {},
   ): Promise<DeploymentRow> {
-    const why = whyNotMove(to, deployment, request.status);
+    const requestStatus = extra.requestMoved ? DEPLOYMENT_MOVES[to].requestIn[0]! : request.status;
+    const why = whyNotMove(to, deployment, requestStatus);
     if (why) throw conflict(why);
     const now = this.deps.clock.now();
     const moved = await repo.updateDeployment(trx, deployment.id, {
@@ -80,6 +96,11 @@ export class DeploymentMoves implements RequestMoveGuard {
     });
     if (to === 'stood_down') await this.endPasses(trx, ctx, request, deployment.id, now);
     return moved;
+  }
+
+  /** Sends what a user did to a copy to the node that speaks for it, in the caller's transaction. */
+  forward(trx: Tx, ctx: Ctx, intent: Intent): Promise<string> {
+    return forwardIntent(trx, ctx, this.deps, intent);
   }
 
   /** Standing down is the end of the mission: every pass still valid joins the revocation list. */
@@ -135,6 +156,20 @@ export class DeploymentMoves implements RequestMoveGuard {
     const rule = REQUEST_MOVES_WITH_DEPLOYMENT[name];
     if (!rule) return;
     const deployment = await repo.lockLiveDeploymentOf(trx, request.id);
+    if (rule.carries && deployment?.mirrored_from) {
+      // The team is kept on another node: it moves there, when that node applies this.
+      await this.forward(trx, ctx, {
+        kind: 'carry',
+        targetParty: deployment.mirrored_from,
+        targetId: deployment.id,
+        body: {
+          move: rule.carries,
+          reason: `the request was ${name === 'withdraw' ? 'withdrawn' : 'stood down'}`,
+          requestId: request.id,
+        },
+      });
+      return;
+    }
     if (rule.requires && !(deployment && rule.requires.includes(deployment.status as never))) {
       throw conflict(
         deployment

@@ -8,6 +8,7 @@ import { endOfUtcDay, parseDay } from '../../platform/days.ts';
 import type { Database, FrameworksTable } from '../../platform/db/schema.ts';
 import { type Executor, inTransaction } from '../../platform/db/transaction.ts';
 import * as parties from '../parties/parties.repository.ts';
+import { touchFederatedRequests } from '../requests/requests.repository.ts';
 import * as repo from './framework.repository.ts';
 
 export interface FrameworkDeps {
@@ -24,6 +25,26 @@ export const presentFramework = (row: Selectable<FrameworksTable>): Framework =>
   createdBy: row.created_by,
   rules: row.rules as FrameworkRules,
 });
+
+/**
+ * On a national node that has a coordinating peer, the registry (parties, their statuses and the
+ * framework) is the coordinating node's and arrives on its feed: a local change would fork it, so it
+ * is refused (409) naming where to make it. A node that is not federated keeps its own.
+ */
+export async function refuseIfRegistryIsMirrored(db: Executor, what: string) {
+  const keeper = await db
+    .selectFrom('federation_peers')
+    .select('party_code')
+    .where('role', '=', 'coordinator')
+    .where('status', '=', 'active')
+    .orderBy('party_code')
+    .executeTakeFirst();
+  if (keeper) {
+    throw conflict(
+      `${what} are kept by ${keeper.party_code}'s coordinating node and flow from there: make the change on ${keeper.party_code}'s node`,
+    );
+  }
+}
 
 /** The mandate's rules as versioned data: a version applies from its effective time until the next. */
 export class FrameworkService {
@@ -62,6 +83,7 @@ export class FrameworkService {
       problems.push({ field: 'rules.deployments.minTeamSize', message: 'must not exceed maxTeamSize' });
     }
     return inTransaction(this.deps.db, async (trx) => {
+      await refuseIfRegistryIsMirrored(trx, 'framework versions');
       const named = [input.rules.leadParticipant, ...Object.values(input.rules.rotatingParticipants)];
       for (const code of new Set(named)) {
         if (!(await parties.findParty(trx, code)))
@@ -88,6 +110,8 @@ export class FrameworkService {
         objectId: String(row.version),
         summary: { version: row.version, effectiveFrom: row.effective_from.toISOString(), note: row.note },
       });
+      // Who votes may have changed, and with it which peers may receive this node's requests.
+      await touchFederatedRequests(trx);
       return presentFramework(row);
     });
   }

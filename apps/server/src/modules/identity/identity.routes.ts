@@ -15,11 +15,12 @@ import {
 } from '@vytis/contracts';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { notFound } from '../../errors.ts';
+import { AppError, notFound } from '../../errors.ts';
 import { access, ctxOf, SESSION_COOKIE } from '../../http/access.ts';
 import { sendVersioned } from '../../http/if-match.ts';
 import type { Services } from '../../http/services.ts';
 import { accountsRoutes } from './accounts.routes.ts';
+import { LoginLimiter } from './login-limiter.ts';
 import { mfaRoutes } from './mfa.routes.ts';
 
 const IdParams = Type.Object({ id: Type.String() }, { additionalProperties: false });
@@ -30,6 +31,20 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
   loginAttemptsPerMinute: number;
 }> = async (app, { services, cookieSecure, loginAttemptsPerMinute }) => {
   const { identity } = services;
+  const logins = new LoginLimiter(loginAttemptsPerMinute);
+  /** Runs a login step under the limiter: a refusal of the credentials counts, nothing else does. */
+  const limited = async <T>(address: string, attempt: () => Promise<T>): Promise<T> => {
+    logins.begin(address);
+    let failed = false;
+    try {
+      return await attempt();
+    } catch (error) {
+      failed = error instanceof AppError && error.code === 'unauthenticated';
+      throw error;
+    } finally {
+      logins.end(address, failed);
+    }
+  };
   await app.register(accountsRoutes, { services, loginAttemptsPerMinute });
   await app.register(mfaRoutes, { services, loginAttemptsPerMinute });
 
@@ -157,24 +172,43 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
     async (request) => identity.revokeToken(ctxOf(request), request.params.id),
   );
 
+  app.get(
+    '/setup',
+    {
+      config: { access: access.public },
+      schema: {
+        tags: ['identity'],
+        summary: 'Whether this node still needs its first admin (it has no user at all)',
+        description:
+          'Public, so the login page of a new node can say how to create the first admin (`npx vytis user add … --role admin --password-stdin`). Says nothing else about the node.',
+        response: {
+          200: Type.Object({
+            firstAdminNeeded: Type.Boolean({ description: 'no user exists yet' }),
+          }),
+        },
+      },
+    },
+    async () => ({ firstAdminNeeded: !(await identity.anyUserExists()) }),
+  );
+
   app.post(
     '/session',
     {
-      config: {
-        access: access.public,
-        rateLimit: { max: loginAttemptsPerMinute, timeWindow: 60_000 },
-      },
+      config: { access: access.public },
       schema: {
         tags: ['identity'],
         summary: 'Log in to the web app: sets an HttpOnly, SameSite=Strict session cookie',
         description:
-          'A user with a second factor gets 202 and a challenge instead: answer it with a code at POST /session/mfa.',
+          'A user with a second factor gets 202 and a challenge instead: answer it with a code at POST /session/mfa. ' +
+          'Failed logins (here and at /session/mfa) are limited per client address to VYTIS_LOGIN_ATTEMPTS_PER_MINUTE in any minute (then 429); successful ones do not count.',
         body: LoginSchema,
         response: { 200: SessionSchema, 202: MfaChallengeSchema },
       },
     },
     async (request, reply) => {
-      const result = await identity.login(ctxOf(request), request.body.name, request.body.password);
+      const result = await limited(request.ip, () =>
+        identity.login(ctxOf(request), request.body.name, request.body.password),
+      );
       if (result.kind === 'mfa') return reply.status(202).send(result.challenge);
       setSessionCookie(reply, result.secret, result.session.expiresAt);
       return reply.status(200).send(result.session);
@@ -184,10 +218,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/session/mfa',
     {
-      config: {
-        access: access.public,
-        rateLimit: { max: loginAttemptsPerMinute, timeWindow: 60_000 },
-      },
+      config: { access: access.public },
       schema: {
         tags: ['identity'],
         summary:
@@ -197,10 +228,8 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const { secret, session } = await identity.completeMfaLogin(
-        ctxOf(request),
-        request.body.challenge,
-        request.body.code,
+      const { secret, session } = await limited(request.ip, () =>
+        identity.completeMfaLogin(ctxOf(request), request.body.challenge, request.body.code),
       );
       setSessionCookie(reply, secret, session.expiresAt);
       return session;

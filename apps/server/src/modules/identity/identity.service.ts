@@ -58,6 +58,11 @@ export class IdentityService {
    * `hashed` is for the demo loader only (not reachable over HTTP): one hash of the published demo
    * password for all its people, rather than a slow scrypt per person on every `vytis demo`.
    */
+  /** Whether any user exists (a node without one needs its first admin, made with the CLI). */
+  async anyUserExists(): Promise<boolean> {
+    return (await this.deps.db.selectFrom('users').select('id').limit(1).executeTakeFirst()) !== undefined;
+  }
+
   async createUser(ctx: Ctx, input: NewUser, hashed?: { passwordHash: string }) {
     if (!hasRole(ctx.actor, 'admin')) throw forbidden('only admins create users');
     const party = input.party.toUpperCase();

@@ -280,3 +280,58 @@ describe('users, roles and tokens', () => {
     assert.equal(verify.ok, true, verify.reason ?? '');
   });
 });
+
+describe('the login limit counts failed logins only', () => {
+  let node: TestNode;
+  before(async () => {
+    node = await startTestNode({ loginAttemptsPerMinute: 2 });
+    await node.user('lt.poc', 'LT', ['poc'], PASSWORD);
+  });
+  after(() => node.close());
+
+  const login = (password: string) =>
+    node.request({ method: 'POST', url: '/api/v1/session', payload: { name: 'lt.poc', password } });
+
+  it('lets colleagues behind one address log in as often as they need, and stops guessing', async () => {
+    for (let i = 0; i < 6; i++) assert.equal((await login(PASSWORD)).statusCode, 200, `login ${i + 1}`);
+    assert.equal((await login('a wrong guess here')).statusCode, 401);
+    assert.equal((await login(PASSWORD)).statusCode, 200, 'a success in between does not count');
+    assert.equal((await login('another wrong guess')).statusCode, 401);
+    const limited = await login('a third wrong guess');
+    assert.equal(limited.statusCode, 429);
+    assert.match(json(limited).error.message, /too many failed logins from your address; try again in \d+ s/);
+    assert.equal(
+      (await login(PASSWORD)).statusCode,
+      429,
+      'the limit holds for the address, whatever it sends',
+    );
+    const invalid = await node.request({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { name: 'lt.poc' },
+    });
+    assert.equal(invalid.statusCode, 400, 'bad input is judged before the limit');
+  });
+
+  it('holds a burst of guesses sent at once to the limit', async () => {
+    const burst = await startTestNode({ loginAttemptsPerMinute: 2 });
+    try {
+      await burst.user('ee.poc', 'EE', ['poc'], PASSWORD);
+      const statuses = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          burst
+            .request({
+              method: 'POST',
+              url: '/api/v1/session',
+              payload: { name: 'ee.poc', password: `wrong guess number ${i}` },
+            })
+            .then((r) => r.statusCode),
+        ),
+      );
+      assert.equal(statuses.filter((s) => s === 401).length, 2, statuses.join(' '));
+      assert.equal(statuses.filter((s) => s === 429).length, 6, statuses.join(' '));
+    } finally {
+      await burst.close();
+    }
+  });
+});

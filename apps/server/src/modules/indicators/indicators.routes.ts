@@ -10,6 +10,8 @@ import {
   LookupQuerySchema,
   LookupResultSchema,
   NewObservableSchema,
+  ObservableBulkResultSchema,
+  ObservableBulkSchema,
   ObservableExportQuerySchema,
   ObservableListQuerySchema,
   ObservableListSchema,
@@ -69,6 +71,25 @@ export const indicatorsRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) =>
       sendVersioned(reply, await observables.add(ctxOf(request), request.params.id, request.body), 201),
+  );
+
+  app.post(
+    '/cases/:id/observables/bulk',
+    {
+      config: read,
+      schema: {
+        tags,
+        summary: 'Relabel, delete, tag or untag many observables at once (up to 1000, one transaction)',
+        description:
+          'Acts on the items you may change (the rule of the single writes: narrowing and removal for the case’s own party ' +
+          'or the item’s, relaxing for the item’s own party) and answers for each id: `done`, `not-found` (no item you may ' +
+          'see has it) or `refused` (with why). `reason` goes to the audit log, and to the timeline where every reader of the case may read it.',
+        params: CaseParamsSchema,
+        body: ObservableBulkSchema,
+        response: { 200: ObservableBulkResultSchema },
+      },
+    },
+    async (request) => observables.bulk(ctxOf(request), request.params.id, request.body),
   );
 
   app.get(

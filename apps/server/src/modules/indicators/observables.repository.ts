@@ -69,6 +69,24 @@ export async function lockVisible(trx: Tx, viewer: CaseViewer, caseId: string, i
     .executeTakeFirst();
 }
 
+/** The row of (case, type, value) that `row.created_by_id` holds, inserted as `row` if they hold none; locked. */
+export async function ownCopyOf(trx: Tx, row: Insertable<ObservablesTable>) {
+  await trx
+    .insertInto('observables')
+    .values(row)
+    .onConflict((oc) => oc.columns(['case_id', 'type', 'value', 'created_by_id']).doNothing())
+    .execute();
+  return trx
+    .selectFrom('observables')
+    .selectAll()
+    .where('case_id', '=', row.case_id)
+    .where('type', '=', row.type)
+    .where('value', '=', row.value)
+    .where('created_by_id', '=', row.created_by_id!)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+}
+
 export async function updateObservable(trx: Tx, id: string, changes: Updateable<ObservablesTable>) {
   return trx
     .updateTable('observables')
@@ -82,6 +100,9 @@ export interface ObservableFilter {
   type?: string | undefined;
   tlp?: string | undefined;
   q?: string | undefined;
+  tag?: string | undefined;
+  /** Only these rows (a warning-list filter, decided in the node). */
+  ids?: readonly string[] | undefined;
 }
 
 function filtered(db: Executor, viewer: CaseViewer, caseId: string, filter: ObservableFilter) {
@@ -92,7 +113,124 @@ function filtered(db: Executor, viewer: CaseViewer, caseId: string, filter: Obse
     const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     query = query.where('observables.value', 'ilike', pattern);
   }
+  if (filter.tag) query = query.where(sql<boolean>`observables.tags @> array[${filter.tag}]::text[]`);
+  if (filter.ids) {
+    const ids = filter.ids;
+    query =
+      ids.length === 0 ? query.where(sql<boolean>`false`) : query.where('observables.id', 'in', [...ids]);
+  }
   return query;
+}
+
+/** How a page is ordered: a column (TLP by strictness), its direction; ties by type, value, id. */
+export interface ObservableOrder {
+  sort: 'type' | 'value' | 'firstSeen' | 'lastSeen' | 'tlp';
+  order: 'asc' | 'desc';
+}
+
+const TLP_RANK = sql<number>`case observables.tlp when 'clear' then 0 when 'green' then 1 when 'amber' then 2 when 'amber+strict' then 3 else 4 end`;
+
+/**
+ * A page of the filtered list in any order, by offset (`listVisible` pages by cursor in the default
+ * order). A missing first or last seen sorts last either way.
+ */
+export async function pageVisible(
+  db: Executor,
+  viewer: CaseViewer,
+  caseId: string,
+  filter: ObservableFilter,
+  order: ObservableOrder,
+  offset: number,
+  limit: number,
+) {
+  const dir = order.order;
+  let query = filtered(db, viewer, caseId, filter).selectAll('observables');
+  switch (order.sort) {
+    case 'value':
+      query = query.orderBy('observables.value', dir);
+      break;
+    case 'firstSeen':
+      query = query.orderBy(sql`observables.first_seen ${sql.raw(dir)} nulls last`);
+      break;
+    case 'lastSeen':
+      query = query.orderBy(sql`observables.last_seen ${sql.raw(dir)} nulls last`);
+      break;
+    case 'tlp':
+      query = query.orderBy(TLP_RANK, dir);
+      break;
+    case 'type':
+      break;
+  }
+  return query
+    .orderBy('observables.type', order.sort === 'type' ? dir : 'asc')
+    .orderBy('observables.value', order.sort === 'type' ? dir : 'asc')
+    .orderBy('observables.id', order.sort === 'type' ? dir : 'asc')
+    .offset(offset)
+    .limit(limit)
+    .execute();
+}
+
+/** Id, type and value of the filtered rows (at most `limit`), to check them against the warning lists. */
+export async function valuesVisible(
+  db: Executor,
+  viewer: CaseViewer,
+  caseId: string,
+  filter: ObservableFilter,
+  limit: number,
+) {
+  return filtered(db, viewer, caseId, filter)
+    .select(['observables.id', 'observables.type', 'observables.value'])
+    .limit(limit)
+    .execute();
+}
+
+/** The rows of `ids` in the case that the viewer may see, locked for a change (a bulk action). */
+export async function lockVisibleMany(trx: Tx, viewer: CaseViewer, caseId: string, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return visibleInCase(trx, viewer, caseId)
+    .selectAll('observables')
+    .where('observables.id', 'in', [...ids])
+    .orderBy('observables.id')
+    .forUpdate(['observables'])
+    .execute();
+}
+
+/** Changes rows of one case at once (a new version each). */
+export async function updateMany(
+  trx: Tx,
+  caseId: string,
+  ids: readonly string[],
+  changes: Updateable<ObservablesTable>,
+) {
+  if (ids.length === 0) return;
+  await trx
+    .updateTable('observables')
+    .set((eb) => ({ ...changes, version: eb('version', '+', 1) }))
+    .where('case_id', '=', caseId)
+    .where('id', 'in', [...ids])
+    .execute();
+}
+
+/** Sets each row's tags (sorted sets, computed by the caller), a new version each. */
+export async function setTags(trx: Tx, caseId: string, tags: ReadonlyMap<string, string[]>, at: Date) {
+  for (const [id, rowTags] of tags) {
+    await trx
+      .updateTable('observables')
+      .set((eb) => ({ tags: rowTags, updated_at: at, version: eb('version', '+', 1) }))
+      .where('case_id', '=', caseId)
+      .where('id', '=', id)
+      .execute();
+  }
+}
+
+/** Removes rows of a case (the federation's outbox records each removal as a retraction). */
+export async function deleteMany(trx: Tx, caseId: string, ids: readonly string[]) {
+  if (ids.length === 0) return;
+  await trx
+    .deleteFrom('observables')
+    .where('case_id', '=', caseId)
+    .where('id', 'in', [...ids])
+    .execute();
 }
 
 /** Rows after `afterId` in the list's order (type, value, id); an id from another case finds none. */

@@ -5,14 +5,17 @@ import type {
   BulkResult,
   Correlation,
   ExerciseScope,
+  ItemPermissions,
   NewObservable,
   Observable,
+  ObservableBulk,
+  ObservableBulkResult,
   ObservableListQuery,
   ObservablePatch,
   Tlp,
   WarninglistedScope,
 } from '@vytis/contracts';
-import { TLPS } from '@vytis/contracts';
+import { TLPS, WARNINGLIST_FILTER_SCAN } from '@vytis/contracts';
 import type { Kysely } from 'kysely';
 import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
@@ -22,9 +25,9 @@ import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import type { DatabaseKind } from '../../platform/db/database.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
-import { CaseAccess } from '../cases/case-access.ts';
+import { CaseAccess, isRelaxing } from '../cases/case-access.ts';
 import type { CasesService } from '../cases/cases.service.ts';
-import { checkVersion } from '../cases/cases.service.ts';
+import { checkVersion, labelledItem } from '../cases/cases.service.ts';
 import { warningListsFor, warningNames, warningNamesForAnyType } from '../misp/warninglists.ts';
 import type { Notifier } from '../notifications/notifier.ts';
 import { type BulkFormat, bulkRecordBatches } from './bulk-parse.ts';
@@ -178,10 +181,25 @@ export class ObservablesService {
     };
   }
 
+  /**
+   * The observables of a case the viewer may see, filtered, sorted and paged with their total. The
+   * default order (type, value) pages by `cursor` or `offset`; any other by `offset`. The warning-list
+   * filter is decided here (the lists live in the node, not the database), over at most
+   * WARNINGLIST_FILTER_SCAN matching rows: a case larger than that is narrowed by the other filters first.
+   */
   async list(ctx: Ctx, caseId: string, query: ObservableListQuery) {
     const theCase = await this.deps.cases.visibleCase(ctx, caseId);
+    const access = await CaseAccess.of(this.deps.db, ctx, theCase);
     const viewer = this.deps.cases.viewer(ctx);
     const limit = query.limit ?? 50;
+    const sort = query.sort ?? 'type';
+    const order = query.order ?? 'asc';
+    const byCursor = query.cursor !== undefined;
+    if (byCursor && (sort !== 'type' || order !== 'asc' || query.offset !== undefined)) {
+      throw invalidInput('a cursor pages the default order only: use offset with sort, order or offset', [
+        { field: 'querystring/cursor', message: 'leave it out when you give sort, order or offset' },
+      ]);
+    }
     const afterId = query.cursor ? decodeCursor<[string]>(query.cursor, ['uuid'])[0] : null;
     // A cursor is where a page the viewer saw ended: one naming an item they may not see is refused,
     // or paging from it would tell where its hidden value sorts.
@@ -190,23 +208,52 @@ export class ObservablesService {
         { field: 'querystring/cursor', message: 'not a cursor of this list' },
       ]);
     }
-    const filter = { type: query.type, tlp: query.tlp, q: query.q };
+    const filter: repo.ObservableFilter = { type: query.type, tlp: query.tlp, q: query.q, tag: query.tag };
+    if (query.warninglisted) {
+      const rows = await repo.valuesVisible(
+        this.deps.db,
+        viewer,
+        caseId,
+        filter,
+        WARNINGLIST_FILTER_SCAN + 1,
+      );
+      if (rows.length > WARNINGLIST_FILTER_SCAN) {
+        throw invalidInput(
+          `the warning-list filter looks through at most ${WARNINGLIST_FILTER_SCAN} observables and more match: narrow the list by type, label, tag or value first`,
+          [
+            {
+              field: 'querystring/warninglisted',
+              message: `more than ${WARNINGLIST_FILTER_SCAN} observables match`,
+            },
+          ],
+        );
+      }
+      const wanted = query.warninglisted === 'only';
+      filter.ids = rows.filter((r) => warningNames(r.type, r.value).length > 0 === wanted).map((r) => r.id);
+    }
     const [rows, total] = await Promise.all([
-      repo.listVisible(this.deps.db, viewer, caseId, filter, afterId, limit + 1),
+      byCursor || query.offset === undefined
+        ? repo.listVisible(this.deps.db, viewer, caseId, filter, afterId, limit + 1)
+        : repo.pageVisible(this.deps.db, viewer, caseId, filter, { sort, order }, query.offset, limit + 1),
       repo.countVisible(this.deps.db, viewer, caseId, filter),
     ]);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
+    const cursorPaged = sort === 'type' && order === 'asc' && query.offset === undefined;
     return {
-      items: page.map((row) => presentObservable(row, theCase.exercise)),
+      items: page.map((row) =>
+        presentObservable(row, theCase.exercise, access.itemPermissions(labelledItem(row))),
+      ),
       total,
-      nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null,
+      nextCursor: cursorPaged && rows.length > limit && last ? encodeCursor([last.id]) : null,
     };
   }
 
   async get(ctx: Ctx, caseId: string, id: string): Promise<Observable> {
+    const theCase = await this.deps.cases.visibleCase(ctx, caseId);
     const row = await this.visible(ctx, caseId, id);
-    return presentObservable(row, row.case_exercise);
+    const access = await CaseAccess.of(this.deps.db, ctx, theCase);
+    return presentObservable(row, row.case_exercise, access.itemPermissions(labelledItem(row)));
   }
 
   async add(ctx: Ctx, caseId: string, input: NewObservable): Promise<Observable> {
@@ -255,7 +302,7 @@ export class ObservablesService {
         type,
         tlp,
       });
-      return presentObservable(created, theCase.exercise);
+      return presentObservable(created, theCase.exercise, access.itemPermissions(labelledItem(created)));
     });
   }
 
@@ -277,17 +324,31 @@ export class ObservablesService {
         ...(patch.tlp !== undefined ? { tlp: patch.tlp } : {}),
         ...(patch.toIds !== undefined ? { to_ids: patch.toIds } : {}),
         ...(patch.comment !== undefined ? { comment: patch.comment } : {}),
+        ...(patch.tags !== undefined ? { tags: [...patch.tags].sort() } : {}),
         first_seen: seen.firstSeen,
         last_seen: seen.lastSeen,
         updated_at: this.deps.clock.now(),
       });
       await this.deps.cases.record(trx, ctx, caseId, updated.tlp, 'observable.update', {
         observableId: id,
-        fields: Object.keys(patch).sort(),
+        fields: Object.keys(patch)
+          .filter((field) => field !== 'reason')
+          .sort(),
         ...(patch.tlp !== undefined ? { tlp: { from: current.tlp, to: patch.tlp } } : {}),
+        ...(patch.reason ? { reason: patch.reason } : {}),
       });
       if (patch.tlp !== undefined) await this.deps.cases.relabelEvents(trx, caseId, id, patch.tlp);
-      return presentObservable(updated, theCase.exercise);
+      if (patch.tlp !== undefined && patch.tlp !== current.tlp) {
+        await this.deps.cases.recordInTimeline(
+          trx,
+          ctx,
+          caseId,
+          patch.tlp,
+          `An observable (${current.type}) relabelled from TLP:${current.tlp.toUpperCase()} to TLP:${patch.tlp.toUpperCase()} by ${ctx.actor.name}`,
+          patch.reason,
+        );
+      }
+      return presentObservable(updated, theCase.exercise, access.itemPermissions(labelledItem(updated)));
     });
   }
 
@@ -304,18 +365,144 @@ export class ObservablesService {
       const current = await repo.lockVisible(trx, this.deps.cases.viewer(ctx), caseId, id);
       if (!current) throw notFound(`observable ${id}`);
       access.requireContributor('report sightings');
-      const updated = await repo.updateObservable(trx, id, {
-        sightings: current.sightings + 1,
-        first_seen: current.first_seen && current.first_seen < at ? current.first_seen : at,
-        last_seen: current.last_seen && current.last_seen > at ? current.last_seen : at,
+      // A copy from another party's node is read-only: the sighting is the caller's own object, a
+      // copy of the value that is theirs (design §5), which their node sends back to the origin.
+      const target =
+        current.mirrored_from === null ? current : await this.ownCopyForSighting(trx, ctx, current);
+      const updated = await repo.updateObservable(trx, target.id, {
+        sightings: target.sightings + 1,
+        first_seen: target.first_seen && target.first_seen < at ? target.first_seen : at,
+        last_seen: target.last_seen && target.last_seen > at ? target.last_seen : at,
         updated_at: this.deps.clock.now(),
       });
       await this.deps.cases.record(trx, ctx, caseId, updated.tlp, 'observable.sighting', {
-        observableId: id,
+        observableId: updated.id,
+        ...(updated.id !== id ? { sightingOf: id } : {}),
         at: at.toISOString(),
         ...(input.source ? { withSource: true } : {}),
       });
-      return presentObservable(updated, theCase.exercise);
+      return presentObservable(updated, theCase.exercise, access.itemPermissions(labelledItem(updated)));
+    });
+  }
+
+  /** The caller's own observable of a copied value (created with no sightings when they have none). */
+  private async ownCopyForSighting(trx: Tx, ctx: Ctx, copy: repo.ObservableRow) {
+    const now = this.deps.clock.now();
+    return repo.ownCopyOf(trx, {
+      id: crypto.randomUUID(),
+      case_id: copy.case_id,
+      type: copy.type,
+      category: copy.category,
+      value: copy.value,
+      tlp: copy.tlp,
+      to_ids: copy.to_ids,
+      comment: '',
+      first_seen: null,
+      last_seen: null,
+      sightings: 0,
+      origin_party: ctx.actor.party ?? copy.origin_party,
+      created_by_id: ctx.actor.id,
+      created_by: ctx.actor.name,
+      created_at: now,
+      updated_at: now,
+      version: 1,
+      import_id: null,
+    });
+  }
+
+  /**
+   * One act on many observables of a case, in one transaction: relabel, delete, tag or untag. Acts
+   * on the items the caller may change (`itemPermissions`, the rule of the single writes) and
+   * answers for each id: done, not-found (no item they may see: a hidden one looks absent) or
+   * refused (seen, but not theirs to change, with why). Audited as one event naming every id.
+   */
+  async bulk(ctx: Ctx, caseId: string, input: ObservableBulk): Promise<ObservableBulkResult> {
+    const problems = bulkProblems(input);
+    if (problems.length > 0)
+      throw invalidInput(problems.map((p) => `${p.field} ${p.message}`).join('; '), problems);
+    return inTransaction(this.deps.db, async (trx) => {
+      const { access } = await this.deps.cases.lockForWork(trx, ctx, caseId, 'items');
+      access.requireContributor('change its observables');
+      const viewer = this.deps.cases.viewer(ctx);
+      const rows = await repo.lockVisibleMany(trx, viewer, caseId, input.ids);
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      const results: ObservableBulkResult['results'] = [];
+      const done: repo.ObservableRow[] = [];
+      for (const id of input.ids) {
+        const row = byId.get(id);
+        if (!row) {
+          results.push({ id, outcome: 'not-found' });
+          continue;
+        }
+        const refusal = bulkRefusal(input, row, access.itemPermissions(labelledItem(row)));
+        if (refusal) results.push({ id, outcome: 'refused', message: refusal });
+        else {
+          results.push({ id, outcome: 'done' });
+          done.push(row);
+        }
+      }
+      const ids = done.map((row) => row.id);
+      const now = this.deps.clock.now();
+      if (input.action === 'relabel') {
+        await repo.updateMany(trx, caseId, ids, { tlp: input.tlp!, updated_at: now });
+        for (const id of ids) await this.deps.cases.relabelEvents(trx, caseId, id, input.tlp!);
+      } else if (input.action === 'delete') {
+        await repo.deleteMany(trx, caseId, ids);
+      } else {
+        const change = new Set(input.tags);
+        const tags = new Map(
+          done.map((row) => [
+            row.id,
+            input.action === 'tag'
+              ? [...new Set([...row.tags, ...change])].sort()
+              : row.tags.filter((tag) => !change.has(tag)),
+          ]),
+        );
+        const tooMany = [...tags.values()].some((rowTags) => rowTags.length > MAX_TAGS);
+        if (tooMany) {
+          throw invalidInput(`an observable has at most ${MAX_TAGS} tags: remove some first`, [
+            { field: 'body/tags', message: `would make more than ${MAX_TAGS} tags on an observable` },
+          ]);
+        }
+        await repo.setTags(trx, caseId, tags, now);
+      }
+      await this.deps.audit.record(trx, ctx, {
+        action: `observable.bulk.${input.action}`,
+        objectType: 'case',
+        objectId: caseId,
+        summary: {
+          ids,
+          refused: results.filter((r) => r.outcome === 'refused').map((r) => r.id),
+          notFound: results.filter((r) => r.outcome === 'not-found').length,
+          ...(input.tlp ? { tlp: input.tlp } : {}),
+          ...(input.tags ? { tags: input.tags } : {}),
+          ...(input.reason ? { reason: input.reason } : {}),
+        },
+      });
+      if (ids.length > 0 && (input.action === 'relabel' || input.action === 'delete')) {
+        const what =
+          input.action === 'relabel'
+            ? `${ids.length} observable${ids.length === 1 ? '' : 's'} relabelled TLP:${input.tlp!.toUpperCase()} by ${ctx.actor.name}`
+            : `${ids.length} observable${ids.length === 1 ? '' : 's'} removed by ${ctx.actor.name}`;
+        // Removed items were visible to their remover only as far as their labels allow: the
+        // timeline tells every reader only of those they could all read.
+        const strictest = done.reduce<Tlp>(
+          (acc, row) => (TLP_ORDER.indexOf(row.tlp as Tlp) > TLP_ORDER.indexOf(acc) ? (row.tlp as Tlp) : acc),
+          input.action === 'relabel' ? input.tlp! : 'clear',
+        );
+        await this.deps.cases.recordInTimeline(trx, ctx, caseId, strictest, what, input.reason);
+        await this.deps.cases.touch(trx, caseId, strictest);
+      }
+      if (ids.length > 0) {
+        // Live views of the case refresh; the event names no item (its readers may differ).
+        await this.deps.notifier.publishCaseEvent(trx, {
+          type: `observable.bulk.${input.action}`,
+          caseId,
+          tlp: null,
+          data: { caseId, by: ctx.actor.name },
+        });
+      }
+      return { action: input.action, done: ids.length, results };
     });
   }
 
@@ -933,9 +1120,19 @@ function correlationList(
   };
 }
 
+/** As a viewer who may change nothing (the export paths, which present without a case's standing). */
+const READ_ONLY: ItemPermissions = { edit: false, relabel: false, relax: false, delete: false };
+
 export function presentObservable(
-  row: Omit<repo.ObservableRow, 'created_by_id' | 'import_id'>,
+  row: Omit<
+    repo.ObservableRow,
+    'created_by_id' | 'import_id' | 'mirrored_from' | 'mirror_version' | 'tags'
+  > & {
+    mirrored_from?: string | null;
+    tags?: string[];
+  },
   exercise: boolean,
+  can: ItemPermissions = READ_ONLY,
 ): Observable {
   return {
     id: row.id,
@@ -950,11 +1147,56 @@ export function presentObservable(
     lastSeen: row.last_seen?.toISOString() ?? null,
     sightings: row.sightings,
     originParty: row.origin_party,
+    ...(row.mirrored_from !== undefined ? { mirroredFrom: row.mirrored_from } : {}),
     createdBy: row.created_by,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     version: row.version,
     exercise,
     warnings: warningNames(row.type, row.value),
+    tags: row.tags ?? [],
+    can,
   };
+}
+
+const MAX_TAGS = 32;
+const TLP_ORDER: readonly Tlp[] = TLPS;
+
+/** What a bulk act lacks (relabel needs tlp, tag and untag need tags), as field problems. */
+function bulkProblems(input: ObservableBulk) {
+  const problems: { field: string; message: string }[] = [];
+  if (input.action === 'relabel' && !input.tlp)
+    problems.push({ field: 'body/tlp', message: 'is needed to relabel' });
+  if ((input.action === 'tag' || input.action === 'untag') && !input.tags) {
+    problems.push({ field: 'body/tags', message: `is needed to ${input.action}` });
+  }
+  if (input.action !== 'relabel' && input.tlp)
+    problems.push({ field: 'body/tlp', message: `is for relabel, not ${input.action}` });
+  if (input.action !== 'tag' && input.action !== 'untag' && input.tags) {
+    problems.push({ field: 'body/tags', message: `is for tag and untag, not ${input.action}` });
+  }
+  return problems;
+}
+
+/** Why the caller may not do the bulk act to this row (null: they may), by the single writes' rule. */
+function bulkRefusal(input: ObservableBulk, row: repo.ObservableRow, can: ItemPermissions): string | null {
+  const mirrored = row.mirrored_from ? `it is a read-only copy from ${row.mirrored_from}'s node` : '';
+  switch (input.action) {
+    case 'delete':
+      return can.delete
+        ? null
+        : mirrored || `only the case's own party or ${row.origin_party}, which added it, may remove it`;
+    case 'relabel': {
+      const to = input.tlp!;
+      if (row.tlp === to) return can.edit ? null : mirrored || 'you may not change it';
+      if (isRelaxing(row.tlp as Tlp, to)) {
+        return can.relax ? null : mirrored || `only ${row.origin_party}, which labelled it, may relax it`;
+      }
+      return can.relabel
+        ? null
+        : mirrored || `only the case's own party or ${row.origin_party}, which added it, may narrow it`;
+    }
+    default:
+      return can.edit ? null : mirrored || 'you may not change it';
+  }
 }

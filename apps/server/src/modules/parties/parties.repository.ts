@@ -1,4 +1,5 @@
-import type { Executor } from '../../platform/db/transaction.ts';
+import { sql } from 'kysely';
+import type { Executor, Tx } from '../../platform/db/transaction.ts';
 
 export async function findParty(db: Executor, code: string) {
   return db.selectFrom('parties').selectAll().where('code', '=', code).executeTakeFirst();
@@ -54,4 +55,13 @@ export async function statusesOn(db: Executor, day: string, code?: string) {
     .where('effective_from', '<=', day);
   if (code) query = query.where('party_code', '=', code);
   return query.orderBy('party_code').orderBy('effective_from', 'desc').execute();
+}
+
+/**
+ * Queues every case this node speaks for (and its items) in the federation's outbox (0017): a
+ * change of the community changes what GREEN reaches. Nothing when the node is not federated.
+ */
+export async function touchFederatedCases(trx: Tx) {
+  await sql`select federation_touch_cases(array(select k.id from cases k join federation_self s
+    on k.owner_party = s.party where k.mirrored_from is null))`.execute(trx);
 }

@@ -7,7 +7,8 @@ import { conflict, forbidden, invalidInput, notFound } from '../../errors.ts';
 import { parseDay, utcDay } from '../../platform/days.ts';
 import type { Database, PartyStatusesTable } from '../../platform/db/schema.ts';
 import { type Executor, inTransaction } from '../../platform/db/transaction.ts';
-import type { FrameworkService } from '../framework/framework.service.ts';
+import { type FrameworkService, refuseIfRegistryIsMirrored } from '../framework/framework.service.ts';
+import { touchFederatedRequests } from '../requests/requests.repository.ts';
 import * as repo from './parties.repository.ts';
 
 export interface PartiesDeps {
@@ -91,6 +92,7 @@ export class PartiesService {
     const partyCode = code.toUpperCase();
     const from = firstDayOf(change);
     await inTransaction(this.deps.db, async (trx) => {
+      await refuseIfRegistryIsMirrored(trx, 'party statuses');
       if (!(await repo.findParty(trx, partyCode))) throw notFound(`party ${partyCode}`);
       const history = await repo.statusRows(trx, partyCode);
       if (history.some((row) => row.effective_from === from)) {
@@ -114,6 +116,9 @@ export class PartiesService {
         objectId: partyCode,
         summary: { from: before, to: change.status, effectiveFrom: from, note: change.note ?? null },
       });
+      // Who GREEN reaches changed: peers receive, or have withdrawn, what the community now covers.
+      await repo.touchFederatedCases(trx);
+      await touchFederatedRequests(trx);
     });
     return this.get(ctx, partyCode, from);
   }

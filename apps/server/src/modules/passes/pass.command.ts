@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { CommandResult } from '../../cli/commands.ts';
 import { invalidInput } from '../../errors.ts';
 import { fetchBoundedText } from '../../platform/bounded-fetch.ts';
+import type { Executor } from '../../platform/db/transaction.ts';
 import { keyFile, trustedKeyFromFile } from '../../platform/keys.ts';
 import {
   type PassJwk,
@@ -12,6 +13,7 @@ import {
   verifyPass,
   verifyRevocationList,
 } from './pass.ts';
+import * as peerLists from './peer-revocations.repository.ts';
 
 /**
  * `vytis pass verify TOKEN [--key FILE…] [--revoked FILE | --node URL] [--json]`. Offline unless
@@ -31,6 +33,10 @@ import {
  * judged so only when --max-age is given: a host offline at the border decides how old a list it
  * carried may be. Answers of the node are read through the bounded fetch (at most
  * MAX_NODE_ANSWER_BYTES, one timer for the whole answer).
+ *
+ * --peer PARTY verifies a pass a peer node issued with what this node holds of that peer, from its
+ * database: the key it pinned, and the signed list the peer's feed carried (its signature checked
+ * again), as fresh as this node's last successful pull of the peer, judged against --max-age.
  */
 export interface PassVerifyInput {
   token: string;
@@ -38,6 +44,11 @@ export interface PassVerifyInput {
   revokedFile?: string | undefined;
   /** The issuing node's base URL (https://node.example); its revocation list is fetched. */
   nodeUrl?: string | undefined;
+  /**
+   * --peer PARTY: the issuing peer as this node holds it (its pinned key, its list as its feed
+   * carried it), read from this node's database by the caller (`peerPassEvidence`). No call to the peer.
+   */
+  peer?: PeerPassEvidence | undefined;
   /**
    * The oldest signed list accepted, in ms (--max-age): for --node, default DEFAULT_MAX_LIST_AGE_MS;
    * for --revoked, only when given.
@@ -72,6 +83,8 @@ export type RevocationCheck =
       keyId?: string;
       issuedAt?: string;
       revokedPasses: number;
+      /** --peer: the list is as fresh as this node's last successful pull of the peer's feed. */
+      pulledAt?: string;
     };
 
 const NOT_CHECKED =
@@ -85,14 +98,26 @@ export async function passVerifyCommand(input: PassVerifyInput): Promise<Command
     if (input.revokedFile && input.nodeUrl) {
       throw invalidInput('give --revoked FILE or --node URL, not both');
     }
+    if (input.peer && (input.revokedFile || input.nodeUrl || input.keyFiles?.length)) {
+      throw invalidInput(
+        '--peer takes the keys and the revocation list this node holds: give no --key, --revoked nor --node with it',
+      );
+    }
     const fetcher = input.fetch ?? fetch;
     const nodeUrl = input.nodeUrl ? apiBase(input.nodeUrl) : undefined;
-    keys = input.keyFiles?.length
-      ? keysFromFiles(input.keyFiles)
-      : nodeUrl
-        ? await keysFromNode(nodeUrl, fetcher)
-        : ownNodeKey(input.dataDir());
-    if (nodeUrl) {
+    keys = input.peer
+      ? peerKeys(input.peer)
+      : input.keyFiles?.length
+        ? keysFromFiles(input.keyFiles)
+        : nodeUrl
+          ? await keysFromNode(nodeUrl, fetcher)
+          : ownNodeKey(input.dataDir());
+    if (input.peer) {
+      ({ revoked, revocation } = await peerRevocations(input.peer, keys, {
+        maxAgeMs: input.maxAgeMs ?? DEFAULT_MAX_LIST_AGE_MS,
+        at: input.checkedAt ?? new Date(),
+      }));
+    } else if (nodeUrl) {
       const url = `${nodeUrl}/passes/revocations`;
       const freshness: Freshness = {
         maxAgeMs: input.maxAgeMs ?? DEFAULT_MAX_LIST_AGE_MS,
@@ -139,6 +164,9 @@ export async function passVerifyCommand(input: PassVerifyInput): Promise<Command
 export function describeRevocation(revocation: RevocationCheck): string {
   if (!revocation.checked) return NOT_CHECKED;
   const count = `${revocation.revokedPasses} revoked pass${revocation.revokedPasses === 1 ? '' : 'es'}`;
+  if (revocation.pulledAt) {
+    return `checked against ${revocation.source}, signed by key ${revocation.keyId} at ${revocation.issuedAt} (${count}); as fresh as this node's last successful pull of that peer, at ${revocation.pulledAt}`;
+  }
   return revocation.signed
     ? `checked against ${revocation.source}, signed by key ${revocation.keyId} at ${revocation.issuedAt} (${count})`
     : `checked against ${revocation.source}, UNSIGNED: its origin is not verified (${count})`;
@@ -348,4 +376,79 @@ function parseJson(text: string, file: string): unknown {
   } catch {
     throw invalidInput(`${file} is not valid JSON`);
   }
+}
+
+/** What `vytis pass verify --peer PARTY` rests on: the peer as this node trusts it, and its list as its feed carried it. */
+export interface PeerPassEvidence {
+  party: string;
+  /** Whether this node trusts the peer now (not removed). */
+  active: boolean;
+  keyId: string;
+  /** The pinned key, a JWK as JSON text (federation_peers.public_key). */
+  publicKey: string;
+  /** This node's last successful pull of the peer's feed (ISO), or null. */
+  lastOkAt: string | null;
+  list: { jws: string; receivedAt: string } | null;
+}
+
+/** The peer's evidence from this node's database; null when this node has never trusted that party. */
+export async function peerPassEvidence(db: Executor, party: string): Promise<PeerPassEvidence | null> {
+  const peer = await peerLists.trustedPeer(db, party);
+  if (!peer) return null;
+  const list = await peerLists.peerRevocationList(db, party);
+  return {
+    party: peer.party_code,
+    active: peer.status === 'active',
+    keyId: peer.key_id,
+    publicKey: peer.public_key,
+    lastOkAt: peer.last_ok_at?.toISOString() ?? null,
+    list: list ? { jws: list.jws, receivedAt: list.received_at.toISOString() } : null,
+  };
+}
+
+/** The peer's pinned key, under the id this node pinned it by. */
+export function peerKeys(peer: PeerPassEvidence): Map<string, KeyObject> {
+  if (!peer.active) {
+    throw invalidInput(
+      `this node no longer trusts ${peer.party} (the peer was removed): its passes cannot be verified with --peer`,
+    );
+  }
+  let jwk: PassJwk;
+  try {
+    jwk = JSON.parse(peer.publicKey) as PassJwk;
+  } catch {
+    throw invalidInput(`the key this node pinned for ${peer.party} is not a JWK`);
+  }
+  const key = trustedKeys({ keys: [{ ...jwk, kid: peer.keyId }] }).get(peer.keyId);
+  if (!key) throw invalidInput(`the key this node pinned for ${peer.party} is not an Ed25519 signing key`);
+  return new Map([[peer.keyId, key]]);
+}
+
+/**
+ * The peer's list as this node holds it, its signature checked again under the pinned key. Its
+ * freshness is that of this node's last successful pull of the peer: a pull that succeeded brought
+ * every newer list, so the list was current then, however long ago the peer signed it.
+ */
+export async function peerRevocations(peer: PeerPassEvidence, keys: PassKeys, freshness: Freshness) {
+  const source = `the revocation list of ${peer.party} this node holds`;
+  if (!peer.list) {
+    throw invalidInput(
+      `this node holds no revocation list of ${peer.party}: none has come on its feed yet (a node sends its list once it has revoked a pass; \`vytis peer status ${peer.party}\` shows the pulls)`,
+    );
+  }
+  if (!peer.lastOkAt) {
+    throw invalidInput(
+      `this node has never pulled ${peer.party}'s feed successfully: its list cannot be judged fresh`,
+    );
+  }
+  const age = freshness.at.getTime() - Date.parse(peer.lastOkAt);
+  if (age > freshness.maxAgeMs) {
+    throw invalidInput(
+      `${source} is too old to trust: this node last pulled ${peer.party}'s feed successfully at ${peer.lastOkAt}, ` +
+        `${describeAge(age)} ago, and at most ${describeAge(freshness.maxAgeMs)} is accepted (--max-age). ` +
+        `See \`vytis peer status ${peer.party}\` for why the pulls fail, or give --max-age to accept an older list.`,
+    );
+  }
+  const { revoked, revocation } = await signedRevocations({ signed: peer.list.jws }, source, keys, null);
+  return { revoked, revocation: { ...revocation, pulledAt: peer.lastOkAt } as RevocationCheck };
 }

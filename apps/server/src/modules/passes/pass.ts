@@ -213,6 +213,26 @@ export function passIdOf(token: string): string | null {
   return payload && typeof payload.jti === 'string' ? payload.jti : null;
 }
 
+/**
+ * The claims of a pass whose signature verifyPass has already found good (it failed only on
+ * revocation or its window), to say whose pass it is and until when. Never trust it otherwise.
+ */
+export function claimsOfCheckedPass(token: string): VerifiedPassClaims | null {
+  const parts = splitToken(token.trim());
+  const header = parts ? decodeJson(parts[0]) : null;
+  const payload = parts ? decodeJson(parts[1]) : null;
+  if (!header || !payload || typeof header.kid !== 'string') return null;
+  const claims = readClaims(payload, header.kid);
+  return typeof claims === 'string' ? null : claims.verified;
+}
+
+/** The key id (`kid`) a pass names in its header, unverified: which key to verify it with. */
+export function keyIdOfPass(token: string): string | null {
+  const parts = splitToken(token.trim());
+  const header = parts ? decodeJson(parts[0]) : null;
+  return typeof header?.kid === 'string' && header.kid !== '' ? header.kid : null;
+}
+
 const fail = (code: PassFailure, reason: string): PassCheck => ({ ok: false, code, reason });
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 

@@ -26,3 +26,13 @@ export async function liveRevocations(db: Executor, endsAfter: Date) {
     .orderBy('v.pass_id')
     .execute();
 }
+
+/** Whether this node has revoked the pass with this id. */
+export async function isRevoked(db: Executor, passId: string) {
+  const row = await db
+    .selectFrom('pass_revocations')
+    .select('pass_id')
+    .where('pass_id', '=', passId)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { SignedRevocationListSchema } from '@vytis/contracts';
+import { PassVerificationSchema, PassVerifyBodySchema, SignedRevocationListSchema } from '@vytis/contracts';
 import { Type } from 'typebox';
 import { access } from '../../http/access.ts';
 import type { Services } from '../../http/services.ts';
@@ -47,5 +47,26 @@ export const passesRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       if (matchesEtag(request.headers['if-none-match'], etag)) return reply.status(304).send(null);
       return body;
     },
+  );
+
+  app.post(
+    '/passes/verify',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags: ['passes'],
+        summary:
+          'Verify a pass a host was shown: valid, revoked, expired, or not signed by this node or a peer',
+        description:
+          "The same check as `vytis pass verify`: the signature (EdDSA) with this node's key, or with the " +
+          "pinned key of the peer that signed it; revocation against this node's own list, or the peer's " +
+          'list its feed carried (as fresh as the last successful pull, at most 24 h); then the window. ' +
+          "`token` is the compact JWS or the text of the pass's QR code. A token that is no pass is a 200 " +
+          'with verdict `invalid` and the reason.',
+        body: PassVerifyBodySchema,
+        response: { 200: PassVerificationSchema },
+      },
+    },
+    async (request) => services.passes.verify(request.body.token),
   );
 };

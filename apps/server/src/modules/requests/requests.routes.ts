@@ -12,12 +12,20 @@ import {
   RequestSchema,
   RequestStatsSchema,
   RequestTimelineSchema,
+  SubmitBodySchema,
   TransitionBodySchema,
+  WithdrawBodySchema,
 } from '@vytis/contracts';
 import { access, ctxOf } from '../../http/access.ts';
 import { ifMatchVersion, sendVersioned } from '../../http/if-match.ts';
 import type { Services } from '../../http/services.ts';
 import { TRANSITIONS, type TransitionName } from './lifecycle.ts';
+
+/** The moves whose body is not just an optional reason: a withdrawal must say why; a report is the report. */
+const BODY_OF: Partial<Record<TransitionName, typeof WithdrawBodySchema | typeof ReportBodySchema>> = {
+  withdraw: WithdrawBodySchema,
+  report: ReportBodySchema,
+};
 
 export const requestsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
@@ -131,13 +139,19 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
         description:
           "Only a complete draft is submitted: the Cyber Solidarity Act's template needs affectedEntity (name and sector), incidentClass, impact, helpNeeded, measuresTaken and otherHelp (blank text counts as missing). An incomplete draft is a 400 invalid_input whose details name every missing field by its body path (as in the request's missingForSubmission); the draft is unchanged. Submission starts the council's clocks and the NIS2 early warning (awareAt + 24 h) and incident notification (awareAt + 72 h).",
         params: RequestIdParamsSchema,
+        body: SubmitBodySchema,
         response: { 200: RequestSchema },
       },
     },
     async (request, reply) =>
       sendVersioned(
         reply,
-        await services.requests.submit(ctxOf(request), request.params.id, ifMatchVersion(request)),
+        await services.requests.submit(
+          ctxOf(request),
+          request.params.id,
+          ifMatchVersion(request),
+          request.body ?? {},
+        ),
       ),
   );
 
@@ -151,7 +165,7 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
           tags,
           summary: `${transition.from.join(' / ')} → ${transition.to} (by ${transition.who})`,
           params: RequestIdParamsSchema,
-          ...(name === 'report' ? { body: ReportBodySchema } : { body: TransitionBodySchema }),
+          body: BODY_OF[name] ?? TransitionBodySchema,
           response: { 200: RequestSchema },
         },
       },

@@ -13,7 +13,10 @@ import type {
   RequestListQuery,
   RequestPatch,
   RequestStatus,
+  RequestSummary,
+  SubmitBody,
   TransitionBody,
+  WithdrawBody,
 } from '@vytis/contracts';
 import ISO6391 from 'iso-639-1';
 import type { Kysely, Selectable } from 'kysely';
@@ -24,8 +27,9 @@ import { AppError, conflict, type FieldProblem, forbidden, invalidInput, notFoun
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import { utcDay } from '../../platform/days.ts';
 import type { Database, RequestsTable } from '../../platform/db/schema.ts';
-import { type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import { type Executor, inTransaction, readerOf, type Tx } from '../../platform/db/transaction.ts';
 import type { RequestMoveGuard } from '../deployments/moves.ts';
+import { forwardedFor, type Intent } from '../federation/loop/intents.ts';
 import type { FrameworkService } from '../framework/framework.service.ts';
 import * as parties from '../parties/parties.repository.ts';
 import {
@@ -40,6 +44,7 @@ import {
 import { assessEligibility } from './eligibility.ts';
 import type { RequestJournal } from './journal.ts';
 import { illegalTransitionMessage, TRANSITIONS, type TransitionName } from './lifecycle.ts';
+import { ACTION_OF, assertMay, type RequestFacts, requestPermissions } from './permissions.ts';
 import { assessPriority } from './priority.ts';
 import * as repo from './requests.repository.ts';
 import { rsitProblem } from './taxonomy.ts';
@@ -110,18 +115,13 @@ export class RequestsService {
       });
       return created;
     });
-    return this.present(this.deps.db, row);
+    return this.present(this.deps.db, row, ctx);
   }
 
   async update(ctx: Ctx, id: string, patch: RequestPatch, ifMatch: number | undefined) {
     const row = await inTransaction(this.deps.db, async (trx) => {
       const current = await this.lockForChange(trx, ctx, id, ifMatch);
-      this.requireRequesterPoc(ctx, current, 'edit');
-      if (current.status !== 'draft') {
-        throw conflict(
-          `only a draft can be edited; this request is ${current.status}: it changes only through its transitions`,
-        );
-      }
+      assertMay(ctx.actor, current, 'edit', this.deps.clock.now());
       const fields = normalise({ ...(current.fields as NewRequest), ...patch } as NewRequest);
       this.validate(fields, 'body');
       const updated = await repo.updateRequest(trx, id, {
@@ -134,13 +134,13 @@ export class RequestsService {
       });
       return updated;
     });
-    return this.present(this.deps.db, row);
+    return this.present(this.deps.db, row, ctx);
   }
 
   async get(ctx: Ctx, id: string): Promise<AssistanceRequest> {
     const row = await repo.findVisible(this.deps.db, await this.viewer(ctx), id);
     if (!row) throw notFound(`request ${id}`);
-    return this.present(this.deps.db, row);
+    return this.present(this.deps.db, row, ctx);
   }
 
   async list(ctx: Ctx, query: RequestListQuery) {
@@ -163,11 +163,11 @@ export class RequestsService {
       page.map((r) => r.id),
     );
     const last = page.at(-1);
+    const now = this.deps.clock.now();
     return {
-      items: page.map((row) => {
-        const next = clocks.find(
-          (c) => c.request_id === row.id && ['running', 'warned', 'overdue'].includes(c.state),
-        );
+      items: page.map((row): RequestSummary => {
+        const own = clocks.filter((c) => c.request_id === row.id);
+        const next = own.find((c) => ['running', 'warned', 'overdue'].includes(c.state));
         return {
           id: row.id,
           party: row.party_code,
@@ -182,6 +182,8 @@ export class RequestsService {
           submittedAt: row.submitted_at?.toISOString() ?? null,
           nextDeadline: next ? { kind: next.kind as DeadlineKind, dueAt: next.due_at.toISOString() } : null,
           version: row.version,
+          mirroredFrom: row.mirrored_from,
+          can: requestPermissions(ctx.actor, factsOf(row, own), now),
         };
       }),
       total,
@@ -232,24 +234,14 @@ export class RequestsService {
    * Submission: eligibility is decided from the requester's status today and the framework in
    * force, and stored; an eligible request goes to the council with its clocks running.
    */
-  async submit(ctx: Ctx, id: string, ifMatch: number | undefined) {
+  async submit(ctx: Ctx, id: string, ifMatch: number | undefined, body: SubmitBody = {}) {
     const row = await inTransaction(this.deps.db, async (trx) => {
       const current = await this.lockForChange(trx, ctx, id, ifMatch);
-      this.requireRequesterPoc(ctx, current, 'submit');
-      if (current.status !== 'draft')
-        throw conflict(illegalTransitionMessage('submit', current.status as RequestStatus, ['draft']));
       const now = this.deps.clock.now();
+      // Who, when, and a complete template with its window still open: permissions.ts.
+      assertMay(ctx.actor, current, 'submit', now);
       const fields = current.fields as NewRequest;
-      const missing = missingForSubmission(fields);
-      if (missing.length > 0) {
-        throw invalidInput(
-          `the request cannot be submitted: the Cyber Solidarity Act's template still needs ${missing.map((p) => p.field).join(', ')}; edit the draft, then submit`,
-          missing,
-        );
-      }
-      if (new Date(fields.window.to) <= now) {
-        throw conflict('the mission window has already ended: edit window/to before submitting');
-      }
+      const note = body.note?.trim();
       const day = utcDay(now);
       const framework = await this.deps.framework.inForce(now, trx);
       const [status] = await parties.statusesOn(trx, day, current.party_code);
@@ -268,6 +260,7 @@ export class RequestsService {
         kind: 'submitted',
         from: 'draft',
         to: 'submitted',
+        ...(note ? { detail: { note } } : {}),
       });
 
       if (!eligibility.eligible) {
@@ -310,7 +303,7 @@ export class RequestsService {
       });
       return voting;
     });
-    return this.present(this.deps.db, row);
+    return this.present(this.deps.db, row, ctx);
   }
 
   /** A move of the lifecycle table, with its effects on the clocks. */
@@ -318,22 +311,27 @@ export class RequestsService {
     ctx: Ctx,
     id: string,
     name: TransitionName,
-    body: TransitionBody | ReportBody,
+    body: TransitionBody | WithdrawBody | ReportBody,
     ifMatch: number | undefined,
   ) {
-    const transition = TRANSITIONS[name];
     const row = await inTransaction(this.deps.db, async (trx) => {
       const current = await this.lockForChange(trx, ctx, id, ifMatch);
-      if (!transition.allowed(ctx.actor, current.party_code)) {
-        throw forbidden(`only ${transition.who} may ${name.replace('-', ' ')} a request`);
+      assertMay(ctx.actor, current, ACTION_OF[name], this.deps.clock.now());
+      if (name === 'withdraw') requireReason(body, 'why the request is withdrawn');
+      if (current.mirrored_from) {
+        // The request moves on its own node, with its clocks and its deployment, when that node applies this.
+        await this.forward(trx, ctx, {
+          kind: 'transition',
+          targetParty: current.mirrored_from,
+          targetId: id,
+          body: { name, body },
+        });
+        return current;
       }
-      const from = current.status as RequestStatus;
-      if (!transition.from.includes(from))
-        throw conflict(illegalTransitionMessage(name, from, transition.from));
       await this.deps.deployments.beforeRequestMove(trx, ctx, current, name);
       return this.applyTransition(trx, ctx, current, name, body);
     });
-    return this.present(this.deps.db, row);
+    return this.present(readerOf(this.deps.db), row, ctx);
   }
 
   /**
@@ -347,6 +345,17 @@ export class RequestsService {
     name: TransitionName,
     body: TransitionBody | ReportBody = {},
   ) {
+    if (current.mirrored_from) {
+      // A consequence here (a team adopted, accepted or stood down) of a request kept on another
+      // node: that node checks the move against the request as it is there, and makes it.
+      await this.forward(trx, ctx, {
+        kind: 'transition',
+        targetParty: current.mirrored_from,
+        targetId: current.id,
+        body: { name, body, consequence: true },
+      });
+      return current;
+    }
     const transition = TRANSITIONS[name];
     const from = current.status as RequestStatus;
     if (!transition.from.includes(from))
@@ -365,21 +374,33 @@ export class RequestsService {
       kind: transition.to,
       from,
       to: transition.to,
-      detail: { ...('reason' in body && body.reason ? { reason: body.reason } : {}), ...clockChanges },
+      detail: {
+        ...('reason' in body && body.reason?.trim() ? { reason: body.reason.trim() } : {}),
+        ...clockChanges,
+      },
     });
     return updated;
   }
 
+  /**
+   * Records, in the caller's transaction, what the actor did to a copy, for the node that speaks
+   * for it to apply (federation/loop/intents.ts).
+   */
+  forward(trx: Tx, ctx: Ctx, intent: Intent) {
+    return this.deps.deployments.forward(trx, ctx, intent);
+  }
+
   /** A request the actor may see, for team work; 404 otherwise. */
   async findForTeam(ctx: Ctx, id: string) {
-    const row = await repo.findVisible(this.deps.db, await this.viewer(ctx), id);
+    const db = readerOf(this.deps.db);
+    const row = await repo.findVisible(db, await this.viewer(ctx, db), id);
     if (!row) throw notFound(`request ${id}`);
     return row;
   }
 
   /** The row itself, for work already authorised through a deployment the actor may see. */
   findForSystem(id: string) {
-    return repo.find(this.deps.db, id);
+    return repo.find(readerOf(this.deps.db), id);
   }
 
   /** The same, locked for the rest of the transaction. */
@@ -425,11 +446,11 @@ export class RequestsService {
   async completeNis2(ctx: Ctx, id: string, kind: DeadlineKind, filing: Nis2Filing) {
     const row = await inTransaction(this.deps.db, async (trx) => {
       const current = await this.lockForChange(trx, ctx, id, undefined);
-      this.requireRequesterPoc(ctx, current, 'complete the NIS2 reports of');
       const now = this.deps.clock.now();
+      const clocks = await repo.deadlines(trx, [id]);
+      assertMay(ctx.actor, factsOf(current, clocks), 'fileNis2', now);
       const fields = current.fields as NewRequest;
       const filedAt = new Date(filing.filedAt);
-      const clocks = await repo.deadlines(trx, [id]);
       const problems: FieldProblem[] = [];
       if (filedAt.getTime() > now.getTime() + AWARE_AT_SKEW_MS) {
         problems.push({
@@ -493,7 +514,7 @@ export class RequestsService {
       });
       return updated;
     });
-    return this.present(this.deps.db, row);
+    return this.present(this.deps.db, row, ctx);
   }
 
   /** Locks a request the actor may see, checking the version they based their write on. */
@@ -507,12 +528,6 @@ export class RequestsService {
       );
     }
     return row;
-  }
-
-  private requireRequesterPoc(ctx: Ctx, row: RequestRow, what: string) {
-    if (!hasRole(ctx.actor, 'poc') || ctx.actor.party !== row.party_code) {
-      throw forbidden(`only a PoC of ${row.party_code} may ${what} this request`);
-    }
   }
 
   /** What the schema cannot check: the taxonomy, languages, the window, time. */
@@ -562,8 +577,13 @@ export class RequestsService {
     }
   }
 
-  async present(db: Executor, row: RequestRow): Promise<AssistanceRequest> {
-    const [votes, clocks] = await Promise.all([repo.votes(db, row.id), repo.deadlines(db, [row.id])]);
+  /** The request as the API shows it to `ctx`'s actor, with what they may do to it (`can`). */
+  async present(db: Executor, row: RequestRow, ctx: Ctx): Promise<AssistanceRequest> {
+    const [votes, clocks, forwarded] = await Promise.all([
+      repo.votes(db, row.id),
+      repo.deadlines(db, [row.id]),
+      row.mirrored_from ? forwardedFor(db, [row.id]) : null,
+    ]);
     const fields = row.fields as NewRequest;
     return {
       id: row.id,
@@ -609,7 +629,26 @@ export class RequestsService {
       report: (row.report as PostActionReport | null) ?? null,
       deadlines: clocks.map(presentDeadline),
       missingForSubmission: row.status === 'draft' ? missingForSubmission(fields) : [],
+      mirroredFrom: row.mirrored_from,
+      forwarded: forwarded?.get(row.id) ?? [],
+      can: requestPermissions(ctx.actor, factsOf(row, clocks), this.deps.clock.now()),
     };
+  }
+}
+
+/** A row and its clocks, as the permissions judge them. */
+function factsOf(row: RequestRow, clocks: readonly { kind: string; state: string }[]): RequestFacts {
+  return { ...row, deadlines: clocks };
+}
+
+/** A reason the law or the framework wants: present and not blank, else a 400 naming body/reason. */
+export function requireReason(body: object, what: string, field = 'reason') {
+  const value = (body as Record<string, unknown>)[field];
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw invalidInput(
+      `body/${field} is required: say ${what}; it is recorded in the timeline and audit log`,
+      [{ field: `body/${field}`, message: `is required: say ${what}` }],
+    );
   }
 }
 

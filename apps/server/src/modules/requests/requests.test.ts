@@ -350,7 +350,7 @@ describe('assistance requests', () => {
       assert.equal(state(deployed, 'response').state, 'met');
       assert.equal(state(deployed, 'response').late, false);
 
-      const early = await post(ltPoc, `/requests/${id}/withdraw`, {});
+      const early = await post(ltPoc, `/requests/${id}/withdraw`, { reason: 'contained at home' });
       assert.equal(early.statusCode, 409);
       assert.match(json(early).error.message, /already deployed/);
 
@@ -419,7 +419,10 @@ describe('assistance requests', () => {
       const deploy = await post(coordinator, `/requests/${id}/deploy`, {});
       assert.equal(deploy.statusCode, 409);
       assert.equal((await post(ltPoc, `/requests/${id}/assemble`, {})).statusCode, 403);
-      assert.equal((await post(coordinator, `/requests/${id}/withdraw`, {})).statusCode, 403);
+      assert.equal(
+        (await post(coordinator, `/requests/${id}/withdraw`, { reason: 'not mine to withdraw' })).statusCode,
+        403,
+      );
       const report = await post(coordinator, `/requests/${id}/close`, {});
       assert.equal(report.statusCode, 409);
       assert.match(json(report).error.message, /allowed only when reported, declined, ineligible, withdrawn/);
@@ -429,7 +432,7 @@ describe('assistance requests', () => {
       const { id } = await submitRequest(node, ltPoc);
       const green = await submitRequest(node, ltPoc, { tlp: 'green' });
       assert.equal(
-        (await post(eePoc, `/requests/${green.id}/withdraw`, {})).statusCode,
+        (await post(eePoc, `/requests/${green.id}/withdraw`, { reason: 'not ours' })).statusCode,
         403,
         'only the requester withdraws',
       );
@@ -466,12 +469,14 @@ describe('assistance requests', () => {
         json(await post(coordinator, `/requests/${partial.id}/assemble`, {})).status,
         'assembling',
       );
-      const withdrawn = json(await post(ltPoc, `/requests/${partial.id}/withdraw`, {}));
+      const withdrawn = json(
+        await post(ltPoc, `/requests/${partial.id}/withdraw`, { reason: 'the operator recovered' }),
+      );
       assert.equal(withdrawn.status, 'withdrawn', 'still possible while assembling');
 
       const declined = await submitRequest(node, ltPoc);
       for (const party of ['LT', 'EE', 'PL', 'NL'])
-        await vote(node, council.get(party)!, declined.id, 'decline');
+        await vote(node, council.get(party)!, declined.id, 'decline', 'not a case for the force');
       assert.equal(json(await get(ltPoc, `/requests/${declined.id}`)).status, 'declined');
       const noAssembly = await post(coordinator, `/requests/${declined.id}/assemble`, {});
       assert.equal(noAssembly.statusCode, 409);
@@ -488,7 +493,10 @@ describe('assistance requests', () => {
 
     it('withdraws a draft, which stays with its party', async () => {
       const draft = json(await fileRequest(node, ltPoc, { tlp: 'green', impact: 'internal musings' }));
-      assert.equal(json(await post(ltPoc, `/requests/${draft.id}/withdraw`, {})).status, 'withdrawn');
+      assert.equal(
+        json(await post(ltPoc, `/requests/${draft.id}/withdraw`, { reason: 'filed twice' })).status,
+        'withdrawn',
+      );
       for (const user of [fiPoc, coordinator, eeCouncil]) {
         assert.equal((await get(user, `/requests/${draft.id}`)).statusCode, 404, user.name);
       }
@@ -751,7 +759,10 @@ describe('assistance requests', () => {
 
     it('outlive the request: closed by the force, the clocks still fire and filings are still recorded', async () => {
       const { id } = await submitRequest(node, ltPoc);
-      assert.equal(json(await post(ltPoc, `/requests/${id}/withdraw`, {})).status, 'withdrawn');
+      assert.equal(
+        json(await post(ltPoc, `/requests/${id}/withdraw`, { reason: 'contained at home' })).status,
+        'withdrawn',
+      );
       const closed = json(await post(coordinator, `/requests/${id}/close`, {}));
       assert.equal(closed.status, 'closed');
       assert.equal(clock(closed, 'nis2_early_warning').state, 'running');

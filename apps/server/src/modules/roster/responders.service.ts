@@ -10,14 +10,16 @@ import ISO6391 from 'iso-639-1';
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
-import { type Ctx, hasRole } from '../../context.ts';
+import { type Actor, type Ctx, hasRole } from '../../context.ts';
 import { AppError, type FieldProblem, forbidden, invalidInput, notFound } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import { isCalendarDay } from '../../platform/days.ts';
 import type { Database, RespondersTable, ResponderUnavailabilityTable } from '../../platform/db/schema.ts';
 import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
 import * as parties from '../parties/parties.repository.ts';
+import { keepsRoster, partiesKeptBy, responderPermissions } from './permissions.ts';
 import * as repo from './responders.repository.ts';
+import { partyCodes } from './rotations.repository.ts';
 
 export interface RespondersDeps {
   db: Kysely<Database>;
@@ -76,13 +78,13 @@ export class RespondersService {
       });
       return created;
     });
-    return this.present(row);
+    return this.present(row, ctx.actor);
   }
 
   async get(ctx: Ctx, id: string) {
     const row = await repo.findVisible(this.deps.db, ctx.actor, id);
     if (!row) throw notFound(`responder ${id}`);
-    return this.present(row);
+    return this.present(row, ctx.actor);
   }
 
   async list(ctx: Ctx, query: ResponderListQuery) {
@@ -104,9 +106,11 @@ export class RespondersService {
         presentResponder(
           row,
           gaps.filter((g) => g.responder_id === row.id),
+          ctx.actor,
         ),
       ),
       total,
+      can: { createFor: await this.partiesKept(ctx) },
       nextCursor: rows.length > limit && last ? encodeCursor([last.name, last.id]) : null,
     };
   }
@@ -131,7 +135,7 @@ export class RespondersService {
       });
       return updated;
     });
-    return this.present(row);
+    return this.present(row, ctx.actor);
   }
 
   /** Replaces the responder's leave and unavailability periods with the given ones. */
@@ -174,7 +178,7 @@ export class RespondersService {
       });
       return updated;
     });
-    return this.present(row);
+    return this.present(row, ctx.actor);
   }
 
   private async lockForChange(trx: Tx, ctx: Ctx, id: string, ifMatch: number | undefined) {
@@ -202,10 +206,15 @@ export class RespondersService {
     if (taken) throw new AppError('conflict', `that user is already the responder ${taken.id}`);
   }
 
+  /** The parties whose people the caller keeps (the `can.createFor` of the listing). */
+  private async partiesKept(ctx: Ctx): Promise<string[]> {
+    if (hasRole(ctx.actor, 'admin')) return partyCodes(this.deps.db);
+    return ctx.actor.party ? partiesKeptBy(ctx.actor, [ctx.actor.party]) : [];
+  }
+
   /** Only the home party's PoC (or an admin) keeps a party's people. */
   private requireKeeper(ctx: Ctx, party: string) {
-    if (hasRole(ctx.actor, 'admin')) return;
-    if (hasRole(ctx.actor, 'poc') && ctx.actor.party === party) return;
+    if (keepsRoster(ctx.actor, party)) return;
     throw forbidden(`only a PoC of ${party} (or an admin) keeps ${party}'s responders`);
   }
 
@@ -222,14 +231,15 @@ export class RespondersService {
     };
   }
 
-  private async present(row: ResponderRow) {
-    return presentResponder(row, await repo.unavailability(this.deps.db, [row.id]));
+  private async present(row: ResponderRow, viewer: Actor) {
+    return presentResponder(row, await repo.unavailability(this.deps.db, [row.id]), viewer);
   }
 }
 
 export function presentResponder(
   row: ResponderRow,
   gaps: Selectable<ResponderUnavailabilityTable>[],
+  viewer: Actor,
 ): Responder {
   return {
     id: row.id,
@@ -252,6 +262,7 @@ export function presentResponder(
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     version: row.version,
+    can: responderPermissions(viewer, row),
   };
 }
 

@@ -1,4 +1,4 @@
-import { type Insertable, sql } from 'kysely';
+import { type Insertable, sql, type Updateable } from 'kysely';
 import {
   calendarFeedsServableFor,
   calendarFeedsVisibleTo,
@@ -227,4 +227,91 @@ export async function isServable(db: Executor, owner: Actor, id: string) {
 
 export async function touchFeed(db: Executor, id: string, at: Date) {
   await db.updateTable('calendar_feeds').set({ last_used_at: at }).where('id', '=', id).execute();
+}
+
+export async function updateRotation(trx: Tx, id: string, changes: Updateable<DutyRotationsTable>) {
+  return trx
+    .updateTable('duty_rotations')
+    .set((eb) => ({ ...changes, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+// --- the duty board: every party the viewer may see, in a fixed number of queries ------------------
+
+/**
+ * The parties whose roster the viewer may see that keep responders or rotations, and the viewer's
+ * own party; with how many rotations each keeps.
+ */
+export async function boardParties(db: Executor, viewer: Actor) {
+  return db
+    .selectFrom('parties')
+    .select(['parties.code', 'parties.name'])
+    .select((eb) =>
+      eb
+        .selectFrom('duty_rotations')
+        .select((sub) => sub.fn.countAll<number>().as('n'))
+        .whereRef('duty_rotations.party_code', '=', 'parties.code')
+        .as('rotations'),
+    )
+    .where(partyRosterVisibleTo(viewer))
+    .where((eb) =>
+      eb.or([
+        eb.exists(
+          eb
+            .selectFrom('duty_rotations')
+            .select('id')
+            .whereRef('duty_rotations.party_code', '=', 'parties.code'),
+        ),
+        eb.exists(
+          eb.selectFrom('responders').select('id').whereRef('responders.party_code', '=', 'parties.code'),
+        ),
+        ...(viewer.party ? [eb('parties.code', '=', viewer.party)] : []),
+      ]),
+    )
+    .orderBy('parties.code')
+    .execute();
+}
+
+/** Every rotation of these parties. */
+export async function rotationsOfParties(db: Executor, parties: readonly string[]) {
+  if (parties.length === 0) return [];
+  return db
+    .selectFrom('duty_rotations')
+    .selectAll()
+    .where('party_code', 'in', [...parties])
+    .orderBy('party_code')
+    .orderBy('name')
+    .orderBy('id')
+    .execute();
+}
+
+/** How to reach responders: their base and the user who is them. */
+export async function responderContacts(db: Executor, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('responders')
+    .leftJoin('users', 'users.id', 'responders.user_id')
+    .select(['responders.id', 'responders.base', 'users.name as user_name'])
+    .where('responders.id', 'in', [...new Set(ids)])
+    .execute();
+}
+
+/** The enabled points of contact of these parties, to escalate to. */
+export async function pocsOf(db: Executor, parties: readonly string[]) {
+  if (parties.length === 0) return [];
+  return db
+    .selectFrom('users')
+    .select(['id', 'name', 'party_code'])
+    .where('party_code', 'in', [...parties])
+    .where(sql<boolean>`'poc' = any(roles)`)
+    .where('disabled_at', 'is', null)
+    .orderBy('name')
+    .execute();
+}
+
+/** Codes of every party (what an admin keeps). */
+export async function partyCodes(db: Executor) {
+  return (await db.selectFrom('parties').select('code').orderBy('code').execute()).map((p) => p.code);
 }

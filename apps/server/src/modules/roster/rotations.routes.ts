@@ -3,6 +3,8 @@ import {
   CalendarFeedListQuerySchema,
   CalendarFeedListSchema,
   CalendarFeedSchema,
+  DutyBoardQuerySchema,
+  DutyBoardSchema,
   IdParamsSchema,
   IssuedCalendarFeedSchema,
   NewCalendarFeedSchema,
@@ -10,6 +12,7 @@ import {
   PartyCodeSchema,
   RotationListQuerySchema,
   RotationListSchema,
+  RotationPatchSchema,
   RotationSchema,
   ShiftListSchema,
   ShiftRangeQuerySchema,
@@ -93,6 +96,51 @@ export const rotationsRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request, reply) =>
       sendVersioned(reply, await services.rotations.get(ctxOf(request), request.params.id)),
+  );
+
+  app.patch(
+    '/rotations/:id',
+    {
+      config: { access: keepers },
+      schema: {
+        tags,
+        summary: 'Change a duty rotation: its name, people or timing (If-Match: the version you read)',
+        description:
+          'Its shifts are recomputed from the new plan and checked against the party’s other rotations as a new one is (409 on an overlap).',
+        params: IdParamsSchema,
+        body: RotationPatchSchema,
+        response: { 200: RotationSchema },
+      },
+    },
+    async (request, reply) =>
+      sendVersioned(
+        reply,
+        await services.rotations.update(
+          ctxOf(request),
+          request.params.id,
+          request.body,
+          ifMatchVersion(request),
+        ),
+      ),
+  );
+
+  app.get(
+    '/duty',
+    {
+      config: { access: access.anyUser },
+      schema: {
+        tags,
+        summary:
+          "The duty officer's board: who is on duty now and next in every party you may see, and the gaps",
+        description:
+          'For each party whose roster you may see that keeps responders or rotations (and your own): the shifts under way at `at` ' +
+          '(default: now), the next shift of each rotation, how to reach those people, the party’s PoCs to escalate to, and the ' +
+          'periods of the next `days` (default 7) when nobody available is on duty. Parties not covered now come first, then those with gaps.',
+        querystring: DutyBoardQuerySchema,
+        response: { 200: DutyBoardSchema },
+      },
+    },
+    async (request) => services.rotations.board(ctxOf(request), request.query),
   );
 
   app.delete(

@@ -3,12 +3,21 @@ import {
   type CalendarFeed,
   type CalendarFeedList,
   type CalendarFeedListQuery,
+  type CoverageGap,
+  DUTY_HORIZON_DAYS,
+  type DutyBoard,
+  type DutyBoardQuery,
+  type DutyShift,
   MAX_LIVE_CALENDAR_FEEDS,
+  MAX_SHIFT_DAYS,
   type NewCalendarFeed,
   type NewRotation,
+  type PartyDuty,
   type Role,
   type Rotation,
+  type RotationList,
   type RotationListQuery,
+  type RotationPatch,
   type Shift,
   type ShiftList,
   type ShiftRangeQuery,
@@ -21,9 +30,10 @@ import { AppError, conflict, type FieldProblem, forbidden, invalidInput, notFoun
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import { parseInstant } from '../../platform/days.ts';
 import type { CalendarFeedsTable, Database, DutyRotationsTable } from '../../platform/db/schema.ts';
-import { type Executor, inTransaction } from '../../platform/db/transaction.ts';
+import { type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { newSecret, secretHash } from '../../platform/secrets.ts';
 import { type CalendarEvent, renderCalendar } from './ical.ts';
+import { keepsRoster, partiesKeptBy, rotationPermissions } from './permissions.ts';
 import { isTimeZone } from './responders.service.ts';
 import * as repo from './rotations.repository.ts';
 import {
@@ -110,63 +120,7 @@ export class RotationsService {
       if (!(await repo.lockParty(trx, party))) {
         throw invalidInput(`unknown party ${party}`, [{ field: 'body/party', message: 'unknown party' }]);
       }
-      const known = new Map(
-        (await repo.visibleResponders(trx, ctx.actor, input.responderIds)).map((r) => [r.id, r]),
-      );
-      const problems: FieldProblem[] = [];
-      input.responderIds.forEach((id, i) => {
-        const responder = known.get(id);
-        if (!responder) {
-          problems.push({ field: `body/responderIds/${i}`, message: `no responder ${id}` });
-        } else if (responder.party_code !== party) {
-          problems.push({
-            field: `body/responderIds/${i}`,
-            message: `${responder.name} is a responder of ${responder.party_code}, not of ${party}`,
-          });
-        }
-      });
-      if (problems.length > 0) {
-        throw invalidInput(
-          `the rotation's responders have problems: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
-          problems,
-        );
-      }
-
-      // A responder cannot be on two of the party's rotations at once: compare the coming weeks.
-      const from = new Date(Math.max(now.getTime(), shiftStartAt(plan, 0).toMillis()));
-      const to = new Date(from.getTime() + OVERLAP_HORIZON_MS);
-      const mine = shiftsBetween(plan, from, to);
-      let first: { mine: PlannedShift; theirs: RotationShift } | null = null;
-      for (const other of await repo.listOfParty(trx, party)) {
-        const theirs = shiftsBetween(planOf(other), from, to);
-        for (const a of mine) {
-          for (const b of theirs) {
-            if (a.responderId !== b.responderId) continue;
-            if (a.start.toMillis() >= b.end.toMillis() || b.start.toMillis() >= a.end.toMillis()) continue;
-            const at = Math.max(a.start.toMillis(), b.start.toMillis());
-            const best = first
-              ? Math.max(first.mine.start.toMillis(), first.theirs.start.toMillis())
-              : Number.POSITIVE_INFINITY;
-            if (at < best) first = { mine: a, theirs: { ...b, rotation: other } };
-          }
-        }
-      }
-      if (first) {
-        const who = known.get(first.mine.responderId)!;
-        const index = input.responderIds.indexOf(who.id);
-        throw conflict(
-          `overlapping shifts: ${who.name} (${who.id}) would be on duty in "${input.name}" from ` +
-            `${localIso(first.mine.start)} to ${localIso(first.mine.end)} and in "${first.theirs.rotation.name}" ` +
-            `from ${localIso(first.theirs.start)} to ${localIso(first.theirs.end)}`,
-          {
-            field: `body/responderIds/${index}`,
-            responderId: who.id,
-            rotationId: first.theirs.rotation.id,
-            shift: { start: utcIso(first.mine.start), end: utcIso(first.mine.end) },
-            otherShift: { start: utcIso(first.theirs.start), end: utcIso(first.theirs.end) },
-          },
-        );
-      }
+      await this.checkPlan(trx, ctx, party, input.name, plan, now, null);
 
       const created = await repo.insertRotation(trx, {
         id: crypto.randomUUID(),
@@ -199,16 +153,151 @@ export class RotationsService {
       });
       return created;
     });
-    return presentRotation(row);
+    return presentRotation(row, ctx.actor);
   }
 
-  async list(ctx: Ctx, query: RotationListQuery) {
-    const rows = await repo.listVisible(this.deps.db, ctx.actor, query.party);
-    return { items: rows.map(presentRotation) };
+  /**
+   * The rotation's responders are the party's, and none of them would be on two of the party's
+   * rotations at once (compared over the coming weeks; `exceptId`: the rotation being changed).
+   */
+  private async checkPlan(
+    trx: Tx,
+    ctx: Ctx,
+    party: string,
+    name: string,
+    plan: RotationPlan,
+    now: Date,
+    exceptId: string | null,
+  ) {
+    const known = new Map(
+      (await repo.visibleResponders(trx, ctx.actor, plan.responderIds)).map((r) => [r.id, r]),
+    );
+    const problems: FieldProblem[] = [];
+    plan.responderIds.forEach((id, i) => {
+      const responder = known.get(id);
+      if (!responder) {
+        problems.push({ field: `body/responderIds/${i}`, message: `no responder ${id}` });
+      } else if (responder.party_code !== party) {
+        problems.push({
+          field: `body/responderIds/${i}`,
+          message: `${responder.name} is a responder of ${responder.party_code}, not of ${party}`,
+        });
+      }
+    });
+    if (problems.length > 0) {
+      throw invalidInput(
+        `the rotation's responders have problems: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+        problems,
+      );
+    }
+
+    // A responder cannot be on two of the party's rotations at once: compare the coming weeks.
+    const from = new Date(Math.max(now.getTime(), shiftStartAt(plan, 0).toMillis()));
+    const to = new Date(from.getTime() + OVERLAP_HORIZON_MS);
+    const mine = shiftsBetween(plan, from, to);
+    let first: { mine: PlannedShift; theirs: RotationShift } | null = null;
+    for (const other of await repo.listOfParty(trx, party)) {
+      if (other.id === exceptId) continue;
+      const theirs = shiftsBetween(planOf(other), from, to);
+      for (const a of mine) {
+        for (const b of theirs) {
+          if (a.responderId !== b.responderId) continue;
+          if (a.start.toMillis() >= b.end.toMillis() || b.start.toMillis() >= a.end.toMillis()) continue;
+          const at = Math.max(a.start.toMillis(), b.start.toMillis());
+          const best = first
+            ? Math.max(first.mine.start.toMillis(), first.theirs.start.toMillis())
+            : Number.POSITIVE_INFINITY;
+          if (at < best) first = { mine: a, theirs: { ...b, rotation: other } };
+        }
+      }
+    }
+    if (first) {
+      const who = known.get(first.mine.responderId)!;
+      const index = plan.responderIds.indexOf(who.id);
+      throw conflict(
+        `overlapping shifts: ${who.name} (${who.id}) would be on duty in "${name}" from ` +
+          `${localIso(first.mine.start)} to ${localIso(first.mine.end)} and in "${first.theirs.rotation.name}" ` +
+          `from ${localIso(first.theirs.start)} to ${localIso(first.theirs.end)}`,
+        {
+          field: `body/responderIds/${index}`,
+          responderId: who.id,
+          rotationId: first.theirs.rotation.id,
+          shift: { start: utcIso(first.mine.start), end: utcIso(first.mine.end) },
+          otherShift: { start: utcIso(first.theirs.start), end: utcIso(first.theirs.end) },
+        },
+      );
+    }
+  }
+
+  async list(ctx: Ctx, query: RotationListQuery): Promise<RotationList> {
+    const [rows, createFor] = await Promise.all([
+      repo.listVisible(this.deps.db, ctx.actor, query.party),
+      this.partiesKept(ctx),
+    ]);
+    return { items: rows.map((row) => presentRotation(row, ctx.actor)), can: { createFor } };
+  }
+
+  /** The parties whose roster the caller keeps (the `can.createFor` of roster listings). */
+  async partiesKept(ctx: Ctx): Promise<string[]> {
+    if (hasRole(ctx.actor, 'admin')) return repo.partyCodes(this.deps.db);
+    return ctx.actor.party ? partiesKeptBy(ctx.actor, [ctx.actor.party]) : [];
   }
 
   async get(ctx: Ctx, id: string) {
-    return presentRotation(await this.visible(this.deps.db, ctx, id));
+    return presentRotation(await this.visible(this.deps.db, ctx, id), ctx.actor);
+  }
+
+  /**
+   * Changes a rotation (If-Match: the version read): its name, its people or its timing. Its
+   * shifts are recomputed from the new plan, checked against the party's other rotations as a new
+   * one would be.
+   */
+  async update(ctx: Ctx, id: string, patch: RotationPatch, ifMatch: number | undefined): Promise<Rotation> {
+    const now = this.deps.clock.now();
+    const row = await inTransaction(this.deps.db, async (trx) => {
+      const found = await repo.findVisible(trx, ctx.actor, id);
+      if (!found) throw notFound(`rotation ${id}`);
+      this.requireKeeper(ctx, found.party_code);
+      await repo.lockParty(trx, found.party_code);
+      const current = await repo.lockVisible(trx, ctx.actor, id);
+      if (!current) throw notFound(`rotation ${id}`);
+      if (ifMatch !== undefined && ifMatch !== current.version) {
+        throw new AppError(
+          'precondition_failed',
+          `the rotation changed since you read it: you sent version ${ifMatch}, it is now at version ${current.version}`,
+        );
+      }
+      const merged: NewRotation = {
+        name: current.name,
+        timeZone: current.time_zone,
+        startsOn: current.starts_on,
+        shiftStart: current.shift_start,
+        shiftHours: current.shift_hours,
+        shiftDays: current.shift_days,
+        responderIds: current.responder_ids as string[],
+        ...patch,
+      };
+      validateRotation(merged);
+      const { name, ...plan } = merged;
+      await this.checkPlan(trx, ctx, current.party_code, name, plan, now, id);
+      const updated = await repo.updateRotation(trx, id, {
+        name,
+        time_zone: plan.timeZone,
+        starts_on: plan.startsOn,
+        shift_start: plan.shiftStart,
+        shift_hours: plan.shiftHours,
+        shift_days: plan.shiftDays,
+        responder_ids: JSON.stringify(plan.responderIds),
+      });
+      await this.deps.audit.record(trx, ctx, {
+        action: 'rotation.update',
+        objectType: 'rotation',
+        objectId: id,
+        summary: { party: current.party_code, name, fields: Object.keys(patch).sort() },
+      });
+      return updated;
+    });
+    return presentRotation(row, ctx.actor);
   }
 
   /** Ends a rotation: its shifts disappear from duty listings and feeds. Returns what was removed. */
@@ -232,7 +321,7 @@ export class RotationsService {
       });
       return current;
     });
-    return presentRotation(row);
+    return presentRotation(row, ctx.actor);
   }
 
   /** The shifts of one rotation in a range (default: the next 14 days). */
@@ -259,6 +348,70 @@ export class RotationsService {
       to: to.toISOString(),
       items: await this.present(this.deps.db, this.planned(rows, from, to)),
     };
+  }
+
+  /**
+   * The duty officer's board: for every party whose roster the caller may see (and that keeps
+   * anyone), who is on duty at `at` (default: now) and who comes next, with how to reach them and
+   * whom to escalate to, and the periods of [at, at + days) nobody available is on duty. One set of
+   * queries for all parties, whatever their number.
+   */
+  async board(ctx: Ctx, query: DutyBoardQuery): Promise<DutyBoard> {
+    const db = this.deps.db;
+    const at = query.at ? parseInstant(query.at, 'querystring/at') : this.deps.clock.now();
+    const days = query.days ?? DUTY_HORIZON_DAYS;
+    const until = new Date(at.getTime() + days * DAY_MS);
+    const parties = await repo.boardParties(db, ctx.actor);
+    const codes = parties.map((p) => p.code);
+    const [rows, pocs] = await Promise.all([repo.rotationsOfParties(db, codes), repo.pocsOf(db, codes)]);
+    // Far enough to hold the next shift of the longest cycle (MAX_SHIFT_DAYS), whatever `days`.
+    const reach = new Date(at.getTime() + Math.max(days, MAX_SHIFT_DAYS + 1) * DAY_MS);
+    const shifts = await this.present(db, this.planned(rows, at, reach));
+    const contacts = new Map(
+      (
+        await repo.responderContacts(
+          db,
+          shifts.map((s) => s.responderId),
+        )
+      ).map((c) => [c.id, c]),
+    );
+    const withContact = (shift: Shift): DutyShift => {
+      const contact = contacts.get(shift.responderId);
+      const base = (contact?.base ?? null) as { city?: string; timeZone?: string } | null;
+      return {
+        ...shift,
+        contact: {
+          city: base?.city ?? null,
+          timeZone: base?.timeZone ?? null,
+          user: contact?.user_name ?? null,
+        },
+      };
+    };
+    const atMs = at.getTime();
+    const board = parties.map((party) => {
+      const mine = shifts.filter((s) => s.party === party.code);
+      const now = mine.filter((s) => Date.parse(s.start) <= atMs && atMs < Date.parse(s.end));
+      const next = [...new Set(mine.map((s) => s.rotationId))].flatMap((rotationId) => {
+        const upcoming = mine.find((s) => s.rotationId === rotationId && Date.parse(s.start) > atMs);
+        return upcoming ? [upcoming] : [];
+      });
+      const gaps = coverageGaps(mine, at, until);
+      return {
+        party: party.code,
+        name: party.name,
+        rotations: Number(party.rotations),
+        now: now.map(withContact),
+        next: next.map(withContact),
+        covered: now.some((s) => availableAt(s, atMs)),
+        gaps,
+        escalation: {
+          pocs: pocs.filter((u) => u.party_code === party.code).map((u) => ({ id: u.id, name: u.name })),
+        },
+      };
+    });
+    const urgency = (p: PartyDuty) => (!p.covered ? 0 : p.gaps.length > 0 ? 1 : 2);
+    board.sort((a, b) => urgency(a) - urgency(b) || a.party.localeCompare(b.party));
+    return { at: at.toISOString(), until: until.toISOString(), parties: board };
   }
 
   /**
@@ -558,8 +711,7 @@ export class RotationsService {
 
   /** Only the party's PoC (or an admin) keeps its rotations. */
   private requireKeeper(ctx: Ctx, party: string) {
-    if (hasRole(ctx.actor, 'admin')) return;
-    if (hasRole(ctx.actor, 'poc') && ctx.actor.party === party) return;
+    if (keepsRoster(ctx.actor, party)) return;
     throw forbidden(`only a PoC of ${party} (or an admin) keeps ${party}'s duty rotations`);
   }
 }
@@ -601,7 +753,7 @@ function validateRotation(input: NewRotation) {
   }
 }
 
-export function presentRotation(row: RotationRow): Rotation {
+export function presentRotation(row: RotationRow, viewer: Actor): Rotation {
   return {
     id: row.id,
     party: row.party_code,
@@ -615,6 +767,7 @@ export function presentRotation(row: RotationRow): Rotation {
     createdAt: row.created_at.toISOString(),
     createdBy: row.created_by,
     version: row.version,
+    can: rotationPermissions(viewer, row),
   };
 }
 
@@ -648,4 +801,42 @@ function eventOf(shift: Shift, withName: boolean, stamp: Date): CalendarEvent {
     categories: ['duty', shift.party],
     status: shift.unavailable ? 'TENTATIVE' : 'CONFIRMED',
   };
+}
+
+/** Whether the responder of a shift is not away at this instant. */
+function availableAt(shift: Shift, atMs: number): boolean {
+  return !shift.unavailability.some((u) => Date.parse(u.from) <= atMs && atMs < Date.parse(u.to));
+}
+
+/**
+ * The periods of [from, to) when nobody available is on duty: no shift of any rotation
+ * (`no_shift`), or only people on leave or otherwise unavailable (`unavailable`). The range is cut
+ * at every shift and leave boundary; each piece is judged at its start, and equal neighbours merged.
+ */
+export function coverageGaps(shifts: readonly Shift[], from: Date, to: Date): CoverageGap[] {
+  const fromMs = from.getTime();
+  const toMs = to.getTime();
+  const cuts = new Set([fromMs, toMs]);
+  for (const s of shifts) {
+    for (const ms of [Date.parse(s.start), Date.parse(s.end)]) if (ms > fromMs && ms < toMs) cuts.add(ms);
+    for (const u of s.unavailability) {
+      for (const ms of [Date.parse(u.from), Date.parse(u.to)]) if (ms > fromMs && ms < toMs) cuts.add(ms);
+    }
+  }
+  const points = [...cuts].sort((a, b) => a - b);
+  const gaps: CoverageGap[] = [];
+  for (let i = 0; i + 1 < points.length; i += 1) {
+    const start = points[i]!;
+    const end = points[i + 1]!;
+    const onShift = shifts.filter((s) => Date.parse(s.start) <= start && start < Date.parse(s.end));
+    if (onShift.some((s) => availableAt(s, start))) continue;
+    const reason = onShift.length === 0 ? 'no_shift' : 'unavailable';
+    const last = gaps.at(-1);
+    if (last && last.reason === reason && Date.parse(last.to) === start) {
+      last.to = new Date(end).toISOString();
+    } else {
+      gaps.push({ from: new Date(start).toISOString(), to: new Date(end).toISOString(), reason });
+    }
+  }
+  return gaps;
 }

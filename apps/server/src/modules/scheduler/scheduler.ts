@@ -64,9 +64,11 @@ export class Scheduler {
     const result: TickResult = { warned: 0, escalated: 0, decided: 0 };
     for (const step of ['warn', 'escalate'] as const) {
       const now = this.deps.clock.now();
-      for (const due of await repo.dueClocks(this.deps.db, step, now, MAX_PER_TICK)) {
+      // Only this node's own clocks: a copy's run, and its council decides, on its origin's node.
+      for (const due of await repo.dueOwnClocks(this.deps.db, step, now, MAX_PER_TICK)) {
         const outcome = await inTransaction(this.deps.db, async (trx) => {
           const request = await repo.lock(trx, due.request_id);
+          if (request.mirrored_from !== null) return null;
           if (step === 'escalate' && due.kind === 'decision' && request.status === 'voting') {
             // The decision clock does not run out: at its end the council decides with the votes
             // cast, which meets the clock. The request's lock makes this happen once.

@@ -17,7 +17,7 @@ import { type Ctx, hasRole } from '../../context.ts';
 import { AppError, conflict, forbidden, notFound } from '../../errors.ts';
 import { utcDay } from '../../platform/days.ts';
 import type { Database, TeamProposalsTable } from '../../platform/db/schema.ts';
-import { type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import { type Executor, inTransaction, readerOf, type Tx } from '../../platform/db/transaction.ts';
 import { CAPITALS, distanceKm, travelHours } from '../../platform/geo.ts';
 import * as deployments from '../deployments/deployments.repository.ts';
 import { presentDeployment } from '../deployments/present.ts';
@@ -146,7 +146,8 @@ export class TeamsService {
     /** Members who stay (a re-solve after a decline): only the gap they leave is solved. */
     keepIds: readonly string[] = [],
   ): Promise<SolvedTeam> {
-    const db = this.deps.db;
+    // A decline applied for a peer (IntentExecutor) solves inside the transaction it joined.
+    const db = readerOf(this.deps.db);
     const now = this.deps.clock.now();
     const fields = request.fields as NewRequest;
     const framework: Framework = await this.deps.framework.inForce(now, db);
@@ -417,7 +418,7 @@ export class TeamsService {
     declining: string,
     staying: readonly string[],
   ): Promise<SolvedTeam> {
-    const declined = await deployments.declinedFor(this.deps.db, request.id);
+    const declined = await deployments.declinedFor(readerOf(this.deps.db), request.id);
     return this.solve(request, [...new Set([...declined, declining])], deploymentId, staying);
   }
 

@@ -303,7 +303,7 @@ describe('team assembly, release, acceptance and passes', () => {
       poc.LT!,
       'POST',
       `/deployments/${deployment.id}/passes/${released[0].responderId}/revoke`,
-      {},
+      { reason: 'badge lost' },
     );
     assert.equal(twice.statusCode, 409);
 

@@ -6,6 +6,7 @@ export const LOCKS = {
   seed: 72_750_013,
   notifications: 72_750_014,
   auditSealer: 72_750_015,
+  federationFeed: 72_750_016,
 } as const;
 
 export async function lockForTransaction(trx: Tx, key: (typeof LOCKS)[keyof typeof LOCKS]): Promise<void> {

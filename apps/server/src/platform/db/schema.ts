@@ -1,4 +1,8 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { AuditWitnessTables } from '../../audit/audit-witness.schema.ts';
+import type { FederationTables } from '../../modules/federation/federation.schema.ts';
+// Notifications (issue 18): each person's inbox, choices, contact and mail outbox.
+import type { InboxTables } from '../../modules/notifications/inbox.schema.ts';
 
 /** Row types of the database, as Kysely sees them. Migrations are the source of truth. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -128,9 +132,11 @@ export interface AuditCheckpointsTable {
   signed_at: Timestamp;
   key_id: string;
   signature: string;
+  /** 0018_audit_witness: MTH of the first `size` leaves (hex), signed with the head; null on older checkpoints. */
+  root: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
-export interface Database {
+export interface Database extends FederationTables, AuditWitnessTables, InboxTables {
   parties: PartiesTable;
   party_statuses: PartyStatusesTable;
   frameworks: FrameworksTable;
@@ -209,6 +215,11 @@ export interface RequestsTable {
   created_by: string;
   submitted_at: Timestamp | null;
   updated_at: Timestamp;
+  /** The party whose node this row is a read-only copy from (null: this node's own), at its feed version. */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
+  /** A copy its origin no longer shows this node; kept (hidden) while this node's own work refers to it. */
+  mirror_retracted: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface RequestTimelineTable {
@@ -222,6 +233,11 @@ export interface RequestTimelineTable {
   to_status: string | null;
   party_only: boolean;
   detail: ColumnType<unknown, string, string>;
+  /** The party whose node this row is a read-only copy from (null: this node's own), at its feed version. */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
+  /** On a copy, the entry's id on its origin's node. */
+  origin_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface CouncilVotesTable {
@@ -231,6 +247,9 @@ export interface CouncilVotesTable {
   comment: string | null;
   cast_by: string;
   cast_at: Timestamp;
+  /** The party whose node this row is a read-only copy from (null: this node's own), at its feed version. */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface DeadlinesTable {
@@ -243,6 +262,9 @@ export interface DeadlinesTable {
   warned_at: Timestamp | null;
   escalated_at: Timestamp | null;
   met_at: Timestamp | null;
+  /** The party whose node this row is a read-only copy from (null: this node's own), at its feed version. */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface NotificationsTable {
@@ -310,6 +332,9 @@ export interface RespondersTable {
   created_by: string;
   updated_at: Timestamp;
   version: number;
+  /** The party whose node this row is a read-only copy from (null: this node's own), at its feed version. */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ResponderUnavailabilityTable {
@@ -319,6 +344,9 @@ export interface ResponderUnavailabilityTable {
   ends_at: Timestamp;
   kind: string;
   note: string | null;
+  /** The party whose node this row is a read-only copy from (null: this node's own), at its feed version. */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface DutyRotationsTable {
@@ -363,6 +391,9 @@ export interface DeploymentsTable {
   created_by: string;
   updated_at: Timestamp;
   version: number;
+  /** The party whose node this row is a read-only copy from (null: this node's own), at its feed version. */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface DeploymentMembersTable {
@@ -376,6 +407,11 @@ export interface DeploymentMembersTable {
   decision_reason: string | null;
   pass_id: string | null;
   pass_issued_at: Timestamp | null;
+  /** The party whose node this row is a read-only copy from (null: this node's own), at its feed version. */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
+  /** On a copy, the pass the coordinating node signed for this member (home and host only). */
+  pass_token: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface PassRevocationsTable {
@@ -405,6 +441,12 @@ export interface CasesTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   version: number;
+  /** 0017_federation: the party whose node this row is a read-only copy from (null: this node's own). */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0017_federation: the origin's version of the copy (its feed sequence). */
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
+  /** 0017_federation: a copy its origin withdrew from this node's party: kept for what was added to it here, shown to nobody. */
+  mirror_retracted: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface SharingGroupsTable {
@@ -418,6 +460,10 @@ export interface SharingGroupsTable {
   /** Retired: no longer offered for new shares; the cases already shared with it keep it. */
   retired_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   retired_by: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0017_federation: the party whose node this row is a read-only copy from (null: this node's own). */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0017_federation: the origin's version of the copy (its feed sequence). */
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface CaseTasksTable {
@@ -433,6 +479,10 @@ export interface CaseTasksTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   version: number;
+  /** 0017_federation: the party whose node this row is a read-only copy from (null: this node's own). */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0017_federation: the origin's version of the copy (its feed sequence). */
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface CaseNotesTable {
@@ -444,6 +494,10 @@ export interface CaseNotesTable {
   created_by_id: string | null;
   created_by: string;
   created_at: Timestamp;
+  /** 0017_federation: the party whose node this row is a read-only copy from (null: this node's own). */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0017_federation: the origin's version of the copy (its feed sequence). */
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface CaseIntelObjectsTable {
@@ -466,6 +520,10 @@ export interface CaseIntelObjectsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   import_id: string | null;
+  /** 0017_federation: the party whose node this row is a read-only copy from (null: this node's own). */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0017_federation: the origin's version of the copy (its feed sequence). */
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** A MISP event of a case: its own fields as JSON text (without attributes and objects). */
@@ -483,6 +541,10 @@ export interface MispEventsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   import_id: string | null;
+  /** 0017_federation: the party whose node this row is a read-only copy from (null: this node's own). */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0017_federation: the origin's version of the copy (its feed sequence). */
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** Attributes and objects of a MISP event, up to a few hundred of one label: a JSON list of elements. */
@@ -500,6 +562,10 @@ export interface MispEventPartsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   import_id: string | null;
+  /** 0017_federation: the party whose node this row is a read-only copy from (null: this node's own). */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0017_federation: the origin's version of the copy (its feed sequence). */
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface MispFeedsTable {
@@ -544,6 +610,10 @@ export interface CaseTimelineTable {
   recorded_at: Timestamp;
   text: string;
   recorded_by: string;
+  /** 0017_federation: the party whose node this row is a read-only copy from (null: this node's own). */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0017_federation: the origin's version of the copy (its feed sequence). */
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /**
@@ -570,6 +640,12 @@ export interface ObservablesTable {
   version: number;
   /** The bulk import that wrote the row (null for one added alone): see `observable_imports`. */
   import_id: string | null;
+  /** 0017_federation: the party whose node this row is a read-only copy from (null: this node's own). */
+  mirrored_from: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 0017_federation: the origin's version of the copy (its feed sequence). */
+  mirror_version: ColumnType<number | null, number | null | undefined, number | null>;
+  /** 0021_analyst_tools: analysts' tags, sorted, this node's own (not in the federation's feed). */
+  tags: ColumnType<string[], string[] | undefined, string[]>;
 }
 
 /** A bulk import: `running` until its last part commits (`done`), or `failed` and rolled back. */

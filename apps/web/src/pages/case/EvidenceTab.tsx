@@ -1,0 +1,142 @@
+import { Anchor, Button, Group, Modal, Select, Stack, Table, Text } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import type { Evidence } from '@vytis/contracts';
+import { useState } from 'react';
+import { api } from '../../api/client.ts';
+import { TlpBadge } from '../../components/badges.tsx';
+import { fmtTime } from '../../components/format.ts';
+import { Loading, Problem } from '../../components/Problem.tsx';
+import { type Items, tlpOptions, useCaseWrite } from './shared.ts';
+
+export function EvidenceTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }) {
+  const list = useQuery({
+    queryKey: ['evidence', caseId],
+    queryFn: () => api<Items<Evidence>>(`/cases/${caseId}/evidence`),
+  });
+  const [file, setFile] = useState<File | null>(null);
+  const [tlp, setTlp] = useState<string | null>(null);
+  const [open, setOpen] = useState<string | null>(null);
+  const upload = useCaseWrite(caseId, 'evidence', () =>
+    api(`/cases/${caseId}/evidence`, {
+      query: { filename: file!.name, tlp: tlp ?? undefined },
+      raw: { body: file!, type: file!.type || 'application/octet-stream' },
+    }),
+  );
+  return (
+    <Stack>
+      {canAdd ? (
+        <Group align="flex-end">
+          <div>
+            <Text size="sm" fw={500} component="label" htmlFor="evidence-file">
+              Evidence file
+            </Text>
+            <input
+              id="evidence-file"
+              type="file"
+              onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
+              style={{ display: 'block', marginTop: 4 }}
+            />
+          </div>
+          <Select
+            label="TLP (default: the case's)"
+            data={tlpOptions}
+            value={tlp}
+            onChange={setTlp}
+            clearable
+            w={220}
+          />
+          <Button onClick={() => upload.mutate(undefined)} disabled={!file} loading={upload.isPending}>
+            Upload
+          </Button>
+        </Group>
+      ) : null}
+      <Problem error={upload.error ?? list.error} />
+      <Table data-testid="evidence">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>File</Table.Th>
+            <Table.Th>TLP</Table.Th>
+            <Table.Th>Size</Table.Th>
+            <Table.Th>SHA-256</Table.Th>
+            <Table.Th>Custodian</Table.Th>
+            <Table.Th>Added</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {list.data?.items.map((e) => (
+            <Table.Tr key={e.id}>
+              <Table.Td className="wrap-anywhere">
+                <Anchor component="button" onClick={() => setOpen(e.id)}>
+                  {e.filename}
+                </Anchor>
+              </Table.Td>
+              <Table.Td>
+                <TlpBadge tlp={e.tlp} />
+              </Table.Td>
+              <Table.Td>{e.size.toLocaleString('en-GB')} B</Table.Td>
+              <Table.Td>
+                <code title={e.sha256}>{e.sha256.slice(0, 16)}…</code>
+              </Table.Td>
+              <Table.Td>{e.custodian}</Table.Td>
+              <Table.Td>{fmtTime(e.createdAt)}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      <Modal
+        opened={open !== null}
+        onClose={() => setOpen(null)}
+        title="Evidence and its chain of custody"
+        size="xl"
+      >
+        {open ? <Custody caseId={caseId} id={open} /> : null}
+      </Modal>
+    </Stack>
+  );
+}
+
+function Custody({ caseId, id }: { caseId: string; id: string }) {
+  const item = useQuery({
+    queryKey: ['evidence-item', id],
+    queryFn: () => api<Evidence>(`/cases/${caseId}/evidence/${id}`),
+  });
+  if (item.isPending) return <Loading />;
+  if (item.error) return <Problem error={item.error} />;
+  const e = item.data;
+  return (
+    <Stack>
+      <Text className="wrap-anywhere">
+        <b>{e.filename}</b> ({e.mediaType}, {e.size.toLocaleString('en-GB')} bytes) — SHA-256{' '}
+        <code>{e.sha256}</code>
+      </Text>
+      <Anchor href={`/api/v1/cases/${caseId}/evidence/${id}/content`} download={e.filename}>
+        Download (recorded in the chain of custody)
+      </Anchor>
+      <Table data-testid="custody">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>When</Table.Th>
+            <Table.Th>Step</Table.Th>
+            <Table.Th>By</Table.Th>
+            <Table.Th>Custodian after</Table.Th>
+            <Table.Th>Note</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {e.custody?.map((c) => (
+            <Table.Tr key={`${c.at}:${c.action}:${c.actor}`}>
+              <Table.Td>{fmtTime(c.at)}</Table.Td>
+              <Table.Td>{c.action}</Table.Td>
+              <Table.Td>
+                {c.actor}
+                {c.party ? ` (${c.party})` : ''}
+              </Table.Td>
+              <Table.Td>{c.custodian}</Table.Td>
+              <Table.Td className="wrap-anywhere">{c.note}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Stack>
+  );
+}

@@ -1,0 +1,66 @@
+import { Button, Group, Stack, Text, TextInput, Timeline } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import type { CaseTimelineEntry } from '@vytis/contracts';
+import { useState } from 'react';
+import { api } from '../../api/client.ts';
+import { fmtTime, localInputToIso } from '../../components/format.ts';
+import { Problem } from '../../components/Problem.tsx';
+import { fieldError, type Items, useCaseWrite } from './shared.ts';
+
+export function TimelineTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }) {
+  const entries = useQuery({
+    queryKey: ['case-timeline', caseId],
+    queryFn: () => api<Items<CaseTimelineEntry>>(`/cases/${caseId}/timeline`),
+  });
+  const [text, setText] = useState('');
+  const [at, setAt] = useState('');
+  const add = useCaseWrite(caseId, 'case-timeline', () =>
+    api(`/cases/${caseId}/timeline`, {
+      body: { text, happenedAt: localInputToIso(at) ?? new Date().toISOString() },
+    }),
+  );
+  return (
+    <Stack>
+      {canAdd ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            add.mutate(undefined, { onSuccess: () => setText('') });
+          }}
+        >
+          <Group align="flex-end">
+            <TextInput
+              type="datetime-local"
+              label="When it happened"
+              value={at}
+              onChange={(e) => setAt(e.currentTarget.value)}
+            />
+            <TextInput
+              label="What happened"
+              value={text}
+              onChange={(e) => setText(e.currentTarget.value)}
+              w={420}
+              error={fieldError(add.error, 'text')}
+            />
+            <Button type="submit" disabled={!text.trim()} loading={add.isPending}>
+              Add to the timeline
+            </Button>
+          </Group>
+        </form>
+      ) : null}
+      <Problem error={entries.error} />
+      <Timeline bulletSize={12}>
+        {entries.data?.items.map((t) => (
+          <Timeline.Item key={t.id} title={fmtTime(t.happenedAt)}>
+            <Text size="sm" className="wrap-anywhere">
+              {t.text}
+            </Text>
+            <Text size="xs" c="dimmed">
+              recorded by {t.recordedBy}, {fmtTime(t.recordedAt)}
+            </Text>
+          </Timeline.Item>
+        ))}
+      </Timeline>
+    </Stack>
+  );
+}
