@@ -62,9 +62,21 @@ if (!env.DATABASE_URL) {
   env.VYTIS_TEST_PG_TEMPLATE = pgTemplate;
 }
 console.log(`vytis tests on ${env.DATABASE_URL ? 'PostgreSQL' : 'the embedded database (PGlite)'}`);
+// A test that hangs fails after ten minutes, and a file whose tests are done exits even if something
+// it opened still holds the event loop: neither can hold the whole run until CI's limit.
 const run = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...args, ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    '--test-timeout=600000',
+    '--test-force-exit',
+    '--test-reporter=spec',
+    ...args,
+    ...files,
+  ],
   { cwd: root, env, stdio: 'inherit' },
 );
 if (tmp) fs.rmSync(tmp, { recursive: true, force: true });

@@ -359,6 +359,9 @@ export async function buildApp(
   const app = Fastify({
     logger: { level: options.logLevel },
     bodyLimit: options.bodyLimit,
+    // The embedded database runs on the node's own thread, so on a busy machine one plugin's start
+    // can wait longer than Fastify's 10 s default while nothing is wrong.
+    pluginTimeout: 120_000,
     ...serverTimeouts(options.http),
     genReqId: freshRequestId,
     ajv: {

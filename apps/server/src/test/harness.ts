@@ -110,25 +110,44 @@ export async function startTestNode(
   const dataDir = options.storage?.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-test-'));
   const clock = new ManualClock(options.now ?? '2026-11-23T12:00:00Z');
   const key = loadOrCreateNodeKey(dataDir);
-  // Test receivers listen on loopback.
-  const { app, services } = await buildApp(
-    {
-      database,
-      clock,
-      key,
-      keyRotation: loadKeyRotation(dataDir, key),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    },
-    {
-      webhookPrivateNetworks: true,
-      evidenceDir: path.join(dataDir, 'evidence'),
-      auditCheckpointFile: path.join(dataDir, 'audit-checkpoints.jsonl'),
-      ...options,
-    },
-  );
-  await seedIfEmpty({ db: database.db, clock, audit: services.audit });
-  // As a node does at boot (node.ts): a federated node records its party.
-  await services.federation.feed.enable();
+  const discard = async () => {
+    await database.close();
+    await drop();
+    if (!options.storage) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  let built: Awaited<ReturnType<typeof buildApp>>;
+  try {
+    // Test receivers listen on loopback.
+    built = await buildApp(
+      {
+        database,
+        clock,
+        key,
+        keyRotation: loadKeyRotation(dataDir, key),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      },
+      {
+        webhookPrivateNetworks: true,
+        evidenceDir: path.join(dataDir, 'evidence'),
+        auditCheckpointFile: path.join(dataDir, 'audit-checkpoints.jsonl'),
+        ...options,
+      },
+    );
+  } catch (error) {
+    // A node that failed to start must not keep its database open: the test file would never end.
+    await discard();
+    throw error;
+  }
+  const { app, services } = built;
+  try {
+    await seedIfEmpty({ db: database.db, clock, audit: services.audit });
+    // As a node does at boot (node.ts): a federated node records its party.
+    await services.federation.feed.enable();
+  } catch (error) {
+    await app.close();
+    await discard();
+    throw error;
+  }
   const cli: Ctx = { actor: CLI_ACTOR, requestId: null };
   return {
     app,
@@ -151,9 +170,7 @@ export async function startTestNode(
     request: (opts) => app.inject(opts),
     async close() {
       await app.close();
-      await database.close();
-      await drop();
-      if (!options.storage) fs.rmSync(dataDir, { recursive: true, force: true });
+      await discard();
     },
   };
 }

@@ -118,7 +118,7 @@ describe('witnessed audit', () => {
     trust(fi, [peerOf(lt, 'LT'), peerOf(ee, 'EE')]);
     await findMount(lt);
   });
-  after(() => Promise.all([lt, ee, fi].map((n) => n.close())));
+  after(() => Promise.all([lt, ee, fi].map((n) => n?.close())));
 
   it('serves checkpoints with their tree head, consistency proofs, and refuses bad sizes clearly', async () => {
     await grow(lt, 20);
@@ -299,13 +299,14 @@ describe('a node showing two histories to two witnesses', () => {
     fs.copyFileSync(keyFile(storages[0]!.dataDir), keyFile(storages[1]!.dataDir));
     lt2 = await startTestNode({ ...federated('LT'), storage: storages[1]! });
     assert.equal(lt1.services.key.keyId, lt2.services.key.keyId);
-    [ee, fi] = await Promise.all([startTestNode(federated('EE')), startTestNode(federated('FI'))]);
+    ee = await startTestNode(federated('EE'));
+    fi = await startTestNode(federated('FI'));
     trust(ee, [peerOf(lt1, 'LT'), peerOf(fi, 'FI')]);
     trust(fi, [peerOf(lt2, 'LT'), peerOf(ee, 'EE')]);
     await findMount(ee);
   });
   after(async () => {
-    await Promise.all([lt1, lt2, ee, fi].map((n) => n.close()));
+    await Promise.all([lt1, lt2, ee, fi].map((n) => n?.close()));
     for (const storage of storages) await storage.destroy();
   });
 
@@ -388,13 +389,14 @@ describe('a node showing two witnesses two histories at sizes that never meet', 
     fs.copyFileSync(keyFile(storages[0]!.dataDir), keyFile(storages[1]!.dataDir));
     lt2 = await startTestNode({ ...federated('LT'), storage: storages[1]! });
     assert.equal(lt1.services.key.keyId, lt2.services.key.keyId);
-    [ee, fi] = await Promise.all([startTestNode(federated('EE')), startTestNode(federated('FI'))]);
+    ee = await startTestNode(federated('EE'));
+    fi = await startTestNode(federated('FI'));
     trust(ee, [peerOf(lt1, 'LT'), peerOf(fi, 'FI')]);
     trust(fi, [peerOf(lt2, 'LT'), peerOf(ee, 'EE')]);
     await findMount(ee);
   });
   after(async () => {
-    await Promise.all([lt1, lt2, ee, fi].map((n) => n.close()));
+    await Promise.all([lt1, lt2, ee, fi].map((n) => n?.close()));
     for (const storage of storages) await storage.destroy();
   });
 
@@ -494,7 +496,7 @@ describe('an honest node whose witnesses cosigned different sizes', () => {
     trust(fi, [peerOf(lt, 'LT'), peerOf(ee, 'EE')]);
     await findMount(lt);
   });
-  after(() => Promise.all([lt, ee, fi].map((n) => n.close())));
+  after(() => Promise.all([lt, ee, fi].map((n) => n?.close())));
 
   it('is not flagged: LT proves each pair of sizes; a third party cannot make it look forked', async () => {
     const proofsAsked: string[] = [];

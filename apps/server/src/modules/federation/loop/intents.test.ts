@@ -85,7 +85,10 @@ describe('intents: what a user does on a copy is applied by the node that speaks
     party.node.request({ method: 'GET', url: `${api}${url}`, headers: user.headers });
 
   before(async () => {
-    [lt, ro, ee] = await Promise.all([startParty('LT', 'coordinator'), startParty('RO'), startParty('EE')]);
+    // One after another, so that a node that did start is closed by `after` when the next one fails.
+    lt = await startParty('LT', 'coordinator');
+    ro = await startParty('RO');
+    ee = await startParty('EE');
     for (const [at, peers] of [
       [lt, [ro, ee]],
       [ro, [lt, ee]],

@@ -32,7 +32,10 @@ describe('the registry from the coordinating node', () => {
     });
 
   before(async () => {
-    [lt, ro, ee] = await Promise.all([startParty('LT', 'coordinator'), startParty('RO'), startParty('EE')]);
+    // One after another, so that a node that did start is closed by `after` when the next one fails.
+    lt = await startParty('LT', 'coordinator');
+    ro = await startParty('RO');
+    ee = await startParty('EE');
     ltAdmin = await lt.node.user('lt.admin', 'LT', ['admin']);
     roAdmin = await ro.node.user('ro.admin', 'RO', ['admin']);
     roPoc = await ro.node.user('ro.poc', 'RO', ['poc']);

@@ -33,7 +33,10 @@ describe('the responder document between EE, LT (coordinating) and RO', () => {
   const { cursors, sync } = feedCarrier();
 
   before(async () => {
-    [lt, ee, ro] = await Promise.all([startParty('LT', 'coordinator'), startParty('EE'), startParty('RO')]);
+    // One after another, so that a node that did start is closed by `after` when the next one fails.
+    lt = await startParty('LT', 'coordinator');
+    ee = await startParty('EE');
+    ro = await startParty('RO');
     eePoc = await ee.node.user('ee.poc', 'EE', ['poc']);
     ltCoordinator = await lt.node.user('lt.duty', 'LT', ['coordinator']);
     const created = await ee.node.request({
