@@ -68,7 +68,7 @@ function EnrolFirst() {
   return (
     <Stack component="main" maw={640} mx="auto" p="md">
       <Group justify="space-between">
-        <Title order={1} size="h2" c="indigo.9">
+        <Title order={1} size="h2" c="indigo">
           Set up your second factor
         </Title>
         <Button size="xs" variant="default" onClick={() => void logout()}>
@@ -117,7 +117,7 @@ function Shell() {
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="md" size="sm" aria-label="Menu" />
             <Link to="/" style={{ textDecoration: 'none', color: 'inherit' }}>
-              <Title order={3} c="indigo.9">
+              <Title order={3} c="indigo">
                 Vytis
               </Title>
             </Link>

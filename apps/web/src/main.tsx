@@ -45,12 +45,30 @@ function readable(palette: readonly string[], background: string) {
  */
 const FILLED: Record<string, string> = {};
 const LIGHT_TEXT: Record<string, string> = {};
+const TEXT: Record<string, string> = {};
+const DARK_TEXT: Record<string, string> = {};
+const GREY = DEFAULT_THEME.colors.gray;
+const DARK = DEFAULT_THEME.colors.dark;
+// The lightest surface text sits on in the dark scheme: a hovered row, button or input.
+const DARK_SURFACE = DARK[5];
+
+/** The darkest of a palette's shades 0–4 that reads on the dark scheme's surfaces (4.5:1). */
+function readableOnDark(palette: readonly string[]) {
+  return (
+    [4, 3, 2, 1].map((shade) => palette[shade]!).find((c) => contrast(c, DARK_SURFACE) >= 4.6) ?? palette[0]!
+  );
+}
+
 for (const [name, palette] of Object.entries(DEFAULT_THEME.colors)) {
   FILLED[name] = readable(palette, DEFAULT_THEME.white);
   // Shade 2 is the light background under the pointer (an active nav link hovered).
   LIGHT_TEXT[name] = readable(palette, palette[2]!);
+  // Coloured text sits on white and on the pale grey of a hovered row or a page's backdrop.
+  TEXT[name] = readable(palette, GREY[2]!);
+  DARK_TEXT[name] = readableOnDark(palette);
 }
 
+/** Both schemes read at WCAG AA; the dark one follows the system's setting (defaultColorScheme). */
 const cssVariablesResolver: CSSVariablesResolver = () => {
   const light: Record<string, string> = {
     '--mantine-color-dimmed': '#555d66',
@@ -59,15 +77,34 @@ const cssVariablesResolver: CSSVariablesResolver = () => {
     // Links sit on white and on the alerts' pale backgrounds too (orange 1: 5.7:1).
     '--mantine-color-anchor': DEFAULT_THEME.colors.indigo[9],
     '--mantine-primary-color-contrast': DEFAULT_THEME.white,
+    '--vytis-focus-ring': '#1c3d6e',
+    '--vytis-map-sea': '#dbe9f6',
+    '--vytis-map-border': '#fff',
+  };
+  const dark: Record<string, string> = {
+    // Mantine's dark dimmed text (dark 2) reads at 3.5:1 on an input; dark 1 at 5.6:1.
+    '--mantine-color-dimmed': DARK[1]!,
+    '--mantine-color-placeholder': DARK[2]!,
+    '--mantine-color-error': DARK_TEXT.red!,
+    '--mantine-color-anchor': DARK_TEXT.indigo!,
+    '--mantine-primary-color-contrast': DEFAULT_THEME.white,
+    '--vytis-focus-ring': DEFAULT_THEME.colors.indigo[2]!,
+    '--vytis-map-sea': '#1b2a3a',
+    '--vytis-map-border': DARK[7]!,
   };
   for (const name of Object.keys(FILLED)) {
-    light[`--mantine-color-${name}-filled`] = FILLED[name]!;
-    light[`--mantine-color-${name}-filled-hover`] = darken(FILLED[name]!, 0.1);
-    light[`--mantine-color-${name}-text`] = FILLED[name]!;
+    // White text on a filled colour reads the same in both schemes.
+    for (const scheme of [light, dark]) {
+      scheme[`--mantine-color-${name}-filled`] = FILLED[name]!;
+      scheme[`--mantine-color-${name}-filled-hover`] = darken(FILLED[name]!, 0.1);
+    }
+    light[`--mantine-color-${name}-text`] = TEXT[name]!;
     light[`--mantine-color-${name}-outline`] = FILLED[name]!;
     light[`--mantine-color-${name}-light-color`] = LIGHT_TEXT[name]!;
+    dark[`--mantine-color-${name}-text`] = DARK_TEXT[name]!;
+    dark[`--mantine-color-${name}-outline`] = DARK_TEXT[name]!;
   }
-  return { variables: {}, light, dark: {} };
+  return { variables: {}, light, dark };
 };
 
 /** Filled palette colours are dark enough for white text: auto contrast keeps it white. */
@@ -115,7 +152,7 @@ const queryClient = new QueryClient({
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
+    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="auto">
       <QueryClientProvider client={queryClient}>
         <BrowserRouter>
           <AuthProvider>

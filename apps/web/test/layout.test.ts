@@ -36,7 +36,7 @@ async function misfits(page: Page): Promise<string[]> {
   });
 }
 
-describe('every page at 768 and 1440 px: nothing clipped or overflowing, axe clean', () => {
+describe('every page at 768 and 1440 px, light and dark: nothing clipped or overflowing, axe clean', () => {
   const world = new BrowserWorld();
   let people: Record<string, Person> = {};
   const pages: { path: string; who: string; ready: string }[] = [];
@@ -115,6 +115,26 @@ describe('every page at 768 and 1440 px: nothing clipped or overflowing, axe cle
     }
     await world.axeSettled();
     assert.deepEqual(problems, [], 'nothing clipped or overflowing');
+    world.assertClean();
+  });
+
+  it('follows a system set to dark: every page dark, and axe clean in it', async () => {
+    for (const person of Object.values(people)) await person.page.emulateMedia({ colorScheme: 'dark' });
+    for (const { path, who, ready } of pages) {
+      const { page } = people[who]!;
+      await page.setViewportSize({ width: 1440, height: 900 });
+      await page.goto(world.base + path);
+      await page.locator(`main ${ready}`).first().waitFor();
+      await page.locator('main .mantine-Loader-root').first().waitFor({ state: 'detached' });
+      const scheme = await page.evaluate(() => ({
+        attribute: document.documentElement.getAttribute('data-mantine-color-scheme'),
+        body: getComputedStyle(document.body).backgroundColor,
+      }));
+      assert.deepEqual(scheme, { attribute: 'dark', body: 'rgb(36, 36, 36)' }, `${who} ${path} is dark`);
+      if (path === '/' || path.startsWith('/requests/') || path.startsWith('/cases/'))
+        await shot(page, `layout-dark-${who}${path.replace(/[^a-z0-9]+/gi, '-').replace(/-$/, '')}`);
+    }
+    await world.axeSettled();
     world.assertClean();
   });
 });

@@ -103,7 +103,7 @@ export function ConfirmAction({
             />
           ) : null}
           {error && !(missingReason && reason) ? (
-            <Text size="sm" c="red.8" role="alert">
+            <Text size="sm" c="red" role="alert">
               {errorText(error)}
             </Text>
           ) : null}

@@ -3,6 +3,7 @@ import type { ForwardedAction } from '@vytis/contracts';
 import { useParties } from '../api/queries.ts';
 import { useMe } from '../auth.tsx';
 import { fmtTime, humanize } from './format.ts';
+import { Time } from './Time.tsx';
 
 // Federation: a request or deployment kept by another party's node is a read-only copy here; what
 // people do on it is sent to that node, which applies or refuses it. These say so in words.
@@ -102,7 +103,7 @@ export function CopyNotice({
                   </Text>
                   <Text span size="xs" c="dimmed">
                     {' '}
-                    · sent {fmtTime(action.at)}
+                    · sent <Time at={action.at} />
                     {action.decidedAt ? `, answered ${fmtTime(action.decidedAt)}` : ''}
                   </Text>
                 </List.Item>

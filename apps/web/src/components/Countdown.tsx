@@ -15,7 +15,7 @@ export function useNow(ms = 15_000) {
 export function Countdown({ dueAt, done }: { dueAt: string; done?: boolean }) {
   const now = useNow();
   const left = new Date(dueAt).getTime() - now;
-  const colour = done ? 'dimmed' : left < 0 ? 'red.9' : left < 6 * 3600_000 ? 'orange.9' : undefined;
+  const colour = done ? 'dimmed' : left < 0 ? 'red' : left < 6 * 3600_000 ? 'orange' : undefined;
   return (
     <Text
       span

@@ -98,7 +98,7 @@ export function EuropeMap({ parties, markers }: { parties: Party[]; markers: Map
       <svg
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
         width="100%"
-        style={{ background: '#dbe9f6', borderRadius: 6, display: 'block', maxHeight: '70vh' }}
+        style={{ background: 'var(--vytis-map-sea)', borderRadius: 6, display: 'block', maxHeight: '70vh' }}
         data-testid="europe-map"
       >
         <title>Map of Europe: parties by status, open requests and deployments</title>
@@ -122,7 +122,7 @@ export function EuropeMap({ parties, markers }: { parties: Party[]; markers: Map
           );
         })}
         {!countries ? (
-          <text x={WIDTH / 2} y={HEIGHT / 2} textAnchor="middle" fill="#555">
+          <text x={WIDTH / 2} y={HEIGHT / 2} textAnchor="middle" fill="var(--mantine-color-dimmed)">
             Loading the map…
           </text>
         ) : null}

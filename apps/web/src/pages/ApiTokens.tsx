@@ -26,6 +26,7 @@ import { ApiError, api, errorText } from '../api/client.ts';
 import { useMe } from '../auth.tsx';
 import { fmtDate, fmtTime } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 
 /** What `POST /tokens` answers: the secret, this once, and what the list will show of it. */
 interface IssuedToken {
@@ -192,7 +193,7 @@ function IssuedTokenShown({ issued, onDone }: { issued: IssuedToken; onDone: () 
     <Stack gap="sm">
       <Alert color="yellow" role="status" title="Copy your new token now">
         This is the only time the token “{nameOf(issued.info)}” is shown: the node keeps only a hash of it. If
-        you lose it, revoke it and issue another. It expires {fmtTime(issued.info.expiresAt)}.
+        you lose it, revoke it and issue another. It expires <Time at={issued.info.expiresAt} />.
       </Alert>
       <Group align="flex-end" wrap="nowrap">
         <TextInput
@@ -271,7 +272,7 @@ function TokenTable({ tokens, onRevoke }: { tokens: Token[]; onRevoke: (token: T
                 </Table.Td>
                 <Table.Td>{fmtDate(token.createdAt)}</Table.Td>
                 <Table.Td>{fmtDate(token.expiresAt)}</Table.Td>
-                <Table.Td>{token.lastUsedAt ? fmtTime(token.lastUsedAt) : 'never'}</Table.Td>
+                <Table.Td>{token.lastUsedAt ? <Time at={token.lastUsedAt} /> : 'never'}</Table.Td>
                 <Table.Td>
                   {ended ? (
                     <Badge color="gray" variant="light">

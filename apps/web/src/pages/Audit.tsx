@@ -23,8 +23,9 @@ import {
   useAuditVerify,
   useCheckpoints,
 } from '../api/audit.ts';
-import { fmtTime, localInputToIso, viewerZone } from '../components/format.ts';
+import { localInputToIso, viewerZone } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 
 /** Where an event's object opens in the app, when it is one a person opens. */
 function objectHref(object: AuditEvent['object']): string | null {
@@ -45,8 +46,6 @@ function objectHref(object: AuditEvent['object']): string | null {
       return null;
   }
 }
-
-const utc = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
 
 function Verification() {
   const verify = useAuditVerify();
@@ -87,7 +86,7 @@ function Verification() {
           {v.ok ? '.' : ''}
           {v.newestCheckpointAt ? (
             <Text size="sm">
-              Newest checkpoint signed {fmtTime(v.newestCheckpointAt)}
+              Newest checkpoint signed <Time at={v.newestCheckpointAt} />
               {v.tree ? `; Merkle tree over ${v.tree.size} events matches the chain` : ''}.
             </Text>
           ) : (
@@ -121,7 +120,9 @@ function Verification() {
           <Table.Tbody>
             {(checkpoints.data?.items ?? []).map((c) => (
               <Table.Tr key={c.id}>
-                <Table.Td title={utc(c.signedAt)}>{fmtTime(c.signedAt)}</Table.Td>
+                <Table.Td>
+                  <Time at={c.signedAt} />
+                </Table.Td>
                 <Table.Td>{c.size}</Table.Td>
                 <Table.Td>
                   <Code title={c.head}>{c.head.slice(0, 12)}…</Code>
@@ -229,8 +230,8 @@ export function AuditPage() {
                 return (
                   <Table.Tr key={e.seq}>
                     <Table.Td>{e.seq}</Table.Td>
-                    <Table.Td style={{ whiteSpace: 'nowrap' }} title={utc(e.at)}>
-                      {fmtTime(e.at)}
+                    <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                      <Time at={e.at} />
                     </Table.Td>
                     <Table.Td className="wrap-anywhere" maw={480}>
                       <Text size="sm">{e.text}</Text>

@@ -5,9 +5,10 @@ import { Link, useParams } from 'react-router';
 import { caseKeys, useCase } from '../api/cases.ts';
 import { api } from '../api/client.ts';
 import { ExerciseBadge, PapBadge, SeverityBadge, TlpBadge } from '../components/badges.tsx';
-import { fmtTime, humanize } from '../components/format.ts';
+import { humanize } from '../components/format.ts';
 import { Markdown } from '../components/Markdown.tsx';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 import { CaseMisp, MispDownload } from './CaseMisp.tsx';
 import { Intelligence, StixDownload, StixImport } from './CaseStix.tsx';
 import { EvidenceTab } from './case/EvidenceTab.tsx';
@@ -37,7 +38,7 @@ export function CasePage() {
     <Stack>
       <div>
         <Text size="sm" c="dimmed">
-          Case of {c.ownerParty} · opened {fmtTime(c.createdAt)} by {c.createdBy}
+          Case of {c.ownerParty} · opened <Time at={c.createdAt} /> by {c.createdBy}
           {c.requestId ? (
             <>
               {' · '}

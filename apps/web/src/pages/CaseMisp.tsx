@@ -11,6 +11,7 @@ import { FileImport } from '../components/FileImport.tsx';
 import { fmtTime } from '../components/format.ts';
 import { Markdown } from '../components/Markdown.tsx';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 
 /** "Download MISP event": the case as one MISP event of what the viewer may pass on. */
 export function MispDownload({ kase }: { kase: Case }) {
@@ -155,7 +156,7 @@ function MispEventCard({ event }: { event: MispEventSummary }) {
           {event.date ? `Dated ${event.date}` : 'Undated'}
           {event.orgc ? ` · created by ${event.orgc}` : ''} · {event.attributes} attribute(s), {event.objects}{' '}
           object(s) you may see · from {event.originParty}, imported by {event.createdBy}{' '}
-          {fmtTime(event.createdAt)}
+          <Time at={event.createdAt} />
           {event.timestamp ? ` · last changed in MISP ${fmtTime(event.timestamp)}` : ''}
         </Text>
         <Text size="xs" ff="monospace" className="wrap-anywhere" c="dimmed">
@@ -223,7 +224,7 @@ function GalaxyCluster({ cluster }: { cluster: MispEventSummary['galaxies'][numb
       {open && cluster.description ? (
         <Paper
           id={descriptionId}
-          bg="gray.0"
+          bg="var(--mantine-color-default-hover)"
           p="xs"
           ml="md"
           mt={4}

@@ -9,8 +9,8 @@ import { api } from '../api/client.ts';
 import { TlpBadge } from '../components/badges.tsx';
 import { CaseExport } from '../components/CaseExport.tsx';
 import { FileImport } from '../components/FileImport.tsx';
-import { fmtTime } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 import { TaxiiCollectionHint } from './Taxii.tsx';
 
 /** The media type a bundle is sent as (the node takes application/json too). */
@@ -181,7 +181,9 @@ export function Intelligence({ caseId, pageSize = 50 }: { caseId: string; pageSi
                 <Table.Td>
                   <TlpBadge tlp={o.tlp} />
                 </Table.Td>
-                <Table.Td style={{ whiteSpace: 'nowrap' }}>{fmtTime(o.modified)}</Table.Td>
+                <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                  <Time at={o.modified} />
+                </Table.Td>
                 <Table.Td>{o.originParty}</Table.Td>
               </Table.Tr>
             ))}
@@ -251,8 +253,8 @@ function IntelDetail({
         <Group gap="xs" mt={4}>
           <TlpBadge tlp={item.tlp} />
           <Text size="sm">
-            from {item.originParty} (imported by {item.createdBy}, {fmtTime(item.createdAt)}) · modified{' '}
-            {fmtTime(item.modified)}
+            from {item.originParty} (imported by {item.createdBy}, <Time at={item.createdAt} />) · modified{' '}
+            <Time at={item.modified} />
           </Text>
         </Group>
         <Text size="xs" ff="monospace" className="wrap-anywhere" mt={4}>

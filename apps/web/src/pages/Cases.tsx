@@ -34,8 +34,9 @@ import { ApiError, api } from '../api/client.ts';
 import { useBatchLookup } from '../api/search.ts';
 import { uploadFile } from '../api/upload.ts';
 import { ExerciseBadge, SeverityBadge, TlpBadge } from '../components/badges.tsx';
-import { fmtTime, humanize } from '../components/format.ts';
+import { humanize } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 import { WarningListFlag } from '../components/WarningLists.tsx';
 
 type CaseList = { items: Case[]; total: number; nextCursor: string | null };
@@ -117,7 +118,9 @@ export function CasesPage() {
                   {c.counts.openTasks} open / {c.counts.tasks}
                 </Table.Td>
                 <Table.Td>{c.counts.observables}</Table.Td>
-                <Table.Td>{fmtTime(c.updatedAt)}</Table.Td>
+                <Table.Td>
+                  <Time at={c.updatedAt} />
+                </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>

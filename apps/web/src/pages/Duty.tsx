@@ -1,14 +1,15 @@
 import { Alert, Badge, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import type { DutyShift, PartyDuty } from '@vytis/contracts';
 import { useDutyBoard } from '../api/roster.ts';
-import { fmtTime, viewerZone } from '../components/format.ts';
+import { viewerZone } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 
 /** A time in the viewer's zone, the UTC instant on hover. */
 function When({ iso }: { iso: string }) {
   return (
     <time dateTime={iso} title={`${iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}`}>
-      {fmtTime(iso)}
+      <Time at={iso} />
     </time>
   );
 }

@@ -21,8 +21,8 @@ import type { FederationNode, FederationPeer } from '@vytis/contracts';
 import { type FormEvent, useState } from 'react';
 import { ApiError, errorText } from '../api/client.ts';
 import { useAddPeer, useFederationPeers, usePullPeer, useRemovePeer } from '../api/federation.ts';
-import { fmtTime } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 
 export function FederationPage() {
   const peers = useFederationPeers();
@@ -248,20 +248,22 @@ function PeerTable({ peers, manage }: { peers: FederationPeer[]; manage: boolean
                   )}
                 </Table.Td>
                 <Table.Td>
-                  <Text size="sm">{fmtTime(peer.lastPullAt)}</Text>
+                  <Text size="sm">
+                    <Time at={peer.lastPullAt} />
+                  </Text>
                   <Text size="xs" c="dimmed">
-                    last ok {fmtTime(peer.lastOkAt)} · {peer.appliedTotal} applied, {peer.refusedTotal}{' '}
+                    last ok <Time at={peer.lastOkAt} /> · {peer.appliedTotal} applied, {peer.refusedTotal}{' '}
                     refused
                   </Text>
                 </Table.Td>
                 <Table.Td maw={280} className="wrap-anywhere" data-testid="federation-peer-error">
                   {peer.lastError ? (
                     <>
-                      <Text size="sm" c="red.9">
+                      <Text size="sm" c="red">
                         {peer.lastError}
                       </Text>
                       <Text size="xs" c="dimmed">
-                        {fmtTime(peer.lastErrorAt)}
+                        <Time at={peer.lastErrorAt} />
                       </Text>
                     </>
                   ) : (

@@ -28,8 +28,9 @@ import { ExerciseBadge, StatusBadge } from '../components/badges.tsx';
 import { ConfirmAction } from '../components/Confirm.tsx';
 import { Countdown } from '../components/Countdown.tsx';
 import { EuropeMap, type MapMarker } from '../components/EuropeMap.tsx';
-import { fmtTime, humanize, viewerZone } from '../components/format.ts';
+import { humanize, viewerZone } from '../components/format.ts';
 import { Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 
 interface Stats {
   real: { total: number; byStatus: Record<string, number>; overdueDeadlines: number };
@@ -85,7 +86,7 @@ export function HomePage() {
         <Figure label="Overdue clocks" value={real?.overdueDeadlines} alert />
       </SimpleGrid>
       {stats.data && stats.data.exercise.total > 0 ? (
-        <Text size="sm" c="grape.8">
+        <Text size="sm" c="grape">
           Exercises are counted apart: {stats.data.exercise.total} exercise request(s).
         </Text>
       ) : null}
@@ -176,7 +177,7 @@ export function HomePage() {
                   {live.events.slice(0, 12).map((e) => (
                     <List.Item key={e.seq} className="wrap-anywhere">
                       <Text span size="xs" c="dimmed">
-                        {fmtTime(e.at)}
+                        <Time at={e.at} />
                       </Text>{' '}
                       <b>{humanize(e.type.replace(/^request\./, ''))}</b>
                       {typeof e.data.title === 'string' && e.requestId ? (
@@ -206,7 +207,7 @@ function Figure({ label, value, alert }: { label: string; value: number | undefi
       <Text size="sm" c="dimmed">
         {label}
       </Text>
-      <Text fz={28} fw={700} c={alert && value ? 'red.8' : undefined}>
+      <Text fz={28} fw={700} c={alert && value ? 'red' : undefined}>
         {value ?? '…'}
       </Text>
     </Paper>
@@ -290,7 +291,7 @@ function WorkCard({ item }: { item: WorkItem }) {
               </>
             ) : (
               <Text span c="dimmed" size="sm">
-                Since {fmtTime(item.since)}
+                Since <Time at={item.since} />
               </Text>
             )}
           </Text>

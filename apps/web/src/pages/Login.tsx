@@ -19,7 +19,7 @@ import { useAuth } from '../auth.tsx';
 export function LoginPage() {
   const { awaitingCode } = useAuth();
   return (
-    <Center mih="100vh" bg="gray.1" p="md">
+    <Center mih="100vh" bg="var(--mantine-color-default-hover)" p="md">
       <Paper component="main" withBorder shadow="sm" p="xl" w={380} maw="100%">
         {awaitingCode ? <CodeStep /> : <PasswordStep />}
       </Paper>
@@ -30,7 +30,7 @@ export function LoginPage() {
 function Heading({ id, children }: { id: string; children: ReactNode }) {
   return (
     <div>
-      <Title order={1} id={id} size="h2" c="indigo.9">
+      <Title order={1} id={id} size="h2" c="indigo">
         Vytis
       </Title>
       <Text size="sm" c="dimmed">

@@ -43,6 +43,7 @@ import {
 } from '../api/misp.ts';
 import { fmtTime } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 
 type CaseList = { items: Case[]; total: number; nextCursor: string | null };
 
@@ -312,7 +313,7 @@ function FeedTable({ feeds, caseTitles }: { feeds: MispFeed[]; caseTitles: Reado
                   {feed.lastResult ? (
                     <>
                       <Text size="sm">
-                        {fmtTime(feed.lastRunAt)} ({feed.lastResult.trigger})
+                        <Time at={feed.lastRunAt} /> ({feed.lastResult.trigger})
                       </Text>
                       <Text size="xs">{runSummary(feed.lastResult)}</Text>
                     </>
@@ -324,7 +325,7 @@ function FeedTable({ feeds, caseTitles }: { feeds: MispFeed[]; caseTitles: Reado
                 </Table.Td>
                 <Table.Td maw={260} className="wrap-anywhere" data-testid="misp-feed-last-error">
                   {feed.lastError ? (
-                    <Text size="sm" c="red.9">
+                    <Text size="sm" c="red">
                       {feed.lastError}
                     </Text>
                   ) : (

@@ -4,8 +4,9 @@ import { useMyDeployments } from '../api/deployments.ts';
 import { useMe } from '../auth.tsx';
 import { ExerciseBadge } from '../components/badges.tsx';
 import { CopyTag } from '../components/CopyNotice.tsx';
-import { fmtTime, humanize } from '../components/format.ts';
+import { humanize } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 
 /**
  * A responder's own deployments (`GET /deployments?mine=true`): first the passes to collect (the
@@ -45,7 +46,7 @@ export function MyDeploymentsPage() {
                   Your pass for {d.hostParty}
                 </Anchor>{' '}
                 <Text span size="sm" c="dimmed">
-                  valid {fmtTime(d.window.from)} – {fmtTime(d.window.to)}
+                  valid <Time at={d.window.from} /> – <Time at={d.window.to} />
                 </Text>
               </List.Item>
             ))}
@@ -73,7 +74,7 @@ export function MyDeploymentsPage() {
                   <CopyTag origin={d.mirroredFrom} />
                 </Group>
                 <Text size="sm" c="dimmed">
-                  {humanize(d.mode)} · {fmtTime(d.window.from)} – {fmtTime(d.window.to)} ·{' '}
+                  {humanize(d.mode)} · <Time at={d.window.from} /> – <Time at={d.window.to} /> ·{' '}
                   {d.members.filter((m) => m.status !== 'replaced').length} members
                 </Text>
                 {member ? (

@@ -26,8 +26,8 @@ import {
   useNotifications,
   useSaveNotificationSettings,
 } from '../api/notifications.ts';
-import { fmtTime } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 
 export function NotificationsPage() {
   return (
@@ -137,7 +137,7 @@ function NotificationRow({ item, onRead }: { item: InboxItem; onRead: () => void
           </Group>
           <Text size="sm" c="dimmed">
             <time dateTime={item.at} title={`${item.at.replace('T', ' ').slice(0, 16)} UTC`}>
-              {fmtTime(item.at)}
+              <Time at={item.at} />
             </time>
           </Text>
         </Stack>

@@ -2,8 +2,8 @@ import { Alert, Button, Group, Stack, Table, Text, Textarea, Title } from '@mant
 import type { PassVerification } from '@vytis/contracts';
 import { useEffect, useRef, useState } from 'react';
 import { useVerifyPass } from '../api/deployments.ts';
-import { fmtTime } from '../components/format.ts';
 import { Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 
 const VERDICT: Record<PassVerification['verdict'], { title: string; color: string }> = {
   valid: { title: 'Valid pass', color: 'teal' },
@@ -97,7 +97,7 @@ function Verdict({ result }: { result: PassVerification }) {
               <Table.Tr>
                 <Table.Th scope="row">Valid</Table.Th>
                 <Table.Td>
-                  {fmtTime(c.window.from)} – {fmtTime(c.expiresAt)}
+                  <Time at={c.window.from} /> – <Time at={c.expiresAt} />
                 </Table.Td>
               </Table.Tr>
               <Table.Tr>
@@ -171,7 +171,7 @@ function Scanner({ onRead }: { onRead: (text: string) => void }) {
         />
       ) : null}
       {problem ? (
-        <Text size="sm" c="red.8" role="alert">
+        <Text size="sm" c="red" role="alert">
           {problem}
         </Text>
       ) : null}

@@ -41,6 +41,7 @@ import { useMe } from '../auth.tsx';
 import { ConfirmAction } from '../components/Confirm.tsx';
 import { fmtDate, fmtTime, humanize, localInputToIso, viewerZone } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 import { CalendarSubscriptions } from './CalendarFeeds.tsx';
 
 /** Monday 00:00 of this week in the viewer's zone, and the Monday after. */
@@ -159,7 +160,7 @@ export function RosterPage() {
           nothingFoundMessage={`No user of ${r.party}`}
         />
         {linked && !linked.roles.includes('responder') ? (
-          <Text size="xs" c="orange.9">
+          <Text size="xs" c="orange">
             has no responder role: cannot open passes
           </Text>
         ) : null}
@@ -211,7 +212,7 @@ export function RosterPage() {
                         <Stack gap={2}>
                           {shifts.map((s) => (
                             <Text key={`${s.rotationId}:${s.index}`} size="sm">
-                              <b>{s.responderName}</b> — {fmtTime(s.start)} → {fmtTime(s.end)} (
+                              <b>{s.responderName}</b> — <Time at={s.start} /> → <Time at={s.end} /> (
                               {s.rotationName})
                               {s.unavailable ? (
                                 <Badge ml="xs" color="red" size="xs">
@@ -606,7 +607,7 @@ function LeaveEditor({ responder }: { responder: Responder }) {
       {periods.map((p, i) => (
         <Group key={`${p.from}-${p.to}`} justify="space-between">
           <Text size="sm">
-            {humanize(p.kind)}: {fmtTime(p.from)} → {fmtTime(p.to)}
+            {humanize(p.kind)}: <Time at={p.from} /> → <Time at={p.to} />
             {p.note ? ` (${p.note})` : ''}
           </Text>
           <ConfirmAction

@@ -4,8 +4,8 @@ import { type FormEvent, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useSearch } from '../api/search.ts';
 import { ExerciseBadge } from '../components/badges.tsx';
-import { fmtTime } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
+import { Time } from '../components/Time.tsx';
 
 const KIND_LABELS: Record<SearchKind, string> = {
   request: 'Requests',
@@ -117,7 +117,7 @@ export function SearchPage() {
                 <ExerciseBadge exercise={hit.exercise} />
               </Group>
               <Text size="sm" c="dimmed" className="wrap-anywhere">
-                {hit.detail} · {fmtTime(hit.at)}
+                {hit.detail} · <Time at={hit.at} />
               </Text>
             </Paper>
           ))}

@@ -4,8 +4,8 @@ import type { Evidence } from '@vytis/contracts';
 import { useState } from 'react';
 import { api } from '../../api/client.ts';
 import { TlpBadge } from '../../components/badges.tsx';
-import { fmtTime } from '../../components/format.ts';
 import { Loading, Problem } from '../../components/Problem.tsx';
+import { Time } from '../../components/Time.tsx';
 import { type Items, tlpOptions, useCaseWrite } from './shared.ts';
 
 export function EvidenceTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }) {
@@ -78,7 +78,9 @@ export function EvidenceTab({ caseId, canAdd }: { caseId: string; canAdd: boolea
                 <code title={e.sha256}>{e.sha256.slice(0, 16)}…</code>
               </Table.Td>
               <Table.Td>{e.custodian}</Table.Td>
-              <Table.Td>{fmtTime(e.createdAt)}</Table.Td>
+              <Table.Td>
+                <Time at={e.createdAt} />
+              </Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
@@ -125,7 +127,9 @@ function Custody({ caseId, id }: { caseId: string; id: string }) {
         <Table.Tbody>
           {e.custody?.map((c) => (
             <Table.Tr key={`${c.at}:${c.action}:${c.actor}`}>
-              <Table.Td>{fmtTime(c.at)}</Table.Td>
+              <Table.Td>
+                <Time at={c.at} />
+              </Table.Td>
               <Table.Td>{c.action}</Table.Td>
               <Table.Td>
                 {c.actor}

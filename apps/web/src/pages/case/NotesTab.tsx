@@ -6,9 +6,9 @@ import { useNoteRelabel } from '../../api/cases.ts';
 import { api } from '../../api/client.ts';
 import { TlpBadge } from '../../components/badges.tsx';
 import { ConfirmAction } from '../../components/Confirm.tsx';
-import { fmtTime } from '../../components/format.ts';
 import { Markdown } from '../../components/Markdown.tsx';
 import { Problem } from '../../components/Problem.tsx';
+import { Time } from '../../components/Time.tsx';
 import { fieldError, type Items, tlpOptions, useCaseWrite } from './shared.ts';
 
 export function NotesTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }) {
@@ -30,7 +30,7 @@ export function NotesTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }
             <TlpBadge tlp={n.tlp} />
             <Text size="xs" c="dimmed">
               {n.createdBy} ({n.originParty}
-              {n.mirroredFrom ? `, from ${n.mirroredFrom}'s node` : ''}), {fmtTime(n.createdAt)}
+              {n.mirroredFrom ? `, from ${n.mirroredFrom}'s node` : ''}), <Time at={n.createdAt} />
             </Text>
           </Group>
           <Markdown>{n.body}</Markdown>

@@ -24,8 +24,8 @@ import { type ObservableQuery, useObservableBulk, useObservables } from '../../a
 import { ApiError, api } from '../../api/client.ts';
 import { TlpBadge } from '../../components/badges.tsx';
 import { ConfirmAction } from '../../components/Confirm.tsx';
-import { fmtTime } from '../../components/format.ts';
 import { Problem } from '../../components/Problem.tsx';
+import { Time } from '../../components/Time.tsx';
 import { WarningListFlag } from '../../components/WarningLists.tsx';
 import { BulkImport } from '../Cases.tsx';
 import { Correlations } from './Correlations.tsx';
@@ -193,8 +193,12 @@ export function ObservablesTab({ kase }: { kase: Case }) {
                     ))}
                   </Group>
                 </Table.Td>
-                <Table.Td title={o.firstSeen ?? undefined}>{fmtTime(o.firstSeen)}</Table.Td>
-                <Table.Td title={o.lastSeen ?? undefined}>{fmtTime(o.lastSeen)}</Table.Td>
+                <Table.Td title={o.firstSeen ?? undefined}>
+                  <Time at={o.firstSeen} />
+                </Table.Td>
+                <Table.Td title={o.lastSeen ?? undefined}>
+                  <Time at={o.lastSeen} />
+                </Table.Td>
                 <Table.Td>{o.originParty}</Table.Td>
                 <Table.Td>{o.sightings}</Table.Td>
                 <Table.Td>

@@ -3,8 +3,9 @@ import { useQuery } from '@tanstack/react-query';
 import { TASK_STATUSES, type Task } from '@vytis/contracts';
 import { useState } from 'react';
 import { api } from '../../api/client.ts';
-import { fmtTime, humanize, localInputToIso } from '../../components/format.ts';
+import { humanize, localInputToIso } from '../../components/format.ts';
 import { Problem } from '../../components/Problem.tsx';
+import { Time } from '../../components/Time.tsx';
 import { fieldError, type Items, useCaseWrite } from './shared.ts';
 
 export function TasksTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }) {
@@ -80,7 +81,7 @@ export function TasksTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }
               </Table.Td>
               <Table.Td>{t.assignee ? `${t.assignee.name} (${t.assignee.party})` : '—'}</Table.Td>
               <Table.Td>
-                {fmtTime(t.dueAt)}{' '}
+                <Time at={t.dueAt} />{' '}
                 {t.clock === 'overdue' || t.clock === 'missed' ? (
                   <Badge color="red" size="xs">
                     {t.clock}

@@ -3,8 +3,9 @@ import { useQuery } from '@tanstack/react-query';
 import type { CaseTimelineEntry } from '@vytis/contracts';
 import { useState } from 'react';
 import { api } from '../../api/client.ts';
-import { fmtTime, localInputToIso } from '../../components/format.ts';
+import { localInputToIso } from '../../components/format.ts';
 import { Problem } from '../../components/Problem.tsx';
+import { Time } from '../../components/Time.tsx';
 import { fieldError, type Items, useCaseWrite } from './shared.ts';
 
 export function TimelineTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }) {
@@ -51,12 +52,12 @@ export function TimelineTab({ caseId, canAdd }: { caseId: string; canAdd: boolea
       <Problem error={entries.error} />
       <Timeline bulletSize={12}>
         {entries.data?.items.map((t) => (
-          <Timeline.Item key={t.id} title={fmtTime(t.happenedAt)}>
+          <Timeline.Item key={t.id} title=<Time at={t.happenedAt} />>
             <Text size="sm" className="wrap-anywhere">
               {t.text}
             </Text>
             <Text size="xs" c="dimmed">
-              recorded by {t.recordedBy}, {fmtTime(t.recordedAt)}
+              recorded by {t.recordedBy}, <Time at={t.recordedAt} />
             </Text>
           </Timeline.Item>
         ))}

@@ -3,7 +3,7 @@ import type { Deployment } from '@vytis/contracts';
 import { useState } from 'react';
 import { useAcceptTeam } from '../../api/deployments.ts';
 import { ConfirmAction } from '../../components/Confirm.tsx';
-import { fmtTime } from '../../components/format.ts';
+import { Time } from '../../components/Time.tsx';
 import { acceptSentence } from './words.ts';
 
 async function sha256Hex(file: File): Promise<string> {
@@ -20,7 +20,7 @@ export function Acceptance({ d }: { d: Deployment }) {
           Host acceptance
         </Title>
         <Text>
-          Accepted by {d.acceptance.acceptedBy}, {fmtTime(d.acceptance.acceptedAt)}
+          Accepted by {d.acceptance.acceptedBy}, <Time at={d.acceptance.acceptedAt} />
         </Text>
         <Text size="sm" className="wrap-anywhere">
           Personnel status: {d.acceptance.personnelStatus}

@@ -3,8 +3,9 @@ import { Link, useParams } from 'react-router';
 import { useDeployment } from '../../api/deployments.ts';
 import { ExerciseBadge } from '../../components/badges.tsx';
 import { CopyNotice } from '../../components/CopyNotice.tsx';
-import { fmtTime, humanize } from '../../components/format.ts';
+import { humanize } from '../../components/format.ts';
 import { Loading, Problem } from '../../components/Problem.tsx';
+import { Time } from '../../components/Time.tsx';
 import { Acceptance } from './Acceptance.tsx';
 import { useRefreshOnLiveEvents } from './live.ts';
 import { Members } from './Members.tsx';
@@ -24,7 +25,8 @@ export function DeploymentPage() {
     <Stack>
       <div>
         <Text size="sm" c="dimmed">
-          Deployment to {d.hostParty} · {humanize(d.mode)} · {fmtTime(d.window.from)} – {fmtTime(d.window.to)}
+          Deployment to {d.hostParty} · {humanize(d.mode)} · <Time at={d.window.from} /> –{' '}
+          <Time at={d.window.to} />
         </Text>
         <Group gap="sm">
           <Title order={1} size="h2">

@@ -3,7 +3,7 @@ import type { Deployment } from '@vytis/contracts';
 import { Link } from 'react-router';
 import { useDecideMember, useRevokePass } from '../../api/deployments.ts';
 import { ConfirmAction } from '../../components/Confirm.tsx';
-import { fmtTime } from '../../components/format.ts';
+import { Time } from '../../components/Time.tsx';
 import { declineSentence, nameOf, releaseSentence, revokeSentence } from './words.ts';
 
 const MEMBER_COLOURS: Record<string, string> = {
@@ -61,7 +61,7 @@ export function Members({ d }: { d: Deployment }) {
                   </Badge>
                   {m.decidedBy ? (
                     <Text size="xs" c="dimmed" className="wrap-anywhere">
-                      {m.decidedBy}, {fmtTime(m.decidedAt)}
+                      {m.decidedBy}, <Time at={m.decidedAt} />
                       {m.decisionReason ? ` — ${m.decisionReason}` : ''}
                     </Text>
                   ) : null}

@@ -13,8 +13,8 @@ import {
 } from '@mantine/core';
 import { Link, useParams } from 'react-router';
 import { useDeployment, usePass } from '../../api/deployments.ts';
-import { fmtTime } from '../../components/format.ts';
 import { Loading, Problem } from '../../components/Problem.tsx';
+import { Time } from '../../components/Time.tsx';
 
 /**
  * On paper the pass is what a host at the door holds: no navigation, no buttons, the QR code, whose
@@ -87,13 +87,17 @@ export function PassPage() {
               </Table.Tr>
               <Table.Tr>
                 <Table.Th scope="row">Valid from</Table.Th>
-                <Table.Td>{fmtTime(d.window.from)}</Table.Td>
+                <Table.Td>
+                  <Time at={d.window.from} />
+                </Table.Td>
               </Table.Tr>
             </>
           ) : null}
           <Table.Tr>
             <Table.Th scope="row">Valid until</Table.Th>
-            <Table.Td>{fmtTime(p.expiresAt)}</Table.Td>
+            <Table.Td>
+              <Time at={p.expiresAt} />
+            </Table.Td>
           </Table.Tr>
           <Table.Tr>
             <Table.Th scope="row">Pass id</Table.Th>

@@ -12,7 +12,7 @@ export function RequestAssessment({ r }: { r: AssistanceRequest }) {
         </Title>
         {r.eligibility ? (
           <>
-            <Text fw={700} c={r.eligibility.eligible ? 'teal.9' : 'red.8'}>
+            <Text fw={700} c={r.eligibility.eligible ? 'teal' : 'red'}>
               {r.eligibility.eligible
                 ? `Eligible${r.eligibility.requires ? ` — the council decides by ${r.eligibility.requires}` : ''}`
                 : 'Not eligible'}

@@ -7,6 +7,7 @@ import { ConfirmAction } from '../../components/Confirm.tsx';
 import { nodeOf } from '../../components/CopyNotice.tsx';
 import { Countdown } from '../../components/Countdown.tsx';
 import { fmtTime, humanize } from '../../components/format.ts';
+import { Time } from '../../components/Time.tsx';
 
 /** The council's votes and decision; for whom `can.vote`, their party's vote, confirmed with its reason. */
 export function RequestCouncil({ r }: { r: AssistanceRequest }) {
@@ -34,7 +35,7 @@ export function RequestCouncil({ r }: { r: AssistanceRequest }) {
           title={`Decision: ${humanize(r.decision.outcome)}`}
           mb="sm"
         >
-          {r.decision.reason} — {fmtTime(r.decision.decidedAt)}
+          {r.decision.reason} — <Time at={r.decision.decidedAt} />
           {r.decision.closedEarly ? ' (the outcome was certain before the deadline)' : ''}
         </Alert>
       ) : null}

@@ -3,8 +3,9 @@ import type { AssistanceRequest, DeadlineKind } from '@vytis/contracts';
 import { useState } from 'react';
 import { useRequestAct } from '../../api/requests.ts';
 import { Countdown } from '../../components/Countdown.tsx';
-import { fmtTime, humanize, isoToLocalInput, localInputToIso, viewerZone } from '../../components/format.ts';
+import { humanize, isoToLocalInput, localInputToIso, viewerZone } from '../../components/format.ts';
 import { Problem } from '../../components/Problem.tsx';
+import { Time } from '../../components/Time.tsx';
 
 const NIS2_KINDS = ['nis2_early_warning', 'nis2_notification', 'nis2_final_report'];
 
@@ -38,7 +39,9 @@ export function RequestDeadlines({ r }: { r: AssistanceRequest }) {
               return (
                 <Table.Tr key={d.kind}>
                   <Table.Td>{humanize(d.kind)}</Table.Td>
-                  <Table.Td>{fmtTime(d.dueAt)}</Table.Td>
+                  <Table.Td>
+                    <Time at={d.dueAt} />
+                  </Table.Td>
                   <Table.Td>
                     {done ? (
                       <Badge variant="light" color={d.late ? 'orange' : 'gray'}>
@@ -50,7 +53,7 @@ export function RequestDeadlines({ r }: { r: AssistanceRequest }) {
                     )}
                     {NIS2_KINDS.includes(d.kind) && d.metAt ? (
                       <Text size="xs" c="dimmed">
-                        filed {fmtTime(d.metAt)}
+                        filed <Time at={d.metAt} />
                       </Text>
                     ) : null}
                     {canFile && NIS2_KINDS.includes(d.kind) && !done ? (

@@ -1,8 +1,9 @@
 import { Card, SimpleGrid, Text, Title } from '@mantine/core';
 import type { AssistanceRequest } from '@vytis/contracts';
 import type { ReactNode } from 'react';
-import { fmtTime, humanize } from '../../components/format.ts';
+import { humanize } from '../../components/format.ts';
 import { Markdown } from '../../components/Markdown.tsx';
+import { Time } from '../../components/Time.tsx';
 
 const fact = (label: string, value: ReactNode) => (
   <div>
@@ -30,8 +31,13 @@ export function RequestFacts({ r }: { r: AssistanceRequest }) {
         {fact('Incident class', <code>{r.incidentClass}</code>)}
         {fact('Mode', humanize(r.mode))}
         {fact('Location', `${r.location.city ? `${r.location.city}, ` : ''}${r.location.country}`)}
-        {fact('Mission window', `${fmtTime(r.window.from)} – ${fmtTime(r.window.to)}`)}
-        {fact('Aware since', fmtTime(r.awareAt))}
+        {fact(
+          'Mission window',
+          <>
+            <Time at={r.window.from} /> – <Time at={r.window.to} />
+          </>,
+        )}
+        {fact('Aware since', <Time at={r.awareAt} />)}
         {fact('Skills', r.needs.map((n) => `${n.count}× ${n.skill} (level ≥ ${n.minLevel})`).join(', '))}
         {fact('Languages', r.languages.join(', ') || '—')}
         {fact('Clearance', humanize(r.clearance))}
@@ -64,7 +70,7 @@ export function RequestFacts({ r }: { r: AssistanceRequest }) {
       {r.report ? (
         <div style={{ marginTop: 12 }}>
           <Text size="xs" c="dimmed" tt="uppercase">
-            Post-action report ({fmtTime(r.report.reportedAt)}, {r.report.reportedBy})
+            Post-action report (<Time at={r.report.reportedAt} />, {r.report.reportedBy})
           </Text>
           <Markdown>{r.report.summary}</Markdown>
         </div>

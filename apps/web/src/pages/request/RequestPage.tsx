@@ -4,8 +4,8 @@ import { Link, useParams } from 'react-router';
 import { useRequest } from '../../api/requests.ts';
 import { ExerciseBadge, PapBadge, SeverityBadge, StatusBadge, TlpBadge } from '../../components/badges.tsx';
 import { CopyNotice } from '../../components/CopyNotice.tsx';
-import { fmtTime } from '../../components/format.ts';
 import { Loading, Problem } from '../../components/Problem.tsx';
+import { Time } from '../../components/Time.tsx';
 import { RequestActions } from './Actions.tsx';
 import { RequestAssessment } from './Assessment.tsx';
 import { RequestCases } from './Cases.tsx';
@@ -30,7 +30,7 @@ function RequestView({ r }: { r: AssistanceRequest }) {
       <Group justify="space-between" align="flex-start" wrap="wrap">
         <div style={{ minWidth: 0, flex: 1 }}>
           <Text size="sm" c="dimmed">
-            Request from {r.party} · filed {fmtTime(r.createdAt)} by {r.createdBy}
+            Request from {r.party} · filed <Time at={r.createdAt} /> by {r.createdBy}
           </Text>
           <Title order={1} size="h2" className="wrap-anywhere" data-testid="request-title">
             {r.title}

@@ -4,8 +4,9 @@ import type { AssistanceRequest, Deployment, TeamProposal } from '@vytis/contrac
 import { Link, useNavigate } from 'react-router';
 import { api } from '../../api/client.ts';
 import { requestKeys, useRequestDeployments, useTeamProposals } from '../../api/requests.ts';
-import { fmtTime, humanize } from '../../components/format.ts';
+import { humanize } from '../../components/format.ts';
 import { Problem } from '../../components/Problem.tsx';
+import { Time } from '../../components/Time.tsx';
 
 /** The team: the deployment once adopted; for whom `can.proposeTeam`, the explained proposal to adopt. */
 export function RequestTeam({ r }: { r: AssistanceRequest }) {
@@ -65,7 +66,7 @@ export function RequestTeam({ r }: { r: AssistanceRequest }) {
             <span key={d.id}>
               {i ? ', ' : ''}
               <Anchor component={Link} to={`/deployments/${d.id}`}>
-                {humanize(d.status)}, {fmtTime(d.createdAt)}
+                {humanize(d.status)}, <Time at={d.createdAt} />
               </Anchor>
             </span>
           ))}
@@ -106,7 +107,7 @@ export function ProposalView({
         <Text size="sm" c="dimmed">
           {p.objective.size} people, all can start within {p.objective.startHours.toFixed(1)} h ·{' '}
           {p.stats.candidates} candidates · solved in {Math.round(p.stats.solveMs)} ms ·{' '}
-          {fmtTime(p.createdAt)}
+          <Time at={p.createdAt} />
         </Text>
       </Group>
       {p.unmet.length ? (

@@ -1,8 +1,9 @@
 import { Anchor, Card, Text, Timeline, Title } from '@mantine/core';
 import { Link } from 'react-router';
 import { useRequestTimeline } from '../../api/requests.ts';
-import { fmtTime, humanize } from '../../components/format.ts';
+import { humanize } from '../../components/format.ts';
 import { Problem } from '../../components/Problem.tsx';
+import { Time } from '../../components/Time.tsx';
 
 /** Everything that happened to the request, oldest first, with the reasons given. */
 export function RequestTimeline({ id }: { id: string }) {
@@ -19,7 +20,7 @@ export function RequestTimeline({ id }: { id: string }) {
           // biome-ignore lint/suspicious/noArrayIndexKey: entries are append-only
           <Timeline.Item key={i} title={humanize(t.kind)}>
             <Text size="xs" c="dimmed">
-              {fmtTime(t.at)} · {t.actor}
+              <Time at={t.at} /> · {t.actor}
               {t.party ? ` (${t.party})` : ''}
               {t.toStatus ? ` · ${t.fromStatus ?? '—'} → ${t.toStatus}` : ''}
             </Text>

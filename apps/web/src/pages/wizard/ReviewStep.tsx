@@ -2,8 +2,9 @@ import { Alert, Anchor, Button, Group, List, Paper, SimpleGrid, Stack, Text, Tit
 import type { Framework, Party } from '@vytis/contracts';
 import type { ReactNode } from 'react';
 import { ExerciseBadge, PapBadge, SeverityBadge, TlpBadge } from '../../components/badges.tsx';
-import { fmtTime, humanize, localInputToIso } from '../../components/format.ts';
+import { humanize, localInputToIso } from '../../components/format.ts';
 import { Markdown } from '../../components/Markdown.tsx';
+import { Time } from '../../components/Time.tsx';
 import { type Form, LANGUAGES, RSIT_CLASSES, rsitTypes } from './form.ts';
 import { type FieldKey, fieldName, type Problems, STEPS, stepOf } from './problems.ts';
 
@@ -52,7 +53,11 @@ function Section({
 const text = (s: string) => (s.trim() ? <Markdown>{s}</Markdown> : null);
 const time = (local: string) => {
   const iso = localInputToIso(local);
-  return iso ? <Text size="sm">{fmtTime(iso)}</Text> : null;
+  return iso ? (
+    <Text size="sm">
+      <Time at={iso} />
+    </Text>
+  ) : null;
 };
 const words = (s: string | null) => (s ? <Text size="sm">{humanize(s)}</Text> : null);
 

@@ -40,9 +40,9 @@ export function statusLine(status: SaveStatus): string {
 export function SaveStatusLine({ status }: { status: SaveStatus }) {
   const colour =
     status.kind === 'saved'
-      ? 'teal.9'
+      ? 'teal'
       : ['invalid', 'stale', 'failed'].includes(status.kind)
-        ? 'red.8'
+        ? 'red'
         : 'dimmed';
   return (
     <Stack gap={0} align="flex-end">
