@@ -66,7 +66,13 @@ export function RequestCouncil({ r }: { r: AssistanceRequest }) {
                   )}
                 </Table.Td>
                 <Table.Td className="wrap-anywhere">{v?.comment ?? ''}</Table.Td>
-                <Table.Td>{v ? `${fmtTime(v.castAt)} (${v.castBy})` : ''}</Table.Td>
+                <Table.Td>
+                  {v ? (
+                    <>
+                      <Time at={v.castAt} /> ({v.castBy})
+                    </>
+                  ) : null}
+                </Table.Td>
               </Table.Tr>
             );
           })}
