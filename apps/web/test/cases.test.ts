@@ -208,6 +208,12 @@ describe('cases in a browser: observables under TLP, bulk import, evidence, look
         ).id,
       );
     }
+    const redValue = 'wiper-red.evil-example.org';
+    await call(world, user, 'POST', `/cases/${kase.id}/observables`, {
+      type: 'domain',
+      value: redValue,
+      tlp: 'red',
+    });
     await page.goto(`${world.base}/cases/${kase.id}`);
     const table = page.getByTestId('observables');
     await table.getByText(values[2]!).waitFor();
@@ -226,6 +232,23 @@ describe('cases in a browser: observables under TLP, bulk import, evidence, look
     await table.locator('[data-tlp="amber+strict"]').nth(1).waitFor();
     const listed = await call(world, user, 'GET', `/cases/${kase.id}/observables?tlp=amber%2Bstrict`);
     assert.deepEqual(listed.items.map((o: { value: string }) => o.value).sort(), values.slice(0, 2));
+
+    // Export selected is the node's export of those rows: a RED one selected with them stays home.
+    for (const value of [values[0]!, redValue])
+      await table.getByRole('checkbox', { name: `Select ${value}` }).check();
+    const href = await bar.getByRole('link', { name: 'Export selected (CSV)' }).getAttribute('href');
+    const exported = await page.request.get(world.base + href);
+    assert.equal(exported.status(), 200);
+    assert.deepEqual(
+      (await exported.text())
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(',')[1]),
+      [values[0]],
+    );
+    for (const value of [values[0]!, redValue])
+      await table.getByRole('checkbox', { name: `Select ${value}` }).uncheck();
 
     // A tag on one row, then the list filtered by it.
     await table.getByRole('checkbox', { name: `Select ${values[2]}` }).check();

@@ -542,6 +542,14 @@ export const ObservableExportQuerySchema = Type.Object(
           "only what your party contributed to the case (observables whose originParty is yours), whatever the case's own label: what a party originated is its own to pass on",
       }),
     ),
+    ids: Type.Optional(
+      Type.Array(UuidSchema, {
+        minItems: 1,
+        maxItems: 500,
+        description:
+          'only these observables (those selected on a page, repeated as ids=…&ids=…); any you may not pass on, or that are not in the case, are left out as the rest of the export leaves them',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

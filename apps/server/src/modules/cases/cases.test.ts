@@ -307,6 +307,46 @@ describe('cases: who may widen, change and pass on', () => {
     assert.match(own.body, /clear-item\.example/);
   });
 
+  it('exports only the observables asked for by id, under the same rules: a RED one asked for stays home', async () => {
+    const id = json(await call('POST', lt, '/cases', caseBody({ tlp: 'amber' }))).id;
+    const added: Record<string, string> = {};
+    for (const [value, tlp] of [
+      ['one.example', 'amber'],
+      ['two.example', 'green'],
+      ['three.example', 'amber'],
+      ['secret.example', 'red'],
+    ] as const) {
+      added[value] = json(
+        await call('POST', lt, `/cases/${id}/observables`, { type: 'domain', value, tlp }),
+      ).id;
+    }
+    const wanted = ['one.example', 'two.example', 'secret.example'].map((v) => added[v]!);
+    const res = await call(
+      'GET',
+      lt,
+      `/cases/${id}/observables/export?${wanted.map((w) => `ids=${w}`).join('&')}`,
+    );
+    assert.equal(res.statusCode, 200, res.body);
+    assert.match(String(res.headers['content-disposition']), /case-[0-9a-f-]+-selected\.csv/);
+    assert.deepEqual(
+      res.body
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(',')[1]),
+      ['one.example', 'two.example'],
+    );
+    const one = await call(
+      'GET',
+      lt,
+      `/cases/${id}/observables/export?format=ndjson&ids=${added['three.example']}`,
+    );
+    assert.deepEqual(JSON.parse(one.body).value, 'three.example');
+    const bad = await call('GET', lt, `/cases/${id}/observables/export?ids=not-an-id`);
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /ids/);
+  });
+
   it('refuses to attach a sharing group the sharer cannot see', async () => {
     const group = await call('POST', fi, '/sharing-groups', { name: 'FI private', parties: ['FI', 'SE'] });
     assert.equal(group.statusCode, 201, group.body);

@@ -126,6 +126,7 @@ export const indicatorsRoutes: FastifyPluginAsyncTypebox<{
         request.params.id,
         request.query.exercise,
         mine,
+        request.query.ids,
       );
       async function* lines() {
         if (format === 'csv') yield 'type,value,comment,tlp,toIds,exercise\n';
@@ -136,7 +137,8 @@ export const indicatorsRoutes: FastifyPluginAsyncTypebox<{
         }
       }
       const from = mine ? `-from-${ctxOf(request).actor.party}` : '';
-      const name = `case-${request.params.id}${from}${exercise ? '-exercise' : ''}.${format}`;
+      const selected = request.query.ids ? '-selected' : '';
+      const name = `case-${request.params.id}${from}${selected}${exercise ? '-exercise' : ''}.${format}`;
       return reply
         .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
         .header('content-disposition', `attachment; filename="${name}"`)

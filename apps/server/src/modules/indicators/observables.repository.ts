@@ -281,6 +281,7 @@ export async function passablePage(
   afterId: string | null,
   limit: number,
   mine = false,
+  ids?: readonly string[],
 ) {
   let query = db
     .selectFrom('observables')
@@ -288,6 +289,7 @@ export async function passablePage(
     .where('cases.id', '=', caseId)
     .where(mine ? ownContributions(viewer, 'observables') : passableOnward(viewer, 'observables'))
     .selectAll('observables');
+  if (ids) query = query.where('observables.id', 'in', ids);
   if (afterId) {
     query = query.where(afterInListOrder(afterId, caseId));
   }

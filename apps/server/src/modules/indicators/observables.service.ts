@@ -573,7 +573,13 @@ export class ObservablesService {
    * include or only), a real case unless only exercises are asked for: exercise data never leaves
    * in what was taken for a real export.
    */
-  async passable(ctx: Ctx, caseId: string, exercise: ExerciseScope = 'exclude', mine = false) {
+  async passable(
+    ctx: Ctx,
+    caseId: string,
+    exercise: ExerciseScope = 'exclude',
+    mine = false,
+    ids?: readonly string[],
+  ) {
     const theCase = await this.deps.cases.visibleCase(ctx, caseId);
     if (mine && !ctx.actor.party) {
       throw invalidInput('mine=true exports what your party contributed, and you belong to no party', [
@@ -595,7 +601,7 @@ export class ObservablesService {
     async function* rows() {
       let after: string | null = null;
       for (;;) {
-        const page = await repo.passablePage(db, viewer, caseId, after, 1000, mine);
+        const page = await repo.passablePage(db, viewer, caseId, after, 1000, mine, ids);
         for (const row of page) yield presentObservable(row, theCase.exercise);
         if (page.length < 1000) return;
         after = page.at(-1)!.id;

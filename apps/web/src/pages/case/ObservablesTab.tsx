@@ -127,7 +127,13 @@ export function ObservablesTab({ kase }: { kase: Case }) {
       </Group>
       <Problem error={list.error ?? sight.error} />
       {selected.size > 0 ? (
-        <BulkBar caseId={caseId} items={items} selected={selected} onDone={() => setSelected(new Set())} />
+        <BulkBar
+          caseId={caseId}
+          exercise={kase.exercise}
+          items={items}
+          selected={selected}
+          onDone={() => setSelected(new Set())}
+        />
       ) : null}
       <Table.ScrollContainer minWidth={760}>
         <Table striped data-testid="observables">
@@ -262,11 +268,13 @@ export function ObservablesTab({ kase }: { kase: Case }) {
 /** Acts on the selected rows: relabel and delete (confirmed, with a reason), tag, export as CSV. */
 function BulkBar({
   caseId,
+  exercise,
   items,
   selected,
   onDone,
 }: {
   caseId: string;
+  exercise: boolean;
   items: Observable[];
   selected: Set<string>;
   onDone: () => void;
@@ -365,8 +373,9 @@ function BulkBar({
         size="xs"
         variant="default"
         component="a"
-        href={csvHref(chosen)}
-        download={`case-${caseId}-selected.csv`}
+        href={selectedExportHref(caseId, ids, exercise)}
+        download={`case-${caseId}-selected${exercise ? '-exercise' : ''}.csv`}
+        title="The node's export of the selected rows: what may not be passed on (RED, another party's AMBER+STRICT) is left out"
       >
         Export selected (CSV)
       </Button>
@@ -380,30 +389,11 @@ function BulkBar({
   );
 }
 
-/** The selected rows as the export's CSV columns (what this viewer sees on the page). */
-function csvHref(rows: Observable[]): string {
-  const field = (v: string) => {
-    const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-    return /[",\n\r']/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-  };
-  const lines = ['type,value,comment,tlp,toIds,tags,firstSeen,lastSeen'];
-  for (const o of rows) {
-    lines.push(
-      [
-        o.type,
-        o.value,
-        o.comment,
-        o.tlp,
-        String(o.toIds),
-        o.tags.join(' '),
-        o.firstSeen ?? '',
-        o.lastSeen ?? '',
-      ]
-        .map(field)
-        .join(','),
-    );
-  }
-  return `data:text/csv;charset=utf-8,${encodeURIComponent(`${lines.join('\n')}\n`)}`;
+/** The node's export of these observables, under its rules for what may be passed on. */
+function selectedExportHref(caseId: string, ids: string[], exercise: boolean): string {
+  const query = new URLSearchParams(ids.map((id) => ['ids', id]));
+  if (exercise) query.set('exercise', 'include');
+  return `/api/v1/cases/${caseId}/observables/export?${query}`;
 }
 
 function AddObservable({ caseId }: { caseId: string }) {
