@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import type { AssistanceRequest, Party, RequestStatus } from '@vytis/contracts';
+import type { Party, RequestStatus } from '@vytis/contracts';
 import { api } from './client.ts';
 
 export type RequestSummary = {
@@ -37,6 +37,3 @@ export const useParties = () =>
     queryFn: () => api<{ items: Party[]; asOf: string }>('/parties'),
     staleTime: 5 * 60_000,
   });
-
-export const useRequest = (id: string) =>
-  useQuery({ queryKey: ['request', id], queryFn: () => api<AssistanceRequest>(`/requests/${id}`) });

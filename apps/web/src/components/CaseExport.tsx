@@ -3,7 +3,6 @@
 // the reason is said instead.
 import { Button, Text } from '@mantine/core';
 import type { Case } from '@vytis/contracts';
-import { useMe } from '../auth.tsx';
 
 /** The export's address: an exercise case is exported only when asked for (`exercise=include`). */
 export const caseExportHref = (c: Pick<Case, 'id' | 'exercise'>, format: string) =>
@@ -18,7 +17,7 @@ export function CaseExport({
 }: {
   kase: Case;
   /** The export's last path segment (`stix`, `misp`); also names the test id of the held reason. */
-  format: string;
+  format: 'stix' | 'misp';
   /** The file's ending after `case-<id>.` (`stix.json`). */
   extension: string;
   /** The link's text. */
@@ -26,14 +25,15 @@ export function CaseExport({
   /** What is said before the reason when the case is held (`No STIX export`). */
   heldLabel: string;
 }) {
-  const me = useMe();
-  const held =
-    kase.tlp === 'red'
-      ? 'TLP:RED is never passed on'
-      : kase.tlp === 'amber+strict' && kase.ownerParty !== me.party
-        ? `TLP:AMBER+STRICT is passed on only by ${kase.ownerParty}`
-        : null;
-  if (held) {
+  // The node decides (`can`); the label only explains its answer.
+  const may = format === 'stix' ? kase.can.exportStix : kase.can.exportMisp;
+  if (!may) {
+    const held =
+      kase.tlp === 'red'
+        ? 'TLP:RED is never passed on'
+        : kase.tlp === 'amber+strict'
+          ? `TLP:AMBER+STRICT is passed on only by ${kase.ownerParty}`
+          : 'the case is not yours to pass on';
     return (
       <Text size="xs" c="dimmed" data-testid={`${format}-download-held`}>
         {heldLabel}: {held}

@@ -4,14 +4,15 @@ import type { AssistanceRequest, Framework } from '@vytis/contracts';
 import { useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api } from '../api/client.ts';
-import { useParties, useRequest } from '../api/queries.ts';
-import { useAuth, useMe } from '../auth.tsx';
+import { useParties } from '../api/queries.ts';
+import { useRequest } from '../api/requests.ts';
+import { useMe } from '../auth.tsx';
 import { ConfirmAction } from '../components/Confirm.tsx';
 import { humanize, viewerZone } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
 import { useDraftAutosave } from './wizard/autosave.ts';
 import type { StepProps } from './wizard/fields.ts';
-import { blankForm, canOf, type Form, formOf } from './wizard/form.ts';
+import { blankForm, type Form, formOf } from './wizard/form.ts';
 import { HelpStep } from './wizard/HelpStep.tsx';
 import { IncidentStep } from './wizard/IncidentStep.tsx';
 import { MeasuresStep } from './wizard/MeasuresStep.tsx';
@@ -54,8 +55,6 @@ export function NewRequestPage() {
 /** /requests/:id/edit: the same wizard, filled in from a draft the viewer may edit. */
 export function EditDraftPage() {
   const { id = '' } = useParams();
-  const me = useMe();
-  const { has } = useAuth();
   const request = useRequest(id);
   // The form starts again from the draft as it is now only when asked to (after a stale save):
   // a refetch in the background (a live event, a save of this form) must not wipe what is typed.
@@ -63,8 +62,8 @@ export function EditDraftPage() {
   if (request.isPending) return <Loading label="Reading the draft" />;
   if (request.error) return <Problem error={request.error} title="This draft cannot be edited" page />;
   const r = request.data;
-  // The server's `can` decides; until every node presents it, the rule it replaces.
-  const editable = canOf(r)?.edit ?? (r.status === 'draft' && r.party === me.party && has('poc'));
+  // The node says who may edit the draft; the app does not guess.
+  const editable = r.can.edit;
   if (!editable) {
     return (
       <Stack maw={980}>
@@ -297,7 +296,7 @@ function RequestWizard({
           </Button>
           {/* Offered to whoever keeps the draft; the node's can.submit turns true only once it is
               complete, so the button is shown, disabled, while the review lists what is missing. */}
-          {step === REVIEW_STEP && canOf(draft)?.edit !== false ? (
+          {step === REVIEW_STEP && draft?.can.edit !== false ? (
             <ConfirmAction
               label="Submit to the council"
               title="Submit to the council?"

@@ -144,6 +144,8 @@ export async function pendingMembersOf(db: Executor, viewer: RequestViewer, part
     .select(MEMBER_COLUMNS)
     .select((eb) => openClockDue('response')(eb).as('due_at'))
     .where((eb) => deploymentsVisibleTo(viewer.actor)(eb))
+    // A request copy its origin retracted from this node is no one's work here any more.
+    .where('requests.mirror_retracted', '=', false)
     .where('m.party_code', '=', party)
     .where('m.status', '=', 'pending')
     .where('deployments.status', '=', 'proposed')
@@ -175,6 +177,8 @@ export async function hostedDeployments(
     ])
     .select((eb) => openClockDue('response')(eb).as('due_at'))
     .where((eb) => deploymentsVisibleTo(viewer.actor)(eb))
+    // A request copy its origin retracted from this node is no one's work here any more.
+    .where('requests.mirror_retracted', '=', false)
     .where('deployments.host_party', '=', party)
     .where('deployments.status', 'in', [...statuses])
     .orderBy('deployments.updated_at')
@@ -193,6 +197,8 @@ export async function ownMemberships(db: Executor, viewer: RequestViewer, userId
     .select(sql<Date | null>`null`.as('due_at'))
     .where('r.user_id', '=', userId)
     .where((eb) => deploymentsVisibleTo(viewer.actor)(eb))
+    // A request copy its origin retracted from this node is no one's work here any more.
+    .where('requests.mirror_retracted', '=', false)
     .where('m.status', '=', 'released')
     .where('m.pass_id', 'is', null)
     .orderBy('deployments.window_from')

@@ -1,5 +1,5 @@
 import type { NotificationKind } from '@vytis/contracts';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { CaseViewer, RequestViewer } from '../../access/policy.ts';
 import type { Clock } from '../../clock.ts';
 import type { Ctx } from '../../context.ts';
@@ -25,6 +25,8 @@ export interface DispatcherDeps {
   mailEnabled: boolean;
   /** Where the links in e-mails point (VYTIS_PUBLIC_URL); none: the path alone. */
   publicUrl: () => string | null;
+  /** An event that could not be turned into notifications, and why (it is skipped). */
+  onDeadLetter?: (seq: number, error: unknown) => void;
 }
 
 /**
@@ -83,8 +85,37 @@ export class Dispatcher {
     const items: Parameters<typeof repo.insertItems>[1] = [];
     const mails: Parameters<typeof repo.queueMails>[1] = [];
     for (const event of events) {
+      // One event that cannot be handled (a payload of an unexpected shape) is set aside, named in
+      // the log, and the others go on: it must not hold everyone's notifications back for ever.
+      await sql`savepoint dispatch_event`.execute(trx);
+      try {
+        const handled = await this.handle(trx, event, now, viewerOf);
+        await sql`release savepoint dispatch_event`.execute(trx);
+        items.push(...handled.items);
+        mails.push(...handled.mails);
+      } catch (error) {
+        await sql`rollback to savepoint dispatch_event`.execute(trx);
+        this.deps.onDeadLetter?.(event.seq, error);
+      }
+    }
+    await repo.insertItems(trx, items);
+    await repo.queueMails(trx, mails);
+    await repo.moveCursor(trx, events[events.length - 1]!.seq);
+    return events.length;
+  }
+
+  /** The notifications and mails one event makes, for those it is addressed to who may see it. */
+  private async handle(
+    trx: Tx,
+    event: repo.EventRow,
+    now: Date,
+    viewerOf: (person: repo.Person) => Promise<{ requests: RequestViewer; cases: CaseViewer }>,
+  ) {
+    const items: Parameters<typeof repo.insertItems>[1] = [];
+    const mails: Parameters<typeof repo.queueMails>[1] = [];
+    {
       const addressed = await addressees(trx, event);
-      if (!addressed || addressed.people.length === 0) continue;
+      if (!addressed || addressed.people.length === 0) return { items, mails };
       const people = [...new Map(addressed.people.map((p) => [p.id, p])).values()];
       // As the live stream would show it to each of them, now: who may not see it is not told.
       const allowed: repo.Person[] = [];
@@ -93,7 +124,7 @@ export class Dispatcher {
         const [seen] = await visibleSince(trx, viewer.requests, viewer.cases, event.seq - 1, 1);
         if (seen && Number(seen.seq) === event.seq) allowed.push(person);
       }
-      if (allowed.length === 0) continue;
+      if (allowed.length === 0) return { items, mails };
       const ids = allowed.map((p) => p.id);
       const [settings, emails] = await Promise.all([
         repo.settingsOf(trx, ids),
@@ -140,9 +171,6 @@ export class Dispatcher {
         }
       }
     }
-    await repo.insertItems(trx, items);
-    await repo.queueMails(trx, mails);
-    await repo.moveCursor(trx, events[events.length - 1]!.seq);
-    return events.length;
+    return { items, mails };
   }
 }

@@ -62,6 +62,8 @@ export class InboxService {
       requests: deps.requests,
       mailEnabled: this.sender !== null,
       publicUrl: () => this.publicUrl,
+      onDeadLetter: (seq, error) =>
+        this.log?.error({ err: error, seq }, `notification event ${seq} could not be dispatched: skipped`),
     });
   }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 import { HOUR, submitRequest } from '../../test/requests.fixtures.ts';
+import { Dispatcher } from './dispatch.ts';
 import { InboxService } from './inbox.service.ts';
 import { MailSink } from './mail-sink.fixtures.ts';
 
@@ -320,5 +321,37 @@ describe('notifications: in the app and by e-mail, each person choosing', () => 
     assert.ok(second.items[0].at <= first.items[0].at);
     assert.notEqual(second.items[0].id, first.items[0].id);
     node.clock.advance(-HOUR);
+  });
+
+  it('sets an event it cannot handle aside, names it, and goes on with the next ones', async () => {
+    await submitRequest(node, poc, { title: 'First of two' });
+    await submitRequest(node, poc, { title: 'Second of two' });
+    const last = await node.database.db
+      .selectFrom('notifications')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .executeTakeFirstOrThrow();
+    const setAside: number[] = [];
+    let composed = 0;
+    const dispatcher = new Dispatcher({
+      db: node.database.db,
+      clock: node.clock,
+      requests: node.services.requests,
+      mailEnabled: false,
+      // The first event that reaches anyone fails half-way, as a payload of an unexpected shape would.
+      publicUrl: () => {
+        if (composed++ === 0) throw new Error('an event of an unexpected shape');
+        return null;
+      },
+      onDeadLetter: (seq) => setAside.push(seq),
+    });
+    await dispatcher.dispatch();
+    assert.equal(setAside.length, 1, 'one event set aside');
+    const titles = (await inbox(councilEE)).items.map((i) => i.title as string);
+    assert.ok(
+      titles.some((t) => t.includes('Second of two')),
+      'the events after it are dispatched',
+    );
+    const cursor = await node.database.db.selectFrom('inbox_cursor').select('seq').executeTakeFirstOrThrow();
+    assert.equal(Number(cursor.seq), Number(last.seq), 'the cursor moved past it');
   });
 });

@@ -24,6 +24,7 @@ import { presentDeployment } from '../deployments/present.ts';
 import type { FrameworkService } from '../framework/framework.service.ts';
 import * as parties from '../parties/parties.repository.ts';
 import type { RequestJournal } from '../requests/journal.ts';
+import { assertMay, PROPOSABLE_STATUSES } from '../requests/permissions.ts';
 import type { RequestRow, RequestsService } from '../requests/requests.service.ts';
 import type { Candidate, Need, TeamProblem, TeamSolution } from './solver/types.ts';
 import * as repo from './teams.repository.ts';
@@ -40,7 +41,6 @@ export interface TeamsDeps {
 }
 
 const YEAR_MS = 365 * 86_400_000;
-const PROPOSABLE = ['activated', 'partially_activated', 'assembling'];
 const rank = (clearance: string) => CLEARANCES.indexOf(clearance as Clearance);
 
 interface RosterRow {
@@ -120,11 +120,8 @@ export class TeamsService {
   async propose(ctx: Ctx, requestId: string): Promise<TeamProposal> {
     this.requireCoordinator(ctx);
     const request = await this.deps.requests.findForTeam(ctx, requestId);
-    if (!PROPOSABLE.includes(request.status)) {
-      throw conflict(
-        `a team is proposed only for an activated request; this one is ${request.status.replace('_', ' ')}`,
-      );
-    }
+    // The same rule as the request's `can.proposeTeam`.
+    assertMay(ctx.actor, request, 'proposeTeam', this.deps.clock.now());
     const declined = await deployments.declinedFor(this.deps.db, requestId);
     const row = await this.solveAndStore(ctx, request, declined);
     return presentProposal(row);
@@ -327,7 +324,7 @@ export class TeamsService {
       if (proposal.status !== 'proposed')
         throw conflict(`this proposal is ${proposal.status}: propose a new team`);
       if (!proposal.feasible) throw conflict('this proposal does not meet every need: it cannot be adopted');
-      if (!PROPOSABLE.includes(request.status)) {
+      if (!PROPOSABLE_STATUSES.includes(request.status)) {
         throw conflict(`a team is adopted only for an activated request; this one is ${request.status}`);
       }
       if (await deployments.liveDeploymentOf(trx, requestId)) {

@@ -194,7 +194,3 @@ export function formOf(r: AssistanceRequest): Form {
     exercise: r.exercise,
   };
 }
-
-/** What the API says the caller may do with a request (`can`), read so it works before the field exists. */
-export const canOf = (r: AssistanceRequest | null | undefined) =>
-  (r as (AssistanceRequest & { can?: { edit?: boolean; submit?: boolean } }) | null | undefined)?.can;
