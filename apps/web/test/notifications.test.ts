@@ -111,4 +111,22 @@ describe('notifications: the unread count in the navigation, the list, mark read
     await shot(page, 'notifications-settings');
     world.assertClean();
   });
+  it('shows the newest fifty, and older ones a page at a time', async () => {
+    const { page } = council;
+    for (let n = 1; n <= 50; n++) await submit(`Phishing wave ${n}`);
+    await page.goto(`${world.base}/notifications`);
+    const list = page.getByTestId('notifications');
+    await list.getByRole('listitem').filter({ hasText: 'Phishing wave 50' }).waitFor();
+    assert.equal(await list.getByRole('listitem').count(), 50, 'one page');
+    assert.equal(
+      await list.getByText('Wiper malware at the port authority').count(),
+      0,
+      'the oldest is not on it',
+    );
+    await page.getByRole('button', { name: 'Older notifications' }).click();
+    await list.getByText('Wiper malware at the port authority').waitFor();
+    assert.equal(await list.getByRole('listitem').count(), 52);
+    assert.equal(await page.getByRole('button', { name: 'Older notifications' }).count(), 0, 'nothing older');
+    world.assertClean();
+  });
 });

@@ -1,6 +1,6 @@
 // In-app notifications (GET /me/notifications) and what each person chooses to get
 // (GET/PUT /me/notification-settings): typed hooks and their cache keys.
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type {
   InboxPage,
   MarkedRead,
@@ -32,13 +32,17 @@ function useRefreshOnLiveEvents() {
   }, [latest, queryClient]);
 }
 
-/** My notifications, newest first (the first page; `unreadOnly`: only the unread). */
+/** My notifications, newest first, a page at a time (`unreadOnly`: only the unread). */
 export function useNotifications(unreadOnly: boolean) {
   useRefreshOnLiveEvents();
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: notificationKeys.list(unreadOnly),
-    queryFn: () =>
-      api<InboxPage>('/me/notifications', { query: { unread: unreadOnly || undefined, limit: 100 } }),
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam }) =>
+      api<InboxPage>('/me/notifications', {
+        query: { unread: unreadOnly || undefined, limit: 50, cursor: pageParam },
+      }),
+    getNextPageParam: (last) => last.nextCursor,
   });
 }
 

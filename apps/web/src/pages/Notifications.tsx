@@ -45,7 +45,8 @@ function NotificationList() {
   const [show, setShow] = useState<'all' | 'unread'>('all');
   const list = useNotifications(show === 'unread');
   const markRead = useMarkRead();
-  const unread = list.data?.unreadCount ?? 0;
+  const unread = list.data?.pages[0]?.unreadCount ?? 0;
+  const items = list.data?.pages.flatMap((page) => page.items) ?? [];
   return (
     <Stack component="section" aria-labelledby="inbox-title">
       <Group justify="space-between" wrap="wrap">
@@ -77,7 +78,7 @@ function NotificationList() {
         <Loading label="Loading notifications" />
       ) : list.error ? (
         <Problem error={list.error} title="Could not load notifications" />
-      ) : list.data.items.length === 0 ? (
+      ) : items.length === 0 ? (
         <Text c="dimmed">
           {show === 'unread'
             ? 'Nothing unread.'
@@ -85,11 +86,21 @@ function NotificationList() {
         </Text>
       ) : (
         <Stack gap="xs" component="ul" p={0} m={0} style={{ listStyle: 'none' }} data-testid="notifications">
-          {list.data.items.map((item) => (
+          {items.map((item) => (
             <NotificationRow key={item.id} item={item} onRead={() => markRead.mutate({ ids: [item.id] })} />
           ))}
         </Stack>
       )}
+      {list.hasNextPage ? (
+        <Button
+          variant="default"
+          w="fit-content"
+          onClick={() => void list.fetchNextPage()}
+          loading={list.isFetchingNextPage}
+        >
+          Older notifications
+        </Button>
+      ) : null}
     </Stack>
   );
 }
@@ -136,9 +147,7 @@ function NotificationRow({ item, onRead }: { item: InboxItem; onRead: () => void
             </Anchor>
           </Group>
           <Text size="sm" c="dimmed">
-            <time dateTime={item.at} title={`${item.at.replace('T', ' ').slice(0, 16)} UTC`}>
-              <Time at={item.at} />
-            </time>
+            <Time at={item.at} />
           </Text>
         </Stack>
         {!item.read && (
