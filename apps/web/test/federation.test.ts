@@ -63,7 +63,8 @@ describe('Federation page: this node, its peers with their lag and last error; a
 
   before(async () => {
     await world.start();
-    [ee, fi] = await Promise.all([peerNode('EE'), peerNode('FI')]);
+    ee = await peerNode('EE');
+    fi = await peerNode('FI');
     const people = await world.people([
       ['lt.admin', 'LT', ['admin']],
       ['lt.coord', 'LT', ['coordinator']],
@@ -81,9 +82,12 @@ describe('Federation page: this node, its peers with their lag and last error; a
     await peers.recordPull('EE', { ok: false, error: 'the peer answered HTTP 503' });
   });
   after(async () => {
-    await world.stop();
-    await ee.close();
-    await fi.close();
+    try {
+      await world.stop();
+    } finally {
+      await ee?.close();
+      await fi?.close();
+    }
   });
 
   it('lists a peer added through the API with its lag and last error; an admin adds and removes one', async () => {

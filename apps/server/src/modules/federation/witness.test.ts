@@ -108,11 +108,10 @@ describe('witnessed audit', () => {
   let fi: TestNode;
 
   before(async () => {
-    [lt, ee, fi] = await Promise.all([
-      startTestNode(federated('LT')),
-      startTestNode(federated('EE')),
-      startTestNode(federated('FI')),
-    ]);
+    // One after another, so that a node that did start is closed by `after` when the next one fails.
+    lt = await startTestNode(federated('LT'));
+    ee = await startTestNode(federated('EE'));
+    fi = await startTestNode(federated('FI'));
     trust(lt, [peerOf(ee, 'EE'), peerOf(fi, 'FI')]);
     trust(ee, [peerOf(lt, 'LT'), peerOf(fi, 'FI')]);
     trust(fi, [peerOf(lt, 'LT'), peerOf(ee, 'EE')]);
@@ -487,11 +486,10 @@ describe('an honest node whose witnesses cosigned different sizes', () => {
   let fi: TestNode;
 
   before(async () => {
-    [lt, ee, fi] = await Promise.all([
-      startTestNode(federated('LT')),
-      startTestNode(federated('EE')),
-      startTestNode(federated('FI')),
-    ]);
+    // One after another, so that a node that did start is closed by `after` when the next one fails.
+    lt = await startTestNode(federated('LT'));
+    ee = await startTestNode(federated('EE'));
+    fi = await startTestNode(federated('FI'));
     trust(ee, [peerOf(lt, 'LT'), peerOf(fi, 'FI')]);
     trust(fi, [peerOf(lt, 'LT'), peerOf(ee, 'EE')]);
     await findMount(lt);

@@ -17,6 +17,17 @@ import { visibleSince } from './notifications.repository.ts';
 /** Events handled per transaction. */
 const BATCH = 200;
 
+/**
+ * SQLSTATE classes of trouble that passes (a lost connection, a deadlock or serialization failure,
+ * resources, a cancelled statement, a system error): not the event's fault, so never set aside.
+ */
+const PASSING_SQLSTATE_CLASSES = ['08', '40', '53', '57', '58', 'XX'];
+function isPassingTrouble(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return false;
+  return code === '25P02' || PASSING_SQLSTATE_CLASSES.includes(code.slice(0, 2));
+}
+
 export interface DispatcherDeps {
   db: Kysely<Database>;
   clock: Clock;
@@ -79,6 +90,8 @@ export class Dispatcher {
           .viewer(ctx, trx)
           .then((requests) => ({ requests, cases: caseViewerOf(this.deps.clock, ctx) }));
         viewers.set(person.id, viewer);
+        // A failure is the event's, not the person's: the next event asks again.
+        viewer.catch(() => viewers.delete(person.id));
       }
       return viewer;
     };
@@ -94,7 +107,10 @@ export class Dispatcher {
         items.push(...handled.items);
         mails.push(...handled.mails);
       } catch (error) {
+        // A database that failed for its own reasons fails the batch, which is tried again whole.
+        if (isPassingTrouble(error)) throw error;
         await sql`rollback to savepoint dispatch_event`.execute(trx);
+        await sql`release savepoint dispatch_event`.execute(trx);
         this.deps.onDeadLetter?.(event.seq, error);
       }
     }

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import type { Ctx } from '../../context.ts';
+import type { Tx } from '../../platform/db/transaction.ts';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 import { HOUR, submitRequest } from '../../test/requests.fixtures.ts';
+import type { RequestsService } from '../requests/requests.service.ts';
 import { Dispatcher } from './dispatch.ts';
 import { InboxService } from './inbox.service.ts';
 import { MailSink } from './mail-sink.fixtures.ts';
@@ -353,5 +357,47 @@ describe('notifications: in the app and by e-mail, each person choosing', () => 
     );
     const cursor = await node.database.db.selectFrom('inbox_cursor').select('seq').executeTakeFirstOrThrow();
     assert.equal(Number(cursor.seq), Number(last.seq), 'the cursor moved past it');
+  });
+
+  it('sets aside an event whose statement fails in the database, and retries a batch the database failed', async () => {
+    await submitRequest(node, poc, { title: 'Third of four' });
+    await submitRequest(node, poc, { title: 'Fourth of four' });
+    const cursorNow = async () =>
+      Number((await node.database.db.selectFrom('inbox_cursor').select('seq').executeTakeFirstOrThrow()).seq);
+    const before = await cursorNow();
+    // The database's own trouble (here a serialization failure) is not the event's: nothing is set
+    // aside, the batch is not committed, and the next round tries it again.
+    const passing = Object.assign(new Error('could not serialize access'), { code: '40001' });
+    const setAside: number[] = [];
+    const failing = (failure: (trx: Tx) => Promise<unknown>) =>
+      new Dispatcher({
+        db: node.database.db,
+        clock: node.clock,
+        requests: {
+          viewer: async (ctx: Ctx, trx: Tx) => {
+            await failure(trx);
+            return node.services.requests.viewer(ctx, trx);
+          },
+        } as unknown as RequestsService,
+        mailEnabled: false,
+        publicUrl: () => null,
+        onDeadLetter: (seq) => setAside.push(seq),
+      });
+    await assert.rejects(failing(() => Promise.reject(passing)).dispatch(), /could not serialize/);
+    assert.equal(await cursorNow(), before, 'the batch was not committed');
+    assert.deepEqual(setAside, []);
+    // A statement that fails for the event (division by zero) aborts only its savepoint.
+    let calls = 0;
+    await failing(async (trx) => {
+      if (calls++ === 0) await sql`select 1 / 0`.execute(trx);
+    }).dispatch();
+    assert.equal(setAside.length, 1, 'that event is set aside');
+    const titles = (await inbox(councilEE)).items.map((i) => i.title as string);
+    assert.ok(!titles.some((t) => t.includes('Third of four')), 'the failed event made nothing');
+    assert.ok(
+      titles.some((t) => t.includes('Fourth of four')),
+      'the batch went on after it',
+    );
+    assert.ok((await cursorNow()) > before, 'and was committed');
   });
 });

@@ -325,7 +325,9 @@ export class TeamsService {
         throw conflict(`this proposal is ${proposal.status}: propose a new team`);
       if (!proposal.feasible) throw conflict('this proposal does not meet every need: it cannot be adopted');
       if (!PROPOSABLE_STATUSES.includes(request.status)) {
-        throw conflict(`a team is adopted only for an activated request; this one is ${request.status}`);
+        throw conflict(
+          `a team is adopted only for an activated request; this one is ${request.status.replace('_', ' ')}`,
+        );
       }
       if (await deployments.liveDeploymentOf(trx, requestId)) {
         throw conflict('this request already has a deployment under way');

@@ -93,12 +93,11 @@ describe('the deployment and revocation documents between LT (coordinating), RO,
   };
 
   before(async () => {
-    [lt, ro, ee, pl] = await Promise.all([
-      startParty('LT', 'coordinator'),
-      startParty('RO'),
-      startParty('EE'),
-      startParty('PL'),
-    ]);
+    // One after another, so that a node that did start is closed by `after` when the next one fails.
+    lt = await startParty('LT', 'coordinator');
+    ro = await startParty('RO');
+    ee = await startParty('EE');
+    pl = await startParty('PL');
     ltCoordinator = await lt.node.user('lt.duty', 'LT', ['coordinator']);
     roPoc = await ro.node.user('ro.poc', 'RO', ['poc']);
     eePoc = await ee.node.user('ee.poc', 'EE', ['poc']);

@@ -38,12 +38,11 @@ describe('the request document between RO, LT (coordinating), EE and FI', () => 
   };
 
   before(async () => {
-    [lt, ro, ee, fi] = await Promise.all([
-      startParty('LT', 'coordinator'),
-      startParty('RO'),
-      startParty('EE'),
-      startParty('FI'),
-    ]);
+    // One after another, so that a node that did start is closed by `after` when the next one fails.
+    lt = await startParty('LT', 'coordinator');
+    ro = await startParty('RO');
+    ee = await startParty('EE');
+    fi = await startParty('FI');
     roPoc = await ro.node.user('ro.poc', 'RO', ['poc']);
     roCouncil = await ro.node.user('ro.council', 'RO', ['council']);
     ltCoordinator = await lt.node.user('lt.duty', 'LT', ['coordinator']);
