@@ -1,5 +1,6 @@
 import { AppShell, Badge, Burger, Button, Group, NavLink, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
+import type { Me } from '@vytis/contracts';
 import { useEffect, useRef } from 'react';
 import { Link, Navigate, Route, NavLink as RouterLink, Routes, useLocation } from 'react-router';
 import { useDemoData } from './api/demo.ts';
@@ -42,12 +43,13 @@ export function App() {
 }
 
 type Counter = 'work' | 'unread';
-const NAV: { to: string; label: string; roles?: string[]; count?: Counter }[] = [
+// Pages whose whole purpose is an act name the node's `can` for it; the rest, the roles the node serves them to.
+const NAV: { to: string; label: string; roles?: string[]; can?: keyof Me['can']; count?: Counter }[] = [
   { to: '/', label: 'My work', count: 'work' },
   { to: '/notifications', label: 'Notifications', count: 'unread' },
   { to: '/search', label: 'Search' },
   { to: '/requests', label: 'Requests' },
-  { to: '/requests/new', label: 'New request', roles: ['poc'] },
+  { to: '/requests/new', label: 'New request', can: 'fileRequest' },
   { to: '/my/deployments', label: 'My deployments', roles: ['responder'] },
   { to: '/duty', label: 'On duty' },
   { to: '/roster', label: 'Roster' },
@@ -158,7 +160,7 @@ function Shell() {
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label="Main">
         <Stack gap={2} component="nav">
-          {NAV.filter((n) => !n.roles || has(...(n.roles as never[]))).map((n) => (
+          {NAV.filter((n) => (n.can ? me.can[n.can] : !n.roles || has(...(n.roles as never[])))).map((n) => (
             <NavLink
               key={n.to}
               component={RouterLink}

@@ -13,6 +13,10 @@ export const MeSchema = Type.Object({
   name: Type.String(),
   party: PartyCodeSchema,
   roles: Type.Array(RoleSchema),
+  can: Type.Object(
+    { fileRequest: Type.Boolean({ description: "file a request for help (a party's PoC)" }) },
+    { description: 'what you may start (the server enforces the same rule)' },
+  ),
 });
 export type Me = Static<typeof MeSchema>;
 

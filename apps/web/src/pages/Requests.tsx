@@ -3,7 +3,7 @@ import { REQUEST_STATUSES, type RequestSummary, SEVERITIES } from '@vytis/contra
 import { Link, useSearchParams } from 'react-router';
 import { useParties } from '../api/queries.ts';
 import { useRequestBoard } from '../api/requests.ts';
-import { useAuth } from '../auth.tsx';
+import { useMe } from '../auth.tsx';
 import { ExerciseBadge, SeverityBadge, StatusBadge, TlpBadge } from '../components/badges.tsx';
 import { CopyTag } from '../components/CopyNotice.tsx';
 import { Countdown } from '../components/Countdown.tsx';
@@ -12,7 +12,7 @@ import { Loading, Problem } from '../components/Problem.tsx';
 
 export function RequestsPage() {
   const [params, setParams] = useSearchParams();
-  const { has } = useAuth();
+  const me = useMe();
   const parties = useParties();
   const status = params.getAll('status');
   const party = params.get('party');
@@ -37,7 +37,7 @@ export function RequestsPage() {
         <Title order={1} size="h2">
           Requests
         </Title>
-        {has('poc') ? (
+        {me.can.fileRequest ? (
           <Button component={Link} to="/requests/new">
             New request
           </Button>

@@ -2,6 +2,7 @@ import type { Me, Role, Token, User } from '@vytis/contracts';
 import type { Selectable } from 'kysely';
 import type { Actor } from '../../context.ts';
 import type { ApiTokensTable, UserRow } from '../../platform/db/schema.ts';
+import { mayFileRequest } from '../requests/permissions.ts';
 import { accountActs } from './account-policy.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -25,6 +26,7 @@ export const presentMe = (row: { id: string; name: string; party_code: string; r
   name: row.name,
   party: row.party_code,
   roles: row.roles as Role[],
+  can: { fileRequest: mayFileRequest({ roles: row.roles as Role[], party: row.party_code }) },
 });
 
 export const presentToken = (row: Selectable<ApiTokensTable>): Token => ({

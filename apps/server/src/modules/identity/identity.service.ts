@@ -412,7 +412,7 @@ export class IdentityService {
   me(ctx: Ctx) {
     const { id, name, party, roles } = ctx.actor;
     if (!id || !party) throw invalidInput('the local operator has no user record');
-    return { id, name, party, roles: [...roles] };
+    return presentMe({ id, name, party_code: party, roles: [...roles] });
   }
 }
 

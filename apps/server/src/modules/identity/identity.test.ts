@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
+import { requestBody } from '../../test/requests.fixtures.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -27,8 +28,20 @@ describe('users, roles and tokens', () => {
     assert.equal(json(res).party, 'PL');
     assert.deepEqual(json(res).roles, ['analyst', 'responder']);
     const me = await node.request({ method: 'GET', url: '/api/v1/me', headers: plPoc.headers });
-    assert.deepEqual(Object.keys(json(me)).sort(), ['id', 'name', 'party', 'roles']);
+    assert.deepEqual(Object.keys(json(me)).sort(), ['can', 'id', 'name', 'party', 'roles']);
     assert.equal(json(me).name, 'pl.poc');
+    // What one may start comes from the rule that refuses it: a PoC files requests, an analyst does not.
+    assert.deepEqual(json(me).can, { fileRequest: true });
+    const analyst = await node.user('pl.analyst.2', 'PL', ['analyst']);
+    const theirs = json(await node.request({ method: 'GET', url: '/api/v1/me', headers: analyst.headers }));
+    assert.deepEqual(theirs.can, { fileRequest: false });
+    const refused = await node.request({
+      method: 'POST',
+      url: '/api/v1/requests',
+      headers: analyst.headers,
+      payload: requestBody(),
+    });
+    assert.equal(refused.statusCode, 403);
   });
 
   it('rejects duplicates, unknown parties, unknown roles and non-admins', async () => {

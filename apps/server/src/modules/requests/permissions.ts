@@ -208,6 +208,11 @@ export function refusalOf(
   }
 }
 
+/** Whether the actor may file requests at all: a PoC of a party (files for that party). */
+export function mayFileRequest(actor: Pick<Actor, 'roles' | 'party'>): boolean {
+  return actor.roles.includes('poc') && Boolean(actor.party);
+}
+
 /** Throws the refusal, if any, as the API's error. */
 export function assertMay(actor: Actor, request: RequestFacts, action: RequestAction, now: Date) {
   const refusal = refusalOf(actor, request, action, now);

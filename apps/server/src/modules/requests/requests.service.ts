@@ -44,7 +44,7 @@ import {
 import { assessEligibility } from './eligibility.ts';
 import type { RequestJournal } from './journal.ts';
 import { illegalTransitionMessage, TRANSITIONS, type TransitionName } from './lifecycle.ts';
-import { ACTION_OF, assertMay, type RequestFacts, requestPermissions } from './permissions.ts';
+import { ACTION_OF, assertMay, mayFileRequest, type RequestFacts, requestPermissions } from './permissions.ts';
 import { assessPriority } from './priority.ts';
 import * as repo from './requests.repository.ts';
 import { rsitProblem } from './taxonomy.ts';
@@ -92,7 +92,7 @@ export class RequestsService {
 
   async create(ctx: Ctx, input: NewRequest): Promise<AssistanceRequest> {
     const party = ctx.actor.party;
-    if (!hasRole(ctx.actor, 'poc') || !party) throw forbidden("only a party's PoC files requests");
+    if (!mayFileRequest(ctx.actor) || !party) throw forbidden("only a party's PoC files requests");
     const fields = normalise(input);
     this.validate(fields, 'body');
     const now = this.deps.clock.now();
