@@ -24,6 +24,7 @@ import {
   useCheckpoints,
 } from '../api/audit.ts';
 import { localInputToIso, viewerZone } from '../components/format.ts';
+import { LoadMore } from '../components/LoadMore.tsx';
 import { Loading, Problem } from '../components/Problem.tsx';
 import { Time } from '../components/Time.tsx';
 
@@ -261,16 +262,7 @@ export function AuditPage() {
           </Table>
         </Table.ScrollContainer>
       )}
-      {log.hasNextPage ? (
-        <Button
-          variant="default"
-          w="fit-content"
-          onClick={() => void log.fetchNextPage()}
-          loading={log.isFetchingNextPage}
-        >
-          Older events
-        </Button>
-      ) : null}
+      <LoadMore list={log} label="Older events" />
       {items.length === 0 && !log.isPending ? <Text>No events match.</Text> : null}
     </Stack>
   );

@@ -26,6 +26,7 @@ import {
   useNotifications,
   useSaveNotificationSettings,
 } from '../api/notifications.ts';
+import { LoadMore } from '../components/LoadMore.tsx';
 import { Loading, Problem } from '../components/Problem.tsx';
 import { Time } from '../components/Time.tsx';
 
@@ -91,16 +92,7 @@ function NotificationList() {
           ))}
         </Stack>
       )}
-      {list.hasNextPage ? (
-        <Button
-          variant="default"
-          w="fit-content"
-          onClick={() => void list.fetchNextPage()}
-          loading={list.isFetchingNextPage}
-        >
-          Older notifications
-        </Button>
-      ) : null}
+      <LoadMore list={list} label="Older notifications" />
     </Stack>
   );
 }

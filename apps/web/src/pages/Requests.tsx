@@ -8,6 +8,7 @@ import { ExerciseBadge, SeverityBadge, StatusBadge, TlpBadge } from '../componen
 import { CopyTag } from '../components/CopyNotice.tsx';
 import { Countdown } from '../components/Countdown.tsx';
 import { humanize } from '../components/format.ts';
+import { LoadMore } from '../components/LoadMore.tsx';
 import { Loading, Problem } from '../components/Problem.tsx';
 
 export function RequestsPage() {
@@ -140,15 +141,7 @@ export function RequestsPage() {
               ))}
             </Table.Tbody>
           </Table>
-          {list.hasNextPage ? (
-            <Button
-              variant="default"
-              onClick={() => void list.fetchNextPage()}
-              loading={list.isFetchingNextPage}
-            >
-              Show more
-            </Button>
-          ) : null}
+          <LoadMore list={list} label="Show more" />
         </>
       )}
     </Stack>

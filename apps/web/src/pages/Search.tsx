@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useSearch } from '../api/search.ts';
 import { ExerciseBadge } from '../components/badges.tsx';
+import { LoadMore } from '../components/LoadMore.tsx';
 import { Loading, Problem } from '../components/Problem.tsx';
 import { Time } from '../components/Time.tsx';
 
@@ -123,16 +124,7 @@ export function SearchPage() {
           ))}
         </Stack>
       ))}
-      {search.hasNextPage ? (
-        <Button
-          variant="default"
-          onClick={() => search.fetchNextPage()}
-          loading={search.isFetchingNextPage}
-          w="fit-content"
-        >
-          More results
-        </Button>
-      ) : null}
+      <LoadMore list={search} label="More results" />
     </Stack>
   );
 }

@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import {
   type CaseViewer,
   casesVisibleTo,
@@ -116,6 +116,15 @@ export async function clocksDueBefore(db: Executor, viewer: RequestViewer, until
     .execute();
 }
 
+/**
+ * Deployments the actor sees whose request this node still holds: a request copy its origin
+ * retracted from this node is no one's work here any more.
+ */
+const deploymentWork =
+  (viewer: RequestViewer) =>
+  (eb: ExpressionBuilder<Database, 'deployments' | 'requests'>): Expression<SqlBool> =>
+    eb.and([deploymentsVisibleTo(viewer.actor)(eb), eb('requests.mirror_retracted', '=', false)]);
+
 const MEMBER_COLUMNS = [
   'deployments.id as deployment_id',
   'deployments.host_party',
@@ -136,24 +145,20 @@ const MEMBER_COLUMNS = [
 
 /** Members of `party` pending on a proposed deployment the actor sees, with the request's response clock. */
 export async function pendingMembersOf(db: Executor, viewer: RequestViewer, party: string, limit: number) {
-  return (
-    db
-      .selectFrom('deployment_members as m')
-      .innerJoin('deployments', 'deployments.id', 'm.deployment_id')
-      .innerJoin('requests', 'requests.id', 'deployments.request_id')
-      .innerJoin('responders as r', 'r.id', 'm.responder_id')
-      .select(MEMBER_COLUMNS)
-      .select((eb) => openClockDue('response')(eb).as('due_at'))
-      .where((eb) => deploymentsVisibleTo(viewer.actor)(eb))
-      // A request copy its origin retracted from this node is no one's work here any more.
-      .where('requests.mirror_retracted', '=', false)
-      .where('m.party_code', '=', party)
-      .where('m.status', '=', 'pending')
-      .where('deployments.status', '=', 'proposed')
-      .orderBy('deployments.created_at')
-      .limit(limit)
-      .execute()
-  );
+  return db
+    .selectFrom('deployment_members as m')
+    .innerJoin('deployments', 'deployments.id', 'm.deployment_id')
+    .innerJoin('requests', 'requests.id', 'deployments.request_id')
+    .innerJoin('responders as r', 'r.id', 'm.responder_id')
+    .select(MEMBER_COLUMNS)
+    .select((eb) => openClockDue('response')(eb).as('due_at'))
+    .where(deploymentWork(viewer))
+    .where('m.party_code', '=', party)
+    .where('m.status', '=', 'pending')
+    .where('deployments.status', '=', 'proposed')
+    .orderBy('deployments.created_at')
+    .limit(limit)
+    .execute();
 }
 
 /** Deployments the actor sees hosted by `party` in `statuses`, with the request's response clock. */
@@ -164,52 +169,44 @@ export async function hostedDeployments(
   statuses: readonly string[],
   limit: number,
 ) {
-  return (
-    db
-      .selectFrom('deployments')
-      .innerJoin('requests', 'requests.id', 'deployments.request_id')
-      .select([
-        'deployments.id',
-        'deployments.host_party',
-        'deployments.status',
-        'deployments.updated_at',
-        'requests.id as request_id',
-        'requests.title',
-        'requests.party_code',
-        'requests.exercise',
-      ])
-      .select((eb) => openClockDue('response')(eb).as('due_at'))
-      .where((eb) => deploymentsVisibleTo(viewer.actor)(eb))
-      // A request copy its origin retracted from this node is no one's work here any more.
-      .where('requests.mirror_retracted', '=', false)
-      .where('deployments.host_party', '=', party)
-      .where('deployments.status', 'in', [...statuses])
-      .orderBy('deployments.updated_at')
-      .limit(limit)
-      .execute()
-  );
+  return db
+    .selectFrom('deployments')
+    .innerJoin('requests', 'requests.id', 'deployments.request_id')
+    .select([
+      'deployments.id',
+      'deployments.host_party',
+      'deployments.status',
+      'deployments.updated_at',
+      'requests.id as request_id',
+      'requests.title',
+      'requests.party_code',
+      'requests.exercise',
+    ])
+    .select((eb) => openClockDue('response')(eb).as('due_at'))
+    .where(deploymentWork(viewer))
+    .where('deployments.host_party', '=', party)
+    .where('deployments.status', 'in', [...statuses])
+    .orderBy('deployments.updated_at')
+    .limit(limit)
+    .execute();
 }
 
 /** The responder's own released memberships (their user account is linked to the responder). */
 export async function ownMemberships(db: Executor, viewer: RequestViewer, userId: string, limit: number) {
-  return (
-    db
-      .selectFrom('deployment_members as m')
-      .innerJoin('deployments', 'deployments.id', 'm.deployment_id')
-      .innerJoin('requests', 'requests.id', 'deployments.request_id')
-      .innerJoin('responders as r', 'r.id', 'm.responder_id')
-      .select(MEMBER_COLUMNS)
-      .select(sql<Date | null>`null`.as('due_at'))
-      .where('r.user_id', '=', userId)
-      .where((eb) => deploymentsVisibleTo(viewer.actor)(eb))
-      // A request copy its origin retracted from this node is no one's work here any more.
-      .where('requests.mirror_retracted', '=', false)
-      .where('m.status', '=', 'released')
-      .where('m.pass_id', 'is', null)
-      .orderBy('deployments.window_from')
-      .limit(limit)
-      .execute()
-  );
+  return db
+    .selectFrom('deployment_members as m')
+    .innerJoin('deployments', 'deployments.id', 'm.deployment_id')
+    .innerJoin('requests', 'requests.id', 'deployments.request_id')
+    .innerJoin('responders as r', 'r.id', 'm.responder_id')
+    .select(MEMBER_COLUMNS)
+    .select(sql<Date | null>`null`.as('due_at'))
+    .where('r.user_id', '=', userId)
+    .where(deploymentWork(viewer))
+    .where('m.status', '=', 'released')
+    .where('m.pass_id', 'is', null)
+    .orderBy('deployments.window_from')
+    .limit(limit)
+    .execute();
 }
 
 /** Open tasks assigned to `userId` on cases the viewer sees. */
