@@ -25,7 +25,7 @@ import { PassVerifyPage } from './pages/PassVerify.tsx';
 import { RequestPage } from './pages/RequestDetail.tsx';
 import { RequestsPage } from './pages/Requests.tsx';
 import { EditDraftPage, NewRequestPage } from './pages/RequestWizard.tsx';
-import { RosterPage } from './pages/Roster.tsx';
+import { RosterPage } from './pages/roster/RosterPage.tsx';
 import { SearchPage } from './pages/Search.tsx';
 import { TaxiiPage } from './pages/Taxii.tsx';
 import { UsersPage } from './pages/Users.tsx';

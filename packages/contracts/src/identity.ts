@@ -76,6 +76,7 @@ export const IssuedTokenSchema = Type.Object({
   token: Type.String({ description: 'shown once; only its hash is stored' }),
   info: TokenSchema,
 });
+export type IssuedToken = Static<typeof IssuedTokenSchema>;
 
 export const TokenListSchema = Type.Object({ items: Type.Array(TokenSchema) });
 
@@ -86,6 +87,7 @@ export const NewTokenSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+export type NewToken = Static<typeof NewTokenSchema>;
 
 export const LoginSchema = Type.Object(
   {

@@ -176,6 +176,7 @@ export const IssuedCalendarFeedSchema = Type.Object({
   token: Type.String({ description: 'the secret part of the URL' }),
   info: CalendarFeedSchema,
 });
+export type IssuedCalendarFeed = Static<typeof IssuedCalendarFeedSchema>;
 
 export const CalendarFeedListSchema = Type.Object({
   items: Type.Array(CalendarFeedSchema, { description: 'live feeds first, then revoked ones; newest first' }),

@@ -2,6 +2,7 @@
 // event file goes into a case through components/FileImport.tsx, with its upload's progress.)
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type {
+  Case,
   MispEventList,
   MispFeed,
   MispFeedList,
@@ -11,22 +12,37 @@ import type {
 } from '@vytis/contracts';
 import { api } from './client.ts';
 
-export const mispEventsKey = (caseId: string) => ['misp-events', caseId];
+type CaseList = { items: Case[]; total: number; nextCursor: string | null };
+
+export const mispKeys = {
+  events: (caseId: string) => ['misp-events', caseId] as const,
+  feeds: ['misp-feeds'] as const,
+  /** The cases the viewer sees (the same list, and key, as the bulk import's). */
+  cases: ['cases', 'all'] as const,
+};
+
+/** The name the case's MISP tab refreshes its events by. */
+export const mispEventsKey = mispKeys.events;
 
 /** The case's MISP events the viewer may see, with their tags and galaxy clusters. */
 export const useMispEvents = (caseId: string) =>
   useQuery({
-    queryKey: mispEventsKey(caseId),
+    queryKey: mispKeys.events(caseId),
     queryFn: async () => (await api<MispEventList>(`/cases/${caseId}/misp/events`)).items,
   });
-
-const FEEDS_KEY = ['misp-feeds'];
 
 /** The feeds pulled into the cases the viewer sees, each with its last run. */
 export const useMispFeeds = () =>
   useQuery({
-    queryKey: FEEDS_KEY,
+    queryKey: mispKeys.feeds,
     queryFn: async () => (await api<MispFeedList>('/misp/feeds')).items,
+  });
+
+/** The cases a feed may be pulled into, by id. */
+export const useVisibleCases = () =>
+  useQuery({
+    queryKey: mispKeys.cases,
+    queryFn: () => api<CaseList>('/cases', { query: { limit: 200 } }),
   });
 
 export function useAddMispFeed() {
@@ -34,7 +50,7 @@ export function useAddMispFeed() {
   return useMutation({
     mutationFn: (feed: NewMispFeed) => api<MispFeed>('/misp/feeds', { body: feed }),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: FEEDS_KEY });
+      void queryClient.invalidateQueries({ queryKey: mispKeys.feeds });
       // A feed may have opened a case.
       void queryClient.invalidateQueries({ queryKey: ['cases'] });
     },
@@ -47,8 +63,8 @@ export function usePullMispFeed() {
   return useMutation({
     mutationFn: (feed: MispFeed) => api<MispFeedRun>(`/misp/feeds/${feed.id}/pull`, { method: 'POST' }),
     onSettled: (_run, _error, feed) => {
-      void queryClient.invalidateQueries({ queryKey: FEEDS_KEY });
-      void queryClient.invalidateQueries({ queryKey: mispEventsKey(feed.caseId) });
+      void queryClient.invalidateQueries({ queryKey: mispKeys.feeds });
+      void queryClient.invalidateQueries({ queryKey: mispKeys.events(feed.caseId) });
       void queryClient.invalidateQueries({ queryKey: ['case', feed.caseId] });
       void queryClient.invalidateQueries({ queryKey: ['observables', feed.caseId] });
     },
@@ -60,7 +76,7 @@ export function useChangeMispFeed() {
   return useMutation({
     mutationFn: ({ feed, patch }: { feed: MispFeed; patch: MispFeedPatch }) =>
       api<MispFeed>(`/misp/feeds/${feed.id}`, { method: 'PATCH', body: patch, ifMatch: feed.version }),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: FEEDS_KEY }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: mispKeys.feeds }),
   });
 }
 
@@ -69,6 +85,6 @@ export function useRemoveMispFeed() {
   return useMutation({
     mutationFn: (feed: MispFeed) =>
       api<void>(`/misp/feeds/${feed.id}`, { method: 'DELETE', ifMatch: feed.version }),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: FEEDS_KEY }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: mispKeys.feeds }),
   });
 }

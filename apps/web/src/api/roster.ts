@@ -1,5 +1,12 @@
 // The standby roster, its duty rotations and the duty officer's board: typed hooks and cache keys.
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  type InfiniteData,
+  useInfiniteQuery,
+  useMutation,
+  useQueries,
+  useQuery,
+  useQueryClient,
+} from '@tanstack/react-query';
 import type {
   AvailabilityBody,
   DutyBoard,
@@ -11,15 +18,29 @@ import type {
   Rotation,
   RotationList,
   RotationPatch,
+  ShiftList,
 } from '@vytis/contracts';
+import { type UserList, usersKey } from './accounts.ts';
 import { api } from './client.ts';
 
 export const rosterKeys = {
   responders: (party: string | null, skill: string | null) => ['responders', party, skill] as const,
   allResponders: ['responders'] as const,
+  responder: (id: string) => ['responder', id] as const,
   rotations: ['rotations'] as const,
   duty: ['duty'] as const,
+  /** Every party's shifts of every week. */
+  allDutyWeeks: ['duty-week'] as const,
+  dutyWeek: (party: string, from: string) => ['duty-week', party, from] as const,
+  /** Under the accounts' key, so that a change to an account refreshes whom a responder may be linked to. */
+  linkableUsers: (party: string | undefined) => [...usersKey, party ?? 'all'] as const,
 };
+
+/** A week as the duty routes take it: ISO instants, `to` excluded. */
+export interface Week {
+  from: string;
+  to: string;
+}
 
 /** Who is on duty now and next in every party, with the gaps of the next week; refreshed each minute. */
 export function useDutyBoard() {
@@ -44,6 +65,27 @@ export function useRotations() {
   return useQuery({ queryKey: rosterKeys.rotations, queryFn: () => api<RotationList>('/rotations') });
 }
 
+/** Each party's shifts in the week, in the order of `parties`; a party the viewer may not see answers an error. */
+export function useDutyWeeks(parties: string[], week: Week, enabled: boolean) {
+  return useQueries({
+    queries: parties.map((party) => ({
+      queryKey: rosterKeys.dutyWeek(party, week.from),
+      queryFn: () => api<ShiftList>(`/parties/${party}/duty`, { query: { from: week.from, to: week.to } }),
+      enabled,
+    })),
+  });
+}
+
+/** The users a responder may be linked to: of one party, or of every party the server lets the viewer see. */
+export function useLinkableUsers(party: string | undefined, enabled: boolean) {
+  return useQuery({
+    queryKey: rosterKeys.linkableUsers(party),
+    queryFn: () => api<UserList>('/users', { query: { party, limit: 500 } }),
+    enabled,
+    staleTime: 60_000,
+  });
+}
+
 /** After any roster change: the listings, and the duty board that depends on them. */
 function useRosterChanged() {
   const client = useQueryClient();
@@ -52,7 +94,7 @@ function useRosterChanged() {
       client.invalidateQueries({ queryKey: rosterKeys.allResponders }),
       client.invalidateQueries({ queryKey: rosterKeys.rotations }),
       client.invalidateQueries({ queryKey: rosterKeys.duty }),
-      client.invalidateQueries({ queryKey: ['duty-week'] }),
+      client.invalidateQueries({ queryKey: rosterKeys.allDutyWeeks }),
     ]);
 }
 
@@ -74,6 +116,36 @@ export function useUpdateResponder() {
         ifMatch: responder.version,
       }),
     onSuccess: changed,
+  });
+}
+
+/**
+ * Links a responder to the user who is that person (null: unlinks), so they find their deployments and
+ * open their own pass. It moves no shift, so the duty views stay as they are; the listings take the answer.
+ */
+export function useLinkResponderUser() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ responder, userId }: { responder: Responder; userId: string | null }) =>
+      api<Responder>(`/responders/${responder.id}`, {
+        method: 'PATCH',
+        body: { userId },
+        ifMatch: responder.version,
+      }),
+    onSuccess: (updated) => {
+      client.setQueryData(rosterKeys.responder(updated.id), updated);
+      client.setQueriesData<InfiniteData<ResponderList>>({ queryKey: rosterKeys.allResponders }, (data) =>
+        data
+          ? {
+              ...data,
+              pages: data.pages.map((page) => ({
+                ...page,
+                items: page.items.map((r) => (r.id === updated.id ? updated : r)),
+              })),
+            }
+          : data,
+      );
+    },
   });
 }
 

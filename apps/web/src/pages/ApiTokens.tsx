@@ -18,45 +18,18 @@ import {
   Title,
   VisuallyHidden,
 } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Token } from '@vytis/contracts';
+import type { IssuedToken, Token } from '@vytis/contracts';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
-import { ApiError, api, errorText } from '../api/client.ts';
+import { ApiError, errorText } from '../api/client.ts';
+import { useIssueToken, useMyTokens, useRevokeToken } from '../api/tokens.ts';
 import { useMe } from '../auth.tsx';
 import { fmtDate, fmtTime } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
 import { Time } from '../components/Time.tsx';
 
-/** What `POST /tokens` answers: the secret, this once, and what the list will show of it. */
-interface IssuedToken {
-  token: string;
-  info: Token;
-}
-
 /** The lifetime the API accepts (NewTokenSchema); none given, the node's VYTIS_TOKEN_TTL_DAYS applies. */
 const MAX_DAYS = 366;
-
-const tokensKey = ['me', 'tokens'] as const;
-
-const useMyTokens = () =>
-  useQuery({ queryKey: tokensKey, queryFn: () => api<{ items: Token[] }>('/tokens') });
-
-function useIssueToken() {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (body: { label: string; expiresInDays?: number }) => api<IssuedToken>('/tokens', { body }),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: tokensKey }),
-  });
-}
-
-function useRevokeToken() {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: (id: string) => api<Token>(`/tokens/${id}`, { method: 'DELETE' }),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: tokensKey }),
-  });
-}
 
 /** How a token is named to people: its label, else when it was made (CLI and admin tokens may have none). */
 const nameOf = (token: Token) => token.label ?? `made ${fmtTime(token.createdAt)}`;

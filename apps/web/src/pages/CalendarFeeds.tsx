@@ -1,45 +1,20 @@
 import { Button, Card, Code, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { CalendarFeed } from '@vytis/contracts';
+import type { IssuedCalendarFeed } from '@vytis/contracts';
 import { useState } from 'react';
-import { api } from '../api/client.ts';
+import { useCalendarFeeds, useCreatePartyCalendarFeed, useRevokeCalendarFeed } from '../api/calendar.ts';
 import { fmtDate } from '../components/format.ts';
 import { Problem } from '../components/Problem.tsx';
-
-interface IssuedFeed {
-  url: string;
-  path: string;
-  token: string;
-  info: CalendarFeed;
-}
 
 /**
  * Secret subscription URLs for duty calendars, for calendar apps that cannot log in: created here,
  * shown once, listed without their secret, revoked with one click (the URL then answers 404).
  */
 export function CalendarSubscriptions({ parties }: { parties: string[] }) {
-  const queryClient = useQueryClient();
   const [party, setParty] = useState<string | null>(parties[0] ?? null);
-  const [issued, setIssued] = useState<IssuedFeed | null>(null);
-  const feeds = useQuery({
-    queryKey: ['calendar-feeds'],
-    queryFn: () => api<{ items: CalendarFeed[] }>('/calendar-feeds'),
-  });
-  const create = useMutation({
-    mutationFn: (code: string) =>
-      api<IssuedFeed>('/calendar-feeds', {
-        method: 'POST',
-        body: { kind: 'party', party: code, label: 'from the roster page' },
-      }),
-    onSuccess: (feed) => {
-      setIssued(feed);
-      void queryClient.invalidateQueries({ queryKey: ['calendar-feeds'] });
-    },
-  });
-  const revoke = useMutation({
-    mutationFn: (id: string) => api<CalendarFeed>(`/calendar-feeds/${id}`, { method: 'DELETE' }),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['calendar-feeds'] }),
-  });
+  const [issued, setIssued] = useState<IssuedCalendarFeed | null>(null);
+  const feeds = useCalendarFeeds();
+  const create = useCreatePartyCalendarFeed();
+  const revoke = useRevokeCalendarFeed();
   const live = (feeds.data?.items ?? []).filter((f) => !f.revokedAt);
   return (
     <Card withBorder data-testid="calendar-feeds">
@@ -59,7 +34,11 @@ export function CalendarSubscriptions({ parties }: { parties: string[] }) {
           w={160}
           allowDeselect={false}
         />
-        <Button onClick={() => party && create.mutate(party)} loading={create.isPending} disabled={!party}>
+        <Button
+          onClick={() => party && create.mutate(party, { onSuccess: (feed) => setIssued(feed) })}
+          loading={create.isPending}
+          disabled={!party}
+        >
           Create subscription URL
         </Button>
       </Group>

@@ -22,7 +22,6 @@ import {
   Title,
   VisuallyHidden,
 } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
 import {
   type Case,
   type MispFeed,
@@ -33,28 +32,20 @@ import {
 } from '@vytis/contracts';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
-import { ApiError, api, errorText } from '../api/client.ts';
+import { ApiError, errorText } from '../api/client.ts';
 import {
   useAddMispFeed,
   useChangeMispFeed,
   useMispFeeds,
   usePullMispFeed,
   useRemoveMispFeed,
+  useVisibleCases,
 } from '../api/misp.ts';
 import { fmtTime } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
 import { Time } from '../components/Time.tsx';
 
-type CaseList = { items: Case[]; total: number; nextCursor: string | null };
-
 const tlpOptions = TLPS.map((t) => ({ value: t, label: `TLP:${t.toUpperCase()}` }));
-
-/** The cases the viewer sees, by id (the same list the bulk import offers). */
-const useCases = () =>
-  useQuery({
-    queryKey: ['cases', 'all'],
-    queryFn: () => api<CaseList>('/cases', { query: { limit: 200 } }),
-  });
 
 /** What a run did, said in a line. */
 export const runSummary = (run: MispFeedRun) =>
@@ -64,7 +55,7 @@ export const runSummary = (run: MispFeedRun) =>
 
 export function MispFeedsPage() {
   const feeds = useMispFeeds();
-  const cases = useCases();
+  const cases = useVisibleCases();
   const caseTitles = new Map((cases.data?.items ?? []).map((c) => [c.id, c.title]));
   return (
     <Stack maw={1100}>

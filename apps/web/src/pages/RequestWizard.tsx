@@ -1,9 +1,8 @@
 import { Alert, Anchor, Button, Group, List, Stack, Stepper, Text, Title } from '@mantine/core';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import type { AssistanceRequest, Framework } from '@vytis/contracts';
+import type { AssistanceRequest } from '@vytis/contracts';
 import { useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api } from '../api/client.ts';
+import { useForgetRequest, useFramework, useSubmitDraft } from '../api/drafts.ts';
 import { useParties } from '../api/queries.ts';
 import { useRequest } from '../api/requests.ts';
 import { useMe } from '../auth.tsx';
@@ -34,7 +33,7 @@ import { SaveStatusLine, StaleAlert } from './wizard/SaveStatus.tsx';
 export function NewRequestPage() {
   const me = useMe();
   const navigate = useNavigate();
-  const queryClient = useQueryClient();
+  const forgetRequest = useForgetRequest();
   return (
     <RequestWizard
       initial={blankForm(me.party)}
@@ -45,7 +44,7 @@ export function NewRequestPage() {
         window.history.replaceState(window.history.state, '', `/requests/${draft.id}/edit`);
       }}
       onReload={(id) => {
-        queryClient.removeQueries({ queryKey: ['request', id] });
+        forgetRequest(id);
         navigate(`/requests/${id}/edit`, { replace: true });
       }}
     />
@@ -95,13 +94,6 @@ export function EditDraftPage() {
   );
 }
 
-const useFramework = () =>
-  useQuery({
-    queryKey: ['framework'],
-    queryFn: () => api<Framework>('/framework'),
-    staleTime: 5 * 60_000,
-  });
-
 /**
  * The Cyber Solidarity Act's template in three steps and a review. What is typed is saved to the
  * draft as it is typed; each field shows its own problem once touched (or once its step is left),
@@ -122,7 +114,7 @@ function RequestWizard({
   const parties = useParties();
   const framework = useFramework();
   const navigate = useNavigate();
-  const queryClient = useQueryClient();
+  const submitDraft = useSubmitDraft();
   const [step, setStep] = useState(0);
   const [f, setF] = useState<Form>(initial);
   const [touched, setTouched] = useState<ReadonlySet<FieldKey>>(() => new Set());
@@ -221,14 +213,8 @@ function RequestWizard({
     const saved = await autosave.flush();
     if (!saved)
       throw new Error('The draft could not be saved, so it was not submitted: see why beside Submit.');
-    const submitted = await api<AssistanceRequest>(`/requests/${saved.id}/submit`, {
-      body: note ? { note } : {},
-      ifMatch: saved.version,
-    });
+    const submitted = await submitDraft.mutateAsync({ draft: saved, note });
     navigate(`/requests/${submitted.id}`);
-    queryClient.setQueryData(['request', submitted.id], submitted);
-    void queryClient.invalidateQueries({ queryKey: ['requests'] });
-    void queryClient.invalidateQueries({ queryKey: ['timeline', submitted.id] });
   };
 
   const states = (parties.data?.items ?? []).filter((p) => p.kind === 'state');
