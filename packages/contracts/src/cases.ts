@@ -209,6 +209,7 @@ export const CaseListSchema = Type.Object({
   total: Type.Integer({ description: 'cases you may see that match' }),
   nextCursor: Nullable(Type.String()),
 });
+export type CaseList = Static<typeof CaseListSchema>;
 
 export const CaseParamsSchema = Type.Object({ id: UuidSchema }, { additionalProperties: false });
 export const CaseItemParamsSchema = Type.Object(
@@ -495,6 +496,7 @@ export const CorrelationListSchema = Type.Object({
       'the value is on a warning list (`warnings`), so its correlations were left out (`items` is empty): ask with warninglisted=include to see them',
   }),
 });
+export type CorrelationList = Static<typeof CorrelationListSchema>;
 export const WARNINGLISTED_SCOPES = ['exclude', 'include'] as const;
 export type WarninglistedScope = (typeof WARNINGLISTED_SCOPES)[number];
 export const CorrelationQuerySchema = Type.Object(
@@ -752,6 +754,7 @@ export const IntelListSchema = Type.Object({
   items: Type.Array(IntelObjectSchema),
   nextCursor: Nullable(Type.String()),
 });
+export type IntelList = Static<typeof IntelListSchema>;
 
 export const IntelRelationshipSchema = Type.Object({
   relationship: IntelObjectSchema,

@@ -428,6 +428,7 @@ export const RequestStatsSchema = Type.Object({
     overdueDeadlines: Type.Integer(),
   }),
 });
+export type RequestStats = Static<typeof RequestStatsSchema>;
 
 export const RequestTimelineSchema = Type.Object({ items: Type.Array(TimelineEntrySchema) });
 export type RequestTimeline = Static<typeof RequestTimelineSchema>;

@@ -1,31 +1,115 @@
 // Cases and what they hold: typed query hooks and their cache keys (one place, so a write refreshes
 // exactly the lists it changed). Response types come from @vytis/contracts only.
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  keepPreviousData,
+  type QueryKey,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from '@tanstack/react-query';
 import type {
   Case,
+  CaseList,
+  CasePatch,
   CaseShares,
+  CaseTimelineEntry,
+  CorrelationList,
+  Evidence,
+  EvidenceList,
+  NewCase,
+  NewCaseTimelineEntry,
+  NewNote,
+  NewTask,
   Note,
   Observable,
   ObservableBulk,
   ObservableBulkResult,
   ObservableSort,
   SharesUpdate,
+  Task,
+  TaskStatus,
   Tlp,
 } from '@vytis/contracts';
 import { api } from './client.ts';
 
+/** What the case list filters on: its status and words of its title. */
+export interface CaseFilters {
+  status: string | null;
+  q: string;
+}
+
+/** Whether a value's correlations take in exercises, and values on a warning list. */
+export interface CorrelationScope {
+  withExercises: boolean;
+  warninglisted: boolean;
+}
+
 export const caseKeys = {
+  /** Every list of cases (the filtered list, the pickers): a new case refreshes them all. */
+  all: ['cases'] as const,
+  list: (filters: CaseFilters) => ['cases', filters.status, filters.q] as const,
+  /** Every case one may pick, for the import forms' "Into case". */
+  pickable: ['cases', 'all'] as const,
   case: (id: string) => ['case', id] as const,
   shares: (id: string) => ['shares', id] as const,
   /** Every page and filter of a case's observables (a write refreshes them all). */
   observables: (id: string) => ['observables', id] as const,
   observablePage: (id: string, query: ObservableQuery) => ['observables', id, query] as const,
+  correlations: (observableId: string, scope: CorrelationScope) =>
+    ['correlations', observableId, scope.withExercises, scope.warninglisted] as const,
+  tasks: (id: string) => ['tasks', id] as const,
   notes: (id: string) => ['notes', id] as const,
   timeline: (id: string) => ['case-timeline', id] as const,
+  evidence: (id: string) => ['evidence', id] as const,
+  evidenceItem: (evidenceId: string) => ['evidence-item', evidenceId] as const,
 };
+
+export const useCases = (filters: CaseFilters) =>
+  useQuery({
+    queryKey: caseKeys.list(filters),
+    queryFn: () =>
+      api<CaseList>('/cases', {
+        query: { status: filters.status, q: filters.q.trim() || undefined, limit: 100 },
+      }),
+  });
+
+/** The cases one may pick from; nothing is asked while `enabled` is false (the case is known already). */
+export const usePickableCases = (enabled = true) =>
+  useQuery({
+    queryKey: caseKeys.pickable,
+    queryFn: () => api<CaseList>('/cases', { query: { limit: 200 } }),
+    enabled,
+  });
+
+export function useCreateCase() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: NewCase) => api<Case>('/cases', { body }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: caseKeys.all }),
+  });
+}
+
+/** After a bulk import into a case: its counts and its observables. */
+export function useRefreshImported() {
+  const queryClient = useQueryClient();
+  return (caseId: string) => {
+    void queryClient.invalidateQueries({ queryKey: caseKeys.case(caseId) });
+    void queryClient.invalidateQueries({ queryKey: caseKeys.observables(caseId) });
+  };
+}
 
 export const useCase = (id: string) =>
   useQuery({ queryKey: caseKeys.case(id), queryFn: () => api<Case>(`/cases/${id}`) });
+
+/** A change to the case itself, against the version the viewer saw. */
+export function useUpdateCase(id: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (v: { patch: CasePatch; version: number }) =>
+      api<Case>(`/cases/${id}`, { method: 'PATCH', body: v.patch, ifMatch: v.version }),
+    onSuccess: (c) => queryClient.setQueryData(caseKeys.case(id), c),
+  });
+}
 
 export const useCaseShares = (id: string) =>
   useQuery({ queryKey: caseKeys.shares(id), queryFn: () => api<CaseShares>(`/cases/${id}/shares`) });
@@ -57,6 +141,102 @@ export const useObservables = (caseId: string, query: ObservableQuery) =>
         query: { ...query, offset: query.offset, limit: query.limit },
       }),
     placeholderData: keepPreviousData,
+  });
+
+/** After a write to one of a case's lists: that list, and the case (its counts). */
+function useListWrite<T, R>(caseId: string, list: QueryKey, write: (input: T) => Promise<R>) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: write,
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: list });
+      void queryClient.invalidateQueries({ queryKey: caseKeys.case(caseId) });
+    },
+  });
+}
+
+/**
+ * A write to the list whose keys start with `list` ('observables', …), for the writes that have no
+ * hook of their own yet.
+ */
+export const useCaseWrite = <T>(caseId: string, list: string, write: (input: T) => Promise<unknown>) =>
+  useListWrite(caseId, [list, caseId], write);
+
+export const useTasks = (caseId: string) =>
+  useQuery({
+    queryKey: caseKeys.tasks(caseId),
+    queryFn: () => api<{ items: Task[] }>(`/cases/${caseId}/tasks`),
+  });
+
+export const useAddTask = (caseId: string) =>
+  useListWrite(caseId, caseKeys.tasks(caseId), (task: NewTask) =>
+    api<Task>(`/cases/${caseId}/tasks`, { body: task }),
+  );
+
+export const useTaskStatus = (caseId: string) =>
+  useListWrite(caseId, caseKeys.tasks(caseId), (v: { task: Task; status: TaskStatus }) =>
+    api<Task>(`/cases/${caseId}/tasks/${v.task.id}`, {
+      method: 'PATCH',
+      body: { status: v.status },
+      ifMatch: v.task.version,
+    }),
+  );
+
+export const useNotes = (caseId: string) =>
+  useQuery({
+    queryKey: caseKeys.notes(caseId),
+    queryFn: () => api<{ items: Note[] }>(`/cases/${caseId}/notes`),
+  });
+
+export const useAddNote = (caseId: string) =>
+  useListWrite(caseId, caseKeys.notes(caseId), (note: NewNote) =>
+    api<Note>(`/cases/${caseId}/notes`, { body: note }),
+  );
+
+export const useCaseTimeline = (caseId: string) =>
+  useQuery({
+    queryKey: caseKeys.timeline(caseId),
+    queryFn: () => api<{ items: CaseTimelineEntry[] }>(`/cases/${caseId}/timeline`),
+  });
+
+export const useAddTimelineEntry = (caseId: string) =>
+  useListWrite(caseId, caseKeys.timeline(caseId), (entry: NewCaseTimelineEntry) =>
+    api<CaseTimelineEntry>(`/cases/${caseId}/timeline`, { body: entry }),
+  );
+
+/** The case's evidence, without custody (one item carries it). */
+export const useEvidence = (caseId: string) =>
+  useQuery({
+    queryKey: caseKeys.evidence(caseId),
+    queryFn: () => api<EvidenceList>(`/cases/${caseId}/evidence`),
+  });
+
+/** One piece of evidence with its chain of custody. */
+export const useEvidenceItem = (caseId: string, evidenceId: string) =>
+  useQuery({
+    queryKey: caseKeys.evidenceItem(evidenceId),
+    queryFn: () => api<Evidence>(`/cases/${caseId}/evidence/${evidenceId}`),
+  });
+
+/** A file sent as it is (not as JSON); without a label it takes the case's. */
+export const useUploadEvidence = (caseId: string) =>
+  useListWrite(caseId, caseKeys.evidence(caseId), (v: { file: File; tlp: Tlp | undefined }) =>
+    api<Evidence>(`/cases/${caseId}/evidence`, {
+      query: { filename: v.file.name, tlp: v.tlp },
+      raw: { body: v.file, type: v.file.type || 'application/octet-stream' },
+    }),
+  );
+
+export const useCorrelations = (caseId: string, observable: Observable, scope: CorrelationScope) =>
+  useQuery({
+    queryKey: caseKeys.correlations(observable.id, scope),
+    queryFn: () =>
+      api<CorrelationList>(`/cases/${caseId}/observables/${observable.id}/correlations`, {
+        query: {
+          exercise: !observable.exercise && scope.withExercises ? 'include' : undefined,
+          warninglisted: scope.warninglisted ? 'include' : undefined,
+        },
+      }),
   });
 
 /** After a write to a case: its counts, its timeline (reasons are written there) and the list. */

@@ -2,7 +2,6 @@
 // event file goes into a case through components/FileImport.tsx, with its upload's progress.)
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type {
-  Case,
   MispEventList,
   MispFeed,
   MispFeedList,
@@ -12,13 +11,9 @@ import type {
 } from '@vytis/contracts';
 import { api } from './client.ts';
 
-type CaseList = { items: Case[]; total: number; nextCursor: string | null };
-
 export const mispKeys = {
   events: (caseId: string) => ['misp-events', caseId] as const,
   feeds: ['misp-feeds'] as const,
-  /** The cases the viewer sees (the same list, and key, as the bulk import's). */
-  cases: ['cases', 'all'] as const,
 };
 
 /** The name the case's MISP tab refreshes its events by. */
@@ -36,13 +31,6 @@ export const useMispFeeds = () =>
   useQuery({
     queryKey: mispKeys.feeds,
     queryFn: async () => (await api<MispFeedList>('/misp/feeds')).items,
-  });
-
-/** The cases a feed may be pulled into, by id. */
-export const useVisibleCases = () =>
-  useQuery({
-    queryKey: mispKeys.cases,
-    queryFn: () => api<CaseList>('/cases', { query: { limit: 200 } }),
   });
 
 export function useAddMispFeed() {

@@ -6,13 +6,17 @@ import type {
   Case,
   DeadlineKind,
   Deployment,
+  NewCase,
   RequestList,
+  RequestStats,
   RequestStatus,
   RequestTimeline,
   TeamProposal,
   VoteChoice,
 } from '@vytis/contracts';
+import { caseKeys } from './cases.ts';
 import { api } from './client.ts';
+import { OPEN_STATUSES } from './queries.ts';
 
 export interface BoardFilters {
   status: string[];
@@ -25,12 +29,24 @@ export const requestKeys = {
   /** Every list of requests (the board, the home page's figures): refreshed by any live event. */
   all: ['requests'] as const,
   board: (filters: BoardFilters) => ['requests', 'board', filters] as const,
+  /** The open requests, for the home page's map, clocks and figures. */
+  open: ['requests', 'open'] as const,
+  stats: ['stats'] as const,
   one: (id: string) => ['request', id] as const,
   timeline: (id: string) => ['request', id, 'timeline'] as const,
   deployments: (id: string) => ['request', id, 'deployments'] as const,
   proposals: (id: string) => ['request', id, 'proposals'] as const,
   cases: (id: string) => ['request', id, 'cases'] as const,
 };
+
+export const useOpenRequests = () =>
+  useQuery({
+    queryKey: requestKeys.open,
+    queryFn: () => api<RequestList>('/requests', { query: { status: OPEN_STATUSES, limit: 200 } }),
+  });
+
+export const useRequestStats = () =>
+  useQuery({ queryKey: requestKeys.stats, queryFn: () => api<RequestStats>('/requests/stats') });
 
 export const useRequest = (id: string) =>
   useQuery({ queryKey: requestKeys.one(id), queryFn: () => api<AssistanceRequest>(`/requests/${id}`) });
@@ -76,11 +92,52 @@ export const useTeamProposals = (r: AssistanceRequest) =>
     enabled: r.can.proposeTeam,
   });
 
+/** Solves a team for the request again; the newest proposal heads the list. */
+export function useProposeTeam(r: AssistanceRequest) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => api<TeamProposal>(`/requests/${r.id}/team-proposals`, { method: 'POST' }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: requestKeys.proposals(r.id) }),
+  });
+}
+
+/** Adopts a proposal: it becomes the request's deployment. */
+export function useAdoptTeam(r: AssistanceRequest) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (proposalId: string) =>
+      api<Deployment>(`/requests/${r.id}/team-proposals/${proposalId}/adopt`, { method: 'POST' }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: requestKeys.one(r.id) }),
+  });
+}
+
 export const useRequestCases = (id: string) =>
   useQuery({
     queryKey: requestKeys.cases(id),
     queryFn: () => api<{ items: Case[]; total: number }>('/cases', { query: { requestId: id, limit: 50 } }),
   });
+
+/** A case opened to work the request, under the request's class, severity and labels. */
+export function useOpenRequestCase(r: AssistanceRequest) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => {
+      const body: NewCase = {
+        title: r.title,
+        incidentClass: r.incidentClass,
+        severity: r.severity,
+        tlp: r.tlp,
+        pap: r.pap,
+        requestId: r.id,
+      };
+      return api<Case>('/cases', { body });
+    },
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: requestKeys.cases(r.id) });
+      void queryClient.invalidateQueries({ queryKey: caseKeys.all });
+    },
+  });
+}
 
 /** An act on a request, as its route takes it; each answers with the request as it is now. */
 export type RequestAct =

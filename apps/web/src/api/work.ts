@@ -1,9 +1,20 @@
-// My work: what waits for the signed-in person (GET /me/work), refreshed whenever a live event arrives.
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import type { WorkList } from '@vytis/contracts';
+// My work: what waits for the signed-in person (GET /me/work), refreshed whenever a live event
+// arrives, and the acts taken on its items from the list.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type {
+  AcceptanceBody,
+  AssistanceRequest,
+  Deployment,
+  NewVote,
+  ReleaseBody,
+  WorkItem,
+  WorkList,
+} from '@vytis/contracts';
 import { useEffect, useRef } from 'react';
 import { api } from './client.ts';
+import { deploymentKeys } from './deployments.ts';
 import { useLive } from './live.tsx';
+import { requestKeys } from './requests.ts';
 
 export const workKeys = { mine: ['work', 'mine'] as const };
 
@@ -33,6 +44,46 @@ export function useMyWork() {
 export function useRefreshWork() {
   const queryClient = useQueryClient();
   return () => queryClient.invalidateQueries({ queryKey: workKeys.mine });
+}
+
+/** An act on a work item, as its route takes it. */
+export type WorkAct =
+  | { kind: 'vote'; vote: NewVote }
+  | { kind: 'release'; release: ReleaseBody }
+  | { kind: 'accept'; acceptance: AcceptanceBody };
+
+function callAct(item: WorkItem, act: WorkAct): Promise<AssistanceRequest | Deployment> {
+  switch (act.kind) {
+    case 'vote':
+      return api<AssistanceRequest>(`/requests/${item.requestId}/votes`, { body: act.vote });
+    case 'release':
+      return api<Deployment>(`/deployments/${item.deploymentId}/members/${item.responderId}/release`, {
+        body: act.release,
+      });
+    case 'accept':
+      return api<Deployment>(`/deployments/${item.deploymentId}/acceptance`, { body: act.acceptance });
+  }
+}
+
+/**
+ * Acts on an item of my work; once done, this list, the badge and the pages of what was acted on
+ * show it at once (the act resolves after they are read again).
+ */
+export function useWorkAct(item: WorkItem) {
+  const queryClient = useQueryClient();
+  const refreshWork = useRefreshWork();
+  return useMutation({
+    mutationFn: (act: WorkAct) => callAct(item, act),
+    onSuccess: () =>
+      Promise.all([
+        refreshWork(),
+        queryClient.invalidateQueries({ queryKey: requestKeys.all }),
+        item.requestId ? queryClient.invalidateQueries({ queryKey: requestKeys.one(item.requestId) }) : null,
+        item.deploymentId
+          ? queryClient.invalidateQueries({ queryKey: deploymentKeys.one(item.deploymentId) })
+          : null,
+      ]),
+  });
 }
 
 /** How many things wait for me, for the navigation's badge (live); undefined while unknown. */

@@ -1,9 +1,7 @@
 import { Anchor, Badge, Card, Group, Select, Stack, Tabs, Text, Title } from '@mantine/core';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { CASE_STATUSES, type Case } from '@vytis/contracts';
+import { CASE_STATUSES, type CaseStatus } from '@vytis/contracts';
 import { Link, useParams } from 'react-router';
-import { caseKeys, useCase } from '../api/cases.ts';
-import { api } from '../api/client.ts';
+import { useCase, useUpdateCase } from '../api/cases.ts';
 import { ExerciseBadge, PapBadge, SeverityBadge, TlpBadge } from '../components/badges.tsx';
 import { humanize } from '../components/format.ts';
 import { Markdown } from '../components/Markdown.tsx';
@@ -24,13 +22,8 @@ import { TimelineTab } from './case/TimelineTab.tsx';
  */
 export function CasePage() {
   const { id = '' } = useParams();
-  const queryClient = useQueryClient();
   const kase = useCase(id);
-  const patch = useMutation({
-    mutationFn: (body: Record<string, unknown>) =>
-      api<Case>(`/cases/${id}`, { method: 'PATCH', body, ifMatch: kase.data?.version }),
-    onSuccess: (c) => queryClient.setQueryData(caseKeys.case(id), c),
-  });
+  const patch = useUpdateCase(id);
   if (kase.isPending) return <Loading />;
   if (kase.error) return <Problem error={kase.error} title="This case cannot be shown" page />;
   const c = kase.data;
@@ -65,7 +58,7 @@ export function CasePage() {
             w={150}
             data={CASE_STATUSES.map((s) => ({ value: s, label: humanize(s) }))}
             value={c.status}
-            onChange={(v) => v && patch.mutate({ status: v })}
+            onChange={(v) => v && patch.mutate({ patch: { status: v as CaseStatus }, version: c.version })}
             disabled={!c.can.changeStatus}
           />
           <StixDownload kase={c} />

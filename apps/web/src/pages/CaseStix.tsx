@@ -2,10 +2,10 @@
 // upload's progress and every object the node refused), and the intelligence objects that bundles
 // brought in, each with its relationships and the object exactly as received.
 import { Anchor, Button, Code, Drawer, Group, Select, Stack, Table, Text, Title } from '@mantine/core';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import type { Case, IntelObject, IntelObjectDetail, StixImportResult } from '@vytis/contracts';
+import type { Case, IntelObject, StixImportResult } from '@vytis/contracts';
 import { useState } from 'react';
-import { api } from '../api/client.ts';
+import { caseKeys } from '../api/cases.ts';
+import { stixKeys, useIntelligence, useIntelObject } from '../api/stix.ts';
 import { TlpBadge } from '../components/badges.tsx';
 import { CaseExport } from '../components/CaseExport.tsx';
 import { FileImport } from '../components/FileImport.tsx';
@@ -38,8 +38,6 @@ const STIX_TYPES = [
   'threat-actor',
   'tool',
 ];
-
-type IntelPage = { items: IntelObject[]; nextCursor: string | null };
 
 /** "Download STIX": the case as a bundle of what the viewer may pass on. */
 export function StixDownload({ kase }: { kase: Case }) {
@@ -79,11 +77,7 @@ export function StixImport({ caseId }: { caseId: string }) {
       buttonLabel="Import bundle"
       progressLabel="STIX import progress"
       storing="Uploaded; the node is checking and storing the objects…"
-      invalidates={[
-        ['case', caseId],
-        ['observables', caseId],
-        ['intelligence', caseId],
-      ]}
+      invalidates={[caseKeys.case(caseId), caseKeys.observables(caseId), stixKeys.intelligence(caseId)]}
       renderResult={(result) => (
         <>
           {result.objects} objects: {result.imported} observables added, {result.duplicates} already held;
@@ -124,15 +118,7 @@ function labelOf(o: Named, byStixId: ReadonlyMap<string, Named>): string {
 export function Intelligence({ caseId, pageSize = 50 }: { caseId: string; pageSize?: number }) {
   const [type, setType] = useState<string | null>(null);
   const [open, setOpen] = useState<string | null>(null);
-  const list = useInfiniteQuery({
-    queryKey: ['intelligence', caseId, type, pageSize],
-    initialPageParam: null as string | null,
-    queryFn: ({ pageParam }) =>
-      api<IntelPage>(`/cases/${caseId}/intelligence`, {
-        query: { type, limit: pageSize, cursor: pageParam },
-      }),
-    getNextPageParam: (last) => last.nextCursor,
-  });
+  const list = useIntelligence(caseId, type, pageSize);
   const items = list.data?.pages.flatMap((p) => p.items) ?? [];
   const byStixId = new Map(items.map((o) => [o.stixId, o]));
   // Custom (x-…) types are offered once seen; the chosen one stays offered.
@@ -233,10 +219,7 @@ function IntelDetail({
   known: IntelObject[];
   onOpen: (id: string) => void;
 }) {
-  const detail = useQuery({
-    queryKey: ['intelligence-object', caseId, id],
-    queryFn: () => api<IntelObjectDetail>(`/cases/${caseId}/intelligence/${id}`),
-  });
+  const detail = useIntelObject(caseId, id);
   if (detail.isPending) return <Loading />;
   if (detail.error) return <Problem error={detail.error} />;
   const { item, object, relationships } = detail.data;
@@ -332,11 +315,11 @@ function IntelDetail({
  */
 function RelationshipKind({ caseId, relationship }: { caseId: string; relationship: IntelObject }) {
   const listed: string | null | undefined = relationship.relationshipType;
-  const detail = useQuery({
-    queryKey: ['intelligence-object', caseId, relationship.id],
-    queryFn: () => api<IntelObjectDetail>(`/cases/${caseId}/intelligence/${relationship.id}`),
-    enabled: relationship.type === 'relationship' && !relationship.name && listed === undefined,
-  });
+  const detail = useIntelObject(
+    caseId,
+    relationship.id,
+    relationship.type === 'relationship' && !relationship.name && listed === undefined,
+  );
   if (relationship.name) return <>{relationship.name}</>;
   if (relationship.type !== 'relationship') return <>{relationship.type}</>;
   const kind =

@@ -15,22 +15,25 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   type BatchLookupItem,
   type BulkResult,
   CASE_STATUSES,
-  type Case,
   type Correlation,
   type ExerciseScope,
+  type NewCase as NewCaseBody,
   PAPS,
+  type Pap,
   type RelatedValue,
   SEVERITIES,
+  type Severity,
   TLPS,
+  type Tlp,
 } from '@vytis/contracts';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
-import { ApiError, api } from '../api/client.ts';
+import { useCases, useCreateCase, usePickableCases, useRefreshImported } from '../api/cases.ts';
+import { ApiError } from '../api/client.ts';
 import { useBatchLookup } from '../api/search.ts';
 import { uploadFile } from '../api/upload.ts';
 import { ExerciseBadge, SeverityBadge, TlpBadge } from '../components/badges.tsx';
@@ -39,16 +42,11 @@ import { Loading, Problem } from '../components/Problem.tsx';
 import { Time } from '../components/Time.tsx';
 import { WarningListFlag } from '../components/WarningLists.tsx';
 
-type CaseList = { items: Case[]; total: number; nextCursor: string | null };
-
 export function CasesPage() {
   const [status, setStatus] = useState<string | null>(null);
   const [q, setQ] = useState('');
   const [creating, setCreating] = useState(false);
-  const cases = useQuery({
-    queryKey: ['cases', status, q],
-    queryFn: () => api<CaseList>('/cases', { query: { status, q: q.trim() || undefined, limit: 100 } }),
-  });
+  const cases = useCases({ status, q });
   return (
     <Stack>
       <Group justify="space-between">
@@ -133,8 +131,7 @@ export function CasesPage() {
 
 function NewCase({ opened, onClose }: { opened: boolean; onClose: () => void }) {
   const navigate = useNavigate();
-  const queryClient = useQueryClient();
-  const [f, setF] = useState({
+  const [f, setF] = useState<NewCaseBody & { description: string }>({
     title: '',
     description: '',
     incidentClass: 'rsit:malicious-code="infected-system"',
@@ -142,19 +139,20 @@ function NewCase({ opened, onClose }: { opened: boolean; onClose: () => void }) 
     tlp: 'amber',
     pap: 'amber',
   });
-  const create = useMutation({
-    mutationFn: () => api<Case>('/cases', { body: { ...f, description: f.description || undefined } }),
-    onSuccess: (c) => {
-      void queryClient.invalidateQueries({ queryKey: ['cases'] });
-      onClose();
-      navigate(`/cases/${c.id}`);
-    },
-  });
+  const create = useCreateCase();
   const err = (field: string) =>
     create.error instanceof ApiError ? create.error.forField(`body/${field}`) : undefined;
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    create.mutate();
+    create.mutate(
+      { ...f, description: f.description || undefined },
+      {
+        onSuccess: (c) => {
+          onClose();
+          navigate(`/cases/${c.id}`);
+        },
+      },
+    );
   };
   return (
     <Modal opened={opened} onClose={onClose} title="New case" size="lg">
@@ -188,21 +186,21 @@ function NewCase({ opened, onClose }: { opened: boolean; onClose: () => void }) 
               label="Severity"
               data={SEVERITIES.map((s) => ({ value: s, label: s }))}
               value={f.severity}
-              onChange={(v) => setF({ ...f, severity: v ?? 'high' })}
+              onChange={(v) => setF({ ...f, severity: (v as Severity | null) ?? 'high' })}
               error={err('severity')}
             />
             <Select
               label="TLP"
               data={TLPS.map((t) => ({ value: t, label: `TLP:${t.toUpperCase()}` }))}
               value={f.tlp}
-              onChange={(v) => setF({ ...f, tlp: v ?? 'amber' })}
+              onChange={(v) => setF({ ...f, tlp: (v as Tlp | null) ?? 'amber' })}
               error={err('tlp')}
             />
             <Select
               label="PAP"
               data={PAPS.map((t) => ({ value: t, label: `PAP:${t.toUpperCase()}` }))}
               value={f.pap}
-              onChange={(v) => setF({ ...f, pap: v ?? 'amber' })}
+              onChange={(v) => setF({ ...f, pap: (v as Pap | null) ?? 'amber' })}
               error={err('pap')}
             />
           </SimpleGrid>
@@ -453,12 +451,8 @@ const FORMATS = [
 
 /** Bulk import into a case, with the upload's progress (XMLHttpRequest reports it; fetch does not). */
 export function BulkImport({ caseId: fixedCase }: { caseId?: string }) {
-  const cases = useQuery({
-    queryKey: ['cases', 'all'],
-    queryFn: () => api<CaseList>('/cases', { query: { limit: 200 } }),
-    enabled: !fixedCase,
-  });
-  const queryClient = useQueryClient();
+  const cases = usePickableCases(!fixedCase);
+  const refreshImported = useRefreshImported();
   const [caseId, setCaseId] = useState<string | null>(fixedCase ?? null);
   const [file, setFile] = useState<File | null>(null);
   const [format, setFormat] = useState<string | null>('text/csv');
@@ -479,8 +473,7 @@ export function BulkImport({ caseId: fixedCase }: { caseId?: string }) {
       (answer) => {
         setProgress(null);
         setResult(answer);
-        void queryClient.invalidateQueries({ queryKey: ['case', caseId] });
-        void queryClient.invalidateQueries({ queryKey: ['observables', caseId] });
+        refreshImported(caseId);
       },
       (failure: unknown) => {
         setProgress(null);

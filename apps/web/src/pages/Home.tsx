@@ -16,14 +16,13 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import type { NewVote, VoteChoice, WorkItem, WorkKind } from '@vytis/contracts';
+import type { VoteChoice, WorkItem, WorkKind } from '@vytis/contracts';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { api } from '../api/client.ts';
 import { useLive } from '../api/live.tsx';
-import { OPEN_STATUSES, type RequestList, useParties } from '../api/queries.ts';
-import { useMyWork, useRefreshWork } from '../api/work.ts';
+import { useParties } from '../api/queries.ts';
+import { useOpenRequests, useRequestStats } from '../api/requests.ts';
+import { useMyWork, useWorkAct } from '../api/work.ts';
 import { ExerciseBadge, StatusBadge } from '../components/badges.tsx';
 import { ConfirmAction } from '../components/Confirm.tsx';
 import { Countdown } from '../components/Countdown.tsx';
@@ -32,18 +31,10 @@ import { humanize, viewerZone } from '../components/format.ts';
 import { Problem } from '../components/Problem.tsx';
 import { Time } from '../components/Time.tsx';
 
-interface Stats {
-  real: { total: number; byStatus: Record<string, number>; overdueDeadlines: number };
-  exercise: { total: number; byStatus: Record<string, number>; overdueDeadlines: number };
-}
-
 export function HomePage() {
   const parties = useParties();
-  const open = useQuery({
-    queryKey: ['requests', 'open'],
-    queryFn: () => api<RequestList>('/requests', { query: { status: OPEN_STATUSES, limit: 200 } }),
-  });
-  const stats = useQuery({ queryKey: ['stats'], queryFn: () => api<Stats>('/requests/stats') });
+  const open = useOpenRequests();
+  const stats = useRequestStats();
   const live = useLive();
 
   const markers: MapMarker[] = (open.data?.items ?? [])
@@ -305,22 +296,6 @@ function WorkCard({ item }: { item: WorkItem }) {
   );
 }
 
-/** After an act: this list, the badge, and the pages of what was acted on show it at once. */
-function useAfterAct(item: WorkItem) {
-  const queryClient = useQueryClient();
-  const refreshWork = useRefreshWork();
-  return async () => {
-    await Promise.all([
-      refreshWork(),
-      queryClient.invalidateQueries({ queryKey: ['requests'] }),
-      item.requestId ? queryClient.invalidateQueries({ queryKey: ['request', item.requestId] }) : null,
-      item.deploymentId
-        ? queryClient.invalidateQueries({ queryKey: ['deployment', item.deploymentId] })
-        : null,
-    ]);
-  };
-}
-
 function WorkAct({ item }: { item: WorkItem }) {
   switch (item.kind) {
     case 'vote':
@@ -342,29 +317,27 @@ const VOTE_ACTS: { vote: VoteChoice; label: string; effect: string; danger?: boo
 ];
 
 function VoteActs({ item }: { item: WorkItem }) {
-  const afterAct = useAfterAct(item);
+  const act = useWorkAct(item);
   return (
     <Group gap="xs">
-      {VOTE_ACTS.map((act) => (
+      {VOTE_ACTS.map((choice) => (
         <ConfirmAction
-          key={act.vote}
-          label={act.label}
-          title={`${act.label}: cast your party's vote?`}
-          consequence={`Your party's vote ${act.effect} on “${item.title}” of ${item.party} is cast now and counts toward the council's decision. It is recorded in the request's timeline and the audit log.`}
-          confirmLabel={`Vote: ${act.label.toLowerCase()}`}
+          key={choice.vote}
+          label={choice.label}
+          title={`${choice.label}: cast your party's vote?`}
+          consequence={`Your party's vote ${choice.effect} on “${item.title}” of ${item.party} is cast now and counts toward the council's decision. It is recorded in the request's timeline and the audit log.`}
+          confirmLabel={`Vote: ${choice.label.toLowerCase()}`}
           reason="optional"
           reasonLabel="Comment"
-          danger={act.danger ?? false}
+          danger={choice.danger ?? false}
           buttonProps={{
             size: 'xs',
-            variant: act.danger ? 'light' : 'default',
-            'aria-label': `${act.label}: ${item.title}`,
+            variant: choice.danger ? 'light' : 'default',
+            'aria-label': `${choice.label}: ${item.title}`,
           }}
-          onConfirm={async (comment) => {
-            const body: NewVote = { vote: act.vote, ...(comment ? { comment } : {}) };
-            await api(`/requests/${item.requestId}/votes`, { body });
-            await afterAct();
-          }}
+          onConfirm={(comment) =>
+            act.mutateAsync({ kind: 'vote', vote: { vote: choice.vote, ...(comment ? { comment } : {}) } })
+          }
         />
       ))}
     </Group>
@@ -372,13 +345,9 @@ function VoteActs({ item }: { item: WorkItem }) {
 }
 
 function ReleaseActs({ item }: { item: WorkItem }) {
-  const afterAct = useAfterAct(item);
-  const decide = (decision: 'release' | 'decline') => async (reason: string | undefined) => {
-    await api(`/deployments/${item.deploymentId}/members/${item.responderId}/release`, {
-      body: { decision, ...(reason ? { reason } : {}) },
-    });
-    await afterAct();
-  };
+  const act = useWorkAct(item);
+  const decide = (decision: 'release' | 'decline') => (reason: string | undefined) =>
+    act.mutateAsync({ kind: 'release', release: { decision, ...(reason ? { reason } : {}) } });
   return (
     <Group gap="xs">
       <ConfirmAction
@@ -409,7 +378,7 @@ async function sha256Hex(file: File): Promise<string> {
 
 /** The host's acceptance needs what the law asks for (status, access, the liability agreement's hash), then a confirmation. */
 function AcceptAct({ item }: { item: WorkItem }) {
-  const afterAct = useAfterAct(item);
+  const act = useWorkAct(item);
   const [open, setOpen] = useState(false);
   const [personnelStatus, setPersonnelStatus] = useState(
     'Under the CRRT MoU, Art. 7: officials of the sending state',
@@ -471,12 +440,17 @@ function AcceptAct({ item }: { item: WorkItem }) {
           reasonLabel="Note"
           disabled={!ready}
           buttonProps={{ size: 'xs', 'aria-label': `Accept the team: ${item.title}` }}
-          onConfirm={async (note) => {
-            await api(`/deployments/${item.deploymentId}/acceptance`, {
-              body: { personnelStatus, access, liabilityAgreementSha256: hash, ...(note ? { note } : {}) },
-            });
-            await afterAct();
-          }}
+          onConfirm={(note) =>
+            act.mutateAsync({
+              kind: 'accept',
+              acceptance: {
+                personnelStatus,
+                access,
+                liabilityAgreementSha256: hash,
+                ...(note ? { note } : {}),
+              },
+            })
+          }
         />
         <Button size="xs" variant="default" onClick={() => setOpen(false)}>
           Not now

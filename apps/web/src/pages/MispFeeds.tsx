@@ -32,6 +32,7 @@ import {
 } from '@vytis/contracts';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
+import { usePickableCases } from '../api/cases.ts';
 import { ApiError, errorText } from '../api/client.ts';
 import {
   useAddMispFeed,
@@ -39,7 +40,6 @@ import {
   useMispFeeds,
   usePullMispFeed,
   useRemoveMispFeed,
-  useVisibleCases,
 } from '../api/misp.ts';
 import { fmtTime } from '../components/format.ts';
 import { Loading, Problem } from '../components/Problem.tsx';
@@ -55,7 +55,7 @@ export const runSummary = (run: MispFeedRun) =>
 
 export function MispFeedsPage() {
   const feeds = useMispFeeds();
-  const cases = useVisibleCases();
+  const cases = usePickableCases();
   const caseTitles = new Map((cases.data?.items ?? []).map((c) => [c.id, c.title]));
   return (
     <Stack maw={1100}>

@@ -1,8 +1,7 @@
 import { Checkbox, Stack, Text } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
-import type { Correlation, Observable } from '@vytis/contracts';
+import type { Observable } from '@vytis/contracts';
 import { useState } from 'react';
-import { api } from '../../api/client.ts';
+import { useCorrelations } from '../../api/cases.ts';
 import { Loading, Problem } from '../../components/Problem.tsx';
 import { WarningListFlag } from '../../components/WarningLists.tsx';
 import { CorrelationTable } from '../Cases.tsx';
@@ -12,22 +11,7 @@ export function Correlations({ caseId, o }: { caseId: string; o: Observable }) {
   const [withExercises, setWithExercises] = useState(false);
   // A value on a warning list is not correlated unless asked for (the server's default).
   const [warninglisted, setWarninglisted] = useState(false);
-  const list = useQuery({
-    queryKey: ['correlations', o.id, withExercises, warninglisted],
-    queryFn: () =>
-      api<{
-        items: Correlation[];
-        overCorrelating: boolean;
-        cap: number;
-        warnings: string[];
-        warninglisted: boolean;
-      }>(`/cases/${caseId}/observables/${o.id}/correlations`, {
-        query: {
-          exercise: !o.exercise && withExercises ? 'include' : undefined,
-          warninglisted: warninglisted ? 'include' : undefined,
-        },
-      }),
-  });
+  const list = useCorrelations(caseId, o, { withExercises, warninglisted });
   if (list.isPending) return <Loading />;
   if (list.error) return <Problem error={list.error} />;
   return (

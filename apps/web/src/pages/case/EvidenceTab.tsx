@@ -1,27 +1,18 @@
 import { Anchor, Button, Group, Modal, Select, Stack, Table, Text } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
-import type { Evidence } from '@vytis/contracts';
+import type { Tlp } from '@vytis/contracts';
 import { useState } from 'react';
-import { api } from '../../api/client.ts';
+import { useEvidence, useEvidenceItem, useUploadEvidence } from '../../api/cases.ts';
 import { TlpBadge } from '../../components/badges.tsx';
 import { Loading, Problem } from '../../components/Problem.tsx';
 import { Time } from '../../components/Time.tsx';
-import { type Items, tlpOptions, useCaseWrite } from './shared.ts';
+import { tlpOptions } from './shared.ts';
 
 export function EvidenceTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }) {
-  const list = useQuery({
-    queryKey: ['evidence', caseId],
-    queryFn: () => api<Items<Evidence>>(`/cases/${caseId}/evidence`),
-  });
+  const list = useEvidence(caseId);
   const [file, setFile] = useState<File | null>(null);
-  const [tlp, setTlp] = useState<string | null>(null);
+  const [tlp, setTlp] = useState<Tlp | null>(null);
   const [open, setOpen] = useState<string | null>(null);
-  const upload = useCaseWrite(caseId, 'evidence', () =>
-    api(`/cases/${caseId}/evidence`, {
-      query: { filename: file!.name, tlp: tlp ?? undefined },
-      raw: { body: file!, type: file!.type || 'application/octet-stream' },
-    }),
-  );
+  const upload = useUploadEvidence(caseId);
   return (
     <Stack>
       {canAdd ? (
@@ -41,11 +32,15 @@ export function EvidenceTab({ caseId, canAdd }: { caseId: string; canAdd: boolea
             label="TLP (default: the case's)"
             data={tlpOptions}
             value={tlp}
-            onChange={setTlp}
+            onChange={(v) => setTlp(v as Tlp | null)}
             clearable
             w={220}
           />
-          <Button onClick={() => upload.mutate(undefined)} disabled={!file} loading={upload.isPending}>
+          <Button
+            onClick={() => file && upload.mutate({ file, tlp: tlp ?? undefined })}
+            disabled={!file}
+            loading={upload.isPending}
+          >
             Upload
           </Button>
         </Group>
@@ -98,10 +93,7 @@ export function EvidenceTab({ caseId, canAdd }: { caseId: string; canAdd: boolea
 }
 
 function Custody({ caseId, id }: { caseId: string; id: string }) {
-  const item = useQuery({
-    queryKey: ['evidence-item', id],
-    queryFn: () => api<Evidence>(`/cases/${caseId}/evidence/${id}`),
-  });
+  const item = useEvidenceItem(caseId, id);
   if (item.isPending) return <Loading />;
   if (item.error) return <Problem error={item.error} />;
   const e = item.data;

@@ -1,26 +1,19 @@
 import { Button, Card, Group, Select, Stack, Text, Textarea } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
 import type { Note, Tlp } from '@vytis/contracts';
 import { useState } from 'react';
-import { useNoteRelabel } from '../../api/cases.ts';
-import { api } from '../../api/client.ts';
+import { useAddNote, useNoteRelabel, useNotes } from '../../api/cases.ts';
 import { TlpBadge } from '../../components/badges.tsx';
 import { ConfirmAction } from '../../components/Confirm.tsx';
 import { Markdown } from '../../components/Markdown.tsx';
 import { Problem } from '../../components/Problem.tsx';
 import { Time } from '../../components/Time.tsx';
-import { fieldError, type Items, tlpOptions, useCaseWrite } from './shared.ts';
+import { fieldError, tlpOptions } from './shared.ts';
 
 export function NotesTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }) {
-  const notes = useQuery({
-    queryKey: ['notes', caseId],
-    queryFn: () => api<Items<Note>>(`/cases/${caseId}/notes`),
-  });
+  const notes = useNotes(caseId);
   const [body, setBody] = useState('');
-  const [tlp, setTlp] = useState<string | null>(null);
-  const add = useCaseWrite(caseId, 'notes', () =>
-    api(`/cases/${caseId}/notes`, { body: { body, ...(tlp ? { tlp } : {}) } }),
-  );
+  const [tlp, setTlp] = useState<Tlp | null>(null);
+  const add = useAddNote(caseId);
   return (
     <Stack>
       <Problem error={notes.error} />
@@ -41,7 +34,7 @@ export function NotesTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            add.mutate(undefined, { onSuccess: () => setBody('') });
+            add.mutate({ body, ...(tlp ? { tlp } : {}) }, { onSuccess: () => setBody('') });
           }}
         >
           <Stack gap="xs">
@@ -59,7 +52,7 @@ export function NotesTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }
                 label="TLP (default: the case's)"
                 data={tlpOptions}
                 value={tlp}
-                onChange={setTlp}
+                onChange={(v) => setTlp(v as Tlp | null)}
                 clearable
                 w={220}
               />

@@ -1,37 +1,28 @@
 import { Badge, Button, Group, Select, Stack, Table, TextInput } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
-import { TASK_STATUSES, type Task } from '@vytis/contracts';
+import { TASK_STATUSES, type TaskStatus } from '@vytis/contracts';
 import { useState } from 'react';
-import { api } from '../../api/client.ts';
+import { useAddTask, useTaskStatus, useTasks } from '../../api/cases.ts';
 import { humanize, localInputToIso } from '../../components/format.ts';
 import { Problem } from '../../components/Problem.tsx';
 import { Time } from '../../components/Time.tsx';
-import { fieldError, type Items, useCaseWrite } from './shared.ts';
+import { fieldError } from './shared.ts';
 
 export function TasksTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }) {
-  const tasks = useQuery({
-    queryKey: ['tasks', caseId],
-    queryFn: () => api<Items<Task>>(`/cases/${caseId}/tasks`),
-  });
+  const tasks = useTasks(caseId);
   const [title, setTitle] = useState('');
   const [due, setDue] = useState('');
-  const add = useCaseWrite(caseId, 'tasks', () =>
-    api(`/cases/${caseId}/tasks`, { body: { title, ...(due ? { dueAt: localInputToIso(due) } : {}) } }),
-  );
-  const update = useCaseWrite(caseId, 'tasks', (v: { task: Task; status: string }) =>
-    api(`/cases/${caseId}/tasks/${v.task.id}`, {
-      method: 'PATCH',
-      body: { status: v.status },
-      ifMatch: v.task.version,
-    }),
-  );
+  const add = useAddTask(caseId);
+  const update = useTaskStatus(caseId);
   return (
     <Stack>
       {canAdd ? (
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            add.mutate(undefined, { onSuccess: () => setTitle('') });
+            add.mutate(
+              { title, ...(due ? { dueAt: localInputToIso(due) } : {}) },
+              { onSuccess: () => setTitle('') },
+            );
           }}
         >
           <Group align="flex-end">
@@ -75,7 +66,7 @@ export function TasksTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }
                   w={140}
                   data={TASK_STATUSES.map((s) => ({ value: s, label: humanize(s) }))}
                   value={t.status}
-                  onChange={(v) => v && update.mutate({ task: t, status: v })}
+                  onChange={(v) => v && update.mutate({ task: t, status: v as TaskStatus })}
                   disabled={!t.can.changeStatus}
                 />
               </Table.Td>

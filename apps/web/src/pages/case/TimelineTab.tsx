@@ -1,32 +1,26 @@
 import { Button, Group, Stack, Text, TextInput, Timeline } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
-import type { CaseTimelineEntry } from '@vytis/contracts';
 import { useState } from 'react';
-import { api } from '../../api/client.ts';
+import { useAddTimelineEntry, useCaseTimeline } from '../../api/cases.ts';
 import { localInputToIso } from '../../components/format.ts';
 import { Problem } from '../../components/Problem.tsx';
 import { Time } from '../../components/Time.tsx';
-import { fieldError, type Items, useCaseWrite } from './shared.ts';
+import { fieldError } from './shared.ts';
 
 export function TimelineTab({ caseId, canAdd }: { caseId: string; canAdd: boolean }) {
-  const entries = useQuery({
-    queryKey: ['case-timeline', caseId],
-    queryFn: () => api<Items<CaseTimelineEntry>>(`/cases/${caseId}/timeline`),
-  });
+  const entries = useCaseTimeline(caseId);
   const [text, setText] = useState('');
   const [at, setAt] = useState('');
-  const add = useCaseWrite(caseId, 'case-timeline', () =>
-    api(`/cases/${caseId}/timeline`, {
-      body: { text, happenedAt: localInputToIso(at) ?? new Date().toISOString() },
-    }),
-  );
+  const add = useAddTimelineEntry(caseId);
   return (
     <Stack>
       {canAdd ? (
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            add.mutate(undefined, { onSuccess: () => setText('') });
+            add.mutate(
+              { text, happenedAt: localInputToIso(at) ?? new Date().toISOString() },
+              { onSuccess: () => setText('') },
+            );
           }}
         >
           <Group align="flex-end">

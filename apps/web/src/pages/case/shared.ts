@@ -1,7 +1,9 @@
 // What the case's tabs share: the TLP choices, the write hook, field errors.
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { TLPS } from '@vytis/contracts';
 import { ApiError } from '../../api/client.ts';
+
+// The observables tab still writes through it.
+export { useCaseWrite } from '../../api/cases.ts';
 
 export const OBSERVABLE_TYPES = [
   'ip-dst',
@@ -18,19 +20,6 @@ export const OBSERVABLE_TYPES = [
   'AS',
 ];
 export const tlpOptions = TLPS.map((t) => ({ value: t, label: `TLP:${t.toUpperCase()}` }));
-export type Items<T> = { items: T[] };
-
-/** Refreshes the case (its counts) and one of its lists after a write. */
-export function useCaseWrite<T>(caseId: string, list: string, fn: (input: T) => Promise<unknown>) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: fn,
-    onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: [list, caseId] });
-      void queryClient.invalidateQueries({ queryKey: ['case', caseId] });
-    },
-  });
-}
 
 export const fieldError = (error: unknown, field: string) =>
   error instanceof ApiError ? error.forField(`body/${field}`) : undefined;

@@ -1,9 +1,7 @@
 import { Anchor, Button, Card, Group, List, Text, Title } from '@mantine/core';
-import { useMutation } from '@tanstack/react-query';
-import type { AssistanceRequest, Case } from '@vytis/contracts';
+import type { AssistanceRequest } from '@vytis/contracts';
 import { Link, useNavigate } from 'react-router';
-import { api } from '../../api/client.ts';
-import { useRequestCases } from '../../api/requests.ts';
+import { useOpenRequestCase, useRequestCases } from '../../api/requests.ts';
 import { humanize } from '../../components/format.ts';
 import { Problem } from '../../components/Problem.tsx';
 
@@ -11,20 +9,7 @@ import { Problem } from '../../components/Problem.tsx';
 export function RequestCases({ r }: { r: AssistanceRequest }) {
   const navigate = useNavigate();
   const cases = useRequestCases(r.id);
-  const open = useMutation({
-    mutationFn: () =>
-      api<Case>('/cases', {
-        body: {
-          title: r.title,
-          incidentClass: r.incidentClass,
-          severity: r.severity,
-          tlp: r.tlp,
-          pap: r.pap,
-          requestId: r.id,
-        },
-      }),
-    onSuccess: (c) => navigate(`/cases/${c.id}`),
-  });
+  const open = useOpenRequestCase(r);
   if (!cases.data?.items.length && !r.can.openCase) return null;
   return (
     <Card withBorder>
@@ -33,7 +18,11 @@ export function RequestCases({ r }: { r: AssistanceRequest }) {
           Cases
         </Title>
         {r.can.openCase ? (
-          <Button variant="default" onClick={() => open.mutate()} loading={open.isPending}>
+          <Button
+            variant="default"
+            onClick={() => open.mutate(undefined, { onSuccess: (c) => navigate(`/cases/${c.id}`) })}
+            loading={open.isPending}
+          >
             Open a case for it
           </Button>
         ) : null}

@@ -1,9 +1,7 @@
 import { Alert, Anchor, Badge, Button, Card, Group, List, Stack, Table, Text, Title } from '@mantine/core';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { AssistanceRequest, Deployment, TeamProposal } from '@vytis/contracts';
+import type { AssistanceRequest, TeamProposal } from '@vytis/contracts';
 import { Link, useNavigate } from 'react-router';
-import { api } from '../../api/client.ts';
-import { requestKeys, useRequestDeployments, useTeamProposals } from '../../api/requests.ts';
+import { useAdoptTeam, useProposeTeam, useRequestDeployments, useTeamProposals } from '../../api/requests.ts';
 import { humanize } from '../../components/format.ts';
 import { Problem } from '../../components/Problem.tsx';
 import { Time } from '../../components/Time.tsx';
@@ -11,22 +9,11 @@ import { Time } from '../../components/Time.tsx';
 /** The team: the deployment once adopted; for whom `can.proposeTeam`, the explained proposal to adopt. */
 export function RequestTeam({ r }: { r: AssistanceRequest }) {
   const navigate = useNavigate();
-  const queryClient = useQueryClient();
   const proposals = useTeamProposals(r);
   const deployments = useRequestDeployments(r);
   const [current, ...earlier] = deployments.data?.items ?? [];
-  const propose = useMutation({
-    mutationFn: () => api<TeamProposal>(`/requests/${r.id}/team-proposals`, { method: 'POST' }),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: requestKeys.proposals(r.id) }),
-  });
-  const adopt = useMutation({
-    mutationFn: (pid: string) =>
-      api<Deployment>(`/requests/${r.id}/team-proposals/${pid}/adopt`, { method: 'POST' }),
-    onSuccess: (deployment) => {
-      void queryClient.invalidateQueries({ queryKey: requestKeys.one(r.id) });
-      navigate(`/deployments/${deployment.id}`);
-    },
-  });
+  const propose = useProposeTeam(r);
+  const adopt = useAdoptTeam(r);
   const latest = r.can.proposeTeam ? proposals.data?.items[0] : undefined;
   if (!current && !r.can.proposeTeam) return null;
   return (
@@ -76,7 +63,12 @@ export function RequestTeam({ r }: { r: AssistanceRequest }) {
         <ProposalView
           p={latest}
           onAdopt={
-            latest.status === 'proposed' && latest.feasible ? () => adopt.mutate(latest.id) : undefined
+            latest.status === 'proposed' && latest.feasible
+              ? () =>
+                  adopt.mutate(latest.id, {
+                    onSuccess: (deployment) => navigate(`/deployments/${deployment.id}`),
+                  })
+              : undefined
           }
           adopting={adopt.isPending}
         />
