@@ -79,3 +79,11 @@ export function useDisableMfa() {
     onSuccess: (status) => queryClient.setQueryData(mfaKey, status),
   });
 }
+
+/** Whether the node has no user yet: the login page then says how to make the first admin. */
+export const useSetup = () =>
+  useQuery({
+    queryKey: ['setup'],
+    queryFn: () => api<{ firstAdminNeeded: boolean }>('/setup'),
+    staleTime: 5_000,
+  });

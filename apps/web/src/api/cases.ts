@@ -19,6 +19,7 @@ import type {
   NewCase,
   NewCaseTimelineEntry,
   NewNote,
+  NewObservable,
   NewTask,
   Note,
   Observable,
@@ -155,12 +156,16 @@ function useListWrite<T, R>(caseId: string, list: QueryKey, write: (input: T) =>
   });
 }
 
-/**
- * A write to the list whose keys start with `list` ('observables', …), for the writes that have no
- * hook of their own yet.
- */
-export const useCaseWrite = <T>(caseId: string, list: string, write: (input: T) => Promise<unknown>) =>
-  useListWrite(caseId, [list, caseId], write);
+/** Records that the viewer's party saw an observable's value again (a sighting). */
+export const useRecordSighting = (caseId: string) =>
+  useListWrite(caseId, caseKeys.observables(caseId), (o: Observable) =>
+    api(`/cases/${caseId}/observables/${o.id}/sightings`, { body: {} }),
+  );
+
+export const useAddObservable = (caseId: string) =>
+  useListWrite(caseId, caseKeys.observables(caseId), (observable: NewObservable) =>
+    api<Observable>(`/cases/${caseId}/observables`, { body: observable }),
+  );
 
 export const useTasks = (caseId: string) =>
   useQuery({

@@ -11,9 +11,9 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useState } from 'react';
-import { api, errorText } from '../api/client.ts';
+import { useSetup } from '../api/accounts.ts';
+import { errorText } from '../api/client.ts';
 import { useAuth } from '../auth.tsx';
 
 export function LoginPage() {
@@ -103,11 +103,7 @@ function PasswordStep() {
 
 /** On a node with no user yet: how to make the first admin (or load the demo), where the node runs. */
 function FirstAdminHint() {
-  const setup = useQuery({
-    queryKey: ['setup'],
-    queryFn: () => api<{ firstAdminNeeded: boolean }>('/setup'),
-    staleTime: 5_000,
-  });
+  const setup = useSetup();
   if (!setup.data?.firstAdminNeeded) return null;
   return (
     <Alert color="indigo" title="This node has no user yet" data-testid="first-admin">

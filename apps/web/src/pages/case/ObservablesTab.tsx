@@ -20,8 +20,14 @@ import {
   type Tlp,
 } from '@vytis/contracts';
 import { type FormEvent, useState } from 'react';
-import { type ObservableQuery, useObservableBulk, useObservables } from '../../api/cases.ts';
-import { ApiError, api } from '../../api/client.ts';
+import {
+  type ObservableQuery,
+  useAddObservable,
+  useObservableBulk,
+  useObservables,
+  useRecordSighting,
+} from '../../api/cases.ts';
+import { ApiError } from '../../api/client.ts';
 import { TlpBadge } from '../../components/badges.tsx';
 import { ConfirmAction } from '../../components/Confirm.tsx';
 import { Problem } from '../../components/Problem.tsx';
@@ -29,7 +35,7 @@ import { Time } from '../../components/Time.tsx';
 import { WarningListFlag } from '../../components/WarningLists.tsx';
 import { BulkImport } from '../Cases.tsx';
 import { Correlations } from './Correlations.tsx';
-import { fieldError, OBSERVABLE_TYPES, tlpOptions, useCaseWrite } from './shared.ts';
+import { fieldError, OBSERVABLE_TYPES, tlpOptions } from './shared.ts';
 
 const PAGE = 50;
 const SORT_LABELS: Record<ObservableSort, string> = {
@@ -47,9 +53,7 @@ export function ObservablesTab({ kase }: { kase: Case }) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [correlating, setCorrelating] = useState<Observable | null>(null);
   const list = useObservables(caseId, query);
-  const sight = useCaseWrite(caseId, 'observables', (o: Observable) =>
-    api(`/cases/${caseId}/observables/${o.id}/sightings`, { body: {} }),
-  );
+  const sight = useRecordSighting(caseId);
   const filter = (change: Partial<ObservableQuery>) => {
     setQuery({ ...query, ...change, offset: 0 });
     setSelected(new Set());
@@ -398,12 +402,13 @@ function selectedExportHref(caseId: string, ids: string[], exercise: boolean): s
 
 function AddObservable({ caseId }: { caseId: string }) {
   const [f, setF] = useState({ type: 'domain', value: '', tlp: 'amber', toIds: true, comment: '' });
-  const add = useCaseWrite(caseId, 'observables', () =>
-    api(`/cases/${caseId}/observables`, { body: { ...f, comment: f.comment || undefined } }),
-  );
+  const add = useAddObservable(caseId);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    add.mutate(undefined, { onSuccess: () => setF({ ...f, value: '', comment: '' }) });
+    add.mutate(
+      { ...f, tlp: f.tlp as Tlp, comment: f.comment || undefined },
+      { onSuccess: () => setF({ ...f, value: '', comment: '' }) },
+    );
   };
   return (
     <>

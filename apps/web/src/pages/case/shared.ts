@@ -1,9 +1,6 @@
-// What the case's tabs share: the TLP choices, the write hook, field errors.
+// What the case's tabs share: the TLP choices and field errors.
 import { TLPS } from '@vytis/contracts';
 import { ApiError } from '../../api/client.ts';
-
-// The observables tab still writes through it.
-export { useCaseWrite } from '../../api/cases.ts';
 
 export const OBSERVABLE_TYPES = [
   'ip-dst',
