@@ -44,7 +44,13 @@ import {
 import { assessEligibility } from './eligibility.ts';
 import type { RequestJournal } from './journal.ts';
 import { illegalTransitionMessage, TRANSITIONS, type TransitionName } from './lifecycle.ts';
-import { ACTION_OF, assertMay, mayFileRequest, type RequestFacts, requestPermissions } from './permissions.ts';
+import {
+  ACTION_OF,
+  assertMay,
+  mayFileRequest,
+  type RequestFacts,
+  requestPermissions,
+} from './permissions.ts';
 import { assessPriority } from './priority.ts';
 import * as repo from './requests.repository.ts';
 import { rsitProblem } from './taxonomy.ts';
