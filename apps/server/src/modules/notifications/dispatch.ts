@@ -129,62 +129,60 @@ export class Dispatcher {
   ) {
     const items: Parameters<typeof repo.insertItems>[1] = [];
     const mails: Parameters<typeof repo.queueMails>[1] = [];
-    {
-      const addressed = await addressees(trx, event);
-      if (!addressed || addressed.people.length === 0) return { items, mails };
-      const people = [...new Map(addressed.people.map((p) => [p.id, p])).values()];
-      // As the live stream would show it to each of them, now: who may not see it is not told.
-      const allowed: repo.Person[] = [];
-      for (const person of people) {
-        const viewer = await viewerOf(person);
-        const [seen] = await visibleSince(trx, viewer.requests, viewer.cases, event.seq - 1, 1);
-        if (seen && Number(seen.seq) === event.seq) allowed.push(person);
+    const addressed = await addressees(trx, event);
+    if (!addressed || addressed.people.length === 0) return { items, mails };
+    const people = [...new Map(addressed.people.map((p) => [p.id, p])).values()];
+    // As the live stream would show it to each of them, now: who may not see it is not told.
+    const allowed: repo.Person[] = [];
+    for (const person of people) {
+      const viewer = await viewerOf(person);
+      const [seen] = await visibleSince(trx, viewer.requests, viewer.cases, event.seq - 1, 1);
+      if (seen && Number(seen.seq) === event.seq) allowed.push(person);
+    }
+    if (allowed.length === 0) return { items, mails };
+    const ids = allowed.map((p) => p.id);
+    const [settings, emails] = await Promise.all([
+      repo.settingsOf(trx, ids),
+      this.deps.mailEnabled ? repo.emailsOf(trx, ids) : Promise.resolve(new Map<string, string>()),
+    ]);
+    const choice = (userId: string, kind: NotificationKind) => {
+      const row = settings.find((s) => s.user_id === userId && s.kind === kind);
+      return row ? { inApp: row.in_app, email: row.email } : defaultSetting(kind);
+    };
+    const title = `${event.exercise ? 'Exercise: ' : ''}${addressed.title}`;
+    const mail = composeMail(addressed.kind, addressed.href, {
+      publicUrl: this.deps.publicUrl(),
+      exercise: event.exercise,
+    });
+    for (const person of allowed) {
+      const chosen = choice(person.id, addressed.kind);
+      if (chosen.inApp) {
+        items.push({
+          user_id: person.id,
+          seq: event.seq,
+          kind: addressed.kind,
+          at: event.at,
+          title,
+          href: addressed.href,
+          request_id: event.request_id,
+          case_id: event.case_id,
+          exercise: event.exercise,
+          created_at: now,
+        });
       }
-      if (allowed.length === 0) return { items, mails };
-      const ids = allowed.map((p) => p.id);
-      const [settings, emails] = await Promise.all([
-        repo.settingsOf(trx, ids),
-        this.deps.mailEnabled ? repo.emailsOf(trx, ids) : Promise.resolve(new Map<string, string>()),
-      ]);
-      const choice = (userId: string, kind: NotificationKind) => {
-        const row = settings.find((s) => s.user_id === userId && s.kind === kind);
-        return row ? { inApp: row.in_app, email: row.email } : defaultSetting(kind);
-      };
-      const title = `${event.exercise ? 'Exercise: ' : ''}${addressed.title}`;
-      const mail = composeMail(addressed.kind, addressed.href, {
-        publicUrl: this.deps.publicUrl(),
-        exercise: event.exercise,
-      });
-      for (const person of allowed) {
-        const chosen = choice(person.id, addressed.kind);
-        if (chosen.inApp) {
-          items.push({
-            user_id: person.id,
-            seq: event.seq,
-            kind: addressed.kind,
-            at: event.at,
-            title,
-            href: addressed.href,
-            request_id: event.request_id,
-            case_id: event.case_id,
-            exercise: event.exercise,
-            created_at: now,
-          });
-        }
-        const address = emails.get(person.id);
-        if (chosen.email && address) {
-          mails.push({
-            user_id: person.id,
-            seq: event.seq,
-            kind: addressed.kind,
-            to_address: address,
-            subject: mail.subject,
-            text_body: mail.text,
-            html_body: mail.html,
-            next_attempt_at: now,
-            created_at: now,
-          });
-        }
+      const address = emails.get(person.id);
+      if (chosen.email && address) {
+        mails.push({
+          user_id: person.id,
+          seq: event.seq,
+          kind: addressed.kind,
+          to_address: address,
+          subject: mail.subject,
+          text_body: mail.text,
+          html_body: mail.html,
+          next_attempt_at: now,
+          created_at: now,
+        });
       }
     }
     return { items, mails };
