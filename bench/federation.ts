@@ -22,8 +22,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, sql } from 'kysely';
+import { sql } from 'kysely';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { buildApp } from '../apps/server/src/app.ts';
 import { systemClock } from '../apps/server/src/clock.ts';
@@ -35,9 +34,9 @@ import {
   migrateToLatest,
   openDatabase,
 } from '../apps/server/src/platform/db/database.ts';
-import type { Database } from '../apps/server/src/platform/db/schema.ts';
 import { createScratchDatabase } from '../apps/server/src/platform/db/scratch-database.ts';
 import { loadOrCreateNodeKey, type NodeKey } from '../apps/server/src/platform/keys.ts';
+import { openMemoryPglite } from './memory-pglite.ts';
 
 const { values } = parseArgs({
   options: {
@@ -94,33 +93,11 @@ const chunksOf = (buffer: Buffer) => {
   return chunks;
 };
 
-/** In-memory PGlite, opened as openDatabase does, keeping the client for COPY through '/dev/blob'. */
 async function openPglite(): Promise<Store> {
-  const client = await PGlite.create('memory://', {
-    parsers: { 20: (value: string) => Number(value), 1082: (value: string) => value },
-  });
-  await client.exec(`SET TimeZone = 'UTC'`);
-  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite: client }) });
-  const database: DatabaseHandle = {
-    db,
-    kind: 'pglite',
-    location: 'memory',
-    listen: async (channel, onMessage) => {
-      const stop = await client.listen(channel, onMessage);
-      return async () => {
-        if (!client.closed) await stop();
-      };
-    },
-    close: async () => {
-      await db.destroy();
-      if (!client.closed) await client.close();
-    },
-  };
-  await migrateToLatest(db);
-  const { rows } = await client.query<{ server_version: string }>('show server_version');
+  const { client, database, describe } = await openMemoryPglite();
   return {
     database,
-    describe: `PGlite ${rows[0]!.server_version} (in memory)`,
+    describe,
     async copyOut(query) {
       const result = await client.query(`COPY (${query}) TO '/dev/blob'`);
       return Buffer.from(await result.blob!.arrayBuffer());
