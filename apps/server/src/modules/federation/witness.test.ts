@@ -283,6 +283,45 @@ describe('witnessed audit', () => {
   });
 });
 
+interface TwoHistories {
+  storages: DurableStorage[];
+  lt1: TestNode;
+  lt2: TestNode;
+  ee: TestNode;
+  fi: TestNode;
+}
+
+/**
+ * Two LT nodes with one key and two databases (one signer, two histories); EE trusts the first as
+ * LT, FI the second. What started is stopped again if a later start fails.
+ */
+async function startTwoHistories(): Promise<TwoHistories> {
+  const world: Partial<TwoHistories> & { storages: DurableStorage[] } = { storages: [] };
+  try {
+    world.storages.push(await createDurableStorage(), await createDurableStorage());
+    const [first, second] = world.storages as [DurableStorage, DurableStorage];
+    world.lt1 = await startTestNode({ ...federated('LT'), storage: first });
+    fs.mkdirSync(path.dirname(keyFile(second.dataDir)), { recursive: true });
+    fs.copyFileSync(keyFile(first.dataDir), keyFile(second.dataDir));
+    world.lt2 = await startTestNode({ ...federated('LT'), storage: second });
+    assert.equal(world.lt1.services.key.keyId, world.lt2.services.key.keyId);
+    world.ee = await startTestNode(federated('EE'));
+    world.fi = await startTestNode(federated('FI'));
+    trust(world.ee, [peerOf(world.lt1, 'LT'), peerOf(world.fi, 'FI')]);
+    trust(world.fi, [peerOf(world.lt2, 'LT'), peerOf(world.ee, 'EE')]);
+    await findMount(world.ee);
+    return world as TwoHistories;
+  } catch (error) {
+    await stopTwoHistories(world);
+    throw error;
+  }
+}
+
+async function stopTwoHistories(world: Partial<TwoHistories>) {
+  await Promise.all([world.lt1, world.lt2, world.ee, world.fi].map((n) => n?.close()));
+  for (const storage of world.storages ?? []) await storage.destroy();
+}
+
 describe('a node showing two histories to two witnesses', () => {
   let storages: DurableStorage[];
   let lt1: TestNode;
@@ -291,23 +330,9 @@ describe('a node showing two histories to two witnesses', () => {
   let fi: TestNode;
 
   before(async () => {
-    // Two LT nodes with one key and two databases: one signer, two histories.
-    storages = [await createDurableStorage(), await createDurableStorage()];
-    lt1 = await startTestNode({ ...federated('LT'), storage: storages[0]! });
-    fs.mkdirSync(path.dirname(keyFile(storages[1]!.dataDir)), { recursive: true });
-    fs.copyFileSync(keyFile(storages[0]!.dataDir), keyFile(storages[1]!.dataDir));
-    lt2 = await startTestNode({ ...federated('LT'), storage: storages[1]! });
-    assert.equal(lt1.services.key.keyId, lt2.services.key.keyId);
-    ee = await startTestNode(federated('EE'));
-    fi = await startTestNode(federated('FI'));
-    trust(ee, [peerOf(lt1, 'LT'), peerOf(fi, 'FI')]);
-    trust(fi, [peerOf(lt2, 'LT'), peerOf(ee, 'EE')]);
-    await findMount(ee);
+    ({ storages, lt1, lt2, ee, fi } = await startTwoHistories());
   });
-  after(async () => {
-    await Promise.all([lt1, lt2, ee, fi].map((n) => n?.close()));
-    for (const storage of storages) await storage.destroy();
-  });
+  after(() => stopTwoHistories({ storages, lt1, lt2, ee, fi }));
 
   it('is caught when EE and FI compare what LT showed each', async () => {
     // The same number of events on both, so that both show a checkpoint of the same size.
@@ -382,22 +407,9 @@ describe('a node showing two witnesses two histories at sizes that never meet', 
   let fi: TestNode;
 
   before(async () => {
-    storages = [await createDurableStorage(), await createDurableStorage()];
-    lt1 = await startTestNode({ ...federated('LT'), storage: storages[0]! });
-    fs.mkdirSync(path.dirname(keyFile(storages[1]!.dataDir)), { recursive: true });
-    fs.copyFileSync(keyFile(storages[0]!.dataDir), keyFile(storages[1]!.dataDir));
-    lt2 = await startTestNode({ ...federated('LT'), storage: storages[1]! });
-    assert.equal(lt1.services.key.keyId, lt2.services.key.keyId);
-    ee = await startTestNode(federated('EE'));
-    fi = await startTestNode(federated('FI'));
-    trust(ee, [peerOf(lt1, 'LT'), peerOf(fi, 'FI')]);
-    trust(fi, [peerOf(lt2, 'LT'), peerOf(ee, 'EE')]);
-    await findMount(ee);
+    ({ storages, lt1, lt2, ee, fi } = await startTwoHistories());
   });
-  after(async () => {
-    await Promise.all([lt1, lt2, ee, fi].map((n) => n?.close()));
-    for (const storage of storages) await storage.destroy();
-  });
+  after(() => stopTwoHistories({ storages, lt1, lt2, ee, fi }));
 
   it('is caught when EE and FI exchange cosignatures, though no size is common', async () => {
     const start = Math.max(await lt1.services.audit.treeSize(), await lt2.services.audit.treeSize());
