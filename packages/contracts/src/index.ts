@@ -15,3 +15,4 @@ export * from './rotations.ts';
 export * from './search.ts';
 export * from './teams.ts';
 export * from './work.ts';
+export * from './reports.ts';
