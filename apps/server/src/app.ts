@@ -65,6 +65,8 @@ import { partiesRoutes } from './modules/parties/parties.routes.ts';
 import { PartiesService } from './modules/parties/parties.service.ts';
 import { passesRoutes } from './modules/passes/passes.routes.ts';
 import { PassesService } from './modules/passes/passes.service.ts';
+import { reportsRoutes } from './modules/reports/reports.routes.ts';
+import { ReportsService } from './modules/reports/reports.service.ts';
 import { RequestJournal } from './modules/requests/journal.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
 import { RequestsService } from './modules/requests/requests.service.ts';
@@ -316,11 +318,21 @@ export function buildServices(
   const work = new WorkService({ db, clock: deps.clock, audit, requests });
   const inbox = new InboxService({ db, clock: deps.clock, audit, requests, mail: options.mail });
   const search = new SearchService({ db, clock: deps.clock, requests, cases, observables });
+  const reports = new ReportsService({
+    db,
+    clock: deps.clock,
+    audit,
+    key: deps.key,
+    requests,
+    deployments,
+    node: { party: options.federation.party, publicUrl: options.publicUrl },
+  });
   return {
     ...deps,
     work,
     inbox,
     search,
+    reports,
     audit,
     federation,
     notifier,
@@ -509,6 +521,7 @@ export async function buildApp(
       await api.register(workRoutes, { services });
       await api.register(inboxRoutes, { services });
       await api.register(searchRoutes, { services });
+      await api.register(reportsRoutes, { services });
     },
     { prefix: '/api/v1' },
   );

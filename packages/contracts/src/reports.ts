@@ -57,7 +57,7 @@ export type ReportBlock = Static<typeof ReportBlockSchema>;
 
 /** Who vouches for a submitted report: the node, by its Ed25519 key, over the report's SHA-256. */
 export const ReportSignatureSchema = Type.Object({
-  party: PartyCodeSchema,
+  party: Nullable(PartyCodeSchema),
   nodeUrl: Type.String(),
   keyId: Type.String({ description: "the node key's RFC 7638 thumbprint" }),
   sha256: Type.String({ description: "hex SHA-256 of the submitted report's canonical JSON (RFC 8785)" }),

@@ -324,6 +324,12 @@ export const RequestCanSchema = Type.Object(
     openCase: may(
       'open a case working this request (POST /cases with requestId): an analyst, responder, coordinator or PoC of a party',
     ),
+    editReport: may(
+      'write the post-action report (PUT …/post-action-report): a coordinator, from the activation until the report is submitted',
+    ),
+    readNis2: may(
+      "read and write the affected entity's NIS2 reports (GET …/nis2): a PoC of the requesting party, once submitted",
+    ),
   },
   { additionalProperties: false },
 );

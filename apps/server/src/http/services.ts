@@ -20,6 +20,7 @@ import type { Notifier } from '../modules/notifications/notifier.ts';
 import type { WebhooksService } from '../modules/notifications/webhooks.service.ts';
 import type { PartiesService } from '../modules/parties/parties.service.ts';
 import type { PassesService } from '../modules/passes/passes.service.ts';
+import type { ReportsService } from '../modules/reports/reports.service.ts';
 import type { RequestsService } from '../modules/requests/requests.service.ts';
 import type { RespondersService } from '../modules/roster/responders.service.ts';
 import type { RotationsService } from '../modules/roster/rotations.service.ts';
@@ -63,4 +64,5 @@ export interface Services {
   work: WorkService;
   inbox: InboxService;
   search: SearchService;
+  reports: ReportsService;
 }

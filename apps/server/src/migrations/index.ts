@@ -20,6 +20,7 @@ import * as auditWitness from './0018_audit_witness.ts';
 import * as federatedLoop from './0019_federated_loop.ts';
 import * as notifications from './0020_notifications.ts';
 import * as analystTools from './0021_analyst_tools.ts';
+import * as reports from './0022_reports.ts';
 
 /** Listed statically (not read from disk) so migrations run the same from source, tests and bundles. */
 export const migrations: Record<string, Migration> = {
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   '0019_federated_loop': federatedLoop,
   '0020_notifications': notifications,
   '0021_analyst_tools': analystTools,
+  '0022_reports': reports,
 };

@@ -48,7 +48,7 @@ export async function lockVisible(trx: Tx, viewer: CaseViewer, id: string, mode:
 }
 
 /** TLP 2.0 labels from the widest audience to the narrowest, as a number SQL can compare. */
-const tlpRank = (label: Expression<unknown>) =>
+export const tlpRank = (label: Expression<unknown>) =>
   sql<number>`(case ${label} when 'clear' then 0 when 'green' then 1 when 'amber' then 2 when 'amber+strict' then 3 else 4 end)`;
 
 const TOUCH_EVERY = sql`interval '1 second'`;

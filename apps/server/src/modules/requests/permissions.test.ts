@@ -51,7 +51,7 @@ describe('what a request offers is what the API allows', () => {
   });
   after(() => node.close());
 
-  const send = (user: TestUser, method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
+  const send = (user: TestUser, method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, payload?: object) =>
     node.request({ method, url: `${api}${url}`, headers: user.headers, ...(payload ? { payload } : {}) });
   const move = async (user: TestUser, id: string, name: string, payload: object = {}) => {
     const res = await send(user, 'POST', `/requests/${id}/${name}`, payload);
@@ -114,6 +114,11 @@ describe('what a request offers is what the API allows', () => {
         pap: 'amber',
         requestId: id,
       }),
+    editReport: (user, id) =>
+      send(user, 'PUT', `/requests/${id}/post-action-report`, {
+        values: { findings: 'Initial access by phishing.' },
+      }),
+    readNis2: (user, id) => send(user, 'GET', `/requests/${id}/nis2`),
     fileNis2: (user, id) =>
       send(user, 'POST', `/requests/${id}/deadlines/nis2_early_warning/complete`, {
         filedAt: node.clock.now().toISOString(),
@@ -144,16 +149,25 @@ describe('what a request offers is what the API allows', () => {
   /** What each status offers, by person (the rest of the table is refused): the rules, in brief. */
   const OFFERED: Partial<Record<RequestStatus, Record<string, RequestAction[]>>> = {
     draft: { 'requesting PoC': ['edit', 'submit', 'withdraw'] },
-    voting: { 'requesting PoC': ['withdraw', 'fileNis2'], 'council member': ['vote'] },
-    activated: { 'requesting PoC': ['withdraw', 'fileNis2'], coordinator: ['proposeTeam', 'assemble'] },
-    assembling: { 'requesting PoC': ['withdraw', 'fileNis2'], coordinator: ['proposeTeam', 'deploy'] },
-    deployed: { 'requesting PoC': ['standDown', 'fileNis2'], coordinator: ['standDown'] },
-    stood_down: { 'requesting PoC': ['fileNis2'], coordinator: ['report'] },
-    reported: { 'requesting PoC': ['fileNis2'], coordinator: ['close'] },
-    closed: { 'requesting PoC': ['fileNis2'] },
-    withdrawn: { 'requesting PoC': ['fileNis2'], coordinator: ['close'] },
-    declined: { 'requesting PoC': ['fileNis2'], coordinator: ['close'] },
-    ineligible: { coordinator: ['close'] },
+    voting: { 'requesting PoC': ['withdraw', 'fileNis2', 'readNis2'], 'council member': ['vote'] },
+    activated: {
+      'requesting PoC': ['withdraw', 'fileNis2', 'readNis2'],
+      coordinator: ['proposeTeam', 'assemble', 'editReport'],
+    },
+    assembling: {
+      'requesting PoC': ['withdraw', 'fileNis2', 'readNis2'],
+      coordinator: ['proposeTeam', 'deploy', 'editReport'],
+    },
+    deployed: {
+      'requesting PoC': ['standDown', 'fileNis2', 'readNis2'],
+      coordinator: ['standDown', 'editReport'],
+    },
+    stood_down: { 'requesting PoC': ['fileNis2', 'readNis2'], coordinator: ['report', 'editReport'] },
+    reported: { 'requesting PoC': ['fileNis2', 'readNis2'], coordinator: ['close'] },
+    closed: { 'requesting PoC': ['fileNis2', 'readNis2'] },
+    withdrawn: { 'requesting PoC': ['fileNis2', 'readNis2'], coordinator: ['close'] },
+    declined: { 'requesting PoC': ['fileNis2', 'readNis2'], coordinator: ['close'] },
+    ineligible: { 'requesting PoC': ['readNis2'], coordinator: ['close'] },
   };
 
   for (const status of STATUSES) {

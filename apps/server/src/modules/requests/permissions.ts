@@ -32,7 +32,9 @@ export type RequestAction =
   | 'report'
   | 'close'
   | 'fileNis2'
-  | 'openCase';
+  | 'openCase'
+  | 'editReport'
+  | 'readNis2';
 
 export const REQUEST_ACTIONS: readonly RequestAction[] = [
   'edit',
@@ -47,6 +49,8 @@ export const REQUEST_ACTIONS: readonly RequestAction[] = [
   'close',
   'fileNis2',
   'openCase',
+  'editReport',
+  'readNis2',
 ];
 
 export type TransitionAction = Extract<
@@ -74,6 +78,15 @@ export const ACTION_OF: Record<TransitionName, TransitionAction> = {
 
 /** Statuses in which a coordinator may propose (and adopt) a team. */
 export const PROPOSABLE_STATUSES: readonly string[] = ['activated', 'partially_activated', 'assembling'];
+
+/** Statuses in which the post-action report is drafted: from the council's yes until it is submitted. */
+export const REPORTABLE_STATUSES: readonly string[] = [
+  'activated',
+  'partially_activated',
+  'assembling',
+  'deployed',
+  'stood_down',
+];
 
 const NIS2_CLOCKS = ['nis2_early_warning', 'nis2_notification', 'nis2_final_report'];
 const RUNNING = ['running', 'warned', 'overdue'];
@@ -203,6 +216,21 @@ export function refusalOf(
       return hasRole(actor, ...CASE_WORKERS) && actor.party
         ? null
         : who(`opening a case needs one of the roles ${CASE_WORKERS.join(', ')} and a party`);
+    case 'editReport':
+      if (!hasRole(actor, 'coordinator')) return who('only a coordinator may write the post-action report');
+      return REPORTABLE_STATUSES.includes(request.status)
+        ? null
+        : when(
+            `the post-action report is written from the council's activation until it is submitted; this request is ${request.status.replace('_', ' ')}`,
+          );
+    case 'readNis2':
+      if (!isRequesterPoc(actor, request))
+        return who(
+          `the NIS2 reports are the affected entity's: only a PoC of ${request.party_code} reads them`,
+        );
+      return request.status === 'draft'
+        ? when('a draft has no NIS2 reports: they start when it is submitted')
+        : null;
     default:
       return transitionRefusal(actor, request, TRANSITION_OF[action]);
   }

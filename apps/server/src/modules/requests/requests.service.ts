@@ -450,77 +450,80 @@ export class RequestsService {
    * included: the entity's duties outlive the force's work.
    */
   async completeNis2(ctx: Ctx, id: string, kind: DeadlineKind, filing: Nis2Filing) {
-    const row = await inTransaction(this.deps.db, async (trx) => {
-      const current = await this.lockForChange(trx, ctx, id, undefined);
-      const now = this.deps.clock.now();
-      const clocks = await repo.deadlines(trx, [id]);
-      assertMay(ctx.actor, factsOf(current, clocks), 'fileNis2', now);
-      const fields = current.fields as NewRequest;
-      const filedAt = new Date(filing.filedAt);
-      const problems: FieldProblem[] = [];
-      if (filedAt.getTime() > now.getTime() + AWARE_AT_SKEW_MS) {
-        problems.push({
-          field: 'body/filedAt',
-          message: `is in the future (it is now ${now.toISOString()})`,
-        });
-      } else if (filedAt < new Date(fields.awareAt)) {
-        problems.push({
-          field: 'body/filedAt',
-          message: `is before the entity became aware of the incident (awareAt ${fields.awareAt})`,
-        });
-      }
-      const notification = clocks.find((c) => c.kind === 'nis2_notification');
-      if (kind === 'nis2_final_report' && notification?.met_at && filedAt < notification.met_at) {
-        problems.push({
-          field: 'body/filedAt',
-          message: `is before the incident notification was filed (${notification.met_at.toISOString()})`,
-        });
-      }
-      const timeZone = filing.timeZone ?? capitalZone(fields.location.country);
-      if (filing.timeZone !== undefined && !isIanaZone(filing.timeZone)) {
-        problems.push({
-          field: 'body/timeZone',
-          message: `${filing.timeZone} is not an IANA time zone (e.g. Europe/Vilnius)`,
-        });
-      } else if (kind === 'nis2_notification' && timeZone === undefined) {
-        problems.push({
-          field: 'body/timeZone',
-          message: `is required: the final report's month is counted in the entity's time zone, and ${fields.location.country} has no default`,
-        });
-      }
-      if (problems.length > 0) {
-        throw invalidInput(problems.map((p) => `${p.field} ${p.message}`).join('; '), problems);
-      }
-      const met = await repo.meetDeadlines(trx, id, [kind], filedAt);
-      if (met.length === 0) {
-        throw conflict(
-          kind === 'nis2_final_report' && !clocks.some((c) => c.kind === kind)
-            ? 'the final report is due one month after the incident notification: record the notification first'
-            : `the ${kind} clock of this request is not running`,
-        );
-      }
-      const clock = met[0]!;
-      let finalReportDueAt: string | undefined;
-      if (kind === 'nis2_notification') {
-        const framework = await this.deps.framework.inForce(now, trx);
-        const finalReport = finalReportClock(id, filedAt, timeZone!, framework.rules.clocks);
-        await repo.insertDeadlines(trx, [finalReport]);
-        finalReportDueAt = (finalReport.due_at as Date).toISOString();
-      }
-      const updated = await repo.updateRequest(trx, id, { updated_at: now });
-      await this.deps.journal.record(trx, ctx, updated, {
-        kind: 'deadline.met',
-        detail: {
-          deadline: kind,
-          dueAt: clock.due_at.toISOString(),
-          filedAt: filedAt.toISOString(),
-          late: filedAt > clock.due_at,
-          ...(finalReportDueAt ? { finalReportDueAt, timeZone } : {}),
-        },
-      });
-      return updated;
-    });
+    const row = await inTransaction(this.deps.db, (trx) => this.recordNis2Filing(trx, ctx, id, kind, filing));
     return this.present(this.deps.db, row, ctx);
+  }
+
+  /** completeNis2 in the caller's transaction (a NIS2 report submitted from its draft). */
+  async recordNis2Filing(trx: Tx, ctx: Ctx, id: string, kind: DeadlineKind, filing: Nis2Filing) {
+    const current = await this.lockForChange(trx, ctx, id, undefined);
+    const now = this.deps.clock.now();
+    const clocks = await repo.deadlines(trx, [id]);
+    assertMay(ctx.actor, factsOf(current, clocks), 'fileNis2', now);
+    const fields = current.fields as NewRequest;
+    const filedAt = new Date(filing.filedAt);
+    const problems: FieldProblem[] = [];
+    if (filedAt.getTime() > now.getTime() + AWARE_AT_SKEW_MS) {
+      problems.push({
+        field: 'body/filedAt',
+        message: `is in the future (it is now ${now.toISOString()})`,
+      });
+    } else if (filedAt < new Date(fields.awareAt)) {
+      problems.push({
+        field: 'body/filedAt',
+        message: `is before the entity became aware of the incident (awareAt ${fields.awareAt})`,
+      });
+    }
+    const notification = clocks.find((c) => c.kind === 'nis2_notification');
+    if (kind === 'nis2_final_report' && notification?.met_at && filedAt < notification.met_at) {
+      problems.push({
+        field: 'body/filedAt',
+        message: `is before the incident notification was filed (${notification.met_at.toISOString()})`,
+      });
+    }
+    const timeZone = filing.timeZone ?? capitalZone(fields.location.country);
+    if (filing.timeZone !== undefined && !isIanaZone(filing.timeZone)) {
+      problems.push({
+        field: 'body/timeZone',
+        message: `${filing.timeZone} is not an IANA time zone (e.g. Europe/Vilnius)`,
+      });
+    } else if (kind === 'nis2_notification' && timeZone === undefined) {
+      problems.push({
+        field: 'body/timeZone',
+        message: `is required: the final report's month is counted in the entity's time zone, and ${fields.location.country} has no default`,
+      });
+    }
+    if (problems.length > 0) {
+      throw invalidInput(problems.map((p) => `${p.field} ${p.message}`).join('; '), problems);
+    }
+    const met = await repo.meetDeadlines(trx, id, [kind], filedAt);
+    if (met.length === 0) {
+      throw conflict(
+        kind === 'nis2_final_report' && !clocks.some((c) => c.kind === kind)
+          ? 'the final report is due one month after the incident notification: record the notification first'
+          : `the ${kind} clock of this request is not running`,
+      );
+    }
+    const clock = met[0]!;
+    let finalReportDueAt: string | undefined;
+    if (kind === 'nis2_notification') {
+      const framework = await this.deps.framework.inForce(now, trx);
+      const finalReport = finalReportClock(id, filedAt, timeZone!, framework.rules.clocks);
+      await repo.insertDeadlines(trx, [finalReport]);
+      finalReportDueAt = (finalReport.due_at as Date).toISOString();
+    }
+    const updated = await repo.updateRequest(trx, id, { updated_at: now });
+    await this.deps.journal.record(trx, ctx, updated, {
+      kind: 'deadline.met',
+      detail: {
+        deadline: kind,
+        dueAt: clock.due_at.toISOString(),
+        filedAt: filedAt.toISOString(),
+        late: filedAt > clock.due_at,
+        ...(finalReportDueAt ? { finalReportDueAt, timeZone } : {}),
+      },
+    });
+    return updated;
   }
 
   /** Locks a request the actor may see, checking the version they based their write on. */

@@ -3,6 +3,7 @@ import type { AuditWitnessTables } from '../../audit/audit-witness.schema.ts';
 import type { FederationTables } from '../../modules/federation/federation.schema.ts';
 // Notifications (issue 18): each person's inbox, choices, contact and mail outbox.
 import type { InboxTables } from '../../modules/notifications/inbox.schema.ts';
+import type { ReportsTables } from '../../modules/reports/reports.schema.ts';
 
 /** Row types of the database, as Kysely sees them. Migrations are the source of truth. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -136,7 +137,7 @@ export interface AuditCheckpointsTable {
   root: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
-export interface Database extends FederationTables, AuditWitnessTables, InboxTables {
+export interface Database extends FederationTables, AuditWitnessTables, InboxTables, ReportsTables {
   parties: PartiesTable;
   party_statuses: PartyStatusesTable;
   frameworks: FrameworksTable;
