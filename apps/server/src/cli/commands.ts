@@ -33,7 +33,9 @@ export type AdminCommand =
   | { name: 'audit.checkpoint' }
   /** What `pass verify --peer` reads of a peer: its pinned key, its revocation list, its last pull (JSON). */
   | { name: 'pass.peer-evidence'; party: string }
-  | { name: 'demo' };
+  | { name: 'demo' }
+  /** The post-action report as a PDF, carried back base64 in JSON (the CLI writes the file). */
+  | { name: 'report.pdf'; requestId: string; as?: string | undefined };
 
 export interface CommandResult {
   exitCode: number;
@@ -111,9 +113,26 @@ export async function runCommand(
       return ok(`${JSON.stringify(await peerPassEvidence(services.database.db, command.party))}\n`);
     case 'demo':
       return ok(await loadDemo(services, ctx, context.onDemoProgress));
+    case 'report.pdf':
+      return reportPdf(services, command.requestId, command.as);
     default:
       return fail(`unknown command ${(command as { name: string }).name}\n`);
   }
+}
+
+async function reportPdf(services: Services, requestId: string, as: string | undefined) {
+  if (!isUuid(requestId)) return fail(`${requestId} is not a request id (a UUID)\n`);
+  const ctx = await importerCtx(services, as);
+  if (!ctx) return fail(`no user named ${as}\n`);
+  const report = await services.reports.get(ctx, requestId, 'post_action');
+  const file = await services.reports.file(ctx, requestId, 'post_action', 'pdf');
+  return ok(
+    JSON.stringify({
+      pdf: Buffer.from(file.body).toString('base64'),
+      status: report.status,
+      tlp: report.tlp,
+    }),
+  );
 }
 
 /** What peers cosigned of this node's log (witnessed audit), one line per witness; nothing when none did. */

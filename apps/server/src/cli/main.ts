@@ -16,6 +16,11 @@ async function execute(
   command: AdminCommand,
   options: { onDemoProgress?: DemoProgress } = {},
 ): Promise<never> {
+  finish(await obtain(command, options));
+}
+
+/** The same, handing back the result (for a command whose output the CLI turns into a file). */
+async function obtain(command: AdminCommand, options: { onDemoProgress?: DemoProgress } = {}) {
   const config = await loadConfigOrExit();
   let result: CommandResult;
   try {
@@ -43,7 +48,7 @@ async function execute(
   } catch (error) {
     result = { exitCode: 1, stdout: '', stderr: describeError(error) };
   }
-  finish(result);
+  return result;
 }
 
 function finish(result: CommandResult): never {
@@ -377,6 +382,20 @@ program
   .action(async (file: string) => {
     const { restoreCommand } = await import('./backup-command.ts');
     finish(await restoreCommand(file, await loadConfigOrExit()));
+  });
+
+const report = program.command('report').description("a request's reports as files");
+report
+  .command('pdf <requestId>')
+  .description(
+    'write the post-action report of a request as a PDF (the draft from the record, or as submitted)',
+  )
+  .requiredOption('--out <file>', 'the PDF file to write (replaced whole, never half-written)')
+  .option('--as <name>', 'as this user sees it (default: the local operator, who sees every case and person)')
+  .action(async (requestId: string, opts: { out: string; as?: string }) => {
+    const { writeReportPdf } = await import('./report-command.ts');
+    const out = path.resolve(opts.out);
+    finish(await writeReportPdf(await obtain({ name: 'report.pdf', requestId, as: opts.as }), out));
   });
 
 const pass = program.command('pass').description('responder passes');
