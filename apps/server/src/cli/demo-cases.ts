@@ -91,6 +91,8 @@ function demoCases(): DemoCase[] {
     },
     {
       by: 'pl.analyst',
+      // The same botnet as the deployed mission's: its post-action report lists this case.
+      requestTitle: '[demo] DDoS against public e-services',
       body: {
         title: '[demo] DDoS against payment processors',
         description: 'Layer-7 floods against two payment processors; mitigated upstream.',

@@ -3,14 +3,9 @@ import { deploymentMemberView } from '../../access/policy.ts';
 import type { Actor } from '../../context.ts';
 import type { CaseFacts, DeploymentFacts, Nis2Facts, PostActionFacts, RequestFacts } from './facts.ts';
 import type { FieldDefinition, KindDefinition } from './kinds.ts';
+import { printedTime } from './printed-time.ts';
 
 type Values = Record<string, string | boolean | null>;
-
-/** A time as a reader of a printed report reads it: minutes, UTC, said so. */
-export function printedTime(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-}
 
 const yesNo = (v: unknown) => (v === true ? 'Yes' : v === false ? 'No' : 'Not known');
 const words = (s: string) => s.replaceAll('_', ' ');

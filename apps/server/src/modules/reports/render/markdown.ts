@@ -1,4 +1,5 @@
 import type { ReportBlock, ReportLayout, ReportSignature, Tlp } from '@vytis/contracts';
+import { printedTime } from '../printed-time.ts';
 
 /**
  * A report as CommonMark (with GFM pipe tables). Every string of the layout is escaped so that it
@@ -120,7 +121,9 @@ export function renderReportMarkdown(layout: ReportLayout): string {
     parts.push(
       '> **DRAFT — not submitted.** This report is a draft: it has not been submitted and is not signed.',
     );
-  parts.push(`Request ${escapeInline(layout.requestId)}\\\nPrepared ${escapeInline(layout.preparedAt)}`);
+  parts.push(
+    `Request ${escapeInline(layout.requestId)}\\\nPrepared ${escapeInline(printedTime(layout.preparedAt))}`,
+  );
   parts.push(
     ...layout.blocks.map(block).filter((part) => part !== ''),
     signatureBlock(layout.signature),

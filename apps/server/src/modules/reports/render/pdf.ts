@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { ReportBlock, ReportLayout, ReportSignature, Tlp } from '@vytis/contracts';
+import { printedTime } from '../printed-time.ts';
 
 /**
  * A report as a printable A4 PDF (pdfmake over pdfkit: no browser, no network). Every string of
@@ -293,7 +294,10 @@ function titleBlock(layout: ReportLayout, generatedFor: string | undefined): Con
       margin: [0, 4, 0, 8],
     });
   }
-  const meta = [`Request ${printable(layout.requestId)}`, `Prepared ${printable(layout.preparedAt)}`];
+  const meta = [
+    `Request ${printable(layout.requestId)}`,
+    `Prepared ${printable(printedTime(layout.preparedAt))}`,
+  ];
   if (generatedFor) meta.push(`Generated for ${printable(generatedFor)}`);
   out.push({ text: meta.join('   ·   '), fontSize: 8, color: GREY, margin: [0, 0, 0, 12] });
   return out;
