@@ -25,6 +25,8 @@ import { PassVerifyPage } from './pages/PassVerify.tsx';
 import { RequestPage } from './pages/RequestDetail.tsx';
 import { RequestsPage } from './pages/Requests.tsx';
 import { EditDraftPage, NewRequestPage } from './pages/RequestWizard.tsx';
+import { Nis2ReportsPage } from './pages/report/Nis2ReportsPage.tsx';
+import { PostActionReportPage } from './pages/report/PostActionReportPage.tsx';
 import { RosterPage } from './pages/roster/RosterPage.tsx';
 import { SearchPage } from './pages/Search.tsx';
 import { TaxiiPage } from './pages/Taxii.tsx';
@@ -190,6 +192,8 @@ function Shell() {
           <Route path="/requests/new" element={<NewRequestPage />} />
           <Route path="/requests/:id" element={<RequestPage />} />
           <Route path="/requests/:id/edit" element={<EditDraftPage />} />
+          <Route path="/requests/:id/report" element={<PostActionReportPage />} />
+          <Route path="/requests/:id/nis2" element={<Nis2ReportsPage />} />
           <Route path="/deployments/:id" element={<DeploymentPage />} />
           <Route path="/deployments/:id/passes/:responderId" element={<PassPage />} />
           <Route path="/my/deployments" element={<MyDeploymentsPage />} />

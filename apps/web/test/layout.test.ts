@@ -78,6 +78,7 @@ describe('every page at 768 and 1440 px, light and dark: nothing clipped or over
       '/requests',
       `/requests/${voting.id}`,
       `/requests/${requests.find((r) => r.status === 'deployed')!.id}`,
+      `/requests/${requests.find((r) => r.status === 'deployed')!.id}/report`,
       `/deployments/${deployment.id}`,
       `/deployments/${deployment.id}/passes/${released.responderId}`,
       '/duty',

@@ -144,7 +144,6 @@ export type RequestAct =
   | { kind: 'submit'; note?: string | undefined }
   | { kind: 'withdraw'; reason: string }
   | { kind: 'assemble' | 'deploy' | 'stand-down' | 'close'; reason?: string | undefined }
-  | { kind: 'report'; summary: string }
   | { kind: 'vote'; vote: VoteChoice; comment?: string | undefined }
   | { kind: 'fileNis2'; deadline: DeadlineKind; filedAt: string };
 
@@ -166,8 +165,6 @@ function callAct(r: AssistanceRequest, act: RequestAct): Promise<AssistanceReque
         body: given({ note: act.note }),
         ifMatch: r.version,
       });
-    case 'report':
-      return api<AssistanceRequest>(`${base}/report`, { body: { summary: act.summary }, ifMatch: r.version });
     default: {
       const { kind, ...body } = act;
       return api<AssistanceRequest>(`${base}/${kind}`, { body: given(body), ifMatch: r.version });

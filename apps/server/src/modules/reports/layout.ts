@@ -14,14 +14,16 @@ const words = (s: string) => s.replaceAll('_', ' ');
 export function fieldsOf<F>(kind: KindDefinition<F>, stored: Values, facts: F): ReportField[] {
   return kind.fields.map((def: FieldDefinition<F>) => {
     const written = Object.hasOwn(stored, def.key);
+    const value = written ? (stored[def.key] ?? null) : def.draft(facts);
     return {
       key: def.key,
       label: def.label,
       help: def.help,
       type: def.type,
       ...(def.choices ? { choices: [...def.choices] } : {}),
-      value: written ? (stored[def.key] ?? null) : def.draft(facts),
-      prefilled: !written,
+      value,
+      // Drafted from the record: an empty draft is nothing drafted.
+      prefilled: !written && value !== null && value !== '',
       source: def.source?.(facts) ?? null,
     };
   });

@@ -279,7 +279,8 @@ export class ReportsService {
     const request = await this.deps.requests.get(ctx, requestId);
     if (kind !== 'post_action' && !request.can.readNis2)
       throw notFound(`NIS2 reports of request ${requestId}`);
-    if (kind === 'post_action' && request.status === 'draft')
+    // A mission to report on exists once the council activated the request.
+    if (kind === 'post_action' && (!request.decision || request.decision.outcome === 'declined'))
       throw notFound(`post-action report of request ${requestId}`);
     return request;
   }

@@ -10,7 +10,8 @@ const councilOf = (r: AssistanceRequest) =>
 
 /**
  * The acts on the request that the server offers this viewer (`r.can`), each behind a confirmation
- * that says what will happen and to whom; withdrawal and the report say why or what.
+ * that says what will happen and to whom; withdrawal says why. The post-action report has its own
+ * page (pages/report), which submits it.
  */
 export function RequestActions({ r }: { r: AssistanceRequest }) {
   const act = useRequestAct(r);
@@ -53,16 +54,10 @@ export function RequestActions({ r }: { r: AssistanceRequest }) {
           onConfirm={(reason) => act.mutateAsync({ kind: 'stand-down', reason })}
         />
       ) : null}
-      {can.report ? (
-        <ConfirmAction
-          label="Post-action report"
-          title="File the post-action report?"
-          consequence={`The report is kept with the request, shown to every party that sees it, and meets the report clock. ${r.party} and the force are told.`}
-          confirmLabel="File the report"
-          reason="required"
-          reasonLabel="Summary"
-          onConfirm={(summary) => act.mutateAsync({ kind: 'report', summary: summary ?? '' })}
-        />
+      {can.report || can.editReport ? (
+        <Button component={Link} to={`/requests/${r.id}/report`} variant={can.report ? 'filled' : 'default'}>
+          {can.report ? 'Submit the post-action report' : 'Write the post-action report'}
+        </Button>
       ) : null}
       {can.close ? (
         <ConfirmAction

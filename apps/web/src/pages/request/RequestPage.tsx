@@ -12,6 +12,7 @@ import { RequestCases } from './Cases.tsx';
 import { RequestCouncil } from './Council.tsx';
 import { RequestDeadlines } from './Deadlines.tsx';
 import { RequestFacts } from './Facts.tsx';
+import { RequestReports } from './Reports.tsx';
 import { RequestTeam } from './Team.tsx';
 import { RequestTimeline } from './Timeline.tsx';
 
@@ -90,6 +91,7 @@ function RequestView({ r }: { r: AssistanceRequest }) {
         <Grid.Col span={{ base: 12, lg: 5 }}>
           <Stack>
             <RequestDeadlines r={r} />
+            <RequestReports r={r} />
             <RequestAssessment r={r} />
           </Stack>
         </Grid.Col>
