@@ -25,8 +25,12 @@ export type ReportKind = (typeof REPORT_KINDS)[number];
 export const REPORT_FORMATS = ['pdf', 'markdown', 'json', 'stix'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-/** The longest text one field of a report takes; a longer paste is refused with its field named. */
-export const REPORT_TEXT_MAX = 50_000;
+/**
+ * The longest text one field of a report takes, in characters and in lines; a longer paste is
+ * refused with its field named. (The lines bound the time a PDF takes to lay out.)
+ */
+export const REPORT_TEXT_MAX = 20_000;
+export const REPORT_TEXT_LINES_MAX = 1_000;
 /** The largest body a report's edit takes: beyond it the answer is 413, before anything is read. */
 export const REPORT_BODY_LIMIT = 512 * 1024;
 
@@ -125,11 +129,15 @@ export type Report = Static<typeof ReportSchema>;
 export const ReportListSchema = Type.Object({ items: Type.Array(ReportSchema) });
 export type ReportList = Static<typeof ReportListSchema>;
 
-const ReportValueSchema = Type.Union([
-  Type.String({ maxLength: REPORT_TEXT_MAX }),
-  Type.Boolean(),
-  Type.Null(),
-]);
+/**
+ * One type list, not a union: the API coerces query-style scalars, and a union's string branch
+ * would turn `false` and `null` into text before the other branches were tried.
+ */
+const ReportValueSchema = Type.Unsafe<string | boolean | null>({
+  type: ['string', 'boolean', 'null'],
+  maxLength: REPORT_TEXT_MAX,
+  description: `text (at most ${REPORT_TEXT_MAX} characters and ${REPORT_TEXT_LINES_MAX} lines), true or false, or null to return the field to the draft from the record`,
+});
 
 export const ReportEditSchema = Type.Object(
   {
@@ -154,6 +162,7 @@ export const Nis2SubmitSchema = Type.Object(
     submittedTo: Type.String({
       minLength: 1,
       maxLength: 200,
+      pattern: '\\S',
       description: 'the CSIRT or competent authority it was filed with, e.g. "CERT-RO"',
     }),
     timeZone: Type.Optional(

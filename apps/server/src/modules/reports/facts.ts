@@ -164,6 +164,7 @@ async function deploymentFacts(sources: FactSources, ctx: Ctx, requestId: string
 }
 
 async function caseFacts(sources: FactSources, viewer: CaseViewer, requestId: string): Promise<CaseFacts[]> {
+  // One more than a report lists, so that its table can say there are more.
   const cases = await repo.casesOfRequest(sources.db, viewer, requestId);
   const counts = await repo.indicatorCounts(
     sources.db,

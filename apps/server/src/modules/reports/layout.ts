@@ -4,6 +4,7 @@ import type { Actor } from '../../context.ts';
 import type { CaseFacts, DeploymentFacts, Nis2Facts, PostActionFacts, RequestFacts } from './facts.ts';
 import type { FieldDefinition, KindDefinition } from './kinds.ts';
 import { printedTime } from './printed-time.ts';
+import { REPORT_CASES_MAX } from './reports.repository.ts';
 
 type Values = Record<string, string | boolean | null>;
 
@@ -173,14 +174,10 @@ function caseBlocks(cases: CaseFacts[]): ReportBlock[] {
       : {
           type: 'table',
           columns: ['Case', 'Label', 'Status', 'Owner', 'Indicators by label'],
-          rows: cases.map((c) => [
-            c.title,
-            `TLP:${c.tlp.toUpperCase()}`,
-            c.status,
-            c.ownerParty,
-            indicatorsText(c),
-          ]),
-          note: 'Indicators are counted when they may be passed on and are labelled no stricter than their case; RED ones never are.',
+          rows: cases
+            .slice(0, REPORT_CASES_MAX)
+            .map((c) => [c.title, `TLP:${c.tlp.toUpperCase()}`, c.status, c.ownerParty, indicatorsText(c)]),
+          note: `${cases.length > REPORT_CASES_MAX ? `The first ${REPORT_CASES_MAX} cases; more work this request. ` : ''}Indicators are counted when they may be passed on and are labelled no stricter than their case; RED ones never are, nor RED cases.`,
         },
   ];
 }

@@ -52,16 +52,27 @@ export function update(trx: Tx, id: string, changes: Updateable<ReportsTable>) {
     .executeTakeFirstOrThrow();
 }
 
-/** The cases working a request that the viewer sees, oldest first, at most REPORT_CASES_MAX. */
+/**
+ * The cases working a request that a report may draw on for the viewer, oldest first: those they
+ * see and may pass on — never a RED case (its named people only), an AMBER+STRICT one only from
+ * their own party. One more than REPORT_CASES_MAX, to say there are more.
+ */
 export function casesOfRequest(db: Executor, viewer: CaseViewer, requestId: string) {
+  const own = viewer.actor.party;
   return db
     .selectFrom('cases')
     .select(['cases.id', 'cases.title', 'cases.tlp', 'cases.status', 'cases.owner_party'])
     .where('cases.request_id', '=', requestId)
     .where(casesVisibleTo(viewer))
+    .where('cases.tlp', '<>', 'red')
+    .where((eb) =>
+      own
+        ? eb.or([eb('cases.tlp', '<>', 'amber+strict'), eb('cases.owner_party', '=', own)])
+        : eb('cases.tlp', '<>', 'amber+strict'),
+    )
     .orderBy('cases.created_at')
     .orderBy('cases.id')
-    .limit(REPORT_CASES_MAX)
+    .limit(REPORT_CASES_MAX + 1)
     .execute();
 }
 

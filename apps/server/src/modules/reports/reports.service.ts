@@ -3,6 +3,7 @@ import {
   type AssistanceRequest,
   type Nis2ReportKind,
   type Nis2Submit,
+  REPORT_TEXT_LINES_MAX,
   type Report,
   type ReportEdit,
   type ReportField,
@@ -17,7 +18,7 @@ import type { Kysely } from 'kysely';
 import { deploymentMemberView } from '../../access/policy.ts';
 import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
-import type { Actor, Ctx } from '../../context.ts';
+import type { Ctx } from '../../context.ts';
 import { AppError, conflict, type FieldProblem, invalidInput, notFound } from '../../errors.ts';
 import { canonicalJson } from '../../platform/canonical-json.ts';
 import type { Database } from '../../platform/db/schema.ts';
@@ -79,8 +80,11 @@ interface ReportView {
   layout: ReportLayout;
   canEdit: boolean;
   canSubmit: boolean;
+  /** A frozen report shown to a reader who sees less than its submitter did. */
+  withheld: boolean;
 }
 
+const lineCount = (text: string) => text.split('\n').length;
 const rank = (tlp: string) => TLPS.indexOf(tlp as Tlp);
 const strictest = (labels: string[]) => labels.reduce((a, b) => (rank(b) > rank(a) ? b : a), 'clear') as Tlp;
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
@@ -110,21 +114,17 @@ export class ReportsService {
   }
 
   async nis2List(ctx: Ctx, requestId: string) {
-    const request = await this.readableRequest(ctx, requestId, 'nis2_early_warning');
-    const facts = await nis2Facts(this.sources, ctx, caseViewerOf(this.deps.clock, ctx), request);
-    const rows = await repo.findAll(readerOf(this.deps.db), requestId, Object.keys(NIS2));
-    const items = (Object.keys(NIS2) as Nis2ReportKind[]).map((kind) =>
-      this.present(
-        this.build(
-          ctx,
-          kind,
-          request,
-          rows.find((r) => r.kind === kind),
-          facts,
-        ),
+    await this.readableRequest(ctx, requestId, 'nis2_early_warning');
+    const views = await Promise.all(
+      (Object.keys(NIS2) as Nis2ReportKind[]).map((kind) =>
+        this.view(ctx, requestId, kind).catch((error: unknown) => {
+          // One the reader may not read (it drew on a case they do not see) is absent from the list too.
+          if (error instanceof AppError && error.code === 'not_found') return null;
+          throw error;
+        }),
       ),
     );
-    return { items };
+    return { items: views.filter((v) => v !== null).map((v) => this.present(v)) };
   }
 
   async edit(ctx: Ctx, requestId: string, kind: ReportKind, edit: ReportEdit, ifMatch: number | undefined) {
@@ -132,6 +132,17 @@ export class ReportsService {
     this.assertWritable(ctx, view, kind === 'post_action' ? 'editReport' : 'readNis2');
     const values = this.checkedValues(view, edit);
     const tlp = edit.tlp ?? view.row?.tlp ?? view.tlp;
+    const highest = strictest([view.minimumTlp, 'amber']);
+    if (rank(tlp) > rank(highest)) {
+      // Who reads a report is decided by its request and its cases; a label stricter than theirs
+      // would promise a narrower audience than the node enforces.
+      throw invalidInput(`the report cannot be labelled above TLP:${highest.toUpperCase()}`, [
+        {
+          field: 'body/tlp',
+          message: `is stricter than TLP:${highest.toUpperCase()}: a report's readers are those of its request and of every case it draws on, so it takes AMBER at most, or the label of the strictest case it contains`,
+        },
+      ]);
+    }
     if (rank(tlp) < rank(view.minimumTlp)) {
       throw invalidInput(`the report cannot be labelled below TLP:${view.minimumTlp.toUpperCase()}`, [
         {
@@ -143,7 +154,9 @@ export class ReportsService {
     await inTransaction(this.deps.db, async (trx) => {
       const row = await this.lockForWrite(trx, requestId, kind, ifMatch);
       const now = this.deps.clock.now();
+      // null returns a field to the draft from the record: what was written is forgotten.
       const merged = { ...(row ? (row.field_values as Values) : {}), ...values };
+      for (const [key, value] of Object.entries(values)) if (value === null) delete merged[key];
       const sources = this.sourceCases(view, merged, row);
       const saved = row
         ? await repo.update(trx, row.id, {
@@ -213,6 +226,14 @@ export class ReportsService {
     if (!clockKind || (clock && !RUNNING.includes(clock.state)))
       this.checkFiledAt(view.request, body.filedAt);
     const filing = { submittedTo: body.submittedTo.trim(), filedAt: new Date(body.filedAt).toISOString() };
+    // The document records the filing as made: its clock met when the entity filed.
+    if (clock && RUNNING.includes(clock.state)) {
+      view.facts.clocks = view.facts.clocks.map((c) =>
+        c.kind === clockKind
+          ? { ...c, state: 'met', metAt: filing.filedAt, late: new Date(filing.filedAt) > new Date(c.dueAt) }
+          : c,
+      );
+    }
     return this.submit(ctx, view, ifMatch, filing, async (trx) => {
       // A clock met already (recorded before reports were drafted here) stays as it was met.
       if (clockKind && (!clock || RUNNING.includes(clock.state))) {
@@ -230,7 +251,7 @@ export class ReportsService {
     const base = `vytis-${kind.replaceAll('_', '-')}-report-${requestId.slice(0, 8)}${view.layout.status === 'draft' ? '-draft' : ''}`;
     switch (format) {
       case 'pdf':
-        return { body: await renderReportPdf(view.layout), type: 'application/pdf', filename: `${base}.pdf` };
+        return { body: await this.renderPdf(view.layout), type: 'application/pdf', filename: `${base}.pdf` };
       case 'markdown':
         return {
           body: renderReportMarkdown(view.layout),
@@ -239,7 +260,7 @@ export class ReportsService {
         };
       case 'json':
         return {
-          body: JSON.stringify(this.jsonFile(ctx.actor, view), null, 2),
+          body: JSON.stringify(this.jsonFile(view), null, 2),
           type: 'application/json; charset=utf-8',
           filename: `${base}.json`,
         };
@@ -256,7 +277,8 @@ export class ReportsService {
           requestId,
           requestTitle: view.request.title,
           incidentClass: view.request.incidentClass,
-          party: view.request.party,
+          // The force's node wrote the report; a node of no party names the requesting state.
+          party: this.deps.node.party ?? view.request.party,
           nodeUrl: this.nodeUrl,
           createdAt: (view.row?.created_at ?? this.deps.clock.now()).toISOString(),
           modifiedAt: (view.row?.updated_at ?? this.deps.clock.now()).toISOString(),
@@ -269,6 +291,18 @@ export class ReportsService {
       }
     }
   }
+
+  /**
+   * One PDF at a time per process: laying one out takes up to a few seconds of the event loop and
+   * some memory, and a crowd of downloads must queue rather than multiply both.
+   */
+  private renderPdf(layout: ReportLayout): Promise<Buffer> {
+    const rendered = this.rendering.then(() => renderReportPdf(layout));
+    this.rendering = rendered.catch(() => undefined);
+    return rendered;
+  }
+
+  private rendering: Promise<unknown> = Promise.resolve();
 
   private get nodeUrl() {
     return this.deps.node.publicUrl ?? '';
@@ -296,6 +330,10 @@ export class ReportsService {
         throw notFound(`${kind.replaceAll('_', ' ')} report of request ${requestId}`);
     }
     const frozen = row?.status === 'submitted' ? (row.document as FrozenDocument) : null;
+    if (frozen && kind === 'post_action') {
+      const { facts, withheld } = await this.frozenForReader(ctx, frozen.facts as PostActionFacts);
+      return { ...this.build(ctx, kind, request, row, facts), withheld };
+    }
     const facts =
       frozen?.facts ??
       (kind === 'post_action'
@@ -304,15 +342,54 @@ export class ReportsService {
     return this.build(ctx, kind, request, row, facts);
   }
 
+  /**
+   * A frozen post-action report as one reader may see it: the deployments they see today, the
+   * timeline entries they see today (not a draft's, unless they are of its party), and another
+   * state's people as a place. `withheld` says whether anything was left out.
+   */
+  private async frozenForReader(ctx: Ctx, facts: PostActionFacts) {
+    const [{ items: deployments }, { items: timeline }] = await Promise.all([
+      this.deps.deployments.list(ctx, { requestId: facts.request.id }),
+      this.deps.requests.timeline(ctx, facts.request.id),
+    ]);
+    const seen = new Set(deployments.map((d) => d.id));
+    const entry = (e: { at: string; kind: string; actor: string }) => `${e.at}|${e.kind}|${e.actor}`;
+    const seenEntries = new Set(timeline.map(entry));
+    const shown: PostActionFacts = {
+      ...facts,
+      deployments: facts.deployments
+        .filter((d) => seen.has(d.id))
+        .map((d) => ({
+          ...d,
+          members: d.members.map((m) =>
+            deploymentMemberView(ctx.actor, d.hostParty, m.party) === 'place'
+              ? { ...m, name: null, skills: null, decidedBy: null }
+              : m,
+          ),
+        })),
+      timeline: facts.timeline.filter((e) => seenEntries.has(entry(e))),
+    };
+    const withheld =
+      shown.deployments.length < facts.deployments.length ||
+      shown.timeline.length < facts.timeline.length ||
+      shown.deployments.some((d, i) =>
+        d.members.some((m, j) => m.name !== facts.deployments[i]?.members[j]?.name),
+      );
+    return { facts: shown, withheld };
+  }
+
   private build(
     ctx: Ctx,
     kind: ReportKind,
     request: AssistanceRequest,
     row: repo.ReportRow | undefined,
-    facts: PostActionFacts | Nis2Facts,
+    given: PostActionFacts | Nis2Facts,
   ): ReportView {
+    let facts = given;
     const frozen = row?.status === 'submitted' ? (row.document as FrozenDocument) : null;
     const stored = (frozen?.values ?? row?.field_values ?? {}) as Values;
+    // Cases left out are left out of everything: no table, no draft drawn from them, no source.
+    if (kind === 'post_action' && stored.includeCases === false) facts = { ...facts, cases: [] };
     const definition = definitionOf(kind);
     const fields = fieldsOf(definition as KindDefinition<typeof facts>, stored, facts);
     const includeCases = fields.find((f) => f.key === 'includeCases')?.value !== false;
@@ -348,7 +425,19 @@ export class ReportsService {
         : request.can.readNis2 &&
           (definition.clock !== 'nis2_final_report' ||
             request.deadlines.some((d) => d.kind === definition.clock)));
-    return { kind, request, row, facts, fields, minimumTlp, tlp, layout, canEdit, canSubmit };
+    return {
+      kind,
+      request,
+      row,
+      facts,
+      fields,
+      minimumTlp,
+      tlp,
+      layout,
+      canEdit,
+      canSubmit,
+      withheld: false,
+    };
   }
 
   private signatureOf(row: repo.ReportRow | undefined): ReportSignature | null {
@@ -430,8 +519,13 @@ export class ReportsService {
           field: at,
           message: 'must be text (or null to return to the draft from the record)',
         });
+      } else if (typeof value === 'string' && lineCount(value) > REPORT_TEXT_LINES_MAX) {
+        problems.push({
+          field: at,
+          message: `has ${lineCount(value)} lines: at most ${REPORT_TEXT_LINES_MAX}`,
+        });
       } else if (field.type === 'yesno' && typeof value !== 'boolean' && value !== null) {
-        problems.push({ field: at, message: 'must be true, false or null (not known)' });
+        problems.push({ field: at, message: 'must be true or false (or null to return to the draft)' });
       } else if (field.type === 'choice' && value !== null && !field.choices?.includes(value as string)) {
         problems.push({ field: at, message: `must be one of ${field.choices?.join(', ')} (or null)` });
       }
@@ -542,6 +636,13 @@ export class ReportsService {
     const signature = sign(this.deps.key, hash);
     await inTransaction(this.deps.db, async (trx) => {
       const row = await this.lockForWrite(trx, view.request.id, view.kind, ifMatch);
+      // What is frozen is what was read: a save since then (with or without If-Match) is not lost.
+      if ((row?.version ?? 0) !== (view.row?.version ?? 0)) {
+        throw new AppError(
+          'precondition_failed',
+          'the report was saved by someone else while you submitted it: reload it, check it, and submit again',
+        );
+      }
       const sources = this.sourceCases(view, values, row);
       const base =
         row ??
@@ -578,7 +679,7 @@ export class ReportsService {
           sha256: hash,
           keyId: this.deps.key.keyId,
           tlp: view.tlp,
-          ...(filing.submittedTo ? { submittedTo: filing.submittedTo, filedAt: filing.filedAt } : {}),
+          ...(filing.filedAt !== null ? { submittedTo: filing.submittedTo, filedAt: filing.filedAt } : {}),
         },
       });
     });
@@ -590,18 +691,15 @@ export class ReportsService {
    * exactly as frozen, so a reader who is shown only a place for some responders gets a document
    * that says so and no longer matches it), or the draft as the reader sees it.
    */
-  private jsonFile(actor: Actor, view: ReportView) {
+  private jsonFile(view: ReportView) {
     const report = this.present(view);
     const frozen = view.row?.status === 'submitted' ? (view.row.document as FrozenDocument) : null;
-    const withheld = view.facts.deployments.some((d) =>
-      d.members.some((m) => m.name !== null && deploymentMemberView(actor, d.hostParty, m.party) === 'place'),
-    );
     if (!frozen) return { report };
-    return withheld
+    return view.withheld
       ? {
           report,
           withheld:
-            'the names of responders you may not see are left out, so the document itself is not included: the SHA-256 and the signature are over the whole document, which its other readers can check',
+            'parts of the team or the timeline that you may not see are left out, so the document itself is not included: the SHA-256 and the signature are over the whole document, which its other readers can check',
         }
       : { report, document: frozen };
   }

@@ -168,10 +168,19 @@ describe('reports drafted from the record', () => {
     assert.equal(json(unknown).error.details[0].field, 'body/values/verdict');
     const wrongType = await put({ values: { includeCases: 'no' } });
     assert.equal(wrongType.statusCode, 400, wrongType.body);
+    const notText = await put({ values: { findings: true } });
+    assert.equal(notText.statusCode, 400, notText.body);
+    assert.equal(json(notText).error.details[0].field, 'body/values/findings');
+    const red = await put({ values: {}, tlp: 'red' });
+    assert.equal(red.statusCode, 400, red.body);
+    assert.match(json(red).error.details[0].message, /AMBER at most/);
+    const manyLines = await put({ values: { recommendations: 'step\n'.repeat(1_000) } });
+    assert.equal(manyLines.statusCode, 400, manyLines.body);
+    assert.match(json(manyLines).error.details[0].message, /1001 lines: at most 1000/);
     const low = await put({ values: {}, tlp: 'green' });
     assert.equal(low.statusCode, 400, low.body);
     assert.equal(json(low).error.details[0].field, 'body/tlp');
-    const long = await put({ values: { findings: 'x'.repeat(50_001) } });
+    const long = await put({ values: { findings: 'x'.repeat(20_001) } });
     assert.equal(long.statusCode, 400, long.body);
     const huge = await node.request({
       method: 'PUT',
@@ -205,13 +214,49 @@ describe('reports drafted from the record', () => {
     );
     // The LT PoC sees both.
     assert.equal((await report(ltPoc)).statusCode, 200);
+    // Leaving the cases out leaves them out of everything, and opens the report to the request's readers.
+    const without = await ok(
+      send(
+        coordinator,
+        'PUT',
+        `/requests/${requestId}/post-action-report`,
+        { values: { includeCases: false } },
+        2,
+      ),
+    );
+    assert.equal(field(without, 'includeCases').value, false);
+    assert.equal(field(without, 'findings').value, HOSTILE, 'what an author wrote stays');
+    assert.ok(!JSON.stringify(without.layout).includes('Grid ransomware triage'));
+    const seen = await ok(report(eeCouncil));
+    assert.ok(!JSON.stringify(seen).includes('Grid ransomware triage'));
+    // null returns a field to the draft from the record.
+    const back = await ok(
+      send(
+        coordinator,
+        'PUT',
+        `/requests/${requestId}/post-action-report`,
+        { values: { lessonsLearned: null } },
+        3,
+      ),
+    );
+    assert.equal(field(back, 'lessonsLearned').prefilled, false, 'an empty draft is nothing drafted');
+    assert.equal(field(back, 'lessonsLearned').value, '');
+    await ok(
+      send(
+        coordinator,
+        'PUT',
+        `/requests/${requestId}/post-action-report`,
+        { values: { lessonsLearned: 'Release took 6 h.' } },
+        4,
+      ),
+    );
   });
 
   it('is submitted once: frozen, signed by the node, its SHA-256 in the audit log, the request reported', async () => {
     const stale = await send(coordinator, 'POST', `/requests/${requestId}/post-action-report/submit`, {}, 1);
     assert.equal(stale.statusCode, 412, stale.body);
     const submitted = await ok(
-      send(coordinator, 'POST', `/requests/${requestId}/post-action-report/submit`, {}, 2),
+      send(coordinator, 'POST', `/requests/${requestId}/post-action-report/submit`, {}, 5),
     );
     assert.equal(submitted.status, 'submitted');
     assert.deepEqual(submitted.can, { edit: false, submit: false });
@@ -256,6 +301,22 @@ describe('reports drafted from the record', () => {
     );
     const later = await ok(report(coordinator));
     assert.deepEqual(later.layout, submitted.layout);
+
+    // EE's PoC, a home state on the team, reads it as EE sees the record: LT's responder as a place,
+    // and no frozen document in the JSON file, which it cannot wholly see.
+    const asEe = await ok(report(eePoc));
+    const team = asEe.layout.blocks.find((b: { columns?: string[] }) => b.columns?.[1] === 'Responder');
+    assert.deepEqual(team.rows.map((row: string[]) => row.slice(0, 2)).sort(), [
+      ['EE', 'Mari Tamm'],
+      ['LT', 'a responder of LT'],
+    ]);
+    assert.ok(!JSON.stringify(asEe).includes('Rūta'));
+    const eeFile = json(
+      await send(eePoc, 'GET', `/requests/${requestId}/post-action-report/file?format=json`),
+    );
+    assert.equal(eeFile.document, undefined);
+    assert.match(eeFile.withheld, /left out/);
+    assert.ok(!JSON.stringify(eeFile).includes('Rūta'));
   });
 
   it('reads right as a PDF: the label and page numbers on every page, the content of the record', async () => {
@@ -281,12 +342,7 @@ describe('reports drafted from the record', () => {
     });
     const text = pages.join('\n');
     const { signature } = await ok(report(coordinator));
-    const printed = [
-      'Post-action report',
-      'Grid ransomware triage',
-      'Mari Tamm',
-      '<script>alert(1)</script>',
-    ];
+    const printed = ['Post-action report', 'Release took 6 h.', 'Mari Tamm', '<script>alert(1)</script>'];
     for (const expected of [...printed, signature.sha256.slice(0, 16), signature.keyId.slice(0, 16)])
       assert.ok(text.includes(expected), `the PDF says ${expected}`);
     await fs.rm(dir, { recursive: true, force: true });
@@ -389,6 +445,11 @@ describe('reports drafted from the record', () => {
     assert.equal(pdf.statusCode, 200, pdf.body);
     assert.equal(pdf.rawPayload.subarray(0, 5).toString(), '%PDF-');
     const audit = await ok(send(auditor, 'GET', '/audit?action=report.submit'));
-    assert.equal(audit.items.length, 4);
+    assert.deepEqual(audit.items.map((e: { summary: { kind: string } }) => e.summary.kind).sort(), [
+      'nis2_early_warning',
+      'nis2_final_report',
+      'nis2_notification',
+      'post_action',
+    ]);
   });
 });

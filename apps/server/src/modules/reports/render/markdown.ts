@@ -23,12 +23,18 @@ const TLP_LABELS: Record<Tlp, string> = {
  * ASCII punctuation, which CommonMark lets a backslash escape anywhere, so escaping every one is
  * simpler and safer than judging where each would matter.
  */
-const SPECIAL = /[\\`*_{}[\]<>()#+\-.!|~&=$]/g;
+// `:` and `@` too: GFM's autolinks need them (`http://…`, `a@b`), so an escaped one stays text.
+const SPECIAL = /[\\`*_{}[\]<>()#+\-.!|~&=$:@]/g;
+/** Bidirectional controls could reorder what a reader sees (text spoofing): they are shown, not obeyed. */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
 
 function escapeLine(line: string): string {
   // Leading whitespace is dropped: four spaces would start a code block. Trailing whitespace too:
   // two spaces would be a hard break we did not mean.
-  return line.trim().replace(SPECIAL, '\\$&');
+  return line
+    .trim()
+    .replace(SPECIAL, '\\$&')
+    .replace(BIDI_CONTROLS, (c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase()}`);
 }
 
 /**

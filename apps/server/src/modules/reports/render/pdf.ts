@@ -81,8 +81,17 @@ function printable(text: string): string {
     .toWellFormed()
     .replace(/\r\n?/g, '\n')
     .replace(/\t/g, '    ')
-    .replace(/[^\P{Cc}\n]/gu, '');
+    .replace(/[^\P{Cc}\n]/gu, '')
+    .replace(LONG_WORD, '$&\u200B');
 }
+
+/**
+ * pdfmake splits a word too long for its line in time and memory that grow faster than the square
+ * of its length (a 20,000-character word took 88 s and 1 GB): so no word reaches it longer than
+ * this, broken by a zero-width space (a line-break opportunity that prints nothing). Hashes and
+ * signatures (64 and 86 characters) stay whole.
+ */
+const LONG_WORD = /\S{120}(?=\S)/gu;
 
 function tlpLabel(tlp: Tlp): Content {
   const label = TLP_LABELS[tlp];

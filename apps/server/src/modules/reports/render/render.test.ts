@@ -188,6 +188,18 @@ describe('report PDF', () => {
     assert.ok(text.includes(LONG_URL), 'the long URL is printed whole');
   });
 
+  it('lays out a word as long as a field takes (20,000 characters), printed whole', async () => {
+    // pdfmake alone needed minutes and a gigabyte for this: the renderer breaks such words first.
+    const word = 'Z'.repeat(20_000);
+    const file = await writePdf(
+      'long-word',
+      layout({ blocks: [{ type: 'text', title: 'Pasted', text: word }] }),
+    );
+    // It runs over pages (their headers and footers between its parts): every Z is there.
+    const text = (await pagesOf(file, '-raw')).join('');
+    assert.equal(text.match(/Z/g)?.length, 20_000);
+  });
+
   it('ends a submitted report with the node’s signature, and shows no draft notice', async () => {
     const file = await writePdf('report-submitted', layout({ status: 'submitted', signature: SIGNATURE }));
     const text = (await pagesOf(file)).join('\n');
