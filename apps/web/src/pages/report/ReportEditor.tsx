@@ -232,6 +232,8 @@ export function ReportEditor({ report }: { report: Report }) {
   const current = tlp ?? base.tlp;
   const prefilled = base.fields.filter((f) => f.prefilled && filled(f.value) && !(f.key in edits)).length;
   const minimum = base.minimumTlp;
+  // The server takes AMBER at most, unless the record itself is marked stricter.
+  const highest: Tlp = tlpRank(minimum) > tlpRank('amber') ? minimum : 'amber';
 
   return (
     <Grid>
@@ -292,12 +294,12 @@ export function ReportEditor({ report }: { report: Report }) {
                   description={
                     minimum === 'clear'
                       ? 'Whom the report may be shared with. A narrower label shares it with fewer people.'
-                      : `Not below ${tlpName(minimum)}: the report is drafted from the request and its record, which are marked up to ${tlpName(minimum)}, and may not be shared more widely than they are. You may narrow it.`
+                      : `Not below ${tlpName(minimum)}: the report is drafted from the request and its record, which are marked up to ${tlpName(minimum)}, and may not be shared more widely than they are. You may narrow it up to ${tlpName(highest)}: its readers are those of the request and its cases.`
                   }
                   data={TLPS.map((t) => ({
                     value: t,
                     label: tlpName(t),
-                    disabled: tlpRank(t) < tlpRank(minimum),
+                    disabled: tlpRank(t) < tlpRank(minimum) || tlpRank(t) > tlpRank(highest),
                   }))}
                   value={current}
                   allowDeselect={false}
