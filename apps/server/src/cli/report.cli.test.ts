@@ -1,69 +1,35 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { parseConfig } from '../config.ts';
-import { openServices } from '../node.ts';
-import { createPostgresDatabase, onPostgres } from '../test/harness.ts';
+import { type ProcessStorage, processStorage, vytis as run, withServices } from './node-process.fixtures.ts';
 
 // `vytis report pdf REQUEST_ID --out FILE` as an operator types it, in real processes on one data
 // directory holding the demo world, with no node running (the CLI opens the database itself).
-const cliBin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'vytis.js');
 const pdftotext = promisify(execFile);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 describe('vytis report pdf', () => {
+  let storage: ProcessStorage;
   let dataDir: string;
-  let env: NodeJS.ProcessEnv;
   let requestId: string;
-  let dropDatabase = async () => {};
-
-  const vytis = (args: string[]) =>
-    new Promise<Run>((resolve) => {
-      const child = spawn(process.execPath, [cliBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
+  const vytis = (args: string[]) => run(args, storage.env);
 
   before(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-report-cli-'));
-    env = { ...process.env, VYTIS_DATA_DIR: dataDir, LOG_LEVEL: 'warn', VYTIS_TEST_PGLITE_TEMPLATE: '' };
-    if (onPostgres()) {
-      const created = await createPostgresDatabase();
-      env.DATABASE_URL = created.url;
-      dropDatabase = created.drop;
-    }
+    storage = await processStorage('report-cli');
+    dataDir = storage.dataDir;
     const demo = await vytis(['demo']);
     assert.equal(demo.code, 0, demo.stderr);
-    const config = parseConfig(env);
-    assert.ok(config.ok);
-    const { services } = await openServices(config.config);
-    try {
+    requestId = await withServices(storage.env, async (services) => {
       const deployment = await services.database.db
         .selectFrom('deployments')
-        .innerJoin('requests', 'requests.id', 'deployments.request_id')
-        .select('requests.id')
+        .select('request_id')
         .executeTakeFirstOrThrow();
-      requestId = deployment.id;
-    } finally {
-      await services.database.close();
-    }
+      return deployment.request_id;
+    });
   });
-  after(async () => {
-    await dropDatabase();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => storage.destroy());
 
   it("writes the demo deployment's post-action report as a PDF that reads right", async () => {
     const out = path.join(dataDir, 'reports', 'post-action.pdf');

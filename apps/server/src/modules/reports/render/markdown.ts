@@ -1,5 +1,6 @@
 import type { ReportBlock, ReportLayout, ReportSignature, Tlp } from '@vytis/contracts';
 import { printedTime } from '../printed-time.ts';
+import { signatureRows } from './signature-rows.ts';
 
 /**
  * A report as CommonMark (with GFM pipe tables). Every string of the layout is escaped so that it
@@ -107,15 +108,7 @@ function block(b: ReportBlock): string {
 
 function signatureBlock(signature: ReportSignature | null): string {
   if (!signature) return '## Signature\n\n**Not signed: this is a draft**';
-  return `## Signature\n\n${fieldsTable([
-    { label: 'Party', value: signature.party ?? 'none: a node of no party' },
-    { label: 'Node', value: signature.nodeUrl || 'its public URL is not set' },
-    { label: 'Key id (RFC 7638)', value: signature.keyId },
-    { label: 'SHA-256', value: signature.sha256 },
-    { label: 'Signature (Ed25519)', value: signature.signature },
-    { label: 'Submitted at', value: signature.submittedAt },
-    { label: 'Submitted by', value: signature.submittedBy },
-  ])}`;
+  return `## Signature\n\n${fieldsTable(signatureRows(signature))}`;
 }
 
 export function renderReportMarkdown(layout: ReportLayout): string {

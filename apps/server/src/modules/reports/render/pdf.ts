@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { ReportBlock, ReportLayout, ReportSignature, Tlp } from '@vytis/contracts';
 import { printedTime } from '../printed-time.ts';
+import { signatureRows } from './signature-rows.ts';
 
 /**
  * A report as a printable A4 PDF (pdfmake over pdfkit: no browser, no network). Every string of
@@ -260,18 +261,7 @@ function block(b: ReportBlock): Content[] {
 function signatureBlock(signature: ReportSignature | null): Content[] {
   const heading: Content = { text: 'Signature', style: 'heading', headlineLevel: 1 };
   if (!signature) return [heading, { text: 'Not signed: this is a draft', color: DRAFT_RED, bold: true }];
-  return [
-    heading,
-    fieldsTable([
-      { label: 'Party', value: signature.party ?? 'none: a node of no party' },
-      { label: 'Node', value: signature.nodeUrl || 'its public URL is not set' },
-      { label: 'Key id (RFC 7638)', value: signature.keyId },
-      { label: 'SHA-256', value: signature.sha256 },
-      { label: 'Signature (Ed25519)', value: signature.signature },
-      { label: 'Submitted at', value: signature.submittedAt },
-      { label: 'Submitted by', value: signature.submittedBy },
-    ]),
-  ];
+  return [heading, fieldsTable(signatureRows(signature))];
 }
 
 function titleBlock(layout: ReportLayout, generatedFor: string | undefined): Content[] {
