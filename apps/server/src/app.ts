@@ -377,7 +377,13 @@ export async function buildApp(
     ...serverTimeouts(options.http),
     genReqId: freshRequestId,
     ajv: {
-      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
+      customOptions: {
+        removeAdditional: false,
+        allErrors: true,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allowUnionTypes: true,
+      },
       onCreate: (ajv) => {
         registerStorableTimeFormat(ajv);
         registerStorableUuidFormat(ajv);

@@ -136,7 +136,7 @@ export type ReportList = Static<typeof ReportListSchema>;
 const ReportValueSchema = Type.Unsafe<string | boolean | null>({
   type: ['string', 'boolean', 'null'],
   maxLength: REPORT_TEXT_MAX,
-  description: `text (at most ${REPORT_TEXT_MAX} characters and ${REPORT_TEXT_LINES_MAX} lines), true or false, or null to return the field to the draft from the record`,
+  description: `text (at most ${REPORT_TEXT_MAX} characters and ${REPORT_TEXT_LINES_MAX} lines), true or false; null returns a text or choice field to the draft from the record, and sets a yes/no field to not known`,
 });
 
 export const ReportEditSchema = Type.Object(
@@ -162,7 +162,7 @@ export const Nis2SubmitSchema = Type.Object(
     submittedTo: Type.String({
       minLength: 1,
       maxLength: 200,
-      pattern: '\\S',
+      pattern: '[^\\s\\u200B-\\u200D\\u2060\\uFEFF]',
       description: 'the CSIRT or competent authority it was filed with, e.g. "CERT-RO"',
     }),
     timeZone: Type.Optional(

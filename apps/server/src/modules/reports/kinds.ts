@@ -75,17 +75,18 @@ function teamSentence(deployments: DeploymentFacts[]): string {
     .join(' ');
 }
 
-function postActionSummary(f: PostActionFacts): string {
-  if (f.filedSummary?.summary) return f.filedSummary.summary;
+/** What the request itself says of the mission: who asked, for what, and the council's decision. */
+export function publicSummary(f: Pick<PostActionFacts, 'request' | 'decision'>): string {
   const r = f.request;
   const decision = f.decision
     ? `The council's decision: ${f.decision.outcome.replace('_', ' ')} on ${day(f.decision.decidedAt)} (${f.decision.rule}).`
     : 'The council has not decided.';
-  return [
-    `${r.party} asked for assistance with "${r.title}" (${r.incidentClass}, severity ${r.severity}), affecting ${r.affectedEntity.name} (${r.affectedEntity.sector}); submitted ${day(r.submittedAt)}.`,
-    decision,
-    teamSentence(f.deployments),
-  ].join(' ');
+  return `${r.party} asked for assistance with "${r.title}" (${r.incidentClass}, severity ${r.severity}), affecting ${r.affectedEntity.name} (${r.affectedEntity.sector}); submitted ${day(r.submittedAt)}. ${decision}`;
+}
+
+function postActionSummary(f: PostActionFacts): string {
+  if (f.filedSummary?.summary) return f.filedSummary.summary;
+  return `${publicSummary(f)} ${teamSentence(f.deployments)}`;
 }
 
 function indicatorLines(f: Nis2Facts): string {

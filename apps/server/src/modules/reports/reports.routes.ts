@@ -4,6 +4,8 @@ import {
   Nis2SubmitSchema,
   PostActionSubmitSchema,
   REPORT_BODY_LIMIT,
+  REPORT_TEXT_LINES_MAX,
+  REPORT_TEXT_MAX,
   ReportEditSchema,
   ReportFileQuerySchema,
   ReportListSchema,
@@ -31,7 +33,7 @@ const FILE_RESPONSE = {
 const EDIT_DESCRIPTION =
   'Saves what authors wrote (`values`, by field key; null returns a field to the draft from the record) and the label. ' +
   "Send `If-Match` with the version you read (0 for a report nobody has saved): another author's save meanwhile is a 412 and nothing is saved. " +
-  `A submitted report is frozen (409). A field longer than 50,000 characters is a 400 naming it; a body over ${REPORT_BODY_LIMIT / 1024} KiB is a 413.`;
+  `A submitted report is frozen (409). A field longer than ${REPORT_TEXT_MAX} characters or ${REPORT_TEXT_LINES_MAX} lines is a 400 naming it; a body over ${REPORT_BODY_LIMIT / 1024} KiB is a 413.`;
 
 function sendFile(reply: FastifyReply, file: { body: Buffer | string; type: string; filename: string }) {
   return reply

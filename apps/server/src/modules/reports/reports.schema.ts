@@ -14,7 +14,7 @@ export interface ReportsTable {
   status: 'draft' | 'submitted';
   version: number;
   tlp: string;
-  /** What authors wrote, by field key: text, yes/no, or null for "cleared". */
+  /** What authors wrote, by field key: text, a choice, or yes/no (null: not known). */
   field_values: ColumnType<Record<string, string | boolean | null>, string, string>;
   /** The cases whose facts the last save or the submission drew on: a reader must see them all. */
   source_case_ids: string[];

@@ -35,7 +35,7 @@ import {
   type PostActionFacts,
   postActionFacts,
 } from './facts.ts';
-import { type KindDefinition, NIS2, POST_ACTION } from './kinds.ts';
+import { type KindDefinition, NIS2, POST_ACTION, publicSummary } from './kinds.ts';
 import { fieldsOf, nis2Blocks, postActionBlocks } from './layout.ts';
 import { renderReportMarkdown } from './render/markdown.ts';
 import { renderReportPdf } from './render/pdf.ts';
@@ -60,6 +60,8 @@ interface FrozenDocument {
   requestId: string;
   tlp: Tlp;
   values: Values;
+  /** The fields whose values the record drafted (not an author): drafted again for each reader. */
+  drafted?: string[];
   facts: PostActionFacts | Nis2Facts;
   submittedAt: string;
   submittedBy: string;
@@ -82,10 +84,14 @@ interface ReportView {
   canSubmit: boolean;
   /** A frozen report shown to a reader who sees less than its submitter did. */
   withheld: boolean;
+  /** The cases the reader's facts hold, before the author's choice to leave them out. */
+  sourceCaseIds: string[];
 }
 
 const lineCount = (text: string) => text.split('\n').length;
 const rank = (tlp: string) => TLPS.indexOf(tlp as Tlp);
+/** The strictest label a report may carry: AMBER, unless what it contains is marked stricter. */
+const highestTlp = (minimum: Tlp): Tlp => (rank(minimum) > rank('amber') ? minimum : 'amber');
 const strictest = (labels: string[]) => labels.reduce((a, b) => (rank(b) > rank(a) ? b : a), 'clear') as Tlp;
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 const RUNNING = ['running', 'warned', 'overdue'];
@@ -131,8 +137,8 @@ export class ReportsService {
     const view = await this.view(ctx, requestId, kind);
     this.assertWritable(ctx, view, kind === 'post_action' ? 'editReport' : 'readNis2');
     const values = this.checkedValues(view, edit);
-    const tlp = edit.tlp ?? view.row?.tlp ?? view.tlp;
-    const highest = strictest([view.minimumTlp, 'amber']);
+    const tlp = edit.tlp ?? view.tlp;
+    const highest = highestTlp(view.minimumTlp);
     if (rank(tlp) > rank(highest)) {
       // Who reads a report is decided by its request and its cases; a label stricter than theirs
       // would promise a narrower audience than the node enforces.
@@ -154,9 +160,15 @@ export class ReportsService {
     await inTransaction(this.deps.db, async (trx) => {
       const row = await this.lockForWrite(trx, requestId, kind, ifMatch);
       const now = this.deps.clock.now();
-      // null returns a field to the draft from the record: what was written is forgotten.
+      // null returns a text or choice to the draft from the record; a yes/no keeps it: not known.
       const merged = { ...(row ? (row.field_values as Values) : {}), ...values };
-      for (const [key, value] of Object.entries(values)) if (value === null) delete merged[key];
+      const yesNo = new Set(
+        definitionOf(kind)
+          .fields.filter((f) => f.type === 'yesno')
+          .map((f) => f.key),
+      );
+      for (const [key, value] of Object.entries(values))
+        if (value === null && !yesNo.has(key)) delete merged[key];
       const sources = this.sourceCases(view, merged, row);
       const saved = row
         ? await repo.update(trx, row.id, {
@@ -192,7 +204,6 @@ export class ReportsService {
         { field: 'body/values/summary', message: 'is empty' },
       ]);
     }
-    const lessons = view.fields.find((f) => f.key === 'lessonsLearned')?.value;
     // The document records the report as submitted: its own clock met now, the request reported.
     const now = this.deps.clock.now();
     const facts = view.facts as PostActionFacts;
@@ -204,9 +215,10 @@ export class ReportsService {
     );
     return this.submit(ctx, view, ifMatch, { submittedTo: null, filedAt: null }, async (trx) => {
       const current = await this.deps.requests.lockForChange(trx, ctx, requestId, undefined);
+      // Everyone who sees the request sees its `report`: it says what the request itself says, and
+      // where the report is; the report keeps what only its readers may read.
       await this.deps.requests.applyTransition(trx, ctx, current, 'report', {
-        summary: summary.trim(),
-        ...(typeof lessons === 'string' && lessons.trim() ? { lessonsLearned: lessons.trim() } : {}),
+        summary: `${publicSummary(facts)} The post-action report was submitted on ${now.toISOString().slice(0, 10)}: GET /api/v1/requests/${requestId}/post-action-report.`,
       });
     });
   }
@@ -332,7 +344,8 @@ export class ReportsService {
     const frozen = row?.status === 'submitted' ? (row.document as FrozenDocument) : null;
     if (frozen && kind === 'post_action') {
       const { facts, withheld } = await this.frozenForReader(ctx, frozen.facts as PostActionFacts);
-      return { ...this.build(ctx, kind, request, row, facts), withheld };
+      const built = this.build(ctx, kind, request, row, facts);
+      return { ...built, withheld: withheld || built.withheld };
     }
     const facts =
       frozen?.facts ??
@@ -369,6 +382,11 @@ export class ReportsService {
         })),
       timeline: facts.timeline.filter((e) => seenEntries.has(entry(e))),
     };
+    // How many entries the reader sees beyond the frozen ones (only when the timeline was cut).
+    const last = facts.timeline.at(-1)?.at;
+    const later =
+      facts.timelineTotal > facts.timeline.length && last ? timeline.filter((e) => e.at > last).length : 0;
+    shown.timelineTotal = shown.timeline.length + later;
     const withheld =
       shown.deployments.length < facts.deployments.length ||
       shown.timeline.length < facts.timeline.length ||
@@ -387,14 +405,25 @@ export class ReportsService {
   ): ReportView {
     let facts = given;
     const frozen = row?.status === 'submitted' ? (row.document as FrozenDocument) : null;
-    const stored = (frozen?.values ?? row?.field_values ?? {}) as Values;
+    // What the record drafted is drafted again for this reader from what they see of it; what
+    // authors wrote stays as written.
+    const stored = frozen
+      ? Object.fromEntries(Object.entries(frozen.values).filter(([key]) => !frozen.drafted?.includes(key)))
+      : ((row?.field_values ?? {}) as Values);
     // Cases left out are left out of everything: no table, no draft drawn from them, no source.
     if (kind === 'post_action' && stored.includeCases === false) facts = { ...facts, cases: [] };
     const definition = definitionOf(kind);
     const fields = fieldsOf(definition as KindDefinition<typeof facts>, stored, facts);
     const includeCases = fields.find((f) => f.key === 'includeCases')?.value !== false;
     const minimumTlp = strictest([facts.request.tlp, ...(includeCases ? facts.cases.map((c) => c.tlp) : [])]);
-    const tlp = frozen?.tlp ?? strictest([row?.tlp ?? facts.request.tlp, minimumTlp]);
+    // A saved label stays within what the gates enforce now (the cases may have been left out since).
+    const saved = row?.tlp ?? facts.request.tlp;
+    const tlp =
+      frozen?.tlp ??
+      (rank(saved) > rank(highestTlp(minimumTlp)) ? highestTlp(minimumTlp) : strictest([saved, minimumTlp]));
+    const redrafted = frozen
+      ? fields.some((f) => frozen.drafted?.includes(f.key) && f.value !== frozen.values[f.key])
+      : false;
     const blocks =
       kind === 'post_action'
         ? postActionBlocks(ctx.actor, facts as PostActionFacts, fields)
@@ -425,18 +454,20 @@ export class ReportsService {
         : request.can.readNis2 &&
           (definition.clock !== 'nis2_final_report' ||
             request.deadlines.some((d) => d.kind === definition.clock)));
+    const sourceCaseIds = given.cases.map((c) => c.id);
     return {
       kind,
       request,
       row,
       facts,
+      sourceCaseIds,
       fields,
       minimumTlp,
       tlp,
       layout,
       canEdit,
       canSubmit,
-      withheld: false,
+      withheld: redrafted,
     };
   }
 
@@ -558,7 +589,7 @@ export class ReportsService {
    */
   private sourceCases(view: ReportView, values: Values, row: repo.ReportRow | undefined) {
     if (view.kind === 'post_action' && values.includeCases === false) return [];
-    return [...new Set([...(row?.source_case_ids ?? []), ...view.facts.cases.map((c) => c.id)])];
+    return [...new Set([...(row?.source_case_ids ?? []), ...view.sourceCaseIds])];
   }
 
   private async lockForWrite(trx: Tx, requestId: string, kind: ReportKind, ifMatch: number | undefined) {
@@ -620,11 +651,15 @@ export class ReportsService {
   ) {
     const now = this.deps.clock.now();
     const values = Object.fromEntries(view.fields.map((f) => [f.key, f.value]));
+    const drafted = view.fields
+      .filter((f) => !Object.hasOwn((view.row?.field_values ?? {}) as Values, f.key))
+      .map((f) => f.key);
     const document: FrozenDocument = {
       kind: view.kind,
       requestId: view.request.id,
       tlp: view.tlp,
       values,
+      drafted,
       facts: view.facts,
       submittedAt: now.toISOString(),
       submittedBy: ctx.actor.name,

@@ -28,6 +28,7 @@ describe('reports drafted from the record', () => {
   let coordinator: TestUser;
   let ltAnalyst: TestUser;
   let eeCouncil: TestUser;
+  let nlCouncil: TestUser;
   let auditor: TestUser;
   let requestId: string;
   let caseId: string;
@@ -64,6 +65,7 @@ describe('reports drafted from the record', () => {
     for (const party of ['LT', 'EE', 'PL', 'NL'])
       council[party] = await node.user(`${party.toLowerCase()}.council`, party, ['council']);
     eeCouncil = council.EE!;
+    nlCouncil = council.NL!;
     await registerAnalyst(node, ltPoc, 'LT', 'Rūta Analytikė');
     await registerAnalyst(node, eePoc, 'EE', 'Mari Tamm');
     requestId = (await submitRequest(node, ltPoc)).id;
@@ -269,7 +271,10 @@ describe('reports drafted from the record', () => {
     const request = await ok(send(coordinator, 'GET', `/requests/${requestId}`));
     assert.equal(request.status, 'reported');
     assert.match(request.report.summary, /Ransomware at the national grid operator/);
-    assert.equal(request.report.lessonsLearned, 'Release took 6 h.');
+    // What every reader of the request sees says what the request says, and where the report is.
+    assert.equal(request.report.lessonsLearned, undefined);
+    assert.doesNotMatch(request.report.summary, /team|Release took/);
+    assert.match(request.report.summary, /post-action-report/);
 
     const audit = await ok(send(auditor, 'GET', '/audit?action=report.submit'));
     assert.equal(audit.items.length, 1);
@@ -317,6 +322,16 @@ describe('reports drafted from the record', () => {
     assert.equal(eeFile.document, undefined);
     assert.match(eeFile.withheld, /left out/);
     assert.ok(!JSON.stringify(eeFile).includes('Rūta'));
+
+    // NL's council member sees the request but no deployment: no team, not even in the drafted summary.
+    const asNl = await ok(report(nlCouncil));
+    assert.ok(!JSON.stringify(asNl).includes('A team of'), 'the summary is drafted again from what NL sees');
+    assert.match(field(asNl, 'summary').value, /No team was deployed/);
+    assert.ok(!JSON.stringify(asNl).includes('Rūta') && !JSON.stringify(asNl).includes('Mari Tamm'));
+    const nlFile = json(
+      await send(nlCouncil, 'GET', `/requests/${requestId}/post-action-report/file?format=json`),
+    );
+    assert.equal(nlFile.document, undefined);
   });
 
   it('reads right as a PDF: the label and page numbers on every page, the content of the record', async () => {
@@ -405,6 +420,18 @@ describe('reports drafted from the record', () => {
       ),
     );
     assert.equal(early.version, 1);
+    // A yes/no set to null is "not known", not the draft's yes.
+    const unknown = await ok(
+      send(
+        ltPoc,
+        'PUT',
+        `/requests/${requestId}/nis2/nis2_early_warning`,
+        { values: { suspectedMalicious: null } },
+        1,
+      ),
+    );
+    assert.equal(field(unknown, 'suspectedMalicious').value, null);
+    assert.equal(field(unknown, 'suspectedMalicious').prefilled, false);
     const finalTooSoon = await send(ltPoc, 'POST', `/requests/${requestId}/nis2/nis2_final_report/submit`, {
       filedAt: at(5),
       submittedTo: 'NKSC',
@@ -416,7 +443,7 @@ describe('reports drafted from the record', () => {
         'POST',
         `/requests/${requestId}/nis2/nis2_early_warning/submit`,
         { filedAt: at(30), submittedTo: 'NKSC' },
-        1,
+        2,
       ),
     );
     assert.equal(filed.status, 'submitted');

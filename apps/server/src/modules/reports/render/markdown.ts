@@ -27,7 +27,7 @@ const TLP_LABELS: Record<Tlp, string> = {
 // `:` and `@` too: GFM's autolinks need them (`http://…`, `a@b`), so an escaped one stays text.
 const SPECIAL = /[\\`*_{}[\]<>()#+\-.!|~&=$:@]/g;
 /** Bidirectional controls could reorder what a reader sees (text spoofing): they are shown, not obeyed. */
-const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
 function escapeLine(line: string): string {
   // Leading whitespace is dropped: four spaces would start a code block. Trailing whitespace too:

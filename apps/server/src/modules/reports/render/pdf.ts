@@ -83,6 +83,7 @@ function printable(text: string): string {
     .replace(/\r\n?/g, '\n')
     .replace(/\t/g, '    ')
     .replace(/[^\P{Cc}\n]/gu, '')
+    .replace(NO_BREAK_SPACES, ' ')
     .replace(LONG_WORD, '$&\u200B');
 }
 
@@ -92,7 +93,9 @@ function printable(text: string): string {
  * this, broken by a zero-width space (a line-break opportunity that prints nothing). Hashes and
  * signatures (64 and 86 characters) stay whole.
  */
-const LONG_WORD = /\S{120}(?=\S)/gu;
+const LONG_WORD = /[^ \n\u200B]{120}(?=[^ \n\u200B])/gu;
+/** Spaces that forbid a break there: to pdfmake they glue words into one; printed as plain spaces. */
+const NO_BREAK_SPACES = /[\u00A0\u2007\u202F\u2060\uFEFF]/g;
 
 function tlpLabel(tlp: Tlp): Content {
   const label = TLP_LABELS[tlp];

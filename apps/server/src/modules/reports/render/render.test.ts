@@ -200,6 +200,18 @@ describe('report PDF', () => {
     assert.equal(text.match(/Z/g)?.length, 20_000);
   });
 
+  it('lays out words glued by no-break spaces, printed as spaces', async () => {
+    // To pdfmake a no-break space joins its neighbours into one word (superlinear to lay out).
+    const glued = 'a\u00A0'.repeat(10_000);
+    const file = await writePdf(
+      'glued-words',
+      layout({ blocks: [{ type: 'text', title: 'Pasted', text: glued }] }),
+    );
+    const text = (await pagesOf(file, '-raw')).join('');
+    assert.ok(!text.includes('\u00A0'), 'no no-break space reaches the layout');
+    assert.ok((text.match(/\ba\b/g)?.length ?? 0) >= 10_000);
+  });
+
   it('ends a submitted report with the node’s signature, and shows no draft notice', async () => {
     const file = await writePdf('report-submitted', layout({ status: 'submitted', signature: SIGNATURE }));
     const text = (await pagesOf(file)).join('\n');
