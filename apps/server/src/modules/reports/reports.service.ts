@@ -218,7 +218,7 @@ export class ReportsService {
       // Everyone who sees the request sees its `report`: it says what the request itself says, and
       // where the report is; the report keeps what only its readers may read.
       await this.deps.requests.applyTransition(trx, ctx, current, 'report', {
-        summary: `${publicSummary(facts)} The post-action report was submitted on ${now.toISOString().slice(0, 10)}: GET /api/v1/requests/${requestId}/post-action-report.`,
+        summary: `${publicSummary(facts)} The post-action report was submitted on ${now.toISOString().slice(0, 10)}, and is under Reports on the request, for those who may read it.`,
       });
     });
   }

@@ -274,7 +274,10 @@ describe('reports drafted from the record', () => {
     // What every reader of the request sees says what the request says, and where the report is.
     assert.equal(request.report.lessonsLearned, undefined);
     assert.doesNotMatch(request.report.summary, /team|Release took/);
-    assert.match(request.report.summary, /post-action-report/);
+    assert.match(
+      request.report.summary,
+      /The post-action report was submitted on \d{4}-\d\d-\d\d, and is under Reports/,
+    );
 
     const audit = await ok(send(auditor, 'GET', '/audit?action=report.submit'));
     assert.equal(audit.items.length, 1);
