@@ -27,7 +27,7 @@ import { type NodeKey, sign } from '../../platform/keys.ts';
 import { caseViewerOf } from '../cases/case-viewer.ts';
 import type { DeploymentsService } from '../deployments/deployments.service.ts';
 import { assertMay, type RequestAction } from '../requests/permissions.ts';
-import type { RequestsService } from '../requests/requests.service.ts';
+import { AWARE_AT_SKEW_MS, type RequestsService } from '../requests/requests.service.ts';
 import {
   type FactSources,
   type Nis2Facts,
@@ -95,9 +95,6 @@ const highestTlp = (minimum: Tlp): Tlp => (rank(minimum) > rank('amber') ? minim
 const strictest = (labels: string[]) => labels.reduce((a, b) => (rank(b) > rank(a) ? b : a), 'clear') as Tlp;
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 const RUNNING = ['running', 'warned', 'overdue'];
-/** Clock skew allowed on a filing time, as for the NIS2 clocks themselves. */
-const FILED_AT_SKEW_MS = 5 * 60_000;
-
 const definitionOf = (kind: ReportKind): KindDefinition<PostActionFacts> | KindDefinition<Nis2Facts> =>
   kind === 'post_action' ? POST_ACTION : NIS2[kind];
 
@@ -120,16 +117,23 @@ export class ReportsService {
   }
 
   async nis2List(ctx: Ctx, requestId: string) {
-    await this.readableRequest(ctx, requestId, 'nis2_early_warning');
+    const request = await this.readableRequest(ctx, requestId, 'nis2_early_warning');
+    const rows = await repo.findAll(readerOf(this.deps.db), requestId, Object.keys(NIS2));
+    // The record is gathered once for all the drafts of the list.
+    let facts: Promise<Nis2Facts> | undefined;
+    const live = () => (facts ??= nis2Facts(this.sources, ctx, caseViewerOf(this.deps.clock, ctx), request));
     const views = await Promise.all(
       (Object.keys(NIS2) as Nis2ReportKind[]).map((kind) =>
-        this.view(ctx, requestId, kind).catch((error: unknown) => {
-          // One the reader may not read (it drew on a case they do not see) is absent from the list too.
-          if (error instanceof AppError && error.code === 'not_found') return null;
-          throw error;
-        }),
+        this.viewOf(
+          ctx,
+          kind,
+          request,
+          rows.find((r) => r.kind === kind),
+          live,
+        ),
       ),
     );
+    // One the reader may not read (it drew on a case they do not see) is absent from the list too.
     return { items: views.filter((v) => v !== null).map((v) => this.present(v)) };
   }
 
@@ -333,13 +337,31 @@ export class ReportsService {
 
   private async view(ctx: Ctx, requestId: string, kind: ReportKind): Promise<ReportView> {
     const request = await this.readableRequest(ctx, requestId, kind);
-    const db = readerOf(this.deps.db);
-    const row = await repo.find(db, requestId, kind);
-    const viewer = caseViewerOf(this.deps.clock, ctx);
+    const row = await repo.find(readerOf(this.deps.db), requestId, kind);
+    const view = await this.viewOf(ctx, kind, request, row, () =>
+      kind === 'post_action'
+        ? postActionFacts(this.sources, ctx, caseViewerOf(this.deps.clock, ctx), requestId)
+        : nis2Facts(this.sources, ctx, caseViewerOf(this.deps.clock, ctx), request),
+    );
+    if (!view) throw notFound(`${kind.replaceAll('_', ' ')} report of request ${requestId}`);
+    return view;
+  }
+
+  /**
+   * A report of a request the reader may read, from its row (if saved) and the record as they see
+   * it (`live`, gathered only for a report not yet frozen); null when it drew on a case they do not see.
+   */
+  private async viewOf(
+    ctx: Ctx,
+    kind: ReportKind,
+    request: AssistanceRequest,
+    row: repo.ReportRow | undefined,
+    live: () => Promise<PostActionFacts | Nis2Facts>,
+  ): Promise<ReportView | null> {
     if (row && row.source_case_ids.length > 0) {
-      const seen = await repo.countVisibleCases(db, viewer, row.source_case_ids);
-      if (seen < row.source_case_ids.length)
-        throw notFound(`${kind.replaceAll('_', ' ')} report of request ${requestId}`);
+      const viewer = caseViewerOf(this.deps.clock, ctx);
+      const seen = await repo.countVisibleCases(readerOf(this.deps.db), viewer, row.source_case_ids);
+      if (seen < row.source_case_ids.length) return null;
     }
     const frozen = row?.status === 'submitted' ? (row.document as FrozenDocument) : null;
     if (frozen && kind === 'post_action') {
@@ -347,12 +369,7 @@ export class ReportsService {
       const built = this.build(ctx, kind, request, row, facts);
       return { ...built, withheld: withheld || built.withheld };
     }
-    const facts =
-      frozen?.facts ??
-      (kind === 'post_action'
-        ? await postActionFacts(this.sources, ctx, viewer, requestId)
-        : await nis2Facts(this.sources, ctx, viewer, request));
-    return this.build(ctx, kind, request, row, facts);
+    return this.build(ctx, kind, request, row, frozen?.facts ?? (await live()));
   }
 
   /**
@@ -568,7 +585,7 @@ export class ReportsService {
 
   private checkFiledAt(request: AssistanceRequest, filedAt: string) {
     const at = new Date(filedAt).getTime();
-    if (at > this.deps.clock.now().getTime() + FILED_AT_SKEW_MS) {
+    if (at > this.deps.clock.now().getTime() + AWARE_AT_SKEW_MS) {
       throw invalidInput('the filing time is in the future', [
         {
           field: 'body/filedAt',

@@ -68,7 +68,7 @@ export interface RequestsDeps {
 }
 
 /** How far ahead of the node's clock `awareAt` may be: clocks of devices drift. */
-const AWARE_AT_SKEW_MS = 5 * 60_000;
+export const AWARE_AT_SKEW_MS = 5 * 60_000;
 
 export interface CouncilSettings {
   electorate: string[];

@@ -83,23 +83,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     parsers: { [OID_INT8]: parseInt8, [OID_DATE]: keepText },
     ...(options.pgliteTemplate ? { loadDataDir: options.pgliteTemplate } : {}),
   });
-  await client.exec(`SET TimeZone = 'UTC'`);
-  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite: client }) });
-  return {
-    db,
-    kind: 'pglite',
-    location: options.pgliteDir ? path.resolve(options.pgliteDir) : 'memory',
-    listen: async (channel, onMessage) => {
-      const stop = await client.listen(channel, onMessage);
-      return async () => {
-        if (!client.closed) await stop();
-      };
-    },
-    close: async () => {
-      await db.destroy();
-      if (!client.closed) await client.close();
-    },
-  };
+  return pgliteHandle(client, options.pgliteDir ? path.resolve(options.pgliteDir) : 'memory');
 }
 
 /** LISTEN holds its connection for good: a client of its own, outside the pool. */
@@ -155,4 +139,25 @@ export async function pendingMigrations(db: Kysely<Database>): Promise<string[]>
 
 export async function ping(db: Kysely<Database>): Promise<void> {
   await sql`select 1`.execute(db);
+}
+
+/** The handle over an open PGlite client: UTC sessions, LISTEN through the client, one close. */
+export async function pgliteHandle(client: PGlite, location: string): Promise<DatabaseHandle> {
+  await client.exec(`SET TimeZone = 'UTC'`);
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite: client }) });
+  return {
+    db,
+    kind: 'pglite',
+    location,
+    listen: async (channel, onMessage) => {
+      const stop = await client.listen(channel, onMessage);
+      return async () => {
+        if (!client.closed) await stop();
+      };
+    },
+    close: async () => {
+      await db.destroy();
+      if (!client.closed) await client.close();
+    },
+  };
 }
