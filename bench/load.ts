@@ -12,10 +12,8 @@
 // (apps/server/src/main.ts), each with its own port and data directory and the same node key.
 // Usage: node --import tsx bench/load.ts [--processes 3] [--connections 100] [--seconds 10]
 //          [--writes 20000]
-import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,7 +27,8 @@ import { normaliseObservable } from '../apps/server/src/modules/indicators/obser
 import { seedIfEmpty } from '../apps/server/src/modules/seed.ts';
 import { migrateToLatest, openDatabase } from '../apps/server/src/platform/db/database.ts';
 import { createScratchDatabase } from '../apps/server/src/platform/db/scratch-database.ts';
-import { keyFile, loadOrCreateNodeKey } from '../apps/server/src/platform/keys.ts';
+import { loadOrCreateNodeKey } from '../apps/server/src/platform/keys.ts';
+import { type NodeProcess, shareNodeKey, spawnNode } from './node-process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -48,7 +47,6 @@ const WRITES = Number(values.writes);
 /** Each process's pool (the node's default). */
 const POOL_PER_PROCESS = 10;
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const root = path.resolve(import.meta.dirname, '..');
 const cli: Ctx = { actor: CLI_ACTOR, requestId: null };
 
 const percentile = (sorted: readonly number[], p: number) =>
@@ -56,27 +54,6 @@ const percentile = (sorted: readonly number[], p: number) =>
     ? Number.NaN
     : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const ms = (n: number) => `${n.toFixed(1)} ms`;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`node ${url} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`node ${url} did not become ready`);
-}
 
 interface Phase {
   label: string;
@@ -126,7 +103,7 @@ function printList(phase: Phase) {
 async function main() {
   const scratch = await createScratchDatabase(SERVER_URL, 'load');
   const dirs: string[] = [];
-  const children: ChildProcess[] = [];
+  const nodes: NodeProcess[] = [];
   try {
     // The world: migrated, seeded, the demo loaded, two tokens.
     const database = await openDatabase({ databaseUrl: scratch.url, poolSize: 4 });
@@ -145,35 +122,16 @@ async function main() {
     await database.close();
 
     // The processes: one database, one node key, a data directory and a port each.
-    const urls: string[] = [];
     for (let i = 0; i < PROCESSES; i++) {
       const dir = i === 0 ? firstDir : fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-load-'));
       if (i > 0) {
         dirs.push(dir);
-        fs.mkdirSync(path.dirname(keyFile(dir)), { recursive: true });
-        fs.copyFileSync(keyFile(firstDir), keyFile(dir));
+        shareNodeKey(firstDir, dir);
       }
-      const port = await freePort();
-      const child = spawn(
-        process.execPath,
-        [...childNodeArgs, '--import', 'tsx', path.join(root, 'apps/server/src/main.ts')],
-        {
-          cwd: root,
-          env: {
-            ...process.env,
-            DATABASE_URL: scratch.url,
-            PORT: String(port),
-            VYTIS_DATA_DIR: dir,
-            LOG_LEVEL: 'error',
-            VYTIS_SCHEDULER_SECONDS: '3600',
-          },
-          stdio: ['ignore', 'ignore', 'inherit'],
-        },
-      );
-      children.push(child);
-      urls.push(`http://127.0.0.1:${port}`);
+      nodes.push(await spawnNode({ databaseUrl: scratch.url, dataDir: dir, nodeArgs: childNodeArgs }));
     }
-    await Promise.all(urls.map((url, i) => waitReady(url, children[i]!)));
+    const urls = nodes.map((node) => node.url);
+    await Promise.all(nodes.map((node) => node.ready()));
     const describe = `${PROCESSES} processes on one PostgreSQL, ${CONNECTIONS} concurrent clients on loopback`;
     console.log(`load on ${describe}; ${os.cpus().length} cores shared by clients, processes and PostgreSQL`);
 
@@ -285,12 +243,7 @@ async function main() {
         `ratio ${ratio.toFixed(2)}x (goal >= 0.5x: ${ratio >= 0.5 ? 'met' : 'NOT met'})`,
     );
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(
-      children.map((child) =>
-        child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined,
-      ),
-    );
+    await Promise.all(nodes.map((node) => node.stop()));
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
     await scratch.drop();
   }
