@@ -19,6 +19,7 @@ import { depthLimitedJsonParser } from './http/json-body.ts';
 import { documentOptionalBodies, missingBodyAsEmpty } from './http/optional-body.ts';
 import { RequestGauge } from './http/request-gauge.ts';
 import { adoptCallerRequestId, freshRequestId } from './http/request-id.ts';
+import { type SchemaCompilation, schemaCompilers } from './http/schema-compilers.ts';
 import type { Services } from './http/services.ts';
 import { rejectInfiniteNumbers, rejectUnstorableText } from './http/storable-text.ts';
 import { registerStorableTimeFormat, registerStorableUuidFormat } from './http/time-format.ts';
@@ -124,6 +125,8 @@ export interface AppOptions {
   federation: FederationSettings;
   /** Where and as whom notifications are e-mailed (smtpUrl null: no e-mail). */
   mail: { smtpUrl: string | null; from: string };
+  /** When the routes' schemas are compiled: see http/schema-compilers.ts. */
+  schemaCompilation: SchemaCompilation;
 }
 
 export const DEFAULT_APP_OPTIONS: AppOptions = {
@@ -148,6 +151,7 @@ export const DEFAULT_APP_OPTIONS: AppOptions = {
   taxiiMaxContentLength: 16 * 1024 * 1024,
   federation: { party: null, role: 'national', pullSeconds: 30 },
   mail: { smtpUrl: null, from: 'vytis@localhost' },
+  schemaCompilation: 'at-start',
 };
 
 export interface AppDeps {
@@ -376,6 +380,7 @@ export async function buildApp(
     pluginTimeout: 120_000,
     ...serverTimeouts(options.http),
     genReqId: freshRequestId,
+    schemaController: schemaCompilers(options.schemaCompilation),
     ajv: {
       customOptions: {
         removeAdditional: false,
