@@ -64,21 +64,45 @@ if (!env.DATABASE_URL) {
 console.log(`vytis tests on ${env.DATABASE_URL ? 'PostgreSQL' : 'the embedded database (PGlite)'}`);
 // A test that hangs fails after ten minutes, and a file whose tests are done exits even if something
 // it opened still holds the event loop: neither can hold the whole run until CI's limit.
-const run = spawnSync(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    '--test',
-    '--test-concurrency=2',
-    '--test-timeout=600000',
-    '--test-force-exit',
-    '--test-reporter=spec',
-    ...args,
-    ...files,
-  ],
-  { cwd: root, env, stdio: 'inherit' },
-);
+const runTests = (testArgs, outcomesFile) =>
+  spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=2',
+      '--test-timeout=600000',
+      '--test-force-exit',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${path.join(root, 'scripts', 'crashed-files.mjs')}`,
+      '--test-reporter-destination=stdout',
+      ...testArgs,
+    ],
+    { cwd: root, env: { ...env, VYTIS_TEST_OUTCOMES: outcomesFile }, stdio: 'inherit' },
+  );
+const outcomesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-test-outcomes-'));
+const outcomesOf = (file) => {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return { crashed: [], otherFailures: 1 };
+  }
+};
+let run = runTests([...args, ...files], path.join(outcomesDir, 'run.json'));
+// V8 now and then aborts a process that creates and frees many WebAssembly instances (PGlite's; see
+// nodejs/node#64500): a file whose process died so, with no test of the run failing otherwise, runs
+// once more, and that second run decides. A test's own failure is never run again.
+const outcomes = outcomesOf(path.join(outcomesDir, 'run.json'));
+if (run.status !== 0 && outcomes.crashed.length > 0 && outcomes.otherFailures === 0) {
+  const again = outcomes.crashed.map((file) => path.relative(root, file));
+  console.log(
+    `\nvytis tests: the process of ${again.join(', ')} crashed (a signal, not a failing test): running ${again.length === 1 ? 'it' : 'them'} once more`,
+  );
+  run = runTests([...args.filter((a) => !a.endsWith('.ts')), ...again], path.join(outcomesDir, 'again.json'));
+}
+fs.rmSync(outcomesDir, { recursive: true, force: true });
 if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 if (pgTemplate) {
   const pg = createRequire(path.join(root, 'apps', 'server', 'package.json'))('pg');

@@ -12,6 +12,7 @@ import { seedIfEmpty } from '../modules/seed.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from '../platform/db/database.ts';
 import { createScratchDatabase } from '../platform/db/scratch-database.ts';
 import { loadOrCreateNodeKey } from '../platform/keys.ts';
+import { cheapPasswordHashesForTests } from '../platform/secrets.ts';
 
 /**
  * A real node for one test file: a fresh migrated database (PGlite in memory, or a new database on
@@ -39,6 +40,9 @@ export interface TestUser {
 }
 
 export const onPostgres = () => Boolean(process.env.DATABASE_URL);
+
+// Logins work as on a node; only the hashing is cheaper, so a file's people do not cost it seconds.
+cheapPasswordHashesForTests();
 
 /** A new empty database on the PostgreSQL server of DATABASE_URL; dropped by the returned function. */
 export const createPostgresDatabase = () => createScratchDatabase(process.env.DATABASE_URL!);
@@ -128,6 +132,8 @@ export async function startTestNode(
       },
       {
         webhookPrivateNetworks: true,
+        // A test calls a few of the routes: each schema is compiled when first used, not all at start.
+        schemaCompilation: 'on-first-use',
         evidenceDir: path.join(dataDir, 'evidence'),
         auditCheckpointFile: path.join(dataDir, 'audit-checkpoints.jsonl'),
         ...options,
