@@ -1,28 +1,47 @@
 // A reporter for node's test runner (beside spec, see scripts/test.mjs): it keeps, in the file
-// named by VYTIS_TEST_OUTCOMES, the test files whose process died of a native crash (a signal such
-// as SIGABRT or SIGSEGV: V8 aborting, say, which a test's own failure never causes) and how many
-// failures the run had besides those files. It writes as it goes: --test-force-exit ends the run
-// before a reporter's own output is flushed.
+// named by VYTIS_TEST_OUTCOMES, the test files whose process V8 killed with a fatal error of its
+// own (the abort nodejs/node#64500 describes, on PGlite's WebAssembly: a signal, and on stderr
+// V8's "Fatal error … Check failed", or a bare segmentation fault), how many failures the run had
+// besides those crashes, and whether the run got to its end. Running out of heap is a failure, not
+// such a crash. It writes as it goes: --test-force-exit ends the run before a reporter's own output
+// is flushed.
 import fs from 'node:fs';
+import path from 'node:path';
 
-const CRASH_SIGNALS = new Set(['SIGABRT', 'SIGSEGV', 'SIGTRAP', 'SIGILL', 'SIGBUS']);
+const CRASH_SIGNALS = new Set(['SIGABRT', 'SIGSEGV', 'SIGTRAP', 'SIGILL']);
+const V8_FATAL = /# Fatal error in .*\n(.*\n)*?# Check failed/;
+const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|Fatal process out of memory/;
 
 export default async function* crashedFiles(source) {
   const out = process.env.VYTIS_TEST_OUTCOMES;
+  const stderr = new Map();
   const crashed = new Set();
-  const failedIn = [];
-  const save = () => {
-    const otherFailures = failedIn.filter((file) => !crashed.has(file)).length;
-    if (out) fs.writeFileSync(out, JSON.stringify({ crashed: [...crashed], otherFailures }));
+  let otherFailures = 0;
+  const save = (done) => {
+    if (out) fs.writeFileSync(out, JSON.stringify({ crashed: [...crashed], otherFailures, done }));
   };
-  save();
+  save(false);
   for await (const event of source) {
-    if (event.type !== 'test:fail') continue;
-    const { file, details } = event.data;
-    if (CRASH_SIGNALS.has(details?.error?.signal)) crashed.add(file);
-    else failedIn.push(file);
-    save();
+    const { details, nesting, message } = event.data ?? {};
+    // Node 24 names a file relative to the working directory in some events, absolute in others.
+    const file = event.data?.file ? path.resolve(event.data.file) : undefined;
+    if (event.type === 'test:stderr' && file) {
+      stderr.set(file, (stderr.get(file) ?? '') + message);
+    } else if (event.type === 'test:plan' && !file) {
+      // The run's own plan comes once every file has ended (the summary after it may be cut off).
+      save(true);
+    } else if (event.type === 'test:fail') {
+      const said = stderr.get(file) ?? '';
+      const signal = details?.error?.signal;
+      const v8Crash =
+        nesting === 0 &&
+        CRASH_SIGNALS.has(signal) &&
+        !OUT_OF_MEMORY.test(said) &&
+        (V8_FATAL.test(said) || signal === 'SIGSEGV');
+      if (v8Crash) crashed.add(file);
+      else otherFailures++;
+      save(false);
+    }
   }
-  save();
   yield '';
 }

@@ -87,18 +87,24 @@ const outcomesOf = (file) => {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch {
-    return { crashed: [], otherFailures: 1 };
+    return { crashed: [], otherFailures: 1, done: false };
   }
 };
 let run = runTests([...args, ...files], path.join(outcomesDir, 'run.json'));
 // V8 now and then aborts a process that creates and frees many WebAssembly instances (PGlite's; see
-// nodejs/node#64500): a file whose process died so, with no test of the run failing otherwise, runs
-// once more, and that second run decides. A test's own failure is never run again.
+// nodejs/node#64500). When that is the only thing that went wrong in a run that got to its end, the
+// files it killed run once more, and that second run decides. A failing test is never run again.
 const outcomes = outcomesOf(path.join(outcomesDir, 'run.json'));
-if (run.status !== 0 && outcomes.crashed.length > 0 && outcomes.otherFailures === 0) {
+if (
+  run.signal === null &&
+  run.status === 1 &&
+  outcomes.done &&
+  outcomes.crashed.length > 0 &&
+  outcomes.otherFailures === 0
+) {
   const again = outcomes.crashed.map((file) => path.relative(root, file));
   console.log(
-    `\nvytis tests: the process of ${again.join(', ')} crashed (a signal, not a failing test): running ${again.length === 1 ? 'it' : 'them'} once more`,
+    `\nvytis tests: V8 aborted the process of ${again.join(', ')} (a crash of its own, not a failing test): running ${again.length === 1 ? 'it' : 'them'} once more`,
   );
   run = runTests([...args.filter((a) => !a.endsWith('.ts')), ...again], path.join(outcomesDir, 'again.json'));
 }
