@@ -11,23 +11,35 @@ import type { FastifyServerOptions } from 'fastify';
  */
 export type SchemaCompilation = 'at-start' | 'on-first-use';
 
-type Compiled = ((...args: unknown[]) => unknown) & { errors?: unknown };
-type BuildFromRoute = (route: unknown) => Compiled;
+type Compiled = ((...args: unknown[]) => unknown) & { errors?: unknown; schemaEnv?: unknown };
+type BuildFromRoute = (route: { httpPart?: string }) => Compiled;
 type Factory = (...args: never[]) => BuildFromRoute;
 
-/** A compiler factory whose compilers hand back a stand-in that compiles on its first call. */
+/** A compiler factory whose compilers hand back a stand-in that compiles on its first use. */
 function onFirstUse<F extends Factory>(factory: F): F {
   return ((...args: Parameters<F>) => {
     const build = factory(...args);
-    return (route: unknown) => {
+    return (route: { httpPart?: string }) => {
+      // Fastify lower-cases a header schema's names only for its own compilers, which these are
+      // not to it: a test node would then judge headers as no node does.
+      if (route.httpPart === 'headers') {
+        throw new Error('header schemas are not supported with schemaCompilation on-first-use');
+      }
       let compiled: Compiled | undefined;
-      const standIn: Compiled = function (this: unknown, ...input: unknown[]) {
+      const compile = () => {
         compiled ??= build(route);
-        const result = compiled.apply(this, input);
+        return compiled;
+      };
+      const standIn: Compiled = function (this: unknown, ...input: unknown[]) {
+        const validate = compile();
+        const result = validate.apply(this, input);
         // Fastify reads a failed validation's reasons from the function it was given.
-        standIn.errors = compiled.errors;
+        standIn.errors = validate.errors;
         return result;
       };
+      // Fastify passes Ajv the parent of the value (so a coerced root value is written back) when
+      // the function it was given has Ajv's schemaEnv.
+      Object.defineProperty(standIn, 'schemaEnv', { get: () => compile().schemaEnv });
       return standIn;
     };
   }) as F;
@@ -40,5 +52,5 @@ export function schemaCompilers(when: SchemaCompilation): FastifyServerOptions['
       buildValidator: onFirstUse(AjvCompiler() as unknown as Factory),
       buildSerializer: onFirstUse(SerializerSelector() as unknown as Factory),
     },
-  } as FastifyServerOptions['schemaController'];
+  } as unknown as FastifyServerOptions['schemaController'];
 }
