@@ -13,7 +13,7 @@
 //  2. lookup: GET /api/v1/indicators/lookup?value=… over real HTTP (loopback, the client in a
 //     process of its own), one request at a time, for stored values (some typed defanged or in
 //     upper case) and ~10% absent ones, once the ingest has settled (vacuum; on PostgreSQL a
-//     checkpoint too). On PostgreSQL the server is a node as users run it: apps/server/src/main.ts
+//     checkpoint too). On PostgreSQL the server is a node as users run it: `vytis start`
 //     in a process of its own on the scratch database, with the same node key, started after the
 //     ingest and stopped after the lookups, so it carries neither this process's heap (the
 //     generated rows) nor its garbage collection; the CPU per request is the node's (its
@@ -432,6 +432,7 @@ async function settle(cpuMs: () => number) {
     await new Promise((resolve) => setTimeout(resolve, 500));
     if (cpuMs() - before < 10) return;
   }
+  console.log('  (the node was still busy after 10 s: its CPU below may include start-up work)');
 }
 
 // ---------------------------------------------------------------------------------------------

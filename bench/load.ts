@@ -9,7 +9,7 @@
 //     (goal: ours ≥ 0.5× the raw inserts).
 // Runs on a scratch database vytis_load_<pid> of the PostgreSQL server of DATABASE_URL (default
 // postgres://postgres@127.0.0.1:5432/postgres), dropped after. Processes are real node processes
-// (apps/server/src/main.ts), each with its own port and data directory and the same node key.
+// (`vytis start`, see node-process.ts), each with its own port and data directory and the same node key.
 // Usage: node --import tsx bench/load.ts [--processes 3] [--connections 100] [--seconds 10]
 //          [--writes 20000]
 import crypto from 'node:crypto';

@@ -63,6 +63,11 @@ export async function spawnNode(options: {
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: readonly string[];
 }): Promise<NodeProcess> {
+  // The precompiled build users run, made afresh if a source is newer (else vytis.js runs tsx).
+  execFileSync(process.execPath, [path.join(root, 'apps/server/scripts/build.mjs'), '--if-stale'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
@@ -75,7 +80,8 @@ export async function spawnNode(options: {
         DATABASE_URL: options.databaseUrl,
         PORT: String(port),
         VYTIS_DATA_DIR: options.dataDir,
-        LOG_LEVEL: 'error',
+        // Its default log level (info: a line as each request comes and goes), into /dev/null.
+        LOG_LEVEL: 'info',
         VYTIS_SCHEDULER_SECONDS: '3600',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -94,6 +100,7 @@ export async function spawnNode(options: {
     if (pending) pass(pending);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.on('error', (error) => process.stderr.write(`node ${url}: ${error.message}\n`));
   return {
     url,
     child,
@@ -102,7 +109,7 @@ export async function spawnNode(options: {
         if (child.exitCode !== null || child.signalCode !== null)
           throw new Error(`node ${url} exited with ${child.exitCode ?? child.signalCode}`);
         try {
-          if ((await fetch(`${url}/readyz`)).ok) return;
+          if ((await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) })).ok) return;
         } catch {
           // not listening yet
         }
