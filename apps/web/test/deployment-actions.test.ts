@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestUser } from '../../server/src/test/harness.ts';
 import { requestBodyAroundNow, submitRequest, vote } from '../../server/src/test/requests.fixtures.ts';
-import { BrowserWorld, call, confirmDialog, type Person, SCREENSHOTS, shot } from './browser.ts';
+import { BrowserWorld, call, confirmDialog, type Person, shot } from './browser.ts';
 
 const MEMBERS = ['LT', 'EE', 'HR', 'PL', 'NL', 'RO'] as const;
 const ESTONIANS = ['Mari Tamm', 'Kadri Kask', 'Liis Lepp'];
@@ -179,7 +179,7 @@ describe('deployment actions in a browser: confirmed, from the node’s `can`', 
     const pdf = await page.pdf({ format: 'A4' });
     const pages = pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g)?.length ?? 0;
     assert.equal(pages, 1, 'the pass prints on one A4 page');
-    await page.screenshot({ path: `${SCREENSHOTS}/pass-print.png`, fullPage: true });
+    await shot(page, 'pass-print');
     await page.emulateMedia({ media: 'screen' });
 
     // The mission has begun: the host checks the pass at the door.
