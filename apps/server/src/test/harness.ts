@@ -41,9 +41,6 @@ export interface TestUser {
 
 export const onPostgres = () => Boolean(process.env.DATABASE_URL);
 
-// Logins work as on a node; only the hashing is cheaper, so a file's people do not cost it seconds.
-cheapPasswordHashesForTests();
-
 /** A new empty database on the PostgreSQL server of DATABASE_URL; dropped by the returned function. */
 export const createPostgresDatabase = () => createScratchDatabase(process.env.DATABASE_URL!);
 
@@ -108,6 +105,8 @@ async function openDurable(storage: DurableStorage) {
 export async function startTestNode(
   options: Partial<AppOptions> & { now?: string; storage?: DurableStorage; fetch?: typeof fetch } = {},
 ): Promise<TestNode> {
+  // Logins work as on a node; only the hashing is cheaper, so a file's people do not cost it seconds.
+  cheapPasswordHashesForTests();
   const { database, url, drop } = options.storage
     ? await openDurable(options.storage)
     : await openTestDatabase();
