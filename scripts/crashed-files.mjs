@@ -3,8 +3,7 @@
 // own (the abort nodejs/node#64500 describes, on PGlite's WebAssembly: a signal, and on stderr
 // V8's "Fatal error … Check failed", or a bare segmentation fault), how many failures the run had
 // besides those crashes, and whether the run got to its end. Running out of heap is a failure, not
-// such a crash. It writes as it goes: --test-force-exit ends the run before a reporter's own output
-// is flushed.
+// such a crash. It writes as it goes, so a run cut short still leaves what it saw.
 import fs from 'node:fs';
 import path from 'node:path';
 

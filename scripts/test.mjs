@@ -63,17 +63,19 @@ if (!env.DATABASE_URL) {
 }
 console.log(`vytis tests on ${env.DATABASE_URL ? 'PostgreSQL' : 'the embedded database (PGlite)'}`);
 // A test that hangs fails after ten minutes, and a file whose tests are done exits even if something
-// it opened still holds the event loop: neither can hold the whole run until CI's limit.
+// it opened still holds the event loop (scripts/test-exit.mjs): neither can hold the whole run until
+// CI's limit.
 const runTests = (testArgs, outcomesFile) =>
   spawnSync(
     process.execPath,
     [
       '--import',
       'tsx',
+      '--import',
+      path.join(root, 'scripts', 'test-exit.mjs'),
       '--test',
       '--test-concurrency=2',
       '--test-timeout=600000',
-      '--test-force-exit',
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       `--test-reporter=${path.join(root, 'scripts', 'crashed-files.mjs')}`,
