@@ -1,8 +1,7 @@
 // bench/node-process — a Vytis node as users run it, for the benchmarks that measure one over HTTP:
-// `vytis start` (the precompiled build `npm install` makes, as `npm start` runs it; the sources
-// through tsx when that build is stale) in a node process of its own, on a PostgreSQL database, with its own port
-// and data directory (holding the node key of another directory when asked), quiet logs and no
-// scheduler run during a benchmark.
+// `vytis start` from the precompiled build (as `npm start` runs it), in a process of its own, on a
+// PostgreSQL database, with its own port and data directory (holding the node key of another
+// directory when asked), at its default log level, and with no scheduler run during a benchmark.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -32,7 +31,7 @@ export function processCpuMs(pid: number): number | null {
   }
 }
 
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;

@@ -10,6 +10,8 @@ import path from 'node:path';
 const CRASH_SIGNALS = new Set(['SIGABRT', 'SIGSEGV', 'SIGTRAP', 'SIGILL']);
 const V8_FATAL = /# Fatal error in .*\n(.*\n)*?# Check failed/;
 const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|Fatal process out of memory/;
+/** What a process said last is what tells how it died: the rest of a chatty file's stderr is let go. */
+const STDERR_KEPT = 64 * 1024;
 
 export default async function* crashedFiles(source) {
   const out = process.env.VYTIS_TEST_OUTCOMES;
@@ -25,7 +27,7 @@ export default async function* crashedFiles(source) {
     // Node 24 names a file relative to the working directory in some events, absolute in others.
     const file = event.data?.file ? path.resolve(event.data.file) : undefined;
     if (event.type === 'test:stderr' && file) {
-      stderr.set(file, (stderr.get(file) ?? '') + message);
+      stderr.set(file, ((stderr.get(file) ?? '') + message).slice(-STDERR_KEPT));
     } else if (event.type === 'test:plan' && !file) {
       // The run's own plan comes once every file has ended (the summary after it may be cut off).
       save(true);
