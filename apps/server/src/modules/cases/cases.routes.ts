@@ -42,7 +42,7 @@ export const casesRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   app.get(
     '/cases',
     {
-      config: read,
+      config: { ...read, cachedRead: true },
       schema: {
         tags,
         summary: 'Cases you may see, most recently changed first',

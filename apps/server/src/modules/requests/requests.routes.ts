@@ -52,7 +52,7 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   app.get(
     '/requests',
     {
-      config: { access: access.anyUser },
+      config: { access: access.anyUser, cachedRead: true },
       schema: {
         tags,
         summary: 'The requests you may see, highest priority first, then the oldest',
@@ -66,7 +66,7 @@ export const requestsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   app.get(
     '/requests/stats',
     {
-      config: { access: access.anyUser },
+      config: { access: access.anyUser, cachedRead: true },
       schema: {
         tags,
         summary: 'Figures over the requests you may see; exercises counted apart from real requests',
