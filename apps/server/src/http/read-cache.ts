@@ -40,7 +40,8 @@ interface Computing {
 interface Entry {
   version: string;
   storedAt: number;
-  body: string;
+  /** Encoded once: a list of the board runs to tens of kilobytes, and it is sent many times. */
+  body: Buffer;
   contentType: string;
 }
 
@@ -104,7 +105,7 @@ export class ReadCache {
       entry = {
         version,
         storedAt: this.now(),
-        body: payload,
+        body: Buffer.from(payload),
         contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
       };
       this.store(key, entry);
@@ -115,7 +116,8 @@ export class ReadCache {
 
   private fresh(key: string, version: string): Entry | undefined {
     const entry = this.entries.get(key);
-    if (!entry || entry.version !== version || Math.abs(this.now() - entry.storedAt) > this.maxAgeMs) return undefined;
+    if (!entry || entry.version !== version || Math.abs(this.now() - entry.storedAt) > this.maxAgeMs)
+      return undefined;
     // Most recently used last, so the oldest go first when the cache is full.
     this.entries.delete(key);
     this.entries.set(key, entry);
