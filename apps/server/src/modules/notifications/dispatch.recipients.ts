@@ -15,6 +15,27 @@ export interface Addressed {
 const quoted = (title: string | null) => (title ? `“${title}”` : 'a request');
 
 /**
+ * The events addressed to anyone (`addressees` answers only these). Known without a query, so the
+ * dispatcher passes over every other event (an indicator added, a note) at no cost: they are most
+ * of the sequence under load.
+ */
+const ADDRESSED_TYPES: ReadonlySet<string> = new Set([
+  'request.voting',
+  'request.submitted',
+  'request.decision',
+  'request.deployment.proposed',
+  'request.deployment.member.added',
+  'request.deployment.released',
+  'request.deadline.warning',
+  'request.deadline.overdue',
+  'request.pass.issued',
+  'case.task.create',
+  'case.task.update',
+]);
+
+export const mayAddress = (type: string) => ADDRESSED_TYPES.has(type);
+
+/**
  * Who an event is addressed to: those who have to act on it (a vote, a release, an acceptance, a
  * clock) or whom it is about (their party's request, their task, their pass). Whether each of them
  * may see it is decided after, by the live stream's policy.
@@ -33,6 +54,7 @@ export async function addressees(db: Executor, event: EventRow): Promise<Address
     return fromEvent ?? council?.electorate ?? [];
   };
 
+  if (!mayAddress(event.type)) return null;
   switch (event.type) {
     case 'request.voting':
       return {

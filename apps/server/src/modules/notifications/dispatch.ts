@@ -8,7 +8,7 @@ import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { coalesceReruns } from '../../platform/rerun-coalescer.ts';
 import { caseViewerOf } from '../cases/case-viewer.ts';
 import type { RequestsService } from '../requests/requests.service.ts';
-import { addressees } from './dispatch.recipients.ts';
+import { addressees, mayAddress } from './dispatch.recipients.ts';
 import { defaultSetting } from './inbox.kinds.ts';
 import * as repo from './inbox.repository.ts';
 import { composeMail } from './mail.compose.ts';
@@ -98,6 +98,7 @@ export class Dispatcher {
     const items: Parameters<typeof repo.insertItems>[1] = [];
     const mails: Parameters<typeof repo.queueMails>[1] = [];
     for (const event of events) {
+      if (!mayAddress(event.type)) continue;
       // One event that cannot be handled (a payload of an unexpected shape) is set aside, named in
       // the log, and the others go on: it must not hold everyone's notifications back for ever.
       await sql`savepoint dispatch_event`.execute(trx);
