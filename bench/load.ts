@@ -5,13 +5,13 @@
 //  2. writes: POST /api/v1/cases/{id}/observables, one new indicator a request, --writes requests
 //     from the same clients over the processes, vs single-row autocommit INSERTs of the very same
 //     rows (normalised as the API stores them) into the same table from as many concurrent workers,
-//     through as many database connections as the processes hold together, in this run
-//     (goal: ours ≥ 0.5× the raw inserts).
+//     through as many database connections as the processes hold together, in this run, in --rounds
+//     rounds of alternating order (the median ratio stands; goal: ours ≥ 0.5× the raw inserts).
 // Runs on a scratch database vytis_load_<pid> of the PostgreSQL server of DATABASE_URL (default
 // postgres://postgres@127.0.0.1:5432/postgres), dropped after. Processes are real node processes
 // (`vytis start`, see node-process.ts), each with its own port and data directory and the same node key.
 // Usage: node --import tsx bench/load.ts [--processes 3] [--connections 100] [--seconds 10]
-//          [--writes 20000]
+//          [--writes 20000] [--rounds 3]
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,7 +28,7 @@ import { seedIfEmpty } from '../apps/server/src/modules/seed.ts';
 import { migrateToLatest, openDatabase } from '../apps/server/src/platform/db/database.ts';
 import { createScratchDatabase } from '../apps/server/src/platform/db/scratch-database.ts';
 import { loadOrCreateNodeKey } from '../apps/server/src/platform/keys.ts';
-import { type NodeProcess, shareNodeKey, spawnNode } from './node-process.ts';
+import { type NodeProcess, processCpuMs, shareNodeKey, spawnNode } from './node-process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '10' },
     writes: { type: 'string', default: '20000' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const PROCESSES = Number(values.processes);
@@ -44,6 +45,7 @@ const CONNECTIONS = Number(values.connections);
 const childNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const SECONDS = Number(values.seconds);
 const WRITES = Number(values.writes);
+const ROUNDS = Number(values.rounds);
 /** Each process's pool (the node's default). */
 const POOL_PER_PROCESS = 10;
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -54,6 +56,7 @@ const percentile = (sorted: readonly number[], p: number) =>
     ? Number.NaN
     : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const ms = (n: number) => `${n.toFixed(1)} ms`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Phase {
   label: string;
@@ -80,7 +83,10 @@ async function hammer(
     ...options,
   }) as unknown as Promise<autocannon.Result> & NodeJS.EventEmitter;
   // The run itself emits (client, status, bytes, ms) for every response (its types list the client's event).
+  // Timed to the last answer: autocannon notices it is done at its next one-second tick.
+  let lastAnswer = started;
   instance.on('response', (_client: unknown, status: number, _bytes: number, responseTime: number) => {
+    lastAnswer = performance.now();
     latencies.push(responseTime);
     if (status >= 200 && status < 300) ok += 1;
     else errors += 1;
@@ -88,7 +94,7 @@ async function hammer(
   const result = await instance;
   errors += result.errors + result.timeouts;
   latencies.sort((a, b) => a - b);
-  return { label, ok, errors, seconds: (performance.now() - started) / 1000, latencies };
+  return { label, ok, errors, seconds: (lastAnswer - started) / 1000, latencies };
 }
 
 function printList(phase: Phase) {
@@ -174,73 +180,151 @@ async function main() {
     const ours = await newCase();
     const raw = await newCase();
     const addressOf = (n: number) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
-    let next = 0;
-    const writePhase = await hammer(
-      `POST /api/v1/cases/{id}/observables`,
-      urls.map((u) => `${u}/api/v1/cases/${ours.id}/observables`),
-      {
-        amount: WRITES,
-        method: 'POST',
-        headers: asAnalyst,
-        requests: [
-          {
-            setupRequest: (request) => ({
-              ...request,
-              body: JSON.stringify({ type: 'ip-dst', value: addressOf(next++), comment: 'load' }),
-            }),
-          },
-        ],
-      },
-    );
-    const oursPerSecond = writePhase.ok / writePhase.seconds;
-
-    // The same rows, normalised as stored, by single-row autocommit INSERTs.
     const pool = new pg.Pool({ connectionString: scratch.url, max: PROCESSES * POOL_PER_PROCESS });
     const owner = (
       await pool.query<{ id: string; party: string }>(
         `select id, party_code as party from users where name = 'lt.analyst'`,
       )
     ).rows[0]!;
-    const rows = Array.from({ length: WRITES }, (_, n) => {
-      const result = normaliseObservable('ip-dst', addressOf(n));
-      if (!result.ok) throw new Error(result.message);
-      return result.observable;
-    });
-    let cursor = 0;
-    const insertStarted = performance.now();
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async () => {
-        while (cursor < rows.length) {
-          const row = rows[cursor++]!;
-          const at = new Date();
-          await pool.query(
-            `insert into observables (id, case_id, type, category, value, tlp, to_ids, comment, sightings,
-               origin_party, created_by_id, created_by, created_at, updated_at, version)
-             values ($1, $2, $3, $4, $5, 'green', $6, 'load', 0, $7, $8, 'lt.analyst', $9, $9, 1)`,
-            [
-              crypto.randomUUID(),
-              raw.id,
-              row.type,
-              row.category,
-              row.value,
-              row.toIds,
-              owner.party,
-              owner.id,
-              at,
-            ],
-          );
-        }
-      }),
-    );
-    const rawSeconds = (performance.now() - insertStarted) / 1000;
-    const rawPerSecond = rows.length / rawSeconds;
+
+    /** CPU used so far (ms) by the processes, the database's backends, and this process (the clients). */
+    const cpuNow = async () => {
+      const { rows: backends } = await pool.query<{ pid: number }>(
+        'select pid from pg_stat_activity where datname = current_database()',
+      );
+      const perPid = new Map<number, number>();
+      for (const { pid } of backends) {
+        const used = processCpuMs(pid);
+        if (used !== null) perPid.set(pid, used);
+      }
+      const usage = process.cpuUsage();
+      return {
+        nodes: nodes.reduce((a, node) => a + (processCpuMs(node.child.pid!) ?? 0), 0),
+        backends: perPid,
+        client: (usage.user + usage.system) / 1000,
+      };
+    };
+    const cpuSince = async (before: Awaited<ReturnType<typeof cpuNow>>) => {
+      const after = await cpuNow();
+      let database = 0;
+      for (const [pid, used] of after.backends) database += used - (before.backends.get(pid) ?? 0);
+      return { nodes: after.nodes - before.nodes, database, client: after.client - before.client };
+    };
+
+    /** Our POSTs of the values numbered [from, to). */
+    const postRound = async (from: number, to: number) => {
+      let next = from;
+      const cpuBefore = await cpuNow();
+      const phase = await hammer(
+        `POST /api/v1/cases/{id}/observables`,
+        urls.map((u) => `${u}/api/v1/cases/${ours.id}/observables`),
+        {
+          amount: to - from,
+          method: 'POST',
+          headers: asAnalyst,
+          requests: [
+            {
+              setupRequest: (request) => ({
+                ...request,
+                body: JSON.stringify({ type: 'ip-dst', value: addressOf(next++), comment: 'load' }),
+              }),
+            },
+          ],
+        },
+      );
+      return { ...phase, perSecond: phase.ok / phase.seconds, cpu: await cpuSince(cpuBefore) };
+    };
+    /** The same rows, normalised as stored, by single-row autocommit INSERTs from as many workers. */
+    const insertRound = async (from: number, to: number) => {
+      const rows = Array.from({ length: to - from }, (_, k) => {
+        const result = normaliseObservable('ip-dst', addressOf(from + k));
+        if (!result.ok) throw new Error(result.message);
+        return result.observable;
+      });
+      let cursor = 0;
+      const cpuBefore = await cpuNow();
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+          while (cursor < rows.length) {
+            const row = rows[cursor++]!;
+            const at = new Date();
+            await pool.query(
+              `insert into observables (id, case_id, type, category, value, tlp, to_ids, comment, sightings,
+                 origin_party, created_by_id, created_by, created_at, updated_at, version)
+               values ($1, $2, $3, $4, $5, 'green', $6, 'load', 0, $7, $8, 'lt.analyst', $9, $9, 1)`,
+              [
+                crypto.randomUUID(),
+                raw.id,
+                row.type,
+                row.category,
+                row.value,
+                row.toIds,
+                owner.party,
+                owner.id,
+                at,
+              ],
+            );
+          }
+        }),
+      );
+      const perSecond = rows.length / ((performance.now() - started) / 1000);
+      return { perSecond, rows: rows.length, cpu: await cpuSince(cpuBefore) };
+    };
+
+    // Rounds in alternating order, as bench/ingest does: the machine is shared and PostgreSQL's own
+    // background work (checkpoints, autovacuum) follows whichever ran before; the median ratio stands.
+    const perRound = Math.ceil(WRITES / ROUNDS);
+    const rounds: {
+      ours: Awaited<ReturnType<typeof postRound>>;
+      raw: Awaited<ReturnType<typeof insertRound>>;
+    }[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const from = r * perRound;
+      const to = Math.min(WRITES, from + perRound);
+      if (r % 2 === 0) {
+        const o = await postRound(from, to);
+        rounds.push({ ours: o, raw: await insertRound(from, to) });
+      } else {
+        const w = await insertRound(from, to);
+        rounds.push({ raw: w, ours: await postRound(from, to) });
+      }
+    }
     await pool.end();
-    const ratio = oursPerSecond / rawPerSecond;
+    const ratios = rounds.map((round) => round.ours.perSecond / round.raw.perSecond);
+    const ratio = median(ratios);
+    const written = rounds.reduce((a, round) => a + round.ours.ok, 0);
+    const failed = rounds.reduce((a, round) => a + round.ours.errors, 0);
+    const latencies = rounds.flatMap((round) => round.ours.latencies).sort((a, b) => a - b);
+    const rate = (xs: number[]) => xs.map((x) => Math.round(x)).join(', ');
     console.log(
-      `POST observables: ${writePhase.ok} written (${writePhase.errors} errors) in ${writePhase.seconds.toFixed(1)} s, ` +
-        `${Math.round(oursPerSecond)}/s, p95 ${ms(percentile(writePhase.latencies, 95))}; ` +
-        `raw single-row INSERTs of the same rows: ${Math.round(rawPerSecond)}/s; ` +
-        `ratio ${ratio.toFixed(2)}x (goal >= 0.5x: ${ratio >= 0.5 ? 'met' : 'NOT met'})`,
+      `POST observables: ${written} written (${failed} errors) in ${ROUNDS} rounds, ${rate(rounds.map((round) => round.ours.perSecond))}/s, ` +
+        `p95 ${ms(percentile(latencies, 95))}; raw single-row INSERTs of the same rows: ${rate(rounds.map((round) => round.raw.perSecond))}/s; ` +
+        `ratios ${ratios.map((x) => x.toFixed(2)).join(', ')}, median ${ratio.toFixed(2)}x (goal >= 0.5x: ${ratio >= 0.5 ? 'met' : 'NOT met'})`,
+    );
+    // CPU per write: the machine is shared by clients, processes and PostgreSQL, so rates follow it.
+    const perWrite = (
+      pick: (round: (typeof rounds)[number]) => { cpu: { nodes: number; database: number; client: number } },
+      count: (round: (typeof rounds)[number]) => number,
+    ) => {
+      const total = rounds.reduce((a, round) => a + count(round), 0);
+      const sum = (key: 'nodes' | 'database' | 'client') =>
+        rounds.reduce((a, round) => a + pick(round).cpu[key], 0) / total;
+      return { nodes: sum('nodes'), database: sum('database'), client: sum('client') };
+    };
+    const oursCpu = perWrite(
+      (round) => round.ours,
+      (round) => round.ours.ok,
+    );
+    const rawCpu = perWrite(
+      (round) => round.raw,
+      (round) => round.raw.rows,
+    );
+    const fixed = (n: number) => n.toFixed(2);
+    console.log(
+      `  CPU per write: ours ${fixed(oursCpu.nodes)} ms in the ${PROCESSES} processes + ${fixed(oursCpu.database)} ms in PostgreSQL + ${fixed(oursCpu.client)} ms in the HTTP clients; ` +
+        `raw ${fixed(rawCpu.database)} ms in PostgreSQL + ${fixed(rawCpu.client)} ms in its client; ` +
+        `CPU ratio ${((rawCpu.database + rawCpu.client) / (oursCpu.nodes + oursCpu.database + oursCpu.client)).toFixed(2)}x`,
     );
   } finally {
     await Promise.all(nodes.map((node) => node.stop()));

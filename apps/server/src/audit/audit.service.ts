@@ -6,7 +6,7 @@ import { canonicalJson } from '../platform/canonical-json.ts';
 import type { DatabaseHandle } from '../platform/db/database.ts';
 import { afterCommit, inTransaction, type Tx } from '../platform/db/transaction.ts';
 import { type NodeKey, sign } from '../platform/keys.ts';
-import { coalesceReruns } from '../platform/rerun-coalescer.ts';
+import { coalesceReruns, coalesceSoon } from '../platform/rerun-coalescer.ts';
 import {
   envelopeWriter,
   joinEnvelope,
@@ -26,6 +26,8 @@ import * as treeRepo from './audit.tree.repository.ts';
 import { type SignedCheckpoint, type VerifyResult, verifyChain } from './audit.verifier.ts';
 import { consistencyRanges, proofHashes } from './merkle.ts';
 
+/** How long events whose writes were answered at commit wait to be placed with others. */
+const SEAL_SOON_MS = 10;
 /** Events placed in the chain per sealing transaction. */
 const SEAL_BATCH = 5000;
 
@@ -67,6 +69,7 @@ export class AuditService {
   /** Set when the chain has a gap the tree cannot be built over: sealing goes on without it. */
   private treeStuck = false;
   private readonly sealCoalesced = coalesceReruns(() => this.sealAll());
+  private readonly sealSoon = coalesceSoon(() => this.seal(), SEAL_SOON_MS);
 
   constructor(private readonly deps: AuditDeps) {}
 
@@ -87,6 +90,21 @@ export class AuditService {
       entries.map((entry) => write(unplacedEntry(entry))),
     );
     afterCommit(trx, 'audit.seal', () => this.sealQuietly());
+  }
+
+  /**
+   * `recordMany` for events of different actors (writes of several requests done together), each
+   * with its own ctx: its actor and its request id. Their writes are answered at commit, so they
+   * are placed in the chain soon after it, together with those of other such commits.
+   */
+  async recordEach(trx: Tx, events: readonly { ctx: Ctx; entry: AuditEntry }[]): Promise<void> {
+    if (events.length === 0) return;
+    const at = this.deps.clock.now();
+    await repo.insertPending(
+      trx,
+      events.map(({ ctx, entry }) => envelopeWriter(unplacedActor(at, ctx))(unplacedEntry(entry))),
+    );
+    afterCommit(trx, 'audit.seal.soon', () => this.sealSoon());
   }
 
   /**

@@ -25,3 +25,25 @@ export function coalesceReruns<T>(work: () => Promise<T>): () => Promise<T> {
     return queued;
   };
 }
+
+/**
+ * `run` (a coalesced catch-up) started at most `delayMs` after the first call of a quiet spell:
+ * every call in that window shares one run. For work whose caller has already been answered
+ * (placing the events of adds written together in the audit chain, numbering their live
+ * events): under a stream of such commits one run serves several of them.
+ */
+export function coalesceSoon(run: () => Promise<unknown>, delayMs: number): () => Promise<void> {
+  let due: Promise<void> | null = null;
+  return () => {
+    due ??= new Promise<void>((resolve) => {
+      setTimeout(() => {
+        due = null;
+        run().then(
+          () => resolve(),
+          () => resolve(),
+        );
+      }, delayMs);
+    });
+    return due;
+  };
+}

@@ -448,6 +448,8 @@ describe('writers of one case go together, and still never store one value twice
     }
     const listed = json(await call('GET', first, `/cases/${caseId}/observables?limit=100`));
     assert.equal(listed.items.length, 20);
+    // An add is answered at its commit; its event, committed with it, is placed in the chain just after.
+    await node.services.audit.seal();
     const audit = await node.database.db
       .selectFrom('audit_events')
       .select('envelope')

@@ -26,6 +26,17 @@ export async function insertObservable(trx: Tx, row: Insertable<ObservablesTable
     .executeTakeFirst();
 }
 
+/** Stores the rows in one statement; returns those stored (a row whose creator holds its value already is not). */
+export async function insertObservables(trx: Tx, rows: readonly Insertable<ObservablesTable>[]) {
+  if (rows.length === 0) return [];
+  return trx
+    .insertInto('observables')
+    .values([...rows])
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .execute();
+}
+
 function visibleInCase(db: Executor, viewer: CaseViewer, caseId: string) {
   return db
     .selectFrom('observables')
@@ -51,6 +62,28 @@ export async function visibleDuplicate(
     .where('observables.value', '=', value)
     .limit(1)
     .executeTakeFirst();
+}
+
+/**
+ * `visibleDuplicate` for many values at once, in one statement: of each (type, value) the viewer
+ * sees in the case, one row's id (values they see none of are left out).
+ */
+export async function visibleDuplicates(
+  db: Executor,
+  viewer: CaseViewer,
+  caseId: string,
+  values: readonly { type: string; value: string }[],
+): Promise<{ type: string; value: string; id: string }[]> {
+  if (values.length === 0) return [];
+  const found = visibleInCase(db, viewer, caseId)
+    .select('observables.id')
+    .where(sql<boolean>`observables.type = u.type and observables.value = u.value`)
+    .limit(1);
+  const result = await sql<{ type: string; value: string; id: string | null }>`
+    select u.type, u.value, (${found}) as id
+    from unnest(${textArray(values.map((v) => v.type))}::text[],
+                ${textArray(values.map((v) => v.value))}::text[]) as u(type, value)`.execute(db);
+  return result.rows.filter((row): row is { type: string; value: string; id: string } => row.id !== null);
 }
 
 export async function findVisible(db: Executor, viewer: CaseViewer, caseId: string, id: string) {
@@ -610,6 +643,25 @@ const VALUE_LOCK_CLASS = 72_750_100;
 /** Until commit: one adder at a time of this value to this case (others of the case go on). */
 export async function lockValue(trx: Tx, caseId: string, type: string, value: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(${VALUE_LOCK_CLASS}::int, hashtext(${`${caseId}/${type}/${value}`}))`.execute(
+    trx,
+  );
+}
+
+/**
+ * `lockValue` for many values of a case in one statement, each lock once and in the order of its
+ * key: two such batches never wait for each other crosswise, and a single adder holds one lock.
+ */
+export async function lockValues(
+  trx: Tx,
+  caseId: string,
+  values: readonly { type: string; value: string }[],
+): Promise<void> {
+  if (values.length === 0) return;
+  const names = textArray(values.map((v) => `${caseId}/${v.type}/${v.value}`));
+  // OFFSET 0 keeps the sorted keys a subquery of their own: the locks are taken in its order.
+  await sql`
+    select pg_advisory_xact_lock(${VALUE_LOCK_CLASS}::int, k.key)
+    from (select distinct hashtext(name) as key from unnest(${names}::text[]) as name order by key offset 0) as k`.execute(
     trx,
   );
 }

@@ -16,23 +16,29 @@ import type {
   WarninglistedScope,
 } from '@vytis/contracts';
 import { TLPS, WARNINGLIST_FILTER_SCAN } from '@vytis/contracts';
-import type { Kysely } from 'kysely';
-import type { AuditService } from '../../audit/audit.service.ts';
+import type { Insertable, Kysely } from 'kysely';
+import type { AuditEntry, AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
 import type { Ctx } from '../../context.ts';
 import { AppError, conflict, invalidInput, notFound } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import type { DatabaseKind } from '../../platform/db/database.ts';
-import type { Database } from '../../platform/db/schema.ts';
-import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import type { Database, ObservablesTable } from '../../platform/db/schema.ts';
+import { afterCommit, inTransaction, readerOf, type Tx } from '../../platform/db/transaction.ts';
 import { CaseAccess, isRelaxing } from '../cases/case-access.ts';
 import type { CasesService } from '../cases/cases.service.ts';
 import { checkVersion, labelledItem } from '../cases/cases.service.ts';
 import { warningListsFor, warningNames, warningNamesForAnyType } from '../misp/warninglists.ts';
-import type { Notifier } from '../notifications/notifier.ts';
+import type { CaseEventInput, Notifier } from '../notifications/notifier.ts';
+import { GroupCommit, type Settled } from './add-batcher.ts';
 import { type BulkFormat, bulkRecordBatches } from './bulk-parse.ts';
 import type { ImportLedger } from './import-ledger.ts';
-import { lookupCandidates, type NormaliseResult, normaliseObservable } from './observable-types.ts';
+import {
+  lookupCandidates,
+  type NormalisedObservable,
+  type NormaliseResult,
+  normaliseObservable,
+} from './observable-types.ts';
 import * as repo from './observables.repository.ts';
 import { spoolToFile } from './spool.ts';
 
@@ -74,6 +80,8 @@ const PART_GROWTH = 1.5;
 const LINES_PER_TURN = 500;
 /** As long as a comment added one by one may be. */
 const MAX_COMMENT = 2000;
+/** The most adds one group commit writes (others wait for the next). */
+const ADD_BATCH_MAX = 256;
 /** How many rejected lines an answer lists (all are counted). */
 const PROBLEMS_LISTED = 100;
 
@@ -263,7 +271,38 @@ export class ObservablesService {
       throw invalidInput(normalised.message, [{ field, message: normalised.message }]);
     }
     const seen = seenWindow(input.firstSeen, input.lastSeen);
-    const { type, category, value, toIds } = normalised.observable;
+    const pending: PendingAdd = { ctx, input, observable: normalised.observable, seen };
+    // Part of a larger change (joinTransaction): written there, with it, on its own.
+    if (readerOf(this.deps.db) !== this.deps.db) return this.addOne(caseId, pending);
+    return this.adds.submit(caseId, pending);
+  }
+
+  /**
+   * Adds made to one case at the same time are written together, in one transaction (group
+   * commit): each keeps its own answer, audit event and live event, as if it had been alone.
+   */
+  private readonly adds = new GroupCommit<PendingAdd, Observable>({
+    writeBatch: (caseId, items, committed) => this.addBatch(caseId, items, committed),
+    writeOne: (caseId, item) => this.addOne(caseId, item),
+    // A value added twice at once goes in one batch, then the other (which finds it, if it may).
+    keyOf: (item) => `${item.observable.type}\u0000${item.observable.value}`,
+    maxBatch: ADD_BATCH_MAX,
+  });
+
+  /** Resolves once the work that follows the adds' commits is done (a node stopping waits for it). */
+  settled(): Promise<void> {
+    return this.adds.settled();
+  }
+
+  /** How the adds were batched in this process (for tests and benches). */
+  get addBatching(): Readonly<GroupCommit<PendingAdd, Observable>['stats']> {
+    return this.adds.stats;
+  }
+
+  /** One add in a transaction of its own. */
+  private async addOne(caseId: string, pending: PendingAdd): Promise<Observable> {
+    const { ctx, input } = pending;
+    const { type, value } = pending.observable;
     return inTransaction(this.deps.db, async (trx) => {
       const { row: theCase, access } = await this.deps.cases.lockForWork(trx, ctx, caseId, 'items');
       access.requireContributor('add observables');
@@ -272,30 +311,12 @@ export class ObservablesService {
       // the whole case), so two cannot both find none.
       await repo.lockValue(trx, caseId, type, value);
       const duplicate = await repo.visibleDuplicate(trx, this.deps.cases.viewer(ctx), caseId, type, value);
-      if (duplicate) throw conflict(`the case already has the ${type} ${value}`, { id: duplicate.id });
+      if (duplicate) throw alreadyHas(type, value, duplicate.id);
       const tlp = input.tlp ?? (theCase.tlp as Tlp);
       const now = this.deps.clock.now();
-      const created = await repo.insertObservable(trx, {
-        id: crypto.randomUUID(),
-        case_id: caseId,
-        type,
-        category,
-        value,
-        tlp,
-        to_ids: input.toIds ?? toIds,
-        comment: input.comment ?? '',
-        first_seen: seen.firstSeen,
-        last_seen: seen.lastSeen,
-        sightings: 0,
-        origin_party: ctx.actor.party ?? theCase.owner_party,
-        created_by_id: ctx.actor.id,
-        created_by: ctx.actor.name,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-      });
+      const created = await repo.insertObservable(trx, newObservableRow(pending, caseId, theCase, tlp, now));
       // The caller's own rows are always visible to them, so this is only a race lost to themselves.
-      if (!created) throw conflict(`the case already has the ${type} ${value}`, { id: null });
+      if (!created) throw alreadyHas(type, value, null);
       await this.deps.cases.touch(trx, caseId, tlp);
       await this.deps.cases.record(trx, ctx, caseId, tlp, 'observable.create', {
         observableId: created.id,
@@ -304,6 +325,153 @@ export class ObservablesService {
       });
       return presentObservable(created, theCase.exercise, access.itemPermissions(labelledItem(created)));
     });
+  }
+
+  /**
+   * A batch of adds to one case in one transaction, with a statement for all where `addOne` has
+   * one for each: the case's lock and the access of each actor, the value locks, the visible
+   * duplicates of each actor, the rows, their audit events and their live events. An actor the case
+   * is hidden from, or who may not add to it, fails with their own items only. Throws (and so each
+   * item is then added on its own) when the transaction fails before its commit.
+   */
+  private async addBatch(
+    caseId: string,
+    items: readonly PendingAdd[],
+    committed: (outcomes: Settled<Observable>[]) => void,
+  ): Promise<Settled<Observable>[]> {
+    const outcomes: Settled<Observable>[] = items.map(() => ({ ok: false, error: new Error('not written') }));
+    let committing = false;
+    try {
+      await inTransaction(this.deps.db, async (trx) => {
+        await this.writeAddBatch(trx, caseId, items, outcomes, () => committed(outcomes));
+        committing = true;
+      });
+    } catch (error) {
+      if (!committing) throw error;
+      // The commit itself failed: whether it took is unknown, so nothing is written again; each
+      // add fails as it would have alone.
+      return items.map(() => ({ ok: false, error }));
+    }
+    return outcomes;
+  }
+
+  private async writeAddBatch(
+    trx: Tx,
+    caseId: string,
+    items: readonly PendingAdd[],
+    outcomes: Settled<Observable>[],
+    answer: () => void,
+  ): Promise<void> {
+    const byActor = new Map<string, number[]>();
+    items.forEach((item, i) => {
+      const { type, id, name, party, roles } = item.ctx.actor;
+      const key = JSON.stringify([type, id, name, party, roles]);
+      const indexes = byActor.get(key);
+      if (indexes) indexes.push(i);
+      else byActor.set(key, [i]);
+    });
+    const actors: {
+      ctx: Ctx;
+      indexes: number[];
+      theCase: LockedCase['row'];
+      access: LockedCase['access'];
+    }[] = [];
+    for (const indexes of byActor.values()) {
+      const ctx = items[indexes[0]!]!.ctx;
+      try {
+        const { row, access } = await this.deps.cases.lockForWork(trx, ctx, caseId, 'items');
+        access.requireContributor('add observables');
+        actors.push({ ctx, indexes, theCase: row, access });
+      } catch (error) {
+        // A refusal is that actor's answer (a 404 or a 403, audited as ever by the error handler);
+        // the others' adds go on. Anything else fails the batch.
+        if (!(error instanceof AppError)) throw error;
+        for (const i of indexes) outcomes[i] = { ok: false, error };
+      }
+    }
+    if (actors.length === 0) return;
+    // Each value once in a batch (GroupCommit's keyOf), its lock taken with all the others'.
+    await repo.lockValues(
+      trx,
+      caseId,
+      actors.flatMap((actor) => actor.indexes.map((i) => items[i]!.observable)),
+    );
+    const now = this.deps.clock.now();
+    const rows: Insertable<ObservablesTable>[] = [];
+    const rowOwners: { i: number; actor: (typeof actors)[number] }[] = [];
+    for (const actor of actors) {
+      const duplicates = await repo.visibleDuplicates(
+        trx,
+        this.deps.cases.viewer(actor.ctx),
+        caseId,
+        actor.indexes.map((i) => items[i]!.observable),
+      );
+      const duplicateOf = new Map(duplicates.map((d) => [`${d.type}\u0000${d.value}`, d.id]));
+      for (const i of actor.indexes) {
+        const item = items[i]!;
+        const { type, value } = item.observable;
+        const duplicate = duplicateOf.get(`${type}\u0000${value}`);
+        if (duplicate !== undefined) {
+          outcomes[i] = { ok: false, error: alreadyHas(type, value, duplicate) };
+          continue;
+        }
+        const tlp = item.input.tlp ?? (actor.theCase.tlp as Tlp);
+        rows.push(newObservableRow(item, caseId, actor.theCase, tlp, now));
+        rowOwners.push({ i, actor });
+      }
+    }
+    const created = new Map((await repo.insertObservables(trx, rows)).map((row) => [row.id, row]));
+    const audits: { ctx: Ctx; entry: AuditEntry }[] = [];
+    const events: CaseEventInput[] = [];
+    let widest: Tlp | null = null;
+    for (const [k, row] of rows.entries()) {
+      const { i, actor } = rowOwners[k]!;
+      const stored = created.get(row.id!);
+      if (!stored) {
+        // The caller's own rows are always visible to them: only a race lost to themselves.
+        outcomes[i] = { ok: false, error: alreadyHas(row.type, row.value, null) };
+        continue;
+      }
+      const tlp = stored.tlp as Tlp;
+      if (widest === null || TLP_ORDER.indexOf(tlp) < TLP_ORDER.indexOf(widest)) widest = tlp;
+      // Each add's own ctx: its request id (the actor is the same for the group).
+      const { ctx } = items[i]!;
+      audits.push({
+        ctx,
+        entry: {
+          action: 'observable.create',
+          objectType: 'case',
+          objectId: caseId,
+          summary: { observableId: stored.id, type: stored.type, tlp },
+        },
+      });
+      // The item's audience is its own: the adder and the party it came from.
+      events.push({
+        type: 'observable.create',
+        caseId,
+        tlp,
+        item: { createdById: stored.created_by_id, originParty: stored.origin_party },
+        data: { caseId, by: ctx.actor.name, itemId: stored.id },
+      });
+      outcomes[i] = {
+        ok: true,
+        value: presentObservable(
+          stored,
+          actor.theCase.exercise,
+          actor.access.itemPermissions(labelledItem(stored)),
+        ),
+      };
+    }
+    if (audits.length === 0) return;
+    // As the adds one by one would: the case's time moves when any of them may (the touch of the
+    // widest label; touches are at most one a second anyway).
+    if (widest !== null) await this.deps.cases.touch(trx, caseId, widest);
+    // After the commit, once the case's time has moved: the adds are answered, and the next batch
+    // may start, while their audit events are placed in the chain and their live events numbered
+    // (both committed with the rows: a crash loses neither; a reader of the log places them first).
+    afterCommit(trx, 'observables.adds.answer', async () => answer());
+    await this.deps.audit.recordEach(trx, audits);
+    await this.deps.notifier.publishCaseEvents(trx, events, 'soon');
   }
 
   async update(ctx: Ctx, caseId: string, id: string, patch: ObservablePatch, ifMatch: number | undefined) {
@@ -1082,6 +1250,51 @@ const emptyBatch = (): repo.BulkRows => ({
   toIds: [],
   comment: [],
 });
+
+/** A case locked for work, and what the actor may do with it. */
+type LockedCase = Awaited<ReturnType<CasesService['lockForWork']>>;
+
+/** An add on its way: checked and normalised, not yet written. */
+interface PendingAdd {
+  ctx: Ctx;
+  input: NewObservable;
+  observable: NormalisedObservable;
+  seen: { firstSeen: Date | null; lastSeen: Date | null };
+}
+
+const alreadyHas = (type: string, value: string, id: string | null) =>
+  conflict(`the case already has the ${type} ${value}`, { id });
+
+/** The row an add stores. */
+function newObservableRow(
+  pending: PendingAdd,
+  caseId: string,
+  theCase: LockedCase['row'],
+  tlp: Tlp,
+  now: Date,
+): Insertable<ObservablesTable> {
+  const { ctx, input, seen } = pending;
+  const { type, category, value, toIds } = pending.observable;
+  return {
+    id: crypto.randomUUID(),
+    case_id: caseId,
+    type,
+    category,
+    value,
+    tlp,
+    to_ids: input.toIds ?? toIds,
+    comment: input.comment ?? '',
+    first_seen: seen.firstSeen,
+    last_seen: seen.lastSeen,
+    sightings: 0,
+    origin_party: ctx.actor.party ?? theCase.owner_party,
+    created_by_id: ctx.actor.id,
+    created_by: ctx.actor.name,
+    created_at: now,
+    updated_at: now,
+    version: 1,
+  };
+}
 
 function seenWindow(firstSeen: string | undefined, lastSeen: string | undefined) {
   const first = firstSeen ? new Date(firstSeen) : null;

@@ -11,21 +11,25 @@ import type { Executor, Tx } from '../../platform/db/transaction.ts';
 
 export const EVENTS_CHANNEL = 'vytis_events';
 
-export async function insertPending(
-  trx: Tx,
-  row: {
-    at: Date;
-    type: string;
-    request_id: string | null;
-    party_only: boolean;
-    data: string;
-    case_id?: string;
-    tlp?: string | null;
-    item_created_by_id?: string | null;
-    item_origin_party?: string | null;
-  },
-) {
-  await trx.insertInto('notifications_pending').values(row).execute();
+export interface PendingEvent {
+  at: Date;
+  type: string;
+  request_id: string | null;
+  party_only: boolean;
+  data: string;
+  case_id?: string;
+  tlp?: string | null;
+  item_created_by_id?: string | null;
+  item_origin_party?: string | null;
+}
+
+/** Events waiting for their numbers, in one statement. */
+export async function insertPending(trx: Tx, rows: readonly PendingEvent[]) {
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('notifications_pending')
+    .values([...rows])
+    .execute();
 }
 
 /**

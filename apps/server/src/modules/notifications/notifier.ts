@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.ts';
 import { LOCKS, lockForTransaction } from '../../platform/db/locks.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { afterCommit, inTransaction, type Tx } from '../../platform/db/transaction.ts';
-import { coalesceReruns } from '../../platform/rerun-coalescer.ts';
+import { coalesceReruns, coalesceSoon } from '../../platform/rerun-coalescer.ts';
 import * as repo from './notifications.repository.ts';
 
 export interface NotificationInput {
@@ -26,6 +26,8 @@ export interface CaseEventInput {
 
 /** Events numbered per sequencing transaction. */
 const SEQUENCE_BATCH = 1000;
+/** How long events whose writes were answered at commit wait to be numbered with others. */
+const SEQUENCE_SOON_MS = 10;
 
 /**
  * Publishes what happened, inside the transaction that made it happen: a rolled-back change
@@ -39,13 +41,15 @@ export class Notifier {
   constructor(private readonly deps: { db: Kysely<Database>; clock: Clock }) {}
 
   async publish(trx: Tx, input: NotificationInput): Promise<void> {
-    await repo.insertPending(trx, {
-      at: this.deps.clock.now(),
-      type: input.type,
-      request_id: input.requestId,
-      party_only: input.partyOnly,
-      data: JSON.stringify(input.data),
-    });
+    await repo.insertPending(trx, [
+      {
+        at: this.deps.clock.now(),
+        type: input.type,
+        request_id: input.requestId,
+        party_only: input.partyOnly,
+        data: JSON.stringify(input.data),
+      },
+    ]);
     this.sequenceAfterCommit(trx);
   }
 
@@ -54,21 +58,41 @@ export class Notifier {
    * its label `tlp`). Webhooks carry requests only.
    */
   async publishCaseEvent(trx: Tx, input: CaseEventInput): Promise<void> {
-    await repo.insertPending(trx, {
-      at: this.deps.clock.now(),
-      type: input.type,
-      request_id: null,
-      case_id: input.caseId,
-      tlp: input.tlp,
-      item_created_by_id: input.item?.createdById ?? null,
-      item_origin_party: input.item?.originParty ?? null,
-      party_only: false,
-      data: JSON.stringify(input.data),
-    });
-    this.sequenceAfterCommit(trx);
+    await this.publishCaseEvents(trx, [input]);
+  }
+
+  /**
+   * `publishCaseEvent` for several events, in one statement. `numbered: 'soon'` when the writes are
+   * answered at commit: their events are numbered soon after, together with those of other such
+   * commits.
+   */
+  async publishCaseEvents(
+    trx: Tx,
+    inputs: readonly CaseEventInput[],
+    numbered: 'at-commit' | 'soon' = 'at-commit',
+  ): Promise<void> {
+    if (inputs.length === 0) return;
+    const at = this.deps.clock.now();
+    await repo.insertPending(
+      trx,
+      inputs.map((input) => ({
+        at,
+        type: input.type,
+        request_id: null,
+        case_id: input.caseId,
+        tlp: input.tlp,
+        item_created_by_id: input.item?.createdById ?? null,
+        item_origin_party: input.item?.originParty ?? null,
+        party_only: false,
+        data: JSON.stringify(input.data),
+      })),
+    );
+    if (numbered === 'soon') afterCommit(trx, 'notifications.sequence.soon', () => this.sequenceSoon());
+    else this.sequenceAfterCommit(trx);
   }
 
   private readonly sequenceCoalesced = coalesceReruns(() => this.sequenceAll());
+  private readonly sequenceSoon = coalesceSoon(() => this.sequence(), SEQUENCE_SOON_MS);
 
   /** Numbers every committed pending event; returns how many. */
   sequence(): Promise<number> {
