@@ -6,7 +6,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { KeyRotation } from '@vytis/contracts';
 import { ErrorBodySchema } from '@vytis/contracts';
-import Fastify, { type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+  type RouteOptions,
+} from 'fastify';
 import pino from 'pino';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { AuditService } from './audit/audit.service.ts';
@@ -241,6 +247,7 @@ export function buildServices(
     requests,
     caseViewer: async (ctx) => caseViewerOf(deps.clock, ctx),
     bus: new EventBus(deps.database),
+    numbered: () => notifier.numberedSoon(),
   });
   const responders = new RespondersService({ db, clock: deps.clock, audit });
   const teams = new TeamsService({
@@ -368,6 +375,21 @@ export function buildServices(
   };
 }
 
+/** One line per request, as it is answered (with its request): Fastify's line at arrival is left out. */
+class AnsweredRequestsLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
+
 /** The HTTP application. Tests build it over a fresh database; main.ts adds listening and timers. */
 export async function buildApp(
   deps: AppDeps,
@@ -381,11 +403,17 @@ export async function buildApp(
   const logStream =
     options.logLevel === 'silent'
       ? undefined
-      : pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 200 });
+      : // A stdout that stops reading holds at most 16 MB of lines; later ones are dropped.
+        pino.destination({
+          dest: 1,
+          sync: false,
+          minLength: 4096,
+          maxLength: 16 * 1024 * 1024,
+          periodicFlush: 200,
+        });
   const app = Fastify({
     logger: { level: options.logLevel, ...(logStream ? { stream: logStream } : {}) },
-    // One line per request, as it is answered (below), instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new AnsweredRequestsLog(),
     bodyLimit: options.bodyLimit,
     // The embedded database runs on the node's own thread, so on a busy machine one plugin's start
     // can wait longer than Fastify's 10 s default while nothing is wrong.
@@ -427,9 +455,6 @@ export async function buildApp(
   app.addHook('onRoute', requireDeclarations);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   });
 
   const denials = new DenialLimiter({

@@ -6,7 +6,7 @@ import { canonicalJson } from '../platform/canonical-json.ts';
 import type { DatabaseHandle } from '../platform/db/database.ts';
 import { afterCommit, inTransaction, type Tx } from '../platform/db/transaction.ts';
 import { type NodeKey, sign } from '../platform/keys.ts';
-import { coalesceReruns, coalesceSoon } from '../platform/rerun-coalescer.ts';
+import { coalesceReruns, SoonRunner } from '../platform/rerun-coalescer.ts';
 import {
   envelopeWriter,
   joinEnvelope,
@@ -69,7 +69,7 @@ export class AuditService {
   /** Set when the chain has a gap the tree cannot be built over: sealing goes on without it. */
   private treeStuck = false;
   private readonly sealCoalesced = coalesceReruns(() => this.sealAll());
-  private readonly sealSoon = coalesceSoon(() => this.seal(), SEAL_SOON_MS);
+  private readonly sealSoon = new SoonRunner(() => this.seal(), SEAL_SOON_MS);
 
   constructor(private readonly deps: AuditDeps) {}
 
@@ -104,7 +104,13 @@ export class AuditService {
       trx,
       events.map(({ ctx, entry }) => envelopeWriter(unplacedActor(at, ctx))(unplacedEntry(entry))),
     );
-    afterCommit(trx, 'audit.seal.soon', () => this.sealSoon());
+    // Asked for, not waited on: the writes are answered at their commit.
+    afterCommit(trx, 'audit.seal.soon', async () => void this.sealSoon.request());
+  }
+
+  /** Resolves once the events recorded with `recordEach` so far are in the chain. */
+  sealedSoon(): Promise<void> {
+    return this.sealSoon.done();
   }
 
   /**

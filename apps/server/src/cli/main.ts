@@ -42,6 +42,8 @@ async function obtain(command: AdminCommand, options: { onDemoProgress?: DemoPro
       try {
         result = await runCommand(services, command, { applied, ...options });
       } finally {
+        // Adds answered at their commit are placed in the audit chain just after: let them be.
+        await services.observables.settled();
         await services.database.close();
       }
     }

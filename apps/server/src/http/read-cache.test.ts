@@ -12,6 +12,7 @@ describe('lists answered again while nothing changed', () => {
   let eePoc: TestUser;
   let eeCouncil: TestUser;
   let listsWorkedOut = 0;
+  let statsWorkedOut = 0;
 
   before(async () => {
     node = await startTestNode();
@@ -23,6 +24,11 @@ describe('lists answered again while nothing changed', () => {
     requests.list = (...args) => {
       listsWorkedOut++;
       return list(...args);
+    };
+    const stats = requests.stats.bind(requests);
+    requests.stats = (...args) => {
+      statsWorkedOut++;
+      return stats(...args);
     };
   });
   after(() => node.close());
@@ -50,6 +56,24 @@ describe('lists answered again while nothing changed', () => {
     // Another URL is another answer.
     await board(ltPoc, '?limit=5');
     assert.equal(listsWorkedOut - before, 2);
+  });
+
+  it('keeps a few answers per caller: one asking for ever new URLs pushes out only their own', {
+    skip: onPostgres() && 'other databases on the server move its version',
+  }, async () => {
+    const figures = (user: TestUser, n: number) =>
+      node.request({ method: 'GET', url: `${api}/requests/stats?n=${n}`, headers: user.headers });
+    const before = statsWorkedOut;
+    assert.equal((await figures(eePoc, 0)).statusCode, 200);
+    assert.equal((await figures(ltPoc, 0)).statusCode, 200);
+    for (let n = 1; n <= 16; n++) assert.equal((await figures(ltPoc, n)).statusCode, 200);
+    assert.equal(statsWorkedOut - before, 18);
+    await figures(eePoc, 0);
+    assert.equal(statsWorkedOut - before, 18, 'the other caller’s answer is still kept');
+    await figures(ltPoc, 16);
+    assert.equal(statsWorkedOut - before, 18, 'the caller’s newest answer is kept');
+    await figures(ltPoc, 0);
+    assert.equal(statsWorkedOut - before, 19, 'the caller’s oldest answer made room');
   });
 
   it('shows a change committed by anyone at the next read, also one made outside this process', async () => {

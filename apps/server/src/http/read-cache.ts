@@ -13,6 +13,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The data version a cacheable answer is computed at or after; unset when it is not cached. */
     readCacheVersion?: string;
+    /** When that version was read: what the answer says of the time is as of then. */
+    readCacheAt?: number;
     /** Set on the request that works out an answer others with the same key are waiting for. */
     readCacheComputing?: Computing;
   }
@@ -39,6 +41,8 @@ interface Computing {
 
 interface Entry {
   version: string;
+  /** The caller it was worked out for (their id). */
+  owner: string;
   storedAt: number;
   /** Encoded once: a list of the board runs to tens of kilobytes, and it is sent many times. */
   body: Buffer;
@@ -55,6 +59,8 @@ interface Entry {
 export class ReadCache {
   private readonly entries = new Map<string, Entry>();
   private readonly computing = new Map<string, Computing>();
+  /** Each caller's keys, oldest first. */
+  private readonly byOwner = new Map<string, Set<string>>();
   private bytes = 0;
   private readonly maxAgeMs: number;
   private readonly maxBytes: number;
@@ -83,6 +89,7 @@ export class ReadCache {
       return reply.code(200).send(entry.body);
     }
     request.readCacheVersion = version;
+    request.readCacheAt = this.now();
     if (underWay?.version === version) return;
     let settle!: (entry: Entry | undefined) => void;
     const answer = new Promise<Entry | undefined>((resolve) => {
@@ -102,10 +109,14 @@ export class ReadCache {
     if (key === null) return payload;
     let entry: Entry | undefined;
     if (reply.statusCode === 200 && typeof payload === 'string') {
+      // Memory of its own: a small Buffer.from() would keep a shared 8 KB slab alive.
+      const body = Buffer.allocUnsafeSlow(Buffer.byteLength(payload));
+      body.write(payload);
       entry = {
         version,
-        storedAt: this.now(),
-        body: Buffer.from(payload),
+        owner: request.actor.id!,
+        storedAt: request.readCacheAt ?? this.now(),
+        body,
         contentType: String(reply.getHeader('content-type') ?? 'application/json; charset=utf-8'),
       };
       this.store(key, entry);
@@ -130,11 +141,20 @@ export class ReadCache {
   }
 
   private store(key: string, entry: Entry): void {
-    const size = key.length + entry.body.length;
+    const size = sizeOf(key, entry);
     if (size > this.maxBytes / 16) return;
     this.forget(key);
     this.entries.set(key, entry);
     this.bytes += size;
+    // A caller's own answers make room for each other: one asking for ever new URLs (a query
+    // parameter counting up) pushes out only their own.
+    let own = this.byOwner.get(entry.owner);
+    if (!own) {
+      own = new Set();
+      this.byOwner.set(entry.owner, own);
+    }
+    own.add(key);
+    if (own.size > ANSWERS_PER_CALLER) this.forget(own.values().next().value!);
     for (const [oldest] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.forget(oldest);
@@ -145,13 +165,23 @@ export class ReadCache {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
-    this.bytes -= key.length + entry.body.length;
+    this.bytes -= sizeOf(key, entry);
+    const own = this.byOwner.get(entry.owner);
+    own?.delete(key);
+    if (own?.size === 0) this.byOwner.delete(entry.owner);
   }
 
   private now(): number {
     return this.options.clock.now().getTime();
   }
 }
+
+/** Answers kept per caller: their lists, filters and pages in use. */
+const ANSWERS_PER_CALLER = 16;
+/** What an entry costs besides its key and body (the objects and maps holding it). */
+const ENTRY_OVERHEAD = 512;
+
+const sizeOf = (key: string, entry: Entry) => key.length + entry.body.length + ENTRY_OVERHEAD;
 
 /** Everything an answer may depend on besides the data: the route, the URL, and who asks. */
 function keyOf(request: FastifyRequest): string | null {

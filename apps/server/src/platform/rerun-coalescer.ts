@@ -27,23 +27,40 @@ export function coalesceReruns<T>(work: () => Promise<T>): () => Promise<T> {
 }
 
 /**
- * `run` (a coalesced catch-up) started at most `delayMs` after the first call of a quiet spell:
- * every call in that window shares one run. For work whose caller has already been answered
- * (placing the events of adds written together in the audit chain, numbering their live
- * events): under a stream of such commits one run serves several of them.
+ * `run` (a coalesced catch-up) started at most `delayMs` after the first request of a quiet spell:
+ * every request in that window shares one run. For work whose callers have already been answered
+ * (placing the events of adds written together in the audit chain, numbering their live events):
+ * under a stream of such commits one run serves several of them.
  */
-export function coalesceSoon(run: () => Promise<unknown>, delayMs: number): () => Promise<void> {
-  let due: Promise<void> | null = null;
-  return () => {
-    due ??= new Promise<void>((resolve) => {
+export class SoonRunner {
+  private scheduled: Promise<void> | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly run: () => Promise<unknown>,
+    private readonly delayMs: number,
+  ) {}
+
+  request(): Promise<void> {
+    this.scheduled ??= new Promise<void>((resolve) => {
       setTimeout(() => {
-        due = null;
-        run().then(
-          () => resolve(),
-          () => resolve(),
+        const running = this.run().then(
+          () => {},
+          () => {},
         );
-      }, delayMs);
+        this.scheduled = null;
+        this.running = running;
+        void running.then(() => {
+          if (this.running === running) this.running = null;
+          resolve();
+        });
+      }, this.delayMs);
     });
-    return due;
-  };
+    return this.scheduled;
+  }
+
+  /** Resolves when every run requested so far is done: a reader that must see its results waits. */
+  async done(): Promise<void> {
+    await Promise.all([this.scheduled, this.running]);
+  }
 }

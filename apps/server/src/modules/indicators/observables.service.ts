@@ -80,8 +80,11 @@ const PART_GROWTH = 1.5;
 const LINES_PER_TURN = 500;
 /** As long as a comment added one by one may be. */
 const MAX_COMMENT = 2000;
-/** The most adds one group commit writes (others wait for the next). */
-const ADD_BATCH_MAX = 256;
+/**
+ * The most adds one group commit writes (others wait for the next): each holds a lock of its value
+ * until the commit, and PostgreSQL's lock table is shared by the whole server.
+ */
+const ADD_BATCH_MAX = 64;
 /** How many rejected lines an answer lists (all are counted). */
 const PROBLEMS_LISTED = 100;
 
@@ -271,27 +274,31 @@ export class ObservablesService {
       throw invalidInput(normalised.message, [{ field, message: normalised.message }]);
     }
     const seen = seenWindow(input.firstSeen, input.lastSeen);
-    const pending: PendingAdd = { ctx, input, observable: normalised.observable, seen };
+    const pending: PendingAdd = { caseId, ctx, input, observable: normalised.observable, seen };
     // Part of a larger change (joinTransaction): written there, with it, on its own.
     if (readerOf(this.deps.db) !== this.deps.db) return this.addOne(caseId, pending);
-    return this.adds.submit(caseId, pending);
+    // One caller's adds to one case go together, never with someone else's: no one waits behind
+    // another's adds, nor learns from the wait that a case they cannot see exists and is busy.
+    const { type, id, name, party, roles } = ctx.actor;
+    return this.adds.submit(JSON.stringify([caseId, type, id, name, party, roles]), pending);
   }
 
   /**
-   * Adds made to one case at the same time are written together, in one transaction (group
-   * commit): each keeps its own answer, audit event and live event, as if it had been alone.
+   * Adds made by one caller to one case at the same time are written together, in one transaction
+   * (group commit): each keeps its own answer, audit event and live event, as if it had been alone.
    */
   private readonly adds = new GroupCommit<PendingAdd, Observable>({
-    writeBatch: (caseId, items, committed) => this.addBatch(caseId, items, committed),
-    writeOne: (caseId, item) => this.addOne(caseId, item),
+    writeBatch: (_group, items, committed) => this.addBatch(items[0]!.caseId, items, committed),
+    writeOne: (_group, item) => this.addOne(item.caseId, item),
     // A value added twice at once goes in one batch, then the other (which finds it, if it may).
     keyOf: (item) => `${item.observable.type}\u0000${item.observable.value}`,
     maxBatch: ADD_BATCH_MAX,
   });
 
   /** Resolves once the work that follows the adds' commits is done (a node stopping waits for it). */
-  settled(): Promise<void> {
-    return this.adds.settled();
+  async settled(): Promise<void> {
+    await this.adds.settled();
+    await Promise.all([this.deps.audit.sealedSoon(), this.deps.notifier.numberedSoon()]);
   }
 
   /** How the adds were batched in this process (for tests and benches). */
@@ -466,12 +473,13 @@ export class ObservablesService {
     // As the adds one by one would: the case's time moves when any of them may (the touch of the
     // widest label; touches are at most one a second anyway).
     if (widest !== null) await this.deps.cases.touch(trx, caseId, widest);
-    // After the commit, once the case's time has moved: the adds are answered, and the next batch
-    // may start, while their audit events are placed in the chain and their live events numbered
-    // (both committed with the rows: a crash loses neither; a reader of the log places them first).
-    afterCommit(trx, 'observables.adds.answer', async () => answer());
     await this.deps.audit.recordEach(trx, audits);
     await this.deps.notifier.publishCaseEvents(trx, events, 'soon');
+    // After the commit, once the case's time has moved and the events' placing and numbering are
+    // asked for: the adds are answered, and the next batch may start, while their audit events are
+    // placed in the chain and their live events numbered (both committed with the rows: a crash
+    // loses neither; a reader of the log places them first, of the events on this process waits).
+    afterCommit(trx, 'observables.adds.answer', async () => answer());
   }
 
   async update(ctx: Ctx, caseId: string, id: string, patch: ObservablePatch, ifMatch: number | undefined) {
@@ -1256,6 +1264,7 @@ type LockedCase = Awaited<ReturnType<CasesService['lockForWork']>>;
 
 /** An add on its way: checked and normalised, not yet written. */
 interface PendingAdd {
+  caseId: string;
   ctx: Ctx;
   input: NewObservable;
   observable: NormalisedObservable;

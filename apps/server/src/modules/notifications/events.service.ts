@@ -12,6 +12,8 @@ export interface EventsDeps {
   requests: RequestsService;
   caseViewer: (ctx: Ctx) => Promise<CaseViewer>;
   bus: EventBus;
+  /** Resolves once the events this process answered before numbering are numbered. */
+  numbered: () => Promise<void>;
 }
 
 /** The live event feed: the events table read through the access policy, woken by the bus. */
@@ -24,6 +26,8 @@ export class EventsService {
 
   /** Events after `afterSeq` the viewer may see now (visibility is re-read on every call). */
   async since(ctx: Ctx, afterSeq: number, limit: number): Promise<Notification[]> {
+    // A caller who has just been answered an add on this process finds its event (others' within ~10 ms).
+    await this.deps.numbered();
     const [viewer, caseViewer] = await Promise.all([
       this.deps.requests.viewer(ctx),
       this.deps.caseViewer(ctx),

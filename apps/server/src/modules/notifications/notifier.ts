@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.ts';
 import { LOCKS, lockForTransaction } from '../../platform/db/locks.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { afterCommit, inTransaction, type Tx } from '../../platform/db/transaction.ts';
-import { coalesceReruns, coalesceSoon } from '../../platform/rerun-coalescer.ts';
+import { coalesceReruns, SoonRunner } from '../../platform/rerun-coalescer.ts';
 import * as repo from './notifications.repository.ts';
 
 export interface NotificationInput {
@@ -87,12 +87,19 @@ export class Notifier {
         data: JSON.stringify(input.data),
       })),
     );
-    if (numbered === 'soon') afterCommit(trx, 'notifications.sequence.soon', () => this.sequenceSoon());
+    // Asked for, not waited on: the writes are answered at their commit.
+    if (numbered === 'soon')
+      afterCommit(trx, 'notifications.sequence.soon', async () => void this.sequenceSoon.request());
     else this.sequenceAfterCommit(trx);
   }
 
   private readonly sequenceCoalesced = coalesceReruns(() => this.sequenceAll());
-  private readonly sequenceSoon = coalesceSoon(() => this.sequence(), SEQUENCE_SOON_MS);
+  private readonly sequenceSoon = new SoonRunner(() => this.sequence(), SEQUENCE_SOON_MS);
+
+  /** Resolves once the events this process has left to be numbered soon are numbered. */
+  numberedSoon(): Promise<void> {
+    return this.sequenceSoon.done();
+  }
 
   /** Numbers every committed pending event; returns how many. */
   sequence(): Promise<number> {
