@@ -29,7 +29,7 @@ interface Waiting<T, R> {
 }
 
 /**
- * Group commit, as databases do it: items of one group (a case) submitted while a batch of that
+ * Group commit, as databases do it: items of one group (a caller's adds to one case) submitted while a batch of that
  * group is being written are written together by the next batch, in one transaction. No timer: a
  * lone item starts its batch at once, so an idle node adds no latency; under load, one
  * transaction serves many items instead of each waiting its turn for the same locks and commit.
