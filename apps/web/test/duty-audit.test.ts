@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { DateTime } from 'luxon';
-import type { Page } from 'playwright-core';
 import { BrowserWorld, call, type Person, shot } from './browser.ts';
-
-async function pick(page: Page, label: string, option: string) {
-  await page.getByRole('combobox', { name: label, exact: true }).click();
-  await page.getByRole('option', { name: option, exact: true }).click();
-}
 
 /** 'YYYY-MM-DDTHH:MM' for a datetime-local input, `days` from now. */
 const localInput = (days: number, hour: number) => {
@@ -116,7 +110,16 @@ describe("the duty officer's board, the roster kept in the app, and the audit lo
     const { page } = people['eu.auditor']!;
     await page.goto(`${world.base}/audit`);
     await page.getByTestId('audit-verify').getByText('The chain verifies').waitFor();
-    await pick(page, 'Action', 'responder.create (2)');
+    // An open option list longer than its box scrolls with the arrow keys from the input: axe's
+    // wish for a tab stop inside it is let through, whatever selector axe names it by.
+    await page.getByRole('combobox', { name: 'Action', exact: true }).click();
+    const optionList = page.getByRole('listbox').locator('[data-offset-scrollbars]');
+    assert.ok(
+      await optionList.evaluate((list) => list.scrollHeight > list.clientHeight),
+      'the option list scrolls',
+    );
+    assert.deepEqual(await world.axe(page), []);
+    await page.getByRole('option', { name: 'responder.create (2)', exact: true }).click();
     await page.getByLabel(/^From \(/).fill(localInput(-1, 0));
     const log = page.getByTestId('audit-log');
     await log.getByText("lt.poc (LT) registered responder 'Vida'").waitFor();
