@@ -30,10 +30,11 @@ const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-
 
 /**
  * Known violations let through, each with its reason: `{ path, rule, why }` (path: a regex on the
- * page's path; target: a regex on the element's selector; inListbox: only an element inside an
- * ARIA listbox; neither: the whole rule on those pages).
+ * page's path; target: a regex on the element's selector; within: a CSS selector of an ancestor
+ * the element must be inside, or be; neither: the whole rule on those pages). `within` holds where
+ * axe names elements by their shortest unique selector, which changes with what else is on the page.
  */
-const AXE_EXCEPTIONS: { path: RegExp; rule: string; target?: RegExp; inListbox?: true; why: string }[] = [
+const AXE_EXCEPTIONS: { path: RegExp; rule: string; target?: RegExp; within?: string; why: string }[] = [
   {
     path: /^\/deployments\//,
     rule: 'aria-dialog-name',
@@ -43,7 +44,7 @@ const AXE_EXCEPTIONS: { path: RegExp; rule: string; target?: RegExp; inListbox?:
   {
     path: /./,
     rule: 'region',
-    target: /mantine-(Popover|MultiSelect|Select|Combobox)-dropdown/,
+    within: ['Popover', 'Combobox', 'Select', 'MultiSelect'].map((c) => `.mantine-${c}-dropdown`).join(', '),
     why: 'a dropdown open at the moment of the check (Select, Menu) renders in a portal at the end of <body>, outside the landmarks; it belongs to the control that opened it (aria-controls) and closes with it',
   },
   {
@@ -55,12 +56,13 @@ const AXE_EXCEPTIONS: { path: RegExp; rule: string; target?: RegExp; inListbox?:
   {
     path: /./,
     rule: 'scrollable-region-focusable',
-    // By where the element is, not by its selector: axe names it by the shortest unique selector,
-    // which is `div[data-offset-scrollbars="y"]` when the list is the only such element on the page.
-    inListbox: true,
+    within: '[role="listbox"]',
     why: 'the option list of a Select open at the moment of the check: the ARIA combobox pattern keeps focus in the input and moves through the options with the arrow keys (aria-activedescendant), which scroll the list; axe cannot see that and wants a tab stop inside the list, which would close it',
   },
 ];
+
+/** The ancestors the exceptions ask about, looked up in the page for each violating element. */
+const AXE_ANCESTORS = [...new Set(AXE_EXCEPTIONS.flatMap((e) => (e.within ? [e.within] : [])))];
 
 export interface Problems {
   list: string[];
@@ -180,42 +182,45 @@ export class BrowserWorld {
       id: string;
       impact: string;
       help: string;
-      targets: { target: string; why: string | undefined; inListbox: boolean }[];
+      targets: { target: string; why: string | undefined; within: string[] }[];
     }[];
     let where: string;
     try {
       if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeCore.source);
-      [where, found] = await page.evaluate(async (tags) => {
-        // The page first settles: no spinner for 300 ms (a route renders a moment after the URL
-        // changes, then loads its data), and transitions (a dialog fading in) ended.
-        const until = Date.now() + 15_000;
-        for (let calm = 0; calm < 3 && Date.now() < until; ) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          calm = document.querySelector('.mantine-Loader-root') ? 0 : calm + 1;
-        }
-        await Promise.all(
-          document
-            .getAnimations()
-            .filter((a) => a.effect?.getTiming().iterations !== Number.POSITIVE_INFINITY)
-            .map((a) => a.finished.catch(() => {})),
-        );
-        const engine = (window as unknown as { axe: typeof axeCore }).axe;
-        const result = await engine.run(document, { runOnly: { type: 'tag', values: tags } });
-        return [
-          location.pathname,
-          result.violations.map((v) => ({
-            id: v.id,
-            impact: String(v.impact),
-            help: v.help,
-            targets: v.nodes.map((n) => {
-              const why = [...n.any, ...n.all, ...n.none].find((c) => c.message)?.message;
-              const target = n.target.join(' ');
-              const element = n.target.length === 1 ? document.querySelector(String(n.target[0])) : null;
-              return { target, why, inListbox: !!element?.closest('[role="listbox"]') };
-            }),
-          })),
-        ] as const;
-      }, AXE_TAGS);
+      [where, found] = await page.evaluate(
+        async ([tags, ancestors]) => {
+          // The page first settles: no spinner for 300 ms (a route renders a moment after the URL
+          // changes, then loads its data), and transitions (a dialog fading in) ended.
+          const until = Date.now() + 15_000;
+          for (let calm = 0; calm < 3 && Date.now() < until; ) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            calm = document.querySelector('.mantine-Loader-root') ? 0 : calm + 1;
+          }
+          await Promise.all(
+            document
+              .getAnimations()
+              .filter((a) => a.effect?.getTiming().iterations !== Number.POSITIVE_INFINITY)
+              .map((a) => a.finished.catch(() => {})),
+          );
+          const engine = (window as unknown as { axe: typeof axeCore }).axe;
+          const result = await engine.run(document, { runOnly: { type: 'tag', values: tags } });
+          return [
+            location.pathname,
+            result.violations.map((v) => ({
+              id: v.id,
+              impact: String(v.impact),
+              help: v.help,
+              targets: v.nodes.map((n) => {
+                const why = [...n.any, ...n.all, ...n.none].find((c) => c.message)?.message;
+                const target = n.target.join(' ');
+                const element = n.target.length === 1 ? document.querySelector(String(n.target[0])) : null;
+                return { target, why, within: ancestors.filter((selector) => element?.closest(selector)) };
+              }),
+            })),
+          ] as const;
+        },
+        [AXE_TAGS, AXE_ANCESTORS] as const,
+      );
     } catch (error) {
       // The page moved on or closed while checked: the next navigation's check covers it.
       if (page.isClosed() || /context was destroyed|closed|navigat/i.test(String(error))) return [];
@@ -226,9 +231,9 @@ export class BrowserWorld {
     const added: string[] = [];
     for (const v of found) {
       const excepted = AXE_EXCEPTIONS.filter((e) => e.rule === v.id && e.path.test(path));
-      for (const { target, why, inListbox } of v.targets) {
+      for (const { target, why, within } of v.targets) {
         const isExcepted = (e: (typeof AXE_EXCEPTIONS)[number]) =>
-          (!e.target || e.target.test(target)) && (!e.inListbox || inListbox);
+          (!e.target || e.target.test(target)) && (!e.within || within.includes(e.within));
         if (excepted.some(isExcepted)) continue;
         const key = `${path} ${v.id} ${target}`;
         if (this.axeSeen.has(key)) continue;
