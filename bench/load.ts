@@ -6,12 +6,13 @@
 //     from the same clients over the processes, vs single-row autocommit INSERTs of the very same
 //     rows (normalised as the API stores them) into the same table from as many concurrent workers,
 //     through as many database connections as the processes hold together, in this run, in --rounds
-//     rounds of alternating order (the median ratio stands; goal: ours ≥ 0.5× the raw inserts).
+//     rounds of alternating order after a warm-up of each (the median ratio stands; goal: ours ≥ 0.5×
+//     the raw inserts).
 // Runs on a scratch database vytis_load_<pid> of the PostgreSQL server of DATABASE_URL (default
 // postgres://postgres@127.0.0.1:5432/postgres), dropped after. Processes are real node processes
 // (`vytis start`, see node-process.ts), each with its own port and data directory and the same node key.
 // Usage: node --import tsx bench/load.ts [--processes 3] [--connections 100] [--seconds 10]
-//          [--writes 20000] [--rounds 3]
+//          [--writes 20000] [--rounds 3] [--phases lists,writes]
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,6 +38,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     writes: { type: 'string', default: '20000' },
     rounds: { type: 'string', default: '3' },
+    // One phase alone, e.g. to profile it.
+    phases: { type: 'string', default: 'lists,writes' },
   },
 });
 const PROCESSES = Number(values.processes);
@@ -46,6 +49,7 @@ const childNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Bool
 const SECONDS = Number(values.seconds);
 const WRITES = Number(values.writes);
 const ROUNDS = Number(values.rounds);
+const PHASES = new Set(values.phases.split(','));
 /** Each process's pool (the node's default). */
 const POOL_PER_PROCESS = 10;
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -148,18 +152,21 @@ async function main() {
       await fetch(`${url}/api/v1/requests`, { headers: asCoordinator });
       await fetch(`${url}/api/v1/cases`, { headers: asAnalyst });
     }
-    const requestsPhase = await hammer(
-      'GET /api/v1/requests',
-      urls.map((u) => `${u}/api/v1/requests`),
-      { duration: SECONDS, headers: asCoordinator },
-    );
-    printList(requestsPhase);
-    const casesPhase = await hammer(
-      'GET /api/v1/cases',
-      urls.map((u) => `${u}/api/v1/cases`),
-      { duration: SECONDS, headers: asAnalyst },
-    );
-    printList(casesPhase);
+    if (PHASES.has('lists')) {
+      const requestsPhase = await hammer(
+        'GET /api/v1/requests',
+        urls.map((u) => `${u}/api/v1/requests`),
+        { duration: SECONDS, headers: asCoordinator },
+      );
+      printList(requestsPhase);
+      const casesPhase = await hammer(
+        'GET /api/v1/cases',
+        urls.map((u) => `${u}/api/v1/cases`),
+        { duration: SECONDS, headers: asAnalyst },
+      );
+      printList(casesPhase);
+    }
+    if (!PHASES.has('writes')) return;
 
     // Writes: a case of its own for our POSTs, another for the raw inserts.
     const newCase = async () => {
@@ -212,12 +219,12 @@ async function main() {
     };
 
     /** Our POSTs of the values numbered [from, to). */
-    const postRound = async (from: number, to: number) => {
+    const postRound = async (from: number, to: number, caseId = ours.id) => {
       let next = from;
       const cpuBefore = await cpuNow();
       const phase = await hammer(
         `POST /api/v1/cases/{id}/observables`,
-        urls.map((u) => `${u}/api/v1/cases/${ours.id}/observables`),
+        urls.map((u) => `${u}/api/v1/cases/${caseId}/observables`),
         {
           amount: to - from,
           method: 'POST',
@@ -235,7 +242,7 @@ async function main() {
       return { ...phase, perSecond: phase.ok / phase.seconds, cpu: await cpuSince(cpuBefore) };
     };
     /** The same rows, normalised as stored, by single-row autocommit INSERTs from as many workers. */
-    const insertRound = async (from: number, to: number) => {
+    const insertRound = async (from: number, to: number, caseId = raw.id) => {
       const rows = Array.from({ length: to - from }, (_, k) => {
         const result = normaliseObservable('ip-dst', addressOf(from + k));
         if (!result.ok) throw new Error(result.message);
@@ -255,7 +262,7 @@ async function main() {
                values ($1, $2, $3, $4, $5, 'green', $6, 'load', 0, $7, $8, 'lt.analyst', $9, $9, 1)`,
               [
                 crypto.randomUUID(),
-                raw.id,
+                caseId,
                 row.type,
                 row.category,
                 row.value,
@@ -274,6 +281,12 @@ async function main() {
 
     // Rounds in alternating order, as bench/ingest does: the machine is shared and PostgreSQL's own
     // background work (checkpoints, autovacuum) follows whichever ran before; the median ratio stands.
+    // Both warmed first, on a case of their own, as the lists are: the processes' code compiled,
+    // their statements prepared on every pooled connection, the baseline's pool connected.
+    const warm = await newCase();
+    const WARMUP = Math.min(2000, WRITES);
+    await postRound(WRITES, WRITES + WARMUP, warm.id);
+    await insertRound(WRITES + WARMUP, WRITES + 2 * WARMUP, warm.id);
     const perRound = Math.ceil(WRITES / ROUNDS);
     const rounds: {
       ours: Awaited<ReturnType<typeof postRound>>;
