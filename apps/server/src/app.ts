@@ -24,6 +24,7 @@ import { DenialLimiter } from './http/denial-limiter.ts';
 import { type DenialAuditor, makeErrorHandler, toErrorResponse } from './http/error-handler.ts';
 import { depthLimitedJsonParser } from './http/json-body.ts';
 import { documentOptionalBodies, missingBodyAsEmpty } from './http/optional-body.ts';
+import { databaseRateLimitStore } from './http/rate-limit-store.ts';
 import { ReadCache } from './http/read-cache.ts';
 import { RequestGauge } from './http/request-gauge.ts';
 import { adoptCallerRequestId, freshRequestId } from './http/request-id.ts';
@@ -68,6 +69,7 @@ import { EventsService } from './modules/notifications/events.service.ts';
 import { inboxRoutes } from './modules/notifications/inbox.routes.ts';
 import { InboxService } from './modules/notifications/inbox.service.ts';
 import { Notifier } from './modules/notifications/notifier.ts';
+import { StreamClaims } from './modules/notifications/stream-claims.ts';
 import { webhooksRoutes } from './modules/notifications/webhooks.routes.ts';
 import { WebhooksService } from './modules/notifications/webhooks.service.ts';
 import { partiesRoutes } from './modules/parties/parties.routes.ts';
@@ -361,6 +363,7 @@ export function buildServices(
     scheduler,
     webhooks,
     events,
+    streamClaims: new StreamClaims(db),
     responders,
     rotations,
     teams,
@@ -494,6 +497,8 @@ export async function buildApp(
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,
+    // Counted in the database: a node's processes share one count per route and source.
+    store: databaseRateLimitStore(deps.database.db),
     errorResponseBuilder: (_request, context) =>
       Object.assign(
         new AppError('rate_limited', `too many attempts; try again in ${Math.ceil(context.ttl / 1000)} s`),
@@ -543,6 +548,7 @@ export async function buildApp(
   await services.tokens.listen();
   app.addHook('onClose', async () => {
     await services.events.close();
+    services.streamClaims.close();
     await services.tokens.close();
   });
 

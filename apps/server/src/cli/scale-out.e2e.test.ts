@@ -364,6 +364,62 @@ describe('three node processes on one PostgreSQL serve every route interchangeab
     }
   });
 
+  it("caps one user's live event streams over the three processes together, not on each", async () => {
+    /** Opens a stream on `proc`; its status, and a way to close it. */
+    const open = async (proc: Proc) => {
+      const abort = new AbortController();
+      const response = await fetch(`${proc.base}/api/v1/events`, {
+        headers: users.eeAnalyst!.headers,
+        signal: abort.signal,
+      });
+      if (response.status !== 200) await response.body?.cancel();
+      return { status: response.status, via: proc.name, close: () => abort.abort() };
+    };
+    const streams: Awaited<ReturnType<typeof open>>[] = [];
+    try {
+      // Five, the node's cap, spread over the processes (two, two and one).
+      for (const proc of [a(), b(), c(), a(), b()]) streams.push(await open(proc));
+      assert.deepEqual(
+        streams.map((s) => s.status),
+        [200, 200, 200, 200, 200],
+      );
+      for (const proc of procs) {
+        const sixth = await open(proc);
+        assert.equal(sixth.status, 429, `${proc.name} counts the streams held on the others`);
+      }
+      // One closed on a frees a place on c, once a has seen the close.
+      streams.shift()!.close();
+      let again = await open(c());
+      await waitFor('the closed stream to give its place back', async () => {
+        if (again.status === 200) return true;
+        again = await open(c());
+        return again.status === 200;
+      });
+      streams.push(again);
+    } finally {
+      for (const stream of streams) stream.close();
+    }
+  });
+
+  it('counts failed logins over the three processes together: the sixth in a minute is refused on any', async () => {
+    const statuses: number[] = [];
+    // Five failures a minute from one address (logins that succeed do not count): the sixth attempt
+    // is refused, though each process has seen only two.
+    for (let i = 0; i < 6; i++) {
+      const answer = await call('POST', '/session', { body: { name: 'lt.poc', password: `wrong ${i}` } });
+      statuses.push(answer.status);
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429]);
+    for (const proc of procs) {
+      const refused = await call('POST', '/session', { body: { name: 'lt.poc', password }, via: proc });
+      assert.equal(refused.status, 429, `${proc.name}: even the right password waits for the minute`);
+      assert.match(
+        refused.body.error.message,
+        /too many failed logins from your address; try again in \d+ s/,
+      );
+    }
+  });
+
   it('stops cleanly, each process signing under the one key, leaving one intact audit chain', async () => {
     for (const proc of procs) {
       const code = await stopProcess(proc);

@@ -17,6 +17,7 @@ import type { WorkService } from '../modules/my-work/my-work.service.ts';
 import type { EventsService } from '../modules/notifications/events.service.ts';
 import type { InboxService } from '../modules/notifications/inbox.service.ts';
 import type { Notifier } from '../modules/notifications/notifier.ts';
+import type { StreamClaims } from '../modules/notifications/stream-claims.ts';
 import type { WebhooksService } from '../modules/notifications/webhooks.service.ts';
 import type { PartiesService } from '../modules/parties/parties.service.ts';
 import type { PassesService } from '../modules/passes/passes.service.ts';
@@ -49,6 +50,7 @@ export interface Services {
   scheduler: Scheduler;
   webhooks: WebhooksService;
   events: EventsService;
+  streamClaims: StreamClaims;
   responders: RespondersService;
   teams: TeamsService;
   deployments: DeploymentsService;

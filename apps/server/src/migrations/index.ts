@@ -21,6 +21,7 @@ import * as federatedLoop from './0019_federated_loop.ts';
 import * as notifications from './0020_notifications.ts';
 import * as analystTools from './0021_analyst_tools.ts';
 import * as reports from './0022_reports.ts';
+import * as clusterLimits from './0023_cluster_limits.ts';
 
 /** Listed statically (not read from disk) so migrations run the same from source, tests and bundles. */
 export const migrations: Record<string, Migration> = {
@@ -46,4 +47,5 @@ export const migrations: Record<string, Migration> = {
   '0020_notifications': notifications,
   '0021_analyst_tools': analystTools,
   '0022_reports': reports,
+  '0023_cluster_limits': clusterLimits,
 };

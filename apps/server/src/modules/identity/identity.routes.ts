@@ -31,10 +31,10 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
   loginAttemptsPerMinute: number;
 }> = async (app, { services, cookieSecure, loginAttemptsPerMinute }) => {
   const { identity } = services;
-  const logins = new LoginLimiter(loginAttemptsPerMinute);
+  const logins = new LoginLimiter(services.database.db, loginAttemptsPerMinute);
   /** Runs a login step under the limiter: a refusal of the credentials counts, nothing else does. */
   const limited = async <T>(address: string, attempt: () => Promise<T>): Promise<T> => {
-    logins.begin(address);
+    const place = await logins.begin(address);
     let failed = false;
     try {
       return await attempt();
@@ -42,7 +42,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
       failed = error instanceof AppError && error.code === 'unauthenticated';
       throw error;
     } finally {
-      logins.end(address, failed);
+      await logins.end(place, failed);
     }
   };
   await app.register(accountsRoutes, { services, loginAttemptsPerMinute });

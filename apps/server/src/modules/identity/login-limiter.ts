@@ -1,63 +1,78 @@
+import crypto from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
 import { AppError } from '../../errors.ts';
+import type { Database } from '../../platform/db/schema.ts';
+import { inTransaction } from '../../platform/db/transaction.ts';
 
-const WINDOW_MS = 60_000;
-/** Addresses tracked at most; the oldest is forgotten first (a flood of addresses cannot grow memory). */
-const MAX_ADDRESSES = 100_000;
+const WINDOW_SECONDS = 60;
+/** The first key of the two-key advisory locks taken per address (one key per lock space). */
+const ADDRESS_LOCK_SPACE = 72_750_021;
 
 /**
- * Failed logins per client address in a sliding minute. Only failures count: people who log in
- * (several colleagues behind one NAT, a browser test logging many people in) are never held back,
- * while guessing is. A success does not clear earlier failures — else a guesser with one account of
- * their own could reset the count between guesses at another.
+ * Failed logins per client address in a sliding minute, counted in the database: every process
+ * of a node counts into the same minute, so five attempts are five in all, not five per process
+ * behind a round-robin proxy. Only failures count: people who log in (several colleagues behind
+ * one NAT, a browser test logging many people in) are never held back, while guessing is. A
+ * success does not clear earlier failures — else a guesser with one account of their own could
+ * reset the count between guesses at another. The minute runs by the database's clock, the one
+ * all processes share.
  */
 export class LoginLimiter {
-  private readonly failures = new Map<string, number[]>();
-  /** Attempts under way per address: each holds a place, so a burst cannot pass the check at once. */
-  private readonly inFlight = new Map<string, number>();
+  private nextSweep = 0;
 
   constructor(
+    private readonly db: Kysely<Database>,
     private readonly maxPerMinute: number,
-    private readonly now: () => number = Date.now,
   ) {}
 
   /**
    * Refuses (429) an address that failed `maxPerMinute` times in the last minute, counting its
-   * attempts under way as failures until they end; else holds a place for this attempt, which
-   * `end` gives back.
+   * attempts under way as failures until they end; else holds a place for this attempt (counted
+   * as a failure should its process die), which `end` gives back or keeps.
    */
-  begin(address: string) {
-    const recent = this.recent(address);
-    const pending = this.inFlight.get(address) ?? 0;
-    if (recent.length + pending >= this.maxPerMinute) {
-      const waitMs = recent.length > 0 ? recent[0]! + WINDOW_MS - this.now() : 1000;
+  async begin(address: string): Promise<string> {
+    this.sweep();
+    const id = crypto.randomUUID();
+    const waitSeconds = await inTransaction(this.db, async (trx) => {
+      // One check at a time per address, across processes: a burst cannot pass it at once.
+      await sql`select pg_advisory_xact_lock(${ADDRESS_LOCK_SPACE}, hashtext(${address}))`.execute(trx);
+      const { n, wait } = await sql<{ n: string; wait: string | null }>`
+        select count(*)::text as n,
+          ceil(extract(epoch from (min(at) + make_interval(secs => ${WINDOW_SECONDS}) - now())))::text as wait
+        from login_attempts
+        where address = ${address} and at > now() - make_interval(secs => ${WINDOW_SECONDS})`
+        .execute(trx)
+        .then((result) => result.rows[0]!);
+      if (Number(n) >= this.maxPerMinute) return Math.max(1, Number(wait ?? 1));
+      await trx.insertInto('login_attempts').values({ id, address, at: sql`now()` }).execute();
+      return null;
+    });
+    if (waitSeconds !== null) {
       throw new AppError(
         'rate_limited',
-        `too many failed logins from your address; try again in ${Math.max(1, Math.ceil(waitMs / 1000))} s`,
+        `too many failed logins from your address; try again in ${waitSeconds} s`,
       );
     }
-    this.inFlight.set(address, pending + 1);
+    return id;
   }
 
-  /** The attempt ended: a failed one (a wrong name, password or code) counts for a minute. */
-  end(address: string, failed: boolean) {
-    const pending = (this.inFlight.get(address) ?? 1) - 1;
-    if (pending > 0) this.inFlight.set(address, pending);
-    else this.inFlight.delete(address);
-    if (failed) this.fail(address);
+  /** The attempt ended: a failed one (a wrong name, password or code) counts for a minute from now. */
+  async end(attempt: string, failed: boolean): Promise<void> {
+    if (failed) {
+      await this.db.updateTable('login_attempts').set({ at: sql`now()` }).where('id', '=', attempt).execute();
+    } else {
+      await this.db.deleteFrom('login_attempts').where('id', '=', attempt).execute();
+    }
   }
 
-  private fail(address: string) {
-    const recent = this.recent(address);
-    recent.push(this.now());
-    this.failures.delete(address);
-    this.failures.set(address, recent);
-    if (this.failures.size > MAX_ADDRESSES) this.failures.delete(this.failures.keys().next().value!);
-  }
-
-  private recent(address: string): number[] {
-    const since = this.now() - WINDOW_MS;
-    const kept = (this.failures.get(address) ?? []).filter((at) => at > since);
-    if (kept.length === 0) this.failures.delete(address);
-    return kept;
+  /** Attempts older than the minute count for nothing: deleted, at most once a minute per process. */
+  private sweep(): void {
+    if (Date.now() < this.nextSweep) return;
+    this.nextSweep = Date.now() + WINDOW_SECONDS * 1000;
+    void this.db
+      .deleteFrom('login_attempts')
+      .where('at', '<', sql<Date>`now() - make_interval(secs => ${WINDOW_SECONDS})`)
+      .execute()
+      .catch(() => {});
   }
 }

@@ -8,7 +8,7 @@ const BATCH = 200;
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const HEARTBEAT_MS = 15_000;
 
-/** How many live event streams one user may hold open at once (on this process), by default. */
+/** How many live event streams one user may hold open at once (over all the node's processes), by default. */
 export const DEFAULT_STREAMS_PER_USER = 5;
 
 export const eventsRoutes: FastifyPluginAsyncTypebox<{
@@ -16,13 +16,6 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{
   streamsPerUser?: number;
 }> = async (app, { services, streamsPerUser = DEFAULT_STREAMS_PER_USER }) => {
   const open = new Set<AbortController>();
-  // Each stream holds a socket and wakes on every event: one user may not hold more than a few.
-  const streamsByUser = new Map<string, number>();
-  const release = (user: string) => {
-    const left = (streamsByUser.get(user) ?? 1) - 1;
-    if (left > 0) streamsByUser.set(user, left);
-    else streamsByUser.delete(user);
-  };
   app.addHook('preClose', async () => {
     for (const stream of open) stream.abort();
   });
@@ -64,16 +57,15 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{
           { field: 'headers/last-event-id', message: 'not an event id' },
         ]);
       }
-      const user = request.actor.id ?? request.actor.name;
-      const held = streamsByUser.get(user) ?? 0;
-      if (held >= streamsPerUser) {
+      // Each stream holds a socket and wakes on every event: one user may not hold more than a few,
+      // counted over every process of the node.
+      const claim = await services.streamClaims.claim(request.actor.id ?? request.actor.name, streamsPerUser);
+      if (claim.id === null) {
         throw new AppError(
           'rate_limited',
-          `you already have ${held} live event streams open, the most one user may; close one (each browser tab keeps one) and try again`,
+          `you already have ${claim.held} live event streams open, the most one user may; close one (each browser tab keeps one) and try again`,
         );
       }
-      // Taken before the first await, so simultaneous requests cannot all pass the check.
-      streamsByUser.set(user, held + 1);
       try {
         await services.events.mark();
         // A starting point beyond the newest event (a client of a database since restored) would
@@ -120,7 +112,8 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{
           raw.end();
         }
       } finally {
-        release(user);
+        // A claim not given back (the database gone first) lapses on its own.
+        await services.streamClaims.release(claim.id).catch(() => {});
       }
     },
   );

@@ -148,6 +148,9 @@ export interface Database extends FederationTables, AuditWitnessTables, InboxTab
   user_recovery_codes: UserRecoveryCodesTable;
   login_challenges: LoginChallengesTable;
   audit_events: AuditEventsTable;
+  event_stream_claims: EventStreamClaimsTable;
+  rate_limit_windows: RateLimitWindowsTable;
+  login_attempts: LoginAttemptsTable;
   audit_head: AuditHeadTable;
   audit_pending: AuditPendingTable;
   audit_checkpoints: AuditCheckpointsTable;
@@ -699,4 +702,29 @@ export interface EvidenceCustodyTable {
   custodian: string;
   sha256: string;
   note: string;
+}
+
+/** A live event stream held open by a user, on whichever process serves it (0023). */
+export interface EventStreamClaimsTable {
+  id: string;
+  /** The user: their id (or name, for an actor without one). */
+  holder: string;
+  claimed_at: Timestamp;
+  /** Moved on by the serving process while the stream is open; an old one's process is gone. */
+  seen_at: Timestamp;
+}
+
+/** Attempts counted by a rate limit, per route and source, over all processes (0023). */
+export interface RateLimitWindowsTable {
+  key: string;
+  started_at: Timestamp;
+  ends_at: Timestamp;
+  hits: number;
+}
+
+/** A failed login (or one under way) from a client address, over all processes (0023). */
+export interface LoginAttemptsTable {
+  id: string;
+  address: string;
+  at: Timestamp;
 }
