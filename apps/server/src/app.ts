@@ -99,7 +99,6 @@ import { dataVersionProbe } from './platform/db/data-version.ts';
 import type { DatabaseHandle } from './platform/db/database.ts';
 import type { NodeKey } from './platform/keys.ts';
 import type { PrivateNetworks } from './platform/network.ts';
-import { SecretBox } from './platform/secret-box.ts';
 
 export interface AppOptions {
   logLevel: string;
@@ -209,14 +208,7 @@ export function buildServices(
   const framework = new FrameworkService({ db, clock: deps.clock, audit });
   const parties = new PartiesService({ db, clock: deps.clock, audit, framework });
   const tokens = new TokenCache(deps.database);
-  const mfa = new MfaService({
-    db,
-    clock: deps.clock,
-    audit,
-    requireMfa: options.requireMfa,
-    tokens,
-    secrets: new SecretBox(deps.key.privateKey, 'totp-secret'),
-  });
+  const mfa = new MfaService({ db, clock: deps.clock, audit, requireMfa: options.requireMfa, tokens });
   const identity = new IdentityService({
     db,
     clock: deps.clock,
@@ -554,8 +546,6 @@ export async function buildApp(
   new ReadCache({ dataVersion: dataVersionProbe(deps.database.db), clock: deps.clock }).register(app);
   // Other processes' account changes reach this one's token cache; until then it caches nothing.
   await services.tokens.listen();
-  // TOTP seeds stored before they were sealed are sealed now.
-  await services.mfa.sealStoredSecrets();
   app.addHook('onClose', async () => {
     await services.events.close();
     services.streamClaims.close();

@@ -7,7 +7,6 @@ import type { Ctx } from '../../context.ts';
 import { AppError, conflict, invalidInput } from '../../errors.ts';
 import type { Database, UserRow } from '../../platform/db/schema.ts';
 import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
-import type { SecretBox } from '../../platform/secret-box.ts';
 import { verifyPassword } from '../../platform/secrets.ts';
 import * as repo from './identity.repository.ts';
 import * as mfaRepo from './mfa.repository.ts';
@@ -30,8 +29,6 @@ export interface MfaDeps {
   requireMfa: RequireMfa;
   /** Whether a token works depends on the second factor: cached tokens go when it changes. */
   tokens?: TokenCache;
-  /** TOTP seeds are stored sealed under the node's key, bound to their user. */
-  secrets: SecretBox;
 }
 
 export type SecondFactorCheck = { ok: true; method: 'totp' | 'recovery' } | { ok: false; reason: string };
@@ -46,47 +43,6 @@ export class MfaService {
 
   get policy(): RequireMfa {
     return this.deps.requireMfa;
-  }
-
-  /**
-   * Seals the TOTP seeds stored before seeds were sealed (once, as a node starts; a row changed
-   * meanwhile is left to the next start). What they check is unchanged, so nothing is audited.
-   */
-  async sealStoredSecrets(): Promise<number> {
-    const { secrets, db } = this.deps;
-    const rows = await db
-      .selectFrom('users')
-      .select(['id', 'mfa_secret', 'mfa_pending_secret'])
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('mfa_secret', 'is not', null), eb('mfa_secret', 'not like', 'sealed:%')]),
-          eb.and([
-            eb('mfa_pending_secret', 'is not', null),
-            eb('mfa_pending_secret', 'not like', 'sealed:%'),
-          ]),
-        ]),
-      )
-      .execute();
-    let sealed = 0;
-    for (const row of rows) {
-      const seal = (value: string | null) =>
-        value === null || secrets.isSealed(value) ? value : secrets.seal(value, row.id);
-      const { numUpdatedRows } = await db
-        .updateTable('users')
-        .set({ mfa_secret: seal(row.mfa_secret), mfa_pending_secret: seal(row.mfa_pending_secret) })
-        .where('id', '=', row.id)
-        .where((eb) =>
-          eb.and([
-            row.mfa_secret === null ? eb('mfa_secret', 'is', null) : eb('mfa_secret', '=', row.mfa_secret),
-            row.mfa_pending_secret === null
-              ? eb('mfa_pending_secret', 'is', null)
-              : eb('mfa_pending_secret', '=', row.mfa_pending_secret),
-          ]),
-        )
-        .executeTakeFirst();
-      sealed += Number(numUpdatedRows);
-    }
-    return sealed;
   }
 
   async status(ctx: Ctx): Promise<MfaStatus> {
@@ -110,7 +66,7 @@ export class MfaService {
     const secret = newTotpSecret();
     const uri = totpUri(secret, user.name);
     await inTransaction(this.deps.db, async (trx) => {
-      await mfaRepo.setPendingSecret(trx, user.id, this.deps.secrets.seal(secret, user.id));
+      await mfaRepo.setPendingSecret(trx, user.id, secret);
       await this.deps.audit.record(trx, ctx, {
         action: 'user.mfa.enrol',
         objectType: 'user',
@@ -145,7 +101,7 @@ export class MfaService {
         );
       }
       const now = this.deps.clock.now();
-      const step = acceptedStep(this.deps.secrets.open(user.mfa_pending_secret, user.id), code, now, null);
+      const step = acceptedStep(user.mfa_pending_secret, code, now, null);
       if (step === null) {
         throw invalidInput('that code is not right: enter the 6 digits your app shows now', [
           { field: 'body/code', message: 'is not the current code; check the time on your device' },
@@ -207,7 +163,7 @@ export class MfaService {
     if (user.mfa_secret === null) return { ok: false, reason: 'no second factor is set up' };
     const now = this.deps.clock.now();
     if (isTotpCode(code)) {
-      const step = acceptedStep(this.deps.secrets.open(user.mfa_secret, user.id), code, now, null);
+      const step = acceptedStep(user.mfa_secret, code, now, null);
       if (step === null) return { ok: false, reason: 'wrong code' };
       if (!(await mfaRepo.claimStep(trx, user.id, step))) {
         return { ok: false, reason: 'this code was used already; wait for the next one' };
