@@ -20,6 +20,7 @@ import type { Clock } from './clock.ts';
 import type { FederationSettings } from './config.ts';
 import { AppError } from './errors.ts';
 import { ctxOf, makeAccessHook, type RouteAccess } from './http/access.ts';
+import { clientSource } from './http/client-source.ts';
 import { DenialLimiter } from './http/denial-limiter.ts';
 import { type DenialAuditor, makeErrorHandler, toErrorResponse } from './http/error-handler.ts';
 import { depthLimitedJsonParser } from './http/json-body.ts';
@@ -481,7 +482,7 @@ export async function buildApp(
     // Public routes (login) audit their own refusals; everything else is audited here, once.
     if (request.denialAudited || request.routeOptions.config?.access?.kind === 'public') return;
     request.denialAudited = true;
-    const source = request.actor?.id ? `user:${request.actor.id}` : `address:${request.ip}`;
+    const source = request.actor?.id ? `user:${request.actor.id}` : `address:${clientSource(request.ip)}`;
     await denials.deny(source, ctxOf(request), {
       action: 'access.denied',
       objectType: 'route',

@@ -138,6 +138,41 @@ describe('hardening: live event streams and slow clients on a real socket', () =
     for (const stream of [...streams, again]) stream.close();
   });
 
+  it('keeps no place for a client that went away before its stream began', async () => {
+    const user = await node.user('lt.hasty', 'LT', ['analyst']);
+    // Ten clients that hang up as soon as they have asked: none of them may hold one of the five places.
+    for (let i = 0; i < 10; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.write(
+            `GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${user.headers.authorization}\r\n\r\n`,
+            () => {
+              socket.destroy();
+              resolve();
+            },
+          );
+        });
+      });
+    }
+    const deadline = Date.now() + WAIT_MS;
+    const held = async () =>
+      Number(
+        (
+          await node.database.db
+            .selectFrom('event_stream_claims')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('holder', '=', user.id)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    while ((await held()) > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await held(), 0, 'every place given back');
+    const stream = await openStream(user.headers);
+    assert.equal(stream.status, 200);
+    stream.close();
+  });
+
   it('cuts an upload whose body trickles in with a 408, and a request whose headers never end', async () => {
     const answer = (send: (socket: net.Socket) => void) =>
       new Promise<string>((resolve, reject) => {

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { ANONYMOUS, type Ctx } from '../../context.ts';
 import { AppError } from '../../errors.ts';
+import { clientSource } from '../../http/client-source.ts';
 import { DenialLimiter } from '../../http/denial-limiter.ts';
 import type { Services } from '../../http/services.ts';
 import type { Database } from '../../platform/db/schema.ts';
@@ -170,7 +171,7 @@ export function requirePeerSignature(services: Services, options: PeerSignatureO
       // The route is public, so the error handler does not audit it: it is audited here, once.
       request.denialAudited = true;
       const ctx: Ctx = { actor: request.actor ?? ANONYMOUS, requestId: request.id };
-      await denials.deny(`address:${request.ip}`, ctx, {
+      await denials.deny(`address:${clientSource(request.ip)}`, ctx, {
         action: 'federation.call.refused',
         objectType: 'peer',
         objectId: error.keyId,

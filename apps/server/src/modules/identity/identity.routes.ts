@@ -17,6 +17,7 @@ import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.ts';
 import { access, ctxOf, SESSION_COOKIE } from '../../http/access.ts';
+import { clientSource } from '../../http/client-source.ts';
 import { sendVersioned } from '../../http/if-match.ts';
 import type { Services } from '../../http/services.ts';
 import { accountsRoutes } from './accounts.routes.ts';
@@ -42,7 +43,10 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
       failed = error instanceof AppError && error.code === 'unauthenticated';
       throw error;
     } finally {
-      await logins.end(place, failed);
+      // The attempt's own answer stands: a place not given back counts as a failure for a minute.
+      await logins
+        .end(place, failed)
+        .catch((error) => app.log.error({ err: error }, 'a login attempt was not recorded'));
     }
   };
   await app.register(accountsRoutes, { services, loginAttemptsPerMinute });
@@ -206,7 +210,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const result = await limited(request.ip, () =>
+      const result = await limited(clientSource(request.ip), () =>
         identity.login(ctxOf(request), request.body.name, request.body.password),
       );
       if (result.kind === 'mfa') return reply.status(202).send(result.challenge);
@@ -228,7 +232,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const { secret, session } = await limited(request.ip, () =>
+      const { secret, session } = await limited(clientSource(request.ip), () =>
         identity.completeMfaLogin(ctxOf(request), request.body.challenge, request.body.code),
       );
       setSessionCookie(reply, secret, session.expiresAt);

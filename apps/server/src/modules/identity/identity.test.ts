@@ -326,6 +326,31 @@ describe('the login limit counts failed logins only', () => {
     assert.equal(invalid.statusCode, 400, 'bad input is judged before the limit');
   });
 
+  it("counts an IPv6 client's guesses under its /64, and an IPv4-mapped address as the IPv4 one", async () => {
+    const from = (remoteAddress: string, password: string) =>
+      node.request({
+        method: 'POST',
+        url: '/api/v1/session',
+        payload: { name: 'lt.poc', password },
+        remoteAddress,
+      });
+    assert.equal((await from('2001:db8:7:1::a', 'guess one')).statusCode, 401);
+    assert.equal((await from('2001:db8:7:1::b', 'guess two')).statusCode, 401);
+    assert.equal(
+      (await from('2001:db8:7:1:ffff::c', 'guess three')).statusCode,
+      429,
+      'a fresh address in the same /64',
+    );
+    assert.equal(
+      (await from('2001:db8:7:2::a', 'guess four')).statusCode,
+      401,
+      'another /64 counts on its own',
+    );
+    assert.equal((await from('198.51.100.9', 'guess five')).statusCode, 401);
+    assert.equal((await from('::ffff:198.51.100.9', 'guess six')).statusCode, 401);
+    assert.equal((await from('198.51.100.9', 'guess seven')).statusCode, 429, 'one client over both stacks');
+  });
+
   it('holds a burst of guesses sent at once to the limit', async () => {
     const burst = await startTestNode({ loginAttemptsPerMinute: 2 });
     try {

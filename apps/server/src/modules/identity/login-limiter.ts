@@ -7,6 +7,8 @@ import { inTransaction } from '../../platform/db/transaction.ts';
 const WINDOW_SECONDS = 60;
 /** The first key of the two-key advisory locks taken per address (one key per lock space). */
 const ADDRESS_LOCK_SPACE = 72_750_021;
+/** Addresses remembered as refused on this process at most; the oldest is forgotten first. */
+const MAX_REFUSED = 100_000;
 
 /**
  * Failed logins per client address in a sliding minute, counted in the database: every process
@@ -16,9 +18,16 @@ const ADDRESS_LOCK_SPACE = 72_750_021;
  * success does not clear earlier failures — else a guesser with one account of their own could
  * reset the count between guesses at another. The minute runs by the database's clock, the one
  * all processes share.
+ *
+ * A flood from one address costs one database connection per process: its checks wait their turn
+ * in memory, and an address refused is refused here, without the database, until its wait is over.
  */
 export class LoginLimiter {
   private nextSweep = 0;
+  /** Per address, the check under way on this process (the next one waits for it). */
+  private readonly checking = new Map<string, Promise<unknown>>();
+  /** Per address refused, until when (ms, this process's clock). */
+  private readonly refusedUntil = new Map<string, number>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -31,6 +40,31 @@ export class LoginLimiter {
    * as a failure should its process die), which `end` gives back or keeps.
    */
   async begin(address: string): Promise<string> {
+    this.refuseIfKnown(address);
+    const before = this.checking.get(address);
+    const check = (async () => {
+      await before?.catch(() => {});
+      this.refuseIfKnown(address);
+      return this.check(address);
+    })();
+    this.checking.set(address, check);
+    try {
+      return await check;
+    } finally {
+      if (this.checking.get(address) === check) this.checking.delete(address);
+    }
+  }
+
+  /** The attempt ended: a failed one (a wrong name, password or code) counts for a minute from now. */
+  async end(attempt: string, failed: boolean): Promise<void> {
+    if (failed) {
+      await this.db.updateTable('login_attempts').set({ at: sql`now()` }).where('id', '=', attempt).execute();
+    } else {
+      await this.db.deleteFrom('login_attempts').where('id', '=', attempt).execute();
+    }
+  }
+
+  private async check(address: string): Promise<string> {
     this.sweep();
     const id = crypto.randomUUID();
     const waitSeconds = await inTransaction(this.db, async (trx) => {
@@ -48,31 +82,34 @@ export class LoginLimiter {
       return null;
     });
     if (waitSeconds !== null) {
-      throw new AppError(
-        'rate_limited',
-        `too many failed logins from your address; try again in ${waitSeconds} s`,
-      );
+      this.refusedUntil.delete(address);
+      this.refusedUntil.set(address, Date.now() + waitSeconds * 1000);
+      if (this.refusedUntil.size > MAX_REFUSED)
+        this.refusedUntil.delete(this.refusedUntil.keys().next().value!);
+      throw refused(waitSeconds);
     }
     return id;
   }
 
-  /** The attempt ended: a failed one (a wrong name, password or code) counts for a minute from now. */
-  async end(attempt: string, failed: boolean): Promise<void> {
-    if (failed) {
-      await this.db.updateTable('login_attempts').set({ at: sql`now()` }).where('id', '=', attempt).execute();
-    } else {
-      await this.db.deleteFrom('login_attempts').where('id', '=', attempt).execute();
-    }
+  private refuseIfKnown(address: string): void {
+    const until = this.refusedUntil.get(address);
+    if (until === undefined) return;
+    const waitMs = until - Date.now();
+    if (waitMs > 0) throw refused(Math.ceil(waitMs / 1000));
+    this.refusedUntil.delete(address);
   }
 
-  /** Attempts older than the minute count for nothing: deleted, at most once a minute per process. */
+  /** Attempts older than two minutes count for nothing (one under way that long is over): deleted. */
   private sweep(): void {
     if (Date.now() < this.nextSweep) return;
     this.nextSweep = Date.now() + WINDOW_SECONDS * 1000;
     void this.db
       .deleteFrom('login_attempts')
-      .where('at', '<', sql<Date>`now() - make_interval(secs => ${WINDOW_SECONDS})`)
+      .where('at', '<', sql<Date>`now() - make_interval(secs => ${2 * WINDOW_SECONDS})`)
       .execute()
       .catch(() => {});
   }
 }
+
+const refused = (waitSeconds: number) =>
+  new AppError('rate_limited', `too many failed logins from your address; try again in ${waitSeconds} s`);

@@ -57,6 +57,12 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{
           { field: 'headers/last-event-id', message: 'not an event id' },
         ]);
       }
+      // Listened for before the first wait: a client gone meanwhile must not leave a stream (and its
+      // claim, kept fresh) running for nobody.
+      const stream = new AbortController();
+      const gone = () => stream.abort();
+      request.raw.once('close', gone);
+      reply.raw.once('close', gone);
       // Each stream holds a socket and wakes on every event: one user may not hold more than a few,
       // counted over every process of the node.
       const claim = await services.streamClaims.claim(request.actor.id ?? request.actor.name, streamsPerUser);
@@ -84,9 +90,8 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{
           'x-request-id': request.id,
         });
         raw.write('retry: 3000\n\n');
-        const stream = new AbortController();
         open.add(stream);
-        request.raw.on('close', () => stream.abort());
+        if (request.raw.socket?.destroyed || raw.destroyed) stream.abort();
         try {
           while (!stream.signal.aborted) {
             const mark = await services.events.mark();

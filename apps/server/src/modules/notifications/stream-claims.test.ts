@@ -54,6 +54,21 @@ describe('live event stream claims: one cap per user over all processes', () => 
     assert.equal(await claimed('u3'), 5);
   });
 
+  it("puts back an open stream's claim that lapsed and was taken away while the database was out of reach", async () => {
+    const open = await here.claim('u5', 1);
+    assert.ok(open.id);
+    await sql`update event_stream_claims set seen_at = now() - interval '2 minutes' where holder = 'u5'`.execute(
+      node.services.database.db,
+    );
+    // Another process sees the lapsed claim and takes the place...
+    const taken = await there.claim('u5', 1);
+    assert.ok(taken.id);
+    // ...and the stream, still open, is counted again at its next refresh: none may open now.
+    await here.refresh();
+    assert.equal(await claimed('u5'), 2);
+    assert.deepEqual(await there.claim('u5', 1), { id: null, held: 2 });
+  });
+
   it("stops counting a gone process's claims once they lapse; a live process keeps its own fresh", async () => {
     const gone = await there.claim('u4', 2);
     const live = await here.claim('u4', 2);

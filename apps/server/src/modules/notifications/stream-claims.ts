@@ -17,14 +17,17 @@ const CLAIMS_LOCK_SPACE = 72_750_020;
  * on, which stop counting after LAPSE_SECONDS.
  */
 export class StreamClaims {
-  private readonly held = new Set<string>();
+  /** This process's claims: id → holder. */
+  private readonly held = new Map<string, string>();
   private refresher: NodeJS.Timeout | undefined;
+  private nextSweep = 0;
 
   constructor(private readonly db: Kysely<Database>) {}
 
   /** A claim for one more stream of `holder`, or null when they hold `cap` already (and how many). */
   async claim(holder: string, cap: number): Promise<{ id: string } | { id: null; held: number }> {
     const id = crypto.randomUUID();
+    this.sweep();
     const held = await inTransaction(this.db, async (trx) => {
       // One claim at a time per holder, across processes: simultaneous opens cannot all pass.
       await sql`select pg_advisory_xact_lock(${CLAIMS_LOCK_SPACE}, hashtext(${holder}))`.execute(trx);
@@ -46,7 +49,7 @@ export class StreamClaims {
       return null;
     });
     if (held !== null) return { id: null, held };
-    this.held.add(id);
+    this.held.set(id, holder);
     this.refresher ??= setInterval(() => void this.refresh().catch(() => {}), REFRESH_MS).unref();
     return { id };
   }
@@ -57,14 +60,30 @@ export class StreamClaims {
     await this.db.deleteFrom('event_stream_claims').where('id', '=', id).execute();
   }
 
-  /** Moves this process's claims on: their streams are still open. */
+  /**
+   * Moves this process's claims on: their streams are still open. A claim that lapsed meanwhile (the
+   * database out of reach for a while) and was taken away is put back, so an open stream always counts.
+   */
   async refresh(): Promise<void> {
     if (this.held.size === 0) return;
     await this.db
-      .updateTable('event_stream_claims')
-      .set({ seen_at: sql`now()` })
-      .where('id', 'in', [...this.held])
+      .insertInto('event_stream_claims')
+      .values(
+        [...this.held].map(([id, holder]) => ({ id, holder, claimed_at: sql`now()`, seen_at: sql`now()` })),
+      )
+      .onConflict((conflict) => conflict.column('id').doUpdateSet({ seen_at: sql`now()` }))
       .execute();
+  }
+
+  /** Claims of every holder whose process is gone, at most once a minute per process. */
+  private sweep(): void {
+    if (Date.now() < this.nextSweep) return;
+    this.nextSweep = Date.now() + 60_000;
+    void this.db
+      .deleteFrom('event_stream_claims')
+      .where('seen_at', '<', sql<Date>`now() - make_interval(secs => ${LAPSE_SECONDS})`)
+      .execute()
+      .catch(() => {});
   }
 
   close(): void {

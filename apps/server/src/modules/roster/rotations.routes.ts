@@ -20,6 +20,7 @@ import {
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { access, ctxOf } from '../../http/access.ts';
+import { clientSource } from '../../http/client-source.ts';
 import type { DenialLimiter } from '../../http/denial-limiter.ts';
 import { ifMatchVersion, sendVersioned } from '../../http/if-match.ts';
 import type { Services } from '../../http/services.ts';
@@ -288,7 +289,7 @@ export const rotationsRoutes: FastifyPluginAsyncTypebox<{
       const feed = await services.rotations.feedByToken(request.params.token, async (refusal) => {
         request.denialAudited = true;
         try {
-          await denials.deny(`address:${request.ip}`, ctxOf(request), {
+          await denials.deny(`address:${clientSource(request.ip)}`, ctxOf(request), {
             action: 'calendar_feed.denied',
             objectType: 'route',
             objectId: `${request.method} ${request.routeOptions.url}`,
