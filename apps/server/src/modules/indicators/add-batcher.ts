@@ -20,7 +20,18 @@ export interface GroupCommitOptions<T, R> {
   keyOf(item: T): string;
   /** The most items one batch takes. */
   maxBatch: number;
+  /**
+   * How long a busy group's next batch waits for more items before it starts (ms): a batch costs
+   * its statements whatever it holds, so under steady load fuller batches cost less per item.
+   * A group that was idle, or whose items come one after another, starts at once.
+   */
+  fillMs?: number;
 }
+
+/** How long a group counts as busy after a batch of several items. */
+const BUSY_FOR_MS = 1000;
+/** Busy groups remembered at most. */
+const MAX_BUSY_GROUPS = 10_000;
 
 interface Waiting<T, R> {
   item: T;
@@ -30,13 +41,16 @@ interface Waiting<T, R> {
 
 /**
  * Group commit, as databases do it: items of one group (a caller's adds to one case) submitted while a batch of that
- * group is being written are written together by the next batch, in one transaction. No timer: a
- * lone item starts its batch at once, so an idle node adds no latency; under load, one
- * transaction serves many items instead of each waiting its turn for the same locks and commit.
+ * group is being written are written together by the next batch, in one transaction. A lone item
+ * starts its batch at once, so an idle node adds no latency; under load, one transaction serves
+ * many items instead of each waiting its turn for the same locks and commit, and the batches after
+ * the first wait `fillMs` to fill (unless full already).
  * One batch per group at a time in this process; different groups go on side by side.
  */
 export class GroupCommit<T, R> {
   private readonly queues = new Map<string, Waiting<T, R>[]>();
+  /** Groups that wrote a batch of several items lately, until when (ms): their batches wait to fill. */
+  private readonly busyUntil = new Map<string, number>();
   /** Batches written, items in them, and batches that failed as a whole and went one by one. */
   readonly stats = { batches: 0, items: 0, largest: 0, fallbacks: 0 };
   /** Batches whose work is not over, answered or not (what follows their commit runs on). */
@@ -61,18 +75,25 @@ export class GroupCommit<T, R> {
     const queue = this.queues.get(group)!;
     try {
       for (;;) {
-        // One turn of the event loop (no timer): requests already received and being read join
+        // At least one turn of the event loop: requests already received and being read join
         // the batch. The embedded database answers in promise callbacks only, so a batch on it
         // keeps the event loop to itself until it is done: without this turn, the requests read
         // meanwhile would each find no batch in flight and start their own, one by one.
-        await new Promise((resolve) => setImmediate(resolve));
+        // A busy group (a batch of several items in the last second: they come concurrently) waits
+        // a moment longer for its batch to fill, unless it is full already. Items sent one after
+        // another come in batches of one and never wait.
+        const fill =
+          this.isBusy(group) && queue.length < this.options.maxBatch ? (this.options.fillMs ?? 0) : 0;
+        await new Promise((resolve) => (fill > 0 ? setTimeout(resolve, fill) : setImmediate(resolve)));
         if (queue.length === 0) {
           this.queues.delete(group);
           return;
         }
+        const batch = this.take(queue);
+        if (batch.length > 1) this.markBusy(group);
         // The next batch starts once this one has committed (or failed and gone one by one).
         await new Promise<void>((next) => {
-          void this.write(group, this.take(queue), next);
+          void this.write(group, batch, next);
         });
       }
     } catch (error) {
@@ -80,6 +101,21 @@ export class GroupCommit<T, R> {
       this.queues.delete(group);
       for (const waiting of queue.splice(0)) waiting.reject(error);
     }
+  }
+
+  private markBusy(group: string): void {
+    this.busyUntil.delete(group);
+    this.busyUntil.set(group, Date.now() + BUSY_FOR_MS);
+    // Oldest first: many groups busy once (many callers and cases) cannot grow the map without end.
+    if (this.busyUntil.size > MAX_BUSY_GROUPS) this.busyUntil.delete(this.busyUntil.keys().next().value!);
+  }
+
+  private isBusy(group: string): boolean {
+    const until = this.busyUntil.get(group);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.busyUntil.delete(group);
+    return false;
   }
 
   /** The next batch from the queue: the oldest items, each key once, at most maxBatch. */
