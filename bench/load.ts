@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { buildServices } from '../apps/server/src/app.ts';
 import { loadDemo } from '../apps/server/src/cli/demo.ts';
@@ -129,6 +130,9 @@ async function main() {
     await loadDemo(services, cli);
     const coordinator = (await services.identity.issueToken(cli, 'duty.officer')).token;
     const analyst = (await services.identity.issueToken(cli, 'lt.analyst')).token;
+    // Statistics, as a node in service has them (autovacuum would gather them a minute in): plans
+    // made on a just-loaded database without them can be far off.
+    await sql`analyze`.execute(database.db);
     await database.close();
 
     // The processes: one database, one node key, a data directory and a port each.

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import {
   type CaseViewer,
   casesVisibleTo,
@@ -10,6 +10,7 @@ import {
   usersVisibleTo,
 } from '../access/policy.ts';
 import type { Actor } from '../context.ts';
+import { integerArray } from '../platform/db/array-literals.ts';
 import { LOCKS, lockForTransaction } from '../platform/db/locks.ts';
 import type { AuditEventRow } from '../platform/db/schema.ts';
 import type { Executor, Tx } from '../platform/db/transaction.ts';
@@ -19,33 +20,37 @@ import type { StoredNode } from './audit.tree.repository.ts';
 /** Adds events to the caller's transaction, to be placed in the chain after it commits. */
 export async function insertPending(trx: Tx, events: readonly EnvelopeParts[]): Promise<void> {
   for (let i = 0; i < events.length; i += 5000) {
-    await trx
-      .insertInto('audit_pending')
-      .values(events.slice(i, i + 5000).map(({ head, middle, tail }) => ({ head, middle, tail })))
-      .execute();
+    const part = events.slice(i, i + 5000).map(({ head, middle, tail }) => ({ head, middle, tail }));
+    await sql`
+      insert into audit_pending (head, middle, tail)
+      select p.head, p.middle, p.tail
+      from rows from (json_to_recordset(${JSON.stringify(part)}::json) as (head text, middle text, tail text))
+           with ordinality as p(head, middle, tail, n)
+      order by p.n`.execute(trx);
   }
+}
+
+/**
+ * `insertPending` as a part of the caller's statement (for its WITH clause): each event is written
+ * only if its key is among those `kept` selects (text) in that statement, in the order given.
+ */
+export function insertPendingWithin(
+  events: readonly (EnvelopeParts & { key: string })[],
+  kept: RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  const rows = events.map(({ key, head, middle, tail }) => ({ key, head, middle, tail }));
+  return sql`
+    insert into audit_pending (head, middle, tail)
+    select p.head, p.middle, p.tail
+    from rows from (json_to_recordset(${JSON.stringify(rows)}::json) as (key text, head text, middle text, tail text))
+         with ordinality as p(key, head, middle, tail, n)
+    where p.key in (${kept})
+    order by p.n`;
 }
 
 /** One sealer at a time, held until commit; a waiter's next statement sees what its turn left. */
 export async function takeSealerTurn(trx: Tx): Promise<void> {
   await lockForTransaction(trx, LOCKS.auditSealer);
-}
-
-/**
- * The oldest committed pending events. Ids are taken at insert and transactions commit in any
- * order, so a lower id may commit after a higher one was sealed: it is simply placed later.
- */
-export async function oldestPending(trx: Tx, limit: number) {
-  return trx
-    .selectFrom('audit_pending')
-    .select(['id', 'head', 'middle', 'tail'])
-    .orderBy('id')
-    .limit(limit)
-    .execute();
-}
-
-export async function deletePending(trx: Tx, ids: readonly number[]): Promise<void> {
-  await sql`delete from audit_pending where id = any(${ids}::bigint[])`.execute(trx);
 }
 
 export async function pendingCount(db: Executor): Promise<number> {
@@ -56,50 +61,34 @@ export async function pendingCount(db: Executor): Promise<number> {
   return Number(row.n);
 }
 
-/** Takes the chain's turn for `count` events: returns the head they follow. Held until commit. */
-export async function claimHead(trx: Tx, count: number): Promise<{ seq: number; hash: string }> {
-  const result = await sql<{ seq: number; hash: string }>`
-    update audit_head set seq = seq + ${count}::int where id = 1 returning seq - ${count}::int as seq, hash`.execute(
-    trx,
-  );
-  return result.rows[0]!;
-}
-
 /**
- * Writes events claimed with claimHead, and moves the head's hash to the last of them; with
- * `tree`, the Merkle tree's new state goes in the same statement (its completed subtrees before).
+ * Places sealed events in the chain in one statement: the events, the tree's completed subtrees and
+ * its new state (with `tree`), the head moved to the last of them, and their pending rows gone.
+ * The caller holds the sealer's turn and read the head in it (`sealerView`).
  */
-export async function insertClaimed(
+export async function placeSealed(
   trx: Tx,
-  rows: AuditEventRow[],
+  rows: readonly AuditEventRow[],
+  pendingIds: readonly number[],
   tree?: { size: number; frontier: string; nodes: readonly StoredNode[] },
 ): Promise<void> {
-  for (let i = 0; i < rows.length; i += 5000) {
-    await trx
-      .insertInto('audit_events')
-      .values(rows.slice(i, i + 5000))
-      .execute();
-  }
-  if (!tree) {
-    await trx
-      .updateTable('audit_head')
-      .set({ hash: rows.at(-1)!.hash })
-      .where('id', '=', 1)
-      .execute();
-    return;
-  }
-  for (let i = 0; i < tree.nodes.length; i += 5000) {
-    await trx
-      .insertInto('audit_tree_nodes')
-      .values(tree.nodes.slice(i, i + 5000))
-      .onConflict((oc) =>
-        oc.columns(['level', 'idx']).doUpdateSet((eb) => ({ hash: eb.ref('excluded.hash') })),
-      )
-      .execute();
-  }
-  await sql`with tree as (
-      update audit_tree_state set size = ${tree.size}::bigint, frontier = ${tree.frontier} where id = 1)
-    update audit_head set hash = ${rows.at(-1)!.hash} where id = 1`.execute(trx);
+  const last = rows.at(-1)!;
+  const nodes = tree?.nodes ?? [];
+  await sql`
+    with events as (
+      insert into audit_events (seq, envelope, hash)
+      select * from json_to_recordset(${JSON.stringify(rows)}::json) as r(seq bigint, envelope text, hash text)
+    ), nodes as (
+      insert into audit_tree_nodes (level, idx, hash)
+      select * from json_to_recordset(${JSON.stringify(nodes)}::json) as r(level smallint, idx bigint, hash text)
+      on conflict (level, idx) do update set hash = excluded.hash
+    ), tree as (
+      update audit_tree_state set size = ${tree?.size ?? 0}::bigint, frontier = ${tree?.frontier ?? ''}
+      where id = 1 and ${tree !== undefined}::boolean
+    ), placed as (
+      delete from audit_pending where id = any(${integerArray(pendingIds)}::bigint[])
+    )
+    update audit_head set seq = ${last.seq}::bigint, hash = ${last.hash} where id = 1`.execute(trx);
 }
 
 export async function head(db: Executor): Promise<{ seq: number; hash: string }> {

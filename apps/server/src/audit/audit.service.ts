@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { RawBuilder } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Actor, Ctx } from '../context.ts';
 import { AppError } from '../errors.ts';
@@ -108,6 +109,27 @@ export class AuditService {
     afterCommit(trx, 'audit.seal.soon', async () => void this.sealSoon.request());
   }
 
+  /**
+   * `recordEach` as a part of the caller's statement, for its WITH clause: an event is recorded
+   * only if its `key` is among those `kept` selects (text) there, so a write and its events go in
+   * one round trip. Sealed soon after the commit, as `recordEach`'s are.
+   */
+  recordEachWithin(
+    trx: Tx,
+    events: readonly { ctx: Ctx; entry: AuditEntry; key: string }[],
+    kept: RawBuilder<unknown>,
+  ): RawBuilder<unknown> {
+    const at = this.deps.clock.now();
+    afterCommit(trx, 'audit.seal.soon', async () => void this.sealSoon.request());
+    return repo.insertPendingWithin(
+      events.map(({ ctx, entry, key }) => ({
+        ...envelopeWriter(unplacedActor(at, ctx))(unplacedEntry(entry)),
+        key,
+      })),
+      kept,
+    );
+  }
+
   /** Resolves once the events recorded with `recordEach` so far are in the chain. */
   sealedSoon(): Promise<void> {
     return this.sealSoon.done();
@@ -127,12 +149,11 @@ export class AuditService {
     for (;;) {
       const count = await inTransaction(this.deps.database.db, async (trx) => {
         await repo.takeSealerTurn(trx);
-        const pending = await repo.oldestPending(trx, SEAL_BATCH);
+        const { head, tree, pending } = await treeRepo.sealerView(trx, SEAL_BATCH);
         if (pending.length === 0) {
-          if (!this.treeStuck) await this.syncTreeTo(trx);
+          if (!this.treeStuck) await this.syncTreeTo(trx, head.seq, tree);
           return 0;
         }
-        const head = await treeRepo.claimHeadWithTree(trx, pending.length);
         let prevHash = head.hash;
         const rows = pending.map((parts, i) => {
           const seq = head.seq + i + 1;
@@ -141,8 +162,8 @@ export class AuditService {
           return { seq, envelope, hash: prevHash };
         });
         // The tree grows with the chain, in the same transaction: its leaves are the new hashes.
-        let frontier = head.tree.size === head.seq ? head.tree.frontier : null;
-        if (!frontier && !this.treeStuck) frontier = await treeRepo.syncTree(trx, head.tree, head.seq);
+        let frontier = tree.size === head.seq ? tree.frontier : null;
+        if (!frontier && !this.treeStuck) frontier = await treeRepo.syncTree(trx, tree, head.seq);
         if (!frontier) this.treeStuck = true;
         const nodes = frontier
           ? treeRepo.extend(
@@ -150,14 +171,11 @@ export class AuditService {
               rows.map((r) => r.hash),
             )
           : [];
-        await repo.insertClaimed(
+        await repo.placeSealed(
           trx,
           rows,
-          frontier ? { size: frontier.size, frontier: treeRepo.frontierText(frontier), nodes } : undefined,
-        );
-        await repo.deletePending(
-          trx,
           pending.map((p) => p.id),
+          frontier ? { size: frontier.size, frontier: treeRepo.frontierText(frontier), nodes } : undefined,
         );
         return pending.length;
       });
@@ -171,10 +189,9 @@ export class AuditService {
    * other means) or back to a chain cut below it. A chain with a gap gets no tree beyond it: the
    * verifier reports the gap, and sealing goes on without the tree until the next start.
    */
-  private async syncTreeTo(trx: Tx): Promise<void> {
-    const head = await treeRepo.headAndTree(trx);
-    if (head.tree.size === head.seq) return;
-    if (!(await treeRepo.syncTree(trx, head.tree, head.seq))) this.treeStuck = true;
+  private async syncTreeTo(trx: Tx, chainSize: number, tree: treeRepo.TreeState): Promise<void> {
+    if (tree.size === chainSize) return;
+    if (!(await treeRepo.syncTree(trx, tree, chainSize))) this.treeStuck = true;
   }
 
   /**
@@ -304,7 +321,10 @@ export class AuditService {
       result = await inTransaction(this.deps.database.db, async (trx) => {
         // The sealer's turn: the tree's state read with the head is the one of that very size.
         await repo.takeSealerTurn(trx);
-        const { seq: size, hash: headHash, tree } = await treeRepo.claimHeadWithTree(trx, 0);
+        const {
+          head: { seq: size, hash: headHash },
+          tree,
+        } = await treeRepo.sealerView(trx, 0);
         const root = tree.size === size ? tree.frontier.rootHex() : null;
         const previous = this.lastSigned;
         const renew =
@@ -325,7 +345,7 @@ export class AuditService {
         return { created: true as const, checkpoint };
       });
     } catch (error) {
-      // What claimHead read was committed before: the file vouches for it even when the row cannot
+      // What sealerView read was committed before: the file vouches for it even when the row cannot
       // be stored. Someone able to make every insert fail must not gain a window with no
       // checkpoint at all, in which events could be cut unseen.
       if (signed) await this.appendToFile(signed).catch(() => {});

@@ -33,29 +33,46 @@ export function parseFrontier(size: number, text: string): RootTracker {
 }
 
 /**
- * The chain's head (taken for `count` more events, as claimHead does) and, read after the sealer's
- * turn was taken, the tree's state, in one statement.
+ * What the sealer works from, in one statement once its turn is taken (so it sees every commit
+ * before it): the chain's head, the tree's state, and the oldest committed pending events. Ids are
+ * taken at insert and transactions commit in any order, so a lower id may commit after a higher one
+ * was sealed: it is simply placed later.
  */
-export async function claimHeadWithTree(
+export async function sealerView(
   trx: Tx,
-  count: number,
-): Promise<{ seq: number; hash: string; tree: TreeState }> {
-  const result = await sql<{ seq: number; hash: string; tree_size: number; frontier: string }>`
-    update audit_head set seq = seq + ${count}::int where id = 1
-    returning seq - ${count}::int as seq, hash,
-      (select size from audit_tree_state where id = 1) as tree_size,
-      (select frontier from audit_tree_state where id = 1) as frontier`.execute(trx);
-  const row = result.rows[0]!;
-  return { seq: row.seq, hash: row.hash, tree: stateOf(row.tree_size, row.frontier) };
-}
-
-/** The same, read only: whether the tree covers the chain, when nothing is to be placed. */
-export async function headAndTree(db: Executor): Promise<{ seq: number; tree: TreeState }> {
-  const result = await sql<{ seq: number; tree_size: number; frontier: string }>`
-    select h.seq, t.size as tree_size, t.frontier
-    from audit_head h cross join audit_tree_state t where h.id = 1 and t.id = 1`.execute(db);
-  const row = result.rows[0]!;
-  return { seq: Number(row.seq), tree: stateOf(row.tree_size, row.frontier) };
+  limit: number,
+): Promise<{
+  head: { seq: number; hash: string };
+  tree: TreeState;
+  pending: { id: number; head: string; middle: string; tail: string }[];
+}> {
+  const result = await sql<{
+    seq: number | null;
+    hash: string | null;
+    tree_size: number | null;
+    frontier: string | null;
+    id: number | null;
+    head: string | null;
+    middle: string | null;
+    tail: string | null;
+  }>`
+    (select h.seq, h.hash, t.size as tree_size, t.frontier,
+            null::bigint as id, null::text as head, null::text as middle, null::text as tail
+     from audit_head h cross join audit_tree_state t where h.id = 1 and t.id = 1)
+    union all
+    (select null, null, null, null, id, head, middle, tail from audit_pending order by id limit ${limit})`.execute(
+    trx,
+  );
+  const top = result.rows.find((row) => row.id === null)!;
+  const pending = result.rows
+    .filter((row) => row.id !== null)
+    .map((row) => ({ id: Number(row.id), head: row.head!, middle: row.middle!, tail: row.tail! }))
+    .sort((a, b) => a.id - b.id);
+  return {
+    head: { seq: Number(top.seq), hash: top.hash! },
+    tree: stateOf(top.tree_size!, top.frontier!),
+    pending,
+  };
 }
 
 export async function readTreeState(db: Executor): Promise<TreeState> {

@@ -54,15 +54,15 @@ export const tlpRank = (label: Expression<unknown>) =>
 const TOUCH_EVERY = sql`interval '1 second'`;
 
 /**
- * See CasesService.touch. 'busy' when writers hold the case (it was not touched, and may need to
- * be); 'done' when it was touched or needs no touch.
+ * See CasesService.touch. 'touched' when it was; 'busy' when writers hold the case (it was not
+ * touched, and may need to be); 'done' when it needs no touch.
  */
 export async function touchCase(
   db: Executor,
   caseId: string,
   itemTlp: string | null,
   at: Date,
-): Promise<'done' | 'busy'> {
+): Promise<'touched' | 'done' | 'busy'> {
   const due = sql<boolean>`updated_at < ${at}::timestamptz - ${TOUCH_EVERY}`;
   const shown =
     itemTlp === null
@@ -77,7 +77,8 @@ export async function touchCase(
     select exists (select 1 from touched) as touched,
            exists (select 1 from cases where id = ${caseId} and ${due} and ${shown}) as wanted`.execute(db);
   const row = result.rows[0] as { touched: boolean; wanted: boolean } | undefined;
-  return row && !row.touched && row.wanted ? 'busy' : 'done';
+  if (row?.touched) return 'touched';
+  return row?.wanted ? 'busy' : 'done';
 }
 
 export async function updateCase(trx: Tx, id: string, changes: Updateable<CasesTable>) {

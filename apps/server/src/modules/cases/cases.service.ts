@@ -61,6 +61,9 @@ export interface CasesDeps {
 
 /** A touch of a case busy with writers is tried again a second later, this many times at most. */
 const TOUCH_RETRIES = 60;
+/** A case's time moves at most this often (repo.touchCase). */
+const TOUCH_EVERY_MS = 1000;
+const MAX_TOUCHES_REMEMBERED = 10_000;
 
 /** A day before a task is due, its clock says so. */
 const DUE_SOON_MS = 24 * 3600 * 1000;
@@ -72,6 +75,8 @@ const DUE_SOON_MS = 24 * 3600 * 1000;
 export class CasesService {
   /** Cases whose touch is waiting for their writers, "caseId:label". */
   private readonly touchesDue = new Set<string>();
+  /** When this process last touched each case (ms), for the busiest cases only. */
+  private readonly lastTouched = new Map<string, number>();
 
   constructor(private readonly deps: CasesDeps) {}
 
@@ -692,11 +697,15 @@ export class CasesService {
   async touch(trx: Tx, caseId: string, itemTlp: Tlp | string | null = null) {
     if (itemTlp === 'red') return;
     const at = this.deps.clock.now();
+    // Touched by this process less than a second ago: the touch would find nothing due.
+    const last = this.lastTouched.get(caseId);
+    if (last !== undefined && at.getTime() - last < TOUCH_EVERY_MS) return;
     afterCommit(trx, `case.touch:${caseId}:${itemTlp}`, () => this.touchNow(caseId, itemTlp, at, 0));
   }
 
   private async touchNow(caseId: string, itemTlp: string | null, at: Date, retries: number): Promise<void> {
     const outcome = await repo.touchCase(this.deps.db, caseId, itemTlp, at).catch(() => 'busy' as const);
+    if (outcome === 'touched') this.noteTouched(caseId, at);
     if (outcome !== 'busy' || retries >= TOUCH_RETRIES) return;
     const retryKey = `${caseId}:${itemTlp}`;
     if (this.touchesDue.has(retryKey)) return;
@@ -705,6 +714,14 @@ export class CasesService {
       this.touchesDue.delete(retryKey);
       void this.touchNow(caseId, itemTlp, this.deps.clock.now(), retries + 1);
     }, 1000).unref();
+  }
+
+  private noteTouched(caseId: string, at: Date): void {
+    this.lastTouched.delete(caseId);
+    this.lastTouched.set(caseId, at.getTime());
+    // Oldest first: many cases touched once cannot grow the map without end.
+    if (this.lastTouched.size > MAX_TOUCHES_REMEMBERED)
+      this.lastTouched.delete(this.lastTouched.keys().next().value!);
   }
 
   /** Audits a change and tells the live streams, in the change's transaction. */

@@ -1,11 +1,12 @@
 import type { ExerciseScope } from '@vytis/contracts';
-import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import { type Insertable, type RawBuilder, type Selectable, sql, type Updateable } from 'kysely';
 import {
   type CaseViewer,
   caseItemsVisibleTo,
   ownContributions,
   passableOnward,
 } from '../../access/policy.ts';
+import { booleanArray, textArray } from '../../platform/db/array-literals.ts';
 import type { ObservablesTable } from '../../platform/db/schema.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
 
@@ -27,14 +28,49 @@ export async function insertObservable(trx: Tx, row: Insertable<ObservablesTable
 }
 
 /** Stores the rows in one statement; returns those stored (a row whose creator holds its value already is not). */
-export async function insertObservables(trx: Tx, rows: readonly Insertable<ObservablesTable>[]) {
-  if (rows.length === 0) return [];
-  return trx
-    .insertInto('observables')
-    .values([...rows])
-    .onConflict((oc) => oc.doNothing())
-    .returningAll()
-    .execute();
+/** A row an add writes: what the columns left out get is their default (`asStored`). */
+export type AddedRow = Omit<ObservableRow, 'import_id' | 'mirrored_from' | 'mirror_version' | 'tags'>;
+
+/** The row as the table holds it once `row` is inserted. */
+export const asStored = (row: AddedRow): ObservableRow => ({
+  ...row,
+  import_id: null,
+  mirrored_from: null,
+  mirror_version: null,
+  tags: [],
+});
+
+/**
+ * Stores the rows of a batch of adds in one statement, the same text for any number of rows; a row
+ * whose creator already holds its value in the case is skipped. `alongside` gives the writes that
+ * go with the rows in the same statement (their audit and live events), from a select of the ids
+ * (text) of the rows stored. Returns those ids (each such row is then `asStored(row)`: no trigger
+ * changes it).
+ */
+export async function insertObservables(
+  trx: Tx,
+  rows: readonly AddedRow[],
+  alongside: (storedIds: RawBuilder<unknown>) => readonly RawBuilder<unknown>[] = () => [],
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const withIt = alongside(sql`select id::text from added`).map(
+    (write, k) => sql`, ${sql.id(`alongside_${k}`)} as (${write})`,
+  );
+  // The rows go as one JSON parameter: the same statement text for any number of rows (prepared
+  // once), and JSON.stringify escapes far faster than array literals are written.
+  const result = await sql<{ id: string }>`
+    with added as (
+      insert into observables (id, case_id, type, category, value, tlp, to_ids, comment, first_seen, last_seen,
+                               sightings, origin_party, created_by_id, created_by, created_at, updated_at, version)
+      select * from json_to_recordset(${JSON.stringify(rows)}::json)
+        as r(id uuid, case_id uuid, type text, category text, value text, tlp text, to_ids boolean, comment text,
+             first_seen timestamptz, last_seen timestamptz, sightings int, origin_party text, created_by_id uuid,
+             created_by text, created_at timestamptz, updated_at timestamptz, version int)
+      on conflict do nothing
+      returning id
+    )${sql.join(withIt, sql``)}
+    select id from added`.execute(trx);
+  return new Set(result.rows.map((row) => row.id));
 }
 
 function visibleInCase(db: Executor, viewer: CaseViewer, caseId: string) {
@@ -44,6 +80,19 @@ function visibleInCase(db: Executor, viewer: CaseViewer, caseId: string) {
     .where('cases.id', '=', caseId)
     .where(caseItemsVisibleTo(viewer, 'observables'));
 }
+
+/**
+ * The order of the (case, type, value, creator) index. A probe for a value asks for it: that index
+ * alone gives it without a sort, so the plan probes it even where the statistics would let another
+ * index of the case look as cheap (a table still small when the plan was made), which would read
+ * the whole case for every value.
+ */
+const VALUE_INDEX_ORDER = [
+  'observables.case_id',
+  'observables.type',
+  'observables.value',
+  'observables.created_by_id',
+] as const;
 
 /**
  * The value in the case as far as the viewer may see it. A value held only under a label the viewer
@@ -60,6 +109,7 @@ export async function visibleDuplicate(
     .select('observables.id')
     .where('observables.type', '=', type)
     .where('observables.value', '=', value)
+    .orderBy(VALUE_INDEX_ORDER)
     .limit(1)
     .executeTakeFirst();
 }
@@ -78,6 +128,7 @@ export async function visibleDuplicates(
   const found = visibleInCase(db, viewer, caseId)
     .select('observables.id')
     .where(sql<boolean>`observables.type = u.type and observables.value = u.value`)
+    .orderBy(VALUE_INDEX_ORDER)
     .limit(1);
   const result = await sql<{ type: string; value: string; id: string | null }>`
     select u.type, u.value, (${found}) as id
@@ -615,25 +666,6 @@ export async function finishRollback(trx: Tx, importId: string) {
     .set({ finished_at: sql<Date>`now()` })
     .where('id', '=', importId)
     .execute();
-}
-
-const ARRAY_ESCAPED = /["\\]/;
-const ARRAY_ESCAPED_ALL = /["\\]/g;
-
-/** A PostgreSQL array literal of `values`: each quoted, with `"` and `\` backslash-escaped. */
-function textArray(values: readonly string[]): string {
-  if (values.length === 0) return '{}';
-  let literal = '{"';
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i]!;
-    if (i > 0) literal += '","';
-    literal += ARRAY_ESCAPED.test(value) ? value.replace(ARRAY_ESCAPED_ALL, '\\$&') : value;
-  }
-  return `${literal}"}`;
-}
-
-function booleanArray(values: readonly boolean[]): string {
-  return `{${values.map((value) => (value ? 't' : 'f')).join(',')}}`;
 }
 
 // The class of the two-key advisory locks on one value of one case; the one-key locks of

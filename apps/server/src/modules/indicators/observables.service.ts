@@ -16,20 +16,20 @@ import type {
   WarninglistedScope,
 } from '@vytis/contracts';
 import { TLPS, WARNINGLIST_FILTER_SCAN } from '@vytis/contracts';
-import type { Insertable, Kysely } from 'kysely';
-import type { AuditEntry, AuditService } from '../../audit/audit.service.ts';
+import type { Kysely } from 'kysely';
+import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
 import type { Ctx } from '../../context.ts';
 import { AppError, conflict, invalidInput, notFound } from '../../errors.ts';
 import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import type { DatabaseKind } from '../../platform/db/database.ts';
-import type { Database, ObservablesTable } from '../../platform/db/schema.ts';
+import type { Database } from '../../platform/db/schema.ts';
 import { afterCommit, inTransaction, readerOf, type Tx } from '../../platform/db/transaction.ts';
 import { CaseAccess, isRelaxing } from '../cases/case-access.ts';
 import type { CasesService } from '../cases/cases.service.ts';
 import { checkVersion, labelledItem } from '../cases/cases.service.ts';
 import { warningListsFor, warningNames, warningNamesForAnyType } from '../misp/warninglists.ts';
-import type { CaseEventInput, Notifier } from '../notifications/notifier.ts';
+import type { Notifier } from '../notifications/notifier.ts';
 import { GroupCommit, type Settled } from './add-batcher.ts';
 import { type BulkFormat, bulkRecordBatches } from './bulk-parse.ts';
 import type { ImportLedger } from './import-ledger.ts';
@@ -411,7 +411,7 @@ export class ObservablesService {
       actors.flatMap((actor) => actor.indexes.map((i) => items[i]!.observable)),
     );
     const now = this.deps.clock.now();
-    const rows: Insertable<ObservablesTable>[] = [];
+    const rows: repo.AddedRow[] = [];
     const rowOwners: { i: number; actor: (typeof actors)[number] }[] = [];
     for (const actor of actors) {
       const duplicates = await repo.visibleDuplicates(
@@ -434,39 +434,43 @@ export class ObservablesService {
         rowOwners.push({ i, actor });
       }
     }
-    const created = new Map((await repo.insertObservables(trx, rows)).map((row) => [row.id, row]));
-    const audits: { ctx: Ctx; entry: AuditEntry }[] = [];
-    const events: CaseEventInput[] = [];
+    if (rows.length === 0) return;
+    // Each row's audit event and live event are written with it, in the same statement, if it is
+    // stored: its own ctx (its request id; the actor is the same for the group), and the item's own
+    // audience (the adder and the party it came from).
+    const audits = rows.map((row, k) => ({
+      ctx: items[rowOwners[k]!.i]!.ctx,
+      key: row.id,
+      entry: {
+        action: 'observable.create',
+        objectType: 'case',
+        objectId: caseId,
+        summary: { observableId: row.id, type: row.type, tlp: row.tlp },
+      },
+    }));
+    const events = rows.map((row, k) => ({
+      key: row.id,
+      type: 'observable.create',
+      caseId,
+      tlp: row.tlp,
+      item: { createdById: row.created_by_id, originParty: row.origin_party },
+      data: { caseId, by: items[rowOwners[k]!.i]!.ctx.actor.name, itemId: row.id },
+    }));
+    const inserted = await repo.insertObservables(trx, rows, (stored) => [
+      this.deps.audit.recordEachWithin(trx, audits, stored),
+      this.deps.notifier.publishCaseEventsWithin(trx, events, stored),
+    ]);
     let widest: Tlp | null = null;
     for (const [k, row] of rows.entries()) {
       const { i, actor } = rowOwners[k]!;
-      const stored = created.get(row.id!);
-      if (!stored) {
+      if (!inserted.has(row.id)) {
         // The caller's own rows are always visible to them: only a race lost to themselves.
         outcomes[i] = { ok: false, error: alreadyHas(row.type, row.value, null) };
         continue;
       }
+      const stored = repo.asStored(row);
       const tlp = stored.tlp as Tlp;
       if (widest === null || TLP_ORDER.indexOf(tlp) < TLP_ORDER.indexOf(widest)) widest = tlp;
-      // Each add's own ctx: its request id (the actor is the same for the group).
-      const { ctx } = items[i]!;
-      audits.push({
-        ctx,
-        entry: {
-          action: 'observable.create',
-          objectType: 'case',
-          objectId: caseId,
-          summary: { observableId: stored.id, type: stored.type, tlp },
-        },
-      });
-      // The item's audience is its own: the adder and the party it came from.
-      events.push({
-        type: 'observable.create',
-        caseId,
-        tlp,
-        item: { createdById: stored.created_by_id, originParty: stored.origin_party },
-        data: { caseId, by: ctx.actor.name, itemId: stored.id },
-      });
       outcomes[i] = {
         ok: true,
         value: presentObservable(
@@ -476,12 +480,10 @@ export class ObservablesService {
         ),
       };
     }
-    if (audits.length === 0) return;
+    if (widest === null) return;
     // As the adds one by one would: the case's time moves when any of them may (the touch of the
     // widest label; touches are at most one a second anyway).
-    if (widest !== null) await this.deps.cases.touch(trx, caseId, widest);
-    await this.deps.audit.recordEach(trx, audits);
-    await this.deps.notifier.publishCaseEvents(trx, events, 'soon');
+    await this.deps.cases.touch(trx, caseId, widest);
     // After the commit, once the case's time has moved and the events' placing and numbering are
     // asked for: the adds are answered, and the next batch may start, while their audit events are
     // placed in the chain and their live events numbered (both committed with the rows: a crash
@@ -1288,7 +1290,7 @@ function newObservableRow(
   theCase: LockedCase['row'],
   tlp: Tlp,
   now: Date,
-): Insertable<ObservablesTable> {
+): repo.AddedRow {
   const { ctx, input, seen } = pending;
   const { type, category, value, toIds } = pending.observable;
   return {

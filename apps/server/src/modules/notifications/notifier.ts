@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import { LOCKS, lockForTransaction } from '../../platform/db/locks.ts';
 import type { Database } from '../../platform/db/schema.ts';
@@ -75,22 +75,30 @@ export class Notifier {
     const at = this.deps.clock.now();
     await repo.insertPending(
       trx,
-      inputs.map((input) => ({
-        at,
-        type: input.type,
-        request_id: null,
-        case_id: input.caseId,
-        tlp: input.tlp,
-        item_created_by_id: input.item?.createdById ?? null,
-        item_origin_party: input.item?.originParty ?? null,
-        party_only: false,
-        data: JSON.stringify(input.data),
-      })),
+      inputs.map((input) => caseEventRow(at, input)),
     );
     // Asked for, not waited on: the writes are answered at their commit.
     if (numbered === 'soon')
       afterCommit(trx, 'notifications.sequence.soon', async () => void this.sequenceSoon.request());
     else this.sequenceAfterCommit(trx);
+  }
+
+  /**
+   * `publishCaseEvents(…, 'soon')` as a part of the caller's statement, for its WITH clause: an
+   * event is published only if its `key` is among those `kept` selects (text) there, so a write and
+   * its events go in one round trip.
+   */
+  publishCaseEventsWithin(
+    trx: Tx,
+    inputs: readonly (CaseEventInput & { key: string })[],
+    kept: RawBuilder<unknown>,
+  ): RawBuilder<unknown> {
+    const at = this.deps.clock.now();
+    afterCommit(trx, 'notifications.sequence.soon', async () => void this.sequenceSoon.request());
+    return repo.insertPendingWithin(
+      inputs.map((input) => ({ ...caseEventRow(at, input), key: input.key })),
+      kept,
+    );
   }
 
   private readonly sequenceCoalesced = coalesceReruns(() => this.sequenceAll());
@@ -116,7 +124,6 @@ export class Notifier {
         for (const event of events) {
           if (event.request_id) await repo.queueDeliveries(trx, event.seq, event.request_id, event.at);
         }
-        await repo.signalCommitted(trx, Math.max(...events.map((e) => e.seq)));
         return events.length;
       });
       numbered += count;
@@ -134,4 +141,18 @@ export class Notifier {
       ),
     );
   }
+}
+
+function caseEventRow(at: Date, input: CaseEventInput): repo.PendingEvent {
+  return {
+    at,
+    type: input.type,
+    request_id: null,
+    case_id: input.caseId,
+    tlp: input.tlp,
+    item_created_by_id: input.item?.createdById ?? null,
+    item_origin_party: input.item?.originParty ?? null,
+    party_only: false,
+    data: JSON.stringify(input.data),
+  };
 }
