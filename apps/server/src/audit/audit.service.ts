@@ -29,6 +29,8 @@ import { consistencyRanges, proofHashes } from './merkle.ts';
 
 /** How long events whose writes were answered at commit wait to be placed with others. */
 const SEAL_SOON_MS = 10;
+/** Under a stream of such commits, sealing runs at most this often in a process. */
+const SEAL_EVERY_MS = 50;
 /** Events placed in the chain per sealing transaction. */
 const SEAL_BATCH = 5000;
 
@@ -70,7 +72,7 @@ export class AuditService {
   /** Set when the chain has a gap the tree cannot be built over: sealing goes on without it. */
   private treeStuck = false;
   private readonly sealCoalesced = coalesceReruns(() => this.sealAll());
-  private readonly sealSoon = new SoonRunner(() => this.seal(), SEAL_SOON_MS);
+  private readonly sealSoon = new SoonRunner(() => this.seal(), SEAL_SOON_MS, SEAL_EVERY_MS);
 
   constructor(private readonly deps: AuditDeps) {}
 

@@ -353,7 +353,10 @@ export class ObservablesService {
     items: readonly PendingAdd[],
     committed: (outcomes: Settled<Observable>[]) => void,
   ): Promise<Settled<Observable>[]> {
-    const outcomes: Settled<Observable>[] = items.map(() => ({ ok: false, error: new Error('not written') }));
+    // One error for the batch: an error captures a stack, which is not free, and each item's outcome
+    // is set below unless something went wrong.
+    const notWritten = new Error('not written');
+    const outcomes: Settled<Observable>[] = items.map(() => ({ ok: false, error: notWritten }));
     let committing = false;
     try {
       await inTransaction(this.deps.db, async (trx) => {

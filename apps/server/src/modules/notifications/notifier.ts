@@ -28,6 +28,8 @@ export interface CaseEventInput {
 const SEQUENCE_BATCH = 1000;
 /** How long events whose writes were answered at commit wait to be numbered with others. */
 const SEQUENCE_SOON_MS = 10;
+/** Under a stream of such commits, numbering runs at most this often in a process. */
+const SEQUENCE_EVERY_MS = 50;
 
 /**
  * Publishes what happened, inside the transaction that made it happen: a rolled-back change
@@ -102,7 +104,7 @@ export class Notifier {
   }
 
   private readonly sequenceCoalesced = coalesceReruns(() => this.sequenceAll());
-  private readonly sequenceSoon = new SoonRunner(() => this.sequence(), SEQUENCE_SOON_MS);
+  private readonly sequenceSoon = new SoonRunner(() => this.sequence(), SEQUENCE_SOON_MS, SEQUENCE_EVERY_MS);
 
   /** Resolves once the events this process has left to be numbered soon are numbered. */
   numberedSoon(): Promise<void> {
