@@ -114,15 +114,14 @@ export class AuditService {
   /**
    * `recordEach` as a part of the caller's statement, for its WITH clause: an event is recorded
    * only if its `key` is among those `kept` selects (text) there, so a write and its events go in
-   * one round trip. Sealed soon after the commit, as `recordEach`'s are.
+   * one round trip. Once the statement has run, the caller asks for their sealing soon after the
+   * commit with `sealSoonAfterCommit` (after what must come first once it commits).
    */
   recordEachWithin(
-    trx: Tx,
     events: readonly { ctx: Ctx; entry: AuditEntry; key: string }[],
     kept: RawBuilder<unknown>,
   ): RawBuilder<unknown> {
     const at = this.deps.clock.now();
-    afterCommit(trx, 'audit.seal.soon', async () => void this.sealSoon.request());
     return repo.insertPendingWithin(
       events.map(({ ctx, entry, key }) => ({
         ...envelopeWriter(unplacedActor(at, ctx))(unplacedEntry(entry)),
@@ -130,6 +129,11 @@ export class AuditService {
       })),
       kept,
     );
+  }
+
+  /** The events recorded within `trx` by `recordEachWithin` are sealed soon after its commit. */
+  sealSoonAfterCommit(trx: Tx): void {
+    afterCommit(trx, 'audit.seal.soon', async () => void this.sealSoon.request());
   }
 
   /** Resolves once the events recorded with `recordEach` so far are in the chain. */

@@ -56,13 +56,13 @@ export async function sealerView(
     middle: string | null;
     tail: string | null;
   }>`
-    (select h.seq, h.hash, t.size as tree_size, t.frontier,
-            null::bigint as id, null::text as head, null::text as middle, null::text as tail
-     from audit_head h cross join audit_tree_state t where h.id = 1 and t.id = 1)
-    union all
-    (select null, null, null, null, id, head, middle, tail from audit_pending order by id limit ${limit})`.execute(
-    trx,
-  );
+    select * from (
+      (select h.seq, h.hash, t.size as tree_size, t.frontier,
+              null::bigint as id, null::text as head, null::text as middle, null::text as tail
+       from audit_head h cross join audit_tree_state t where h.id = 1 and t.id = 1)
+      union all
+      (select null, null, null, null, id, head, middle, tail from audit_pending order by id limit ${limit})
+    ) as view`.execute(trx);
   const top = result.rows.find((row) => row.id === null)!;
   const pending = result.rows
     .filter((row) => row.id !== null)

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
+import { caseViewerOf } from '../cases/case-viewer.ts';
+import { duplicateProbe } from './observables.repository.ts';
 
 /**
  * Issue 16 (bench/load): adds of observables to one case made at the same time are written in one
@@ -251,5 +253,34 @@ describe('adds to one case at the same time are written together', () => {
       await sql`drop function refuse_many_observables()`.execute(node.database.db);
     }
     assert.equal((await node.services.audit.verify()).ok, true);
+  });
+
+  it('probes the value index for duplicates with a plan made before the table had statistics', async () => {
+    // A generic plan made while the table was small (a new node) is kept per connection: one that
+    // took another index of the case would read every row of the case for every value probed.
+    const { db } = node.database;
+    const viewer = caseViewerOf(node.clock, {
+      actor: { type: 'user', id: lt.id, name: lt.name, party: 'LT', roles: ['analyst'] },
+      requestId: null,
+    });
+    const plan = await db.connection().execute(async (conn) => {
+      await sql`set plan_cache_mode = force_generic_plan`.execute(conn);
+      try {
+        const probe = duplicateProbe(conn, viewer, caseId, [
+          { type: 'domain', value: 'probe.example' },
+        ]).compile(conn);
+        await sql.raw(`prepare duplicate_probe as ${probe.sql}`).execute(conn);
+        const args = probe.parameters.map((p) => `'${String(p).replaceAll("'", "''")}'`).join(', ');
+        const explained = await sql
+          .raw<Record<string, string>>(`explain execute duplicate_probe(${args})`)
+          .execute(conn);
+        await sql`deallocate duplicate_probe`.execute(conn);
+        return explained.rows.map((row) => Object.values(row)[0]).join('\n');
+      } finally {
+        await sql`reset plan_cache_mode`.execute(conn);
+      }
+    });
+    assert.match(plan, /observables_case_value_creator/, plan);
+    assert.doesNotMatch(plan, /observables_case_(last_seen|first_seen|added)/, plan);
   });
 });

@@ -27,7 +27,6 @@ export async function insertObservable(trx: Tx, row: Insertable<ObservablesTable
     .executeTakeFirst();
 }
 
-/** Stores the rows in one statement; returns those stored (a row whose creator holds its value already is not). */
 /** A row an add writes: what the columns left out get is their default (`asStored`). */
 export type AddedRow = Omit<ObservableRow, 'import_id' | 'mirrored_from' | 'mirror_version' | 'tags'>;
 
@@ -39,6 +38,33 @@ export const asStored = (row: AddedRow): ObservableRow => ({
   mirror_version: null,
   tags: [],
 });
+
+/** Every column of an added row, with its type: `satisfies` keeps it in step with `AddedRow`. */
+const ADDED_COLUMNS = {
+  id: 'uuid',
+  case_id: 'uuid',
+  type: 'text',
+  category: 'text',
+  value: 'text',
+  tlp: 'text',
+  to_ids: 'boolean',
+  comment: 'text',
+  first_seen: 'timestamptz',
+  last_seen: 'timestamptz',
+  sightings: 'int',
+  origin_party: 'text',
+  created_by_id: 'uuid',
+  created_by: 'text',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+  version: 'int',
+} as const satisfies Record<keyof AddedRow, string>;
+const ADDED_COLUMN_LIST = sql.raw(Object.keys(ADDED_COLUMNS).join(', '));
+const ADDED_COLUMN_TYPES = sql.raw(
+  Object.entries(ADDED_COLUMNS)
+    .map(([column, type]) => `${column} ${type}`)
+    .join(', '),
+);
 
 /**
  * Stores the rows of a batch of adds in one statement, the same text for any number of rows; a row
@@ -60,12 +86,8 @@ export async function insertObservables(
   // once), and JSON.stringify escapes far faster than array literals are written.
   const result = await sql<{ id: string }>`
     with added as (
-      insert into observables (id, case_id, type, category, value, tlp, to_ids, comment, first_seen, last_seen,
-                               sightings, origin_party, created_by_id, created_by, created_at, updated_at, version)
-      select * from json_to_recordset(${JSON.stringify(rows)}::json)
-        as r(id uuid, case_id uuid, type text, category text, value text, tlp text, to_ids boolean, comment text,
-             first_seen timestamptz, last_seen timestamptz, sightings int, origin_party text, created_by_id uuid,
-             created_by text, created_at timestamptz, updated_at timestamptz, version int)
+      insert into observables (${ADDED_COLUMN_LIST})
+      select * from json_to_recordset(${JSON.stringify(rows)}::json) as r(${ADDED_COLUMN_TYPES})
       on conflict do nothing
       returning id
     )${sql.join(withIt, sql``)}
@@ -105,13 +127,12 @@ export async function visibleDuplicate(
   type: string,
   value: string,
 ) {
-  return visibleInCase(db, viewer, caseId)
+  let found = visibleInCase(db, viewer, caseId)
     .select('observables.id')
     .where('observables.type', '=', type)
-    .where('observables.value', '=', value)
-    .orderBy(VALUE_INDEX_ORDER)
-    .limit(1)
-    .executeTakeFirst();
+    .where('observables.value', '=', value);
+  for (const column of VALUE_INDEX_ORDER) found = found.orderBy(column);
+  return found.limit(1).executeTakeFirst();
 }
 
 /**
@@ -125,16 +146,25 @@ export async function visibleDuplicates(
   values: readonly { type: string; value: string }[],
 ): Promise<{ type: string; value: string; id: string }[]> {
   if (values.length === 0) return [];
-  const found = visibleInCase(db, viewer, caseId)
-    .select('observables.id')
-    .where(sql<boolean>`observables.type = u.type and observables.value = u.value`)
-    .orderBy(VALUE_INDEX_ORDER)
-    .limit(1);
-  const result = await sql<{ type: string; value: string; id: string | null }>`
-    select u.type, u.value, (${found}) as id
-    from unnest(${textArray(values.map((v) => v.type))}::text[],
-                ${textArray(values.map((v) => v.value))}::text[]) as u(type, value)`.execute(db);
+  const result = await duplicateProbe(db, viewer, caseId, values).execute(db);
   return result.rows.filter((row): row is { type: string; value: string; id: string } => row.id !== null);
+}
+
+/** The statement of `visibleDuplicates`: for each value, the id of a row of it the viewer sees, or null. */
+export function duplicateProbe(
+  db: Executor,
+  viewer: CaseViewer,
+  caseId: string,
+  values: readonly { type: string; value: string }[],
+) {
+  let found = visibleInCase(db, viewer, caseId)
+    .select('observables.id')
+    .where(sql<boolean>`observables.type = u.type and observables.value = u.value`);
+  for (const column of VALUE_INDEX_ORDER) found = found.orderBy(column);
+  return sql<{ type: string; value: string; id: string | null }>`
+    select u.type, u.value, (${found.limit(1)}) as id
+    from unnest(${textArray(values.map((v) => v.type))}::text[],
+                ${textArray(values.map((v) => v.value))}::text[]) as u(type, value)`;
 }
 
 export async function findVisible(db: Executor, viewer: CaseViewer, caseId: string, id: string) {

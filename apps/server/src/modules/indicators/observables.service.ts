@@ -460,8 +460,8 @@ export class ObservablesService {
       data: { caseId, by: items[rowOwners[k]!.i]!.ctx.actor.name, itemId: row.id },
     }));
     const inserted = await repo.insertObservables(trx, rows, (stored) => [
-      this.deps.audit.recordEachWithin(trx, audits, stored),
-      this.deps.notifier.publishCaseEventsWithin(trx, events, stored),
+      this.deps.audit.recordEachWithin(audits, stored),
+      this.deps.notifier.publishCaseEventsWithin(events, stored),
     ]);
     let widest: Tlp | null = null;
     for (const [k, row] of rows.entries()) {
@@ -487,6 +487,8 @@ export class ObservablesService {
     // As the adds one by one would: the case's time moves when any of them may (the touch of the
     // widest label; touches are at most one a second anyway).
     await this.deps.cases.touch(trx, caseId, widest);
+    this.deps.audit.sealSoonAfterCommit(trx);
+    this.deps.notifier.numberSoonAfterCommit(trx);
     // After the commit, once the case's time has moved and the events' placing and numbering are
     // asked for: the adds are answered, and the next batch may start, while their audit events are
     // placed in the chain and their live events numbered (both committed with the rows: a crash

@@ -88,19 +88,23 @@ export class Notifier {
   /**
    * `publishCaseEvents(…, 'soon')` as a part of the caller's statement, for its WITH clause: an
    * event is published only if its `key` is among those `kept` selects (text) there, so a write and
-   * its events go in one round trip.
+   * its events go in one round trip. Once the statement has run, the caller asks for their numbers
+   * soon after the commit with `numberSoonAfterCommit` (after what must come first once it commits).
    */
   publishCaseEventsWithin(
-    trx: Tx,
     inputs: readonly (CaseEventInput & { key: string })[],
     kept: RawBuilder<unknown>,
   ): RawBuilder<unknown> {
     const at = this.deps.clock.now();
-    afterCommit(trx, 'notifications.sequence.soon', async () => void this.sequenceSoon.request());
     return repo.insertPendingWithin(
       inputs.map((input) => ({ ...caseEventRow(at, input), key: input.key })),
       kept,
     );
+  }
+
+  /** The events published within `trx` by `publishCaseEventsWithin` are numbered soon after its commit. */
+  numberSoonAfterCommit(trx: Tx): void {
+    afterCommit(trx, 'notifications.sequence.soon', async () => void this.sequenceSoon.request());
   }
 
   private readonly sequenceCoalesced = coalesceReruns(() => this.sequenceAll());
