@@ -97,25 +97,12 @@ export class AuditService {
 
   /**
    * `recordMany` for events of different actors (writes of several requests done together), each
-   * with its own ctx: its actor and its request id. Their writes are answered at commit, so they
-   * are placed in the chain soon after it, together with those of other such commits.
-   */
-  async recordEach(trx: Tx, events: readonly { ctx: Ctx; entry: AuditEntry }[]): Promise<void> {
-    if (events.length === 0) return;
-    const at = this.deps.clock.now();
-    await repo.insertPending(
-      trx,
-      events.map(({ ctx, entry }) => envelopeWriter(unplacedActor(at, ctx))(unplacedEntry(entry))),
-    );
-    // Asked for, not waited on: the writes are answered at their commit.
-    afterCommit(trx, 'audit.seal.soon', async () => void this.sealSoon.request());
-  }
-
-  /**
-   * `recordEach` as a part of the caller's statement, for its WITH clause: an event is recorded
-   * only if its `key` is among those `kept` selects (text) there, so a write and its events go in
-   * one round trip. Once the statement has run, the caller asks for their sealing soon after the
-   * commit with `sealSoonAfterCommit` (after what must come first once it commits).
+   * with its own ctx (its actor and its request id), as a part of the caller's statement, for its
+   * WITH clause: an event is recorded only if its `key` is among those `kept` selects (text) there,
+   * so a write and its events go in one round trip. Their writes are answered at commit, so once
+   * the statement has run the caller asks for their sealing soon after it with
+   * `sealSoonAfterCommit` (after what must come first once it commits), together with those of
+   * other such commits.
    */
   recordEachWithin(
     events: readonly { ctx: Ctx; entry: AuditEntry; key: string }[],
@@ -136,7 +123,7 @@ export class AuditService {
     afterCommit(trx, 'audit.seal.soon', async () => void this.sealSoon.request());
   }
 
-  /** Resolves once the events recorded with `recordEach` so far are in the chain. */
+  /** Resolves once the events recorded with `recordEachWithin` so far are in the chain. */
   sealedSoon(): Promise<void> {
     return this.sealSoon.done();
   }

@@ -63,33 +63,23 @@ export class Notifier {
     await this.publishCaseEvents(trx, [input]);
   }
 
-  /**
-   * `publishCaseEvent` for several events, in one statement. `numbered: 'soon'` when the writes are
-   * answered at commit: their events are numbered soon after, together with those of other such
-   * commits.
-   */
-  async publishCaseEvents(
-    trx: Tx,
-    inputs: readonly CaseEventInput[],
-    numbered: 'at-commit' | 'soon' = 'at-commit',
-  ): Promise<void> {
+  /** `publishCaseEvent` for several events, in one statement. */
+  async publishCaseEvents(trx: Tx, inputs: readonly CaseEventInput[]): Promise<void> {
     if (inputs.length === 0) return;
     const at = this.deps.clock.now();
     await repo.insertPending(
       trx,
       inputs.map((input) => caseEventRow(at, input)),
     );
-    // Asked for, not waited on: the writes are answered at their commit.
-    if (numbered === 'soon')
-      afterCommit(trx, 'notifications.sequence.soon', async () => void this.sequenceSoon.request());
-    else this.sequenceAfterCommit(trx);
+    this.sequenceAfterCommit(trx);
   }
 
   /**
-   * `publishCaseEvents(…, 'soon')` as a part of the caller's statement, for its WITH clause: an
-   * event is published only if its `key` is among those `kept` selects (text) there, so a write and
-   * its events go in one round trip. Once the statement has run, the caller asks for their numbers
-   * soon after the commit with `numberSoonAfterCommit` (after what must come first once it commits).
+   * `publishCaseEvents` as a part of the caller's statement, for its WITH clause: an event is
+   * published only if its `key` is among those `kept` selects (text) there, so a write and its
+   * events go in one round trip. Its writes are answered at commit, so once the statement has run
+   * the caller asks for the events' numbers soon after it with `numberSoonAfterCommit` (after what
+   * must come first once it commits), together with those of other such commits.
    */
   publishCaseEventsWithin(
     inputs: readonly (CaseEventInput & { key: string })[],
