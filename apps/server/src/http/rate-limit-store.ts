@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { atMostEvery } from '../platform/at-most-every.ts';
 import type { Database } from '../platform/db/schema.ts';
 
 /** Windows that ended this long ago are deleted (at most once a minute per process). */
@@ -16,17 +17,10 @@ type Callback = (error: Error | null, counted?: Counted) => void;
  * round-robin proxy. The window runs by the database's clock, the one clock all processes share.
  */
 export function databaseRateLimitStore(db: Kysely<Database>) {
-  let nextSweep = 0;
-  const sweep = () => {
-    if (Date.now() < nextSweep) return;
-    nextSweep = Date.now() + SWEEP_MS;
-    // Sources come and go (addresses): windows that have ended are of no more use.
-    void db
-      .deleteFrom('rate_limit_windows')
-      .where('ends_at', '<', sql<Date>`now()`)
-      .execute()
-      .catch(() => {});
-  };
+  // Sources come and go (addresses): windows that have ended are of no more use.
+  const sweep = atMostEvery(SWEEP_MS, () =>
+    db.deleteFrom('rate_limit_windows').where('ends_at', '<', sql<Date>`now()`).execute(),
+  );
 
   return class DatabaseRateLimitStore {
     /** The route the counts are kept for: each route's limit counts on its own. */

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { AppError } from '../../errors.ts';
+import { atMostEvery } from '../../platform/at-most-every.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { inTransaction } from '../../platform/db/transaction.ts';
 
@@ -23,7 +24,6 @@ const MAX_REFUSED = 100_000;
  * in memory, and an address refused is refused here, without the database, until its wait is over.
  */
 export class LoginLimiter {
-  private nextSweep = 0;
   /** Per address, the check under way on this process (the next one waits for it). */
   private readonly checking = new Map<string, Promise<unknown>>();
   /** Per address refused, until when (ms, this process's clock). */
@@ -100,15 +100,12 @@ export class LoginLimiter {
   }
 
   /** Attempts older than two minutes count for nothing (one under way that long is over): deleted. */
-  private sweep(): void {
-    if (Date.now() < this.nextSweep) return;
-    this.nextSweep = Date.now() + WINDOW_SECONDS * 1000;
-    void this.db
+  private readonly sweep = atMostEvery(WINDOW_SECONDS * 1000, () =>
+    this.db
       .deleteFrom('login_attempts')
       .where('at', '<', sql<Date>`now() - make_interval(secs => ${2 * WINDOW_SECONDS})`)
-      .execute()
-      .catch(() => {});
-  }
+      .execute(),
+  );
 }
 
 const refused = (waitSeconds: number) =>

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import { atMostEvery } from '../../platform/at-most-every.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { inTransaction } from '../../platform/db/transaction.ts';
 
@@ -20,7 +21,6 @@ export class StreamClaims {
   /** This process's claims: id → holder. */
   private readonly held = new Map<string, string>();
   private refresher: NodeJS.Timeout | undefined;
-  private nextSweep = 0;
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -76,15 +76,12 @@ export class StreamClaims {
   }
 
   /** Claims of every holder whose process is gone, at most once a minute per process. */
-  private sweep(): void {
-    if (Date.now() < this.nextSweep) return;
-    this.nextSweep = Date.now() + 60_000;
-    void this.db
+  private readonly sweep = atMostEvery(60_000, () =>
+    this.db
       .deleteFrom('event_stream_claims')
       .where('seen_at', '<', sql<Date>`now() - make_interval(secs => ${LAPSE_SECONDS})`)
-      .execute()
-      .catch(() => {});
-  }
+      .execute(),
+  );
 
   close(): void {
     this.stopRefreshing();
