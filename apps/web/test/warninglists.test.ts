@@ -75,7 +75,9 @@ describe('warning lists in a browser: flagged beside the value, correlated only 
 
     // The lookup finds the value all the same, flagged.
     await page.getByRole('link', { name: 'Indicator lookup' }).click();
-    await page.getByRole('textbox', { name: 'Value' }).fill('8.8.8[.]8');
+    // The lookup page first: until it renders, the case page's own "Value" field is the one found.
+    await page.getByRole('heading', { name: 'Indicator lookup' }).waitFor();
+    await page.getByRole('textbox', { name: 'Values', exact: true }).fill('8.8.8[.]8');
     await page.getByRole('button', { name: 'Look up' }).click();
     await page.getByTestId('correlations').getByText('Resolver abuse at the ministry').waitFor();
     await page.getByTestId('correlations').getByText('DNS tunnelling at the port authority').waitFor();
