@@ -127,7 +127,9 @@ describe('cases in a browser: observables under TLP, bulk import, evidence, look
     await page.getByRole('link', { name: 'Indicator lookup' }).click();
     // The lookup page first: until it renders, the case page's own "Value" field is the one found.
     await page.getByRole('heading', { name: 'Indicator lookup' }).waitFor();
-    await page.getByRole('textbox', { name: 'Values', exact: true }).fill('login-portal[.]evil-example[.]com');
+    await page
+      .getByRole('textbox', { name: 'Values', exact: true })
+      .fill('login-portal[.]evil-example[.]com');
     await page.getByRole('button', { name: 'Look up' }).click();
     await page.getByTestId('correlations').getByText('EE: credential harvesting').waitFor();
     await shot(page, 'indicator-lookup');
