@@ -47,8 +47,15 @@ export class SoonRunner {
 
   request(): Promise<void> {
     this.scheduled ??= new Promise<void>((resolve) => {
-      const wait = Math.max(this.delayMs, this.lastStart + this.everyMs - performance.now());
-      setTimeout(() => {
+      const start = (): void => {
+        // A timer counts from the event loop's cached time, which can lag the clock by however
+        // long the current tick has run: it may fire that much early, so the interval is checked
+        // again when it does.
+        const early = this.lastStart + this.everyMs - performance.now();
+        if (early > 0) {
+          setTimeout(start, early);
+          return;
+        }
         this.lastStart = performance.now();
         const running = this.run().then(
           () => {},
@@ -60,7 +67,8 @@ export class SoonRunner {
           if (this.running === running) this.running = null;
           resolve();
         });
-      }, wait);
+      };
+      setTimeout(start, Math.max(this.delayMs, this.lastStart + this.everyMs - performance.now()));
     });
     return this.scheduled;
   }
