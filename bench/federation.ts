@@ -36,6 +36,7 @@ import {
 } from '../apps/server/src/platform/db/database.ts';
 import { createScratchDatabase } from '../apps/server/src/platform/db/scratch-database.ts';
 import { loadOrCreateNodeKey, type NodeKey } from '../apps/server/src/platform/keys.ts';
+import { openSecretBox } from '../apps/server/src/platform/secret-box.ts';
 import { openMemoryPglite } from './memory-pglite.ts';
 
 const { values } = parseArgs({
@@ -165,7 +166,12 @@ async function startNode(party: string): Promise<BenchNode> {
   // The system clock on both: signed calls are dated by it and checked against the callee's clock.
   const clock = systemClock;
   const { app, services } = await buildApp(
-    { database: store.database, clock, key },
+    {
+      database: store.database,
+      clock,
+      key,
+      secrets: await openSecretBox(dataDir, store.database.db, clock.now()),
+    },
     {
       evidenceDir: path.join(dataDir, 'evidence'),
       webhookPrivateNetworks: ['127.0.0.0/8'],

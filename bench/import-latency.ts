@@ -19,6 +19,7 @@ import { CLI_ACTOR } from '../apps/server/src/context.ts';
 import { seedIfEmpty } from '../apps/server/src/modules/seed.ts';
 import { migrateToLatest, openDatabase } from '../apps/server/src/platform/db/database.ts';
 import { loadOrCreateNodeKey } from '../apps/server/src/platform/keys.ts';
+import { openSecretBox } from '../apps/server/src/platform/secret-box.ts';
 
 const GOAL_P95_MS = 100;
 const PAUSE_MS = 10;
@@ -98,7 +99,12 @@ async function runBench() {
   await migrateToLatest(database.db);
   const clock = new ManualClock(new Date());
   const { app, services } = await buildApp(
-    { database, clock, key: loadOrCreateNodeKey(dataDir) },
+    {
+      database,
+      clock,
+      key: loadOrCreateNodeKey(dataDir),
+      secrets: await openSecretBox(dataDir, database.db, clock.now()),
+    },
     { evidenceDir: path.join(dataDir, 'evidence') },
   );
   await seedIfEmpty({ db: database.db, clock, audit: services.audit });

@@ -51,9 +51,10 @@ import {
   migrateToLatest,
   openDatabase,
 } from '../apps/server/src/platform/db/database.ts';
-import { loadOrCreateNodeKey } from '../apps/server/src/platform/keys.ts';
+import { copyNodeKeys, loadOrCreateNodeKey } from '../apps/server/src/platform/keys.ts';
+import { openSecretBox } from '../apps/server/src/platform/secret-box.ts';
 import { openMemoryPglite } from './memory-pglite.ts';
-import { type NodeProcess, processCpuMs, shareNodeKey, spawnNode } from './node-process.ts';
+import { type NodeProcess, processCpuMs, spawnNode } from './node-process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -455,7 +456,12 @@ async function runOn(kind: 'pg' | 'pglite', rows: number, preload: number) {
   let node: NodeProcess | undefined;
   try {
     const built = await buildApp(
-      { database, clock, key: loadOrCreateNodeKey(dataDir) },
+      {
+        database,
+        clock,
+        key: loadOrCreateNodeKey(dataDir),
+        secrets: await openSecretBox(dataDir, database.db, clock.now()),
+      },
       { evidenceDir: path.join(dataDir, 'evidence') },
     );
     app = built.app;
@@ -657,7 +663,7 @@ async function runOn(kind: 'pg' | 'pglite', rows: number, preload: number) {
     let server: string;
     if (engine.databaseUrl) {
       const nodeDir = path.join(dataDir, 'node');
-      shareNodeKey(dataDir, nodeDir);
+      copyNodeKeys(dataDir, nodeDir);
       node = await spawnNode({ databaseUrl: engine.databaseUrl, dataDir: nodeDir });
       await node.ready();
       const { pid } = node.child;

@@ -29,8 +29,9 @@ import { normaliseObservable } from '../apps/server/src/modules/indicators/obser
 import { seedIfEmpty } from '../apps/server/src/modules/seed.ts';
 import { migrateToLatest, openDatabase } from '../apps/server/src/platform/db/database.ts';
 import { createScratchDatabase } from '../apps/server/src/platform/db/scratch-database.ts';
-import { loadOrCreateNodeKey } from '../apps/server/src/platform/keys.ts';
-import { type NodeProcess, processCpuMs, shareNodeKey, spawnNode } from './node-process.ts';
+import { copyNodeKeys, loadOrCreateNodeKey } from '../apps/server/src/platform/keys.ts';
+import { openSecretBox } from '../apps/server/src/platform/secret-box.ts';
+import { type NodeProcess, processCpuMs, spawnNode } from './node-process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -124,7 +125,12 @@ async function main() {
     dirs.push(firstDir);
     const key = loadOrCreateNodeKey(firstDir);
     const services = buildServices(
-      { database, clock: systemClock, key },
+      {
+        database,
+        clock: systemClock,
+        key,
+        secrets: await openSecretBox(firstDir, database.db, systemClock.now()),
+      },
       { tokenTtlDays: 1, sessionTtlHours: 1, webhookPrivateNetworks: false },
     );
     await seedIfEmpty({ db: database.db, clock: systemClock, audit: services.audit });
@@ -141,7 +147,7 @@ async function main() {
       const dir = i === 0 ? firstDir : fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-load-'));
       if (i > 0) {
         dirs.push(dir);
-        shareNodeKey(firstDir, dir);
+        copyNodeKeys(firstDir, dir);
       }
       nodes.push(await spawnNode({ databaseUrl: scratch.url, dataDir: dir, nodeArgs: childNodeArgs }));
     }

@@ -6,7 +6,6 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { keyFile } from '../apps/server/src/platform/keys.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 /** The line a node prints for people when it is ready; a benchmark's output leaves it out. */
@@ -40,10 +39,6 @@ async function freePort(): Promise<number> {
 }
 
 /** Puts the node key of data directory `from` into data directory `to`, so both sign as one node. */
-export function shareNodeKey(from: string, to: string): void {
-  fs.mkdirSync(path.dirname(keyFile(to)), { recursive: true, mode: 0o700 });
-  fs.copyFileSync(keyFile(from), keyFile(to));
-}
 
 export interface NodeProcess {
   /** http://127.0.0.1:<port> */

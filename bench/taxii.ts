@@ -24,6 +24,7 @@ import { seedIfEmpty } from '../apps/server/src/modules/seed.ts';
 import { migrateToLatest, openDatabase } from '../apps/server/src/platform/db/database.ts';
 import { createScratchDatabase } from '../apps/server/src/platform/db/scratch-database.ts';
 import { loadOrCreateNodeKey } from '../apps/server/src/platform/keys.ts';
+import { openSecretBox } from '../apps/server/src/platform/secret-box.ts';
 
 const { values } = parseArgs({
   options: {
@@ -64,7 +65,12 @@ async function main() {
     await migrateToLatest(database.db);
     const clock = new ManualClock('2026-11-23T12:00:00Z');
     const { app, services } = await buildApp(
-      { database, clock, key: loadOrCreateNodeKey(dataDir) },
+      {
+        database,
+        clock,
+        key: loadOrCreateNodeKey(dataDir),
+        secrets: await openSecretBox(dataDir, database.db, clock.now()),
+      },
       { evidenceDir: path.join(dataDir, 'evidence') },
     );
     await seedIfEmpty({ db: database.db, clock, audit: services.audit });

@@ -100,6 +100,7 @@ import { dataVersionProbe } from './platform/db/data-version.ts';
 import type { DatabaseHandle } from './platform/db/database.ts';
 import type { NodeKey } from './platform/keys.ts';
 import type { PrivateNetworks } from './platform/network.ts';
+import type { SecretBox } from './platform/secret-box.ts';
 
 export interface AppOptions {
   logLevel: string;
@@ -170,6 +171,8 @@ export interface AppDeps {
   database: DatabaseHandle;
   clock: Clock;
   key: NodeKey;
+  /** Seals the secrets the node reads back (TOTP seeds) with the data directory's key. */
+  secrets: SecretBox;
   /** How webhooks are sent; tests may replace it. */
   fetch?: typeof fetch;
   /** The statement that this node moved from its previous key to `key` (see `vytis key rotate`). */
@@ -209,7 +212,14 @@ export function buildServices(
   const framework = new FrameworkService({ db, clock: deps.clock, audit });
   const parties = new PartiesService({ db, clock: deps.clock, audit, framework });
   const tokens = new TokenCache(deps.database);
-  const mfa = new MfaService({ db, clock: deps.clock, audit, requireMfa: options.requireMfa, tokens });
+  const mfa = new MfaService({
+    db,
+    clock: deps.clock,
+    audit,
+    requireMfa: options.requireMfa,
+    secrets: deps.secrets,
+    tokens,
+  });
   const identity = new IdentityService({
     db,
     clock: deps.clock,

@@ -6,9 +6,11 @@ import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Services } from './http/services.ts';
 import { loadKeyRotation } from './modules/federation/node-descriptor.ts';
+import { sealPlainSeeds } from './modules/identity/mfa.service.ts';
 import { seedIfEmpty } from './modules/seed.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './platform/db/database.ts';
 import { loadOrCreateNodeKey } from './platform/keys.ts';
+import { openSecretBox } from './platform/secret-box.ts';
 
 /** Opens the node's storage the same way for the server and for the CLI's direct mode. */
 export async function openNodeStorage(config: Config, clock: Clock = systemClock) {
@@ -21,7 +23,9 @@ export async function openNodeStorage(config: Config, clock: Clock = systemClock
     const applied = await migrateToLatest(database.db);
     const key = loadOrCreateNodeKey(config.dataDir);
     const keyRotation = loadKeyRotation(config.dataDir, key);
-    return { database, key, keyRotation, clock, applied };
+    const secrets = await openSecretBox(config.dataDir, database.db, clock.now());
+    await sealPlainSeeds(database.db, secrets);
+    return { database, key, secrets, keyRotation, clock, applied };
   } catch (error) {
     await database.close();
     throw error;

@@ -7,13 +7,17 @@ import { sql } from 'kysely';
 import { loadConfigOrExit } from '../config.ts';
 import { openDatabase } from '../platform/db/database.ts';
 import { keyFile } from '../platform/keys.ts';
+import { secretBoxKeyFile } from '../platform/secret-box.ts';
 import { onPostgres } from '../test/harness.ts';
+import { totpCode } from '../test/totp.ts';
 import {
   type Client,
   caseBody,
   client,
+  enrolSecondFactor,
   type NodeProcess,
   type ProcessStorage,
+  passwordStep,
   processStorage,
   startNode,
   vytis,
@@ -53,6 +57,7 @@ describe('vytis backup and vytis restore', () => {
   let archive: string;
   const uploads = new Map<string, Buffer>();
   let caseId = '';
+  let carefulSecret = '';
   const writerCases: { id: string }[] = [];
 
   before(async () => {
@@ -61,10 +66,17 @@ describe('vytis backup and vytis restore', () => {
     archive = path.join(path.dirname(source.dataDir), 'vytis-backup.tar.gz');
     const token = await withServices(source.env, async (services, cli) => {
       await services.identity.createUser(cli, { name: 'lt.analyst', party: 'LT', roles: ['analyst'] });
+      await services.identity.createUser(cli, {
+        name: 'lt.careful',
+        party: 'LT',
+        roles: ['analyst'],
+        password: 'correct horse battery staple',
+      });
       return (await services.identity.issueToken(cli, 'lt.analyst')).token;
     });
     node = await startNode(source.env);
     lt = client(node.base, token);
+    carefulSecret = await enrolSecondFactor(node.base, 'lt.careful', 'correct horse battery staple');
     const created = await lt.post('/cases', caseBody('Wiper at the port authority'));
     assert.equal(created.status, 201, JSON.stringify(created.json));
     caseId = created.json.id;
@@ -156,6 +168,11 @@ describe('vytis backup and vytis restore', () => {
       fs.readFileSync(keyFile(source.dataDir)),
       'the same node key, so the checkpoints it signed still verify',
     );
+    assert.deepEqual(
+      fs.readFileSync(secretBoxKeyFile(target.dataDir)),
+      fs.readFileSync(secretBoxKeyFile(source.dataDir)),
+      'the same key for sealed secrets, so second factors still open',
+    );
     const checkpointFile = (dir: string) => path.join(dir, 'audit-checkpoints.jsonl');
     assert.equal(
       fs.readFileSync(checkpointFile(target.dataDir), 'utf8'),
@@ -203,6 +220,18 @@ describe('vytis backup and vytis restore', () => {
         assert.equal(download.status, 200);
         assert.equal(sha256(download.bytes), sha256(bytes), `evidence ${id} has its bytes`);
       }
+      // Its first code's step is used up on the source: the next step's code, which a login accepts.
+      const challenge = await passwordStep(restoredNode.base, 'lt.careful', 'correct horse battery staple');
+      assert.equal(challenge.status, 202, 'the restored node asks lt.careful for a code');
+      const code = await fetch(`${restoredNode.base}/api/v1/session/mfa`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          challenge: ((await challenge.json()) as { challenge: string }).challenge,
+          code: totpCode(carefulSecret, new Date(), 1),
+        }),
+      });
+      assert.equal(code.status, 200, `the second factor opens on the restored node: ${await code.text()}`);
       const verified = await vytis(['audit', 'verify'], target.env);
       assert.equal(verified.code, 0, verified.stderr);
     } finally {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -8,6 +9,7 @@ import { CLI_ACTOR, type Ctx } from '../context.ts';
 import type { Services } from '../http/services.ts';
 import { openServices } from '../node.ts';
 import { createPostgresDatabase, onPostgres } from '../test/harness.ts';
+import { totpCode } from '../test/totp.ts';
 
 // Real node and CLI processes on one data directory (and, on PostgreSQL runs, a database of their
 // own), for tests of what survives a process: crashes, backups, restores.
@@ -175,3 +177,36 @@ export const caseBody = (title: string) => ({
   tlp: 'amber' as const,
   pap: 'amber' as const,
 });
+
+/** A web login's first step, as the browser sends it. */
+export const passwordStep = (base: string, name: string, password: string) =>
+  fetch(`${base}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name, password }),
+  });
+
+/** The user turns on a second factor from a web session, as in the web app; returns its secret. */
+export async function enrolSecondFactor(base: string, name: string, password: string): Promise<string> {
+  const login = await passwordStep(base, name, password);
+  assert.equal(login.status, 200);
+  const headers = {
+    'content-type': 'application/json',
+    cookie: String(login.headers.get('set-cookie')).split(';')[0]!,
+    'x-csrf-token': ((await login.json()) as { csrfToken: string }).csrfToken,
+  };
+  const begin = await fetch(`${base}/api/v1/me/mfa`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ password }),
+  });
+  assert.equal(begin.status, 200);
+  const { secret } = (await begin.json()) as { secret: string };
+  const confirm = await fetch(`${base}/api/v1/me/mfa/confirm`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ code: totpCode(secret, new Date()) }),
+  });
+  assert.equal(confirm.status, 200);
+  return secret;
+}

@@ -176,11 +176,21 @@ export function registerPeerCommands(
     )
     .action((party?: string) => run({ name: 'peer.status', party }));
 
-  const key = program.command('key').description("the node's Ed25519 key");
+  const key = program.command('key').description("the node's keys");
   key
     .command('rotate')
     .description(
       "make a new node key; the previous one is kept beside it with its signed statement naming the new key, which the node's descriptor carries so peers move to the new key; the node uses it after a restart",
     )
     .action(async () => io.finish(await keyRotateCommand(await io.loadConfig())));
+  key
+    .command('new-sealing-key')
+    .description(
+      "only if the key sealing stored secrets (keys/secrets-aes256gcm.key) is lost: make a new one and remove every user's second factor, which opens under no other key (they enrol again); audited; every process of the node stopped",
+    )
+    .option('--yes', 'remove every second factor')
+    .action(async (opts: { yes?: boolean }) => {
+      const { newSealingKeyCommand } = await import('./sealing-key-command.ts');
+      io.finish(await newSealingKeyCommand(await io.loadConfig(), opts.yes === true));
+    });
 }

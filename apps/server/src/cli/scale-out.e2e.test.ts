@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Notification } from '@vytis/contracts';
-import { keyFile } from '../platform/keys.ts';
+import { copyNodeKeys } from '../platform/keys.ts';
 import {
   createDurableStorage,
   type DurableStorage,
@@ -141,11 +141,10 @@ describe('three node processes on one PostgreSQL serve every route interchangeab
   const auditCount = async (action: string, objectId: string) =>
     (await control.services.audit.page({ action, objectId }, 'asc', 1000)).items.length;
 
-  async function startProcess(name: string, sharedKeyFile: string): Promise<Proc> {
+  async function startProcess(name: string, sharedDataDir: string): Promise<Proc> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `vytis-scale-${name}-`));
-    // A node's processes sign as one node: each gets the node's key, nothing else of its directory.
-    fs.mkdirSync(path.dirname(keyFile(dataDir)), { recursive: true, mode: 0o700 });
-    fs.copyFileSync(sharedKeyFile, keyFile(dataDir));
+    // A node's processes sign as one node: each gets the node's keys, nothing else of its directory.
+    copyNodeKeys(sharedDataDir, dataDir);
     const port = await freePort();
     const child = spawn(process.execPath, [cliBin, 'start'], {
       env: {
@@ -184,8 +183,7 @@ describe('three node processes on one PostgreSQL serve every route interchangeab
     for (const party of MEMBERS) {
       users[party] = await control.user(`${party.toLowerCase()}.council`, party, ['council']);
     }
-    const sharedKey = keyFile(storage.dataDir);
-    procs.push(...(await Promise.all(['a', 'b', 'c'].map((name) => startProcess(name, sharedKey)))));
+    procs.push(...(await Promise.all(['a', 'b', 'c'].map((name) => startProcess(name, storage.dataDir)))));
     await Promise.all(
       procs.map((proc) =>
         waitFor(

@@ -161,7 +161,12 @@ describe('HTTP contract', () => {
   });
 
   it('refuses to start with a route that does not declare who may call it', async () => {
-    const { app } = await buildApp({ database: node.database, clock: node.clock, key: node.services.key });
+    const { app } = await buildApp({
+      database: node.database,
+      clock: node.clock,
+      key: node.services.key,
+      secrets: node.services.secrets,
+    });
     assert.throws(
       () => app.get('/undeclared', { schema: { response: { 200: Type.Object({}) } } }, async () => ({})),
       /does not declare its access/,

@@ -31,12 +31,14 @@ import type { StixService } from '../modules/stix/stix.service.ts';
 import type { TeamsService } from '../modules/teams/teams.service.ts';
 import type { DatabaseHandle } from '../platform/db/database.ts';
 import type { NodeKey } from '../platform/keys.ts';
+import type { SecretBox } from '../platform/secret-box.ts';
 
 /** Everything a route plugin may call. Built once in app.ts. */
 export interface Services {
   database: DatabaseHandle;
   clock: Clock;
   key: NodeKey;
+  secrets: SecretBox;
   audit: AuditService;
   notifier: Notifier;
   framework: FrameworkService;

@@ -22,6 +22,7 @@ import * as notifications from './0020_notifications.ts';
 import * as analystTools from './0021_analyst_tools.ts';
 import * as reports from './0022_reports.ts';
 import * as clusterLimits from './0023_cluster_limits.ts';
+import * as sealingKeys from './0024_sealing_keys.ts';
 
 /** Listed statically (not read from disk) so migrations run the same from source, tests and bundles. */
 export const migrations: Record<string, Migration> = {
@@ -48,4 +49,5 @@ export const migrations: Record<string, Migration> = {
   '0021_analyst_tools': analystTools,
   '0022_reports': reports,
   '0023_cluster_limits': clusterLimits,
+  '0024_sealing_keys': sealingKeys,
 };

@@ -18,6 +18,17 @@ export function keyFile(dataDir: string): string {
   return path.join(dataDir, 'keys', 'node-ed25519.pem');
 }
 
+/**
+ * Gives another process of the node its keys (the signing key, the key sealing stored secrets):
+ * processes of one node on one PostgreSQL share these, and nothing else of their data directory.
+ */
+export function copyNodeKeys(fromDataDir: string, toDataDir: string): void {
+  const from = path.dirname(keyFile(fromDataDir));
+  const to = path.dirname(keyFile(toDataDir));
+  fs.mkdirSync(to, { recursive: true, mode: 0o700 });
+  for (const name of fs.readdirSync(from)) fs.copyFileSync(path.join(from, name), path.join(to, name));
+}
+
 export function loadOrCreateNodeKey(dataDir: string): NodeKey {
   const file = keyFile(dataDir);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });

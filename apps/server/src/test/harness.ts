@@ -12,6 +12,7 @@ import { seedIfEmpty } from '../modules/seed.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from '../platform/db/database.ts';
 import { createScratchDatabase } from '../platform/db/scratch-database.ts';
 import { loadOrCreateNodeKey } from '../platform/keys.ts';
+import { openSecretBox } from '../platform/secret-box.ts';
 import { cheapPasswordHashesForTests } from '../platform/secrets.ts';
 
 /**
@@ -126,6 +127,7 @@ export async function startTestNode(
         database,
         clock,
         key,
+        secrets: await openSecretBox(dataDir, database.db, clock.now()),
         keyRotation: loadKeyRotation(dataDir, key),
         ...(options.fetch ? { fetch: options.fetch } : {}),
       },

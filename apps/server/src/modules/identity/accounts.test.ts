@@ -4,6 +4,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { runCommand } from '../../cli/commands.ts';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 import { totpCode } from '../../test/totp.ts';
+import { sealPlainSeeds } from './mfa.service.ts';
 import { acceptedStep } from './totp.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -405,6 +406,16 @@ describe('TOTP second factor (RFC 6238) with recovery codes', () => {
   };
   const codeStep = (challenge: string, code: string) =>
     node.request({ method: 'POST', url: '/api/v1/session/mfa', payload: { challenge, code } });
+  const storedSeeds = (name: string) =>
+    node.database.db
+      .selectFrom('users')
+      .select(['mfa_secret', 'mfa_pending_secret', 'mfa_last_step'])
+      .where('name', '=', name)
+      .executeTakeFirstOrThrow();
+  const assertSealed = (stored: string | null, secret: string) => {
+    assert.match(stored ?? '', /^sealed-v1\./, 'the seed is stored sealed');
+    assert.ok(!stored!.includes(secret), 'and not readable in the database');
+  };
 
   it('follows RFC 6238 (its SHA-1 test vector)', () => {
     // RFC 6238 appendix B: secret "12345678901234567890", T = 59 s → 94287082 (8 digits; 6: 287082).
@@ -443,6 +454,7 @@ describe('TOTP second factor (RFC 6238) with recovery codes', () => {
     assert.match(json(begin).qrSvg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     const status = json(await node.request({ method: 'GET', url: '/api/v1/me/mfa', headers: web.headers }));
     assert.deepEqual(status, { enabled: false, enrolling: true, required: false, recoveryCodesLeft: 0 });
+    assertSealed((await storedSeeds('ee.careful')).mfa_pending_secret, secret);
 
     const wrong = await node.request({
       method: 'POST',
@@ -462,6 +474,7 @@ describe('TOTP second factor (RFC 6238) with recovery codes', () => {
     recoveryCodes = json(confirm).recoveryCodes;
     assert.equal(recoveryCodes.length, 10);
     assert.equal(new Set(recoveryCodes).size, 10);
+    assertSealed((await storedSeeds('ee.careful')).mfa_secret, secret);
     const stored = await node.database.db.selectFrom('user_recovery_codes').select('code_hash').execute();
     assert.ok(
       stored.every((row) => !recoveryCodes.some((code) => row.code_hash.includes(code.replace('-', '')))),
@@ -549,6 +562,40 @@ describe('TOTP second factor (RFC 6238) with recovery codes', () => {
     assert.equal(status.name, 'ee.careful');
     const mfa = json(await node.request({ method: 'GET', url: '/api/v1/me/mfa', headers: user.headers }));
     assert.equal(mfa.recoveryCodesLeft, 9);
+  });
+
+  it("keeps seeds sealed under the data directory's key: moved to another account one does not open, and a seed an older node stored in the clear is sealed at start", async () => {
+    await node.user('ee.other', 'EE', ['analyst'], PASSWORD);
+    const otherLogin = async (code: string) => {
+      const first = await node.request({
+        method: 'POST',
+        url: '/api/v1/session',
+        payload: { name: 'ee.other', password: PASSWORD },
+      });
+      assert.equal(first.statusCode, 202, first.body);
+      return codeStep(json(first).challenge, code);
+    };
+    const careful = await storedSeeds('ee.careful');
+    await node.database.db
+      .updateTable('users')
+      .set({ mfa_secret: careful.mfa_secret, mfa_enabled_at: node.clock.now() })
+      .where('name', '=', 'ee.other')
+      .execute();
+    node.clock.advance(30_000);
+    const moved = await otherLogin(totpCode(secret, node.clock.now()));
+    assert.equal(moved.statusCode, 401, 'a sealed seed opens only for the account it was sealed for');
+    assert.match(json(moved).error.message, /cannot read the authenticator's secret.*recovery code/);
+
+    // As a node before sealing kept it: the seed itself in the column.
+    await node.database.db
+      .updateTable('users')
+      .set({ mfa_secret: secret, mfa_last_step: null })
+      .where('name', '=', 'ee.other')
+      .execute();
+    assert.equal(await sealPlainSeeds(node.database.db, node.services.secrets), 1);
+    assertSealed((await storedSeeds('ee.other')).mfa_secret, secret);
+    assert.equal(await sealPlainSeeds(node.database.db, node.services.secrets), 0, 'once');
+    assert.equal((await otherLogin(totpCode(secret, node.clock.now()))).statusCode, 200);
   });
 
   it('turns off only with a current code; then the password alone logs in again', async () => {

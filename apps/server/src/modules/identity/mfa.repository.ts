@@ -1,5 +1,68 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../platform/db/schema.ts';
 import type { Executor } from '../../platform/db/transaction.ts';
 import { announceCredentialChange } from './identity.repository.ts';
+
+interface StoredSeeds {
+  id: string;
+  mfa_secret: string | null;
+  mfa_pending_secret: string | null;
+}
+
+/** Users with a seed stored before seeds were sealed (a sealed one starts with its format's mark). */
+export async function plainSeeds(db: Kysely<Database>): Promise<StoredSeeds[]> {
+  return db
+    .selectFrom('users')
+    .select(['id', 'mfa_secret', 'mfa_pending_secret'])
+    .where((eb) =>
+      eb.or([eb('mfa_secret', 'not like', 'sealed-v%'), eb('mfa_pending_secret', 'not like', 'sealed-v%')]),
+    )
+    .execute();
+}
+
+/** Replaces a user's seeds if they are still the ones read; 1 if it did. */
+export async function replaceSeeds(
+  db: Kysely<Database>,
+  read: StoredSeeds,
+  seeds: Omit<StoredSeeds, 'id'>,
+): Promise<number> {
+  const result = await db
+    .updateTable('users')
+    .set(seeds)
+    .where('id', '=', read.id)
+    .where((eb) =>
+      eb.and([
+        read.mfa_secret === null ? eb('mfa_secret', 'is', null) : eb('mfa_secret', '=', read.mfa_secret),
+        read.mfa_pending_secret === null
+          ? eb('mfa_pending_secret', 'is', null)
+          : eb('mfa_pending_secret', '=', read.mfa_pending_secret),
+      ]),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * Every user's second factor and enrolment, with their recovery codes, for a node whose sealing key
+ * is lost (none of the seeds opens); the names of the users who had one.
+ */
+export async function removeAllSecondFactors(db: Executor): Promise<string[]> {
+  await announceCredentialChange(db);
+  const rows = await db
+    .updateTable('users')
+    .set((eb) => ({
+      mfa_secret: null,
+      mfa_pending_secret: null,
+      mfa_last_step: null,
+      mfa_enabled_at: null,
+      version: eb('version', '+', 1),
+    }))
+    .where((eb) => eb.or([eb('mfa_secret', 'is not', null), eb('mfa_pending_secret', 'is not', null)]))
+    .returning('name')
+    .execute();
+  await db.deleteFrom('user_recovery_codes').execute();
+  return rows.map((row) => row.name).sort();
+}
 
 export async function setPendingSecret(db: Executor, userId: string, secret: string) {
   await db.updateTable('users').set({ mfa_pending_secret: secret }).where('id', '=', userId).execute();

@@ -7,6 +7,7 @@ import type { Ctx } from '../../context.ts';
 import { AppError, conflict, invalidInput } from '../../errors.ts';
 import type { Database, UserRow } from '../../platform/db/schema.ts';
 import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import { isSealed, type SecretBox } from '../../platform/secret-box.ts';
 import { verifyPassword } from '../../platform/secrets.ts';
 import * as repo from './identity.repository.ts';
 import * as mfaRepo from './mfa.repository.ts';
@@ -27,6 +28,8 @@ export interface MfaDeps {
   clock: Clock;
   audit: AuditService;
   requireMfa: RequireMfa;
+  /** Seeds are stored sealed: the database alone does not give anyone a user's codes. */
+  secrets: SecretBox;
   /** Whether a token works depends on the second factor: cached tokens go when it changes. */
   tokens?: TokenCache;
 }
@@ -66,7 +69,7 @@ export class MfaService {
     const secret = newTotpSecret();
     const uri = totpUri(secret, user.name);
     await inTransaction(this.deps.db, async (trx) => {
-      await mfaRepo.setPendingSecret(trx, user.id, secret);
+      await mfaRepo.setPendingSecret(trx, user.id, this.deps.secrets.seal(secret, seedContext(user.id)));
       await this.deps.audit.record(trx, ctx, {
         action: 'user.mfa.enrol',
         objectType: 'user',
@@ -100,8 +103,12 @@ export class MfaService {
             : 'a second factor is already set up',
         );
       }
+      const pending = this.deps.secrets.open(user.mfa_pending_secret, seedContext(user.id));
+      if (pending === null) {
+        throw conflict(`${UNREADABLE_SEED}: start the enrolment again (POST /api/v1/me/mfa)`);
+      }
       const now = this.deps.clock.now();
-      const step = acceptedStep(user.mfa_pending_secret, code, now, null);
+      const step = acceptedStep(pending, code, now, null);
       if (step === null) {
         throw invalidInput('that code is not right: enter the 6 digits your app shows now', [
           { field: 'body/code', message: 'is not the current code; check the time on your device' },
@@ -163,7 +170,11 @@ export class MfaService {
     if (user.mfa_secret === null) return { ok: false, reason: 'no second factor is set up' };
     const now = this.deps.clock.now();
     if (isTotpCode(code)) {
-      const step = acceptedStep(user.mfa_secret, code, now, null);
+      const secret = this.deps.secrets.open(user.mfa_secret, seedContext(user.id));
+      if (secret === null) {
+        return { ok: false, reason: `${UNREADABLE_SEED}: use a recovery code, or ask an admin to reset it` };
+      }
+      const step = acceptedStep(secret, code, now, null);
       if (step === null) return { ok: false, reason: 'wrong code' };
       if (!(await mfaRepo.claimStep(trx, user.id, step))) {
         return { ok: false, reason: 'this code was used already; wait for the next one' };
@@ -188,6 +199,31 @@ export class MfaService {
       ]);
     }
   }
+}
+
+/** What a user's seed is sealed for: it opens for that user's second factor only. */
+const seedContext = (userId: string) => `totp-seed:${userId}`;
+
+/** A seed sealed under another key (a database copied without its data directory's keys). */
+const UNREADABLE_SEED = "this node cannot read the authenticator's secret";
+
+/**
+ * Seals the seeds a node stored in the clear before they were sealed, once, at start: after it, no
+ * seed is kept readable in the database. A row changed meanwhile by another process is left to it.
+ */
+export async function sealPlainSeeds(db: Kysely<Database>, secrets: SecretBox): Promise<number> {
+  const plain = await mfaRepo.plainSeeds(db);
+  let sealed = 0;
+  for (const row of plain) {
+    const context = seedContext(row.id);
+    const seal = (value: string | null) =>
+      value === null || isSealed(value) ? value : secrets.seal(value, context);
+    sealed += await mfaRepo.replaceSeeds(db, row, {
+      mfa_secret: seal(row.mfa_secret),
+      mfa_pending_secret: seal(row.mfa_pending_secret),
+    });
+  }
+  return sealed;
 }
 
 export const wrongCode = (reason: string) =>

@@ -496,7 +496,12 @@ describe('live events (GET /api/v1/events)', () => {
     assert.ok(Number(listeners.n) >= 1, 'a connection listens for events');
 
     const otherDatabase = await openDatabase({ databaseUrl: node.databaseUrl, poolSize: 2 });
-    const other = await buildApp({ database: otherDatabase, clock: node.clock, key: node.services.key });
+    const other = await buildApp({
+      database: otherDatabase,
+      clock: node.clock,
+      key: node.services.key,
+      secrets: node.services.secrets,
+    });
     try {
       const id = await file(eePoc, { tlp: 'amber', title: 'Filed through another process' });
       const stream = await connect(coordinator);

@@ -151,6 +151,7 @@ export interface Database extends FederationTables, AuditWitnessTables, InboxTab
   event_stream_claims: EventStreamClaimsTable;
   rate_limit_windows: RateLimitWindowsTable;
   login_attempts: LoginAttemptsTable;
+  sealing_keys: SealingKeysTable;
   audit_head: AuditHeadTable;
   audit_pending: AuditPendingTable;
   audit_checkpoints: AuditCheckpointsTable;
@@ -727,4 +728,10 @@ export interface LoginAttemptsTable {
   id: string;
   address: string;
   at: Timestamp;
+}
+
+export interface SealingKeysTable {
+  purpose: string;
+  fingerprint: string;
+  created_at: Timestamp;
 }
