@@ -6,14 +6,21 @@ import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Services } from './http/services.ts';
 import { loadKeyRotation } from './modules/federation/node-descriptor.ts';
-import { sealPlainSeeds } from './modules/identity/mfa.service.ts';
 import { seedIfEmpty } from './modules/seed.ts';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './platform/db/database.ts';
 import { loadOrCreateNodeKey } from './platform/keys.ts';
 import { openSecretBox } from './platform/secret-box.ts';
 
-/** Opens the node's storage the same way for the server and for the CLI's direct mode. */
-export async function openNodeStorage(config: Config, clock: Clock = systemClock) {
+/**
+ * Opens the node's storage the same way for the server and for the CLI's direct mode. Only a node
+ * (`sealingKey: 'create'`) makes and records the key for sealed secrets: a command run in a data
+ * directory without it must not make its own key the node's.
+ */
+export async function openNodeStorage(
+  config: Config,
+  clock: Clock = systemClock,
+  sealingKey: 'create' | 'ifPresent' = 'ifPresent',
+) {
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const database: DatabaseHandle = await openDatabase({
     databaseUrl: config.databaseUrl,
@@ -23,8 +30,7 @@ export async function openNodeStorage(config: Config, clock: Clock = systemClock
     const applied = await migrateToLatest(database.db);
     const key = loadOrCreateNodeKey(config.dataDir);
     const keyRotation = loadKeyRotation(config.dataDir, key);
-    const secrets = await openSecretBox(config.dataDir, database.db, clock.now());
-    await sealPlainSeeds(database.db, secrets);
+    const secrets = await openSecretBox(config.dataDir, database.db, clock.now(), sealingKey);
     return { database, key, secrets, keyRotation, clock, applied };
   } catch (error) {
     await database.close();
@@ -47,9 +53,10 @@ export async function startHttp(
   config: Config,
   clock: Clock = systemClock,
 ): Promise<{ app: FastifyInstance; services: Services }> {
-  const storage = await openNodeStorage(config, clock);
+  const storage = await openNodeStorage(config, clock, 'create');
   const { app, services } = await buildApp(storage, config);
   await seedIfEmpty({ db: storage.database.db, clock, audit: services.audit });
+  await services.mfa.sealSeedsStoredInTheClear();
   await services.federation.feed.enable();
   return { app, services };
 }

@@ -240,7 +240,13 @@ export async function restoreCommand(file: string, config: Config): Promise<Comm
 
   const into = config.databaseUrl ? `${redactUrl(config.databaseUrl)} and ${config.dataDir}` : config.dataDir;
   const stdout = `restored ${file} into ${into}: ${restored.tables} tables, ${restored.rows} rows, ${restored.evidenceFiles} evidence files, key ${manifest.keyId ?? '(none)'}\n`;
-  const { services, applied } = await openServices(config);
+  let opened: Awaited<ReturnType<typeof openServices>>;
+  try {
+    opened = await openServices(config);
+  } catch (error) {
+    return { exitCode: 1, stdout, stderr: `the restored node does not open: ${describeError(error)}` };
+  }
+  const { services, applied } = opened;
   try {
     const verified = await runCommand(services, { name: 'audit.verify' }, { applied });
     return { ...verified, stdout: `${stdout}audit chain: ${verified.stdout}` };

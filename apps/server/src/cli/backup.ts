@@ -11,6 +11,7 @@ import { AppError } from '../errors.ts';
 import type { DatabaseHandle } from '../platform/db/database.ts';
 import type { Database } from '../platform/db/schema.ts';
 import { keyFile, nodeKeyFromPrivatePem } from '../platform/keys.ts';
+import { sealingKeyProblem } from '../platform/secret-box.ts';
 import {
   BACKUP_FORMAT,
   BACKUP_FORMAT_VERSION,
@@ -74,6 +75,9 @@ export async function writeBackup(
   out: Writable,
   progress: Progress = () => {},
 ): Promise<BackupManifest> {
+  // A backup restores into a working node only with the key its second factors are sealed under.
+  const keyProblem = await sealingKeyProblem(source.dataDir, source.database.db);
+  if (keyProblem) throw new AppError('conflict', `cannot back up this node from here: ${keyProblem}`);
   const spoolDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'vytis-backup-'));
   try {
     const snapshot = await snapshotDatabase(source.database.db, spoolDir, progress);

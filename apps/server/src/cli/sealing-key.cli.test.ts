@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { secretBoxKeyFile } from '../platform/secret-box.ts';
 import {
@@ -42,15 +43,26 @@ describe('a node whose key for sealed secrets is lost', () => {
     await storage.destroy();
   });
 
-  it('does not start, and says how to go on', async () => {
+  it('does not start, and says how to go on; commands that need no key still run, a backup does not', async () => {
+    const notLost = await vytis(['key', 'new-sealing-key', '--yes'], storage.env);
+    assert.equal(notLost.code, 1);
+    assert.match(notLost.stderr, /holds the key .* it is not lost, and nothing was changed/);
+
     fs.rmSync(secretBoxKeyFile(storage.dataDir));
-    const refused = await vytis(['user', 'end-sessions', 'lt.plain'], storage.env);
+    const refused = await vytis(['start'], storage.env);
     assert.equal(refused.code, 1);
     assert.match(
       refused.stderr,
       /secrets-aes256gcm\.key is missing.*copy the node's keys\/.*vytis key new-sealing-key/,
     );
     assert.equal(fs.existsSync(secretBoxKeyFile(storage.dataDir)), false, 'it made no key of its own');
+
+    const look = await vytis(['user', 'end-sessions', 'lt.plain'], storage.env);
+    assert.equal(look.code, 0, look.stderr);
+    assert.equal(fs.existsSync(secretBoxKeyFile(storage.dataDir)), false, 'nor did a command');
+    const backup = await vytis(['backup', path.join(storage.dataDir, '..', 'keyless.tar.gz')], storage.env);
+    assert.equal(backup.code, 1);
+    assert.match(backup.stderr, /cannot back up this node from here: .*secrets-aes256gcm\.key is missing/);
   });
 
   it('gets a new key only with --yes, losing every second factor, audited; then it starts and the users log in with the password', async () => {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { openTestDatabase } from '../test/harness.ts';
 import type { DatabaseHandle } from './db/database.ts';
 import { copyNodeKeys } from './keys.ts';
-import { openSecretBox, secretBoxKeyFile } from './secret-box.ts';
+import { openSecretBox, prepareNewKey, secretBoxKeyFile } from './secret-box.ts';
 
 describe("the key sealing stored secrets is the node's, in every process", () => {
   let database: DatabaseHandle;
@@ -44,6 +44,41 @@ describe("the key sealing stored secrets is the node's, in every process", () =>
     const other = await openSecretBox(second, database.db, now);
     assert.equal(other.open(sealed, 'totp-seed:a'), 'JBSWY3DPEHPK3PXP');
     assert.equal(box.open(other.seal('seed', 'ctx'), 'ctx'), 'seed');
+  });
+
+  it("a command without the node's key creates and records none, and seals nothing", async () => {
+    const fresh = await openTestDatabase();
+    const elsewhere = dataDir();
+    try {
+      const box = await openSecretBox(elsewhere, fresh.database.db, now, 'ifPresent');
+      assert.equal(box.fingerprint, null);
+      assert.throws(() => box.seal('seed', 'ctx'), /does not have the node's key/);
+      assert.equal(fs.existsSync(secretBoxKeyFile(elsewhere)), false);
+      const recorded = await fresh.database.db.selectFrom('sealing_keys').selectAll().execute();
+      assert.deepEqual(recorded, []);
+    } finally {
+      await fresh.database.close();
+      await fresh.drop();
+    }
+  });
+
+  it('a new key recorded by a replacement cut short before its file was put in place is put in place at the next start', async () => {
+    const alone = await openTestDatabase();
+    const dir = dataDir();
+    try {
+      const old = await openSecretBox(dir, alone.database.db, now);
+      const replacement = prepareNewKey(dir, now);
+      await replacement.recordNew(alone.database.db);
+      // The process ends here: the database names the new key, the directory still holds the old.
+      const box = await openSecretBox(dir, alone.database.db, now);
+      assert.notEqual(box.fingerprint, old.fingerprint);
+      assert.equal(fs.existsSync(`${secretBoxKeyFile(dir)}.new`), false);
+      assert.equal(box.open(box.seal('seed', 'ctx'), 'ctx'), 'seed');
+      assert.equal(old.open(box.seal('seed', 'ctx'), 'ctx'), null);
+    } finally {
+      await alone.database.close();
+      await alone.drop();
+    }
   });
 
   it('refuses a process without the key, and leaves no key of its own behind', async () => {

@@ -2,8 +2,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { invalidInput } from '../errors.ts';
+import { AppError, invalidInput } from '../errors.ts';
 import type { Database } from './db/schema.ts';
+import type { Executor } from './db/transaction.ts';
 import { keyFile } from './keys.ts';
 
 /**
@@ -14,6 +15,8 @@ import { keyFile } from './keys.ts';
  * value moved to another row does not open there.
  */
 export interface SecretBox {
+  /** Names the key without revealing it; null for a box without the node's key. */
+  readonly fingerprint: string | null;
   seal(plain: string, context: string): string;
   /** The plain secret, or null when the value was not sealed by this key for this context. */
   open(sealed: string, context: string): string | null;
@@ -24,6 +27,7 @@ const SEALED_PREFIX = 'sealed-v1.';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
+const PURPOSE = 'stored-secrets';
 
 export const isSealed = (value: string) => value.startsWith(SEALED_PREFIX);
 
@@ -33,21 +37,33 @@ export function secretBoxKeyFile(dataDir: string): string {
 
 /**
  * The data directory's key, checked against the one the database's secrets are sealed under. The
- * first process of a node creates the key and records its fingerprint; every other process of the
- * node must be given the same key file (they share `keys/`). A process without it, or with another,
- * is refused before it seals anything the others could not open; a backup carries the key with the
- * other keys.
+ * first node process (`vytis start`) creates the key and records its fingerprint; every other
+ * process of the node must be given the same key file (they share `keys/`). A process without it,
+ * or with another, is refused before it seals anything the others could not open.
+ *
+ * `ifPresent` (the command line without a running node): the key is used if this directory has
+ * the node's, and never created or recorded, so a command run elsewhere does not make its key the
+ * node's; without it, the box seals nothing and opens nothing.
  */
-export async function openSecretBox(dataDir: string, db: Kysely<Database>, now: Date): Promise<SecretBox> {
+export async function openSecretBox(
+  dataDir: string,
+  db: Kysely<Database>,
+  now: Date,
+  mode: 'create' | 'ifPresent' = 'create',
+): Promise<SecretBox> {
   const file = secretBoxKeyFile(dataDir);
   const recorded = await recordedFingerprint(db);
+  finishInstalling(file, recorded);
+  if (mode === 'ifPresent') {
+    const key = fs.existsSync(file) ? readKey(file) : null;
+    return key && fingerprintOf(key) === recorded ? secretBoxWithKey(key) : LOCKED_BOX;
+  }
   let created = false;
   if (!fs.existsSync(file)) {
     if (recorded !== undefined) throw missingKey(file, recorded);
     created = createKeyFile(file);
   }
-  const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64url');
-  if (key.length !== KEY_BYTES) throw invalidInput(`${file} does not hold a ${KEY_BYTES}-byte key`);
+  const key = readKey(file);
   const fingerprint = fingerprintOf(key);
   await db
     .insertInto('sealing_keys')
@@ -58,61 +74,26 @@ export async function openSecretBox(dataDir: string, db: Kysely<Database>, now: 
   if (sealing !== fingerprint) {
     // Another process created the node's key meanwhile: this one's own would serve nobody.
     if (created) fs.rmSync(file, { force: true });
-    throw created
-      ? missingKey(file, sealing!)
-      : invalidInput(
-          `${file} is not the key this node's secrets are sealed under (fingerprint ${sealing}, this one ${fingerprint}): copy the node's keys/ from the data directory of its other processes, or restore the data directory from the node's backup`,
-        );
+    throw created ? missingKey(file, sealing!) : otherKey(file, sealing!, fingerprint);
   }
   return secretBoxWithKey(key);
 }
 
 /**
- * For a node whose key is lost (`vytis key new-sealing-key`): a new key, written beside the key
- * file; `recordNew` records its fingerprint in the caller's transaction, and `install` puts it in
- * place after that commits (the previous file, if any, is kept renamed). Until `install`, the node
- * still has its previous key file; `discard` removes the new one if the transaction failed.
+ * Why a backup of this data directory and database could not be restored into a working node (the
+ * key the database's secrets are sealed under is not here), or null.
  */
-export function prepareNewKey(dataDir: string, now: Date) {
+export async function sealingKeyProblem(dataDir: string, db: Kysely<Database>): Promise<string | null> {
+  const recorded = await recordedFingerprint(db);
+  if (recorded === undefined) return null;
   const file = secretBoxKeyFile(dataDir);
-  const next = `${file}.new`;
-  const key = crypto.randomBytes(KEY_BYTES);
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(next, `${key.toString('base64url')}\n`, { mode: 0o600 });
-  return {
-    file,
-    async recordNew(db: Kysely<Database>) {
-      await db
-        .insertInto('sealing_keys')
-        .values({ purpose: PURPOSE, fingerprint: fingerprintOf(key), created_at: now })
-        .onConflict((oc) =>
-          oc.column('purpose').doUpdateSet({ fingerprint: fingerprintOf(key), created_at: now }),
-        )
-        .execute();
-    },
-    /** The previous key file's new name, if there was one. */
-    install(): string | null {
-      let kept: string | null = null;
-      if (fs.existsSync(file)) {
-        kept = `${file}.replaced-${now.toISOString().replace(/[:.]/g, '-')}`;
-        fs.renameSync(file, kept);
-      }
-      fs.renameSync(next, file);
-      return kept;
-    },
-    discard() {
-      fs.rmSync(next, { force: true });
-    },
-  };
+  if (!fs.existsSync(file)) return missingKey(file, recorded).message;
+  const fingerprint = fingerprintOf(readKey(file));
+  return fingerprint === recorded ? null : otherKey(file, recorded, fingerprint).message;
 }
 
-const PURPOSE = 'stored-secrets';
-
-/** Names the key without revealing it. */
-const fingerprintOf = (key: Buffer) =>
-  crypto.createHmac('sha256', key).update('vytis sealing key fingerprint').digest('hex').slice(0, 32);
-
-async function recordedFingerprint(db: Kysely<Database>): Promise<string | undefined> {
+/** The database's record of the key its secrets are sealed under, in the caller's transaction. */
+export async function recordedFingerprint(db: Executor): Promise<string | undefined> {
   const row = await db
     .selectFrom('sealing_keys')
     .select('fingerprint')
@@ -121,18 +102,118 @@ async function recordedFingerprint(db: Kysely<Database>): Promise<string | undef
   return row?.fingerprint;
 }
 
+/**
+ * For a node whose key is lost (`vytis key new-sealing-key`): a new key, written (and flushed)
+ * beside the key file; `recordNew` records its fingerprint in the caller's transaction, and
+ * `install` puts it in place after that commits. A crash between the two leaves the new file,
+ * which the next start installs (`finishInstalling`); `discard` removes it if the transaction failed.
+ */
+export function prepareNewKey(dataDir: string, now: Date) {
+  const file = secretBoxKeyFile(dataDir);
+  const key = crypto.randomBytes(KEY_BYTES);
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeDurably(newFile(file), key);
+  return {
+    file,
+    async recordNew(db: Executor) {
+      const fingerprint = fingerprintOf(key);
+      await db
+        .insertInto('sealing_keys')
+        .values({ purpose: PURPOSE, fingerprint, created_at: now })
+        .onConflict((oc) => oc.column('purpose').doUpdateSet({ fingerprint, created_at: now }))
+        .execute();
+    },
+    /** The previous key file's new name, if there was one. */
+    install: (): string | null => install(file, now),
+    discard() {
+      fs.rmSync(newFile(file), { force: true });
+    },
+  };
+}
+
+/** Whether this directory holds the key the database records (the new command has nothing to do). */
+export async function holdsRecordedKey(dataDir: string, db: Kysely<Database>): Promise<boolean> {
+  const file = secretBoxKeyFile(dataDir);
+  const recorded = await recordedFingerprint(db);
+  return recorded !== undefined && fs.existsSync(file) && fingerprintOf(readKey(file)) === recorded;
+}
+
+const newFile = (file: string) => `${file}.new`;
+
+/** A new key the database already records, left by a `new-sealing-key` cut short, is put in place. */
+function finishInstalling(file: string, recorded: string | undefined) {
+  const next = newFile(file);
+  if (recorded === undefined || !fs.existsSync(next)) return;
+  if (fingerprintOf(readKey(next)) === recorded) install(file, new Date());
+}
+
+/** The new file takes the key file's name in one rename; the previous one is kept under another. */
+function install(file: string, now: Date): string | null {
+  let kept: string | null = null;
+  if (fs.existsSync(file)) {
+    kept = `${file}.replaced-${now.toISOString().replace(/[:.]/g, '-')}`;
+    fs.linkSync(file, kept);
+  }
+  fs.renameSync(newFile(file), file);
+  syncDirectory(path.dirname(file));
+  return kept;
+}
+
+const LOCKED_BOX: SecretBox = {
+  fingerprint: null,
+  seal() {
+    throw new AppError(
+      'unavailable',
+      "this process does not have the node's key for sealed secrets: enrol through the running node",
+    );
+  },
+  open: () => null,
+};
+
+/** Names the key without revealing it. */
+const fingerprintOf = (key: Buffer) =>
+  crypto.createHmac('sha256', key).update('vytis sealing key fingerprint').digest('hex').slice(0, 32);
+
+function readKey(file: string): Buffer {
+  const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64url');
+  if (key.length !== KEY_BYTES) throw invalidInput(`${file} does not hold a ${KEY_BYTES}-byte key`);
+  return key;
+}
+
 /** True if this call made the file; false if another process of the node did meanwhile. */
 function createKeyFile(file: string): boolean {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // Written whole under another name, then linked: a process never reads a half-written key.
+  const temporary = `${file}.${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  writeDurably(temporary, crypto.randomBytes(KEY_BYTES));
   try {
-    fs.writeFileSync(file, `${crypto.randomBytes(KEY_BYTES).toString('base64url')}\n`, {
-      mode: 0o600,
-      flag: 'wx',
-    });
+    fs.linkSync(temporary, file);
+    syncDirectory(path.dirname(file));
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     return false;
+  } finally {
+    fs.rmSync(temporary, { force: true });
+  }
+}
+
+function writeDurably(file: string, key: Buffer) {
+  const fd = fs.openSync(file, 'w', 0o600);
+  try {
+    fs.writeSync(fd, `${key.toString('base64url')}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function syncDirectory(directory: string) {
+  const fd = fs.openSync(directory, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -141,8 +222,14 @@ const missingKey = (file: string, fingerprint: string) =>
     `${file} is missing, and this node's secrets are sealed under a key (fingerprint ${fingerprint}): copy the node's keys/ from the data directory of its other processes, or restore the data directory from the node's backup; only if the key is lost, \`vytis key new-sealing-key\` makes a new one and removes every user's second factor`,
   );
 
+const otherKey = (file: string, recorded: string, fingerprint: string) =>
+  invalidInput(
+    `${file} is not the key this node's secrets are sealed under (fingerprint ${recorded}, this one ${fingerprint}): copy the node's keys/ from the data directory of its other processes, or restore the data directory from the node's backup`,
+  );
+
 export function secretBoxWithKey(key: Buffer): SecretBox {
   return {
+    fingerprint: fingerprintOf(key),
     seal(plain, context) {
       const iv = crypto.randomBytes(IV_BYTES);
       const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);

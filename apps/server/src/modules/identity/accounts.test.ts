@@ -4,7 +4,6 @@ import type { LightMyRequestResponse } from 'fastify';
 import { runCommand } from '../../cli/commands.ts';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 import { totpCode } from '../../test/totp.ts';
-import { sealPlainSeeds } from './mfa.service.ts';
 import { acceptedStep } from './totp.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -592,9 +591,14 @@ describe('TOTP second factor (RFC 6238) with recovery codes', () => {
       .set({ mfa_secret: secret, mfa_last_step: null })
       .where('name', '=', 'ee.other')
       .execute();
-    assert.equal(await sealPlainSeeds(node.database.db, node.services.secrets), 1);
+    assert.equal(await node.services.mfa.sealSeedsStoredInTheClear(), 1);
     assertSealed((await storedSeeds('ee.other')).mfa_secret, secret);
-    assert.equal(await sealPlainSeeds(node.database.db, node.services.secrets), 0, 'once');
+    assert.equal(await node.services.mfa.sealSeedsStoredInTheClear(), 0, 'once');
+    const audited = await node.services.audit.page({ action: 'user.mfa.seal' }, 'asc', 10);
+    assert.deepEqual(
+      audited.items.map((event) => event.summary),
+      [{ users: 1 }],
+    );
     assert.equal((await otherLogin(totpCode(secret, node.clock.now()))).statusCode, 200);
   });
 

@@ -1,5 +1,3 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../../platform/db/schema.ts';
 import type { Executor } from '../../platform/db/transaction.ts';
 import { announceCredentialChange } from './identity.repository.ts';
 
@@ -10,7 +8,7 @@ interface StoredSeeds {
 }
 
 /** Users with a seed stored before seeds were sealed (a sealed one starts with its format's mark). */
-export async function plainSeeds(db: Kysely<Database>): Promise<StoredSeeds[]> {
+export async function plainSeeds(db: Executor): Promise<StoredSeeds[]> {
   return db
     .selectFrom('users')
     .select(['id', 'mfa_secret', 'mfa_pending_secret'])
@@ -22,7 +20,7 @@ export async function plainSeeds(db: Kysely<Database>): Promise<StoredSeeds[]> {
 
 /** Replaces a user's seeds if they are still the ones read; 1 if it did. */
 export async function replaceSeeds(
-  db: Kysely<Database>,
+  db: Executor,
   read: StoredSeeds,
   seeds: Omit<StoredSeeds, 'id'>,
 ): Promise<number> {

@@ -3,11 +3,11 @@ import type { Kysely } from 'kysely';
 import QRCode from 'qrcode';
 import type { AuditService } from '../../audit/audit.service.ts';
 import type { Clock } from '../../clock.ts';
-import type { Ctx } from '../../context.ts';
+import { type Ctx, systemCtx } from '../../context.ts';
 import { AppError, conflict, invalidInput } from '../../errors.ts';
 import type { Database, UserRow } from '../../platform/db/schema.ts';
 import { inTransaction, type Tx } from '../../platform/db/transaction.ts';
-import { isSealed, type SecretBox } from '../../platform/secret-box.ts';
+import { isSealed, recordedFingerprint, type SecretBox } from '../../platform/secret-box.ts';
 import { verifyPassword } from '../../platform/secrets.ts';
 import * as repo from './identity.repository.ts';
 import * as mfaRepo from './mfa.repository.ts';
@@ -59,6 +59,34 @@ export class MfaService {
     };
   }
 
+  /**
+   * Seals the seeds a node stored in the clear before seeds were sealed, once, as the node starts:
+   * after it, no seed is kept readable in the database. A row changed meanwhile by another process
+   * is left to it. Audited with how many were sealed.
+   */
+  async sealSeedsStoredInTheClear(): Promise<number> {
+    return inTransaction(this.deps.db, async (trx) => {
+      let sealed = 0;
+      for (const row of await mfaRepo.plainSeeds(trx)) {
+        const context = seedContext(row.id);
+        const seal = (value: string | null) =>
+          value === null || isSealed(value) ? value : this.deps.secrets.seal(value, context);
+        sealed += await mfaRepo.replaceSeeds(trx, row, {
+          mfa_secret: seal(row.mfa_secret),
+          mfa_pending_secret: seal(row.mfa_pending_secret),
+        });
+      }
+      if (sealed > 0) {
+        await this.deps.audit.record(trx, systemCtx(), {
+          action: 'user.mfa.seal',
+          objectType: 'node',
+          summary: { users: sealed },
+        });
+      }
+      return sealed;
+    });
+  }
+
   /** Starts (or restarts) an enrolment: a new secret, to be confirmed by its first code. */
   async begin(ctx: Ctx, password: string): Promise<MfaEnrolment> {
     const user = await this.self(this.deps.db, ctx);
@@ -69,6 +97,13 @@ export class MfaService {
     const secret = newTotpSecret();
     const uri = totpUri(secret, user.name);
     await inTransaction(this.deps.db, async (trx) => {
+      // A process left on a replaced key would seal a seed the node's other processes cannot open.
+      if ((await recordedFingerprint(trx)) !== this.deps.secrets.fingerprint) {
+        throw new AppError(
+          'unavailable',
+          "this process of the node holds an outdated key for sealed secrets: try again in a moment (it must be restarted with the node's keys/)",
+        );
+      }
       await mfaRepo.setPendingSecret(trx, user.id, this.deps.secrets.seal(secret, seedContext(user.id)));
       await this.deps.audit.record(trx, ctx, {
         action: 'user.mfa.enrol',
@@ -206,25 +241,6 @@ const seedContext = (userId: string) => `totp-seed:${userId}`;
 
 /** A seed sealed under another key (a database copied without its data directory's keys). */
 const UNREADABLE_SEED = "this node cannot read the authenticator's secret";
-
-/**
- * Seals the seeds a node stored in the clear before they were sealed, once, at start: after it, no
- * seed is kept readable in the database. A row changed meanwhile by another process is left to it.
- */
-export async function sealPlainSeeds(db: Kysely<Database>, secrets: SecretBox): Promise<number> {
-  const plain = await mfaRepo.plainSeeds(db);
-  let sealed = 0;
-  for (const row of plain) {
-    const context = seedContext(row.id);
-    const seal = (value: string | null) =>
-      value === null || isSealed(value) ? value : secrets.seal(value, context);
-    sealed += await mfaRepo.replaceSeeds(db, row, {
-      mfa_secret: seal(row.mfa_secret),
-      mfa_pending_secret: seal(row.mfa_pending_secret),
-    });
-  }
-  return sealed;
-}
 
 export const wrongCode = (reason: string) =>
   new AppError('forbidden', `the code was not accepted: ${reason}`, [
