@@ -472,8 +472,10 @@ export async function buildApp(
   });
 
   const denials = new DenialLimiter({
+    db: deps.database.db,
     clock: deps.clock,
-    record: (ctx, entry) => services.audit.recordDenial(ctx, entry),
+    audit: services.audit,
+    scope: 'http',
     perWindow: options.deniedAuditedPerMinute,
   });
   // Counts of a flood are written when its minute is over, even if no further denial comes.
@@ -485,7 +487,8 @@ export async function buildApp(
     await services.observables.settled();
     await services.inbox.stop();
     clearInterval(denialFlush);
-    await denials.flushAll();
+    // Counts of windows still open stay in the database: any process writes them once they end.
+    await denials.flushDue().catch((error) => app.log.error({ err: error }, 'writing denial counts failed'));
     logStream?.flushSync();
   });
   const auditDenial: DenialAuditor = async (request, response) => {

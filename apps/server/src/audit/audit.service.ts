@@ -123,6 +123,11 @@ export class AuditService {
     afterCommit(trx, 'audit.seal.soon', async () => void this.sealSoon.request());
   }
 
+  /** For events recorded by `recordEachWithin` in a statement of its own, once it has returned. */
+  sealSoonAfterStatement(): void {
+    void this.sealSoon.request();
+  }
+
   /** Resolves once the events recorded with `recordEachWithin` so far are in the chain. */
   sealedSoon(): Promise<void> {
     return this.sealSoon.done();

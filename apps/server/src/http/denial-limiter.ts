@@ -1,34 +1,34 @@
-import type { AuditEntry } from '../audit/audit.service.ts';
+import { type Kysely, sql } from 'kysely';
+import type { AuditEntry, AuditService } from '../audit/audit.service.ts';
 import type { Clock } from '../clock.ts';
 import type { Ctx } from '../context.ts';
+import type { Database } from '../platform/db/schema.ts';
+import { type Executor, inTransaction, type Tx } from '../platform/db/transaction.ts';
 
-/** How denials are written: one event each, in a transaction of its own. */
-type RecordDenial = (ctx: Ctx, entry: AuditEntry) => Promise<void>;
+interface Denial {
+  key: string;
+  now: Date;
+  ctx: Ctx;
+  entry: AuditEntry & { summary?: { status?: unknown } };
+}
+
+/** What the limiter needs of the audit log. */
+type Audit = Pick<AuditService, 'record' | 'recordEachWithin' | 'sealSoonAfterStatement'>;
 
 export interface DenialLimiterOptions {
+  db: Kysely<Database>;
   clock: Clock;
-  record: RecordDenial;
+  audit: Audit;
+  /** Names this limiter's windows apart from other limiters' (the app's, the federation's). */
+  scope: string;
   /** Denials per source, route and window written one by one; the rest are counted. */
   perWindow: number;
   /** Denials per source and window written one by one, over all routes (default: 20 × perWindow). */
   perSourceWindow?: number;
   windowMs?: number;
-  /** Sources tracked at once; beyond this, new sources share one bucket. */
-  maxSources?: number;
-}
-
-interface Window {
-  startedAt: Date;
-  written: number;
-  counted: number;
-  statuses: Record<string, number>;
-  routes: Set<string>;
-  writtenByRoute: Map<string, number>;
-  ctx: Ctx;
 }
 
 const ROUTES_LISTED = 10;
-const SHARED_BUCKET = 'others';
 
 /**
  * Keeps "every denial is audited" true without letting a flood of them (a bad token hammered in a
@@ -37,79 +37,112 @@ const SHARED_BUCKET = 'others';
  * denials of each route (and at most `perSourceWindow` in all) are written as they come, so a user
  * who tries many things they may not do is still seen in detail; the others are counted, and
  * written as one `access.denied.aggregated` event with their number once the window is over (at
- * the next denial, at `flushDue`, or at `flushAll` on shutdown).
+ * the source's next denial, or at `flushDue`, which the node runs every minute).
+ *
+ * The windows are rows (`denial_windows`), changed in the transaction that writes the denial's
+ * event: every process of a node counts a source in the same window, and a crash loses no count.
  */
 export class DenialLimiter {
-  private readonly windows = new Map<string, Window>();
   private readonly windowMs: number;
-  private readonly maxSources: number;
   private readonly perSourceWindow: number;
 
   constructor(private readonly options: DenialLimiterOptions) {
     this.windowMs = options.windowMs ?? 60_000;
-    this.maxSources = options.maxSources ?? 10_000;
     this.perSourceWindow = options.perSourceWindow ?? options.perWindow * 20;
   }
 
   async deny(source: string, ctx: Ctx, entry: AuditEntry & { summary?: { status?: unknown } }) {
     const now = this.options.clock.now();
-    await this.flushDue(now);
-    const key = this.windows.has(source) || this.windows.size < this.maxSources ? source : SHARED_BUCKET;
-    let window = this.windows.get(key);
-    if (!window) {
-      window = {
-        startedAt: now,
-        written: 0,
-        counted: 0,
-        statuses: {},
-        routes: new Set(),
-        writtenByRoute: new Map(),
-        ctx,
-      };
-      this.windows.set(key, window);
+    const denial = { key: `${this.options.scope}:${source}`, now, ctx, entry };
+    // One statement while the source's window is open: a flood costs a row update, not a transaction.
+    let written = await this.count(this.options.db, denial);
+    if (written === null) {
+      written = await inTransaction(this.options.db, async (trx) => {
+        const [ended] = await endedWindows(trx, now, denial.key);
+        if (ended) await this.writeCounted(trx, ended, now);
+        return this.count(trx, denial);
+      });
     }
-    const route = entry.objectId ?? '';
-    const writtenForRoute = window.writtenByRoute.get(route) ?? 0;
-    if (window.written < this.perSourceWindow && writtenForRoute < this.options.perWindow) {
-      window.written++;
-      window.writtenByRoute.set(route, writtenForRoute + 1);
-      await this.options.record(ctx, entry);
-      return;
-    }
-    window.counted++;
-    const status = String(entry.summary?.status ?? 'unknown');
-    window.statuses[status] = (window.statuses[status] ?? 0) + 1;
-    if (window.routes.size < ROUTES_LISTED && entry.objectId) window.routes.add(entry.objectId);
+    if (written) this.options.audit.sealSoonAfterStatement();
   }
 
-  /** Writes the counts of every window that has ended, and forgets those windows. */
+  /** Writes the counts of every window that has ended, of any limiter, and forgets those windows. */
   async flushDue(now: Date = this.options.clock.now()) {
-    for (const [source, window] of this.windows) {
-      if (now.getTime() - window.startedAt.getTime() < this.windowMs) continue;
-      this.windows.delete(source);
-      await this.writeCounted(source, window, now);
-    }
+    await inTransaction(this.options.db, async (trx) => {
+      for (const window of await endedWindows(trx, now)) await this.writeCounted(trx, window, now);
+    });
   }
 
-  /** Writes every count, ended or not (at shutdown). */
-  async flushAll() {
-    const now = this.options.clock.now();
-    const all = [...this.windows];
-    this.windows.clear();
-    for (const [source, window] of all) await this.writeCounted(source, window, now);
+  /**
+   * Counts one denial in its source's window, and writes its event in the same statement if it is
+   * one to write one by one (true then). Null when the window has ended: it is to be written first.
+   */
+  private async count(db: Executor, denial: Denial): Promise<boolean | null> {
+    const { key, now, ctx, entry } = denial;
+    const { perWindow } = this.options;
+    const route = entry.objectId ?? '';
+    const status = String(entry.summary?.status ?? 'unknown');
+    const room = sql<boolean>`(denial_windows.written < ${this.perSourceWindow}
+      and coalesce((denial_windows.written_by_route ->> ${route})::int, 0) < ${perWindow})`;
+    const first = perWindow > 0 && this.perSourceWindow > 0;
+    const upsert = db
+      .insertInto('denial_windows')
+      .values({
+        key,
+        started_at: now,
+        ends_at: new Date(now.getTime() + this.windowMs),
+        written: first ? 1 : 0,
+        written_by_route: JSON.stringify(first ? { [route]: 1 } : {}),
+        counted: first ? 0 : 1,
+        statuses: JSON.stringify(first ? {} : { [status]: 1 }),
+        routes: JSON.stringify(first || !route ? [] : [route]),
+        actor: JSON.stringify(ctx.actor),
+        last_written: first,
+      })
+      .onConflict((oc) =>
+        oc
+          .column('key')
+          .doUpdateSet({
+            written: sql`case when ${room} then denial_windows.written + 1 else denial_windows.written end`,
+            written_by_route: sql`case when ${room}
+              then jsonb_set(denial_windows.written_by_route, array[${route}::text],
+                to_jsonb(coalesce((denial_windows.written_by_route ->> ${route})::int, 0) + 1))
+              else denial_windows.written_by_route end`,
+            counted: sql`case when ${room} then denial_windows.counted else denial_windows.counted + 1 end`,
+            statuses: sql`case when ${room} then denial_windows.statuses
+              else jsonb_set(denial_windows.statuses, array[${status}::text],
+                to_jsonb(coalesce((denial_windows.statuses ->> ${status})::int, 0) + 1)) end`,
+            routes: sql`case when not ${room} and ${route} <> ''
+                and jsonb_array_length(denial_windows.routes) < ${ROUTES_LISTED}
+                and not denial_windows.routes ? ${route}
+              then denial_windows.routes || jsonb_build_array(${route}::text) else denial_windows.routes end`,
+            last_written: room,
+          })
+          .where('denial_windows.ends_at', '>', now),
+      )
+      .returning('last_written');
+    const audited = this.options.audit.recordEachWithin(
+      [{ ctx, entry, key: 'denial' }],
+      sql`select 'denial' from counted where last_written`,
+    );
+    const { rows } = await sql<{ last_written: boolean | null }>`
+      with counted as (${upsert}), audited as (${audited})
+      select (select last_written from counted) as last_written`.execute(db);
+    return rows[0]?.last_written ?? null;
   }
 
-  private async writeCounted(source: string, window: Window, now: Date) {
+  private async writeCounted(trx: Tx, window: EndedWindow, now: Date) {
     if (window.counted === 0) return;
-    await this.options.record(
-      { ...window.ctx, requestId: null },
+    await this.options.audit.record(
+      trx,
+      { actor: window.actor, requestId: null },
       {
         action: 'access.denied.aggregated',
         objectType: 'source',
-        objectId: source,
+        objectId: window.key.slice(window.key.indexOf(':') + 1),
         summary: {
           count: window.counted,
-          from: window.startedAt.toISOString(),
+          from: new Date(window.started_at).toISOString(),
           to: now.toISOString(),
           statuses: window.statuses,
           routes: [...window.routes].sort(),
@@ -118,4 +151,16 @@ export class DenialLimiter {
       },
     );
   }
+}
+
+type EndedWindow = Awaited<ReturnType<typeof endedWindows>>[number];
+
+/** Deletes the windows that have ended (of one key, or all) and returns them, oldest first. */
+async function endedWindows(trx: Tx, now: Date, key?: string) {
+  let query = trx.deleteFrom('denial_windows').where('ends_at', '<=', now);
+  if (key !== undefined) query = query.where('key', '=', key);
+  const rows = await query
+    .returning(['key', 'started_at', 'written', 'counted', 'statuses', 'routes', 'actor'])
+    .execute();
+  return rows.sort((a, b) => new Date(a.started_at).getTime() - new Date(b.started_at).getTime());
 }

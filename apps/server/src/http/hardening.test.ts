@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { buildApp } from '../app.ts';
 import { parseConfig } from '../config.ts';
 import { startTestNode, type TestNode, type TestUser } from '../test/harness.ts';
 import { DEFAULT_HTTP_LIMITS } from './timeouts.ts';
@@ -72,6 +74,56 @@ describe('hardening: floods, streams and slow clients', () => {
     const mine = aggregated.find((row) => row.summary.count === 20);
     assert.ok(mine, JSON.stringify(aggregated.map((r) => r.summary)));
     assert.deepEqual(mine.summary.statuses, { 403: 20 });
+  });
+});
+
+describe("hardening: a source's denials are counted for the node, not for one of its processes", () => {
+  let node: TestNode;
+
+  before(async () => {
+    node = await startTestNode({ deniedAuditedPerMinute: 10 });
+  });
+  after(() => node.close());
+
+  it('one window over all processes, and a count outlives the process that made it', async () => {
+    // A second process of the node: its own app on the same database.
+    const { app: other } = await buildApp(
+      { database: node.database, clock: node.clock, key: node.services.key, secrets: node.services.secrets },
+      {
+        deniedAuditedPerMinute: 10,
+        schemaCompilation: 'on-first-use',
+        evidenceDir: path.join(node.dataDir, 'evidence'),
+      },
+    );
+    const probe = (through: { inject: TestNode['request'] }) =>
+      through.inject({
+        method: 'GET',
+        url: '/api/v1/cases',
+        remoteAddress: '198.51.100.7',
+        headers: { authorization: 'Bearer vyt_guessing-a-token' },
+      });
+    const rows = async (action: string, objectId?: string) =>
+      (await node.services.audit.page({ action, objectId }, 'asc', 1000)).items as {
+        summary: Record<string, any>;
+      }[];
+    const before = (await rows('access.denied')).length;
+    try {
+      for (let i = 0; i < 6; i++) {
+        assert.equal((await probe({ inject: node.request })).statusCode, 401);
+        assert.equal((await probe(other)).statusCode, 401);
+      }
+      assert.equal((await rows('access.denied')).length - before, 10, 'ten one by one, for the node');
+    } finally {
+      // Gone with its windows open (as a crashed process would be): their counts are the node's.
+      await other.close();
+    }
+    node.clock.advance(61_000);
+    await node.services.audit.seal();
+    assert.equal((await probe({ inject: node.request })).statusCode, 401);
+    const aggregated = await rows('access.denied.aggregated', 'address:198.51.100.7');
+    assert.equal(aggregated.length, 1);
+    assert.equal(aggregated[0]!.summary.count, 2);
+    assert.deepEqual(aggregated[0]!.summary.statuses, { 401: 2 });
   });
 });
 

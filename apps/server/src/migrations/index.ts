@@ -23,6 +23,7 @@ import * as analystTools from './0021_analyst_tools.ts';
 import * as reports from './0022_reports.ts';
 import * as clusterLimits from './0023_cluster_limits.ts';
 import * as sealingKeys from './0024_sealing_keys.ts';
+import * as denialWindows from './0025_denial_windows.ts';
 
 /** Listed statically (not read from disk) so migrations run the same from source, tests and bundles. */
 export const migrations: Record<string, Migration> = {
@@ -50,4 +51,5 @@ export const migrations: Record<string, Migration> = {
   '0022_reports': reports,
   '0023_cluster_limits': clusterLimits,
   '0024_sealing_keys': sealingKeys,
+  '0025_denial_windows': denialWindows,
 };

@@ -129,11 +129,13 @@ function partsFor(services: Services) {
   if (!parts) {
     parts = {
       seenNonce: federationNonceStore(services.database.db, services.clock),
-      // Counts past the limit are written at the next refusal after the minute; pass the app's
-      // limiter (`options.denials`) to have them written on its timer and at shutdown as well.
+      // Counts past the limit are written at the address's next refusal after the minute, or by
+      // the node's minutely flush of every limiter's ended windows.
       denials: new DenialLimiter({
+        db: services.database.db,
         clock: services.clock,
-        record: (ctx, entry) => services.audit.recordDenial(ctx, entry),
+        audit: services.audit,
+        scope: 'federation',
         perWindow: REFUSALS_AUDITED_PER_MINUTE,
       }),
     };

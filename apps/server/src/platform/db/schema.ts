@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { AuditWitnessTables } from '../../audit/audit-witness.schema.ts';
+import type { Actor } from '../../context.ts';
 import type { FederationTables } from '../../modules/federation/federation.schema.ts';
 // Notifications (issue 18): each person's inbox, choices, contact and mail outbox.
 import type { InboxTables } from '../../modules/notifications/inbox.schema.ts';
@@ -152,6 +153,7 @@ export interface Database extends FederationTables, AuditWitnessTables, InboxTab
   rate_limit_windows: RateLimitWindowsTable;
   login_attempts: LoginAttemptsTable;
   sealing_keys: SealingKeysTable;
+  denial_windows: DenialWindowsTable;
   audit_head: AuditHeadTable;
   audit_pending: AuditPendingTable;
   audit_checkpoints: AuditCheckpointsTable;
@@ -728,6 +730,19 @@ export interface LoginAttemptsTable {
   id: string;
   address: string;
   at: Timestamp;
+}
+
+export interface DenialWindowsTable {
+  key: string;
+  started_at: Timestamp;
+  ends_at: Timestamp;
+  written: number;
+  written_by_route: ColumnType<Record<string, number>, string, string>;
+  counted: number;
+  statuses: ColumnType<Record<string, number>, string, string>;
+  routes: ColumnType<string[], string, string>;
+  actor: ColumnType<Actor, string, string>;
+  last_written: boolean;
 }
 
 export interface SealingKeysTable {
