@@ -6,7 +6,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildApp } from '../app.ts';
 import { parseConfig } from '../config.ts';
+import { ANONYMOUS } from '../context.ts';
 import { startTestNode, type TestNode, type TestUser } from '../test/harness.ts';
+import { DenialLimiter } from './denial-limiter.ts';
 import { DEFAULT_HTTP_LIMITS } from './timeouts.ts';
 
 /** How long a test waits for something it expects before it fails (never to prove an absence). */
@@ -124,6 +126,69 @@ describe("hardening: a source's denials are counted for the node, not for one of
     assert.equal(aggregated.length, 1);
     assert.equal(aggregated[0]!.summary.count, 2);
     assert.deepEqual(aggregated[0]!.summary.statuses, { 401: 2 });
+  });
+});
+
+describe('hardening: the denial limiter under floods of sources and of denials', () => {
+  let node: TestNode;
+  const ctx = { actor: ANONYMOUS, requestId: null };
+  const denial = (route: string) => ({
+    action: 'access.denied',
+    objectType: 'route',
+    objectId: route,
+    summary: { status: 401 },
+  });
+  const limiter = (scope: string, options: { perWindow: number; maxSources?: number }) =>
+    new DenialLimiter({
+      db: node.database.db,
+      clock: node.clock,
+      audit: node.services.audit,
+      scope,
+      ...options,
+    });
+  const events = async (action: string) =>
+    (await node.services.audit.page({ action }, 'asc', 5000)).items as {
+      object: { id: string | null };
+      summary: Record<string, any>;
+    }[];
+
+  before(async () => {
+    node = await startTestNode();
+  });
+  after(() => node.close());
+
+  it('past maxSources sources a window, new ones share one: rotating addresses cannot write an event each', async () => {
+    const denials = limiter('rotating', { perWindow: 1, maxSources: 2 });
+    const before = (await events('access.denied')).length;
+    for (const source of ['2001:db8:1::', '2001:db8:2::', '2001:db8:3::', '2001:db8:4::', '2001:db8:5::']) {
+      await denials.deny(`address:${source}`, ctx, denial('GET /api/v1/cases'));
+    }
+    assert.equal((await events('access.denied')).length - before, 3, 'two sources and the shared one');
+    await denials.flushDue(node.clock.now(), true);
+    const shared = (await events('access.denied.aggregated')).filter((e) => e.object.id === 'others');
+    assert.deepEqual(
+      shared.map((e) => e.summary.count),
+      [2],
+    );
+  });
+
+  it('counts every denial of a flood, added from memory, and writes many ended windows in batches', async () => {
+    const flood = limiter('flood', { perWindow: 1 });
+    for (let i = 0; i < 300; i++) await flood.deny('address:192.0.2.50', ctx, denial('GET /api/v1/requests'));
+    const many = limiter('many', { perWindow: 0, maxSources: 1000 });
+    for (let i = 0; i < 600; i++)
+      await many.deny(`address:198.18.${i >> 8}.${i & 255}`, ctx, denial('GET /api/v1/me'));
+    node.clock.advance(61_000);
+    await flood.flushDue();
+    const aggregated = await events('access.denied.aggregated');
+    const fromFlood = aggregated.filter((e) => e.object.id === 'address:192.0.2.50');
+    assert.deepEqual(
+      fromFlood.map((e) => [e.summary.count, e.summary.written]),
+      [[299, 1]],
+    );
+    assert.equal(aggregated.filter((e) => e.object.id?.startsWith('address:198.18.')).length, 600);
+    const left = await node.database.db.selectFrom('denial_windows').select('key').execute();
+    assert.deepEqual(left, [], 'every ended window is written and gone');
   });
 });
 
