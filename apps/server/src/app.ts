@@ -487,10 +487,8 @@ export async function buildApp(
     await services.observables.settled();
     await services.inbox.stop();
     clearInterval(denialFlush);
-    // Every count is written at an orderly stop (another process starts a source's next window).
-    await denials
-      .flushDue(undefined, true)
-      .catch((error) => app.log.error({ err: error }, 'writing denial counts failed'));
+    // Windows still open stay in the database, whole: any process writes them once they end.
+    await denials.flushDue().catch((error) => app.log.error({ err: error }, 'writing denial counts failed'));
     logStream?.flushSync();
   });
   const auditDenial: DenialAuditor = async (request, response) => {

@@ -164,15 +164,20 @@ describe('hardening: the denial limiter under floods of sources and of denials',
       await denials.deny(`address:${source}`, ctx, denial('GET /api/v1/cases'));
     }
     assert.equal((await events('access.denied')).length - before, 3, 'two sources and the shared one');
-    await denials.flushDue(node.clock.now(), true);
+    const user = { type: 'user' as const, id: 'u-1', name: 'lt.curious', party: 'LT', roles: [] };
+    await denials.deny('user:u-1', { actor: user, requestId: null }, denial('GET /api/v1/cases'));
+    const mine = (await events('access.denied')).at(-1) as unknown as { actor: { name: string } };
+    assert.equal(mine.actor.name, 'lt.curious', 'a signed-in user keeps a window of their own');
+    node.clock.advance(61_000);
+    await denials.flushDue();
     const shared = (await events('access.denied.aggregated')).filter((e) => e.object.id === 'others');
     assert.deepEqual(
-      shared.map((e) => e.summary.count),
-      [2],
+      shared.map((e) => [e.summary.count, (e as unknown as { actor: { name: string } }).actor.name]),
+      [[2, 'anonymous']],
     );
   });
 
-  it('counts every denial of a flood, added from memory, and writes many ended windows in batches', async () => {
+  it('counts every denial of a flood, and writes many ended windows in batches', async () => {
     const flood = limiter('flood', { perWindow: 1 });
     for (let i = 0; i < 300; i++) await flood.deny('address:192.0.2.50', ctx, denial('GET /api/v1/requests'));
     const many = limiter('many', { perWindow: 0, maxSources: 1000 });

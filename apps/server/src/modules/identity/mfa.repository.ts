@@ -1,3 +1,5 @@
+import type { ExpressionBuilder } from 'kysely';
+import type { Database } from '../../platform/db/schema.ts';
 import type { Executor } from '../../platform/db/transaction.ts';
 import { announceCredentialChange } from './identity.repository.ts';
 
@@ -40,6 +42,15 @@ export async function replaceSeeds(
   return Number(result.numUpdatedRows);
 }
 
+/** A user row without a second factor or an enrolment under way. */
+const withoutSecondFactor = (eb: ExpressionBuilder<Database, 'users'>) => ({
+  mfa_secret: null,
+  mfa_pending_secret: null,
+  mfa_last_step: null,
+  mfa_enabled_at: null,
+  version: eb('version', '+', 1),
+});
+
 /**
  * Every user's second factor and enrolment, with their recovery codes, for a node whose sealing key
  * is lost (none of the seeds opens); the names of the users who had one.
@@ -48,13 +59,7 @@ export async function removeAllSecondFactors(db: Executor): Promise<string[]> {
   await announceCredentialChange(db);
   const rows = await db
     .updateTable('users')
-    .set((eb) => ({
-      mfa_secret: null,
-      mfa_pending_secret: null,
-      mfa_last_step: null,
-      mfa_enabled_at: null,
-      version: eb('version', '+', 1),
-    }))
+    .set(withoutSecondFactor)
     .where((eb) => eb.or([eb('mfa_secret', 'is not', null), eb('mfa_pending_secret', 'is not', null)]))
     .returning('name')
     .execute();
@@ -85,17 +90,7 @@ export async function enableMfa(db: Executor, userId: string, secret: string, st
 
 export async function disableMfa(db: Executor, userId: string) {
   await announceCredentialChange(db);
-  await db
-    .updateTable('users')
-    .set((eb) => ({
-      mfa_secret: null,
-      mfa_pending_secret: null,
-      mfa_last_step: null,
-      mfa_enabled_at: null,
-      version: eb('version', '+', 1),
-    }))
-    .where('id', '=', userId)
-    .execute();
+  await db.updateTable('users').set(withoutSecondFactor).where('id', '=', userId).execute();
   await db.deleteFrom('user_recovery_codes').where('user_id', '=', userId).execute();
 }
 
