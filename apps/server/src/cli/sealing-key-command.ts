@@ -7,7 +7,7 @@ import { removeAllSecondFactors } from '../modules/identity/mfa.repository.ts';
 import { migrateToLatest, openDatabase } from '../platform/db/database.ts';
 import { inTransaction } from '../platform/db/transaction.ts';
 import { loadOrCreateNodeKey } from '../platform/keys.ts';
-import { holdsRecordedKey, prepareNewKey } from '../platform/secret-box.ts';
+import { prepareNewKey, sealingKeyProblem } from '../platform/secret-box.ts';
 import { adminSocketPath, isNodeListening } from './admin-socket.ts';
 import type { CommandResult } from './commands.ts';
 import { describeError } from './describe-error.ts';
@@ -38,7 +38,8 @@ export async function newSealingKeyCommand(config: Config, confirmed: boolean): 
       pgliteDir: path.join(config.dataDir, 'db'),
     });
     await migrateToLatest(database.db);
-    if (await holdsRecordedKey(config.dataDir, database.db)) {
+    // Nothing to replace when the directory holds the recorded key (or none is recorded yet).
+    if ((await sealingKeyProblem(config.dataDir, database.db)) === null) {
       return fail(
         "this data directory holds the key the node's secrets are sealed under: it is not lost, and nothing was changed\n",
       );

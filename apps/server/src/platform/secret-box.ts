@@ -131,13 +131,6 @@ export function prepareNewKey(dataDir: string, now: Date) {
   };
 }
 
-/** Whether this directory holds the key the database records (the new command has nothing to do). */
-export async function holdsRecordedKey(dataDir: string, db: Kysely<Database>): Promise<boolean> {
-  const file = secretBoxKeyFile(dataDir);
-  const recorded = await recordedFingerprint(db);
-  return recorded !== undefined && fs.existsSync(file) && fingerprintOf(readKey(file)) === recorded;
-}
-
 const newFile = (file: string) => `${file}.new`;
 
 /** A new key the database already records, left by a `new-sealing-key` cut short, is put in place. */
