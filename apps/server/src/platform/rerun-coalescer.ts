@@ -43,6 +43,7 @@ export class SoonRunner {
     private readonly run: () => Promise<unknown>,
     private readonly delayMs: number,
     private readonly everyMs = delayMs,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   request(): Promise<void> {
@@ -51,12 +52,12 @@ export class SoonRunner {
         // A timer counts from the event loop's cached time, which can lag the clock by however
         // long the current tick has run: it may fire that much early, so the interval is checked
         // again when it does.
-        const early = this.lastStart + this.everyMs - performance.now();
+        const early = this.lastStart + this.everyMs - this.now();
         if (early > 0) {
           setTimeout(start, early);
           return;
         }
-        this.lastStart = performance.now();
+        this.lastStart = this.now();
         const running = this.run().then(
           () => {},
           () => {},
@@ -68,7 +69,7 @@ export class SoonRunner {
           resolve();
         });
       };
-      setTimeout(start, Math.max(this.delayMs, this.lastStart + this.everyMs - performance.now()));
+      setTimeout(start, Math.max(this.delayMs, this.lastStart + this.everyMs - this.now()));
     });
     return this.scheduled;
   }
