@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { buildApp } from '../app.ts';
 import { parseConfig } from '../config.ts';
 import { ANONYMOUS } from '../context.ts';
@@ -175,6 +176,38 @@ describe('hardening: the denial limiter under floods of sources and of denials',
       shared.map((e) => [e.summary.count, (e as unknown as { actor: { name: string } }).actor.name]),
       [[2, 'anonymous']],
     );
+  });
+
+  it('writes a denial on its own, with no error, when its window keeps ending under a skewed process', async () => {
+    // Another process whose clock is over a window behind restarts the window each time this one
+    // ends it: a trigger does it here at once, every time, in the same transaction.
+    const skewed = limiter('skewed', { perWindow: 1 });
+    const source = 'address:203.0.113.99';
+    await skewed.deny(source, ctx, denial('GET /api/v1/cases'));
+    await skewed.deny(source, ctx, denial('GET /api/v1/cases'));
+    const { db } = node.database;
+    await sql`create function restart_skewed_window() returns trigger language plpgsql as $$
+      begin
+        insert into denial_windows select old.* on conflict do nothing;
+        return old;
+      end $$`.execute(db);
+    await sql`create trigger restart_skewed_window after delete on denial_windows
+      for each row when (old.key like 'skewed:%') execute function restart_skewed_window()`.execute(db);
+    try {
+      node.clock.advance(61_000);
+      const before = (await events('access.denied')).length;
+      await skewed.deny(source, ctx, denial('GET /api/v1/requests'));
+      const written = (await events('access.denied')).slice(before);
+      assert.deepEqual(
+        written.map((e) => e.object.id),
+        ['GET /api/v1/requests'],
+        'the denial is in the log',
+      );
+    } finally {
+      await sql`drop trigger restart_skewed_window on denial_windows`.execute(db);
+      await sql`drop function restart_skewed_window()`.execute(db);
+      await sql`delete from denial_windows where key like 'skewed:%'`.execute(db);
+    }
   });
 
   it('counts every denial of a flood, and writes many ended windows in batches', async () => {
