@@ -35,6 +35,7 @@ import { decodeCursor, encodeCursor } from '../../platform/cursor.ts';
 import { utcDay } from '../../platform/days.ts';
 import type { CaseNotesTable, CaseTimelineTable, Database } from '../../platform/db/schema.ts';
 import { afterCommit, type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
+import { setNewest } from '../../platform/newest-first-map.ts';
 import { relabelItemEvents } from '../notifications/notifications.repository.ts';
 import type { Notifier } from '../notifications/notifier.ts';
 import type { RequestsService } from '../requests/requests.service.ts';
@@ -705,7 +706,7 @@ export class CasesService {
 
   private async touchNow(caseId: string, itemTlp: string | null, at: Date, retries: number): Promise<void> {
     const outcome = await repo.touchCase(this.deps.db, caseId, itemTlp, at).catch(() => 'busy' as const);
-    if (outcome === 'touched') this.noteTouched(caseId, at);
+    if (outcome === 'touched') setNewest(this.lastTouched, caseId, at.getTime(), MAX_TOUCHES_REMEMBERED);
     if (outcome !== 'busy' || retries >= TOUCH_RETRIES) return;
     const retryKey = `${caseId}:${itemTlp}`;
     if (this.touchesDue.has(retryKey)) return;
@@ -714,14 +715,6 @@ export class CasesService {
       this.touchesDue.delete(retryKey);
       void this.touchNow(caseId, itemTlp, this.deps.clock.now(), retries + 1);
     }, 1000).unref();
-  }
-
-  private noteTouched(caseId: string, at: Date): void {
-    this.lastTouched.delete(caseId);
-    this.lastTouched.set(caseId, at.getTime());
-    // Oldest first: many cases touched once cannot grow the map without end.
-    if (this.lastTouched.size > MAX_TOUCHES_REMEMBERED)
-      this.lastTouched.delete(this.lastTouched.keys().next().value!);
   }
 
   /** Audits a change and tells the live streams, in the change's transaction. */

@@ -4,6 +4,7 @@ import { AppError } from '../../errors.ts';
 import { atMostEvery } from '../../platform/at-most-every.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { inTransaction } from '../../platform/db/transaction.ts';
+import { setNewest } from '../../platform/newest-first-map.ts';
 
 const WINDOW_SECONDS = 60;
 /** The first key of the two-key advisory locks taken per address (one key per lock space). */
@@ -82,10 +83,7 @@ export class LoginLimiter {
       return null;
     });
     if (waitSeconds !== null) {
-      this.refusedUntil.delete(address);
-      this.refusedUntil.set(address, Date.now() + waitSeconds * 1000);
-      if (this.refusedUntil.size > MAX_REFUSED)
-        this.refusedUntil.delete(this.refusedUntil.keys().next().value!);
+      setNewest(this.refusedUntil, address, Date.now() + waitSeconds * 1000, MAX_REFUSED);
       throw refused(waitSeconds);
     }
     return id;

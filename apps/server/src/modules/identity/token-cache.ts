@@ -1,5 +1,6 @@
 import type { Actor } from '../../context.ts';
 import type { DatabaseHandle } from '../../platform/db/database.ts';
+import { setNewest } from '../../platform/newest-first-map.ts';
 import { CREDENTIALS_CHANNEL } from './identity.repository.ts';
 
 /** How long an authenticated token is trusted without reading it again: a backstop, not the rule. */
@@ -83,12 +84,7 @@ export class TokenCache {
 
   remember(generation: number, tokenHash: string, entry: Omit<Entry, 'cachedAt'>): void {
     if (!this.hearing || generation !== this.generation) return;
-    if (this.entries.size >= MAX_ENTRIES) {
-      // Oldest first: a Map iterates in insertion order.
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-    this.entries.set(tokenHash, { ...entry, cachedAt: this.now() });
+    setNewest(this.entries, tokenHash, { ...entry, cachedAt: this.now() }, MAX_ENTRIES);
   }
 
   invalidate(): void {

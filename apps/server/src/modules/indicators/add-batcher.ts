@@ -1,3 +1,5 @@
+import { setNewest } from '../../platform/newest-first-map.ts';
+
 /** One item's own outcome in a batch. */
 export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
@@ -90,7 +92,7 @@ export class GroupCommit<T, R> {
           return;
         }
         const batch = this.take(queue);
-        if (batch.length > 1) this.markBusy(group);
+        if (batch.length > 1) setNewest(this.busyUntil, group, Date.now() + BUSY_FOR_MS, MAX_BUSY_GROUPS);
         // The next batch starts once this one has committed (or failed and gone one by one).
         await new Promise<void>((next) => {
           void this.write(group, batch, next);
@@ -101,13 +103,6 @@ export class GroupCommit<T, R> {
       this.queues.delete(group);
       for (const waiting of queue.splice(0)) waiting.reject(error);
     }
-  }
-
-  private markBusy(group: string): void {
-    this.busyUntil.delete(group);
-    this.busyUntil.set(group, Date.now() + BUSY_FOR_MS);
-    // Oldest first: many groups busy once (many callers and cases) cannot grow the map without end.
-    if (this.busyUntil.size > MAX_BUSY_GROUPS) this.busyUntil.delete(this.busyUntil.keys().next().value!);
   }
 
   private isBusy(group: string): boolean {
