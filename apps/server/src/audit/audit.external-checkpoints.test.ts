@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { type AdminCommand, runCommand } from '../cli/commands.ts';
 import { describeError } from '../cli/describe-error.ts';
+import { vytisCommand } from '../cli/node-process.fixtures.ts';
 import { inTransaction } from '../platform/db/transaction.ts';
 import {
   createDurableStorage,
@@ -23,7 +24,6 @@ import { verifyChain } from './audit.verifier.ts';
 // An attacker with ordinary database access (SQL), but not the node's files nor its key, tries to
 // cut the audit log quietly. Only checkpoints kept outside the database, or their absence, tell.
 
-const cliBin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'vytis.js');
 const MINUTE = 60_000;
 
 async function appendEvents(node: TestNode, count: number, tag: string) {
@@ -101,7 +101,7 @@ async function verifyCommand(node: TestNode, command: AdminCommand) {
 
 function runCli(args: string[], env: NodeJS.ProcessEnv) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [cliBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, vytisCommand(args), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

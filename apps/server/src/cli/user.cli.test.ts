@@ -8,10 +8,10 @@ import { parseConfig } from '../config.ts';
 import { systemCtx } from '../context.ts';
 import { openServices } from '../node.ts';
 import { createPostgresDatabase, onPostgres } from '../test/harness.ts';
+import { vytisCommand } from './node-process.fixtures.ts';
 
 // `vytis user disable|enable|roles|password|end-sessions` as an operator types them, in real
 // processes on one data directory with no node running (the CLI opens the database itself).
-const cliBin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'vytis.js');
 
 interface Run {
   code: number | null;
@@ -26,7 +26,7 @@ describe('the command line contains accounts', () => {
 
   const vytis = (args: string[], input = '') =>
     new Promise<Run>((resolve) => {
-      const child = spawn(process.execPath, [cliBin, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, vytisCommand(args), { env, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));

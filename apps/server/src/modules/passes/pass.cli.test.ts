@@ -5,12 +5,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { vytisCommand } from '../../cli/node-process.fixtures.ts';
 import { loadOrCreateNodeKey, type NodeKey, nodeKeyFromPrivatePem } from '../../platform/keys.ts';
 import { issuePass, type PassClaims, passIdOf, signRevocationList } from './pass.ts';
 
 // `vytis pass verify` as a host runs it at the door: the real CLI (bin/vytis.js) in its own process,
 // offline: no database, no running node (GET /passes/revocations with --node: see passes.routes.test.ts).
-const cliBin = path.resolve(import.meta.dirname, '..', '..', '..', 'bin', 'vytis.js');
 
 interface Run {
   code: number | null;
@@ -20,7 +20,7 @@ interface Run {
 
 function run(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliBin, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, vytisCommand(args), { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { vytisCommand } from '../../cli/node-process.fixtures.ts';
 import {
   createDurableStorage,
   type DurableStorage,
@@ -18,13 +18,12 @@ import { feedCarrier, type Party, startParty } from '../federation/federation.fi
 // process, on RO's data directory, with no call to LT — LT's pinned key and the revocation list LT's
 // feed brought to RO, as fresh as RO's last successful pull of LT.
 
-const cliBin = path.resolve(import.meta.dirname, '..', '..', '..', 'bin', 'vytis.js');
 /** Inside the mission window of the default request (the node's clock is before it starts). */
 const AT_THE_DOOR = '2026-11-25T12:00:00Z';
 
 function run(args: string[], env: NodeJS.ProcessEnv) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [cliBin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, vytisCommand(args), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
