@@ -1,6 +1,6 @@
 // Migrates a database once per test run, for each test file to start from a copy of it instead of
 // running the migrations again: on the embedded database, a dump of a migrated PGlite data
-// directory written to OUTFILE; on PostgreSQL (`--postgres SERVER_URL NAME`), a database NAME.
+// directory written to OUTFILE (and, given DIR, that directory itself there); on PostgreSQL (`--postgres SERVER_URL NAME`), a database NAME.
 import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect } from 'kysely';
@@ -23,6 +23,11 @@ if (first === '--postgres' && serverUrl) {
   const dump = await pglite.dumpDataDir('none');
   fs.writeFileSync(first, Buffer.from(await dump.arrayBuffer()));
   await db.destroy();
+  // The same database as a data directory on disk, for tests of real processes to copy.
+  if (serverUrl) {
+    const onDisk = await PGlite.create(serverUrl, { loadDataDir: dump });
+    await onDisk.close();
+  }
 } else {
-  throw new Error('usage: make-test-template.ts OUTFILE | --postgres SERVER_URL');
+  throw new Error('usage: make-test-template.ts OUTFILE [DIR] | --postgres SERVER_URL');
 }

@@ -45,9 +45,16 @@ let pgTemplate;
 if (!env.DATABASE_URL) {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-template-'));
   env.VYTIS_TEST_PGLITE_TEMPLATE = path.join(tmp, 'migrated.tar');
+  env.VYTIS_TEST_PGLITE_TEMPLATE_DIR = path.join(tmp, 'migrated');
   const made = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'scripts/make-test-template.ts', env.VYTIS_TEST_PGLITE_TEMPLATE],
+    [
+      '--import',
+      'tsx',
+      'scripts/make-test-template.ts',
+      env.VYTIS_TEST_PGLITE_TEMPLATE,
+      env.VYTIS_TEST_PGLITE_TEMPLATE_DIR,
+    ],
     { cwd: root, stdio: 'inherit' },
   );
   if (made.status !== 0) process.exit(made.status ?? 1);

@@ -62,7 +62,7 @@ describe('vytis backup and vytis restore', () => {
 
   before(async () => {
     source = await processStorage('backup-source');
-    target = await processStorage('backup-target');
+    target = await processStorage('backup-target', { migrated: false });
     archive = path.join(path.dirname(source.dataDir), 'vytis-backup.tar.gz');
     const token = await withServices(source.env, async (services, cli) => {
       await services.identity.createUser(cli, { name: 'lt.analyst', party: 'LT', roles: ['analyst'] });

@@ -14,7 +14,7 @@ import { openDatabase } from '../platform/db/database.ts';
 import { createPostgresDatabase, onPostgres } from '../test/harness.ts';
 import { importRequestProblem } from './commands.ts';
 import { isStixBundleFile } from './import.ts';
-import { freePort, vytis as runVytis } from './node-process.fixtures.ts';
+import { freePort, vytis as runVytis, seedMigratedDatabase } from './node-process.fixtures.ts';
 
 // `vytis import` as an operator runs it: the real CLI (bin/vytis.js) in its own process, straight
 // into the database when no node runs, and streamed through the running node's admin socket.
@@ -119,6 +119,7 @@ describe('vytis import', () => {
       LOG_LEVEL: 'warn',
       VYTIS_TEST_PGLITE_TEMPLATE: '',
     };
+    seedMigratedDatabase(env.VYTIS_DATA_DIR!);
     if (onPostgres()) {
       const created = await createPostgresDatabase();
       env.DATABASE_URL = created.url;

@@ -56,9 +56,22 @@ export interface ProcessStorage {
   destroy(): Promise<void>;
 }
 
-export async function processStorage(name: string): Promise<ProcessStorage> {
+/**
+ * On the embedded database, a fresh data directory starts as a copy of the run's migrated one
+ * (made once by scripts/test.mjs), when there is one: its first process would otherwise run every
+ * migration, seconds of WebAssembly each time. A newcomer's first start is node.e2e.test.ts's.
+ */
+export function seedMigratedDatabase(dataDir: string): void {
+  const template = process.env.VYTIS_TEST_PGLITE_TEMPLATE_DIR;
+  if (onPostgres() || !template) return;
+  fs.cpSync(template, path.join(dataDir, 'db'), { recursive: true });
+}
+
+/** `migrated: false` leaves the data directory empty (a restore's target must be). */
+export async function processStorage(name: string, { migrated = true } = {}): Promise<ProcessStorage> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `vytis-${name}-`));
   const dataDir = path.join(root, 'data');
+  if (migrated) seedMigratedDatabase(dataDir);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     VYTIS_DATA_DIR: dataDir,

@@ -8,7 +8,7 @@ import { parseConfig } from '../config.ts';
 import { systemCtx } from '../context.ts';
 import { openServices } from '../node.ts';
 import { createPostgresDatabase, onPostgres } from '../test/harness.ts';
-import { vytisCommand } from './node-process.fixtures.ts';
+import { seedMigratedDatabase, vytisCommand } from './node-process.fixtures.ts';
 
 // `vytis user disable|enable|roles|password|end-sessions` as an operator types them, in real
 // processes on one data directory with no node running (the CLI opens the database itself).
@@ -37,6 +37,7 @@ describe('the command line contains accounts', () => {
 
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vytis-user-cli-'));
+    seedMigratedDatabase(dataDir);
     env = { ...process.env, VYTIS_DATA_DIR: dataDir, LOG_LEVEL: 'warn', VYTIS_TEST_PGLITE_TEMPLATE: '' };
     if (onPostgres()) {
       const created = await createPostgresDatabase();
