@@ -207,7 +207,10 @@ export class BrowserWorld {
               .map((a) => a.finished.catch(() => {})),
           );
           const engine = (window as unknown as { axe: typeof axeCore }).axe;
-          const result = await engine.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+          const result = await engine.run(document, {
+            runOnly: { type: 'tag', values: tags },
+            resultTypes: ['violations'],
+          });
           return [
             location.pathname,
             result.violations.map((v) => ({

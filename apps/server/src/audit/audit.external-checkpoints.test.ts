@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { type AdminCommand, runCommand } from '../cli/commands.ts';
 import { describeError } from '../cli/describe-error.ts';
-import { vytisCommand } from '../cli/node-process.fixtures.ts';
+import { vytisCommand } from '../cli/vytis-command.fixtures.ts';
 import { inTransaction } from '../platform/db/transaction.ts';
 import {
   createDurableStorage,

@@ -10,6 +10,9 @@ import type { Services } from '../http/services.ts';
 import { openServices } from '../node.ts';
 import { createPostgresDatabase, onPostgres } from '../test/harness.ts';
 import { totpCode } from '../test/totp.ts';
+import { vytisCommand } from './vytis-command.fixtures.ts';
+
+export { vytisCommand };
 
 // Real node and CLI processes on one data directory (and, on PostgreSQL runs, a database of their
 // own), for tests of what survives a process: crashes, backups, restores.
@@ -21,14 +24,6 @@ export interface Run {
   stdout: string;
   stderr: string;
 }
-
-/**
- * The node arguments of a short `vytis` command (not `start`). A command on the embedded database
- * runs for a second or two: too short for V8's optimising compiler to pay back compiling PGlite's
- * WebAssembly again in the background, so it keeps to the baseline compiler (about a third less
- * CPU per command, measured; the command does the same).
- */
-export const vytisCommand = (args: string[]) => ['--liftoff-only', cliBin, ...args];
 
 export function vytis(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve) => {
@@ -64,6 +59,7 @@ export interface ProcessStorage {
 export function seedMigratedDatabase(dataDir: string): void {
   const template = process.env.VYTIS_TEST_PGLITE_TEMPLATE_DIR;
   if (onPostgres() || !template) return;
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   fs.cpSync(template, path.join(dataDir, 'db'), { recursive: true });
 }
 

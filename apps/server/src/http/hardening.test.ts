@@ -186,14 +186,14 @@ describe('hardening: the denial limiter under floods of sources and of denials',
     await skewed.deny(source, ctx, denial('GET /api/v1/cases'));
     await skewed.deny(source, ctx, denial('GET /api/v1/cases'));
     const { db } = node.database;
-    await sql`create function restart_skewed_window() returns trigger language plpgsql as $$
-      begin
-        insert into denial_windows select old.* on conflict do nothing;
-        return old;
-      end $$`.execute(db);
-    await sql`create trigger restart_skewed_window after delete on denial_windows
-      for each row when (old.key like 'skewed:%') execute function restart_skewed_window()`.execute(db);
     try {
+      await sql`create function restart_skewed_window() returns trigger language plpgsql as $$
+        begin
+          insert into denial_windows select old.* on conflict do nothing;
+          return old;
+        end $$`.execute(db);
+      await sql`create trigger restart_skewed_window after delete on denial_windows
+        for each row when (old.key like 'skewed:%') execute function restart_skewed_window()`.execute(db);
       node.clock.advance(61_000);
       const before = (await events('access.denied')).length;
       await skewed.deny(source, ctx, denial('GET /api/v1/requests'));
@@ -204,8 +204,8 @@ describe('hardening: the denial limiter under floods of sources and of denials',
         'the denial is in the log',
       );
     } finally {
-      await sql`drop trigger restart_skewed_window on denial_windows`.execute(db);
-      await sql`drop function restart_skewed_window()`.execute(db);
+      await sql`drop trigger if exists restart_skewed_window on denial_windows`.execute(db);
+      await sql`drop function if exists restart_skewed_window()`.execute(db);
       await sql`delete from denial_windows where key like 'skewed:%'`.execute(db);
     }
   });

@@ -6,5 +6,5 @@
 export function setNewest<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
   map.delete(key);
   map.set(key, value);
-  while (map.size > max) map.delete(map.keys().next().value as K);
+  while (map.size > Math.max(max, 1)) map.delete(map.keys().next().value as K);
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { vytisCommand } from '../../cli/node-process.fixtures.ts';
+import { vytisCommand } from '../../cli/vytis-command.fixtures.ts';
 import { loadOrCreateNodeKey, type NodeKey, nodeKeyFromPrivatePem } from '../../platform/keys.ts';
 import { issuePass, type PassClaims, passIdOf, signRevocationList } from './pass.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { vytisCommand } from '../../cli/node-process.fixtures.ts';
+import { vytisCommand } from '../../cli/vytis-command.fixtures.ts';
 import {
   createDurableStorage,
   type DurableStorage,
