@@ -1,6 +1,7 @@
 // Migrates a database once per test run, for each test file to start from a copy of it instead of
 // running the migrations again: on the embedded database, a dump of a migrated PGlite data
-// directory written to OUTFILE (and, given DIR, that directory itself there); on PostgreSQL (`--postgres SERVER_URL NAME`), a database NAME.
+// directory written to OUTFILE (and, given DIR, that directory itself there); on PostgreSQL
+// (`--postgres SERVER_URL NAME`), a database NAME.
 import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect } from 'kysely';
@@ -8,8 +9,9 @@ import { migrateToLatest, openDatabase } from '../apps/server/src/platform/db/da
 import type { Database } from '../apps/server/src/platform/db/schema.ts';
 import { createScratchDatabase } from '../apps/server/src/platform/db/scratch-database.ts';
 
-const [first, serverUrl] = process.argv.slice(2);
-if (first === '--postgres' && serverUrl) {
+const [first, second] = process.argv.slice(2);
+if (first === '--postgres' && second) {
+  const serverUrl = second;
   const created = await createScratchDatabase(serverUrl, 'template_');
   const database = await openDatabase({ databaseUrl: created.url, poolSize: 1 });
   await migrateToLatest(database.db);
@@ -24,8 +26,9 @@ if (first === '--postgres' && serverUrl) {
   fs.writeFileSync(first, Buffer.from(await dump.arrayBuffer()));
   await db.destroy();
   // The same database as a data directory on disk, for tests of real processes to copy.
-  if (serverUrl) {
-    const onDisk = await PGlite.create(serverUrl, { loadDataDir: dump });
+  const dir = second;
+  if (dir) {
+    const onDisk = await PGlite.create(dir, { loadDataDir: dump });
     await onDisk.close();
   }
 } else {

@@ -10,14 +10,12 @@ import type { Services } from '../http/services.ts';
 import { openServices } from '../node.ts';
 import { createPostgresDatabase, onPostgres } from '../test/harness.ts';
 import { totpCode } from '../test/totp.ts';
-import { vytisCommand } from './vytis-command.fixtures.ts';
+import { cliBin, vytisCommand } from './vytis-command.fixtures.ts';
 
 export { vytisCommand };
 
 // Real node and CLI processes on one data directory (and, on PostgreSQL runs, a database of their
 // own), for tests of what survives a process: crashes, backups, restores.
-const serverDir = path.resolve(import.meta.dirname, '..', '..');
-const cliBin = path.join(serverDir, 'bin', 'vytis.js');
 
 export interface Run {
   code: number | null;

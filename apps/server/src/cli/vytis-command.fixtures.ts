@@ -1,6 +1,7 @@
 import path from 'node:path';
 
-const cliBin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'vytis.js');
+/** The CLI as users run it (`npx vytis`). */
+export const cliBin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'vytis.js');
 
 /**
  * The node arguments of a short `vytis` command spawned by a test. A command on the embedded

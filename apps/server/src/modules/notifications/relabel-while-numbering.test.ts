@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { caseBody } from '../../cli/node-process.fixtures.ts';
 import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 
 const api = '/api/v1';
@@ -20,13 +21,7 @@ describe('relabelling items while their events are being numbered', () => {
   before(async () => {
     node = await startTestNode();
     lt = await node.user('lt.analyst', 'LT', ['analyst']);
-    const res = await call('POST', '/cases', {
-      title: 'Wiper at the port authority',
-      incidentClass: 'rsit:malicious-code="infected-system"',
-      severity: 'high',
-      tlp: 'amber',
-      pap: 'amber',
-    });
+    const res = await call('POST', '/cases', caseBody('Wiper at the port authority'));
     assert.equal(res.statusCode, 201, res.body);
     caseId = json(res).id;
   });
