@@ -586,7 +586,7 @@ export class CasesService {
         tlp: { from, to: input.tlp },
         ...(input.reason ? { reason: input.reason } : {}),
       });
-      await this.relabelEvents(trx, caseId, noteId, input.tlp);
+      await this.relabelEvents(trx, caseId, [noteId], input.tlp);
       if (from !== input.tlp) {
         await this.recordInTimeline(
           trx,
@@ -746,9 +746,9 @@ export class CasesService {
     });
   }
 
-  /** An item's label changed: its past events follow, so a narrowed item's history narrows too. */
-  async relabelEvents(trx: Tx, caseId: string, itemId: string, tlp: string) {
-    await relabelItemEvents(trx, caseId, itemId, tlp);
+  /** Items' labels changed: their past events follow, so a narrowed item's history narrows too. */
+  async relabelEvents(trx: Tx, caseId: string, itemIds: readonly string[], tlp: string) {
+    await relabelItemEvents(trx, caseId, itemIds, tlp);
   }
 
   private async deploymentVisible(ctx: Ctx, id: string) {

@@ -175,11 +175,16 @@ export async function findVisible(db: Executor, viewer: CaseViewer, caseId: stri
     .executeTakeFirst();
 }
 
+/**
+ * The row, locked for a change, if the viewer may see it. Only the observable's row: the caller holds
+ * the case's row shared, as every writer of its items does, and two writers that each raised it to
+ * an update lock would wait on each other (a deadlock).
+ */
 export async function lockVisible(trx: Tx, viewer: CaseViewer, caseId: string, id: string) {
   return visibleInCase(trx, viewer, caseId)
     .selectAll('observables')
     .where('observables.id', '=', id)
-    .forUpdate()
+    .forUpdate(['observables'])
     .executeTakeFirst();
 }
 

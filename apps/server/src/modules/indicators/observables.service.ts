@@ -527,7 +527,7 @@ export class ObservablesService {
         ...(patch.tlp !== undefined ? { tlp: { from: current.tlp, to: patch.tlp } } : {}),
         ...(patch.reason ? { reason: patch.reason } : {}),
       });
-      if (patch.tlp !== undefined) await this.deps.cases.relabelEvents(trx, caseId, id, patch.tlp);
+      if (patch.tlp !== undefined) await this.deps.cases.relabelEvents(trx, caseId, [id], patch.tlp);
       if (patch.tlp !== undefined && patch.tlp !== current.tlp) {
         await this.deps.cases.recordInTimeline(
           trx,
@@ -635,7 +635,7 @@ export class ObservablesService {
       const now = this.deps.clock.now();
       if (input.action === 'relabel') {
         await repo.updateMany(trx, caseId, ids, { tlp: input.tlp!, updated_at: now });
-        for (const id of ids) await this.deps.cases.relabelEvents(trx, caseId, id, input.tlp!);
+        await this.deps.cases.relabelEvents(trx, caseId, ids, input.tlp!);
       } else if (input.action === 'delete') {
         await repo.deleteMany(trx, caseId, ids);
       } else {

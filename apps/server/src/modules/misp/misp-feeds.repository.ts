@@ -3,6 +3,7 @@ import type { CaseViewer } from '../../access/policy.ts';
 import { casesVisibleTo } from '../../access/policy.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
+import { deletePendingOfCase } from '../notifications/notifications.repository.ts';
 
 /** A feed with its owner's name and how many events it has pulled. */
 function feedsWithOwner(db: Executor) {
@@ -72,7 +73,7 @@ export async function feedsNamed(db: Executor, name: string, ownerId?: string) {
 export async function removeOpenedCase(trx: Tx, caseId: string) {
   for (const table of ['case_shares', 'case_group_shares', 'case_recipients', 'case_assignees'] as const)
     await trx.deleteFrom(table).where('case_id', '=', caseId).execute();
-  await trx.deleteFrom('notifications_pending').where('case_id', '=', caseId).execute();
+  await deletePendingOfCase(trx, caseId);
   await trx.deleteFrom('notifications').where('case_id', '=', caseId).execute();
   await trx.deleteFrom('cases').where('id', '=', caseId).execute();
 }

@@ -7,6 +7,7 @@ import {
   requestsVisibleToWebhookParty,
 } from '../../access/policy.ts';
 import { utcDay } from '../../platform/days.ts';
+import { textArray } from '../../platform/db/array-literals.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
 
 export const EVENTS_CHANNEL = 'vytis_events';
@@ -66,7 +67,7 @@ export async function numberPending(trx: Tx, limit: number) {
   const result = await sql<{ seq: number; request_id: string | null; at: Date }>`
     with taken as (
       delete from notifications_pending
-      where id in (select id from notifications_pending order by id limit ${limit})
+      where id in (${pendingLockedInOrder(sql`true`, limit)})
       returning *
     ), numbered as (
       insert into notifications (at, type, request_id, party_only, data, case_id, tlp, item_created_by_id,
@@ -171,14 +172,30 @@ export async function visibleSince(
     .execute();
 }
 
-/** Gives the past events about a case's item the item's new label, numbered yet or not. */
-export async function relabelItemEvents(trx: Tx, caseId: string, itemId: string, tlp: string) {
-  for (const table of ['notifications', 'notifications_pending'] as const) {
-    await trx
-      .updateTable(table)
-      .set({ tlp })
-      .where('case_id', '=', caseId)
-      .where(sql<boolean>`data ->> 'itemId' = ${itemId}`)
-      .execute();
-  }
+/**
+ * Pending events that `where` selects, locked for a change in the order they are numbered in (by
+ * id), as a subquery of their ids. Every change of pending rows locks them this way, as the
+ * sequencer takes them: two such changes never each hold a row the other waits for (a deadlock).
+ */
+function pendingLockedInOrder(where: RawBuilder<boolean>, limit?: number) {
+  const first = limit === undefined ? sql`` : sql`limit ${limit}`;
+  return sql`select id from notifications_pending where ${where} order by id ${first} for update`;
+}
+
+/** Gives the past events about some items of a case the items' new label, numbered yet or not. */
+export async function relabelItemEvents(trx: Tx, caseId: string, itemIds: readonly string[], tlp: string) {
+  if (itemIds.length === 0) return;
+  const ofTheItems = sql<boolean>`case_id = ${caseId} and data ->> 'itemId' = any(${textArray(itemIds)}::text[])`;
+  // The pending ones first: an event the sequencer numbers meanwhile has left them once it commits,
+  // and is then found among the numbered ones by the second statement (it sees what was committed
+  // before it began).
+  await sql`update notifications_pending set tlp = ${tlp}
+            where id in (${pendingLockedInOrder(ofTheItems)})`.execute(trx);
+  await sql`update notifications set tlp = ${tlp} where ${ofTheItems}`.execute(trx);
+}
+
+/** Removes a case's events that are not numbered yet (a case that is not kept). */
+export async function deletePendingOfCase(trx: Tx, caseId: string) {
+  await sql`delete from notifications_pending
+            where id in (${pendingLockedInOrder(sql`case_id = ${caseId}`)})`.execute(trx);
 }

@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { caseBody } from '../../cli/node-process.fixtures.ts';
-import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
+import { LOCKS, lockForTransaction } from '../../platform/db/locks.ts';
+import type { Tx } from '../../platform/db/transaction.ts';
+import { json, onPostgres, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
+import { numberPending, relabelItemEvents } from './notifications.repository.ts';
 
 const api = '/api/v1';
 
 // A relabel gives an item's past events its new label, pending ones included, while the sequencer
-// moves pending events into the numbered log, and other relabels of the case do the same. On
-// PostgreSQL some of these changes end today as a deadlock (40P01 in relabelItemEvents), answered
-// with a 500: a known hole, so the test is marked todo (it runs, and its failure is reported
-// without failing the run) until the fix lands.
+// moves pending events into the numbered log, and other relabels of the case do the same. Each
+// writer of a case's items holds the case's row shared; a relabel that then also locked it for
+// update waited on every other such writer, and two of them on each other: a deadlock (40P01),
+// answered with a 500.
 describe('relabelling items while their events are being numbered', () => {
   let node: TestNode;
   let lt: TestUser;
@@ -27,9 +31,7 @@ describe('relabelling items while their events are being numbered', () => {
   });
   after(() => node.close());
 
-  it('never answers a relabel or an add with an error', {
-    todo: 'relabels deadlock on PostgreSQL',
-  }, async () => {
+  it('never answers a relabel or an add with an error', async () => {
     const statuses: number[] = [];
     for (let round = 0; round < 1; round++) {
       const added = await Promise.all(
@@ -62,4 +64,142 @@ describe('relabelling items while their events are being numbered', () => {
       'every relabel and add went through',
     );
   });
+});
+
+// The pending events' own locks, taken one statement at a time on the server's connections: the
+// embedded database runs one transaction at a time, so nothing there can wait on another.
+describe('pending events changed while the sequencer takes them', {
+  skip: !onPostgres() && 'needs PostgreSQL: the embedded database runs one transaction at a time',
+}, () => {
+  let node: TestNode;
+  let caseId: string;
+
+  before(async () => {
+    node = await startTestNode();
+    const lt = await node.user('lt.analyst', 'LT', ['analyst']);
+    const res = await node.request({
+      method: 'POST',
+      url: `${api}/cases`,
+      headers: lt.headers,
+      payload: caseBody('Wiper at the port authority'),
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    caseId = json(res).id;
+    await node.services.notifier.sequence();
+  });
+  after(() => node.close());
+
+  const db = () => node.database.db;
+
+  /** A pending event about the item, committed; its id. */
+  async function pendingAbout(itemId: string, tlp: string) {
+    const { rows } = await sql<{ id: string }>`
+      insert into notifications_pending (at, type, party_only, data, case_id, tlp)
+      values (now(), 'observable.update', false, ${JSON.stringify({ itemId })}::jsonb, ${caseId}, ${tlp})
+      returning id`.execute(db());
+    return rows[0]!.id;
+  }
+
+  /** A transaction left open once `work` has run in it; `finish` commits it. */
+  async function openTransaction(work: (trx: Tx) => Promise<unknown>) {
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    let ran!: () => void;
+    const ready = new Promise<void>((resolve) => {
+      ran = resolve;
+    });
+    const done = db()
+      .transaction()
+      .execute(async (trx) => {
+        await work(trx);
+        ran();
+        await finished;
+      });
+    await Promise.race([ready, done]);
+    return {
+      commit: async () => {
+        finish();
+        await done;
+      },
+    };
+  }
+
+  /** Resolves once `count` statements of this database wait for a lock. */
+  async function waitingForLocks(count: number) {
+    for (let tries = 0; tries < 500; tries++) {
+      const { rows } = await sql<{ waiting: number }>`
+        select count(*)::int as waiting from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`.execute(db());
+      if (rows[0]!.waiting >= count) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.fail(`${count} statement(s) should be waiting for a lock`);
+  }
+
+  /** Whether another transaction can lock the pending event now. */
+  async function free(id: string) {
+    return db()
+      .transaction()
+      .execute(async (trx) => {
+        await sql`select id from notifications_pending where id = ${id} for update nowait`.execute(trx);
+        return true;
+      })
+      .catch((error: { code?: string }) => {
+        if (error.code === '55P03') return false;
+        throw error;
+      });
+  }
+
+  it('relabels an event the sequencer numbers while the relabel runs', async () => {
+    const itemId = crypto.randomUUID();
+    await pendingAbout(itemId, 'green');
+    const sequencer = await openTransaction(async (trx) => {
+      await lockForTransaction(trx, LOCKS.notifications);
+      assert.equal((await numberPending(trx, 100)).length, 1);
+    });
+    const relabel = db()
+      .transaction()
+      .execute((trx) => relabelItemEvents(trx, caseId, [itemId], 'amber'));
+    await waitingForLocks(1);
+    await sequencer.commit();
+    await relabel;
+    const numbered = await db()
+      .selectFrom('notifications')
+      .select('tlp')
+      .where(sql<boolean>`data ->> 'itemId' = ${itemId}`)
+      .execute();
+    assert.deepEqual(numbered, [{ tlp: 'amber' }], 'the numbered event has the new label');
+  });
+
+  for (const [taker, take] of [
+    ['a relabel', (trx: Tx, itemId: string) => relabelItemEvents(trx, caseId, [itemId], 'amber+strict')],
+    [
+      'the sequencer',
+      async (trx: Tx) => {
+        await lockForTransaction(trx, LOCKS.notifications);
+        await numberPending(trx, 100);
+      },
+    ],
+  ] as const) {
+    it(`${taker} locks pending events in their numbering order, as every other writer of them`, async () => {
+      const itemId = crypto.randomUUID();
+      const first = await pendingAbout(itemId, 'green');
+      const second = await pendingAbout(itemId, 'green');
+      // The first one changed: its new version lies after the second in the table.
+      await sql`update notifications_pending set tlp = 'amber' where id = ${first}`.execute(db());
+      const holder = await openTransaction((trx) =>
+        sql`select id from notifications_pending where id = ${first} for update`.execute(trx),
+      );
+      const taking = db()
+        .transaction()
+        .execute((trx) => take(trx, itemId));
+      await waitingForLocks(1);
+      const secondFree = await free(second);
+      await holder.commit();
+      await taking;
+      assert.equal(secondFree, true, 'while it waits for the first, it holds no later one');
+    });
+  }
 });
