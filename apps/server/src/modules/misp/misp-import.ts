@@ -15,6 +15,7 @@ import {
   type ImportFile,
   ImportRowsBuilder,
 } from '../indicators/observables.service.ts';
+import { relabelItemEvents } from '../notifications/notifications.repository.ts';
 import * as repo from './misp.repository.ts';
 import {
   attributeJson,
@@ -574,7 +575,7 @@ async function mergeLaterVersion(
   );
   for (const { type, value, tlp } of narrowed) {
     const looser = (Object.keys(STRICTNESS) as Tlp[]).filter((label) => STRICTNESS[label] < STRICTNESS[tlp]);
-    await repo.narrowObservable(trx, {
+    const ids = await repo.narrowObservable(trx, {
       caseId: fixed.caseId,
       party: fixed.originParty,
       type,
@@ -583,6 +584,8 @@ async function mergeLaterVersion(
       looser,
       at: fixed.at,
     });
+    // Its past events narrow with it, as a relabel's do.
+    await relabelItemEvents(trx, fixed.caseId, ids, tlp);
   }
   return repo.insertParts(trx, builder.drain(), fixed);
 }

@@ -132,14 +132,14 @@ export async function deletePartsById(trx: Tx, ids: string[]) {
 
 /**
  * Narrows the party's observable of this value in the case to `tlp` when it is looser: a later
- * version of an event labelled it more strictly.
+ * version of an event labelled it more strictly. Returns the ids of those it narrowed.
  */
 export async function narrowObservable(
   trx: Tx,
   change: { caseId: string; party: string; type: string; value: string; tlp: Tlp; looser: Tlp[]; at: Date },
 ) {
-  if (change.looser.length === 0) return;
-  await trx
+  if (change.looser.length === 0) return [];
+  return trx
     .updateTable('observables')
     .set((eb) => ({ tlp: change.tlp, updated_at: change.at, version: eb('version', '+', 1) }))
     .where('case_id', '=', change.caseId)
@@ -147,7 +147,9 @@ export async function narrowObservable(
     .where('type', '=', change.type)
     .where('value', '=', change.value)
     .where('tlp', 'in', change.looser)
-    .execute();
+    .returning('id')
+    .execute()
+    .then((rows) => rows.map((row) => row.id));
 }
 
 export async function insertParts(trx: Tx, parts: PartDraft[], fixed: CompanionFixed): Promise<number> {

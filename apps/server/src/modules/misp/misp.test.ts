@@ -358,6 +358,17 @@ describe('MISP events in and out of a case', () => {
     const id = await newCase('Narrowed', 'green');
     await importInto(lt, id, event({ Attribute: [attribute(1)] }));
     assert.equal(modelOf(await exportOf(fi, id)).attributes.length, 1, 'GREEN: the community sees it');
+    // An event about the observable itself, while it is GREEN.
+    const [shared] = await observablesOf(lt, id);
+    const sighting = await call('POST', lt, `/cases/${id}/observables/${shared.id}/sightings`, {});
+    assert.equal(sighting.statusCode, 200, sighting.body);
+    const sightingsSeenBy = async (user: TestUser) => {
+      const actor = await node.services.identity.authenticateToken(user.token);
+      assert.ok(actor);
+      const events = await node.services.events.since({ actor, requestId: null }, 0, 10_000);
+      return events.filter((e) => e.type === 'observable.sighting' && e.data.itemId === shared.id).length;
+    };
+    assert.equal(await sightingsSeenBy(fi), 1, 'GREEN: the community sees its sighting');
     await importInto(
       lt,
       id,
@@ -372,6 +383,8 @@ describe('MISP events in and out of a case', () => {
     const observables = await observablesOf(fi, id);
     assert.equal(observables.length, 0, 'the observable is AMBER too');
     assert.equal((await observablesOf(lt, id))[0].tlp, 'amber');
+    assert.equal(await sightingsSeenBy(fi), 0, 'its past events are AMBER too');
+    assert.equal(await sightingsSeenBy(lt), 1);
   });
 
   it('marks an exercise’s event as such, and a real case refuses it', async () => {
