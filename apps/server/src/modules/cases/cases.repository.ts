@@ -44,7 +44,7 @@ export async function findVisible(db: Executor, viewer: CaseViewer, id: string) 
 /** The case, locked for a change, if the viewer may see it. */
 export async function lockVisible(trx: Tx, viewer: CaseViewer, id: string, mode: 'update' | 'share') {
   const query = trx.selectFrom('cases').selectAll().where('cases.id', '=', id).where(casesVisibleTo(viewer));
-  return (mode === 'update' ? query.forUpdate() : query.forShare()).executeTakeFirst();
+  return (mode === 'update' ? query.forNoKeyUpdate() : query.forShare()).executeTakeFirst();
 }
 
 /** TLP 2.0 labels from the widest audience to the narrowest, as a number SQL can compare. */
@@ -548,7 +548,7 @@ export async function lockCasesOfOthersSharedWithGroup(trx: Tx, groupId: string,
       ),
     )
     .orderBy('cases.id')
-    .forUpdate()
+    .forNoKeyUpdate()
     .execute();
   return rows.map((r) => r.id);
 }

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
+import { json, onPostgres, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 import { submitRequest, vote } from '../../test/requests.fixtures.ts';
+import { openTransaction, settledOrWaiting } from '../../test/transactions.fixtures.ts';
 import type { TeamProblem, TeamSolution } from '../teams/solver/types.ts';
 import { deployTeam, registerAnalyst } from './deployments.fixtures.ts';
+import { lockVisibleDeployment } from './deployments.repository.ts';
 
 const DAY = 86_400_000;
 const MEMBERS = ['LT', 'EE', 'HR', 'PL', 'NL', 'RO'] as const;
@@ -181,6 +183,29 @@ describe('deployments under concurrent moves: declines, re-solves, passes and wh
       [],
       'no pass was fixed after the stand-down',
     );
+  });
+
+  it('a pass opened for the first time while the coordinator moves the mission is issued, and the move goes through', {
+    skip: !onPostgres() && 'needs PostgreSQL: the embedded database runs one transaction at a time',
+  }, async () => {
+    const id = await activated(5);
+    const d = await deployTeam(node, id, { coordinator, host: pocs.HR!, pocs });
+    const member = d.members[0] as Member;
+    // A move in the order every move takes: the request first (held here), then the deployment.
+    const move = await openTransaction(node.database.db, (trx) =>
+      node.services.requests.lockForSystem(trx, id),
+    );
+    const pass = call(pocs.HR!, 'GET', `/deployments/${d.id}/passes/${member.responderId}`);
+    const first = await settledOrWaiting(node.database.db, pass);
+    let moved: unknown;
+    try {
+      moved = await move.run((trx) => lockVisibleDeployment(trx, node.cli.actor, d.id));
+    } finally {
+      await move.commit();
+    }
+    assert.equal((await pass).statusCode, 200, (await pass).body);
+    assert.ok(moved, 'the move has the deployment');
+    assert.equal(first, 'settled', 'the pass never waited for the request the move holds');
   });
 
   it('shows a member’s name to their home state, the host and coordinators; a home state’s reasons only to itself', async () => {

@@ -32,7 +32,7 @@ export async function lockVisibleDeployment(trx: Tx, viewer: Actor, id: string) 
     .selectAll()
     .where('id', '=', id)
     .where(deploymentsVisibleTo(viewer))
-    .forUpdate()
+    .forNoKeyUpdate()
     .executeTakeFirst();
 }
 
@@ -200,7 +200,7 @@ export async function lockLiveDeploymentOf(trx: Tx, requestId: string) {
     .selectAll()
     .where('request_id', '=', requestId)
     .where('status', 'not in', OVER)
-    .forUpdate()
+    .forNoKeyUpdate()
     .executeTakeFirst();
 }
 

@@ -104,6 +104,19 @@ describe('change feed between LT, EE and FI', () => {
       payload: { title: 'renamed by EE' },
     });
     assert.equal(edit.statusCode, 403, edit.body);
+    // A bulk act refuses LT's observables by name, and a hidden or absent id looks absent.
+    const [copied] = json(await get(ee, `/cases/${amberCase}/observables`)).items;
+    const absent = crypto.randomUUID();
+    const tagged = await post(ee, `/cases/${amberCase}/observables/bulk`, {
+      action: 'tag',
+      ids: [copied.id, absent],
+      tags: ['seen-at-ee'],
+    });
+    assert.equal(tagged.statusCode, 200, tagged.body);
+    assert.deepEqual(json(tagged).results, [
+      { id: copied.id, outcome: 'refused', message: "it is a read-only copy from LT's node" },
+      { id: absent, outcome: 'not-found' },
+    ]);
     // Below the services, the database itself keeps copies read-only.
     await assert.rejects(
       ee.node.database.db.updateTable('cases').set({ title: 'x' }).where('id', '=', amberCase).execute(),

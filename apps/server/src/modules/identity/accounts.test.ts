@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { runCommand } from '../../cli/commands.ts';
-import { json, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
+import { json, onPostgres, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 import { totpCode } from '../../test/totp.ts';
+import { openTransaction, settledOrWaiting } from '../../test/transactions.fixtures.ts';
+import { lockUserById } from './identity.repository.ts';
+import { endChallenges } from './mfa.repository.ts';
 import { acceptedStep } from './totp.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -561,6 +564,25 @@ describe('TOTP second factor (RFC 6238) with recovery codes', () => {
     assert.equal(status.name, 'ee.careful');
     const mfa = json(await node.request({ method: 'GET', url: '/api/v1/me/mfa', headers: user.headers }));
     assert.equal(mfa.recoveryCodesLeft, 9);
+  });
+
+  it('a code entered while an admin resets the account is refused, and the reset goes through', {
+    skip: !onPostgres() && 'needs PostgreSQL: the embedded database runs one transaction at a time',
+  }, async () => {
+    node.clock.advance(30_000);
+    const { challenge } = json(await passwordStep());
+    // An admin's change of the account, in its order: the user first, then their open challenges.
+    const reset = await openTransaction(node.database.db, (trx) => lockUserById(trx, user.id));
+    const login = codeStep(challenge, totpCode(secret, node.clock.now()));
+    await settledOrWaiting(node.database.db, login);
+    try {
+      await reset.run((trx) => endChallenges(trx, user.id, node.clock.now()));
+    } finally {
+      await reset.commit();
+    }
+    const answered = await login;
+    assert.equal(answered.statusCode, 401, answered.body);
+    assert.match(json(answered).error.message, /enter your password again/);
   });
 
   it("keeps seeds sealed under the data directory's key: moved to another account one does not open, and a seed an older node stored in the clear is sealed at start", async () => {

@@ -178,12 +178,12 @@ export async function lockVisibleUser(db: Executor, viewer: Actor, id: string) {
     .selectAll()
     .where('id', '=', id)
     .where(usersVisibleTo(viewer))
-    .forUpdate()
+    .forNoKeyUpdate()
     .executeTakeFirst();
 }
 
 export async function lockUserById(db: Executor, id: string) {
-  return db.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  return db.selectFrom('users').selectAll().where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
 }
 
 export async function updateUser(

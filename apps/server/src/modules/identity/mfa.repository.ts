@@ -147,8 +147,19 @@ export async function insertChallenge(
   await db.insertInto('login_challenges').values(row).execute();
 }
 
-/** The challenge and its user, locked, so its attempts are counted one at a time. */
+/**
+ * The challenge and its user, locked, so its attempts are counted one at a time: the user first,
+ * then the challenge, the order of an admin's change of the user that ends their challenges (each
+ * way round, a login and that change could wait on each other).
+ */
 export async function lockChallenge(db: Executor, tokenHash: string) {
+  const challenge = await db
+    .selectFrom('login_challenges')
+    .select('user_id')
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  if (!challenge) return undefined;
+  await db.selectFrom('users').select('id').where('id', '=', challenge.user_id).forNoKeyUpdate().execute();
   return db
     .selectFrom('login_challenges')
     .innerJoin('users', 'users.id', 'login_challenges.user_id')
@@ -160,7 +171,7 @@ export async function lockChallenge(db: Executor, tokenHash: string) {
     ])
     .selectAll('users')
     .where('login_challenges.token_hash', '=', tokenHash)
-    .forUpdate()
+    .forUpdate(['login_challenges'])
     .executeTakeFirst();
 }
 

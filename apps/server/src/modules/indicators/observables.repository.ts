@@ -303,15 +303,27 @@ export async function valuesVisible(
     .execute();
 }
 
-/** The rows of `ids` in the case that the viewer may see, locked for a change (a bulk action). */
+/**
+ * The rows of `ids` in the case that the viewer may see, for a change (a bulk action): this node's
+ * own locked, in the order of their ids; copies from another node read only, as no one here changes
+ * them (a sighting holds such a copy while it locks the sighter's own row, which may come first).
+ */
 export async function lockVisibleMany(trx: Tx, viewer: CaseViewer, caseId: string, ids: readonly string[]) {
   if (ids.length === 0) return [];
-  return visibleInCase(trx, viewer, caseId)
+  const own = await visibleInCase(trx, viewer, caseId)
     .selectAll('observables')
     .where('observables.id', 'in', [...ids])
+    .where('observables.mirrored_from', 'is', null)
     .orderBy('observables.id')
     .forUpdate(['observables'])
     .execute();
+  if (own.length === ids.length) return own;
+  const copies = await visibleInCase(trx, viewer, caseId)
+    .selectAll('observables')
+    .where('observables.id', 'in', [...ids])
+    .where('observables.mirrored_from', 'is not', null)
+    .execute();
+  return [...own, ...copies];
 }
 
 /** Changes rows of one case at once (a new version each). */

@@ -5,6 +5,7 @@ import { caseBody } from '../../cli/node-process.fixtures.ts';
 import { LOCKS, lockForTransaction } from '../../platform/db/locks.ts';
 import type { Tx } from '../../platform/db/transaction.ts';
 import { json, onPostgres, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
+import { openTransaction, untilWaitingForLocks } from '../../test/transactions.fixtures.ts';
 import { numberPending, relabelItemEvents } from './notifications.repository.ts';
 
 const api = '/api/v1';
@@ -66,8 +67,7 @@ describe('relabelling items while their events are being numbered', () => {
   });
 });
 
-// The pending events' own locks, taken one statement at a time on the server's connections: the
-// embedded database runs one transaction at a time, so nothing there can wait on another.
+// The pending events' own locks, held open by a transaction of the test's.
 describe('pending events changed while the sequencer takes them', {
   skip: !onPostgres() && 'needs PostgreSQL: the embedded database runs one transaction at a time',
 }, () => {
@@ -100,44 +100,6 @@ describe('pending events changed while the sequencer takes them', {
     return rows[0]!.id;
   }
 
-  /** A transaction left open once `work` has run in it; `finish` commits it. */
-  async function openTransaction(work: (trx: Tx) => Promise<unknown>) {
-    let finish!: () => void;
-    const finished = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
-    let ran!: () => void;
-    const ready = new Promise<void>((resolve) => {
-      ran = resolve;
-    });
-    const done = db()
-      .transaction()
-      .execute(async (trx) => {
-        await work(trx);
-        ran();
-        await finished;
-      });
-    await Promise.race([ready, done]);
-    return {
-      commit: async () => {
-        finish();
-        await done;
-      },
-    };
-  }
-
-  /** Resolves once `count` statements of this database wait for a lock. */
-  async function waitingForLocks(count: number) {
-    for (let tries = 0; tries < 500; tries++) {
-      const { rows } = await sql<{ waiting: number }>`
-        select count(*)::int as waiting from pg_stat_activity
-        where datname = current_database() and wait_event_type = 'Lock'`.execute(db());
-      if (rows[0]!.waiting >= count) return;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.fail(`${count} statement(s) should be waiting for a lock`);
-  }
-
   /** Whether another transaction can lock the pending event now. */
   async function free(id: string) {
     return db()
@@ -155,14 +117,14 @@ describe('pending events changed while the sequencer takes them', {
   it('relabels an event the sequencer numbers while the relabel runs', async () => {
     const itemId = crypto.randomUUID();
     await pendingAbout(itemId, 'green');
-    const sequencer = await openTransaction(async (trx) => {
+    const sequencer = await openTransaction(db(), async (trx) => {
       await lockForTransaction(trx, LOCKS.notifications);
       assert.equal((await numberPending(trx, 100)).length, 1);
     });
     const relabel = db()
       .transaction()
       .execute((trx) => relabelItemEvents(trx, caseId, [itemId], 'amber'));
-    await waitingForLocks(1);
+    await untilWaitingForLocks(db(), 1);
     await sequencer.commit();
     await relabel;
     const numbered = await db()
@@ -189,13 +151,13 @@ describe('pending events changed while the sequencer takes them', {
       const second = await pendingAbout(itemId, 'green');
       // The first one changed: its new version lies after the second in the table.
       await sql`update notifications_pending set tlp = 'amber' where id = ${first}`.execute(db());
-      const holder = await openTransaction((trx) =>
+      const holder = await openTransaction(db(), (trx) =>
         sql`select id from notifications_pending where id = ${first} for update`.execute(trx),
       );
       const taking = db()
         .transaction()
         .execute((trx) => take(trx, itemId));
-      await waitingForLocks(1);
+      await untilWaitingForLocks(db(), 1);
       const secondFree = await free(second);
       await holder.commit();
       await taking;

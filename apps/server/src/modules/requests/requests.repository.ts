@@ -29,7 +29,7 @@ export async function lockVisible(trx: Tx, viewer: RequestViewer, id: string) {
     .selectAll()
     .where('id', '=', id)
     .where(requestsVisibleTo(viewer))
-    .forUpdate()
+    .forNoKeyUpdate()
     .executeTakeFirst();
 }
 
@@ -39,7 +39,12 @@ export async function find(db: Executor, id: string) {
 
 /** For the node's own work (the scheduler), which sees everything. */
 export async function lock(trx: Tx, id: string) {
-  return trx.selectFrom('requests').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
+  return trx
+    .selectFrom('requests')
+    .selectAll()
+    .where('id', '=', id)
+    .forNoKeyUpdate()
+    .executeTakeFirstOrThrow();
 }
 
 export async function updateRequest(trx: Tx, id: string, changes: Updateable<RequestsTable>) {
