@@ -62,9 +62,10 @@ export async function settledOrWaiting(db: Kysely<Database>, work: Promise<unkno
       settled = true;
     },
   );
-  for (;;) {
+  for (let tries = 0; tries < 1000; tries++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
     if (settled) return 'settled';
     if ((await waitingForLocks(db)) > 0) return 'waiting';
   }
+  return assert.fail('the work neither settled nor waited for a lock in 10 s');
 }

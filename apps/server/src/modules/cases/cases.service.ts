@@ -748,7 +748,11 @@ export class CasesService {
 
   /** Items' labels changed: their past events follow, so a narrowed item's history narrows too. */
   async relabelEvents(trx: Tx, caseId: string, itemIds: readonly string[], tlp: string) {
-    await relabelItemEvents(trx, caseId, itemIds, tlp);
+    await relabelItemEvents(
+      trx,
+      caseId,
+      itemIds.map((itemId) => ({ itemId, tlp })),
+    );
   }
 
   private async deploymentVisible(ctx: Ctx, id: string) {

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { runCommand } from '../../cli/commands.ts';
+import { hashPassword } from '../../platform/secrets.ts';
 import { json, onPostgres, startTestNode, type TestNode, type TestUser } from '../../test/harness.ts';
 import { totpCode } from '../../test/totp.ts';
 import { openTransaction, settledOrWaiting } from '../../test/transactions.fixtures.ts';
-import { lockUserById } from './identity.repository.ts';
+import { lockUserById, updateUser } from './identity.repository.ts';
 import { endChallenges } from './mfa.repository.ts';
 import { acceptedStep } from './totp.ts';
 
@@ -583,6 +584,28 @@ describe('TOTP second factor (RFC 6238) with recovery codes', () => {
     const answered = await login;
     assert.equal(answered.statusCode, 401, answered.body);
     assert.match(json(answered).error.message, /enter your password again/);
+  });
+
+  it('a password step under way while an admin resets the password opens nothing past the reset', {
+    skip: !onPostgres() && 'needs PostgreSQL: the embedded database runs one transaction at a time',
+  }, async () => {
+    // The reset, held open once it has changed the password and ended the open challenges.
+    const reset = await openTransaction(node.database.db, async (trx) => {
+      await lockUserById(trx, user.id);
+      await updateUser(trx, user.id, { password_hash: 'replaced by the reset' });
+      await endChallenges(trx, user.id, node.clock.now());
+    });
+    const login = passwordStep();
+    let first: string;
+    try {
+      first = await settledOrWaiting(node.database.db, login);
+    } finally {
+      await reset.commit();
+    }
+    const answered = await login;
+    assert.equal(answered.statusCode, 401, answered.body);
+    assert.equal(first, 'waiting', 'the login waited for the reset, and then saw it');
+    await updateUser(node.database.db, user.id, { password_hash: await hashPassword(PASSWORD) });
   });
 
   it("keeps seeds sealed under the data directory's key: moved to another account one does not open, and a seed an older node stored in the clear is sealed at start", async () => {

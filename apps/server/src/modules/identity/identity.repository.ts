@@ -182,6 +182,15 @@ export async function lockVisibleUser(db: Executor, viewer: Actor, id: string) {
     .executeTakeFirst();
 }
 
+/**
+ * The user's row as it is now, locked shared until the transaction ends: a change to the account
+ * (a reset, a disable), which locks it for a change, waits for what this transaction issues, and
+ * one that came first is seen here.
+ */
+export async function shareLockUser(trx: Tx, id: string) {
+  return trx.selectFrom('users').selectAll().where('id', '=', id).forShare().executeTakeFirst();
+}
+
 export async function lockUserById(db: Executor, id: string) {
   return db.selectFrom('users').selectAll().where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
 }

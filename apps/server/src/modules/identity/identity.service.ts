@@ -133,7 +133,10 @@ export class IdentityService {
         : await repo.findUserByName(trx, userRef);
       const self = user !== undefined && ctx.actor.id === user.id;
       if (!user || !(self || hasRole(ctx.actor, 'admin'))) throw notFound('user');
-      if (user.disabled_at) throw conflict(`user ${user.name} is disabled`);
+      // Checked as it is now, and kept so until the token is in: a disable waits for it, and revokes it.
+      if ((await repo.shareLockUser(trx, user.id))?.disabled_at !== null) {
+        throw conflict(`user ${user.name} is disabled`);
+      }
       const token = newSecret('vyt');
       const now = this.deps.clock.now();
       const days = opts.expiresInDays ?? this.deps.tokenTtlDays;
@@ -264,7 +267,8 @@ export class IdentityService {
       const challenge = newSecret('vyc');
       const now = this.deps.clock.now();
       const expiresAt = new Date(now.getTime() + CHALLENGE_TTL_MS);
-      await inTransaction(this.deps.db, async (trx) => {
+      const issued = await inTransaction(this.deps.db, async (trx) => {
+        if (!unchangedSince(user, await repo.shareLockUser(trx, user.id))) return false;
         const id = crypto.randomUUID();
         await mfaRepo.insertChallenge(trx, {
           id,
@@ -283,13 +287,29 @@ export class IdentityService {
             summary: { user: user.name },
           },
         );
+        return true;
       });
+      if (!issued) return this.refuseChangedLogin(ctx, user);
       return { kind: 'mfa', challenge: { mfaRequired: true, challenge, expiresAt: expiresAt.toISOString() } };
     }
-    return {
-      kind: 'session',
-      ...(await inTransaction(this.deps.db, (trx) => this.openSession(trx, ctx, user, 'password'))),
-    };
+    const opened = await inTransaction(this.deps.db, async (trx) =>
+      unchangedSince(user, await repo.shareLockUser(trx, user.id))
+        ? this.openSession(trx, ctx, user, 'password')
+        : undefined,
+    );
+    if (!opened) return this.refuseChangedLogin(ctx, user);
+    return { kind: 'session', ...opened };
+  }
+
+  /** The account changed while its password was checked (a reset, a disable, a new factor). */
+  private async refuseChangedLogin(ctx: Ctx, user: { id: string; name: string }): Promise<never> {
+    await this.deps.audit.recordDenial(ctx, {
+      action: 'session.login.denied',
+      objectType: 'user',
+      objectId: user.id,
+      summary: { name: user.name, reason: 'the account changed during the login' },
+    });
+    throw new AppError('unauthenticated', LOGIN_REFUSED);
   }
 
   /**
@@ -422,3 +442,22 @@ export type LoginResult =
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => UUID.test(value);
+
+/**
+ * Whether the account is as the password step checked it: no reset, disable or change of its
+ * second factor since. A login that read it before such a change is refused, not let in past it.
+ */
+function unchangedSince(
+  checked: { version: number; password_hash: string | null; mfa_secret: string | null },
+  now:
+    | { version: number; password_hash: string | null; mfa_secret: string | null; disabled_at: Date | null }
+    | undefined,
+) {
+  return (
+    now !== undefined &&
+    now.disabled_at === null &&
+    now.version === checked.version &&
+    now.password_hash === checked.password_hash &&
+    now.mfa_secret === checked.mfa_secret
+  );
+}

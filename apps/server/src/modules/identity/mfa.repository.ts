@@ -1,6 +1,6 @@
 import type { ExpressionBuilder } from 'kysely';
 import type { Database } from '../../platform/db/schema.ts';
-import type { Executor } from '../../platform/db/transaction.ts';
+import type { Executor, Tx } from '../../platform/db/transaction.ts';
 import { announceCredentialChange } from './identity.repository.ts';
 
 interface StoredSeeds {
@@ -152,15 +152,15 @@ export async function insertChallenge(
  * then the challenge, the order of an admin's change of the user that ends their challenges (each
  * way round, a login and that change could wait on each other).
  */
-export async function lockChallenge(db: Executor, tokenHash: string) {
-  const challenge = await db
+export async function lockChallenge(trx: Tx, tokenHash: string) {
+  const challenge = await trx
     .selectFrom('login_challenges')
     .select('user_id')
     .where('token_hash', '=', tokenHash)
     .executeTakeFirst();
   if (!challenge) return undefined;
-  await db.selectFrom('users').select('id').where('id', '=', challenge.user_id).forNoKeyUpdate().execute();
-  return db
+  await trx.selectFrom('users').select('id').where('id', '=', challenge.user_id).forNoKeyUpdate().execute();
+  return trx
     .selectFrom('login_challenges')
     .innerJoin('users', 'users.id', 'login_challenges.user_id')
     .select([

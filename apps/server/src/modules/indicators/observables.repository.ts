@@ -500,8 +500,8 @@ export async function caseHasObservables(db: Executor, caseId: string): Promise<
  * skipped (the import is idempotent), while a value held there only under a label the importer
  * cannot read is stored as the importer's own copy and counted as new — so the counts say nothing
  * about hidden rows. Without it, the caller knows the case holds none. Either way the caller holds
- * the case's row lock for update, which shuts out every other writer of its observables (they take
- * it at least shared), so what is inserted cannot meet a row of the same creator (the unique
+ * the case's row locked for a change (no key update), which shuts out every other writer of its
+ * observables (they take it at least shared), so what is inserted cannot meet a row of the same creator (the unique
  * index): those are all visible to them, and were skipped — a row that is there after all fails
  * the statement. Returns how many were new.
  */
@@ -664,7 +664,7 @@ export async function claimAbandonedImports(
 
 /** Takes the case's row lock, as every writer of its observables does. */
 export async function lockCaseRow(trx: Tx, caseId: string) {
-  await trx.selectFrom('cases').select('id').where('id', '=', caseId).forUpdate().execute();
+  await trx.selectFrom('cases').select('id').where('id', '=', caseId).forNoKeyUpdate().execute();
 }
 
 /**

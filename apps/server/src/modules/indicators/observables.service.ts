@@ -981,7 +981,7 @@ export class ObservablesService {
       imported += await inTransaction(this.deps.db, async (trx) => {
         if (onServer) await repo.planWithoutJit(trx);
         // Each part re-checks access: one who lost it mid-import writes no further part. The case is
-        // locked for update, not shared with other writers of its items: insertBatch relies on it.
+        // locked for a change, not shared with other writers of its items: insertBatch relies on it.
         const { row: theCase, access } = await this.deps.cases.lockForWork(trx, ctx, caseId);
         access.requireContributor('import observables');
         // The import's record is written with its first part, and is done with its last: rows of

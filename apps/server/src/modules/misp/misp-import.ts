@@ -15,7 +15,7 @@ import {
   type ImportFile,
   ImportRowsBuilder,
 } from '../indicators/observables.service.ts';
-import { relabelItemEvents } from '../notifications/notifications.repository.ts';
+import { type ItemLabel, relabelItemEvents } from '../notifications/notifications.repository.ts';
 import * as repo from './misp.repository.ts';
 import {
   attributeJson,
@@ -484,8 +484,17 @@ function elementsCompanion(drafts: Draft[], options: MispReadOptions): ImportCom
     },
     async finish(trx: Tx, fixed: CompanionFixed) {
       let changed = 0;
+      const narrowed: ItemLabel[] = [];
       for (const update of updates) {
-        changed += await mergeLaterVersion(trx, options.viewer, update.rowId, update.incoming, counts, fixed);
+        changed += await mergeLaterVersion(
+          trx,
+          options.viewer,
+          update.rowId,
+          update.incoming,
+          counts,
+          fixed,
+          narrowed,
+        );
         await repo.updateEvent(
           trx,
           update.rowId,
@@ -493,6 +502,8 @@ function elementsCompanion(drafts: Draft[], options: MispReadOptions): ImportCom
           fixed,
         );
       }
+      // The narrowed observables' past events narrow with them, as a relabel's do: all at once.
+      await relabelItemEvents(trx, fixed.caseId, narrowed);
       return changed;
     },
   };
@@ -507,8 +518,9 @@ const STRICTNESS: Record<Tlp, number> = { clear: 0, green: 1, amber: 2, 'amber+s
  * those parts are written again. Parts the importer cannot read (a colleague's RED attributes) are
  * left as they are, and an incoming uuid among them is added as the importer's own, so nothing
  * tells them apart from absent. A label narrowed by the new version narrows the observables those
- * attributes made (the importer's party's), so what was shared more widely is shared no longer.
- * How many parts were written.
+ * attributes made (the importer's party's), so what was shared more widely is shared no longer;
+ * their ids and new labels are added to `narrowedItems`, for their events. How many parts were
+ * written.
  */
 async function mergeLaterVersion(
   trx: Tx,
@@ -517,6 +529,7 @@ async function mergeLaterVersion(
   incoming: ElementDraft[],
   counts: MispCounts,
   fixed: CompanionFixed,
+  narrowedItems: ItemLabel[],
 ): Promise<number> {
   interface Held {
     position: number;
@@ -584,8 +597,7 @@ async function mergeLaterVersion(
       looser,
       at: fixed.at,
     });
-    // Its past events narrow with it, as a relabel's do.
-    await relabelItemEvents(trx, fixed.caseId, ids, tlp);
+    for (const itemId of ids) narrowedItems.push({ itemId, tlp });
   }
   return repo.insertParts(trx, builder.drain(), fixed);
 }

@@ -182,16 +182,32 @@ function pendingLockedInOrder(where: RawBuilder<boolean>, limit?: number) {
   return sql`select id from notifications_pending where ${where} order by id ${first} for update`;
 }
 
-/** Gives the past events about some items of a case the items' new label, numbered yet or not. */
-export async function relabelItemEvents(trx: Tx, caseId: string, itemIds: readonly string[], tlp: string) {
-  if (itemIds.length === 0) return;
-  const ofTheItems = sql<boolean>`case_id = ${caseId} and data ->> 'itemId' = any(${textArray(itemIds)}::text[])`;
+/** An item of a case and its new label. */
+export interface ItemLabel {
+  itemId: string;
+  tlp: string;
+}
+
+/**
+ * Gives the past events about items of a case the items' new labels, numbered yet or not, in one
+ * statement for each (the last label given for an item counts). A transaction that relabels more
+ * than once could lock pending events out of order: it gathers its labels and calls this once.
+ */
+export async function relabelItemEvents(trx: Tx, caseId: string, labels: readonly ItemLabel[]) {
+  if (labels.length === 0) return;
+  const latest = new Map(labels.map((label) => [label.itemId, label.tlp]));
+  const itemIds = textArray([...latest.keys()]);
+  const newLabels = sql`unnest(${itemIds}::text[], ${textArray([...latest.values()])}::text[]) as l(item_id, tlp)`;
+  const ofTheItems = sql<boolean>`case_id = ${caseId} and data ->> 'itemId' = any(${itemIds}::text[])`;
   // The pending ones first: an event the sequencer numbers meanwhile has left them once it commits,
   // and is then found among the numbered ones by the second statement (it sees what was committed
   // before it began).
-  await sql`update notifications_pending set tlp = ${tlp}
-            where id in (${pendingLockedInOrder(ofTheItems)})`.execute(trx);
-  await sql`update notifications set tlp = ${tlp} where ${ofTheItems}`.execute(trx);
+  await sql`update notifications_pending p set tlp = l.tlp from ${newLabels}
+            where p.id in (${pendingLockedInOrder(ofTheItems)}) and p.data ->> 'itemId' = l.item_id`.execute(
+    trx,
+  );
+  await sql`update notifications n set tlp = l.tlp from ${newLabels}
+            where n.case_id = ${caseId} and n.data ->> 'itemId' = l.item_id`.execute(trx);
 }
 
 /** Removes a case's events that are not numbered yet (a case that is not kept). */

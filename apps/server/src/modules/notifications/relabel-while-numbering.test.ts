@@ -123,10 +123,13 @@ describe('pending events changed while the sequencer takes them', {
     });
     const relabel = db()
       .transaction()
-      .execute((trx) => relabelItemEvents(trx, caseId, [itemId], 'amber'));
-    await untilWaitingForLocks(db(), 1);
-    await sequencer.commit();
-    await relabel;
+      .execute((trx) => relabelItemEvents(trx, caseId, [{ itemId, tlp: 'amber' }]));
+    try {
+      await untilWaitingForLocks(db(), 1);
+    } finally {
+      await sequencer.commit();
+      await relabel;
+    }
     const numbered = await db()
       .selectFrom('notifications')
       .select('tlp')
@@ -136,7 +139,16 @@ describe('pending events changed while the sequencer takes them', {
   });
 
   for (const [taker, take] of [
-    ['a relabel', (trx: Tx, itemId: string) => relabelItemEvents(trx, caseId, [itemId], 'amber+strict')],
+    [
+      'a relabel of two items',
+      // The items in the other order than their events: the statement orders its locks itself.
+      (trx: Tx, items: readonly string[]) =>
+        relabelItemEvents(
+          trx,
+          caseId,
+          [...items].reverse().map((itemId) => ({ itemId, tlp: 'amber+strict' })),
+        ),
+    ],
     [
       'the sequencer',
       async (trx: Tx) => {
@@ -146,9 +158,9 @@ describe('pending events changed while the sequencer takes them', {
     ],
   ] as const) {
     it(`${taker} locks pending events in their numbering order, as every other writer of them`, async () => {
-      const itemId = crypto.randomUUID();
-      const first = await pendingAbout(itemId, 'green');
-      const second = await pendingAbout(itemId, 'green');
+      const items = [crypto.randomUUID(), crypto.randomUUID()];
+      const first = await pendingAbout(items[0]!, 'green');
+      const second = await pendingAbout(items[1]!, 'green');
       // The first one changed: its new version lies after the second in the table.
       await sql`update notifications_pending set tlp = 'amber' where id = ${first}`.execute(db());
       const holder = await openTransaction(db(), (trx) =>
@@ -156,11 +168,15 @@ describe('pending events changed while the sequencer takes them', {
       );
       const taking = db()
         .transaction()
-        .execute((trx) => take(trx, itemId));
-      await untilWaitingForLocks(db(), 1);
-      const secondFree = await free(second);
-      await holder.commit();
-      await taking;
+        .execute((trx) => take(trx, items));
+      let secondFree: boolean;
+      try {
+        await untilWaitingForLocks(db(), 1);
+        secondFree = await free(second);
+      } finally {
+        await holder.commit();
+        await taking;
+      }
       assert.equal(secondFree, true, 'while it waits for the first, it holds no later one');
     });
   }
