@@ -7,16 +7,6 @@ export async function insertWebhook(trx: Tx, row: Insertable<WebhooksTable>) {
   return trx.insertInto('webhooks').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-/** The party, locked until the transaction ends; undefined if there is no such party. */
-export async function lockParty(trx: Tx, code: string) {
-  return trx
-    .selectFrom('parties')
-    .select('code')
-    .where('code', '=', code)
-    .forNoKeyUpdate()
-    .executeTakeFirst();
-}
-
 export async function countActiveWebhooks(trx: Tx, party: string) {
   const { n } = await trx
     .selectFrom('webhooks')

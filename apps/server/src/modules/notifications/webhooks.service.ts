@@ -11,6 +11,7 @@ import type { Database } from '../../platform/db/schema.ts';
 import { inTransaction } from '../../platform/db/transaction.ts';
 import { checkDestination, type PrivateNetworks, type ResolveHost } from '../../platform/network.ts';
 import { callOut, DestinationRefused } from '../../platform/outbound.ts';
+import * as parties from '../parties/parties.repository.ts';
 import * as repo from './webhooks.repository.ts';
 
 export interface WebhooksDeps {
@@ -120,7 +121,7 @@ export class WebhooksService {
     const id = crypto.randomUUID();
     await inTransaction(this.deps.db, async (trx) => {
       // Locked, so that two concurrent additions cannot both take the last free place.
-      if (!(await repo.lockParty(trx, party)))
+      if (!(await parties.lockParty(trx, party)))
         throw invalidInput(`unknown party ${party}`, [{ field: 'body/party', message: 'unknown party' }]);
       if ((await repo.countActiveWebhooks(trx, party)) >= MAX_WEBHOOKS_PER_PARTY) {
         throw conflict(

@@ -65,3 +65,17 @@ export async function touchFederatedCases(trx: Tx) {
   await sql`select federation_touch_cases(array(select k.id from cases k join federation_self s
     on k.owner_party = s.party where k.mirrored_from is null))`.execute(trx);
 }
+
+/**
+ * The party, locked until the transaction ends, so changes of what it keeps (its rotations, its
+ * webhooks) take turns; undefined if there is no such party. NO KEY UPDATE: rows that refer to the
+ * party (whose foreign-key checks take KEY SHARE) are not held up.
+ */
+export async function lockParty(trx: Tx, code: string) {
+  return trx
+    .selectFrom('parties')
+    .select('code')
+    .where('code', '=', code)
+    .forNoKeyUpdate()
+    .executeTakeFirst();
+}

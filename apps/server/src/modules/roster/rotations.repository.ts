@@ -20,18 +20,6 @@ export async function findVisibleParty(db: Executor, viewer: Actor, code: string
     .executeTakeFirst();
 }
 
-/** Serialises rotation changes of one party (the overlap check reads the party's other rotations). */
-export async function lockParty(trx: Tx, code: string) {
-  // NO KEY UPDATE: rotation changes still take turns, while rows referring to the party (whose
-  // foreign-key checks take KEY SHARE) are not held up.
-  return trx
-    .selectFrom('parties')
-    .select('code')
-    .where('code', '=', code)
-    .forNoKeyUpdate()
-    .executeTakeFirst();
-}
-
 export async function insertRotation(trx: Tx, row: Insertable<DutyRotationsTable>) {
   return trx.insertInto('duty_rotations').values(row).returningAll().executeTakeFirstOrThrow();
 }

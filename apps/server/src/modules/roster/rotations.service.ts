@@ -32,6 +32,7 @@ import { parseInstant } from '../../platform/days.ts';
 import type { CalendarFeedsTable, Database, DutyRotationsTable } from '../../platform/db/schema.ts';
 import { type Executor, inTransaction, type Tx } from '../../platform/db/transaction.ts';
 import { newSecret, secretHash } from '../../platform/secrets.ts';
+import * as parties from '../parties/parties.repository.ts';
 import { type CalendarEvent, renderCalendar } from './ical.ts';
 import { keepsRoster, partiesKeptBy, rotationPermissions } from './permissions.ts';
 import { isTimeZone } from './responders.service.ts';
@@ -117,7 +118,7 @@ export class RotationsService {
     };
     const now = this.deps.clock.now();
     const row = await inTransaction(this.deps.db, async (trx) => {
-      if (!(await repo.lockParty(trx, party))) {
+      if (!(await parties.lockParty(trx, party))) {
         throw invalidInput(`unknown party ${party}`, [{ field: 'body/party', message: 'unknown party' }]);
       }
       await this.checkPlan(trx, ctx, party, input.name, plan, now, null);
@@ -258,7 +259,7 @@ export class RotationsService {
       const found = await repo.findVisible(trx, ctx.actor, id);
       if (!found) throw notFound(`rotation ${id}`);
       this.requireKeeper(ctx, found.party_code);
-      await repo.lockParty(trx, found.party_code);
+      await parties.lockParty(trx, found.party_code);
       const current = await repo.lockVisible(trx, ctx.actor, id);
       if (!current) throw notFound(`rotation ${id}`);
       if (ifMatch !== undefined && ifMatch !== current.version) {
