@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { json } from '../../test/harness.ts';
+import { sql } from 'kysely';
+import { json, onPostgres } from '../../test/harness.ts';
+import { openTransaction, settledOrWaiting } from '../../test/transactions.fixtures.ts';
 import { type FeedVersion, signPage } from './change-feed.ts';
 import { feedCarrier, type Party, peerOf, startParty } from './federation.fixtures.ts';
 
@@ -319,5 +321,71 @@ describe('change feed between LT, EE and FI', () => {
       lt.node.services.federation.feed.page('EE', 10_000_000, 10),
       /ahead of this node's feed/,
     );
+  });
+});
+
+describe('applying a page while a local writer works on the copy', {
+  skip: !onPostgres() && 'needs PostgreSQL: the embedded database runs one transaction at a time',
+}, () => {
+  let lt: Party;
+  let ee: Party;
+  const { sync } = feedCarrier();
+
+  before(async () => {
+    lt = await startParty('LT');
+    ee = await startParty('EE');
+  });
+  after(async () => {
+    await Promise.all([lt, ee].map((p) => p?.node.close()));
+  });
+
+  it('retracts the case and its items once the writer is done, and neither fails', async () => {
+    const created = await lt.node.request({
+      method: 'POST',
+      url: `${api}/cases`,
+      headers: lt.analyst.headers,
+      payload: caseBody('Wiper at the port authority', 'amber', ['EE']),
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const caseId = json(created).id;
+    const observable = await lt.node.request({
+      method: 'POST',
+      url: `${api}/cases/${caseId}/observables`,
+      headers: lt.analyst.headers,
+      payload: { type: 'domain', value: 'wiper-c2.example' },
+    });
+    assert.equal(observable.statusCode, 201, observable.body);
+    await sync(lt, ee);
+    const unshared = await lt.node.request({
+      method: 'PUT',
+      url: `${api}/cases/${caseId}/shares`,
+      headers: lt.analyst.headers,
+      payload: { parties: [] },
+    });
+    assert.equal(unshared.statusCode, 200, unshared.body);
+    const db = ee.node.database.db;
+    // EE's writer of the copy's items, as a sighting takes its locks: the case shared, then the item.
+    const writer = await openTransaction(db, (trx) =>
+      sql`select id from cases where id = ${caseId} for share`.execute(trx),
+    );
+    const applying = sync(lt, ee);
+    let itemLocked: unknown;
+    try {
+      await settledOrWaiting(db, applying);
+      itemLocked = await writer.run((trx) =>
+        sql`select id from observables where id = ${json(observable).id} for update`.execute(trx),
+      );
+    } finally {
+      await writer.commit();
+    }
+    const result = await applying;
+    assert.ok(itemLocked, 'the writer had its item');
+    assert.ok(result.retracted >= 1, JSON.stringify(result));
+    const held = await ee.node.request({
+      method: 'GET',
+      url: `${api}/cases/${caseId}`,
+      headers: ee.analyst.headers,
+    });
+    assert.equal(held.statusCode, 404, 'the copy is gone');
   });
 });

@@ -352,6 +352,13 @@ export async function replaceGroupMembers(trx: Tx, groupId: string, members: rea
  * Removes `origin`'s copies of `ids` of one type. A case is not deleted: what this node's users
  * added to it stays theirs; its copied content and audience go, and it is shown to nobody.
  */
+/** Locks these cases (those there are) for a change, in the order of their ids. */
+export async function lockCasesInOrder(trx: Tx, ids: readonly string[]) {
+  if (ids.length === 0) return;
+  await sql`select id from cases where id = any(${[...new Set(ids)]}::uuid[])
+            order by id for no key update`.execute(trx);
+}
+
 export async function retractMirrors(
   trx: Tx,
   spec: FeedType,
