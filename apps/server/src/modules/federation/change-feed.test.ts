@@ -370,8 +370,9 @@ describe('applying a page while a local writer works on the copy', {
     );
     const applying = sync(lt, ee);
     let itemLocked: unknown;
+    let first: string;
     try {
-      await settledOrWaiting(db, applying);
+      first = await settledOrWaiting(db, applying);
       itemLocked = await writer.run((trx) =>
         sql`select id from observables where id = ${json(observable).id} for update`.execute(trx),
       );
@@ -379,6 +380,7 @@ describe('applying a page while a local writer works on the copy', {
       await writer.commit();
     }
     const result = await applying;
+    assert.equal(first, 'waiting', 'the page waited for the writer');
     assert.ok(itemLocked, 'the writer had its item');
     assert.ok(result.retracted >= 1, JSON.stringify(result));
     const held = await ee.node.request({

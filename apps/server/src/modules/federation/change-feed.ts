@@ -369,10 +369,11 @@ export class ChangeFeed {
       const caseWork = chosen.filter((v): v is FeedVersion & { type: FeedObjectType } =>
         isFeedObjectType(v.type),
       );
-      // The cases the page touches first, in the order of their ids: parents before children, as a
-      // local writer of a case's items takes them, so the two never wait on each other.
-      await repo.lockCasesInOrder(
+      // The peer's copies of cases the page touches first, in the order of their ids: parents before
+      // children, as a local writer of a copy's items takes them, so the two never wait on each other.
+      await repo.lockCopiesInOrder(
         trx,
+        peer.party,
         caseWork.map((v) => (v.type === 'case' ? v.id : v.caseId)).filter((id): id is string => id !== null),
       );
       const writes = caseWork

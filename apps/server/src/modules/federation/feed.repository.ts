@@ -349,16 +349,20 @@ export async function replaceGroupMembers(trx: Tx, groupId: string, members: rea
 }
 
 /**
- * Removes `origin`'s copies of `ids` of one type. A case is not deleted: what this node's users
- * added to it stays theirs; its copied content and audience go, and it is shown to nobody.
+ * Locks `origin`'s copies among these cases for a change, in the order of their ids. Copies only:
+ * this node's own cases are this node's to lock (a local change of sharing locks a group, then a
+ * case), and a peer names any id it likes.
  */
-/** Locks these cases (those there are) for a change, in the order of their ids. */
-export async function lockCasesInOrder(trx: Tx, ids: readonly string[]) {
+export async function lockCopiesInOrder(trx: Tx, origin: string, ids: readonly string[]) {
   if (ids.length === 0) return;
-  await sql`select id from cases where id = any(${[...new Set(ids)]}::uuid[])
+  await sql`select id from cases where id = any(${[...new Set(ids)]}::uuid[]) and mirrored_from = ${origin}
             order by id for no key update`.execute(trx);
 }
 
+/**
+ * Removes `origin`'s copies of `ids` of one type. A case is not deleted: what this node's users
+ * added to it stays theirs; its copied content and audience go, and it is shown to nobody.
+ */
 export async function retractMirrors(
   trx: Tx,
   spec: FeedType,

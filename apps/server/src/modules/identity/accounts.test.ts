@@ -596,16 +596,24 @@ describe('TOTP second factor (RFC 6238) with recovery codes', () => {
       await endChallenges(trx, user.id, node.clock.now());
     });
     const login = passwordStep();
-    let first: string;
     try {
-      first = await settledOrWaiting(node.database.db, login);
+      let first: string;
+      try {
+        first = await settledOrWaiting(node.database.db, login);
+      } finally {
+        await reset.commit();
+      }
+      const answered = await login;
+      assert.equal(answered.statusCode, 401, answered.body);
+      assert.equal(first, 'waiting', 'the login waited for the reset, and then saw it');
+      const denials = await node.services.audit.page({ action: 'session.login.denied' }, 'desc', 1);
+      assert.deepEqual(denials.items[0]?.summary, {
+        name: 'ee.careful',
+        reason: 'the account changed during the login',
+      });
     } finally {
-      await reset.commit();
+      await updateUser(node.database.db, user.id, { password_hash: await hashPassword(PASSWORD) });
     }
-    const answered = await login;
-    assert.equal(answered.statusCode, 401, answered.body);
-    assert.equal(first, 'waiting', 'the login waited for the reset, and then saw it');
-    await updateUser(node.database.db, user.id, { password_hash: await hashPassword(PASSWORD) });
   });
 
   it("keeps seeds sealed under the data directory's key: moved to another account one does not open, and a seed an older node stored in the clear is sealed at start", async () => {

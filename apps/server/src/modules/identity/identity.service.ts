@@ -134,9 +134,9 @@ export class IdentityService {
       const self = user !== undefined && ctx.actor.id === user.id;
       if (!user || !(self || hasRole(ctx.actor, 'admin'))) throw notFound('user');
       // Checked as it is now, and kept so until the token is in: a disable waits for it, and revokes it.
-      if ((await repo.shareLockUser(trx, user.id))?.disabled_at !== null) {
-        throw conflict(`user ${user.name} is disabled`);
-      }
+      const current = await repo.shareLockUser(trx, user.id);
+      if (!current) throw notFound('user');
+      if (current.disabled_at) throw conflict(`user ${user.name} is disabled`);
       const token = newSecret('vyt');
       const now = this.deps.clock.now();
       const days = opts.expiresInDays ?? this.deps.tokenTtlDays;
