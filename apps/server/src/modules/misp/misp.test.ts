@@ -387,6 +387,42 @@ describe('MISP events in and out of a case', () => {
     assert.equal(await sightingsSeenBy(lt), 1);
   });
 
+  it('one file that narrows several events narrows every observable’s past events', async () => {
+    const id = await newCase('Narrowed twice', 'green');
+    const both = (fields: Record<string, unknown>) => [
+      event({ uuid: '5c7cdc3b-2f40-4dca-8200-cccccccccccc', Attribute: [attribute(3)], ...fields }),
+      event({ uuid: '5c7cdc3b-2f40-4dca-8200-dddddddddddd', Attribute: [attribute(4)], ...fields }),
+    ];
+    await importInto(lt, id, both({}));
+    const observables = await observablesOf(lt, id);
+    assert.equal(observables.length, 2);
+    for (const observable of observables) {
+      const sighting = await call('POST', lt, `/cases/${id}/observables/${observable.id}/sightings`, {});
+      assert.equal(sighting.statusCode, 200, sighting.body);
+    }
+    const ids = new Set(observables.map((o) => o.id as string));
+    const sightingsSeenBy = async (user: TestUser) => {
+      const actor = await node.services.identity.authenticateToken(user.token);
+      assert.ok(actor);
+      const events = await node.services.events.since({ actor, requestId: null }, 0, 10_000);
+      return events.filter((e) => e.type === 'observable.sighting' && ids.has(e.data.itemId as string))
+        .length;
+    };
+    assert.equal(await sightingsSeenBy(fi), 2, 'GREEN: the community sees both sightings');
+    const later = await importInto(
+      lt,
+      id,
+      both({ timestamp: '1700000100', Tag: [{ name: 'tlp:amber' }], distribution: '1' }),
+    );
+    assert.equal(later.events.updated, 2);
+    assert.deepEqual(
+      (await observablesOf(lt, id)).map((o) => o.tlp),
+      ['amber', 'amber'],
+    );
+    assert.equal(await sightingsSeenBy(fi), 0, 'both observables’ past events are AMBER too');
+    assert.equal(await sightingsSeenBy(lt), 2);
+  });
+
   it('marks an exercise’s event as such, and a real case refuses it', async () => {
     const res = await call('POST', lt, '/cases', {
       title: 'EXERCISE Cyber Coalition',
