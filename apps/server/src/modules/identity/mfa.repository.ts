@@ -1,7 +1,7 @@
 import type { ExpressionBuilder } from 'kysely';
 import type { Database } from '../../platform/db/schema.ts';
 import type { Executor, Tx } from '../../platform/db/transaction.ts';
-import { announceCredentialChange } from './identity.repository.ts';
+import { announceCredentialChange, lockUserById } from './identity.repository.ts';
 
 interface StoredSeeds {
   id: string;
@@ -159,7 +159,7 @@ export async function lockChallenge(trx: Tx, tokenHash: string) {
     .where('token_hash', '=', tokenHash)
     .executeTakeFirst();
   if (!challenge) return undefined;
-  await trx.selectFrom('users').select('id').where('id', '=', challenge.user_id).forNoKeyUpdate().execute();
+  await lockUserById(trx, challenge.user_id);
   return trx
     .selectFrom('login_challenges')
     .innerJoin('users', 'users.id', 'login_challenges.user_id')

@@ -310,19 +310,17 @@ export async function valuesVisible(
  */
 export async function lockVisibleMany(trx: Tx, viewer: CaseViewer, caseId: string, ids: readonly string[]) {
   if (ids.length === 0) return [];
-  const own = await visibleInCase(trx, viewer, caseId)
-    .selectAll('observables')
-    .where('observables.id', 'in', [...ids])
+  const ofIds = () =>
+    visibleInCase(trx, viewer, caseId)
+      .selectAll('observables')
+      .where('observables.id', 'in', [...ids]);
+  const own = await ofIds()
     .where('observables.mirrored_from', 'is', null)
     .orderBy('observables.id')
     .forUpdate(['observables'])
     .execute();
   if (own.length === ids.length) return own;
-  const copies = await visibleInCase(trx, viewer, caseId)
-    .selectAll('observables')
-    .where('observables.id', 'in', [...ids])
-    .where('observables.mirrored_from', 'is not', null)
-    .execute();
+  const copies = await ofIds().where('observables.mirrored_from', 'is not', null).execute();
   return [...own, ...copies];
 }
 
@@ -501,9 +499,9 @@ export async function caseHasObservables(db: Executor, caseId: string): Promise<
  * cannot read is stored as the importer's own copy and counted as new — so the counts say nothing
  * about hidden rows. Without it, the caller knows the case holds none. Either way the caller holds
  * the case's row locked for a change (no key update), which shuts out every other writer of its
- * observables (they take it at least shared), so what is inserted cannot meet a row of the same creator (the unique
- * index): those are all visible to them, and were skipped — a row that is there after all fails
- * the statement. Returns how many were new.
+ * observables (they take it at least shared), so what is inserted cannot meet a row of the same
+ * creator (the unique index): those are all visible to them, and were skipped — a row that is
+ * there after all fails the statement. Returns how many were new.
  */
 export async function insertBatch(
   trx: Tx,
